@@ -1,0 +1,43 @@
+/**
+ * `node ci/job-summary.ts`: appends the deliverable verdicts from reports/results.json to the
+ * GitHub job summary ($GITHUB_STEP_SUMMARY), or prints them when run outside Actions.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { reportPaths } from '../src/report/paths.ts';
+import type { ResultsJson } from '../src/report/results.ts';
+
+const icon = { pass: '✅ pass', fail: '❌ fail', missing: '⚠️ missing' } as const;
+
+/** Markdown table cells must not break the table. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function jobSummary(results: ResultsJson | undefined): string {
+  if (!results) return '## ecomnet deliverables\n\nNo reports/results.json: the test run did not get as far as reporting.\n';
+  const { pass, fail, missing } = results.counts;
+  const rows = results.deliverables.map((d) => {
+    const why = d.tests.find((t) => t.state === 'failed')?.errors[0]?.split('\n')[0] ?? '';
+    return `| ${icon[d.status]} | \`${d.id}\` | ${cell(d.title)} | ${cell(why)} |`;
+  });
+  return [
+    '## ecomnet deliverables',
+    '',
+    `**${pass} pass, ${fail} fail, ${missing} missing** · mode: ${results.mode} · ${results.generatedAt}`,
+    '',
+    '| Status | Deliverable | Title | Failure |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+    'The full report with terminal output is reports/deliverables.html in the `reports` artifact.',
+    '',
+  ].join('\n');
+}
+
+if (import.meta.main) {
+  const file = reportPaths().results;
+  const results = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ResultsJson) : undefined;
+  const markdown = jobSummary(results);
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
+  else process.stdout.write(markdown);
+}

@@ -1,0 +1,67 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { topology } from '../fixtures/topology.ts';
+import { run } from '../src/host/exec.ts';
+import { detectBackend } from '../src/host/iptables.ts';
+import { acquireLock } from '../src/host/lock.ts';
+import { diffSnapshots, snapshotHost } from '../src/host/snapshot.ts';
+import { ensureRunDir, runDir } from '../src/host/state.ts';
+import { sysctlKeys } from '../src/plan/plan.ts';
+import { down, up, type PlatformInfo } from '../src/platform.ts';
+import { reportPaths } from '../src/report/paths.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    platform: PlatformInfo;
+  }
+}
+
+const log = (step: string, ms: number) => console.log(`[ecomnet] ✓ ${step} (${ms.toFixed(0)} ms)`);
+
+/**
+ * Builds the whole platform once for the platform suites and removes it afterwards. The host
+ * must end exactly as it began: the teardown fails the run if anything differs.
+ */
+export default async function setup(project: TestProject) {
+  await ensureRunDir();
+  const release = acquireLock('npm test');
+  const backend = await detectBackend();
+  const keys = Object.values(sysctlKeys(topology)).filter((k) => !k.includes(topology.app.bridge.name));
+  // A platform already up (ecomnet up --detach) is cleaned, then the host is measured.
+  await down(log);
+  const before = await snapshotHost(backend, keys);
+  const evidence = reportPaths().evidence;
+  mkdirSync(evidence, { recursive: true });
+  const data = process.env.ECOMNET_DATA === 'containers' ? 'containers' : 'native';
+  let info: PlatformInfo;
+  try {
+    info = await up({ guard: true, data }, log);
+  } catch (e) {
+    await down(log).catch(() => {});
+    release();
+    throw e;
+  }
+  writeFileSync(
+    join(evidence, 'meta.json'),
+    JSON.stringify({
+      mode: data,
+      kernel: (await run(['uname', '-r'])).stdout.trim(),
+      iptablesBackend: backend.name,
+      node: process.version,
+      runDir,
+      startedAt: new Date().toISOString(),
+    }),
+  );
+  project.provide('platform', info);
+
+  return async () => {
+    try {
+      await down(log);
+      const diff = diffSnapshots(before, await snapshotHost(backend, keys));
+      if (diff.length) throw new Error(`the host is not as it was before the tests:\n  ${diff.join('\n  ')}`);
+    } finally {
+      release();
+    }
+  };
+}

@@ -1,0 +1,51 @@
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { runDir } from '../host/state.ts';
+
+const dir = join(runDir, 'logs');
+
+function logFiles(service?: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log') && (!service || f === `${service}.log` || f.startsWith(`${service}-`)))
+    .map((f) => join(dir, f));
+}
+
+/**
+ * Print the services' logs, each line prefixed with its service as `docker compose` does;
+ * with follow, keep printing new lines until `stop` resolves.
+ */
+export async function printLogs(service: string | undefined, follow: boolean, stop?: Promise<unknown>): Promise<number> {
+  const files = logFiles(service);
+  if (!files.length) {
+    console.error(service ? `no log for ${service} in ${dir}` : `no logs in ${dir}: is the platform up?`);
+    return 1;
+  }
+  const width = Math.max(...files.map((f) => basename(f, '.log').length));
+  const offsets = new Map(files.map((f) => [f, 0]));
+  const pump = () => {
+    for (const f of files) {
+      const size = existsSync(f) ? statSync(f).size : 0;
+      const from = offsets.get(f)!;
+      if (size <= from) continue;
+      const buf = Buffer.alloc(size - from);
+      const fd = openSync(f, 'r');
+      readSync(fd, buf, 0, buf.length, from);
+      closeSync(fd);
+      const text = buf.toString('utf8');
+      const complete = text.lastIndexOf('\n') + 1;
+      offsets.set(f, from + Buffer.byteLength(text.slice(0, complete)));
+      const name = basename(f, '.log').padEnd(width);
+      for (const line of text.slice(0, complete).split('\n').slice(0, -1)) process.stdout.write(`${name} | ${line}\n`);
+    }
+  };
+  pump();
+  if (!follow) return 0;
+  let stopped = false;
+  void stop?.then(() => (stopped = true));
+  while (!stopped) {
+    await new Promise((r) => setTimeout(r, 250));
+    pump();
+  }
+  return 0;
+}

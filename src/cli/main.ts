@@ -1,0 +1,165 @@
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hostPort, topology as defaultTopology } from '../../fixtures/topology.ts';
+import { planScript } from '../plan/script.ts';
+import { down, planFor, up, type DataMode } from '../platform.ts';
+import { doctor } from '../host/doctor.ts';
+import { acquireLock, readHolder } from '../host/lock.ts';
+import { ensureRunDir } from '../host/state.ts';
+import { alive } from '../host/proc.ts';
+import { restartService } from '../runtime/services.ts';
+import type { Component, Topology } from '../topology/types.ts';
+import { runDiagram } from './diagram.ts';
+import { printLogs } from './logs.ts';
+import { status, statusTable, table } from './status.ts';
+
+const usage = `usage: ecomnet <command> [options]
+  up [--detach] [--network-only] [--data native|containers] [--dry-run] [--guard] [--topology FILE]
+                     bring the platform up (foreground until Ctrl-C, like docker compose up)
+  down [--topology FILE]   remove everything of ours from this host (idempotent)
+  status [--json]    namespaces, services and their health
+  logs [SERVICE] [-f] the services' logs
+  restart SERVICE    restart gateway, product or order with the same configuration
+  doctor             check this host and print exactly what to install
+  diagram [--svg FILE] the network diagram (Mermaid on stdout, or SVG)`;
+
+const progress = (step: string, ms: number) => console.log(`  ✓ ${step} (${ms.toFixed(0)} ms)`);
+
+async function loadTopology(file: string | undefined): Promise<Topology> {
+  if (!file) return defaultTopology;
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { topology?: Topology };
+  if (!mod.topology) throw new Error(`${file} does not export a \`topology\``);
+  return mod.topology;
+}
+
+async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const t = await loadTopology(v.topology as string | undefined);
+  const data = (v.data ?? 'native') as DataMode;
+  if (data !== 'native' && data !== 'containers') throw new Error(`--data must be native or containers, not ${data}`);
+  const opts = { topology: t, guard: Boolean(v.guard), networkOnly: Boolean(v['network-only']), data, say: (l: string) => console.log(l) };
+  if (v['dry-run']) {
+    process.stdout.write(planScript(await planFor(opts)));
+    return 0;
+  }
+  await ensureRunDir();
+  const release = acquireLock(`ecomnet up${v.detach ? ' --detach' : ''}`);
+  const t0 = performance.now();
+  let info;
+  try {
+    console.log(`ecomnet: bringing up ${t === defaultTopology ? 'the platform' : t.tag}${opts.networkOnly ? ' (network only)' : ''}`);
+    info = await up(opts, progress);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  console.log(info.changed ? `up in ${((performance.now() - t0) / 1000).toFixed(1)} s` : 'already up: nothing to change');
+  if (t === defaultTopology) {
+    const s = await status();
+    console.log(`\n${statusTable(s.nodes)}\n`);
+    if (!opts.networkOnly) console.log(`open http://localhost:${hostPort(t)}  (products: http://localhost:${hostPort(t)}/api/products)\n`);
+  }
+  if (v.detach) {
+    release();
+    console.log('detached: `ecomnet status`, `ecomnet logs`, `ecomnet down`');
+    return 0;
+  }
+  // Foreground, like `docker compose up`: logs until Ctrl-C or SIGTERM, then everything is removed.
+  let onSignal: () => void = () => {};
+  const stopped = new Promise<void>((r) => (onSignal = r));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  console.log('Ctrl-C stops the platform and removes it from this host.\n');
+  if (!opts.networkOnly) await printLogs(undefined, true, stopped);
+  else await stopped;
+  console.log('\necomnet: stopping');
+  try {
+    await down(progress, t);
+  } finally {
+    release();
+  }
+  console.log('down: nothing of ours is left on this host');
+  return 0;
+}
+
+async function cmdDown(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const t = await loadTopology(v.topology as string | undefined);
+  await ensureRunDir();
+  // A foreground `up` owns the platform: ask it to stop, it tears down itself.
+  const holder = readHolder();
+  if (holder && holder.pid !== process.pid) {
+    console.log(`asking pid ${holder.pid} (\`${holder.command}\`) to stop`);
+    process.kill(holder.pid, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (alive(holder.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+  const release = acquireLock('ecomnet down');
+  try {
+    await down(progress, t);
+  } finally {
+    release();
+  }
+  console.log('down: nothing of ours is left on this host');
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values: v, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      'dry-run': { type: 'boolean' },
+      'network-only': { type: 'boolean' },
+      detach: { type: 'boolean', short: 'd' },
+      guard: { type: 'boolean' },
+      data: { type: 'string' },
+      topology: { type: 'string' },
+      json: { type: 'boolean' },
+      follow: { type: 'boolean', short: 'f' },
+      svg: { type: 'string' },
+    },
+  });
+  switch (command) {
+    case 'up':
+      return cmdUp(v);
+    case 'down':
+      return cmdDown(v);
+    case 'status': {
+      const s = await status();
+      if (v.json) console.log(JSON.stringify(s, null, 2));
+      else console.log(`${s.up ? `up since ${s.startedAt}` : 'not up'}\n\n${statusTable(s.nodes)}`);
+      return s.up ? 0 : 3;
+    }
+    case 'logs':
+      return printLogs(positionals[0], Boolean(v.follow), new Promise((r) => process.once('SIGINT', r)));
+    case 'restart': {
+      const c = positionals[0] as Component | undefined;
+      if (!c) throw new Error('usage: ecomnet restart gateway|product|order');
+      await restartService(defaultTopology, c, progress);
+      return 0;
+    }
+    case 'doctor': {
+      const checks = await doctor(defaultTopology);
+      console.log(table([['', 'CHECK', 'DETAIL'], ...checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.name, c.detail])]));
+      const missing = [...new Set(checks.filter((c) => !c.ok && c.detail.startsWith('missing: apt-get install ')).map((c) => c.detail.slice('missing: apt-get install '.length)))];
+      if (missing.length) console.log(`\ninstall: sudo apt-get install -y ${missing.join(' ')}`);
+      return checks.every((c) => c.ok) ? 0 : 1;
+    }
+    case 'diagram':
+      return runDiagram(v.svg ? ['--svg', v.svg] : []);
+    default:
+      console.error(usage);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+// A closed pipe (`ecomnet down | head`) must not kill a teardown half way.
+process.stdout.on('error', () => {});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`ecomnet: ${e.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,68 @@
+import { Socket } from 'node:net';
+import { topology } from '../../fixtures/topology.ts';
+import { readState } from '../host/state.ts';
+import { listNamespaces } from '../host/links.ts';
+import { alive } from '../host/proc.ts';
+import type { NodeSpec } from '../topology/types.ts';
+
+export interface NodeStatus {
+  namespace: string;
+  ip: string;
+  role: string;
+  exists: boolean;
+  service?: string;
+  address?: string;
+  pid?: number;
+  running?: boolean;
+  health: 'healthy' | 'unhealthy' | 'n/a';
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.once('error', () => done(false));
+    s.connect(port, host, () => done(true));
+  });
+}
+
+async function healthOf(n: NodeSpec): Promise<boolean> {
+  if (!n.port) return false;
+  if (n.component === 'redis' || n.component === 'postgres') return tcpOpen(n.ip, n.port);
+  try {
+    const res = await fetch(`http://${n.ip}:${n.port}/health`, { signal: AbortSignal.timeout(1000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export async function status(): Promise<{ up: boolean; startedAt?: string; nodes: NodeStatus[] }> {
+  const state = readState();
+  const live = await listNamespaces();
+  const nodes = await Promise.all(
+    [...topology.app.nodes, ...topology.outside.nodes].map(async (n): Promise<NodeStatus> => {
+      const rec = state?.services.find((s) => s.name === n.component);
+      const base: NodeStatus = { namespace: n.name, ip: n.ip, role: n.role, exists: live.includes(n.name), health: 'n/a' };
+      if (!rec) return base;
+      return { ...base, service: rec.name, address: `${n.ip}:${n.port}`, pid: rec.pid, running: alive(rec.pid), health: (await healthOf(n)) ? 'healthy' : 'unhealthy' };
+    }),
+  );
+  return { up: state?.phase === 'up', startedAt: state?.startedAt, nodes };
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function statusTable(nodes: NodeStatus[]): string {
+  return table([
+    ['NAMESPACE', 'IP', 'SERVICE', 'ADDRESS', 'PID', 'HEALTH'],
+    ...nodes.map((n) => [n.namespace + (n.exists ? '' : ' (missing)'), n.ip, n.service ?? n.role, n.address ?? '-', n.pid ? String(n.pid) : '-', n.health]),
+  ]);
+}

@@ -1,0 +1,208 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { run } from '../host/exec.ts';
+import { spawnServer, waitUntil, type ServerProcess } from './child.ts';
+import { startAndWait, type LocalServer } from './local.ts';
+import { generatePassword } from './password.ts';
+import { freePort } from './ports.ts';
+import { asUser, chownTo, defaultRunAs, makeOwnedDir } from './privilege.ts';
+
+export const PG_BIN = '/usr/lib/postgresql/15/bin';
+export const ORDERS_DATABASE = 'orders';
+
+export interface InitPostgresOptions {
+  dataDir: string;
+  password: string;
+  superuser?: string;
+  database?: string;
+  /**
+   * Unix user the cluster belongs to; defaults to `postgres` when root (postgres refuses to run
+   * as root). Pass `runAs: undefined` explicitly to run as the current user.
+   */
+  runAs?: string;
+  /** argv prefix for every command, e.g. ['ip', 'netns', 'exec', ns] or ['sudo', '-n']. */
+  prefix?: string[];
+  /** Skip fsync during initdb (throwaway test clusters). */
+  noSync?: boolean;
+}
+
+/**
+ * initdb a cluster with scram-sha-256 everywhere and the superuser password read from a
+ * short-lived 0600 file, then create the application database in single-user mode so no
+ * listener is ever open before pg_hba is ours.
+ */
+export async function initPostgres(o: InitPostgresOptions): Promise<void> {
+  const { dataDir, password, superuser = 'postgres', database = ORDERS_DATABASE, prefix = [] } = o;
+  const runAs = 'runAs' in o ? o.runAs : defaultRunAs('postgres');
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`unsafe database name ${database}`);
+  const as = [...prefix, ...asUser(runAs)];
+  await makeOwnedDir(dataDir, runAs, prefix);
+  const pwDir = await mkdtemp(join(tmpdir(), 'ecomnet-pw-'));
+  try {
+    const pwFile = join(pwDir, 'pw');
+    await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+    if (runAs) {
+      await chownTo(pwDir, runAs, prefix);
+      await chownTo(pwFile, runAs, prefix);
+    }
+    await run([
+      ...as,
+      `${PG_BIN}/initdb`,
+      '-D', dataDir,
+      '-U', superuser,
+      `--pwfile=${pwFile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--no-locale',
+      ...(o.noSync ? ['--no-sync'] : []),
+    ]);
+  } finally {
+    await run([...prefix, 'rm', '-rf', pwDir], { allowFail: true });
+  }
+  // Single-user mode reports SQL errors on stdout and still exits 0, so the output is checked.
+  const single = await run([...as, `${PG_BIN}/postgres`, '--single', '-D', dataDir, 'postgres'], {
+    input: `CREATE DATABASE ${database};\n`,
+  });
+  if (/\bERROR:/.test(single.stdout + single.stderr)) {
+    throw new Error(`creating database ${database} failed: ${single.stderr || single.stdout}`);
+  }
+}
+
+/** pg_hba.conf admitting only `allowedClients` (IPs or CIDRs), all by scram-sha-256; local socket likewise. */
+export function pgHbaConf(allowedClients: string[]): string {
+  const lines = ['# TYPE  DATABASE  USER  ADDRESS  METHOD', 'local all all scram-sha-256'];
+  for (const client of allowedClients) lines.push(`host all all ${toCidr(client)} scram-sha-256`);
+  return `${lines.join('\n')}\n`;
+}
+
+function toCidr(client: string): string {
+  const [ip, bits] = client.split('/');
+  const family = isIP(ip ?? '');
+  const max = family === 6 ? 128 : 32;
+  if (!family || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+    throw new Error(`not an IP address or CIDR: ${client}`);
+  }
+  return `${ip}/${bits ?? max}`;
+}
+
+/** Write pg_hba.conf for the server to read (0644: it names networks, not secrets). */
+export async function writePgHba(file: string, allowedClients: string[]): Promise<void> {
+  await writeFile(file, pgHbaConf(allowedClients), { mode: 0o644 });
+}
+
+export interface PostgresArgvOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  hbaFile: string;
+  /** Directory for the Unix socket; omitted means no Unix socket at all. */
+  socketDir?: string;
+  /** Defaults as in initPostgres. */
+  runAs?: string;
+  /** Extra `-c name=value` settings. */
+  settings?: Record<string, string>;
+}
+
+/** argv running postgres in the foreground (logs on stderr), listening only on host:port. */
+export function postgresArgv(o: PostgresArgvOptions): string[] {
+  const runAs = 'runAs' in o ? o.runAs : defaultRunAs('postgres');
+  const settings: Record<string, string> = {
+    listen_addresses: o.host,
+    port: String(o.port),
+    unix_socket_directories: o.socketDir ?? '',
+    hba_file: o.hbaFile,
+    password_encryption: 'scram-sha-256',
+    ...o.settings,
+  };
+  return [
+    ...asUser(runAs),
+    `${PG_BIN}/postgres`,
+    '-D', o.dataDir,
+    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ];
+}
+
+export interface PostgresTarget {
+  host: string;
+  port: number;
+  password: string;
+  user?: string;
+  database?: string;
+}
+
+export function postgresUrl(t: PostgresTarget): string {
+  const user = encodeURIComponent(t.user ?? 'postgres');
+  const host = isIP(t.host) === 6 ? `[${t.host}]` : t.host;
+  return `postgres://${user}:${encodeURIComponent(t.password)}@${host}:${t.port}/${t.database ?? ORDERS_DATABASE}`;
+}
+
+/** Resolve once a password login succeeds; the caller's source address must be admitted by pg_hba. */
+export async function waitPostgresReady(t: PostgresTarget & { timeoutMs?: number }): Promise<void> {
+  await waitUntil(
+    async () => {
+      const client = new pg.Client({ connectionString: postgresUrl(t), connectionTimeoutMillis: 1000 });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+    t.timeoutMs ?? 30_000,
+    `postgres at ${t.host}:${t.port}`,
+  );
+}
+
+/** A throwaway cluster on 127.0.0.1 and a free port, run as `postgres` when we are root. */
+export async function startLocalPostgres(): Promise<LocalServer> {
+  const host = '127.0.0.1';
+  const runAs = defaultRunAs('postgres');
+  const base = await mkdtemp(join(tmpdir(), 'ecomnet-pg-'));
+  if (runAs) await chownTo(base, runAs);
+  const dataDir = join(base, 'data');
+  const hbaFile = join(base, 'pg_hba.conf');
+  const password = generatePassword();
+  const port = await freePort();
+  try {
+    await initPostgres({ dataDir, password, runAs, noSync: true });
+    await writePgHba(hbaFile, [host]);
+  } catch (err) {
+    await rm(base, { recursive: true, force: true });
+    throw err;
+  }
+  // Durability is pointless for a test cluster and costs seconds.
+  const argv = postgresArgv({ dataDir, host, port, hbaFile, runAs, settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } });
+  const target = { host, port, password };
+  let proc: ServerProcess | undefined;
+
+  const up = async () => {
+    if (proc) return;
+    proc = await startAndWait(() => spawnServer(argv), () => waitPostgresReady(target), 'postgres');
+  };
+  // SIGINT is postgres's "fast" shutdown: it disconnects clients instead of waiting for them.
+  const down = async () => {
+    await proc?.stop('SIGINT');
+    proc = undefined;
+  };
+  await up().catch(async (err: unknown) => {
+    await rm(base, { recursive: true, force: true });
+    throw err;
+  });
+  return {
+    url: postgresUrl(target),
+    host,
+    port,
+    password,
+    up,
+    down,
+    async stop() {
+      await down();
+      await rm(base, { recursive: true, force: true });
+    },
+    output: () => proc?.output() ?? '',
+  };
+}

@@ -1,0 +1,25 @@
+import { isRoot, run } from '../host/exec.ts';
+
+/**
+ * argv prefix that runs the rest as `user` with that user's groups. setpriv execs in place,
+ * so the pid a supervisor holds is the server's own and signals reach it directly.
+ */
+export function asUser(user: string | undefined): string[] {
+  return user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--'] : [];
+}
+
+/** The account a daemon should drop to: `preferred` when we are root, nobody to switch to otherwise. */
+export function defaultRunAs(preferred: string): string | undefined {
+  return isRoot ? preferred : undefined;
+}
+
+/** Create `dir` (mode 0700) owned by `user` when given, running through `prefix` (e.g. sudo). */
+export async function makeOwnedDir(dir: string, user: string | undefined, prefix: string[] = []): Promise<void> {
+  const owner = user ? ['-o', user, '-g', user] : [];
+  await run([...prefix, 'install', '-d', '-m', '0700', ...owner, dir]);
+}
+
+/** Hand an existing file or directory to `user`. */
+export async function chownTo(path: string, user: string, prefix: string[] = []): Promise<void> {
+  await run([...prefix, 'chown', `${user}:${user}`, path]);
+}

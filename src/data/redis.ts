@@ -1,0 +1,141 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { spawnServer, waitUntil, type ServerProcess } from './child.ts';
+import { startAndWait, type LocalServer } from './local.ts';
+import { generatePassword } from './password.ts';
+import { freePort } from './ports.ts';
+import { asUser, chownTo, defaultRunAs } from './privilege.ts';
+
+export const REDIS_SERVER = '/usr/bin/redis-server';
+
+export interface RedisConfOptions {
+  bind: string;
+  port: number;
+  password: string;
+  /** Working directory (nothing is persisted, but redis needs one). */
+  dir: string;
+}
+
+// Values go into redis.conf unquoted, so anything that could split a directive is refused.
+const SAFE_VALUE = /^[A-Za-z0-9_./:-]+$/;
+
+/** redis.conf: one TCP listener, password required, no persistence, no Unix socket. */
+export function redisConf(o: RedisConfOptions): string {
+  for (const [name, value] of Object.entries({ bind: o.bind, password: o.password, dir: o.dir })) {
+    if (!SAFE_VALUE.test(value)) throw new Error(`redis ${name} contains characters not allowed in redis.conf`);
+  }
+  return [
+    `bind ${o.bind}`,
+    `port ${o.port}`,
+    'protected-mode yes',
+    'save ""',
+    'appendonly no',
+    `requirepass ${o.password}`,
+    `dir ${o.dir}`,
+    'daemonize no',
+    'logfile ""',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Write redis.conf with mode 0600 (it holds the password, which therefore never shows in `ps`),
+ * owned by `runAs` so the dropped-privilege server can read it.
+ */
+export async function writeRedisConf(
+  file: string,
+  o: RedisConfOptions,
+  owner: { runAs?: string; prefix?: string[] } = {},
+): Promise<void> {
+  await writeFile(file, redisConf(o), { mode: 0o600 });
+  if (owner.runAs) await chownTo(file, owner.runAs, owner.prefix);
+}
+
+/** argv running redis-server in the foreground from `configFile`; runAs defaults to `redis` when root. */
+export function redisArgv(o: { configFile: string; runAs?: string }): string[] {
+  const runAs = 'runAs' in o ? o.runAs : defaultRunAs('redis');
+  return [...asUser(runAs), REDIS_SERVER, o.configFile];
+}
+
+export interface RedisTarget {
+  host: string;
+  port: number;
+  password: string;
+}
+
+export function redisUrl(t: RedisTarget): string {
+  return `redis://:${encodeURIComponent(t.password)}@${t.host}:${t.port}`;
+}
+
+/** Resolve once an authenticated PING succeeds. */
+export async function waitRedisReady(t: RedisTarget & { timeoutMs?: number }): Promise<void> {
+  await waitUntil(
+    async () => {
+      const client = new Redis({
+        host: t.host,
+        port: t.port,
+        password: t.password,
+        lazyConnect: true,
+        connectTimeout: 1000,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.ping();
+      } finally {
+        client.disconnect();
+      }
+    },
+    t.timeoutMs ?? 15_000,
+    `redis at ${t.host}:${t.port}`,
+  );
+}
+
+/** A throwaway redis on 127.0.0.1 and a free port, run as `redis` when we are root. */
+export async function startLocalRedis(): Promise<LocalServer> {
+  const host = '127.0.0.1';
+  const runAs = defaultRunAs('redis');
+  const dir = await mkdtemp(join(tmpdir(), 'ecomnet-redis-'));
+  const password = generatePassword();
+  const port = await freePort();
+  const configFile = join(dir, 'redis.conf');
+  try {
+    if (runAs) await chownTo(dir, runAs);
+    await writeRedisConf(configFile, { bind: host, port, password, dir }, { runAs });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const argv = redisArgv({ configFile, runAs });
+  const target = { host, port, password };
+  let proc: ServerProcess | undefined;
+  const up = async () => {
+    if (proc) return;
+    proc = await startAndWait(() => spawnServer(argv), () => waitRedisReady(target), 'redis');
+  };
+  const down = async () => {
+    await proc?.stop('SIGTERM');
+    proc = undefined;
+  };
+  await up().catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  return {
+    url: redisUrl(target),
+    host,
+    port,
+    password,
+    up,
+    down,
+    async stop() {
+      await down();
+      await rm(dir, { recursive: true, force: true });
+    },
+    output: () => proc?.output() ?? '',
+  };
+}

@@ -1,0 +1,36 @@
+import { readSysctl } from './facts.ts';
+import { save, type Backend } from './iptables.ts';
+import { listLinks, listNamespaces } from './links.ts';
+
+/** What the host looked like: compared before `up` and after `down` to prove nothing of ours stayed. */
+export interface HostSnapshot {
+  namespaces: string[];
+  links: string[];
+  /** iptables-save without counters and comments lines, so only rules count. */
+  rules: string[];
+  sysctl: Record<string, string | null>;
+}
+
+export async function snapshotHost(backend: Backend, sysctlKeys: string[]): Promise<HostSnapshot> {
+  const [namespaces, links, saved] = await Promise.all([listNamespaces(), listLinks(), save(backend)]);
+  return {
+    namespaces: namespaces.sort(),
+    links: links.sort(),
+    rules: saved.split('\n').filter((l) => l.startsWith('-') || l.startsWith('*') || l.startsWith(':')).map((l) => l.replace(/\[\d+:\d+\]/, '')).sort(),
+    sysctl: Object.fromEntries(sysctlKeys.map((k) => [k, readSysctl(k)])),
+  };
+}
+
+/** Human-readable differences; empty when the host is as it was. */
+export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): string[] {
+  const out: string[] = [];
+  const list = (what: string, a: string[], b: string[]) => {
+    for (const x of b.filter((v) => !a.includes(v))) out.push(`${what} added: ${x}`);
+    for (const x of a.filter((v) => !b.includes(v))) out.push(`${what} removed: ${x}`);
+  };
+  list('namespace', before.namespaces, after.namespaces);
+  list('link', before.links, after.links);
+  list('iptables', before.rules, after.rules);
+  for (const k of Object.keys(before.sysctl)) if (before.sysctl[k] !== after.sysctl[k]) out.push(`sysctl ${k}: ${before.sysctl[k]} -> ${after.sysctl[k]}`);
+  return out;
+}

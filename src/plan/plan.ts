@@ -1,0 +1,90 @@
+import { prefixOf } from '../topology/ipv4.ts';
+import type { NodeSpec, Segment, Topology } from '../topology/types.ts';
+import { peerName, validate } from '../topology/validate.ts';
+import type { HostFacts } from './facts.ts';
+import { declaredRules, restoreText, type Rule, type RuleOptions } from './rules.ts';
+
+export interface Sysctl {
+  key: string;
+  value: string;
+  /** Value found before `up`, restored by `down`; null for keys of links we create (they go with the link). */
+  before: string | null;
+}
+
+export interface NsBatch {
+  ns: string;
+  lines: string[];
+}
+
+/** Everything `up` will do to the host, computed without touching it. */
+export interface Plan {
+  tag: string;
+  namespaces: string[];
+  /** Host links we create: the bridges (veth peers vanish with their namespaces). */
+  bridges: string[];
+  /** `ip -batch` lines run on the host. */
+  hostBatch: string[];
+  /** `ip -n NS -batch` lines, one batch per namespace. */
+  nsBatches: NsBatch[];
+  sysctls: Sysctl[];
+  rules: Rule[];
+  /** `iptables-restore --noflush` input that adds every rule. */
+  restore: string;
+}
+
+export type PlanOptions = RuleOptions;
+
+function segmentHostLines(seg: Segment): string[] {
+  const br = seg.bridge.name;
+  const lines = [`link add ${br} type bridge`, `addr add ${seg.bridge.ip}/${prefixOf(seg.subnet)} dev ${br}`, `link set ${br} up`];
+  for (const n of seg.nodes) {
+    const peer = peerName(n.veth);
+    lines.push(`link add ${peer} type veth peer name ${n.veth} netns ${n.name}`, `link set ${peer} master ${br}`, `link set ${peer} up`);
+  }
+  return lines;
+}
+
+function nodeLines(seg: Segment, n: NodeSpec): string[] {
+  return [
+    `addr add ${n.ip}/${prefixOf(seg.subnet)} dev ${n.veth}`,
+    `link set ${n.veth} up`,
+    'link set lo up',
+    `route add default via ${seg.bridge.ip}`,
+  ];
+}
+
+/**
+ * With br_netfilter, a namespace calling a host address on a forwarded port is DNATed to a
+ * target on the same bridge and bridged, not routed: the target's port must accept a frame
+ * going back out the port it came in by (hairpin), or a target calling itself times out.
+ */
+function hairpinLines(t: Topology): string[] {
+  const targets = new Set(t.portForwards.map((pf) => pf.node));
+  return t.app.nodes.filter((n) => targets.has(n.name)).map((n) => `link set ${peerName(n.veth)} type bridge_slave hairpin on`);
+}
+
+export function sysctlKeys(t: Topology): { forward: string; localnet: string } {
+  return { forward: 'net.ipv4.ip_forward', localnet: `net.ipv4.conf.${t.app.bridge.name}.route_localnet` };
+}
+
+/** The pure heart of `up`: topology + host facts -> the exact commands. */
+export function buildPlan(t: Topology, facts: HostFacts, opts: PlanOptions): Plan {
+  validate(t, facts.routes);
+  const segments = [t.app, t.outside];
+  const nodes = segments.flatMap((s) => s.nodes.map((n) => ({ seg: s, n })));
+  const keys = sysctlKeys(t);
+  const rules = declaredRules(t, facts, opts);
+  return {
+    tag: t.tag,
+    namespaces: nodes.map(({ n }) => n.name),
+    bridges: segments.map((s) => s.bridge.name),
+    hostBatch: [...nodes.map(({ n }) => `netns add ${n.name}`), ...segments.flatMap(segmentHostLines), ...hairpinLines(t)],
+    nsBatches: nodes.map(({ seg, n }) => ({ ns: n.name, lines: nodeLines(seg, n) })),
+    sysctls: [
+      { key: keys.forward, value: '1', before: facts.sysctl[keys.forward] ?? null },
+      { key: keys.localnet, value: '1', before: null },
+    ],
+    rules,
+    restore: restoreText(t.tag, rules),
+  };
+}

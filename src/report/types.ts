@@ -1,0 +1,94 @@
+/** The shapes that flow from a run (tests, evidence, lead's artifacts) into the report. */
+import type { RunResult } from '../host/exec.ts';
+import type { Deliverable } from './deliverables.ts';
+import type { Topology } from '../topology/types.ts';
+
+/** What a person would have seen in their terminal when the test ran. */
+export interface Captured extends RunResult {
+  at: string;
+}
+
+/** One line of reports/.evidence/*.jsonl. */
+export interface EvidenceRecord extends Captured {
+  file: string;
+  test: string;
+  /** Vitest's task id, so the reporter can join evidence to results without name matching. */
+  testId?: string;
+  deliverables: string[];
+}
+
+export interface MatrixCell {
+  from: string;
+  to: string;
+  expected: boolean;
+  received: boolean;
+}
+
+/** reports/.evidence/matrix.json, written by the platform suites. */
+export interface Matrix {
+  nodes: string[];
+  cells: MatrixCell[];
+  summary: string;
+}
+
+/** One entry of reports/.evidence/rules.json: a live iptables-save line with its reason. */
+export interface RuleDoc {
+  table: string;
+  chain: string;
+  rule: string;
+  id: string;
+  why: string;
+}
+
+/** reports/.evidence/meta.json: how the platform was brought up. */
+export interface RunMeta {
+  mode: 'native' | 'containers';
+  kernel: string;
+  iptablesBackend: string;
+  node: string;
+  startedAt: string;
+}
+
+export type TestState = 'passed' | 'failed' | 'skipped' | 'pending';
+
+/** A finished Vitest test case, flattened to plain data. */
+export interface TestOutcome {
+  id: string;
+  file: string;
+  name: string;
+  state: TestState;
+  durationMs: number;
+  startedAt?: string;
+  errors: string[];
+  /** Skip reason, when the test called ctx.skip(note). */
+  note?: string;
+  deliverables: string[];
+}
+
+export type DeliverableStatus = 'pass' | 'fail' | 'missing';
+
+export interface DeliverableResult extends Deliverable {
+  status: DeliverableStatus;
+  durationMs: number;
+  tests: TestOutcome[];
+  evidence: EvidenceRecord[];
+}
+
+/** Everything renderDeliverables needs; optional parts render as "not captured". */
+export interface ReportInput {
+  generatedAt: string;
+  topology: Topology;
+  results: DeliverableResult[];
+  meta?: RunMeta;
+  matrix?: Matrix;
+  rules?: RuleDoc[];
+  /** Failures outside any test (global setup, collection, unhandled errors). */
+  runErrors: string[];
+}
+
+declare module 'vitest' {
+  interface TaskMeta {
+    /** Seed deliverable ids the test proves, set by deliverable() in suites/support/evidence.ts. */
+    deliverables?: string[];
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * `node src/report/verify.ts`: after a full run, checks that every report is there and that
+ * each of the 27 seed deliverables is in it with a verdict (a deliverable no test proved fails).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { deliverables } from './deliverables.ts';
+import { reportPaths } from './paths.ts';
+import type { ResultsJson } from './results.ts';
+
+function readResults(file: string): ResultsJson | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ResultsJson;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every problem found; an empty list means the run left a complete report. */
+export function verifyReports(root: string = process.cwd()): string[] {
+  const p = reportPaths(root);
+  const problems: string[] = [];
+  for (const file of [p.html, p.results, p.junit, p.allureHtml]) {
+    if (!existsSync(file)) problems.push(`missing ${file}`);
+  }
+  if (existsSync(p.html)) {
+    const html = readFileSync(p.html, 'utf8');
+    for (const d of deliverables) {
+      if (!html.includes(`data-deliverable="${d.id}"`)) problems.push(`deliverables.html lacks ${d.id}`);
+    }
+  }
+  if (existsSync(p.junit) && !readFileSync(p.junit, 'utf8').includes('<testsuites')) {
+    problems.push('junit.xml has no <testsuites>');
+  }
+  if (existsSync(p.results)) {
+    const results = readResults(p.results);
+    if (!results) problems.push('results.json is not valid JSON');
+    for (const d of deliverables) {
+      const r = results?.deliverables.find((x) => x.id === d.id);
+      if (results && !r) problems.push(`results.json lacks ${d.id}`);
+      if (r?.status === 'missing') problems.push(`${d.id} has no evidence: no test proved it`);
+    }
+  }
+  return problems;
+}
+
+if (import.meta.main) {
+  const problems = verifyReports();
+  for (const problem of problems) console.error(`verify: ${problem}`);
+  console.log(problems.length ? `verify: ${problems.length} problem(s)` : `verify: all ${deliverables.length} deliverables reported`);
+  process.exitCode = problems.length ? 1 : 0;
+}

@@ -1,0 +1,210 @@
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nodeOf } from '../../fixtures/topology.ts';
+import { initPostgres, postgresArgv, postgresUrl, waitPostgresReady, writePgHba } from '../data/postgres.ts';
+import { generatePassword } from '../data/password.ts';
+import { redisArgv, redisUrl, waitRedisReady, writeRedisConf } from '../data/redis.ts';
+import { waitUntil } from '../data/child.ts';
+import { isRoot, priv, privPrefix, run } from '../host/exec.ts';
+import { readState, runDir, writeState, type ServiceRecord, type State } from '../host/state.ts';
+import type { Progress } from '../host/network.ts';
+import type { Component, Topology } from '../topology/types.ts';
+import { nginxConf } from './nginx.ts';
+import { account, dropTo, lastLines, spawnInNs, stopPid, type Account } from './spawn.ts';
+
+export interface Secrets {
+  postgres: string;
+  redis: string;
+}
+
+export const secretsPath = join(runDir, 'secrets.json');
+const logDir = join(runDir, 'logs');
+const configDir = join(runDir, 'config');
+const mainTs = fileURLToPath(new URL('../services/main.ts', import.meta.url));
+const internetTs = fileURLToPath(new URL('./internet-host.ts', import.meta.url));
+
+export function readSecrets(): Secrets | undefined {
+  try {
+    return JSON.parse(readFileSync(secretsPath, 'utf8')) as Secrets;
+  } catch {
+    return undefined;
+  }
+}
+
+export function logPath(name: string): string {
+  return join(logDir, `${name}.log`);
+}
+
+/** Who our own services run as: root only enters the namespace. */
+async function serviceAccount(): Promise<Account> {
+  if (process.env.ECOMNET_SERVICE_USER) return account(process.env.ECOMNET_SERVICE_USER);
+  if (!isRoot) return account((await run(['id', '-un'])).stdout.trim());
+  return account('nobody');
+}
+
+/** The service account must be able to read the code and run node, or it would fail later, obscurely. */
+async function checkReadable(a: Account): Promise<void> {
+  const r = await priv([...dropTo(a), 'test', '-r', mainTs, '-a', '-x', process.execPath], { allowFail: true });
+  if (r.exitCode !== 0)
+    throw new Error(`user ${a.name} cannot read ${mainTs} or run ${process.execPath}; put the checkout and node where ${a.name} can read them, or set ECOMNET_SERVICE_USER`);
+}
+
+function writePrivate(file: string, content: string, owner?: Account): void {
+  writeFileSync(file, content, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  if (owner && isRoot) chownSync(file, owner.uid, owner.gid);
+}
+
+interface Ctx {
+  t: Topology;
+  state: State;
+  progress: Progress;
+  user: Account;
+  secrets: Secrets;
+}
+
+/** The order things start in: each waits for what it depends on, independent ones in parallel. */
+const waves: Component[][] = [['postgres', 'redis', 'internet'], ['product', 'order'], ['gateway'], ['nginx']];
+
+function record(ctx: Ctx, rec: ServiceRecord): void {
+  ctx.state.services = [...ctx.state.services.filter((s) => s.name !== rec.name), rec];
+  writeState(ctx.state);
+}
+
+async function httpOk(url: string): Promise<void> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+}
+
+/** Start one component's server in its namespace and wait until it answers from the host. */
+async function launch(ctx: Ctx, c: Component, argv: string[], ready: () => Promise<void>): Promise<void> {
+  const n = nodeOf(c, ctx.t);
+  const log = logPath(c);
+  const started = spawnInNs(n.name, argv, log);
+  record(ctx, { name: c, ns: n.name, pid: started.pid, log });
+  const t0 = performance.now();
+  try {
+    await Promise.race([ready(), started.exited]);
+  } catch (e) {
+    throw new Error(`${c} in ${n.name} failed to start: ${(e as Error).message}\n--- last lines of ${log} ---\n${lastLines(log)}`);
+  }
+  ctx.progress(`${c} ready on ${n.ip}:${n.port}`, performance.now() - t0);
+}
+
+function appArgv(ctx: Ctx, c: 'gateway' | 'product' | 'order', extra: Record<string, string>): string[] {
+  const n = nodeOf(c, ctx.t);
+  const file = join(configDir, `${c}.json`);
+  writePrivate(file, JSON.stringify({ service: c, listen: { host: '0.0.0.0', port: n.port }, ...extra }), ctx.user);
+  return [...dropTo(ctx.user), process.execPath, mainTs, file];
+}
+
+const healthUrl = (c: Component, t: Topology) => {
+  const n = nodeOf(c, t);
+  return `http://${n.ip}:${n.port}/health`;
+};
+
+async function startComponent(ctx: Ctx, c: Component): Promise<void> {
+  const { t, secrets } = ctx;
+  const br = t.app.bridge.ip;
+  const pg = nodeOf('postgres', t);
+  const redis = nodeOf('redis', t);
+  const pgTarget = { host: pg.ip, port: pg.port!, password: secrets.postgres };
+  const redisTarget = { host: redis.ip, port: redis.port!, password: secrets.redis };
+  const waitHttp = () => waitUntil(() => httpOk(healthUrl(c, t)), 30_000, c);
+  const waitHttpRoot = () => waitUntil(() => httpOk(healthUrl(c, t).replace(/health$/, '')), 10_000, c);
+  switch (c) {
+    case 'postgres': {
+      const dataDir = join(runDir, 'postgres');
+      const hba = join(configDir, 'pg_hba.conf');
+      await initPostgres({ dataDir, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix });
+      // Only the order service and the operator on the host (psql from the bridge address) may log in.
+      await writePgHba(hba, [nodeOf('order', t).ip, br]);
+      return launch(ctx, c, postgresArgv({ dataDir, host: pg.ip, port: pg.port!, hbaFile: hba, runAs: 'postgres' }), () => waitPostgresReady({ ...pgTarget, timeoutMs: 30_000 }));
+    }
+    case 'redis': {
+      const dir = join(runDir, 'redis');
+      await priv(['install', '-d', '-m', '0700', '-o', 'redis', '-g', 'redis', dir]);
+      const conf = join(configDir, 'redis.conf');
+      await writeRedisConf(conf, { bind: redis.ip, port: redis.port!, password: secrets.redis, dir }, { runAs: 'redis', prefix: privPrefix });
+      return launch(ctx, c, redisArgv({ configFile: conf, runAs: 'redis' }), () => waitRedisReady({ ...redisTarget, timeoutMs: 15_000 }));
+    }
+    case 'product':
+      return launch(ctx, c, appArgv(ctx, c, { redisUrl: redisUrl(redisTarget) }), waitHttp);
+    case 'order':
+      return launch(ctx, c, appArgv(ctx, c, { pgUrl: postgresUrl(pgTarget) }), waitHttp);
+    case 'gateway':
+      return launch(ctx, c, appArgv(ctx, c, { productUrl: `http://${nodeOf('product', t).ip}:${nodeOf('product', t).port}`, orderUrl: `http://${nodeOf('order', t).ip}:${nodeOf('order', t).port}` }), waitHttp);
+    case 'nginx': {
+      const dir = join(runDir, 'nginx');
+      mkdirSync(dir, { recursive: true });
+      const group = (await run(['id', '-gn', ctx.user.name])).stdout.trim();
+      const conf = join(dir, 'nginx.conf');
+      writeFileSync(conf, nginxConf(t, { dir, accessLog: logPath('nginx-access'), errorLog: logPath('nginx-error'), user: ctx.user.name, group }));
+      return launch(ctx, c, ['nginx', '-c', conf, '-g', 'daemon off;'], waitHttp);
+    }
+    case 'internet': {
+      const n = nodeOf(c, t);
+      // Per-namespace sysctl: lets the unprivileged server bind port 80 there, and only there.
+      await priv(['ip', 'netns', 'exec', n.name, 'sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=0']);
+      return launch(ctx, c, [...dropTo(ctx.user), process.execPath, internetTs, n.ip, String(n.port)], waitHttpRoot);
+    }
+    default:
+      return;
+  }
+}
+
+/**
+ * Bring up the simulated internet host, then (unless network only) the data layer, the three
+ * services and nginx, in dependency order.
+ */
+export async function startServices(t: Topology, state: State, progress: Progress, networkOnly = false): Promise<void> {
+  await resetLogs();
+  mkdirSync(logDir, { recursive: true });
+  mkdirSync(configDir, { recursive: true });
+  const user = await serviceAccount();
+  await checkReadable(user);
+  const secrets: Secrets = { postgres: generatePassword(), redis: generatePassword() };
+  writePrivate(secretsPath, JSON.stringify(secrets));
+  const ctx: Ctx = { t, state, progress, user, secrets };
+  const present = new Set([...t.app.nodes, ...t.outside.nodes].map((n) => n.component));
+  const selected = waves.map((w) => w.filter((c) => present.has(c) && (!networkOnly || c === 'internet'))).filter((w) => w.length);
+  for (const wave of selected) await Promise.all(wave.map((c) => startComponent(ctx, c)));
+}
+
+/** Graceful stop in reverse dependency order; whatever remains dies with the namespaces. */
+export async function stopServices(state: State | undefined, progress: Progress): Promise<void> {
+  if (!state?.services.length) return;
+  const t0 = performance.now();
+  for (const wave of [...waves].reverse()) {
+    const recs = state.services.filter((s) => wave.includes(s.name as Component));
+    await Promise.all(recs.map((s) => stopPid(s.pid, s.name === 'postgres' ? 'INT' : 'TERM')));
+  }
+  const latest = readState();
+  if (latest) writeState({ ...latest, services: [] });
+  progress(`stopped ${state.services.length} services`, performance.now() - t0);
+}
+
+/** Remove what a run wrote (data, configs, secrets); logs stay for a post-mortem until the next `up`. */
+export async function removeRunFiles(): Promise<void> {
+  const paths = ['postgres', 'redis', 'config', 'nginx', 'secrets.json'].map((p) => join(runDir, p));
+  await priv(['rm', '-rf', ...paths]);
+}
+
+/** Fresh logs for a new run. */
+async function resetLogs(): Promise<void> {
+  await priv(['rm', '-rf', logDir]);
+}
+
+/** Stop one service and start it again with the same configuration (its data stays). */
+export async function restartService(t: Topology, c: Component, progress: Progress): Promise<void> {
+  const state = readState();
+  const rec = state?.services.find((s) => s.name === c);
+  if (!state || !rec) throw new Error(`${c} is not running`);
+  const secrets = readSecrets();
+  if (!secrets) throw new Error('no secrets for this run');
+  if (c !== 'gateway' && c !== 'product' && c !== 'order') throw new Error(`restart of ${c} is not supported; use down and up`);
+  await stopPid(rec.pid);
+  await startComponent({ t, state, progress, user: await serviceAccount(), secrets }, c);
+}
+

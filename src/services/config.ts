@@ -1,0 +1,39 @@
+/** What `node src/services/main.ts <config.json>` reads. URLs may embed passwords: never log this object. */
+export type ServiceConfig =
+  | { service: 'gateway'; listen: Listen; productUrl: string; orderUrl: string; timeoutMs?: number }
+  | { service: 'product'; listen: Listen; redisUrl: string }
+  | { service: 'order'; listen: Listen; pgUrl: string };
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+const REQUIRED_URLS = { gateway: ['productUrl', 'orderUrl'], product: ['redisUrl'], order: ['pgUrl'] } as const;
+
+/** Validate parsed JSON into a ServiceConfig; error messages name fields, never values. */
+export function parseServiceConfig(json: unknown): ServiceConfig {
+  if (typeof json !== 'object' || json === null) throw new Error('config must be a JSON object');
+  const c = json as Record<string, unknown>;
+  const service = c.service;
+  if (service !== 'gateway' && service !== 'product' && service !== 'order') {
+    throw new Error('config.service must be "gateway", "product" or "order"');
+  }
+  const listen = c.listen as Record<string, unknown> | undefined;
+  if (
+    typeof listen?.host !== 'string' ||
+    typeof listen.port !== 'number' ||
+    !Number.isInteger(listen.port) ||
+    listen.port < 0 ||
+    listen.port > 65535
+  ) {
+    throw new Error('config.listen must be {"host": string, "port": integer 0-65535}');
+  }
+  for (const field of REQUIRED_URLS[service]) {
+    if (typeof c[field] !== 'string' || !URL.canParse(c[field])) throw new Error(`config.${field} must be a URL`);
+  }
+  if (c.timeoutMs !== undefined && (typeof c.timeoutMs !== 'number' || !(c.timeoutMs > 0))) {
+    throw new Error('config.timeoutMs must be a positive number');
+  }
+  return { ...c, listen: { host: listen.host, port: listen.port } } as ServiceConfig;
+}

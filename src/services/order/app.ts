@@ -1,0 +1,77 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import pg from 'pg';
+import { HttpError, installHttpConventions, serverOptions } from '../http.ts';
+import { createOrder, getOrder, isDbUnavailable, listOrders } from './store.ts';
+import { parseIdempotencyKey, parseNewOrder, parseOrderId, parsePage } from './validate.ts';
+
+export { ensureSchema } from './schema.ts';
+
+export interface OrderAppOptions {
+  /** A pool (left open on close) or a pool config / connection string (owned and closed). */
+  pool: pg.Pool | pg.PoolConfig | string;
+  /** End the pool when the app closes; defaults to true unless a Pool instance was passed. */
+  closePool?: boolean;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Defaults that turn a missing database into a prompt 503 instead of a hung request. */
+export function createOrderPool(config: pg.PoolConfig | string): pg.Pool {
+  const base = typeof config === 'string' ? { connectionString: config } : config;
+  return new pg.Pool({
+    max: 10,
+    connectionTimeoutMillis: 2000,
+    query_timeout: 5000,
+    idleTimeoutMillis: 10_000,
+    ...base,
+  });
+}
+
+/**
+ * Routes: GET /health, POST /orders, GET /orders/:id, GET /orders?limit&offset.
+ * GET /orders answers a bare JSON array, newest first.
+ * A POST repeating an Idempotency-Key with the same payload answers 200 with the first
+ * order's id and `Idempotent-Replayed: true`; with a different payload, 422.
+ */
+export function buildOrderApp(opts: OrderAppOptions): FastifyInstance {
+  const owned = opts.closePool ?? !(opts.pool instanceof pg.Pool);
+  const pool = opts.pool instanceof pg.Pool ? opts.pool : createOrderPool(opts.pool);
+  const app = Fastify(serverOptions(opts.logger));
+  installHttpConventions(app, (err) => (isDbUnavailable(err) ? new HttpError(503, 'Database unavailable') : undefined));
+  // Orders are JSON only; Fastify's built-in text/plain parser would otherwise turn a 415 into a 400.
+  app.removeContentTypeParser('text/plain');
+
+  // An idle client dying with the database emits 'error' on the pool; unheard, it would crash the process.
+  const onPoolError = (err: Error) => app.log.warn({ err: err.message }, 'idle database connection lost');
+  pool.on('error', onPoolError);
+  app.addHook('onClose', async () => {
+    if (owned) await pool.end();
+    pool.off('error', onPoolError);
+  });
+
+  app.get('/health', async () => ({ status: 'healthy', service: 'order-service' }));
+
+  app.post('/orders', async (request, reply) => {
+    const order = parseNewOrder(request.body);
+    const key = parseIdempotencyKey(request.headers['idempotency-key']);
+    const result = await createOrder(pool, order, key);
+    if (result.kind === 'conflict') {
+      throw new HttpError(422, 'Idempotency-Key was already used with a different order');
+    }
+    if (result.kind === 'replayed') reply.code(200).header('idempotent-replayed', 'true');
+    else reply.code(201);
+    return { order_id: result.orderId, status: 'created' };
+  });
+
+  app.get<{ Params: { id: string } }>('/orders/:id', async (request, reply) => {
+    const id = parseOrderId(request.params.id);
+    const order = id === null ? undefined : await getOrder(pool, id);
+    if (!order) return reply.code(404).send({ error: 'Order not found' });
+    return order;
+  });
+
+  app.get<{ Querystring: { limit?: string; offset?: string } }>('/orders', async (request) =>
+    listOrders(pool, parsePage(request.query)),
+  );
+
+  return app;
+}

@@ -1,0 +1,49 @@
+/** The platform as data: everything else (plan, services, suites, report) derives from this. */
+
+export interface NodeSpec {
+  /** Network namespace name. */
+  name: string;
+  ip: string;
+  /** Interface name inside the namespace; the host-side peer is `${veth}-br` as in the seed. */
+  veth: string;
+  /** What runs there, for the diagram and the status table. */
+  role: string;
+  /** Which part of the platform the runtime starts in this namespace. */
+  component?: Component;
+  /** The TCP port its service listens on, if any. */
+  port?: number;
+}
+
+export type Component = 'nginx' | 'gateway' | 'product' | 'order' | 'redis' | 'postgres' | 'client' | 'internet';
+
+export interface BridgeSpec {
+  name: string;
+  ip: string;
+}
+
+export interface PortForward {
+  hostPort: number;
+  node: string;
+  port: number;
+}
+
+export interface Segment {
+  subnet: string;
+  bridge: BridgeSpec;
+  nodes: NodeSpec[];
+}
+
+export interface Topology {
+  /** Prefix of every iptables comment, state entry and label we create. */
+  tag: string;
+  /** The container network (the seed's 10.0.0.0/16 behind br-app). */
+  app: Segment;
+  /** Our own stand-in for the outside world: an external client and an internet host. */
+  outside: Segment;
+  portForwards: PortForward[];
+}
+
+export interface HostRoute {
+  dst: string;
+  dev?: string;
+}

@@ -1,0 +1,87 @@
+import { contains, overlaps, parseCidr, parseIp } from './ipv4.ts';
+import type { HostRoute, Segment, Topology } from './types.ts';
+
+/** Linux IFNAMSIZ is 16 including the terminating NUL. */
+export const MAX_IFNAME = 15;
+
+export class TopologyError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid topology:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Host-side peer of a namespace's veth, in the seed's naming pattern. */
+export function peerName(veth: string): string {
+  return `${veth}-br`;
+}
+
+function checkSegment(seg: Segment, label: string, problems: string[]): void {
+  const net = parseCidr(seg.subnet);
+  if (!net) {
+    problems.push(`${label} subnet "${seg.subnet}" is not an IPv4 CIDR`);
+    return;
+  }
+  const addresses = [{ who: `bridge ${seg.bridge.name}`, ip: seg.bridge.ip }, ...seg.nodes.map((n) => ({ who: n.name, ip: n.ip }))];
+  for (const { who, ip } of addresses) {
+    const n = parseIp(ip);
+    if (n === undefined) problems.push(`${who}: "${ip}" is not an IPv4 address`);
+    else if (!contains(net, n)) problems.push(`${who}: ${ip} is outside the subnet ${seg.subnet}`);
+    else if (n === net.base || (net.prefix < 31 && n === net.base + 2 ** (32 - net.prefix) - 1))
+      problems.push(`${who}: ${ip} is the network or broadcast address of ${seg.subnet}`);
+  }
+}
+
+function duplicates(values: string[]): string[] {
+  return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
+}
+
+/**
+ * Every problem at once, so a user fixes the declaration in one go. `hostRoutes` are the
+ * host's current routes (minus our own links) so an overlap with an existing network is caught.
+ */
+export function validate(t: Topology, hostRoutes: HostRoute[] = []): void {
+  const problems: string[] = [];
+  const segments: [Segment, string][] = [
+    [t.app, 'app'],
+    [t.outside, 'outside'],
+  ];
+  for (const [seg, label] of segments) checkSegment(seg, label, problems);
+
+  const nodes = [...t.app.nodes, ...t.outside.nodes];
+  const ifnames = [
+    t.app.bridge.name,
+    t.outside.bridge.name,
+    ...nodes.flatMap((n) => [n.veth, peerName(n.veth)]),
+  ];
+  for (const name of ifnames) {
+    if (name.length > MAX_IFNAME) problems.push(`interface name "${name}" is ${name.length} characters; Linux allows at most ${MAX_IFNAME}`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) problems.push(`interface name "${name}" has characters Linux or iptables would reject`);
+  }
+  for (const n of nodes) if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n.name)) problems.push(`namespace name "${n.name}" must be letters, digits, '.', '_' or '-'`);
+  for (const d of duplicates(nodes.map((n) => n.name))) problems.push(`duplicate namespace name "${d}"`);
+  for (const d of duplicates(ifnames)) problems.push(`duplicate interface name "${d}"`);
+  for (const d of duplicates([t.app.bridge.ip, t.outside.bridge.ip, ...nodes.map((n) => n.ip)])) problems.push(`duplicate IP address ${d}`);
+
+  const app = parseCidr(t.app.subnet);
+  const outside = parseCidr(t.outside.subnet);
+  if (app && outside && overlaps(app, outside)) problems.push(`app subnet ${t.app.subnet} overlaps outside subnet ${t.outside.subnet}`);
+  for (const [seg] of segments) {
+    const net = parseCidr(seg.subnet);
+    if (!net) continue;
+    for (const r of hostRoutes) {
+      const dst = r.dst === 'default' ? undefined : parseCidr(r.dst);
+      if (dst && overlaps(net, dst))
+        problems.push(`subnet ${seg.subnet} overlaps the host route ${r.dst}${r.dev ? ` on ${r.dev}` : ''}; choose a free range`);
+    }
+  }
+
+  for (const pf of t.portForwards) {
+    const target = t.app.nodes.find((n) => n.name === pf.node);
+    if (!target) problems.push(`port forward ${pf.hostPort} targets unknown node "${pf.node}"`);
+    for (const p of [pf.hostPort, pf.port]) if (!Number.isInteger(p) || p < 1 || p > 65535) problems.push(`port ${p} is not in 1..65535`);
+  }
+  if (!/^[a-z][a-z0-9-]*$/.test(t.tag) || !t.tag.includes('ecomnet')) problems.push(`tag "${t.tag}" must be lowercase and contain "ecomnet"`);
+  if (problems.length) throw new TopologyError(problems);
+}

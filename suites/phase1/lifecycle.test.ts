@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { topology } from '../../fixtures/topology.ts';
+import { topology as alt } from '../fixtures/alt-topology.ts';
+import { priv, run } from '../../src/host/exec.ts';
+import { detectBackend, save, taggedLines } from '../../src/host/iptables.ts';
+import { listLinks, listNamespaces } from '../../src/host/links.ts';
+import { record } from '../support/evidence.ts';
+
+const cli = join(process.cwd(), 'src/cli/main.ts');
+const altFile = join(process.cwd(), 'suites/fixtures/alt-topology.ts');
+const altDir = '/run/ecomnet-lifecycle-test';
+const foreign = ['INPUT', '-p', 'tcp', '--dport', '9', '-m', 'comment', '--comment', 'foreign-test-rule', '-j', 'ACCEPT'];
+
+async function ecomnet(args: string[], runDir?: string) {
+  const at = new Date().toISOString();
+  const r = await run([process.execPath, cli, ...args], { allowFail: true, timeoutMs: 60_000, env: { ...process.env, ...(runDir ? { ECOMNET_RUN_DIR: runDir } : {}) } as Record<string, string> });
+  record({ ...r, command: `${runDir ? `ECOMNET_RUN_DIR=${runDir} ` : ''}ecomnet ${args.join(' ')}`, at });
+  return r;
+}
+
+const altUp = () => ecomnet(['up', '--detach', '--network-only', '--topology', altFile], altDir);
+const altDown = () => ecomnet(['down', '--topology', altFile], altDir);
+
+async function altLeftovers(): Promise<string[]> {
+  const b = await detectBackend();
+  const [ns, links, saved] = await Promise.all([listNamespaces(), listLinks(), save(b)]);
+  const nodes = [...alt.app.nodes, ...alt.outside.nodes];
+  return [
+    ...nodes.map((n) => n.name).filter((n) => ns.includes(n)),
+    ...[alt.app.bridge.name, alt.outside.bridge.name, ...nodes.map((n) => `${n.veth}-br`)].filter((l) => links.includes(l)),
+    ...[...taggedLines(saved, alt.tag).values()].flat(),
+  ];
+}
+
+async function mainRules(): Promise<string[]> {
+  return [...taggedLines(await save(await detectBackend()), topology.tag).values()].flat();
+}
+
+describe('lifecycle of a second, independent platform (host preservation, idempotence, rollback, crash)', () => {
+  let iptables = 'iptables';
+  beforeAll(async () => {
+    iptables = (await detectBackend()).iptables;
+    await priv([iptables, '-A', ...foreign]);
+  });
+  beforeEach(async () => {
+    await altDown();
+  });
+  afterAll(async () => {
+    await priv([iptables, '-D', ...foreign], { allowFail: true });
+    await altDown();
+    await priv(['rm', '-rf', altDir]);
+  });
+
+  it('up, a second up that changes nothing, then down: the host is as before and a foreign rule survives', async () => {
+    const mainBefore = await mainRules();
+    const forwardBefore = (await run(['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout;
+    const first = await altUp();
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(await altLeftovers()).not.toEqual([]);
+    const b = await detectBackend();
+    const rules = async () => (await save(b)).split('\n').filter((l) => !l.startsWith('#')).join('\n').replace(/\[\d+:\d+\]/g, '');
+    const rulesAfterFirst = await rules();
+    const second = await altUp();
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stdout).toContain('already up: nothing to change');
+    expect(await rules()).toBe(rulesAfterFirst);
+    const d = await altDown();
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(await altLeftovers()).toEqual([]);
+    expect((await priv([iptables, '-C', ...foreign], { allowFail: true })).exitCode).toBe(0);
+    expect((await run(['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout).toBe(forwardBefore);
+    expect(await mainRules()).toEqual(mainBefore);
+    const again = await altDown();
+    expect(again.exitCode, 'down is idempotent').toBe(0);
+  });
+
+  it('a failure half way rolls back what was applied, names the failing step, and leaves a foreign link alone', async () => {
+    const blocker = `${alt.app.nodes[1]!.veth}-br`;
+    await priv(['ip', 'link', 'add', blocker, 'type', 'bridge']);
+    try {
+      const r = await altUp();
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('step "namespaces, bridges, veth pairs" failed');
+      expect(r.stderr).toContain(`\`ip link add ${blocker} type veth`);
+      expect(await altLeftovers()).toEqual([blocker]);
+    } finally {
+      await priv(['ip', 'link', 'del', blocker]);
+    }
+  });
+
+  it('kill -9 during up, then down: nothing of it remains', async () => {
+    const child = spawn(process.execPath, [cli, 'up', '--detach', '--network-only', '--topology', altFile], {
+      env: { ...process.env, ECOMNET_RUN_DIR: altDir },
+      stdio: 'ignore',
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const d = await altDown();
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(await altLeftovers()).toEqual([]);
+  });
+});
+
+describe('the running platform, from the CLI', () => {
+  it('a second up while the test run holds the platform fails at once, naming the holder', async () => {
+    const t0 = Date.now();
+    const r = await ecomnet(['up', '--detach']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/another ecomnet is running on this host: pid \d+ \(`npm test`/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('up --dry-run prints the plan as a script and changes nothing', async () => {
+    const before = await mainRules();
+    const r = await ecomnet(['up', '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const n of topology.app.nodes) expect(r.stdout).toContain(`ip netns add ${n.name}\n`);
+    expect(r.stdout).toContain("iptables-restore --noflush <<'EOF'");
+    expect(await mainRules()).toEqual(before);
+  });
+
+  it('status --json reports every service healthy in its namespace', async () => {
+    const r = await ecomnet(['status', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { up: boolean; nodes: { namespace: string; service?: string; health: string; exists: boolean }[] };
+    expect(s.up).toBe(true);
+    expect(s.nodes.every((n) => n.exists)).toBe(true);
+    const services = s.nodes.filter((n) => n.service && n.namespace !== topology.outside.nodes[0]!.name);
+    expect(services.length).toBeGreaterThanOrEqual(topology.app.nodes.length);
+    expect(services.filter((n) => n.health !== 'healthy')).toEqual([]);
+  });
+
+  it('doctor finds privileges, kernel features and every tool on this host', async () => {
+    const r = await ecomnet(['doctor']);
+    for (const check of ['privileges', 'network namespaces', 'bridge', 'veth', 'tool ip', 'tool iptables', 'tool nginx', 'tool postgres'])
+      expect(r.stdout).toMatch(new RegExp(`^ok\\s+${check}\\s`, 'm'));
+  });
+});

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { topology } from '../../fixtures/topology.ts';
+import { readState } from '../../src/host/state.ts';
+import { deliverable, sh } from '../support/evidence.ts';
+
+describe('1.1 network namespaces', () => {
+  it('ip netns list shows the six service namespaces and our two outside-world namespaces', async () => {
+    deliverable('1.1-netns-list');
+    const r = await sh('ip netns list');
+    expect(r.exitCode).toBe(0);
+    const listed = r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+    for (const n of [...topology.app.nodes, ...topology.outside.nodes]) expect(listed).toContain(n.name);
+  });
+
+  it('no other namespace is recorded as ours', () => {
+    const state = readState();
+    expect(state?.phase).toBe('up');
+    expect([...state!.namespaces].sort()).toEqual([...topology.app.nodes, ...topology.outside.nodes].map((n) => n.name).sort());
+  });
+});

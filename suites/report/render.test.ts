@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { deliverables } from '../../src/report/deliverables.ts';
+import { renderDeliverables } from '../../src/report/render.ts';
+import { buildResults } from '../../src/report/results.ts';
+import { evidenceDir, record, redact, registerSecrets } from '../support/evidence.ts';
+import { FAILING, FAILURE_MESSAGE, HOSTILE, MISSING, syntheticInput } from './synthetic.ts';
+
+function article(html: string, id: string): string {
+  const start = html.indexOf(`<article id="d-${id}"`);
+  expect(start).toBeGreaterThan(-1);
+  return html.slice(start, html.indexOf('</article>', start));
+}
+
+describe('renderDeliverables', () => {
+  const html = renderDeliverables(syntheticInput());
+
+  it('lists all 27 deliverables in seed order with a verdict each', () => {
+    expect(deliverables).toHaveLength(27);
+    const ids = [...html.matchAll(/data-deliverable="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids).toEqual(deliverables.map((d) => d.id));
+    expect(article(html, FAILING)).toContain('data-status="fail"');
+    expect(article(html, MISSING)).toContain('data-status="missing"');
+    expect(article(html, MISSING)).toContain('No test captured evidence');
+  });
+
+  it('puts the failure message and captured output first in a failing deliverable', () => {
+    const card = article(html, FAILING);
+    const failure = card.indexOf('class="failure"');
+    expect(failure).toBeGreaterThan(-1);
+    expect(card.indexOf(FAILURE_MESSAGE)).toBeGreaterThan(failure);
+    expect(card.indexOf('upstream down')).toBeGreaterThan(failure);
+    expect(card.indexOf('upstream down')).toBeLessThan(card.indexOf('Proved by'));
+    expect(card).toContain('exit 22');
+  });
+
+  it('lists failing deliverables in the summary before the overview', () => {
+    const summary = html.slice(html.indexOf('id="summary"'), html.indexOf('id="diagram"'));
+    expect(summary.indexOf(`href="#d-${FAILING}"`)).toBeLessThan(summary.indexOf('class="overview"'));
+    expect(summary).toContain(FAILURE_MESSAGE);
+  });
+
+  it('escapes everything it did not write itself', () => {
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain(HOSTILE);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(html).toContain('egress &lt;hidden&gt; behind the host');
+  });
+
+  it('shows the mode, the diagram, the matrix with its mismatch and the rules', () => {
+    expect(html).toContain('mode: native');
+    expect(html).toContain('<svg');
+    expect(html.match(/class="mismatch"/g)).toHaveLength(1);
+    expect(html).toContain('-j MASQUERADE');
+  });
+
+  it('says "not captured" for the artifacts a run did not leave', () => {
+    const bare = renderDeliverables(syntheticInput({ meta: undefined, matrix: undefined, rules: undefined }));
+    expect(bare).toContain('mode not captured');
+    expect(bare).toContain('Reachability matrix not captured');
+    expect(bare).toContain('iptables rules not captured');
+  });
+
+  it('shows run errors at the top', () => {
+    const broken = renderDeliverables(syntheticInput({ runErrors: ['globalSetup: ip netns add <nginx-lb> failed'] }));
+    const summary = broken.slice(broken.indexOf('id="summary"'), broken.indexOf('id="diagram"'));
+    expect(summary).toContain('globalSetup: ip netns add &lt;nginx-lb&gt; failed');
+  });
+
+  it('cuts a runaway stream instead of embedding all of it', () => {
+    const input = syntheticInput();
+    const d = input.results.find((r) => r.evidence.length)!;
+    d.evidence[0]!.stdout = 'x'.repeat(50_000);
+    expect(renderDeliverables(input)).toContain('… (30000 more characters)');
+  });
+});
+
+describe('secrets', () => {
+  it('never reach the evidence file or the report', () => {
+    const secret = 'pw-3f9c1a7e';
+    registerSecrets([secret, undefined, 'abc']);
+    expect(redact(`PGPASSWORD=${secret} psql`)).toBe('PGPASSWORD=******** psql');
+
+    const shown = record({ command: `psql "password=${secret}"`, stdout: secret, stderr: `auth ${secret}`, exitCode: 0, durationMs: 1, at: new Date().toISOString() });
+    expect(JSON.stringify(shown)).not.toContain(secret);
+    const lines = readFileSync(join(evidenceDir, `${process.pid}-${threadId}.jsonl`), 'utf8').trim().split('\n');
+    const written = lines[lines.length - 1]!;
+    expect(written).not.toContain(secret);
+    expect(JSON.parse(written).deliverables).toEqual([]);
+
+    const input = syntheticInput();
+    const ids = [deliverables[0]!.id];
+    const tests = [{ id: 'x', file: 'f', name: 'n', state: 'passed' as const, durationMs: 1, errors: [], deliverables: ids }];
+    input.results = buildResults(deliverables, tests, [{ ...shown, file: 'f', test: 'n', testId: 'x', deliverables: ids }]);
+    const html = renderDeliverables(input);
+    expect(html).not.toContain(secret);
+    expect(html).toContain('********');
+  });
+});

@@ -1,0 +1,39 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { reportPaths } from '../../src/report/paths.ts';
+import { renderDeliverables } from '../../src/report/render.ts';
+import { resultsJson } from '../../src/report/results.ts';
+import { verifyReports } from '../../src/report/verify.ts';
+import { MISSING, syntheticInput } from './synthetic.ts';
+
+/** A reports/ tree as a finished run leaves it. */
+function finishedRun(): string {
+  const root = mkdtempSync(join(tmpdir(), 'ecomnet-verify-'));
+  const p = reportPaths(root);
+  const input = syntheticInput();
+  mkdirSync(p.allureDir, { recursive: true });
+  writeFileSync(p.html, renderDeliverables(input));
+  writeFileSync(p.results, JSON.stringify(resultsJson(input.results, input.generatedAt, 'native')));
+  writeFileSync(p.junit, '<?xml version="1.0"?><testsuites></testsuites>');
+  writeFileSync(p.allureHtml, '<html></html>');
+  return root;
+}
+
+describe('verifyReports', () => {
+  it('accepts a complete run except for the deliverable nobody proved', () => {
+    expect(verifyReports(finishedRun())).toEqual([`${MISSING} has no evidence: no test proved it`]);
+  });
+
+  it('names each missing report', () => {
+    const problems = verifyReports(mkdtempSync(join(tmpdir(), 'ecomnet-verify-')));
+    expect(problems.filter((p) => p.startsWith('missing '))).toHaveLength(4);
+  });
+
+  it('notices a deliverable dropped from the report', () => {
+    const root = finishedRun();
+    writeFileSync(reportPaths(root).html, '<html></html>');
+    expect(verifyReports(root)).toContain('deliverables.html lacks 1.1-netns-list');
+  });
+});

@@ -1,0 +1,54 @@
+import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
+import { mapLimit } from '../../src/host/links.ts';
+import { sh, type Captured } from './evidence.ts';
+
+/** Reusable checks, so the FORWARD-policy-DROP suite runs exactly what the main suites run. */
+
+export const appNodes = topology.app.nodes;
+export const client = nodeOf('client');
+export const internet = nodeOf('internet');
+export const lb = nodeOf('nginx');
+export const port = hostPort();
+
+export const inNs = (ns: string, cmd: string) => `ip netns exec ${ns} ${cmd}`;
+export const ping = (from: string, to: string, count = 2) => sh(inNs(from, `ping -c ${count} -W 1 -i 0.2 ${to}`));
+
+export interface Cell {
+  from: string;
+  to: string;
+  expected: boolean;
+  received: boolean;
+}
+
+/** Every namespace pings every other, in parallel; Mininet's pingAll as data. */
+export async function pingMatrix(): Promise<{ cells: Cell[]; summary: string; text: string }> {
+  const pairs = appNodes.flatMap((a) => appNodes.filter((b) => b !== a).map((b) => ({ a, b })));
+  const cells = await mapLimit(pairs, 12, async ({ a, b }) => {
+    const r = await sh(inNs(a.name, `ping -c 1 -W 2 ${b.ip}`));
+    return { from: a.name, to: b.name, expected: true, received: r.exitCode === 0 };
+  });
+  const received = cells.filter((c) => c.received).length;
+  const dropped = Math.round((100 * (cells.length - received)) / cells.length);
+  const summary = `Results: ${dropped}% dropped (${received}/${cells.length} received)`;
+  const width = Math.max(...appNodes.map((n) => n.name.length));
+  const rows = appNodes.map(
+    (a) => `${a.name.padEnd(width)} -> ${appNodes.map((b) => (a === b ? '-' : cells.find((c) => c.from === a.name && c.to === b.name)!.received ? b.name : 'X')).join(' ')}`,
+  );
+  return { cells, summary, text: ['*** Ping: testing ping reachability', ...rows, `*** ${summary}`].join('\n') };
+}
+
+/** TCP (HTTP) to the simulated internet host: it answers with the source address it saw. */
+export const internetTcp = (from: string) => sh(inNs(from, `curl -sS -m 5 http://${internet.ip}:${internet.port}/`));
+
+/** The port forward as each kind of client uses it. */
+export const viaForward = {
+  externalClient: () => sh(inNs(client.name, `curl -sS -m 5 http://${topology.outside.bridge.ip}:${port}/health`)),
+  localhost: () => sh(`curl -sS -m 5 http://localhost:${port}/health`),
+  loopback: () => sh(`curl -sS -m 5 http://127.0.0.1:${port}/health`),
+  uplinkAddress: () => sh(`curl -sS -m 5 http://${topology.outside.bridge.ip}:${port}/health`),
+  hairpin: (from: string) => sh(inNs(from, `curl -sS -m 5 http://${topology.app.bridge.ip}:${port}/health`)),
+};
+
+export function ok(c: Captured): boolean {
+  return c.exitCode === 0;
+}

@@ -1,0 +1,105 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import * as allure from 'allure-js-commons/sync';
+import { expect, TestRunner, type RunnerTestCase } from 'vitest';
+import { priv, privPrefix } from '../../src/host/exec.ts';
+import { readSecrets } from '../../src/runtime/services.ts';
+import { deliverables as known } from '../../src/report/deliverables.ts';
+import { reportPaths } from '../../src/report/paths.ts';
+import type { Captured, EvidenceRecord } from '../../src/report/types.ts';
+
+export type { Captured, EvidenceRecord };
+
+export const evidenceDir = reportPaths().evidence;
+/** One file per worker (process and thread), so concurrent appends never interleave. */
+const evidenceFile = join(evidenceDir, `${process.pid}-${threadId}.jsonl`);
+const secrets = new Set<string>();
+
+/** Values (per-run passwords) that must never reach a report. */
+export function registerSecrets(values: Iterable<string | undefined>): void {
+  for (const v of values) if (v && v.length >= 4) secrets.add(v);
+}
+
+// The running platform's per-run passwords, written by `up` before any test starts.
+registerSecrets(Object.values(readSecrets() ?? {}));
+
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('********');
+  return out;
+}
+
+interface AllureAsyncContext {
+  currentTaskStorage: AsyncLocalStorage<RunnerTestCase>;
+  activeTasks?: WeakSet<RunnerTestCase>;
+}
+
+/**
+ * The running test. Vitest alone only knows the test started last, which is wrong after an
+ * await under it.concurrent; allure-vitest's runner keeps the test per async context, so its
+ * answer is preferred whenever the Allure reporter is on.
+ */
+function currentTest(): RunnerTestCase | undefined {
+  const ctx = (globalThis as { __allureVitestAsyncContext?: AllureAsyncContext }).__allureVitestAsyncContext;
+  const task = ctx?.currentTaskStorage.getStore();
+  if (task && (ctx?.activeTasks?.has(task) ?? true)) return task;
+  return TestRunner.getCurrentTest();
+}
+
+/**
+ * Tag the running test with the seed deliverables it proves: the reporter reads the tag from
+ * the test's meta (so a test that fails before capturing anything still fails its deliverable)
+ * and Allure files the test under Phase (epic) > seed task (feature) > deliverable (story).
+ */
+export function deliverable(...ids: string[]): void {
+  const found = ids.map((id) => {
+    const d = known.find((k) => k.id === id);
+    if (!d) throw new Error(`unknown deliverable id "${id}" (see src/report/deliverables.ts)`);
+    return d;
+  });
+  const task = currentTest();
+  if (task) task.meta.deliverables = [...new Set([...(task.meta.deliverables ?? []), ...ids])];
+  for (const d of found) {
+    allure.epic(d.epic);
+    allure.feature(d.feature);
+    allure.story(d.title);
+    allure.label('deliverable', d.id);
+  }
+}
+
+/** Attach a captured command and its output to the running test (JSONL and an Allure step). */
+export function record(c: Captured): Captured {
+  const clean: Captured = { ...c, command: redact(c.command), stdout: redact(c.stdout), stderr: redact(c.stderr) };
+  const task = currentTest();
+  const rec: EvidenceRecord = {
+    ...clean,
+    file: task?.file.filepath ?? expect.getState().testPath ?? '',
+    test: task?.fullTestName ?? expect.getState().currentTestName ?? '(outside a test)',
+    testId: task?.id,
+    deliverables: task?.meta.deliverables ?? [],
+  };
+  mkdirSync(evidenceDir, { recursive: true });
+  appendFileSync(evidenceFile, `${JSON.stringify(rec)}\n`);
+  // A non-zero exit is named, not failed: negative checks (isolation, blocked ports) expect one.
+  const exit = clean.exitCode === 0 ? '' : ` → exit ${clean.exitCode}`;
+  allure.step(`$ ${clean.command}${exit}`, (step) => {
+    step.parameter('exit code', String(clean.exitCode));
+    if (clean.stdout) allure.attachment('stdout', clean.stdout, 'text/plain');
+    if (clean.stderr) allure.attachment('stderr', clean.stderr, 'text/plain');
+  });
+  return clean;
+}
+
+/**
+ * Run a shell command line as a person would type it (privileged, as the seed's `sudo ...`),
+ * record it with what it printed, and return the result. Never throws on a non-zero exit:
+ * the test asserts on exitCode so the failure shows with its output.
+ */
+export async function sh(command: string, opts: { timeoutMs?: number } = {}): Promise<Captured> {
+  const at = new Date().toISOString();
+  const r = await priv(['bash', '-c', command], { allowFail: true, timeoutMs: opts.timeoutMs ?? 30_000 });
+  const shown = [...privPrefix.filter((p) => p !== '-n'), command].join(' ');
+  return record({ ...r, command: shown, at });
+}

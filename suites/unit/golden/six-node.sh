@@ -1,0 +1,112 @@
+#!/bin/sh
+# ecomnet up --dry-run: what `up` does, one command per line
+set -e
+
+# Task 1.1: network namespaces
+ip netns add nginx-lb
+ip netns add api-gateway
+ip netns add product-service
+ip netns add order-service
+ip netns add redis-cache
+ip netns add postgres-db
+ip netns add ext-client
+ip netns add internet-host
+
+# Task 1.2: bridges and veth pairs (host side)
+ip link add br-app type bridge
+ip addr add 10.0.0.1/16 dev br-app
+ip link set br-app up
+ip link add veth-nginx-br type veth peer name veth-nginx netns nginx-lb
+ip link set veth-nginx-br master br-app
+ip link set veth-nginx-br up
+ip link add veth-api-br type veth peer name veth-api netns api-gateway
+ip link set veth-api-br master br-app
+ip link set veth-api-br up
+ip link add veth-product-br type veth peer name veth-product netns product-service
+ip link set veth-product-br master br-app
+ip link set veth-product-br up
+ip link add veth-order-br type veth peer name veth-order netns order-service
+ip link set veth-order-br master br-app
+ip link set veth-order-br up
+ip link add veth-redis-br type veth peer name veth-redis netns redis-cache
+ip link set veth-redis-br master br-app
+ip link set veth-redis-br up
+ip link add veth-pg-br type veth peer name veth-pg netns postgres-db
+ip link set veth-pg-br master br-app
+ip link set veth-pg-br up
+ip link add br-uplink type bridge
+ip addr add 203.0.113.1/24 dev br-uplink
+ip link set br-uplink up
+ip link add veth-ext-br type veth peer name veth-ext netns ext-client
+ip link set veth-ext-br master br-uplink
+ip link set veth-ext-br up
+ip link add veth-inet-br type veth peer name veth-inet netns internet-host
+ip link set veth-inet-br master br-uplink
+ip link set veth-inet-br up
+ip link set veth-nginx-br type bridge_slave hairpin on
+
+# Task 1.2: inside each namespace
+ip -n nginx-lb addr add 10.0.0.10/16 dev veth-nginx
+ip -n nginx-lb link set veth-nginx up
+ip -n nginx-lb link set lo up
+ip -n nginx-lb route add default via 10.0.0.1
+ip -n api-gateway addr add 10.0.0.20/16 dev veth-api
+ip -n api-gateway link set veth-api up
+ip -n api-gateway link set lo up
+ip -n api-gateway route add default via 10.0.0.1
+ip -n product-service addr add 10.0.0.30/16 dev veth-product
+ip -n product-service link set veth-product up
+ip -n product-service link set lo up
+ip -n product-service route add default via 10.0.0.1
+ip -n order-service addr add 10.0.0.40/16 dev veth-order
+ip -n order-service link set veth-order up
+ip -n order-service link set lo up
+ip -n order-service route add default via 10.0.0.1
+ip -n redis-cache addr add 10.0.0.50/16 dev veth-redis
+ip -n redis-cache link set veth-redis up
+ip -n redis-cache link set lo up
+ip -n redis-cache route add default via 10.0.0.1
+ip -n postgres-db addr add 10.0.0.60/16 dev veth-pg
+ip -n postgres-db link set veth-pg up
+ip -n postgres-db link set lo up
+ip -n postgres-db route add default via 10.0.0.1
+ip -n ext-client addr add 203.0.113.10/24 dev veth-ext
+ip -n ext-client link set veth-ext up
+ip -n ext-client link set lo up
+ip -n ext-client route add default via 203.0.113.1
+ip -n internet-host addr add 203.0.113.100/24 dev veth-inet
+ip -n internet-host link set veth-inet up
+ip -n internet-host link set lo up
+ip -n internet-host route add default via 203.0.113.1
+
+# Task 1.3: forwarding (and 127.0.0.1 on the bridge, for curl localhost:8080)
+sysctl -w net.ipv4.ip_forward=1
+sysctl -w net.ipv4.conf.br-app.route_localnet=1
+
+# Tasks 1.3 and 1.4: NAT, port forward and FORWARD accepts, each rule tagged and explained
+#   ecomnet:egress-masquerade: Namespaces reach the outside world: their 10.0.0.x source is rewritten to the address of the interface they leave by.
+#   ecomnet:dnat-8080: Arriving connections to port 8080 of any host address are sent to nginx-lb 10.0.0.10:80 (limited to local addresses so traffic merely passing through is untouched).
+#   ecomnet:dnat-8080-local: The host's own connections (curl localhost:8080) never pass PREROUTING; this DNAT catches them in OUTPUT.
+#   ecomnet:localhost-masquerade: With route_localnet on br-app, a 127.0.0.1 source may leave by it; masquerading gives the namespace an address it can answer.
+#   ecomnet:hairpin-masquerade: Hairpin: a namespace calling a host address on a forwarded port is DNATed back into br-app; masquerading makes the reply return through the host.
+#   ecomnet:uplink-guard: Test guard: no connection from the container subnet may leave by the real uplink eth0; the only internet tests reach is our simulated one.
+#   ecomnet:forward-nginx-lb: Forwarded (DNATed) connections may reach nginx-lb:80 even when the FORWARD policy is DROP.
+#   ecomnet:bridge-internal: Traffic between namespaces on br-app; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).
+#   ecomnet:bridge-egress: Namespaces may open connections out of br-app even when the FORWARD policy is DROP.
+#   ecomnet:bridge-replies: Replies to connections the namespaces opened come back into br-app.
+iptables-restore --noflush <<'EOF'
+*nat
+-A POSTROUTING -s 10.0.0.0/16 ! -o br-app -m comment --comment "ecomnet:egress-masquerade" -j MASQUERADE
+-A PREROUTING -p tcp --dport 8080 -m addrtype --dst-type LOCAL -m comment --comment "ecomnet:dnat-8080" -j DNAT --to-destination 10.0.0.10:80
+-A OUTPUT -p tcp --dport 8080 -m addrtype --dst-type LOCAL -m comment --comment "ecomnet:dnat-8080-local" -j DNAT --to-destination 10.0.0.10:80
+-A POSTROUTING -s 127.0.0.0/8 -o br-app -m comment --comment "ecomnet:localhost-masquerade" -j MASQUERADE
+-A POSTROUTING -s 10.0.0.0/16 -o br-app -m conntrack --ctstate DNAT -m comment --comment "ecomnet:hairpin-masquerade" -j MASQUERADE
+COMMIT
+*filter
+-I FORWARD 1 -s 10.0.0.0/16 -o eth0 -m conntrack --ctstate NEW -m comment --comment "ecomnet:uplink-guard" -j REJECT --reject-with icmp-admin-prohibited
+-I FORWARD 2 -d 10.0.0.10 -p tcp --dport 80 -m comment --comment "ecomnet:forward-nginx-lb" -j ACCEPT
+-I FORWARD 3 -i br-app -o br-app -m comment --comment "ecomnet:bridge-internal" -j ACCEPT
+-I FORWARD 4 -i br-app ! -o br-app -m comment --comment "ecomnet:bridge-egress" -j ACCEPT
+-I FORWARD 5 -o br-app -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:bridge-replies" -j ACCEPT
+COMMIT
+EOF
