@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { postgresBin } from '../host/doctor.ts';
 import { run } from '../host/exec.ts';
 import { spawnServer, waitUntil, type ServerProcess } from './child.ts';
 import { startAndWait, type LocalServer } from './local.ts';
@@ -10,7 +11,12 @@ import { generatePassword } from './password.ts';
 import { freePort } from './ports.ts';
 import { asUser, chownTo, defaultRunAs, makeOwnedDir } from './privilege.ts';
 
-export const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Debian keeps initdb/postgres in a versioned directory (15 on bookworm, 16 on Ubuntu 24.04). */
+function pgBin(): string {
+  const dir = postgresBin();
+  if (!dir) throw new Error('PostgreSQL server binaries not found: apt-get install postgresql');
+  return dir;
+}
 export const ORDERS_DATABASE = 'orders';
 
 export interface InitPostgresOptions {
@@ -50,7 +56,7 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
     }
     await run([
       ...as,
-      `${PG_BIN}/initdb`,
+      `${pgBin()}/initdb`,
       '-D', dataDir,
       '-U', superuser,
       `--pwfile=${pwFile}`,
@@ -63,7 +69,7 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
     await run([...prefix, 'rm', '-rf', pwDir], { allowFail: true });
   }
   // Single-user mode reports SQL errors on stdout and still exits 0, so the output is checked.
-  const single = await run([...as, `${PG_BIN}/postgres`, '--single', '-D', dataDir, 'postgres'], {
+  const single = await run([...as, `${pgBin()}/postgres`, '--single', '-D', dataDir, 'postgres'], {
     input: `CREATE DATABASE ${database};\n`,
   });
   if (/\bERROR:/.test(single.stdout + single.stderr)) {
@@ -119,7 +125,7 @@ export function postgresArgv(o: PostgresArgvOptions): string[] {
   };
   return [
     ...asUser(runAs),
-    `${PG_BIN}/postgres`,
+    `${pgBin()}/postgres`,
     '-D', o.dataDir,
     ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];

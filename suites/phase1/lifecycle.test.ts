@@ -90,6 +90,17 @@ describe('lifecycle of a second, independent platform (host preservation, idempo
     }
   });
 
+  it('a half-broken platform is cleaned and rebuilt by up, not reused', async () => {
+    expect((await altUp()).exitCode).toBe(0);
+    const broken = alt.app.nodes[1]!.name;
+    await priv(['ip', 'netns', 'del', broken]);
+    const again = await altUp();
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).not.toContain('already up');
+    expect(await listNamespaces()).toContain(broken);
+    expect((await priv(['ip', '-n', broken, '-br', 'addr', 'show', alt.app.nodes[1]!.veth])).stdout).toContain(alt.app.nodes[1]!.ip);
+  });
+
   it('kill -9 during up, then down: nothing of it remains', async () => {
     const child = spawn(process.execPath, [cli, 'up', '--detach', '--network-only', '--topology', altFile], {
       env: { ...process.env, ECOMNET_RUN_DIR: altDir },

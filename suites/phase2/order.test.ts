@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { restartService } from '../../src/runtime/services.ts';
+import { deliverable, sh } from '../support/evidence.ts';
+import { inNs, port } from '../support/checks.ts';
+import { pg, psql, servicePid } from '../support/data.ts';
+
+const order = nodeOf('order');
+const gw = nodeOf('gateway');
+const native = inject('platform').data === 'native';
+const seedOrder = { customer_id: 'cust-101', product_id: 'prod-201', quantity: 2, total_price: 150.0 };
+const seedPost = (url: string) =>
+  `curl -sS -X POST ${url} -H "Content-Type: application/json" -d '${JSON.stringify(seedOrder)}'`;
+
+let created = 0;
+
+describe('2.4 order service with PostgreSQL', () => {
+  it(`order-service listens on :${order.port}`, async () => {
+    deliverable('2.4-order-listening');
+    const r = await sh(inNs(order.name, `ss -lntp | grep ${order.port}`));
+    expect(r.stdout).toMatch(new RegExp(`LISTEN .*:${order.port} .*users:\\(\\(".*",pid=${servicePid('order')},`));
+  });
+
+  it.skipIf(!native)(`PostgreSQL runs in ${pg.name} (its processes, as the postgres user)`, async () => {
+    deliverable('2.4-postgres-running');
+    const r = await sh(`ps -o pid,user,args -p "$(ip netns pids ${pg.name} | paste -sd,)"`);
+    expect(r.stdout).toMatch(/^\s*\d+\s+postgres\s+\S*postgres -D /m);
+  });
+
+  it.skipIf(!native)(`PostgreSQL listens on :${pg.port} in ${pg.name}`, async () => {
+    deliverable('2.4-postgres-listening');
+    const r = await sh(inNs(pg.name, `ss -lntp | grep ${pg.port}`));
+    expect(r.stdout).toMatch(new RegExp(`LISTEN .*${pg.ip.replaceAll('.', '\\.')}:${pg.port} .*postgres`));
+  });
+
+  it.skipIf(!native)(`order-service reaches PostgreSQL (nc -zv ${pg.ip} ${pg.port})`, async () => {
+    deliverable('2.4-order-reaches-postgres');
+    const r = await sh(inNs(order.name, `nc -zv ${pg.ip} ${pg.port}`));
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/succeeded|open/);
+  });
+
+  it('the seed\'s POST through the gateway namespace and through localhost:8080 gives 201', async () => {
+    deliverable('2.4-order-written');
+    const viaGateway = await sh(inNs(gw.name, seedPost(`http://localhost:${gw.port}/api/orders`)));
+    const a = JSON.parse(viaGateway.stdout) as { order_id: number; status: string };
+    expect(a).toEqual({ order_id: expect.any(Number), status: 'created' });
+    const viaHost = await sh(`${seedPost(`http://localhost:${port}/api/orders`)} -w '\\n%{http_code}'`);
+    const [body, code] = viaHost.stdout.split('\n');
+    expect(code).toBe('201');
+    const b = JSON.parse(body!) as { order_id: number; status: string };
+    expect(b.order_id).toBeGreaterThan(a.order_id);
+    created = b.order_id;
+  });
+
+  it('the row read straight from PostgreSQL equals what was sent (SELECT * FROM orders)', async () => {
+    deliverable('2.4-order-read-back');
+    expect(created).toBeGreaterThan(0);
+    await sh(psql('SELECT * FROM orders;'));
+    const r = await sh(psql(`SELECT customer_id, product_id, quantity, total_price FROM orders WHERE id = ${created};`).replace('psql ', 'psql -At -F, '));
+    expect(r.stdout.trim()).toBe(`${seedOrder.customer_id},${seedOrder.product_id},${seedOrder.quantity},150.00`);
+  });
+
+  it('the order is still there after the order service restarts', async () => {
+    expect(created).toBeGreaterThan(0);
+    const before = await sh(`curl -sS http://localhost:${port}/api/orders/${created}`);
+    await restartService(topology, 'order', () => {});
+    const after = await sh(`curl -sS http://localhost:${port}/api/orders/${created}`);
+    expect(JSON.parse(after.stdout)).toEqual(JSON.parse(before.stdout));
+    expect(JSON.parse(after.stdout)).toMatchObject({ id: created, ...seedOrder, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+  });
+
+  it('a retried POST with the same Idempotency-Key returns the first order, and writes one row', async () => {
+    const key = `retry-${Date.now()}`;
+    const post = () => sh(`${seedPost(`http://localhost:${port}/api/orders`)} -H 'Idempotency-Key: ${key}'`);
+    const first = JSON.parse((await post()).stdout) as { order_id: number };
+    const second = JSON.parse((await post()).stdout) as { order_id: number };
+    expect(second.order_id).toBe(first.order_id);
+    const count = await sh(psql(`SELECT count(*) FROM orders WHERE id >= ${first.order_id};`).replace('psql ', 'psql -At '));
+    expect(count.stdout.trim()).toBe('1');
+  });
+});
