@@ -12,6 +12,9 @@ const APP_SUBNET = '10.200.0.0/17';
 // A node-less outside segment: the plan always builds one, the bench only needs its bridge.
 const OUTSIDE_SUBNET = '10.200.128.0/24';
 const HOST_PORT = 8089;
+/** Sizes of the scale section; the first is also the six-node comparison with the seed. */
+export const SCALE = [6, 50, 250];
+export const LARGEST = Math.max(...SCALE);
 
 /** The n-th usable address of a subnet (1 is the bridge). */
 function addressIn(subnet: string, n: number): string {

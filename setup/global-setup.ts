@@ -10,6 +10,7 @@ import { ensureRunDir, runDir } from '../src/host/state.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';
 import { down, up, type PlatformInfo } from '../src/platform.ts';
 import { reportPaths } from '../src/report/paths.ts';
+import { ensureImages } from '../src/runtime/images.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,10 +31,12 @@ export default async function setup(project: TestProject) {
   const keys = Object.values(sysctlKeys(topology)).filter((k) => !k.includes(topology.app.bridge.name));
   // A platform already up (ecomnet up --detach) is cleaned, then the host is measured.
   await down(log);
+  const data = process.env.ECOMNET_DATA === 'containers' ? 'containers' : 'native';
+  // This host may not pull: local images from Debian's packages stand in (and the CLI children inherit the choice).
+  if (data === 'containers') await ensureImages((line) => console.log(`[ecomnet] ${line}`));
   const before = await snapshotHost(backend, keys);
   const evidence = reportPaths().evidence;
   mkdirSync(evidence, { recursive: true });
-  const data = process.env.ECOMNET_DATA === 'containers' ? 'containers' : 'native';
   let info: PlatformInfo;
   try {
     info = await up({ guard: true, data }, log);

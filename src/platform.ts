@@ -1,6 +1,6 @@
 import { topology as defaultTopology } from '../fixtures/topology.ts';
 import { buildPlan, type Plan, type PlanOptions } from './plan/plan.ts';
-import type { Topology } from './topology/types.ts';
+import type { DataMode, Topology } from './topology/types.ts';
 import { gatherFacts } from './host/facts.ts';
 import { detectBackend, type Backend } from './host/iptables.ts';
 import { listLinks, listNamespaces } from './host/links.ts';
@@ -8,9 +8,10 @@ import { applyNetwork, networkMatches, teardownNetwork, type Progress } from './
 import { clearState, ensureRunDir, readState, runDir, writeState, type State } from './host/state.ts';
 import { ensurePackages } from './host/doctor.ts';
 import { alive } from './host/proc.ts';
+import { containerRunning, engineEndpoint, engineReachable, labelFilter, removeContainers, requireEngine } from './runtime/engine.ts';
 import { removeRunFiles, startServices, stopServices } from './runtime/services.ts';
 
-export type DataMode = 'native' | 'containers';
+export type { DataMode };
 
 export interface UpOptions extends PlanOptions {
   topology?: Topology;
@@ -63,6 +64,7 @@ function sameOptions(s: State, opts: UpOptions): boolean {
  */
 export async function up(opts: UpOptions, progress: Progress): Promise<PlatformInfo> {
   const t = opts.topology ?? defaultTopology;
+  if (opts.data === 'containers' && !opts.networkOnly) await requireEngine();
   await ensureRunDir();
   await ensurePackages(opts.networkOnly ? 'network' : 'services', opts.say ?? (() => {}));
   const backend = await detectBackend();
@@ -74,7 +76,8 @@ export async function up(opts: UpOptions, progress: Progress): Promise<PlatformI
   const previous = readState();
   if (
     previous?.phase === 'up' && previous.tag === t.tag && sameOptions(previous, opts) &&
-    previous.services.every((s) => alive(s.pid)) && (await networkMatches(plan, backend))
+    previous.services.every((s) => alive(s.pid)) && (await networkMatches(plan, backend)) &&
+    (await Promise.all(previous.containers.map(containerRunning))).every(Boolean)
   )
     return info(false);
   await down(progress, t);
@@ -99,6 +102,22 @@ export async function down(progress: Progress, t: Topology = defaultTopology): P
   const state = readState();
   await stopServices(state, progress);
   await teardownNetwork(state, backend, progress, state?.tag ?? t.tag);
+  await removeDataContainers(state, state?.tag ?? t.tag, progress);
   await removeRunFiles();
   clearState();
+}
+
+/**
+ * A containers-mode run's containers, by recorded id and by label (one created just before a
+ * crash has no id on record). Without an engine they cannot go: the state stays for a later `down`.
+ */
+async function removeDataContainers(state: State | undefined, tag: string, progress: Progress): Promise<void> {
+  if (state?.options.data !== 'containers') return;
+  if (!(await engineReachable())) {
+    if (!state.containers.length) return;
+    throw new Error(`containers ${state.containers.join(', ')} are left: no Docker engine answers at ${engineEndpoint().shown}; start it and run \`ecomnet down\` again`);
+  }
+  const t0 = performance.now();
+  const n = await removeContainers(state.containers, tag);
+  progress(`remove ${n} containers (${labelFilter(tag)})`, performance.now() - t0);
 }

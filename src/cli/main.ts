@@ -73,6 +73,10 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
   if (!opts.networkOnly) await printLogs(undefined, true, stopped);
   else await stopped;
   console.log('\necomnet: stopping');
+  return downHolding(t, release);
+}
+
+async function downHolding(t: Topology, release: () => void): Promise<number> {
   try {
     await down(progress, t);
   } finally {
@@ -85,22 +89,16 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
 async function cmdDown(v: Record<string, string | boolean | undefined>): Promise<number> {
   const t = await loadTopology(v.topology as string | undefined);
   await ensureRunDir();
-  // A foreground `up` owns the platform: ask it to stop, it tears down itself.
+  // A foreground `up` owns the platform: ask it to stop, it tears down itself. A test run is
+  // left alone (acquireLock below names it).
   const holder = readHolder();
-  if (holder && holder.pid !== process.pid) {
+  if (holder && holder.command.startsWith('ecomnet up')) {
     console.log(`asking pid ${holder.pid} (\`${holder.command}\`) to stop`);
     process.kill(holder.pid, 'SIGTERM');
     const deadline = Date.now() + 30_000;
     while (alive(holder.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
-  const release = acquireLock('ecomnet down');
-  try {
-    await down(progress, t);
-  } finally {
-    release();
-  }
-  console.log('down: nothing of ours is left on this host');
-  return 0;
+  return downHolding(t, acquireLock('ecomnet down'));
 }
 
 async function main(argv: string[]): Promise<number> {

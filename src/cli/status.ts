@@ -1,9 +1,9 @@
 import { Socket } from 'node:net';
-import { topology } from '../../fixtures/topology.ts';
+import { publishedAt, topology } from '../../fixtures/topology.ts';
 import { readState } from '../host/state.ts';
 import { listNamespaces } from '../host/links.ts';
 import { alive } from '../host/proc.ts';
-import type { NodeSpec } from '../topology/types.ts';
+import type { DataComponent, NodeSpec } from '../topology/types.ts';
 
 export interface NodeStatus {
   namespace: string;
@@ -44,10 +44,17 @@ async function healthOf(n: NodeSpec): Promise<boolean> {
 export async function status(): Promise<{ up: boolean; startedAt?: string; nodes: NodeStatus[] }> {
   const state = readState();
   const live = await listNamespaces();
+  // Containers mode: the data layer answers on the bridge gateway, its namespaces stay empty.
+  const inContainer = (n: NodeSpec): n is NodeSpec & { component: DataComponent } =>
+    Boolean(state?.containers.length) && (n.component === 'postgres' || n.component === 'redis');
   const nodes = await Promise.all(
     [...topology.app.nodes, ...topology.outside.nodes].map(async (n): Promise<NodeStatus> => {
       const rec = state?.services.find((s) => s.name === n.component);
       const base: NodeStatus = { namespace: n.name, ip: n.ip, role: n.role, exists: live.includes(n.name), health: 'n/a' };
+      if (inContainer(n)) {
+        const at = publishedAt(n.component);
+        return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, health: (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
+      }
       if (!rec) return base;
       return { ...base, service: rec.name, address: `${n.ip}:${n.port}`, pid: rec.pid, running: alive(rec.pid), health: (await healthOf(n)) ? 'healthy' : 'unhealthy' };
     }),

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { postgresBin } from '../host/doctor.ts';
 import { run } from '../host/exec.ts';
-import { spawnServer, waitUntil, type ServerProcess } from './child.ts';
-import { startAndWait, type LocalServer } from './local.ts';
+import { waitUntil } from './child.ts';
+import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
 import { freePort } from './ports.ts';
 import { asUser, chownTo, defaultRunAs, makeOwnedDir } from './privilege.ts';
@@ -31,7 +31,7 @@ export interface InitPostgresOptions {
   runAs?: string;
   /** argv prefix for every command, e.g. ['ip', 'netns', 'exec', ns] or ['sudo', '-n']. */
   prefix?: string[];
-  /** Skip fsync during initdb (throwaway test clusters). */
+  /** Skip fsync while creating the cluster (test clusters, and /run which a reboot empties anyway). */
   noSync?: boolean;
 }
 
@@ -69,7 +69,7 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
     await run([...prefix, 'rm', '-rf', pwDir], { allowFail: true });
   }
   // Single-user mode reports SQL errors on stdout and still exits 0, so the output is checked.
-  const single = await run([...as, `${pgBin()}/postgres`, '--single', '-D', dataDir, 'postgres'], {
+  const single = await run([...as, `${pgBin()}/postgres`, '--single', ...(o.noSync ? ['-c', 'fsync=off'] : []), '-D', dataDir, 'postgres'], {
     input: `CREATE DATABASE ${database};\n`,
   });
   if (/\bERROR:/.test(single.stdout + single.stderr)) {
@@ -183,32 +183,6 @@ export async function startLocalPostgres(): Promise<LocalServer> {
   // Durability is pointless for a test cluster and costs seconds.
   const argv = postgresArgv({ dataDir, host, port, hbaFile, runAs, settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } });
   const target = { host, port, password };
-  let proc: ServerProcess | undefined;
-
-  const up = async () => {
-    if (proc) return;
-    proc = await startAndWait(() => spawnServer(argv), () => waitPostgresReady(target), 'postgres');
-  };
   // SIGINT is postgres's "fast" shutdown: it disconnects clients instead of waiting for them.
-  const down = async () => {
-    await proc?.stop('SIGINT');
-    proc = undefined;
-  };
-  await up().catch(async (err: unknown) => {
-    await rm(base, { recursive: true, force: true });
-    throw err;
-  });
-  return {
-    url: postgresUrl(target),
-    host,
-    port,
-    password,
-    up,
-    down,
-    async stop() {
-      await down();
-      await rm(base, { recursive: true, force: true });
-    },
-    output: () => proc?.output() ?? '',
-  };
+  return localServer({ dir: base, argv, ready: () => waitPostgresReady(target), what: 'postgres', url: postgresUrl(target), ...target, stopSignal: 'SIGINT' });
 }

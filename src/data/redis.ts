@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { spawnServer, waitUntil, type ServerProcess } from './child.ts';
-import { startAndWait, type LocalServer } from './local.ts';
+import { waitUntil } from './child.ts';
+import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
 import { freePort } from './ports.ts';
 import { asUser, chownTo, defaultRunAs } from './privilege.ts';
@@ -112,30 +112,5 @@ export async function startLocalRedis(): Promise<LocalServer> {
   }
   const argv = redisArgv({ configFile, runAs });
   const target = { host, port, password };
-  let proc: ServerProcess | undefined;
-  const up = async () => {
-    if (proc) return;
-    proc = await startAndWait(() => spawnServer(argv), () => waitRedisReady(target), 'redis');
-  };
-  const down = async () => {
-    await proc?.stop('SIGTERM');
-    proc = undefined;
-  };
-  await up().catch(async (err: unknown) => {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  });
-  return {
-    url: redisUrl(target),
-    host,
-    port,
-    password,
-    up,
-    down,
-    async stop() {
-      await down();
-      await rm(dir, { recursive: true, force: true });
-    },
-    output: () => proc?.output() ?? '',
-  };
+  return localServer({ dir, argv, ready: () => waitRedisReady(target), what: 'redis', url: redisUrl(target), ...target, stopSignal: 'SIGTERM' });
 }

@@ -1,5 +1,4 @@
 import type { Plan } from '../plan/plan.ts';
-import type { Topology } from '../topology/types.ts';
 import { priv } from './exec.ts';
 import { type Backend, removeTagged, restore, save, taggedLines } from './iptables.ts';
 import { ipBatch, listLinks, listNamespaces, mapLimit, nsPids, waitGone } from './links.ts';

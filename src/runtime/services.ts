@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeOf } from '../../fixtures/topology.ts';
+import { dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
 import { initPostgres, postgresArgv, postgresUrl, waitPostgresReady, writePgHba } from '../data/postgres.ts';
 import { generatePassword } from '../data/password.ts';
 import { redisArgv, redisUrl, waitRedisReady, writeRedisConf } from '../data/redis.ts';
@@ -9,7 +9,7 @@ import { waitUntil } from '../data/child.ts';
 import { isRoot, priv, privPrefix, run } from '../host/exec.ts';
 import { readState, runDir, writeState, type ServiceRecord, type State } from '../host/state.ts';
 import type { Progress } from '../host/network.ts';
-import type { Component, Topology } from '../topology/types.ts';
+import type { Component, DataComponent, DataMode, Topology } from '../topology/types.ts';
 import { nginxConf } from './nginx.ts';
 import { account, dropTo, lastLines, spawnInNs, stopPid, type Account } from './spawn.ts';
 
@@ -62,7 +62,10 @@ interface Ctx {
   progress: Progress;
   user: Account;
   secrets: Secrets;
+  data: DataMode;
 }
+
+export const dataMode = (state: State): DataMode => (state.options.data === 'containers' ? 'containers' : 'native');
 
 /** The order things start in: each waits for what it depends on, independent ones in parallel. */
 const waves: Component[][] = [['postgres', 'redis', 'internet'], ['product', 'order'], ['gateway'], ['nginx']];
@@ -92,6 +95,24 @@ async function launch(ctx: Ctx, c: Component, argv: string[], ready: () => Promi
   ctx.progress(`${c} ready on ${n.ip}:${n.port}`, performance.now() - t0);
 }
 
+/** Containers mode: start a data server's container and wait until it answers at its published address. */
+async function launchContainer(ctx: Ctx, c: DataComponent, ready: () => Promise<void>): Promise<void> {
+  const { startDataContainer } = await import('./containers.ts');
+  const at = publishedAt(c, ctx.t);
+  const t0 = performance.now();
+  const created = (id: string) => {
+    ctx.state.containers.push(id);
+    writeState(ctx.state);
+  };
+  try {
+    await startDataContainer({ component: c, tag: ctx.t.tag, at, password: ctx.secrets[c], created });
+    await ready();
+  } catch (e) {
+    throw new Error(`${c} container failed to start: ${(e as Error).message}`);
+  }
+  ctx.progress(`${c} container ready on ${at.host}:${at.port}`, performance.now() - t0);
+}
+
 function appArgv(ctx: Ctx, c: 'gateway' | 'product' | 'order', extra: Record<string, string>): string[] {
   const n = nodeOf(c, ctx.t);
   const file = join(configDir, `${c}.json`);
@@ -109,25 +130,29 @@ async function startComponent(ctx: Ctx, c: Component): Promise<void> {
   const br = t.app.bridge.ip;
   const pg = nodeOf('postgres', t);
   const redis = nodeOf('redis', t);
-  const pgTarget = { host: pg.ip, port: pg.port!, password: secrets.postgres };
-  const redisTarget = { host: redis.ip, port: redis.port!, password: secrets.redis };
+  const pgTarget = { ...dataAddress('postgres', ctx.data, t), password: secrets.postgres };
+  const redisTarget = { ...dataAddress('redis', ctx.data, t), password: secrets.redis };
+  const pgReady = () => waitPostgresReady({ ...pgTarget, timeoutMs: 30_000 });
+  const redisReady = () => waitRedisReady({ ...redisTarget, timeoutMs: 15_000 });
   const waitHttp = () => waitUntil(() => httpOk(healthUrl(c, t)), 30_000, c);
   const waitHttpRoot = () => waitUntil(() => httpOk(healthUrl(c, t).replace(/health$/, '')), 10_000, c);
   switch (c) {
     case 'postgres': {
+      if (ctx.data === 'containers') return launchContainer(ctx, c, pgReady);
       const dataDir = join(runDir, 'postgres');
       const hba = join(configDir, 'pg_hba.conf');
       await initPostgres({ dataDir, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix });
       // Only the order service and the operator on the host (psql from the bridge address) may log in.
       await writePgHba(hba, [nodeOf('order', t).ip, br]);
-      return launch(ctx, c, postgresArgv({ dataDir, host: pg.ip, port: pg.port!, hbaFile: hba, runAs: 'postgres' }), () => waitPostgresReady({ ...pgTarget, timeoutMs: 30_000 }));
+      return launch(ctx, c, postgresArgv({ dataDir, host: pg.ip, port: pg.port!, hbaFile: hba, runAs: 'postgres' }), pgReady);
     }
     case 'redis': {
+      if (ctx.data === 'containers') return launchContainer(ctx, c, redisReady);
       const dir = join(runDir, 'redis');
       await priv(['install', '-d', '-m', '0700', '-o', 'redis', '-g', 'redis', dir]);
       const conf = join(configDir, 'redis.conf');
       await writeRedisConf(conf, { bind: redis.ip, port: redis.port!, password: secrets.redis, dir }, { runAs: 'redis', prefix: privPrefix });
-      return launch(ctx, c, redisArgv({ configFile: conf, runAs: 'redis' }), () => waitRedisReady({ ...redisTarget, timeoutMs: 15_000 }));
+      return launch(ctx, c, redisArgv({ configFile: conf, runAs: 'redis' }), redisReady);
     }
     case 'product':
       return launch(ctx, c, appArgv(ctx, c, { redisUrl: redisUrl(redisTarget) }), waitHttp);
@@ -155,8 +180,8 @@ async function startComponent(ctx: Ctx, c: Component): Promise<void> {
 }
 
 /**
- * Bring up the simulated internet host, then (unless network only) the data layer, the three
- * services and nginx, in dependency order.
+ * Bring up the simulated internet host, then (unless network only) the data layer (servers or
+ * containers, as the state's options say), the three services and nginx, in dependency order.
  */
 export async function startServices(t: Topology, state: State, progress: Progress, networkOnly = false): Promise<void> {
   await resetLogs();
@@ -166,7 +191,7 @@ export async function startServices(t: Topology, state: State, progress: Progres
   await checkReadable(user);
   const secrets: Secrets = { postgres: generatePassword(), redis: generatePassword() };
   writePrivate(secretsPath, JSON.stringify(secrets));
-  const ctx: Ctx = { t, state, progress, user, secrets };
+  const ctx: Ctx = { t, state, progress, user, secrets, data: dataMode(state) };
   const present = new Set([...t.app.nodes, ...t.outside.nodes].map((n) => n.component));
   const selected = waves.map((w) => w.filter((c) => present.has(c) && (!networkOnly || c === 'internet'))).filter((w) => w.length);
   for (const wave of selected) await Promise.all(wave.map((c) => startComponent(ctx, c)));
@@ -205,6 +230,6 @@ export async function restartService(t: Topology, c: Component, progress: Progre
   if (!secrets) throw new Error('no secrets for this run');
   if (c !== 'gateway' && c !== 'product' && c !== 'order') throw new Error(`restart of ${c} is not supported; use down and up`);
   await stopPid(rec.pid);
-  await startComponent({ t, state, progress, user: await serviceAccount(), secrets }, c);
+  await startComponent({ t, state, progress, user: await serviceAccount(), secrets, data: dataMode(state) }, c);
 }
 

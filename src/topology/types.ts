@@ -16,6 +16,9 @@ export interface NodeSpec {
 
 export type Component = 'nginx' | 'gateway' | 'product' | 'order' | 'redis' | 'postgres' | 'client' | 'internet';
 
+/** The data layer: servers in their namespaces (native) or containers (containers mode). */
+export type DataComponent = Extract<Component, 'postgres' | 'redis'>;
+
 export interface BridgeSpec {
   name: string;
   ip: string;
@@ -41,7 +44,15 @@ export interface Topology {
   /** Our own stand-in for the outside world: an external client and an internet host. */
   outside: Segment;
   portForwards: PortForward[];
+  /**
+   * Containers mode: host ports on the app bridge's address where the data layer's containers
+   * are published (the seed's `-p 5432:5432`), reached by the services at that gateway address.
+   */
+  published?: Record<DataComponent, number>;
 }
+
+/** Where the data layer runs: Debian's servers in their namespaces, or Docker containers (the seed's way). */
+export type DataMode = 'native' | 'containers';
 
 export interface HostRoute {
   dst: string;

@@ -5,34 +5,16 @@ import { topology } from '../../fixtures/topology.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { priv, run } from '../../src/host/exec.ts';
 import { detectBackend, save, taggedLines } from '../../src/host/iptables.ts';
-import { listLinks, listNamespaces } from '../../src/host/links.ts';
-import { record } from '../support/evidence.ts';
+import { listNamespaces } from '../../src/host/links.ts';
+import { cli, ecomnet, leftovers } from '../support/cli.ts';
 
-const cli = join(process.cwd(), 'src/cli/main.ts');
 const altFile = join(process.cwd(), 'suites/fixtures/alt-topology.ts');
 const altDir = '/run/ecomnet-lifecycle-test';
 const foreign = ['INPUT', '-p', 'tcp', '--dport', '9', '-m', 'comment', '--comment', 'foreign-test-rule', '-j', 'ACCEPT'];
 
-async function ecomnet(args: string[], runDir?: string) {
-  const at = new Date().toISOString();
-  const r = await run([process.execPath, cli, ...args], { allowFail: true, timeoutMs: 60_000, env: { ...process.env, ...(runDir ? { ECOMNET_RUN_DIR: runDir } : {}) } as Record<string, string> });
-  record({ ...r, command: `${runDir ? `ECOMNET_RUN_DIR=${runDir} ` : ''}ecomnet ${args.join(' ')}`, at });
-  return r;
-}
-
 const altUp = () => ecomnet(['up', '--detach', '--network-only', '--topology', altFile], altDir);
 const altDown = () => ecomnet(['down', '--topology', altFile], altDir);
-
-async function altLeftovers(): Promise<string[]> {
-  const b = await detectBackend();
-  const [ns, links, saved] = await Promise.all([listNamespaces(), listLinks(), save(b)]);
-  const nodes = [...alt.app.nodes, ...alt.outside.nodes];
-  return [
-    ...nodes.map((n) => n.name).filter((n) => ns.includes(n)),
-    ...[alt.app.bridge.name, alt.outside.bridge.name, ...nodes.map((n) => `${n.veth}-br`)].filter((l) => links.includes(l)),
-    ...[...taggedLines(saved, alt.tag).values()].flat(),
-  ];
-}
+const altLeftovers = () => leftovers(alt);
 
 async function mainRules(): Promise<string[]> {
   return [...taggedLines(await save(await detectBackend()), topology.tag).values()].flat();

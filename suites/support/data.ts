@@ -1,4 +1,5 @@
-import { nodeOf } from '../../fixtures/topology.ts';
+import { inject } from 'vitest';
+import { dataAddress, nodeOf } from '../../fixtures/topology.ts';
 import { readState } from '../../src/host/state.ts';
 import { readSecrets } from '../../src/runtime/services.ts';
 
@@ -12,12 +13,16 @@ export function secrets() {
 export const pg = nodeOf('postgres');
 export const redis = nodeOf('redis');
 
+// Where the clients find the servers: their namespaces, or the bridge gateway in containers mode.
+const pgAt = dataAddress('postgres', inject('platform').data);
+const redisAt = dataAddress('redis', inject('platform').data);
+
 /** The seed's `psql -U postgres -d orders -h ... -c "..."`, with the per-run password (redacted in reports). */
-export function psql(sql: string, host = pg.ip, port = pg.port!): string {
+export function psql(sql: string, host = pgAt.host, port = pgAt.port): string {
   return `PGPASSWORD='${secrets().postgres}' psql -U postgres -d orders -h ${host} -p ${port} -c "${sql}"`;
 }
 
-export function redisCli(args: string, host = redis.ip, port = redis.port!): string {
+export function redisCli(args: string, host = redisAt.host, port = redisAt.port): string {
   return `redis-cli -h ${host} -p ${port} -a '${secrets().redis}' --no-auth-warning ${args}`;
 }
 

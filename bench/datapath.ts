@@ -1,0 +1,131 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { addressOf, hostPort, nodeOf, topology } from '../fixtures/topology.ts';
+import { postgresUrl } from '../src/data/postgres.ts';
+import { readState, runDir, type ServiceRecord } from '../src/host/state.ts';
+import { readSecrets } from '../src/runtime/services.ts';
+import { cpuSampler, type CpuShare } from './cpu.ts';
+import { wrk, type Load, type WrkResult } from './wrk.ts';
+
+/** Sections 4-6, against the real platform: GET throughput, POST throughput with a row check, memory. */
+
+const CONNECTIONS = 64;
+const SECONDS = 10;
+// Lets V8 optimise the services' hot paths before the measured window; not counted.
+const WARMUP_SECONDS = 2;
+// The seed's order (task 3), byte for byte as its curl sends it.
+export const SEED_ORDER = '{"customer_id": "cust-101", "product_id": "prod-201", "quantity": 2, "total_price": 150.00}';
+
+export interface Measured {
+  name: string;
+  wrk: WrkResult;
+  cpu: CpuShare;
+  /** Service log bytes written per request: the cost of per-request logging. */
+  logBytesPerRequest: number;
+}
+
+const edge = (path: string) => `http://localhost:${hostPort(topology)}${path}`;
+
+function services(): ServiceRecord[] {
+  const s = readState();
+  if (!s?.services.length) throw new Error('the platform is not up');
+  return s.services;
+}
+
+function logBytes(): number {
+  const dir = join(runDir, 'logs');
+  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+}
+
+type Shape = Omit<Load, 'connections' | 'seconds'>;
+
+const warmUp = (url: string, load: Shape = {}) => wrk(url, { ...load, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
+
+async function measure(name: string, url: string, load: Shape = {}): Promise<Measured> {
+  const logs0 = logBytes();
+  const cpu = cpuSampler(services());
+  const w = await wrk(url, { ...load, connections: CONNECTIONS, seconds: SECONDS });
+  return { name, wrk: w, cpu: cpu(), logBytesPerRequest: (logBytes() - logs0) / Math.max(1, w.requests) };
+}
+
+export interface GetResult {
+  /** The second GET through nginx reported X-Cache: HIT, so the chain measures cache hits. */
+  cacheHit: boolean;
+  chain: Measured;
+  direct: Measured;
+  ceiling: Measured;
+}
+
+export async function getThroughput(): Promise<GetResult> {
+  const chainUrl = edge('/api/products');
+  await fetch(chainUrl).then((r) => r.arrayBuffer());
+  const second = await fetch(chainUrl);
+  await second.arrayBuffer();
+  const directUrl = `http://${addressOf('product')}/products`;
+  const cacheHit = second.headers.get('x-cache') === 'HIT';
+  await warmUp(chainUrl);
+  const chain = await measure('nginx -> gateway -> product (GET /api/products)', chainUrl);
+  await warmUp(directUrl);
+  const direct = await measure(`product direct (GET ${addressOf('product')}/products)`, directUrl);
+  await warmUp(edge('/health'));
+  const ceiling = await measure('nginx /health (ceiling)', edge('/health'));
+  return { cacheHit, chain, direct, ceiling };
+}
+
+async function countOrders(): Promise<number> {
+  const secrets = readSecrets();
+  if (!secrets) throw new Error(`no ${runDir}/secrets.json: is the platform up?`);
+  const db = nodeOf('postgres');
+  const client = new pg.Client({ connectionString: postgresUrl({ host: db.ip, port: db.port!, password: secrets.postgres }) });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM orders');
+    return Number(rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface OrderResult extends Measured {
+  created: number;
+  rowsAdded: number;
+}
+
+/** POST /api/orders: every 201 must be exactly one new row (no lost and no phantom writes). */
+export async function orderThroughput(): Promise<OrderResult> {
+  const post = { body: SEED_ORDER, contentType: 'application/json' };
+  const url = edge('/api/orders');
+  // The warm-up creates rows too, so the count starts after it.
+  await warmUp(url, { post });
+  const before = await countOrders();
+  const m = await measure('POST /api/orders via nginx', url, { post, exact: true });
+  return { ...m, created: m.wrk.statuses?.['201'] ?? 0, rowsAdded: (await countOrders()) - before };
+}
+
+export interface Rss {
+  name: string;
+  pid: number;
+  /** argv[0]: the recorded pid is the server itself, not a wrapper (ip netns exec and setpriv exec). */
+  exe: string;
+  rssMb: number;
+  /** RSS split: private memory (V8 heap, malloc) vs mapped files (the node binary, shared by all three). */
+  anonMb: number;
+  fileMb: number;
+  /** Proportional share: shared pages divided among the processes mapping them. */
+  pssMb: number;
+}
+
+const kbField = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
+
+/** Resident memory of our three Node services, from the pids the state file records. */
+export function serviceRss(): Rss[] {
+  return services()
+    .filter((s) => ['gateway', 'product', 'order'].includes(s.name))
+    .map((s) => {
+      const status = readFileSync(`/proc/${s.pid}/status`, 'utf8');
+      const rollup = readFileSync(`/proc/${s.pid}/smaps_rollup`, 'utf8');
+      const exe = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').split('\0')[0] ?? '?';
+      return { name: s.name, pid: s.pid, exe, rssMb: kbField(status, 'VmRSS'), anonMb: kbField(status, 'RssAnon'), fileMb: kbField(status, 'RssFile'), pssMb: kbField(rollup, 'Pss') };
+    });
+}

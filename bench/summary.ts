@@ -1,0 +1,205 @@
+import type { ColdStart } from './coldstart.ts';
+import type { CpuShare } from './cpu.ts';
+import type { GetResult, Measured, OrderResult, Rss } from './datapath.ts';
+import type { NetResult, UpDown } from './net-child.ts';
+import type { Table } from './report.ts';
+import type { SpawnCost } from './spawncost.ts';
+import { median, ms, sec, target, type Target } from './stats.ts';
+
+/** Everything one `npm run bench` measured; what is missing was not reached (see `error`). */
+export interface Results {
+  startedAt: string;
+  durationS?: number;
+  host: { node: string; kernel: string; cores: number; loadavgStart: number[]; loadavgEnd?: number[] };
+  loadTool: string | null;
+  spawn?: SpawnCost;
+  network?: NetResult;
+  coldStart?: ColdStart;
+  get?: GetResult;
+  orders?: OrderResult;
+  /** Right after the cold start, and after the load of sections 4-5. */
+  memory?: { idle: Rss[]; afterLoad?: Rss[] };
+  hostClean?: { clean: boolean; leftovers: string[] };
+  error?: string;
+}
+
+const x = (r: number) => `${r.toFixed(2)}x`;
+const list = (xs: number[]) => xs.map((v) => v.toFixed(0)).join(', ');
+const pct = (v: number) => `${v.toFixed(0)}%`;
+
+function stepRows(steps: Record<string, number>, total: number): string[][] {
+  const known = Object.values(steps).reduce((a, b) => a + b, 0);
+  return [...Object.entries(steps).map(([k, v]) => [k, ms(v)]), ['(not in a step: spawns, facts, state, checks)', ms(Math.max(0, total - known))]];
+}
+
+function compareSection(c: NetResult['compare'], tables: Table[], targets: Target[]): void {
+  const med = (xs: UpDown[], k: keyof UpDown) => median(xs.map((r) => r[k]));
+  const ratio = { up: med(c.ours, 'up') / med(c.seed, 'up'), down: med(c.ours, 'down') / med(c.seed, 'down') };
+  tables.push({
+    title: `1. ${c.nodes}-node network up/down: batched (ours) vs one process per step (seed), ${c.ours.length} rounds`,
+    rows: [
+      ['', 'up median', 'down median', 'up rounds (ms)', 'down rounds (ms)'],
+      ['ours: ip -batch, ip -n NS -batch, iptables-restore', ms(med(c.ours, 'up')), ms(med(c.ours, 'down')), list(c.ours.map((r) => r.up)), list(c.ours.map((r) => r.down))],
+      [`seed: ${c.seedCommands.up} / ${c.seedCommands.down} commands from the same Plan`, ms(med(c.seed, 'up')), ms(med(c.seed, 'down')), list(c.seed.map((r) => r.up)), list(c.seed.map((r) => r.down))],
+      ['ratio ours/seed', x(ratio.up), x(ratio.down), '', ''],
+    ],
+    notes: [
+      `same namespaces, links and iptables rules (in order) after either up: ${c.identical ? 'yes' : 'NO'}`,
+      'ours = platform up()/down() in process, as `ecomnet up --network-only` / `down` run them, without the CLI\'s Node start-up (see 3a); seed = one sh script, one process per line',
+    ],
+  });
+  tables.push({ title: '1a. where our up goes (median ms per step)', rows: [['step', 'ms'], ...stepRows(c.oursSteps.up, med(c.ours, 'up'))] });
+  tables.push({ title: '1b. where our down goes (median ms per step)', rows: [['step', 'ms'], ...stepRows(c.oursSteps.down, med(c.ours, 'down'))] });
+  targets.push(target('1', 'up: ours/seed <= 0.5x', x(ratio.up), ratio.up <= 0.5), target('1', 'down: ours/seed <= 0.5x', x(ratio.down), ratio.down <= 0.5));
+}
+
+function scaleSection(s: NetResult['scale'], tables: Table[], targets: Target[]): void {
+  const per = (v: number, n: number) => `${(v / n).toFixed(1)} ms`;
+  tables.push({
+    title: '2. scale: namespaces on one bridge, network only (one round each)',
+    rows: [['namespaces', 'up', 'down', 'up per node', 'down per node'], ...s.map((r) => [String(r.nodes), sec(r.up), sec(r.down), per(r.up, r.nodes), per(r.down, r.nodes)])],
+  });
+  const big = s[s.length - 1]!;
+  const mid = s[s.length - 2]!;
+  tables.push({
+    title: `2a. where the ${big.nodes}-node up and down go (ms per step)`,
+    rows: [['step', 'ms'], ...stepRows(big.steps.up, big.up).map(([k, v]) => [`up: ${k}`, v!]), ...stepRows(big.steps.down, big.down).map(([k, v]) => [`down: ${k}`, v!])],
+  });
+  const growth = (k: 'up' | 'down') => big[k] / big.nodes / (mid[k] / mid.nodes);
+  targets.push(
+    target('2', `${big.nodes} up < 10 s`, sec(big.up), big.up < 10_000),
+    target('2', `${big.nodes} down < 10 s`, sec(big.down), big.down < 10_000),
+    target('2', `up per node at ${big.nodes} <= 1.5x that at ${mid.nodes}`, x(growth('up')), growth('up') <= 1.5),
+    target('2', `down per node at ${big.nodes} <= 1.5x that at ${mid.nodes}`, x(growth('down')), growth('down') <= 1.5),
+  );
+}
+
+function coldSection(c: ColdStart, tables: Table[], targets: Target[]): void {
+  const m = median(c.rounds);
+  tables.push({
+    title: `3. cold start: ecomnet up --detach until all healthy (${c.rounds.length} rounds, down between)`,
+    rows: [
+      ['', 'median', 'rounds (ms)'],
+      ['CLI start to all healthy', ms(m), list(c.rounds)],
+      ['CLI process wall time', ms(median(c.cli)), list(c.cli)],
+      ['ecomnet down (between rounds)', c.downs.length ? ms(median(c.downs)) : '-', list(c.downs)],
+    ],
+  });
+  // Work with no progress line of its own shows as a gap before the next step starts.
+  let busyUntil = c.firstLineAt;
+  const rows = c.steps.map((s) => {
+    const start = s.doneAt - s.ms;
+    const gap = Math.max(0, start - busyUntil);
+    busyUntil = Math.max(busyUntil, s.doneAt);
+    return [s.step, ms(s.ms), ms(start), ms(s.doneAt), ms(gap)];
+  });
+  tables.push({
+    title: '3a. cold start timeline (medians, ms after the CLI process started)',
+    rows: [
+      ['step', 'took', 'started', 'done', 'unreported work before it'],
+      ['node start-up, imports (first line printed)', ms(c.firstLineAt), ms(0), ms(c.firstLineAt), ''],
+      ...rows,
+      ['CLI exits (status table printed)', '', '', ms(median(c.cli)), ms(Math.max(0, median(c.cli) - busyUntil))],
+    ],
+    notes: ['Steps of one wave run in parallel; "unreported work" is time after everything earlier had finished, before this step began (e.g. initdb before postgres starts).'],
+  });
+  targets.push(target('3', 'cold start < 5 s', ms(m), m < 5000));
+}
+
+function loadRow(m: Measured): string[] {
+  const e = m.wrk.errors;
+  return [m.name, m.wrk.rps.toFixed(0), `${m.wrk.p50Ms.toFixed(2)} ms`, `${m.wrk.p99Ms.toFixed(2)} ms`, String(e.status), String(e.connect + e.read + e.write + e.timeout), m.logBytesPerRequest.toFixed(0)];
+}
+
+/** Processes under this share in every run are summed into one row. */
+const CPU_FOLD_PCT = 3;
+
+function cpuTable(runs: Measured[]): Table {
+  const share = (c: CpuShare, l: string) => c.byLabel[l] ?? 0;
+  const labels = [...new Set(runs.flatMap((r) => Object.keys(r.cpu.byLabel)))];
+  const shown = labels.filter((l) => runs.some((r) => share(r.cpu, l) >= CPU_FOLD_PCT));
+  const rest = (c: CpuShare) => labels.filter((l) => !shown.includes(l)).reduce((a, l) => a + share(c, l), 0);
+  return {
+    title: 'CPU during each measured window (% of one core; the host has 2)',
+    rows: [
+      ['process', ...runs.map((r) => r.name.split(' (')[0]!)],
+      ...shown.map((l) => [l, ...runs.map((r) => pct(share(r.cpu, l)))]),
+      [`everything else (each < ${CPU_FOLD_PCT}%)`, ...runs.map((r) => pct(rest(r.cpu)))],
+      ['kernel softirq (packets: bridge, veth, netfilter, TCP)', ...runs.map((r) => pct(r.cpu.softirqPct))],
+      ['whole host busy (of 2 cores)', ...runs.map((r) => pct(r.cpu.hostBusyPct))],
+    ],
+  };
+}
+
+function loadSections(r: Results, tables: Table[], targets: Target[]): void {
+  const header = ['load (64 connections, 10 s)', 'req/s', 'p50', 'p99', 'non-2xx', 'socket errors', 'log B/req'];
+  const runs: Measured[] = [];
+  if (r.get) {
+    const { chain, direct, ceiling } = r.get;
+    runs.push(chain, direct, ceiling);
+    const share = chain.wrk.rps / direct.wrk.rps;
+    tables.push({
+      title: `4. GET data path (load tool: ${r.loadTool})`,
+      rows: [header, loadRow(chain), loadRow(direct), loadRow(ceiling)],
+      notes: [`chain/direct ${pct(share * 100)}, chain/ceiling ${pct((chain.wrk.rps / ceiling.wrk.rps) * 100)}; X-Cache on the chain: ${r.get.cacheHit ? 'HIT' : 'not HIT'}`],
+    });
+    targets.push(
+      target('4', 'chain >= 40% of direct (req/s)', pct(share * 100), share >= 0.4),
+      target('4', '>= 4000 GET/s through nginx', chain.wrk.rps.toFixed(0), chain.wrk.rps >= 4000),
+      target('4', 'chain p99 < 50 ms', `${chain.wrk.p99Ms.toFixed(1)} ms`, chain.wrk.p99Ms < 50),
+    );
+  }
+  if (r.orders) {
+    const o = r.orders;
+    runs.push(o);
+    const others = Object.entries(o.wrk.statuses ?? {}).filter(([s]) => s !== '201').map(([s, n]) => `${s}: ${n}`).join(', ') || 'none';
+    tables.push({
+      title: '5. POST /api/orders via nginx (seed payload)',
+      rows: [header, loadRow(o)],
+      notes: [`201 answers: ${o.created}; other statuses: ${others}; rows added in PostgreSQL: ${o.rowsAdded} (${o.rowsAdded === o.created ? 'equal' : 'DIFFERENT'})`],
+    });
+    targets.push(
+      target('5', '>= 1200 orders/s', o.wrk.rps.toFixed(0), o.wrk.rps >= 1200),
+      target('5', 'rows added == 201 answers', `${o.rowsAdded} rows / ${o.created} x 201`, o.rowsAdded === o.created && o.created > 0),
+    );
+  }
+  if (runs.length) tables.push(cpuTable(runs));
+}
+
+function memorySection(mem: { idle: Rss[]; afterLoad?: Rss[] }, tables: Table[], targets: Target[]): void {
+  const after = mem.afterLoad ?? [];
+  const sum = (xs: Rss[], k: 'rssMb' | 'anonMb' | 'fileMb' | 'pssMb') => xs.reduce((a, m) => a + m[k], 0);
+  const mb = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(1)} MB`);
+  tables.push({
+    title: '6. memory of our Node services (VmRSS), idle after start and after the load',
+    rows: [
+      ['service', 'pid', 'RSS idle', 'RSS after load', 'anon', 'file (node binary, shared)', 'PSS'],
+      ...mem.idle.map((i) => {
+        const a = after.find((m) => m.pid === i.pid);
+        return [i.name, `${i.pid} (${i.exe.split('/').pop()})`, mb(i.rssMb), mb(a?.rssMb), mb(a?.anonMb), mb(a?.fileMb), mb(a?.pssMb)];
+      }),
+      ['total', '', mb(sum(mem.idle, 'rssMb')), mb(sum(after, 'rssMb')), mb(sum(after, 'anonMb')), mb(sum(after, 'fileMb')), mb(sum(after, 'pssMb'))],
+    ],
+  });
+  if (after.length) targets.push(target('6', 'RSS of the 3 services after load <= 250 MB', `${sum(after, 'rssMb').toFixed(0)} MB`, sum(after, 'rssMb') <= 250));
+}
+
+export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
+  const tables: Table[] = [];
+  const targets: Target[] = [];
+  if (r.spawn)
+    tables.push({
+      title: '0. cost of starting one process on this host (/bin/true)',
+      rows: [['from', 'ms per process'], ['Node child_process (execa), as the platform runs each command', r.spawn.nodeMs.toFixed(1)], ['sh, as the seed script does', r.spawn.shMs.toFixed(1)]],
+    });
+  if (r.network) {
+    compareSection(r.network.compare, tables, targets);
+    scaleSection(r.network.scale, tables, targets);
+  }
+  if (r.coldStart) coldSection(r.coldStart, tables, targets);
+  loadSections(r, tables, targets);
+  if (r.memory) memorySection(r.memory, tables, targets);
+  if (r.hostClean) targets.push(target('-', 'host left clean (netns, links, iptables)', r.hostClean.clean ? 'clean' : r.hostClean.leftovers.join('; '), r.hostClean.clean));
+  tables.push({ title: 'targets', rows: [['section', 'target', 'measured', 'result'], ...targets.map((t) => [t.section, t.target, t.measured, t.met ? 'met' : 'NOT MET'])] });
+  return { tables, targets };
+}

@@ -1,0 +1,123 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { priv, run } from '../host/exec.ts';
+import type { DataComponent } from '../topology/types.ts';
+
+const roles: DataComponent[] = ['postgres', 'redis'];
+
+/** The official images, as the seed's `docker run ... postgres:15` and users on GitHub expect. */
+export const defaultImages: Record<DataComponent, string> = { postgres: 'postgres:15', redis: 'redis:7' };
+
+/** Built here from Debian's packages for hosts that cannot pull; never tagged as the official names. */
+export const localImages: Record<DataComponent, string> = { postgres: 'ecomnet-local/postgres:15', redis: 'ecomnet-local/redis:7' };
+
+export const imageEnv = (r: DataComponent): string => `ECOMNET_${r.toUpperCase()}_IMAGE`;
+
+/** The image containers mode runs: ECOMNET_POSTGRES_IMAGE / ECOMNET_REDIS_IMAGE, else the official one. */
+export function imageFor(r: DataComponent): string {
+  return process.env[imageEnv(r)] || defaultImages[r];
+}
+
+async function imageExists(name: string): Promise<boolean> {
+  return (await run(['docker', 'image', 'inspect', name], { allowFail: true })).exitCode === 0;
+}
+
+/**
+ * Does what the official images' entrypoints do for the variables ecomnet sets:
+ * POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB on first start (scram-sha-256 from any
+ * address), and redis-server with its arguments (the password comes as --requirepass).
+ */
+const entrypoint = `#!/bin/sh
+set -eu
+as() { user=$1; shift; exec setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"; }
+case "$1" in
+postgres)
+  shift
+  : "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
+  user=\${POSTGRES_USER:-postgres}
+  db=\${POSTGRES_DB:-$user}
+  install -d -o postgres -g postgres -m 0700 "$PGDATA"
+  install -d -o postgres -g postgres -m 2775 /run/postgresql
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    pw=$(mktemp)
+    printf '%s\\n' "$POSTGRES_PASSWORD" > "$pw"
+    chown postgres "$pw"
+    (as postgres initdb -D "$PGDATA" -U "$user" --pwfile="$pw" --auth=scram-sha-256 --encoding=UTF8 --no-locale)
+    rm -f "$pw"
+    echo 'host all all all scram-sha-256' >> "$PGDATA/pg_hba.conf"
+    # Single-user mode runs as the bootstrap superuser, whatever POSTGRES_USER is.
+    if [ "$db" != postgres ]; then echo "CREATE DATABASE \\"$db\\";" | (as postgres postgres --single -D "$PGDATA" postgres) >/dev/null; fi
+  fi
+  as postgres postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+  ;;
+redis-server)
+  shift
+  install -d -o redis -g redis -m 0700 /data
+  cd /data
+  as redis redis-server "$@"
+  ;;
+*)
+  exec "$@"
+  ;;
+esac
+`;
+
+const common = [
+  'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]',
+];
+const changes: Record<DataComponent, string[]> = {
+  postgres: [...common, 'ENV PGDATA=/var/lib/postgresql/data', 'EXPOSE 5432', 'CMD ["postgres"]'],
+  redis: [...common, 'WORKDIR /data', 'EXPOSE 6379', 'CMD ["redis-server"]'],
+};
+
+/**
+ * One Debian bookworm rootfs with postgresql-15 and redis-server, imported twice with each
+ * image's entrypoint and command. A few minutes; needs root (or sudo), debootstrap and docker.
+ */
+async function buildLocalImages(say: (line: string) => void): Promise<void> {
+  const work = mkdtempSync('/var/tmp/ecomnet-image-');
+  const rootfs = join(work, 'rootfs');
+  const tarball = join(work, 'rootfs.tar');
+  try {
+    say(`building ${Object.values(localImages).join(' and ')} from Debian packages (debootstrap, a few minutes)`);
+    await priv(['debootstrap', '--variant=minbase', '--include=postgresql-15,redis-server', 'bookworm', rootfs], { timeoutMs: 900_000 });
+    const script = join(work, 'docker-entrypoint.sh');
+    writeFileSync(script, entrypoint, { mode: 0o755 });
+    await priv(['install', '-m', '0755', script, join(rootfs, 'usr/local/bin/docker-entrypoint.sh')]);
+    // The package's own cluster and apt's caches are dead weight in an image.
+    await priv(['rm', '-rf', join(rootfs, 'var/lib/postgresql/15'), join(rootfs, 'etc/postgresql/15'), join(rootfs, 'var/cache/apt/archives'), join(rootfs, 'var/lib/apt/lists')]);
+    await priv(['tar', '-C', rootfs, '--numeric-owner', '-cf', tarball, '.']);
+    for (const r of roles) await run(['docker', 'import', ...changes[r].flatMap((c) => ['--change', c]), tarball, localImages[r]], { timeoutMs: 300_000 });
+  } finally {
+    await priv(['rm', '-rf', work]);
+  }
+}
+
+/**
+ * Images a host that cannot pull can run, for the suites and CI: an ECOMNET_*_IMAGE that is
+ * set is used as given; otherwise the official image if it is already here, else the local
+ * build (made once per machine). Never pulls. Sets the variables for this process and its children.
+ */
+export async function ensureImages(say: (line: string) => void): Promise<Record<DataComponent, string>> {
+  const chosen = {} as Record<DataComponent, string>;
+  for (const r of roles) chosen[r] = process.env[imageEnv(r)] || ((await imageExists(defaultImages[r])) ? defaultImages[r] : localImages[r]);
+  const missing = roles.filter((r) => chosen[r] === localImages[r]);
+  if (missing.length && !(await Promise.all(missing.map((r) => imageExists(localImages[r])))).every(Boolean)) await buildLocalImages(say);
+  for (const r of roles) process.env[imageEnv(r)] = chosen[r];
+  return chosen;
+}
+
+/**
+ * `node src/runtime/images.ts`: make sure usable images exist and print the variables, for
+ * `eval` in CI. `--pull`: pull the official images, on hosts that can reach Docker Hub.
+ */
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv.includes('--pull')) {
+    for (const r of roles) await run(['docker', 'pull', defaultImages[r]], { timeoutMs: 600_000 });
+  } else {
+    const chosen = await ensureImages((l) => console.error(l));
+    for (const r of roles) console.log(`export ${imageEnv(r)}=${chosen[r]}`);
+  }
+}

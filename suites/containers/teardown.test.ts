@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { publishedAt } from '../../fixtures/topology.ts';
+import { priv, run } from '../../src/host/exec.ts';
+import { labelFilter } from '../../src/runtime/engine.ts';
+import { ensureImages } from '../../src/runtime/images.ts';
+import { topology as ct } from '../fixtures/containers-topology.ts';
+import { cli, ecomnet, leftovers } from '../support/cli.ts';
+import { sh } from '../support/evidence.ts';
+import { containersMode } from '../support/mode.ts';
+
+const on = containersMode('suites/containers/teardown');
+const ctFile = join(process.cwd(), 'suites/fixtures/containers-topology.ts');
+const ctDir = '/run/ecomnet-containers-test';
+const upArgs = ['up', '--detach', '--data', 'containers', '--topology', ctFile];
+const ctDown = () => ecomnet(['down', '--topology', ctFile], ctDir);
+
+/** Containers of the second platform, running or not. */
+async function labelled(): Promise<string[]> {
+  return (await run(['docker', 'ps', '-aq', '--filter', `label=${labelFilter(ct.tag)}`])).stdout.split('\n').filter(Boolean);
+}
+
+/** What Docker holds besides containers, to prove a run leaves no network or (anonymous) volume behind. */
+async function dockerObjects(): Promise<string> {
+  return (await run(['bash', '-c', 'docker network ls -q | sort; docker volume ls -q | sort'])).stdout;
+}
+
+describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, driven through the CLI)', () => {
+  beforeAll(async () => {
+    // The images the main platform runs; never pulled here.
+    await ensureImages(() => {});
+  });
+  beforeEach(async () => {
+    await ctDown();
+  });
+  afterAll(async () => {
+    await ctDown();
+    await priv(['rm', '-rf', ctDir]);
+  });
+
+  it('up then down: its two labelled containers, published on its own gateway, then none and nothing else', async () => {
+    const before = await dockerObjects();
+    const u = await ecomnet(upArgs, ctDir);
+    expect(u.exitCode, u.stderr).toBe(0);
+    const ps = await sh(`docker ps --filter label=${labelFilter(ct.tag)}`);
+    for (const c of ['postgres', 'redis'] as const) {
+      const at = publishedAt(c, ct);
+      expect(ps.stdout).toContain(`${at.host}:${at.port}->`);
+    }
+    expect(await labelled()).toHaveLength(2);
+    const d = await ctDown();
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect((await sh(`docker ps -a --filter label=${labelFilter(ct.tag)}`)).stdout.trim().split('\n')).toHaveLength(1);
+    expect(await labelled()).toEqual([]);
+    expect(await dockerObjects()).toBe(before);
+    expect(await leftovers(ct)).toEqual([]);
+  });
+
+  it('kill -9 during up, as soon as a container exists, then down: no container of it remains', async () => {
+    const child = spawn(process.execPath, [cli, ...upArgs], { env: { ...process.env, ECOMNET_RUN_DIR: ctDir }, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    const deadline = Date.now() + 60_000;
+    while (!(await labelled()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    expect(await labelled()).not.toEqual([]);
+    const d = await ctDown();
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(await labelled()).toEqual([]);
+    expect(await leftovers(ct)).toEqual([]);
+  });
+
+  it('no engine: up --data containers fails at once, names the socket and the ways out, and creates nothing', async () => {
+    const socket = 'unix:///nonexistent/docker.sock';
+    const t0 = Date.now();
+    const r = await ecomnet(upArgs, ctDir, { DOCKER_HOST: socket });
+    expect(r.exitCode).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.stderr).toContain(socket);
+    expect(r.stderr).toMatch(/start one .*dockerd/i);
+    expect(r.stderr).toContain('--data native');
+    expect(existsSync(join(ctDir, 'state.json'))).toBe(false);
+    expect(await leftovers(ct)).toEqual([]);
+    expect(await labelled()).toEqual([]);
+  });
+});

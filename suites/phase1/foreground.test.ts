@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { topology as alt } from '../fixtures/alt-topology.ts';
+import { priv } from '../../src/host/exec.ts';
+import { cli, ecomnet, leftovers } from '../support/cli.ts';
+
+const altFile = join(process.cwd(), 'suites/fixtures/alt-topology.ts');
+const altDir = '/run/ecomnet-foreground-test';
+
+/** `ecomnet up` in the foreground, as `npm start` runs it, until a signal; drained output included. */
+function foreground(signal: NodeJS.Signals): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'up', '--network-only', '--topology', altFile], { env: { ...process.env, ECOMNET_RUN_DIR: altDir } });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no "Ctrl-C" prompt within 60 s:\n${out}`));
+    }, 60_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('Ctrl-C stops the platform') && !child.killed) child.kill(signal);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+describe('ecomnet up in the foreground (npm start) stays up until a signal, then removes everything', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s: clean exit, nothing left on the host', async (signal) => {
+    try {
+      const r = await foreground(signal);
+      expect(r.out).toMatch(/✓ namespaces, bridges, veth pairs \(\d+ ms\)/);
+      expect(r.out).toContain('down: nothing of ours is left on this host');
+      expect(r.code).toBe(0);
+      expect(await leftovers(alt)).toEqual([]);
+    } finally {
+      await ecomnet(['down', '--topology', altFile], altDir);
+      await priv(['rm', '-rf', altDir]);
+    }
+  });
+});
