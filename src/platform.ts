@@ -9,7 +9,7 @@ import { clearState, ensureRunDir, readState, runDir, writeState, type State } f
 import { ensurePackages } from './host/doctor.ts';
 import { alive } from './host/proc.ts';
 import { containerRunning, engineEndpoint, engineReachable, labelFilter, removeContainers, requireEngine } from './runtime/engine.ts';
-import { removeRunFiles, startServices, stopServices } from './runtime/services.ts';
+import { removeRunFiles, prepareServices, startServices, stopServices } from './runtime/services.ts';
 
 export type { DataMode };
 
@@ -83,10 +83,14 @@ export async function up(opts: UpOptions, progress: Progress): Promise<PlatformI
   await down(progress, t);
   await checkConflicts(plan);
   const state = freshState(t, opts);
-  await applyNetwork(plan, backend, state, progress);
+  // initdb and the rest of the preparation need no network: they overlap its construction.
+  const prepared = prepareServices(t, { networkOnly: Boolean(opts.networkOnly), data: opts.data ?? 'native' }, progress);
+  prepared.catch(() => {});
   try {
-    await startServices(t, state, progress, opts.networkOnly);
+    await applyNetwork(plan, backend, state, progress);
+    await startServices(await prepared, state, progress);
   } catch (e) {
+    await prepared.catch(() => {});
     await down(() => {}, t);
     throw e;
   }

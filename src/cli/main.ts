@@ -70,8 +70,11 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   console.log('Ctrl-C stops the platform and removes it from this host.\n');
+  // Nothing else may be pending (network only): this handle keeps the process waiting for the signal.
+  const waiting = setInterval(() => {}, 1 << 30);
   if (!opts.networkOnly) await printLogs(undefined, true, stopped);
   else await stopped;
+  clearInterval(waiting);
   console.log('\necomnet: stopping');
   return downHolding(t, release);
 }

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { priv } from './exec.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { priv, run } from './exec.ts';
 
 /** The iptables flavour this host uses: the one that already holds rules (Docker's), else the default. */
 export interface Backend {
@@ -24,13 +24,22 @@ export async function detectBackend(): Promise<Backend> {
   const def = variant('');
   const legacy = variant('-legacy');
   const hasLegacy = ['/usr/sbin/iptables-legacy', '/sbin/iptables-legacy'].some(existsSync);
-  if (hasLegacy) {
+  // The kernel lists legacy tables only once something created them; most hosts never do.
+  if (hasLegacy && legacyTablesLoaded()) {
     const [d, l] = await Promise.all([save(def), save(legacy)]);
     // A host whose rules live in legacy tables (older Docker) must get ours there too.
-    if (countRules(l) > 0 && countRules(d) === 0) return (cached = legacy);
+    if (countRules(l) > 0 && countRules(d) === 0) return (cached = { ...legacy, name: 'legacy' });
   }
-  const v = await priv([def.iptables, '--version'], { allowFail: true });
+  const v = await run([def.iptables, '--version'], { allowFail: true });
   return (cached = { ...def, name: /nf_tables/.test(v.stdout) ? 'nf_tables' : 'legacy' });
+}
+
+function legacyTablesLoaded(): boolean {
+  try {
+    return readFileSync('/proc/net/ip_tables_names', 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
 }
 
 export async function save(b: Backend, table?: string): Promise<string> {

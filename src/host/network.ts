@@ -1,7 +1,7 @@
 import type { Plan } from '../plan/plan.ts';
 import { priv } from './exec.ts';
 import { type Backend, removeTagged, restore, save, taggedLines } from './iptables.ts';
-import { ipBatch, listLinks, listNamespaces, mapLimit, nsPids, waitGone } from './links.ts';
+import { ipBatch, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from './links.ts';
 import { readState, writeState, type State } from './state.ts';
 import { readSysctl, setSysctls } from './sysctl.ts';
 
@@ -30,13 +30,11 @@ async function timed(step: string, progress: Progress, fn: () => Promise<void>):
  * failure at any step is undone by `teardownNetwork` from the state and the tags.
  */
 export async function applyNetwork(plan: Plan, backend: Backend, state: State, progress: Progress): Promise<void> {
-  Object.assign(state, { namespaces: plan.namespaces, bridges: plan.bridges, sysctls: plan.sysctls, rules: plan.rules.map((r) => r.id) });
+  Object.assign(state, { namespaces: plan.namespaces, bridges: plan.bridges, veths: plan.veths, sysctls: plan.sysctls, rules: plan.rules.map((r) => r.id) });
   writeState(state);
   try {
     await timed('namespaces, bridges, veth pairs', progress, () => ipBatch(plan.hostBatch, { what: 'host batch' }));
-    await timed('addresses and routes in namespaces', progress, async () => {
-      await mapLimit(plan.nsBatches, 8, (b) => ipBatch(b.lines, { ns: b.ns, what: `namespace ${b.ns}` }));
-    });
+    await timed('addresses and routes in namespaces', progress, () => nsBatches(plan.nsBatches));
     await timed('sysctls', progress, () => setSysctls(plan.sysctls));
     await timed(`iptables rules (${plan.rules.length}, ${backend.name})`, progress, () => restore(backend, plan.restore));
   } catch (e) {
@@ -60,12 +58,12 @@ export async function networkMatches(plan: Plan, backend: Backend): Promise<bool
 
 /** Stop whatever still runs inside our namespaces: a namespace with processes outlives `ip netns del`. */
 async function killNamespaceProcesses(namespaces: string[]): Promise<void> {
-  const pids = (await mapLimit(namespaces, 8, nsPids)).flat();
+  const pids = await nsPids(namespaces);
   if (!pids.length) return;
   await priv(['kill', '-TERM', ...pids.map(String)], { allowFail: true });
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
-    const left = (await mapLimit(namespaces, 8, nsPids)).flat();
+    const left = await nsPids(namespaces);
     if (!left.length) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -85,11 +83,11 @@ export async function teardownNetwork(state: State | undefined, backend: Backend
   await timed('stop processes in namespaces', progress, () => killNamespaceProcesses(namespaces));
   await timed('delete namespaces and bridges', progress, async () => {
     await ipBatch([...namespaces.map((n) => `netns del ${n}`), ...bridges.map((b) => `link del ${b}`)], { force: true });
-    await waitGone(state.namespaces, state.bridges);
+    await waitGone(state.namespaces, [...state.bridges, ...(state.veths ?? [])]);
   });
   await timed('restore sysctls', progress, () =>
     setSysctls(state.sysctls.filter((s) => s.before !== null && readSysctl(s.key) !== s.before).map((s) => ({ key: s.key, value: s.before! }))),
   );
   const latest = readState();
-  if (latest) writeState({ ...latest, phase: 'down', namespaces: [], bridges: [], sysctls: [], rules: [] });
+  if (latest) writeState({ ...latest, phase: 'down', namespaces: [], bridges: [], veths: [], sysctls: [], rules: [] });
 }

@@ -22,6 +22,8 @@ export interface State {
   phase: 'applying' | 'up' | 'down';
   namespaces: string[];
   bridges: string[];
+  /** Host-side veth peers: removed by the kernel with their namespace, asynchronously, so waited for. */
+  veths?: string[];
   sysctls: Sysctl[];
   rules: string[];
   services: ServiceRecord[];

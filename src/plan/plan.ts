@@ -20,8 +20,9 @@ export interface NsBatch {
 export interface Plan {
   tag: string;
   namespaces: string[];
-  /** Host links we create: the bridges (veth peers vanish with their namespaces). */
+  /** Host links we create: the bridges (deleted by name) and the host-side veth peers (they go with their namespaces). */
   bridges: string[];
+  veths: string[];
   /** `ip -batch` lines run on the host. */
   hostBatch: string[];
   /** `ip -n NS -batch` lines, one batch per namespace. */
@@ -78,6 +79,7 @@ export function buildPlan(t: Topology, facts: HostFacts, opts: PlanOptions): Pla
     tag: t.tag,
     namespaces: nodes.map(({ n }) => n.name),
     bridges: segments.map((s) => s.bridge.name),
+    veths: nodes.map(({ n }) => peerName(n.veth)),
     hostBatch: [...nodes.map(({ n }) => `netns add ${n.name}`), ...segments.flatMap(segmentHostLines), ...hairpinLines(t)],
     nsBatches: nodes.map(({ seg, n }) => ({ ns: n.name, lines: nodeLines(seg, n) })),
     sysctls: [

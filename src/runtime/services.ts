@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
@@ -21,6 +22,8 @@ export interface Secrets {
 export const secretsPath = join(runDir, 'secrets.json');
 const logDir = join(runDir, 'logs');
 const configDir = join(runDir, 'config');
+const pgDataDir = join(runDir, 'postgres');
+const pgHbaFile = join(configDir, 'pg_hba.conf');
 const mainTs = fileURLToPath(new URL('../services/main.ts', import.meta.url));
 const internetTs = fileURLToPath(new URL('./internet-host.ts', import.meta.url));
 
@@ -39,7 +42,7 @@ export function logPath(name: string): string {
 /** Who our own services run as: root only enters the namespace. */
 async function serviceAccount(): Promise<Account> {
   if (process.env.ECOMNET_SERVICE_USER) return account(process.env.ECOMNET_SERVICE_USER);
-  if (!isRoot) return account((await run(['id', '-un'])).stdout.trim());
+  if (!isRoot) return account(userInfo().username);
   return account('nobody');
 }
 
@@ -127,7 +130,6 @@ const healthUrl = (c: Component, t: Topology) => {
 
 async function startComponent(ctx: Ctx, c: Component): Promise<void> {
   const { t, secrets } = ctx;
-  const br = t.app.bridge.ip;
   const pg = nodeOf('postgres', t);
   const redis = nodeOf('redis', t);
   const pgTarget = { ...dataAddress('postgres', ctx.data, t), password: secrets.postgres };
@@ -139,12 +141,7 @@ async function startComponent(ctx: Ctx, c: Component): Promise<void> {
   switch (c) {
     case 'postgres': {
       if (ctx.data === 'containers') return launchContainer(ctx, c, pgReady);
-      const dataDir = join(runDir, 'postgres');
-      const hba = join(configDir, 'pg_hba.conf');
-      await initPostgres({ dataDir, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix });
-      // Only the order service and the operator on the host (psql from the bridge address) may log in.
-      await writePgHba(hba, [nodeOf('order', t).ip, br]);
-      return launch(ctx, c, postgresArgv({ dataDir, host: pg.ip, port: pg.port!, hbaFile: hba, runAs: 'postgres' }), pgReady);
+      return launch(ctx, c, postgresArgv({ dataDir: pgDataDir, host: pg.ip, port: pg.port!, hbaFile: pgHbaFile, runAs: 'postgres' }), pgReady);
     }
     case 'redis': {
       if (ctx.data === 'containers') return launchContainer(ctx, c, redisReady);
@@ -179,22 +176,46 @@ async function startComponent(ctx: Ctx, c: Component): Promise<void> {
   }
 }
 
+/** What can be done before the network exists: accounts, secrets, configs, and the slow initdb. */
+export interface Prepared {
+  t: Topology;
+  user: Account;
+  secrets: Secrets;
+  data: DataMode;
+  waves: Component[][];
+}
+
 /**
- * Bring up the simulated internet host, then (unless network only) the data layer (servers or
- * containers, as the state's options say), the three services and nginx, in dependency order.
+ * The components this run starts (network only: just the simulated internet host), prepared
+ * while the network is being built; undefined when there is nothing to start.
  */
-export async function startServices(t: Topology, state: State, progress: Progress, networkOnly = false): Promise<void> {
-  await resetLogs();
+export async function prepareServices(t: Topology, opts: { networkOnly: boolean; data: DataMode }, progress: Progress): Promise<Prepared | undefined> {
+  const present = new Set([...t.app.nodes, ...t.outside.nodes].map((n) => n.component));
+  const selected = waves.map((w) => w.filter((c) => present.has(c) && (!opts.networkOnly || c === 'internet'))).filter((w) => w.length);
+  if (!selected.length) return undefined;
+  if (existsSync(logDir)) await priv(['rm', '-rf', logDir]);
   mkdirSync(logDir, { recursive: true });
   mkdirSync(configDir, { recursive: true });
   const user = await serviceAccount();
   await checkReadable(user);
   const secrets: Secrets = { postgres: generatePassword(), redis: generatePassword() };
   writePrivate(secretsPath, JSON.stringify(secrets));
-  const ctx: Ctx = { t, state, progress, user, secrets, data: dataMode(state) };
-  const present = new Set([...t.app.nodes, ...t.outside.nodes].map((n) => n.component));
-  const selected = waves.map((w) => w.filter((c) => present.has(c) && (!networkOnly || c === 'internet'))).filter((w) => w.length);
-  for (const wave of selected) await Promise.all(wave.map((c) => startComponent(ctx, c)));
+  if (opts.data === 'native' && selected.flat().includes('postgres')) {
+    const t0 = performance.now();
+    // /run is emptied by a reboot anyway, so the cluster's creation need not be fsynced.
+    await initPostgres({ dataDir: pgDataDir, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix, noSync: true });
+    // Only the order service and the operator on the host (psql from the bridge address) may log in.
+    await writePgHba(pgHbaFile, [nodeOf('order', t).ip, t.app.bridge.ip]);
+    progress('postgres cluster initialised (initdb)', performance.now() - t0);
+  }
+  return { t, user, secrets, data: opts.data, waves: selected };
+}
+
+/** Start what was prepared, wave by wave: each component waits for what it depends on. */
+export async function startServices(p: Prepared | undefined, state: State, progress: Progress): Promise<void> {
+  if (!p) return;
+  const ctx: Ctx = { ...p, state, progress };
+  for (const wave of p.waves) await Promise.all(wave.map((c) => startComponent(ctx, c)));
 }
 
 /** Graceful stop in reverse dependency order; whatever remains dies with the namespaces. */
@@ -212,13 +233,8 @@ export async function stopServices(state: State | undefined, progress: Progress)
 
 /** Remove what a run wrote (data, configs, secrets); logs stay for a post-mortem until the next `up`. */
 export async function removeRunFiles(): Promise<void> {
-  const paths = ['postgres', 'redis', 'config', 'nginx', 'secrets.json'].map((p) => join(runDir, p));
-  await priv(['rm', '-rf', ...paths]);
-}
-
-/** Fresh logs for a new run. */
-async function resetLogs(): Promise<void> {
-  await priv(['rm', '-rf', logDir]);
+  const paths = ['postgres', 'redis', 'config', 'nginx', 'secrets.json'].map((p) => join(runDir, p)).filter((p) => existsSync(p));
+  if (paths.length) await priv(['rm', '-rf', ...paths]);
 }
 
 /** Stop one service and start it again with the same configuration (its data stays). */

@@ -9,10 +9,12 @@ export interface Account {
   gid: number;
 }
 
+/** A unix account from /etc/passwd (no process needed); `getent` covers directory services. */
 export async function account(name: string): Promise<Account> {
-  const [u, g] = await Promise.all([run(['id', '-u', name], { allowFail: true }), run(['id', '-g', name], { allowFail: true })]);
-  if (u.exitCode !== 0) throw new Error(`unix user ${name} does not exist on this host`);
-  return { name, uid: Number(u.stdout), gid: Number(g.stdout) };
+  const local = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === name);
+  const fields = local ?? (await run(['getent', 'passwd', name], { allowFail: true })).stdout.trim().split(':');
+  if (fields.length < 4 || fields[0] !== name) throw new Error(`unix user ${name} does not exist on this host`);
+  return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
 }
 
 /** argv prefix dropping to an account with its groups; setpriv execs, so the pid stays the server's. */

@@ -2,7 +2,7 @@
 export type ServiceConfig =
   | { service: 'gateway'; listen: Listen; productUrl: string; orderUrl: string; timeoutMs?: number }
   | { service: 'product'; listen: Listen; redisUrl: string }
-  | { service: 'order'; listen: Listen; pgUrl: string };
+  | { service: 'order'; listen: Listen; pgUrl: string; poolSize?: number };
 
 export interface Listen {
   host: string;
@@ -34,6 +34,10 @@ export function parseServiceConfig(json: unknown): ServiceConfig {
   }
   if (c.timeoutMs !== undefined && (typeof c.timeoutMs !== 'number' || !(c.timeoutMs > 0))) {
     throw new Error('config.timeoutMs must be a positive number');
+  }
+  // PostgreSQL's default max_connections is 100, a few of which are reserved.
+  if (c.poolSize !== undefined && !(Number.isInteger(c.poolSize) && (c.poolSize as number) >= 1 && (c.poolSize as number) <= 90)) {
+    throw new Error('config.poolSize must be an integer from 1 to 90');
   }
   return { ...c, listen: { host: listen.host, port: listen.port } } as ServiceConfig;
 }

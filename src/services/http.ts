@@ -23,10 +23,16 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** A request slower than this is logged whatever the level. */
+const SLOW_REQUEST_MS = 1000;
+
 /** Fastify options every service shares: request ids, body limit, logging. */
 export function serverOptions(logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
   return {
     logger,
+    // Fastify's two info lines per request cost more than the request itself under load;
+    // installHttpConventions logs one line per request instead, at a level that depends on the outcome.
+    disableRequestLogging: true,
     bodyLimit: MAX_BODY_BYTES,
     requestIdHeader: false,
     genReqId: requestIdFor,
@@ -47,8 +53,19 @@ export function serverOptions(logger: FastifyServerOptions['logger'] = false): F
  * anything unexpected becomes a logged 500 without internals leaking to the client.
  */
 export function installHttpConventions(app: FastifyInstance, classify?: (err: unknown) => HttpError | undefined): void {
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
+  });
+  // One line per 5xx (relayed ones too) and per slow request at warn, every other request at
+  // debug: LOG_LEVEL=debug restores a per-request access log. Causes are logged by the error handler.
+  app.addHook('onResponse', (request, reply, done) => {
+    const responseTime = reply.elapsedTime;
+    if (reply.statusCode >= 500) request.log.warn({ req: request, res: reply, responseTime }, 'request failed');
+    else if (responseTime > SLOW_REQUEST_MS) request.log.warn({ req: request, res: reply, responseTime }, 'slow request');
+    else request.log.debug({ req: request, res: reply, responseTime }, 'request completed');
+    done();
   });
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'Not found' }));
   app.setErrorHandler(async (err: FastifyError, request, reply) => {

@@ -1,8 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { ServiceConfig } from './config.ts';
-import { buildGatewayApp } from './gateway/app.ts';
-import { buildOrderApp, createOrderPool, ensureSchema } from './order/app.ts';
-import { buildProductApp } from './product/app.ts';
 
 export interface StartOptions {
   logger?: FastifyServerOptions['logger'];
@@ -17,15 +14,22 @@ export async function startService(config: ServiceConfig, opts: StartOptions = {
   return app;
 }
 
+// Each app is imported only when configured, so a process loads (and keeps in memory) only its
+// own dependencies: undici for the gateway, ioredis for product, pg for order.
 async function build(config: ServiceConfig, opts: StartOptions): Promise<FastifyInstance> {
   switch (config.service) {
-    case 'gateway':
+    case 'gateway': {
+      const { buildGatewayApp } = await import('./gateway/app.ts');
       return buildGatewayApp({ ...config, logger: opts.logger });
-    case 'product':
+    }
+    case 'product': {
+      const { buildProductApp } = await import('./product/app.ts');
       return buildProductApp({ redis: config.redisUrl, logger: opts.logger });
+    }
     case 'order': {
+      const { buildOrderApp, createOrderPool, ensureSchema } = await import('./order/app.ts');
       // The pool is created here so the schema step and the app share it; the app then owns it.
-      const pool = createOrderPool(config.pgUrl);
+      const pool = createOrderPool(config.pgUrl, config.poolSize);
       const app = buildOrderApp({ pool, closePool: true, logger: opts.logger });
       try {
         await retry(() => ensureSchema(pool), opts.schemaTimeoutMs ?? 30_000, (err, attempt) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { nodeOf } from '../../fixtures/topology.ts';
+import { dataAddress, nodeOf } from '../../fixtures/topology.ts';
 import { deliverable, sh } from '../support/evidence.ts';
 import { inNs, port } from '../support/checks.ts';
 import { redis, redisCli } from '../support/data.ts';
@@ -24,7 +24,8 @@ describe('2.3 product service with Redis', () => {
   });
 
   it('Redis refuses a client without the per-run password', async () => {
-    const r = await sh(inNs(product.name, `redis-cli -h ${redis.ip} -p ${redis.port} GET all_products`));
+    const at = dataAddress('redis', inject('platform').data);
+    const r = await sh(inNs(product.name, `redis-cli -h ${at.host} -p ${at.port} GET all_products`));
     expect(r.stdout + r.stderr).toMatch(/NOAUTH/);
   });
 

@@ -14,11 +14,17 @@ export interface OrderAppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
+/**
+ * Connections to keep: each order is a single round trip, so a pool this size keeps PostgreSQL
+ * busy on a small host while leaving most of its 100 max_connections to everyone else.
+ */
+export const DEFAULT_POOL_SIZE = 20;
+
 /** Defaults that turn a missing database into a prompt 503 instead of a hung request. */
-export function createOrderPool(config: pg.PoolConfig | string): pg.Pool {
+export function createOrderPool(config: pg.PoolConfig | string, max = DEFAULT_POOL_SIZE): pg.Pool {
   const base = typeof config === 'string' ? { connectionString: config } : config;
   return new pg.Pool({
-    max: 10,
+    max,
     connectionTimeoutMillis: 2000,
     query_timeout: 5000,
     idleTimeoutMillis: 10_000,

@@ -60,16 +60,16 @@ export async function listOrders(pool: Pool, page: Page): Promise<Order[]> {
  * commits, then finds its ON CONFLICT insert empty, rolls its own order back and replays.
  */
 export async function createOrder(pool: Pool, order: NewOrder, key?: string): Promise<CreateResult> {
-  if (key !== undefined) {
-    const earlier = await findByKey(pool, key, order);
-    if (earlier) return earlier;
-  }
+  // Without a key there is nothing to commit together: one autocommit round trip.
+  if (key === undefined) return { kind: 'created', orderId: await insertOrder(pool, order) };
+  const earlier = await findByKey(pool, key, order);
+  if (earlier) return earlier;
   const client = await pool.connect();
   let failure: Error | undefined;
   try {
     await client.query('BEGIN');
     const orderId = await insertOrder(client, order);
-    if (key !== undefined && !(await claimKey(client, key, orderId))) {
+    if (!(await claimKey(client, key, orderId))) {
       await client.query('ROLLBACK');
       // Same connection: asking the pool for a second one while holding this could starve it.
       return (await findByKey(client, key, order))!;
@@ -94,8 +94,8 @@ async function claimKey(client: PoolClient, key: string, orderId: number): Promi
   return claimed.rowCount === 1;
 }
 
-async function insertOrder(client: PoolClient, o: NewOrder): Promise<number> {
-  const { rows } = await client.query<{ id: number }>(
+async function insertOrder(db: Pool | PoolClient, o: NewOrder): Promise<number> {
+  const { rows } = await db.query<{ id: number }>(
     'INSERT INTO orders (customer_id, product_id, quantity, total_price) VALUES ($1, $2, $3, $4) RETURNING id',
     // toFixed keeps the exact two-decimal value instead of a binary float's expansion.
     [o.customer_id, o.product_id, o.quantity, o.total_price.toFixed(2)],

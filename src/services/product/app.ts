@@ -1,8 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Redis, RedisOptions } from 'ioredis';
 import { installHttpConventions, serverOptions } from '../http.ts';
-import { createCacheClient, readThrough } from './cache.ts';
-import { PRODUCTS, type Product } from './products.ts';
+import { createCacheClient, readThrough, type CacheRead } from './cache.ts';
+import { PRODUCTS } from './products.ts';
 
 export interface ProductAppOptions {
   /** A client (left open on close; build it with createCacheClient) or a URL/options (owned and closed). */
@@ -31,17 +31,20 @@ export function buildProductApp(opts: ProductAppOptions): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'healthy', service: 'product-service' }));
 
-  app.get('/products', async (_request, reply) => {
-    const { value, status } = await readThrough(redis, 'all_products', ttlSeconds, () => [...PRODUCTS.values()]);
-    return reply.header('x-cache', status).send(value);
-  });
+  // Cached entries are already the response body: sent as they are, not parsed and re-serialised.
+  const sendJson = (reply: FastifyReply, { json, status }: CacheRead) => {
+    reply.header('x-cache', status);
+    if (json === undefined) return reply.code(404).send({ error: 'Product not found' });
+    return reply.type('application/json; charset=utf-8').send(json);
+  };
+
+  app.get('/products', async (_request, reply) =>
+    sendJson(reply, await readThrough(redis, 'all_products', ttlSeconds, () => [...PRODUCTS.values()])),
+  );
 
   app.get<{ Params: { id: string } }>('/products/:id', async (request, reply) => {
     const { id } = request.params;
-    const { value, status } = await readThrough<Product>(redis, `product_${id}`, ttlSeconds, () => PRODUCTS.get(id));
-    reply.header('x-cache', status);
-    if (value === undefined) return reply.code(404).send({ error: 'Product not found' });
-    return reply.send(value);
+    return sendJson(reply, await readThrough(redis, `product_${id}`, ttlSeconds, () => PRODUCTS.get(id)));
   });
 
   return app;

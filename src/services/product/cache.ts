@@ -21,35 +21,51 @@ export function createCacheClient(target: string | RedisOptions): Redis {
     : new Redis({ ...CACHE_CLIENT_OPTIONS, ...target });
 }
 
+/** Serialised catalogue entry, exactly the bytes the client receives. */
+export interface CacheRead {
+  json: string | undefined;
+  status: CacheStatus;
+}
+
+// Entries seen to parse, by key: a HIT equal to one of these is sent without parsing it again.
+// Only keys present in Redis get here, and a full map starts over, so it stays small.
+const verified = new Map<string, string>();
+const MAX_VERIFIED = 1024;
+
+function isJson(key: string, cached: string): boolean {
+  if (verified.get(key) === cached) return true;
+  try {
+    JSON.parse(cached);
+  } catch {
+    return false;
+  }
+  if (verified.size >= MAX_VERIFIED) verified.clear();
+  verified.set(key, cached);
+  return true;
+}
+
 /**
- * Cache-aside read: a cached JSON value is a HIT; otherwise `load` runs and a found value
- * is stored with SETEX. Any Redis failure degrades to BYPASS instead of failing the request.
+ * Cache-aside read: a cached JSON value is a HIT, passed on as the stored string; otherwise
+ * `load` runs and a found value is stored with SETEX. Any Redis failure degrades to BYPASS
+ * instead of failing the request.
  */
-export async function readThrough<T>(
-  redis: Redis,
-  key: string,
-  ttlSeconds: number,
-  load: () => T | undefined,
-): Promise<{ value: T | undefined; status: CacheStatus }> {
+export async function readThrough(redis: Redis, key: string, ttlSeconds: number, load: () => unknown): Promise<CacheRead> {
   let cached: string | null;
   try {
     cached = await redis.get(key);
   } catch {
-    return { value: load(), status: 'BYPASS' };
+    return { json: serialise(load()), status: 'BYPASS' };
   }
-  if (cached !== null) {
-    try {
-      return { value: JSON.parse(cached) as T, status: 'HIT' };
-    } catch {
-      // A corrupt entry is treated as absent and overwritten below.
-    }
-  }
-  const value = load();
-  if (value === undefined) return { value, status: 'MISS' };
+  // A corrupt entry is treated as absent and overwritten below.
+  if (cached !== null && isJson(key, cached)) return { json: cached, status: 'HIT' };
+  const json = serialise(load());
+  if (json === undefined) return { json, status: 'MISS' };
   try {
-    await redis.setex(key, ttlSeconds, JSON.stringify(value));
-    return { value, status: 'MISS' };
+    await redis.setex(key, ttlSeconds, json);
+    return { json, status: 'MISS' };
   } catch {
-    return { value, status: 'BYPASS' };
+    return { json, status: 'BYPASS' };
   }
 }
+
+const serialise = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value));

@@ -35,7 +35,7 @@ ip link add veth-pg-br type veth peer name veth-pg netns postgres-db
 ip link set veth-pg-br master br-app
 ip link set veth-pg-br up
 ip link add br-uplink type bridge
-ip addr add 203.0.113.1/24 dev br-uplink
+ip addr add 203.0.113.129/25 dev br-uplink
 ip link set br-uplink up
 ip link add veth-ext-br type veth peer name veth-ext netns ext-client
 ip link set veth-ext-br master br-uplink
@@ -70,14 +70,14 @@ ip -n postgres-db addr add 10.0.0.60/16 dev veth-pg
 ip -n postgres-db link set veth-pg up
 ip -n postgres-db link set lo up
 ip -n postgres-db route add default via 10.0.0.1
-ip -n ext-client addr add 203.0.113.10/24 dev veth-ext
+ip -n ext-client addr add 203.0.113.130/25 dev veth-ext
 ip -n ext-client link set veth-ext up
 ip -n ext-client link set lo up
-ip -n ext-client route add default via 203.0.113.1
-ip -n internet-host addr add 203.0.113.100/24 dev veth-inet
+ip -n ext-client route add default via 203.0.113.129
+ip -n internet-host addr add 203.0.113.200/25 dev veth-inet
 ip -n internet-host link set veth-inet up
 ip -n internet-host link set lo up
-ip -n internet-host route add default via 203.0.113.1
+ip -n internet-host route add default via 203.0.113.129
 
 # Task 1.3: forwarding (and 127.0.0.1 on the bridge, for curl localhost:8080)
 sysctl -w net.ipv4.ip_forward=1
