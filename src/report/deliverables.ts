@@ -42,7 +42,7 @@ export const deliverables: Deliverable[] = [
   { id: '2.3-redis-listening', epic: P2, feature: T23, title: 'Redis listening on 6379' },
   { id: '2.3-product-reaches-redis', epic: P2, feature: T23, title: 'product-service reaches Redis (nc -zv)' },
   { id: '2.4-order-listening', epic: P2, feature: T24, title: 'order-service listening on 5000' },
-  { id: '2.4-postgres-running', epic: P2, feature: T24, title: 'PostgreSQL running (its process in postgres-db)' },
+  { id: '2.4-postgres-running', epic: P2, feature: T24, title: 'PostgreSQL running (its process in postgres-db, or its container)' },
   { id: '2.4-postgres-listening', epic: P2, feature: T24, title: 'PostgreSQL listening on 5432' },
   { id: '2.4-order-reaches-postgres', epic: P2, feature: T24, title: 'order-service reaches PostgreSQL' },
   { id: '2.4-order-written', epic: P2, feature: T24, title: 'An order written through the gateway' },

@@ -28,8 +28,9 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
-  const relay = async (request: FastifyRequest, reply: FastifyReply, upstream: Upstream, req: Omit<UpstreamRequest, 'requestId'>) => {
-    const res = await upstream.send({ ...req, requestId: request.id });
+  const relay = async (request: FastifyRequest, reply: FastifyReply, upstream: Upstream, req: Omit<UpstreamRequest, 'headers'>, headers: string[] = []) => {
+    headers.push('x-request-id', request.id);
+    const res = await upstream.send({ ...req, headers });
     return reply.code(res.status).headers(res.headers).send(res.body);
   };
 
@@ -42,13 +43,13 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
   );
 
   app.post('/api/orders', (request, reply) => {
-    const headers: Record<string, string> = {};
+    const headers: string[] = [];
     for (const name of ['content-type', 'idempotency-key']) {
       const value = request.headers[name];
-      if (typeof value === 'string') headers[name] = value;
+      if (typeof value === 'string') headers.push(name, value);
     }
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    return relay(request, reply, orders, { method: 'POST', path: '/orders', headers, body });
+    return relay(request, reply, orders, { method: 'POST', path: '/orders', body }, headers);
   });
 
   app.get<{ Querystring: Record<string, string | string[]> }>('/api/orders', (request, reply) => {
