@@ -23,7 +23,7 @@ export const requirements: Requirement[] = [
   { tool: 'ping', pkg: 'iputils-ping', scope: 'network' },
   { tool: 'curl', pkg: 'curl', scope: 'network' },
   { tool: 'nc', pkg: 'netcat-openbsd', scope: 'network' },
-  { tool: 'nginx', pkg: 'nginx-light', scope: 'services' },
+  { tool: 'nginx', pkg: 'nginx', scope: 'services' },
   { tool: 'redis-server', pkg: 'redis-server', scope: 'services' },
   { tool: 'redis-cli', pkg: 'redis-tools', scope: 'services' },
   { tool: 'psql', pkg: 'postgresql-client', scope: 'services' },
