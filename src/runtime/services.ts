@@ -11,6 +11,7 @@ import { isRoot, priv, privPrefix, run } from '../host/exec.ts';
 import { readState, runDir, writeState, type ServiceRecord, type State } from '../host/state.ts';
 import type { Progress } from '../host/network.ts';
 import type { Component, DataComponent, DataMode, Topology } from '../topology/types.ts';
+import { SERVICE_NODE_FLAGS } from '../services/config.ts';
 import { nginxConf } from './nginx.ts';
 import { account, dropTo, lastLines, spawnInNs, stopPid, type Account } from './spawn.ts';
 
@@ -23,6 +24,8 @@ export const secretsPath = join(runDir, 'secrets.json');
 const logDir = join(runDir, 'logs');
 const configDir = join(runDir, 'config');
 const pgDataDir = join(runDir, 'postgres');
+/** Kept across runs (it only speeds start-up), owned by the service account. */
+const compileCache = join(runDir, 'node-cache');
 const pgHbaFile = join(configDir, 'pg_hba.conf');
 const mainTs = fileURLToPath(new URL('../services/main.ts', import.meta.url));
 const internetTs = fileURLToPath(new URL('./internet-host.ts', import.meta.url));
@@ -120,7 +123,15 @@ function appArgv(ctx: Ctx, c: 'gateway' | 'product' | 'order', extra: Record<str
   const n = nodeOf(c, ctx.t);
   const file = join(configDir, `${c}.json`);
   writePrivate(file, JSON.stringify({ service: c, listen: { host: '0.0.0.0', port: n.port }, ...extra }), ctx.user);
-  return [...dropTo(ctx.user), process.execPath, mainTs, file];
+  return nodeArgv(ctx, mainTs, file);
+}
+
+/**
+ * node as the service account, with bounded memory and a compile cache that account owns (a
+ * warm cache also spares loading the TypeScript stripper); env, because sudo drops ours.
+ */
+function nodeArgv(ctx: Ctx, script: string, ...args: string[]): string[] {
+  return [...dropTo(ctx.user), 'env', `NODE_COMPILE_CACHE=${compileCache}`, process.execPath, ...SERVICE_NODE_FLAGS, script, ...args];
 }
 
 const healthUrl = (c: Component, t: Topology) => {
@@ -169,7 +180,7 @@ async function startComponent(ctx: Ctx, c: Component): Promise<void> {
       const n = nodeOf(c, t);
       // Per-namespace sysctl: lets the unprivileged server bind port 80 there, and only there.
       await priv(['ip', 'netns', 'exec', n.name, 'sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=0']);
-      return launch(ctx, c, [...dropTo(ctx.user), process.execPath, internetTs, n.ip, String(n.port)], waitHttpRoot);
+      return launch(ctx, c, nodeArgv(ctx, internetTs, n.ip, String(n.port)), waitHttpRoot);
     }
     default:
       return;
@@ -198,6 +209,7 @@ export async function prepareServices(t: Topology, opts: { networkOnly: boolean;
   mkdirSync(configDir, { recursive: true });
   const user = await serviceAccount();
   await checkReadable(user);
+  await priv(['install', '-d', '-m', '0700', '-o', String(user.uid), '-g', String(user.gid), compileCache]);
   const secrets: Secrets = { postgres: generatePassword(), redis: generatePassword() };
   writePrivate(secretsPath, JSON.stringify(secrets));
   if (opts.data === 'native' && selected.flat().includes('postgres')) {

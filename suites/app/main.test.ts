@@ -129,7 +129,9 @@ describe('services main', () => {
     } finally {
       expect(await svc.stop('SIGTERM')).toBe(0);
     }
-    expect(svc.lines.some((l) => l.includes('"reqId":"main-1"'))).toBe(true);
+    expect(svc.lines.some((l) => l.includes('"reqId":"main-1"') && l.includes('"statusCode":503'))).toBe(true);
+    // At the default level a successful request (the health check) leaves no log line.
+    expect(svc.lines.filter((l) => l.includes('"reqId"')).every((l) => l.includes('"reqId":"main-1"'))).toBe(true);
     expectJsonLinesWithout(svc.lines, []);
   });
 

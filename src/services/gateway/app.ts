@@ -28,18 +28,27 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
-  const relay = async (request: FastifyRequest, reply: FastifyReply, upstream: Upstream, req: Omit<UpstreamRequest, 'headers'>, headers: string[] = []) => {
+  // The caller's extra headers, if any, travel in the same flat list as the request id.
+  const relay = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    upstream: Upstream,
+    method: UpstreamRequest['method'],
+    path: string,
+    headers: string[] = [],
+    body?: Buffer,
+  ) => {
     headers.push('x-request-id', request.id);
-    const res = await upstream.send({ ...req, headers });
+    const res = await upstream.send({ method, path, headers, body });
     return reply.code(res.status).headers(res.headers).send(res.body);
   };
 
   app.get('/health', async () => ({ status: 'healthy', service: 'api-gateway' }));
 
-  app.get('/api/products', (request, reply) => relay(request, reply, products, { method: 'GET', path: '/products' }));
+  app.get('/api/products', (request, reply) => relay(request, reply, products, 'GET', '/products'));
 
   app.get<{ Params: { id: string } }>('/api/products/:id', (request, reply) =>
-    relay(request, reply, products, { method: 'GET', path: `/products/${encodeURIComponent(request.params.id)}` }),
+    relay(request, reply, products, 'GET', `/products/${encodeURIComponent(request.params.id)}`),
   );
 
   app.post('/api/orders', (request, reply) => {
@@ -49,7 +58,7 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
       if (typeof value === 'string') headers.push(name, value);
     }
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    return relay(request, reply, orders, { method: 'POST', path: '/orders', body }, headers);
+    return relay(request, reply, orders, 'POST', '/orders', headers, body);
   });
 
   app.get<{ Querystring: Record<string, string | string[]> }>('/api/orders', (request, reply) => {
@@ -60,11 +69,11 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
       if (typeof value === 'string') query.set(name, value);
     }
     const qs = query.size ? `?${query}` : '';
-    return relay(request, reply, orders, { method: 'GET', path: `/orders${qs}` });
+    return relay(request, reply, orders, 'GET', `/orders${qs}`);
   });
 
   app.get<{ Params: { id: string } }>('/api/orders/:id', (request, reply) =>
-    relay(request, reply, orders, { method: 'GET', path: `/orders/${encodeURIComponent(request.params.id)}` }),
+    relay(request, reply, orders, 'GET', `/orders/${encodeURIComponent(request.params.id)}`),
   );
 
   return app;

@@ -20,14 +20,13 @@ export interface UpstreamResponse {
 const PASSED_BACK = ['content-type', 'x-cache', 'idempotent-replayed'];
 
 // A single Node process behind each pool gains nothing from more parallel connections than this;
-// requests beyond it wait in the pool's queue rather than opening sockets.
+// requests beyond it wait in the pool's queue (within their deadline) rather than opening sockets.
 const CONNECTIONS = 32;
 
 /**
- * One keep-alive connection pool per backend service (no pipelining: a slow answer must not hold
- * up the ones behind it). The deadline is enforced by the pool's own timers, for connecting,
- * for the response headers and between body chunks, so a request costs no timer or AbortController
- * of its own.
+ * One keep-alive connection pool per backend service, without pipelining (a slow answer must not
+ * hold up the ones behind it), and a hard deadline per request that also covers waiting in the
+ * pool's queue. undici's own headers/body timeouts are not used for it: they tick in 0.5 s steps.
  */
 export class Upstream {
   readonly #pool: Pool;
@@ -37,28 +36,15 @@ export class Upstream {
   constructor(name: string, origin: string, timeoutMs: number) {
     this.#name = name;
     this.#timeoutMs = timeoutMs;
-    this.#pool = new Pool(origin, {
-      connections: CONNECTIONS,
-      pipelining: 1,
-      keepAliveTimeout: 10_000,
-      connect: { timeout: timeoutMs },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    this.#pool = new Pool(origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 10_000, connect: { timeout: timeoutMs } });
   }
 
   /** Refused or reset connections become 503, a missed deadline 504, always as HttpError. */
   send(req: UpstreamRequest): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
-      this.#pool.dispatch(req, new Collector(resolve, (err) => reject(this.#failure(err))));
+      const exchange = new Exchange(resolve, reject, this.#name, this.#timeoutMs);
+      this.#pool.dispatch(req, exchange);
     });
-  }
-
-  #failure(err: Error): HttpError {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' && code.includes('TIMEOUT')
-      ? new HttpError(504, `${this.#name} did not answer within ${this.#timeoutMs} ms`)
-      : new HttpError(503, `${this.#name} unavailable`);
   }
 
   close(): Promise<void> {
@@ -66,17 +52,40 @@ export class Upstream {
   }
 }
 
-/** Gathers one response in memory (upstream answers are small JSON), without a body stream. */
-class Collector implements Dispatcher.DispatchHandler {
+/**
+ * One request's life as an undici dispatch handler: the answer is gathered in memory (upstream
+ * answers are small JSON), which spares the body stream, AbortController and async resource that
+ * pool.request() would create for each request.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
   readonly #resolve: (res: UpstreamResponse) => void;
-  readonly #reject: (err: Error) => void;
+  readonly #reject: (err: HttpError) => void;
+  readonly #name: string;
+  readonly #timeoutMs: number;
+  readonly #timer: NodeJS.Timeout;
+  #controller: Dispatcher.DispatchController | undefined;
+  #expired: HttpError | undefined;
+  #settled = false;
   #status = 0;
-  #headers: Record<string, string> = {};
+  readonly #headers: Record<string, string> = {};
   readonly #chunks: Buffer[] = [];
 
-  constructor(resolve: (res: UpstreamResponse) => void, reject: (err: Error) => void) {
+  constructor(resolve: (res: UpstreamResponse) => void, reject: (err: HttpError) => void, name: string, timeoutMs: number) {
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#name = name;
+    this.#timeoutMs = timeoutMs;
+    this.#timer = setTimeout(() => {
+      this.#expired = this.#deadlineMissed();
+      this.#fail(this.#expired);
+      this.#controller?.abort(this.#expired);
+    }, timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Still queued when the deadline passed: the client has had its 504, the upstream gets nothing.
+    if (this.#expired) controller.abort(this.#expired);
+    else this.#controller = controller;
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
@@ -92,11 +101,30 @@ class Collector implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (!this.#settle()) return;
     const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
     this.#resolve({ status: this.#status, headers: this.#headers, body });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.#reject(err);
+    const code = (err as { code?: unknown }).code;
+    const timedOut = typeof code === 'string' && code.includes('TIMEOUT');
+    this.#fail(timedOut ? this.#deadlineMissed() : new HttpError(503, `${this.#name} unavailable`));
+  }
+
+  #deadlineMissed(): HttpError {
+    return new HttpError(504, `${this.#name} did not answer within ${this.#timeoutMs} ms`);
+  }
+
+  #fail(err: HttpError): void {
+    if (this.#settle()) this.#reject(err);
+  }
+
+  /** True the first time only: the deadline and the upstream's own outcome race. */
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    return true;
   }
 }

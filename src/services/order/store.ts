@@ -95,11 +95,13 @@ async function claimKey(client: PoolClient, key: string, orderId: number): Promi
 }
 
 async function insertOrder(db: Pool | PoolClient, o: NewOrder): Promise<number> {
-  const { rows } = await db.query<{ id: number }>(
-    'INSERT INTO orders (customer_id, product_id, quantity, total_price) VALUES ($1, $2, $3, $4) RETURNING id',
+  const { rows } = await db.query<{ id: number }>({
+    // Named: each connection parses and plans the hot statement once, not per order.
+    name: 'insert-order',
+    text: 'INSERT INTO orders (customer_id, product_id, quantity, total_price) VALUES ($1, $2, $3, $4) RETURNING id',
     // toFixed keeps the exact two-decimal value instead of a binary float's expansion.
-    [o.customer_id, o.product_id, o.quantity, o.total_price.toFixed(2)],
-  );
+    values: [o.customer_id, o.product_id, o.quantity, o.total_price.toFixed(2)],
+  });
   return rows[0]!.id;
 }
 

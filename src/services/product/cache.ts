@@ -6,9 +6,12 @@ export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
  * Options that make Redis an optional accelerator: commands fail at once while
  * disconnected (no offline queue), a stalled server costs at most commandTimeout,
  * and the client keeps reconnecting in the background so the cache comes back by itself.
+ * Auto-pipelining sends the commands of one event-loop turn in a single write: under load that
+ * saves a syscall (and a Redis read) per request.
  */
 export const CACHE_CLIENT_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
+  enableAutoPipelining: true,
   maxRetriesPerRequest: 0,
   commandTimeout: 250,
   connectTimeout: 1000,
