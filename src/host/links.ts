@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { priv } from './exec.ts';
+import { priv, run } from './exec.ts';
 
 /** The small iproute2 layer: list, batch, wait. */
 
@@ -11,6 +11,14 @@ export async function listNamespaces(): Promise<string[]> {
 /** The host namespace's links, as sysfs lists them. */
 export async function listLinks(): Promise<string[]> {
   return readdir('/sys/class/net');
+}
+
+/** Those of `names` whose other end lives in another namespace (a veth pair's host side). */
+export async function linkedAcrossNamespaces(names: string[]): Promise<string[]> {
+  if (!names.length) return [];
+  const r = await run(['ip', '-j', 'link', 'show']);
+  const paired = new Set((JSON.parse(r.stdout) as { ifname: string; link_netnsid?: number }[]).filter((l) => l.link_netnsid !== undefined).map((l) => l.ifname));
+  return names.filter((n) => paired.has(n));
 }
 
 export class BatchError extends Error {

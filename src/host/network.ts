@@ -1,7 +1,7 @@
 import type { Plan } from '../plan/plan.ts';
 import { priv } from './exec.ts';
 import { type Backend, removeTagged, restore, save, taggedLines } from './iptables.ts';
-import { ipBatch, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from './links.ts';
+import { ipBatch, linkedAcrossNamespaces, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from './links.ts';
 import { readState, writeState, type State } from './state.ts';
 import { readSysctl, setSysctls } from './sysctl.ts';
 
@@ -80,10 +80,13 @@ export async function teardownNetwork(state: State | undefined, backend: Backend
   const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
   const namespaces = state.namespaces.filter((n) => ns.includes(n));
   const bridges = state.bridges.filter((b) => links.includes(b));
+  // Only a veth whose peer sits in another namespace vanishes with it: a foreign link that
+  // merely has one of our names (it is why an `up` failed) stays, and is not waited for.
+  const veths = await linkedAcrossNamespaces((state.veths ?? []).filter((v) => links.includes(v)));
   await timed('stop processes in namespaces', progress, () => killNamespaceProcesses(namespaces));
   await timed('delete namespaces and bridges', progress, async () => {
     await ipBatch([...namespaces.map((n) => `netns del ${n}`), ...bridges.map((b) => `link del ${b}`)], { force: true });
-    await waitGone(state.namespaces, [...state.bridges, ...(state.veths ?? [])]);
+    await waitGone(state.namespaces, [...state.bridges, ...veths]);
   });
   await timed('restore sysctls', progress, () =>
     setSysctls(state.sysctls.filter((s) => s.before !== null && readSysctl(s.key) !== s.before).map((s) => ({ key: s.key, value: s.before! }))),

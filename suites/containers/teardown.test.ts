@@ -24,7 +24,7 @@ async function labelled(): Promise<string[]> {
 
 /** What Docker holds besides containers, to prove a run leaves no network or (anonymous) volume behind. */
 async function dockerObjects(): Promise<string> {
-  return (await run(['bash', '-c', 'docker network ls -q | sort; docker volume ls -q | sort'])).stdout;
+  return (await run(['sh', '-c', 'docker network ls -q | sort; docker volume ls -q | sort'])).stdout;
 }
 
 describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, driven through the CLI)', () => {

@@ -99,7 +99,8 @@ export function record(c: Captured): Captured {
  */
 export async function sh(command: string, opts: { timeoutMs?: number } = {}): Promise<Captured> {
   const at = new Date().toISOString();
-  const r = await priv(['bash', '-c', command], { allowFail: true, timeoutMs: opts.timeoutMs ?? 30_000 });
+  // --norc: Node's stdio are sockets, which makes bash source ~/.bashrc as if run by rshd.
+  const r = await priv(['bash', '--norc', '--noprofile', '-c', command], { allowFail: true, timeoutMs: opts.timeoutMs ?? 30_000 });
   const shown = [...privPrefix.filter((p) => p !== '-n'), command].join(' ');
   return record({ ...r, command: shown, at });
 }
