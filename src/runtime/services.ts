@@ -46,15 +46,25 @@ export function logPath(name: string): string {
 async function serviceAccount(): Promise<Account> {
   if (process.env.ECOMNET_SERVICE_USER) return account(process.env.ECOMNET_SERVICE_USER);
   if (!isRoot) return account(userInfo().username);
-  return account('nobody');
+  const nobody = await account('nobody');
+  return (await canRun(nobody)) ? nobody : { ...nobody, readAll: true };
 }
 
-/** The service account must be able to read the code and run node, or it would fail later, obscurely. */
-async function checkReadable(a: Account): Promise<void> {
-  const r = await priv([...dropTo(a), 'test', '-r', mainTs, '-a', '-x', process.execPath], { allowFail: true });
-  if (r.exitCode !== 0)
-    throw new Error(`user ${a.name} cannot read ${mainTs} or run ${process.execPath}; put the checkout and node where ${a.name} can read them, or set ECOMNET_SERVICE_USER`);
+async function canRun(a: Account): Promise<boolean> {
+  const r = await priv([...dropTo(a), process.execPath, '-e', `require('fs').readFileSync(${JSON.stringify(mainTs)})`], { allowFail: true });
+  return r.exitCode === 0;
 }
+
+/**
+ * The service account must be able to read the code and run node, or it would fail later,
+ * obscurely. A checkout nobody can reach (under /root) is read with CAP_DAC_READ_SEARCH alone.
+ */
+async function checkReadable(a: Account, progress: Progress): Promise<void> {
+  if (!(await canRun(a))) throw new Error(`user ${a.name} cannot read ${mainTs} or run ${process.execPath}; put the checkout and node where ${a.name} can read them, or set ECOMNET_SERVICE_USER`);
+  if (a.readAll) progress(`services run as ${a.name}, allowed to read (not write) every file: ${checkoutOf(mainTs)} is not readable by ${a.name}`, 0);
+}
+
+const checkoutOf = (file: string) => file.slice(0, file.lastIndexOf("/src/"));
 
 function writePrivate(file: string, content: string, owner?: Account): void {
   writeFileSync(file, content, { mode: 0o600 });
@@ -208,7 +218,7 @@ export async function prepareServices(t: Topology, opts: { networkOnly: boolean;
   mkdirSync(logDir, { recursive: true });
   mkdirSync(configDir, { recursive: true });
   const user = await serviceAccount();
-  await checkReadable(user);
+  await checkReadable(user, progress);
   await priv(['install', '-d', '-m', '0700', '-o', String(user.uid), '-g', String(user.gid), compileCache]);
   const secrets: Secrets = { postgres: generatePassword(), redis: generatePassword() };
   writePrivate(secretsPath, JSON.stringify(secrets));

@@ -7,6 +7,8 @@ export interface Account {
   name: string;
   uid: number;
   gid: number;
+  /** May read (never write) any file: for a checkout the account cannot reach, e.g. under /root. */
+  readAll?: boolean;
 }
 
 /** A unix account from /etc/passwd (no process needed); `getent` covers directory services. */
@@ -19,7 +21,8 @@ export async function account(name: string): Promise<Account> {
 
 /** argv prefix dropping to an account with its groups; setpriv execs, so the pid stays the server's. */
 export function dropTo(a: Account): string[] {
-  return ['setpriv', `--reuid=${a.uid}`, `--regid=${a.gid}`, '--init-groups', '--'];
+  const caps = a.readAll ? ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'] : [];
+  return ['setpriv', `--reuid=${a.uid}`, `--regid=${a.gid}`, '--init-groups', ...caps, '--'];
 }
 
 export interface Started {
