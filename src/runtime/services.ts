@@ -64,7 +64,7 @@ async function checkReadable(a: Account, progress: Progress): Promise<void> {
   if (a.readAll) progress(`services run as ${a.name}, allowed to read (not write) every file: ${checkoutOf(mainTs)} is not readable by ${a.name}`, 0);
 }
 
-const checkoutOf = (file: string) => file.slice(0, file.lastIndexOf("/src/"));
+const checkoutOf = (file: string) => file.slice(0, file.lastIndexOf('/src/'));
 
 function writePrivate(file: string, content: string, owner?: Account): void {
   writeFileSync(file, content, { mode: 0o600 });
