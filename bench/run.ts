@@ -1,4 +1,5 @@
 import { cpus, loadavg, release } from 'node:os';
+import { priv } from '../src/host/exec.ts';
 import { detectBackend } from '../src/host/iptables.ts';
 import { ensureRunDir } from '../src/host/state.ts';
 import { leftovers, hostSnapshot } from './clean.ts';
@@ -9,6 +10,7 @@ import { PlatformLock, platformDown } from './platform.ts';
 import { toMarkdown, toText, writeReports } from './report.ts';
 import { spawnCost } from './spawncost.ts';
 import { summarize, type Results } from './summary.ts';
+import { BENCH_RUN_DIR } from './synthetic.ts';
 import { INSTALL_HINT, wrkPath } from './wrk.ts';
 
 /**
@@ -70,6 +72,8 @@ async function main(): Promise<number> {
       await platformDown(lock).catch((e: Error) => say(`down failed: ${e.message}`));
       lock.release();
     } else say('the platform lock was lost: not tearing down what its holder may own');
+    // The synthetic networks' state directory is the bench's own: nothing of it should outlive the run.
+    await priv(['rm', '-rf', BENCH_RUN_DIR], { allowFail: true });
   }
   const left = await leftovers(before, backend);
   results.hostClean = { clean: !left.length, leftovers: left };
