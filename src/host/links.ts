@@ -71,16 +71,3 @@ export async function nsBatches(batches: { ns: string; lines: string[] }[]): Pro
   const failed = batches.find((b) => b.ns === ns);
   throw new BatchError(`namespace ${ns}`, r.stderr.replace(/^@ns .*\n/gm, ''), failed?.lines ?? []);
 }
-
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}

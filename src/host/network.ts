@@ -3,7 +3,8 @@ import { priv } from './exec.ts';
 import { type Backend, removeTagged, restore, save, taggedLines } from './iptables.ts';
 import { ipBatch, linkedAcrossNamespaces, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from './links.ts';
 import { readState, writeState, type State } from './state.ts';
-import { readSysctl, setSysctls } from './sysctl.ts';
+import { readSysctl } from './facts.ts';
+import { setSysctls } from './sysctl.ts';
 
 export type Progress = (step: string, ms: number) => void;
 

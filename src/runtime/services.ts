@@ -2,7 +2,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSyn
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
+import { addressOf, dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
 import { initPostgres, postgresArgv, postgresUrl, waitPostgresReady, writePgHba } from '../data/postgres.ts';
 import { generatePassword } from '../data/password.ts';
 import { redisArgv, redisUrl, waitRedisReady, writeRedisConf } from '../data/redis.ts';
@@ -144,10 +144,7 @@ function nodeArgv(ctx: Ctx, script: string, ...args: string[]): string[] {
   return [...dropTo(ctx.user), 'env', `NODE_COMPILE_CACHE=${compileCache}`, process.execPath, ...SERVICE_NODE_FLAGS, script, ...args];
 }
 
-const healthUrl = (c: Component, t: Topology) => {
-  const n = nodeOf(c, t);
-  return `http://${n.ip}:${n.port}/health`;
-};
+const urlOf = (c: Component, t: Topology, path: string) => `http://${addressOf(c, t)}${path}`;
 
 async function startComponent(ctx: Ctx, c: Component): Promise<void> {
   const { t, secrets } = ctx;
@@ -157,8 +154,8 @@ async function startComponent(ctx: Ctx, c: Component): Promise<void> {
   const redisTarget = { ...dataAddress('redis', ctx.data, t), password: secrets.redis };
   const pgReady = () => waitPostgresReady({ ...pgTarget, timeoutMs: 30_000 });
   const redisReady = () => waitRedisReady({ ...redisTarget, timeoutMs: 15_000 });
-  const waitHttp = () => waitUntil(() => httpOk(healthUrl(c, t)), 30_000, c);
-  const waitHttpRoot = () => waitUntil(() => httpOk(healthUrl(c, t).replace(/health$/, '')), 10_000, c);
+  const waitHttp = () => waitUntil(() => httpOk(urlOf(c, t, '/health')), 30_000, c);
+  const waitHttpRoot = () => waitUntil(() => httpOk(urlOf(c, t, '/')), 10_000, c);
   switch (c) {
     case 'postgres': {
       if (ctx.data === 'containers') return launchContainer(ctx, c, pgReady);
@@ -177,7 +174,7 @@ async function startComponent(ctx: Ctx, c: Component): Promise<void> {
     case 'order':
       return launch(ctx, c, appArgv(ctx, c, { pgUrl: postgresUrl(pgTarget) }), waitHttp);
     case 'gateway':
-      return launch(ctx, c, appArgv(ctx, c, { productUrl: `http://${nodeOf('product', t).ip}:${nodeOf('product', t).port}`, orderUrl: `http://${nodeOf('order', t).ip}:${nodeOf('order', t).port}` }), waitHttp);
+      return launch(ctx, c, appArgv(ctx, c, { productUrl: `http://${addressOf('product', t)}`, orderUrl: `http://${addressOf('order', t)}` }), waitHttp);
     case 'nginx': {
       const dir = join(runDir, 'nginx');
       mkdirSync(dir, { recursive: true });

@@ -3,7 +3,7 @@ import { nodeOf, publishedAt, topology } from '../../fixtures/topology.ts';
 import { containerName, labelFilter } from '../../src/runtime/engine.ts';
 import { imageFor } from '../../src/runtime/images.ts';
 import type { DataComponent } from '../../src/topology/types.ts';
-import { inNs } from '../support/checks.ts';
+import { tcpProbe } from '../support/checks.ts';
 import { psql, redisCli } from '../support/data.ts';
 import { deliverable, sh } from '../support/evidence.ts';
 import { containersMode } from '../support/mode.ts';
@@ -49,7 +49,7 @@ describe.skipIf(!on)("2.3/2.4 data layer as containers, reached at the bridge ga
 
   it(`order-service reaches PostgreSQL (nc -zv ${pg.host} ${pg.port})`, async () => {
     deliverable('2.4-order-reaches-postgres');
-    const r = await sh(inNs(order.name, `nc -zv -w 3 ${pg.host} ${pg.port}`));
+    const r = await tcpProbe(order.name, pg.host, pg.port);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/succeeded|open/);
   });
@@ -64,7 +64,7 @@ describe.skipIf(!on)("2.3/2.4 data layer as containers, reached at the bridge ga
 
   it(`product-service reaches Redis (nc -zv ${redis.host} ${redis.port})`, async () => {
     deliverable('2.3-product-reaches-redis');
-    const r = await sh(inNs(product.name, `nc -zv -w 3 ${redis.host} ${redis.port}`));
+    const r = await tcpProbe(product.name, redis.host, redis.port);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/succeeded|open/);
   });

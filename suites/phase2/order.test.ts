@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { restartService } from '../../src/runtime/services.ts';
 import { deliverable, sh } from '../support/evidence.ts';
-import { inNs, port } from '../support/checks.ts';
+import { inNs, port, tcpProbe } from '../support/checks.ts';
 import { pg, psql, servicePid } from '../support/data.ts';
 
 const order = nodeOf('order');
@@ -36,7 +36,7 @@ describe('2.4 order service with PostgreSQL', () => {
 
   it.skipIf(!native)(`order-service reaches PostgreSQL (nc -zv ${pg.ip} ${pg.port})`, async () => {
     deliverable('2.4-order-reaches-postgres');
-    const r = await sh(inNs(order.name, `nc -zv ${pg.ip} ${pg.port}`));
+    const r = await tcpProbe(order.name, pg.ip, pg.port!);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/succeeded|open/);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { dataAddress, nodeOf } from '../../fixtures/topology.ts';
 import { deliverable, sh } from '../support/evidence.ts';
-import { inNs, port } from '../support/checks.ts';
+import { inNs, port, tcpProbe } from '../support/checks.ts';
 import { redis, redisCli } from '../support/data.ts';
 
 const product = nodeOf('product');
@@ -18,7 +18,7 @@ describe('2.3 product service with Redis', () => {
 
   it.skipIf(!native)(`${product.name} reaches Redis (nc -zv ${redis.ip} ${redis.port})`, async () => {
     deliverable('2.3-product-reaches-redis');
-    const r = await sh(inNs(product.name, `nc -zv ${redis.ip} ${redis.port}`));
+    const r = await tcpProbe(product.name, redis.ip, redis.port!);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/succeeded|open/);
   });

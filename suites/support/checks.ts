@@ -1,5 +1,4 @@
 import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
-import { mapLimit } from '../../src/host/links.ts';
 import { sh, type Captured } from './evidence.ts';
 
 /** Reusable checks, so the FORWARD-policy-DROP suite runs exactly what the main suites run. */
@@ -11,6 +10,9 @@ export const lb = nodeOf('nginx');
 export const port = hostPort();
 
 export const inNs = (ns: string, cmd: string) => `ip netns exec ${ns} ${cmd}`;
+
+/** The seed's `nc -zv HOST PORT` from a namespace: can it open a TCP connection there? */
+export const tcpProbe = (from: string, host: string, port: number) => sh(inNs(from, `nc -zv -w 3 ${host} ${port}`));
 export const ping = (from: string, to: string, count = 2) => sh(inNs(from, `ping -c ${count} -W 1 -i 0.2 ${to}`));
 
 export interface Cell {
@@ -52,4 +54,18 @@ export const viaForward = {
 
 export function ok(c: Captured): boolean {
   return c.exitCode === 0;
+}
+
+/** Run fn over items, at most `limit` at a time (pings in parallel without flooding 2 cores). */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
