@@ -24,7 +24,7 @@ export default defineConfig({
       {
         test: {
           name: 'platform',
-          include: ['suites/phase1/**/*.test.ts', 'suites/phase2/**/*.test.ts', 'suites/containers/**/*.test.ts'],
+          include: ['suites/phase1/**/*.test.ts', 'suites/phase2/**/*.test.ts', 'suites/containers/**/*.test.ts', 'suites/ci/**/*.test.ts'],
           globalSetup: ['setup/global-setup.ts'],
           // One platform on one host: files take turns, tests inside a file run their pings in parallel.
           fileParallelism: false,

@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// npm links bin entries as .js; the CLI itself is TypeScript that Node 22.18+ runs directly.
+// npm links bin entries as .js; the CLI itself is TypeScript that a recent Node runs directly.
+import './node-check.js';
+
 await import('../src/cli/main.ts');

@@ -46,7 +46,7 @@ export function spawnServer(argv: string[]): ServerProcess {
 }
 
 /** Poll `probe` until it resolves or the deadline passes; the error carries the last failure. */
-export async function waitUntil(probe: () => Promise<void>, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil<T>(probe: () => Promise<T>, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
   const giveUpAt = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < giveUpAt) {
@@ -54,7 +54,7 @@ export async function waitUntil(probe: () => Promise<void>, timeoutMs: number, w
       return await probe();
     } catch (err) {
       last = err;
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
   throw new Error(`${what} not ready after ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`);

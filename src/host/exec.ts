@@ -1,5 +1,13 @@
 import { execa, type Options } from 'execa';
 
+/**
+ * Admin tools (sysctl, iptables, ss, nginx) live in /usr/sbin and /sbin, which a normal user's
+ * PATH on Debian lacks (Ubuntu's has them): our children always find them, as sudo's secure_path does.
+ */
+const adminDirs = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+const pathDirs = (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':');
+process.env.PATH = [...pathDirs, ...adminDirs.filter((d) => !pathDirs.includes(d))].join(':');
+
 /** Root runs privileged commands directly; anyone else through passwordless sudo. */
 export const isRoot = process.getuid?.() === 0;
 

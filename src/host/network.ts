@@ -4,6 +4,7 @@ import { type Backend, removeTagged, restore, save, taggedLines } from './iptabl
 import { ipBatch, linkedAcrossNamespaces, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from './links.ts';
 import { readState, writeState, type State } from './state.ts';
 import { readSysctl } from './facts.ts';
+import { pausePoint } from './pause.ts';
 import { setSysctls } from './sysctl.ts';
 
 export type Progress = (step: string, ms: number) => void;
@@ -35,9 +36,11 @@ export async function applyNetwork(plan: Plan, backend: Backend, state: State, p
   writeState(state);
   try {
     await timed('namespaces, bridges, veth pairs', progress, () => ipBatch(plan.hostBatch, { what: 'host batch' }));
+    pausePoint('links');
     await timed('addresses and routes in namespaces', progress, () => nsBatches(plan.nsBatches));
     await timed('sysctls', progress, () => setSysctls(plan.sysctls));
     await timed(`iptables rules (${plan.rules.length}, ${backend.name})`, progress, () => restore(backend, plan.restore));
+    pausePoint('rules');
   } catch (e) {
     await teardownNetwork(state, backend, () => {});
     throw e;

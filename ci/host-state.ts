@@ -1,0 +1,58 @@
+/**
+ * `node ci/host-state.ts save FILE` records what the host holds; `node ci/host-state.ts compare
+ * FILE` prints what differs now and exits 1 if anything does. It knows nothing of ecomnet's
+ * names, tags or state file: a run that leaves anything at all behind is caught.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { run } from '../src/host/exec.ts';
+import { detectBackend } from '../src/host/iptables.ts';
+import { diffSnapshots, snapshotHost, type HostSnapshot } from '../src/host/snapshot.ts';
+
+/** The host-wide switches a network lab turns. */
+const sysctls = ['net.ipv4.ip_forward', 'net.ipv4.conf.all.route_localnet', 'net.bridge.bridge-nf-call-iptables'];
+
+export interface HostState extends HostSnapshot {
+  /** Every container, running or not (none when no engine answers). */
+  containers: string[];
+  /** TCP listeners in the host's own namespace. */
+  listeners: string[];
+}
+
+async function lines(argv: string[]): Promise<string[]> {
+  const r = await run(argv, { allowFail: true });
+  return r.exitCode === 0 ? r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort() : [];
+}
+
+export async function hostState(): Promise<HostState> {
+  return {
+    ...(await snapshotHost(await detectBackend(), sysctls)),
+    containers: await lines(['docker', 'ps', '-aq', '--no-trunc']),
+    listeners: await lines(['ss', '-Hltn']).then((ls) => ls.map((l) => l.split(/\s+/).slice(-2, -1)[0]!).sort()),
+  };
+}
+
+export function diffStates(before: HostState, after: HostState): string[] {
+  const out = diffSnapshots(before, after);
+  const list = (what: string, a: string[], b: string[]) => {
+    for (const x of b.filter((v) => !a.includes(v))) out.push(`${what} added: ${x}`);
+    for (const x of a.filter((v) => !b.includes(v))) out.push(`${what} removed: ${x}`);
+  };
+  list('container', before.containers, after.containers);
+  list('tcp listener', before.listeners, after.listeners);
+  return out;
+}
+
+if (import.meta.main) {
+  const [verb, file] = process.argv.slice(2);
+  if ((verb !== 'save' && verb !== 'compare') || !file) {
+    console.error('usage: node ci/host-state.ts save|compare FILE');
+    process.exit(2);
+  }
+  const now = await hostState();
+  if (verb === 'save') writeFileSync(file, JSON.stringify(now));
+  else {
+    const diff = diffStates(JSON.parse(readFileSync(file, 'utf8')) as HostState, now);
+    for (const d of diff) console.log(`left on the host: ${d}`);
+    process.exitCode = diff.length ? 1 : 0;
+  }
+}
