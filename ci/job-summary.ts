@@ -20,10 +20,20 @@ export function jobSummary(results: ResultsJson | undefined): string {
     const why = d.tests.find((t) => t.state === 'failed')?.errors[0]?.split('\n')[0] ?? '';
     return `| ${icon[d.status]} | \`${d.id}\` | ${cell(d.title)} | ${cell(why)} |`;
   });
+  const t = results.tests;
+  // The run's verdict comes first: a failing test that proves no deliverable still makes it red.
+  const verdict = `${results.ok ? '✅ run passed' : '❌ run FAILED'} · tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`;
+  const failures = [
+    ...t.failures.map((f) => `- ❌ \`${f.file}\` › ${cell(f.name)}: ${cell(f.errors[0]?.split('\n')[0] ?? '')}`),
+    ...results.runErrors.map((e) => `- ❌ ${cell(e.split('\n')[0]!)}`),
+  ];
   return [
     '## ecomnet deliverables',
     '',
-    `**${pass} pass, ${fail} fail, ${missing} missing** · mode: ${results.mode} · ${results.generatedAt}`,
+    `**${verdict}**`,
+    ...(failures.length ? ['', ...failures] : []),
+    '',
+    `**Deliverables: ${pass} pass, ${fail} fail, ${missing} missing** · mode: ${results.mode} · ${results.generatedAt}`,
     '',
     '| Status | Deliverable | Title | Failure |',
     '| --- | --- | --- | --- |',

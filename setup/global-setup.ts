@@ -10,6 +10,7 @@ import { ensureRunDir, runDir } from '../src/host/state.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';
 import { down, up, type PlatformInfo } from '../src/platform.ts';
 import { reportPaths } from '../src/report/paths.ts';
+import { recordFailureOf } from '../src/report/run-errors.ts';
 import { ensureImages } from '../src/runtime/images.ts';
 
 declare module 'vitest' {
@@ -22,9 +23,15 @@ const log = (step: string, ms: number) => console.log(`[ecomnet] ✓ ${step} (${
 
 /**
  * Builds the whole platform once for the platform suites and removes it afterwards. The host
- * must end exactly as it began: the teardown fails the run if anything differs.
+ * must end exactly as it began: the teardown fails the run if anything differs. Either failure
+ * is recorded for the report, which Vitest would otherwise leave saying nothing of it.
  */
 export default async function setup(project: TestProject) {
+  const teardown = await recordFailureOf('platform global setup', () => buildPlatform(project));
+  return () => recordFailureOf('platform global teardown', teardown);
+}
+
+async function buildPlatform(project: TestProject) {
   await ensureRunDir();
   const release = acquireLock('npm test');
   const backend = await detectBackend();

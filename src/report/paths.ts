@@ -10,6 +10,7 @@ export function reportPaths(root: string = process.cwd()) {
     matrix: join(evidence, 'matrix.json'),
     rules: join(evidence, 'rules.json'),
     meta: join(evidence, 'meta.json'),
+    runErrors: join(evidence, 'run-errors.json'),
     html: join(reports, 'deliverables.html'),
     results: join(reports, 'results.json'),
     junit: join(reports, 'junit.xml'),
@@ -20,3 +21,14 @@ export function reportPaths(root: string = process.cwd()) {
 }
 
 export type ReportPaths = ReturnType<typeof reportPaths>;
+
+/**
+ * A path, or any text naming paths (an error message), with the repository root taken out:
+ * `<root>/suites/a.test.ts` becomes `suites/a.test.ts` and the root alone `.`, so a report
+ * reads the same on every machine. Paths outside the root stay as they are.
+ */
+export function relativeTo(root: string, text: string): string {
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // The lookahead keeps `<root>-old` or `<root>2` (another directory) intact.
+  return text.replace(new RegExp(`${escaped}(?:/|(?![\\w.-]))`, 'g'), (m) => (m.endsWith('/') ? '' : '.'));
+}

@@ -1,10 +1,11 @@
 /**
- * deliverables.html as a pure function of the run: summary, diagram, reachability matrix,
- * iptables rules, then each seed deliverable with the tests and terminal output that prove it.
+ * deliverables.html as a pure function of the run: the run's verdict, every failed test,
+ * diagram, reachability matrix, iptables rules, then each seed deliverable with the tests and
+ * terminal output that prove it.
  */
 import { diagramSvg } from './diagram.ts';
 import { esc } from './html.ts';
-import { countByStatus, sameTest } from './results.ts';
+import { countByStatus, runLine, sameTest, summarizeRun, type RunSummary } from './results.ts';
 import { css } from './styles.ts';
 import type { DeliverableResult, EvidenceRecord, Matrix, ReportInput, RuleDoc, TestOutcome } from './types.ts';
 
@@ -70,11 +71,29 @@ ${failure}${also}${tests}${evidence}
 </article>`;
 }
 
-function summary(input: ReportInput): string {
+const notCaptured = (what: string) => `<p class="note">${esc(what)} not captured in this run.</p>`;
+
+function testTotals(run: RunSummary): string {
+  const t = run.totals;
+  if (!t) return notCaptured('Test totals');
+  const count = (s: keyof typeof t) => `<div class="count ${s}"><b>${t[s]}</b>${s}</div>`;
+  return `<div class="counts">${(['passed', 'failed', 'skipped', 'todo'] as const).map(count).join('')}${t.pending ? count('pending') : ''}</div>`;
+}
+
+/** Every failed test, deliverable or not: a red run must say what went wrong on its first screen. */
+function failedTests(run: RunSummary): string {
+  if (!run.failures.length) return '';
+  const items = run.failures
+    .map((t) => `<li><b>${esc(t.name)}</b> <span class="meta">${esc(t.file)}</span><pre class="error">${esc(clip(t.errors.join('\n\n') || 'failed without a message'))}</pre></li>`)
+    .join('\n');
+  return `<div class="failure"><h4>Failed tests</h4><ol class="failures">${items}</ol></div>`;
+}
+
+function summary(input: ReportInput, run: RunSummary): string {
   const counts = countByStatus(input.results);
   const failures = input.results.filter((d) => d.status === 'fail');
-  const runErrors = input.runErrors.length
-    ? `<div class="failure"><h4>Run errors</h4><pre class="error">${esc(input.runErrors.join('\n\n'))}</pre></div>`
+  const runErrors = run.runErrors.length
+    ? `<div class="failure"><h4>Run errors</h4><pre class="error">${esc(run.runErrors.join('\n\n'))}</pre></div>`
     : '';
   const failList = failures.length
     ? `<h4>Failing deliverables</h4><ol class="failures">${failures
@@ -84,15 +103,17 @@ function summary(input: ReportInput): string {
   const rows = input.results
     .map((d) => `<tr><td>${badge(d.status)}</td><td><a href="#d-${esc(d.id)}">${esc(d.id)}</a></td><td>${esc(d.title)}</td><td>${esc(d.tests.length)}</td></tr>`)
     .join('\n');
-  return `<section id="summary"><h2>Summary</h2>
+  return `<section id="summary" data-ok="${run.ok}"><h2>Summary</h2>
+<h3>All tests of the run</h3>
+${testTotals(run)}
+${failedTests(run)}${runErrors}
+<h3>Seed deliverables</h3>
 <div class="counts">${(['pass', 'fail', 'missing'] as const).map((s) => `<div class="count ${s}"><b>${counts[s]}</b>${s}</div>`).join('')}</div>
-${runErrors}${failList}
+${failList}
 <table class="overview"><thead><tr><th>Status</th><th>Deliverable</th><th>Title</th><th>Tests</th></tr></thead><tbody>
 ${rows}
 </tbody></table></section>`;
 }
-
-const notCaptured = (what: string) => `<p class="note">${esc(what)} not captured in this run.</p>`;
 
 function matrixTable(m: Matrix | undefined): string {
   if (!m) return notCaptured('Reachability matrix');
@@ -121,13 +142,16 @@ ${rows}
 </tbody></table>`;
 }
 
-function header(input: ReportInput): string {
+function header(input: ReportInput, run: RunSummary): string {
   const m = input.meta;
   const mode = m ? `<span class="badge mode">mode: ${esc(m.mode)}</span>` : '<span class="badge missing">mode not captured</span>';
   const env = m
     ? `kernel ${esc(m.kernel)} · iptables ${esc(m.iptablesBackend)} · Node ${esc(m.node)} · platform up at ${esc(m.startedAt)}`
     : 'run environment not captured';
+  // The verdict of the whole run leads: passing deliverables must not make a red run look green.
+  const verdict = `<p class="verdict ${run.ok ? 'passed' : 'failed'}" data-ok="${run.ok}">${esc(runLine(run))}${run.ok ? '' : ' — <a href="#summary">see the failures</a>'}</p>`;
   return `<header><h1>${esc(input.topology.tag)}: seed deliverables</h1>
+${verdict}
 <p class="meta">${mode} · report generated ${esc(input.generatedAt)}</p><p class="meta">${env}</p></header>`;
 }
 
@@ -139,13 +163,14 @@ function byFeature(results: DeliverableResult[]): string {
 }
 
 export function renderDeliverables(input: ReportInput): string {
+  const run = summarizeRun(input);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(input.topology.tag)} deliverables</title>
+<title>${esc(input.topology.tag)} deliverables${run.ok ? '' : ': run failed'}</title>
 <style>${css}</style></head>
 <body><main>
-${header(input)}
-${summary(input)}
+${header(input, run)}
+${summary(input, run)}
 <section id="diagram"><h2>Network diagram</h2>${diagramSvg(input.topology)}</section>
 <section id="matrix"><h2>Reachability matrix</h2>${matrixTable(input.matrix)}</section>
 <section id="rules"><h2>iptables rules</h2>${rulesTable(input.rules)}</section>

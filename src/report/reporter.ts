@@ -1,42 +1,47 @@
 /**
  * Vitest reporter that turns a run into the deliverables report: it joins every test's result
- * with the evidence the suites captured and writes reports/deliverables.html and results.json.
+ * with the evidence the suites captured and writes reports/deliverables.html and results.json,
+ * judging the whole run (every test, every error outside a test), not only the deliverables.
  * List it before allure-vitest/reporter: its onInit clears the previous run's evidence and
  * Allure results, and Allure writes its environment file in its own onInit.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { SerializedError, TestError } from 'vitest';
-import type { Reporter, TestCase, TestModule, TestRunEndReason, Vitest } from 'vitest/node';
+import type { Reporter, TestCase, TestModule, TestRunEndReason, TestSpecification, TestSuite, Vitest } from 'vitest/node';
 import { topology } from '../../fixtures/topology.ts';
 import { readArtifacts, readEvidence } from './artifacts.ts';
 import { deliverables } from './deliverables.ts';
-import { reportPaths, type ReportPaths } from './paths.ts';
+import { relativeTo, reportPaths, type ReportPaths } from './paths.ts';
 import { renderDeliverables } from './render.ts';
-import { buildResults, countByStatus, resultsJson } from './results.ts';
-import type { TestOutcome } from './types.ts';
+import { buildResults, countByStatus, resultsJson, runLine, summarizeRun } from './results.ts';
+import { readRunErrors } from './run-errors.ts';
+import type { BlockedFile, ReportInput, TestOutcome } from './types.ts';
+
+/** Takes the repository root out of a path or a message. */
+type Relative = (text: string) => string;
 
 function errorText(e: TestError | SerializedError): string {
   const diff = 'diff' in e && e.diff ? `\n${e.diff}` : '';
   return `${e.name ? `${e.name}: ` : ''}${e.message}${diff}`;
 }
 
-export function toOutcome(t: TestCase): TestOutcome {
+export function toOutcome(t: TestCase, rel: Relative): TestOutcome {
   const r = t.result();
   const d = t.diagnostic();
   return {
     id: t.id,
-    file: t.module.moduleId,
+    file: rel(t.module.moduleId),
     name: t.fullName,
-    state: r.state,
+    state: r.state === 'skipped' && t.options.mode === 'todo' ? 'todo' : r.state,
     durationMs: d?.duration ?? 0,
     startedAt: d ? new Date(d.startTime).toISOString() : undefined,
-    errors: (r.errors ?? []).map(errorText),
+    errors: (r.errors ?? []).map((e) => rel(errorText(e))),
     note: r.state === 'skipped' ? r.note : undefined,
     deliverables: t.meta().deliverables ?? [],
   };
 }
 
-/** Errors no test owns: a failed global setup, a module that did not load, a beforeAll. */
+/** Errors no test owns: a module that did not load, a beforeAll or afterAll, unhandled errors. */
 function runErrors(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>): string[] {
   const owned = modules.flatMap((m) => [
     ...m.errors().map((e) => `${m.relativeModuleId}: ${errorText(e)}`),
@@ -45,12 +50,43 @@ function runErrors(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<
   return [...owned, ...unhandled.map(errorText)];
 }
 
+/** A test meant to run that did not: its file failed to load or a hook above it failed. */
+const stopped = (t: TestCase) => t.options.mode === 'run' && (t.result().state === 'skipped' || t.result().state === 'pending');
+
+/**
+ * Files whose tests could not all run: a module or suite with errors (a load error, a failed
+ * beforeAll) over no tests or over tests that never ran, and files scheduled but never started.
+ * A failed afterAll blocks nothing: its tests ran and tagged themselves.
+ */
+function blockedFiles(modules: ReadonlyArray<TestModule>, scheduled: string[], errors: string[], rel: Relative): BlockedFile[] {
+  const hit = modules.flatMap((m) => {
+    const scopes: (TestModule | TestSuite)[] = [m, ...m.children.allSuites()];
+    const failed = scopes.filter((s) => {
+      const tests = [...s.children.allTests()];
+      return s.errors().length > 0 && (tests.length === 0 || tests.some(stopped));
+    });
+    const texts = failed.flatMap((s) => s.errors().map((e) => rel(errorText(e))));
+    return texts.length ? [{ file: rel(m.moduleId), errors: texts }] : [];
+  });
+  const started = new Set(modules.map((m) => m.moduleId));
+  const never = scheduled
+    .filter((id) => !started.has(id))
+    .map((id) => ({ file: rel(id), errors: ['the file never ran', ...errors] }));
+  return [...hit, ...never];
+}
+
 export default class DeliverablesReporter implements Reporter {
   private vitest?: Vitest;
+  private readonly rel: Relative;
   private readonly paths: ReportPaths;
+  private scheduled: string[] = [];
+  /** The report last written and how many recorded run errors it holds, for a failing global teardown. */
+  private last?: { input: ReportInput; recorded: number };
 
   constructor(options: { root?: string } = {}) {
-    this.paths = reportPaths(options.root);
+    const root = options.root ?? process.cwd();
+    this.rel = (text) => relativeTo(root, text);
+    this.paths = reportPaths(root);
   }
 
   onInit(vitest: Vitest): void {
@@ -59,6 +95,12 @@ export default class DeliverablesReporter implements Reporter {
     rmSync(this.paths.evidence, { recursive: true, force: true });
     rmSync(this.paths.allureResults, { recursive: true, force: true });
     mkdirSync(this.paths.evidence, { recursive: true });
+    // Global teardowns run after onTestRunEnd, before these callbacks.
+    vitest.onClose(() => this.addTeardownErrors());
+  }
+
+  onTestRunStart(specifications: ReadonlyArray<TestSpecification>): void {
+    this.scheduled = specifications.map((s) => s.moduleId);
   }
 
   onTestRunEnd(
@@ -66,19 +108,35 @@ export default class DeliverablesReporter implements Reporter {
     unhandled: ReadonlyArray<SerializedError>,
     reason: TestRunEndReason,
   ): void {
-    const tests = modules.flatMap((m) => [...m.children.allTests()].map(toOutcome));
-    const results = buildResults(deliverables, tests, readEvidence(this.paths.evidence));
-    const artifacts = readArtifacts(this.paths);
-    const generatedAt = new Date().toISOString();
-    const errors = runErrors(modules, unhandled);
+    const tests = modules.flatMap((m) => [...m.children.allTests()].map((t) => toOutcome(t, this.rel)));
+    const recorded = readRunErrors(this.paths);
+    const errors = [...recorded, ...runErrors(modules, unhandled)].map(this.rel);
     if (reason === 'interrupted') errors.unshift('The run was interrupted before it finished.');
+    // Whatever made Vitest fail the run, the report must not call it green.
+    else if (reason === 'failed' && !errors.length && !tests.some((t) => t.state === 'failed')) {
+      errors.push('Vitest failed the run outside any test; its console output says why.');
+    }
+    const evidence = readEvidence(this.paths.evidence).map((r) => ({ ...r, file: this.rel(r.file) }));
+    const results = buildResults(deliverables, tests, evidence, blockedFiles(modules, this.scheduled, errors, this.rel));
+    const input: ReportInput = { generatedAt: new Date().toISOString(), topology, results, tests, runErrors: errors, ...readArtifacts(this.paths) };
+    this.last = { input, recorded: recorded.length };
+    this.write(input);
+  }
 
+  private addTeardownErrors(): void {
+    if (!this.last) return;
+    const late = readRunErrors(this.paths).slice(this.last.recorded).map(this.rel);
+    if (!late.length) return;
+    this.write({ ...this.last.input, runErrors: [...this.last.input.runErrors, ...late] });
+  }
+
+  private write(input: ReportInput): void {
     mkdirSync(this.paths.reports, { recursive: true });
-    writeFileSync(this.paths.html, renderDeliverables({ generatedAt, topology, results, runErrors: errors, ...artifacts }));
-    writeFileSync(this.paths.results, `${JSON.stringify(resultsJson(results, generatedAt, artifacts.meta?.mode), null, 2)}\n`);
-    const c = countByStatus(results);
+    writeFileSync(this.paths.html, renderDeliverables(input));
+    writeFileSync(this.paths.results, `${JSON.stringify(resultsJson(input), null, 2)}\n`);
+    const c = countByStatus(input.results);
     this.vitest?.logger.log(
-      `deliverables: ${c.pass} pass, ${c.fail} fail, ${c.missing} missing -> ${this.paths.html}`,
+      `${runLine(summarizeRun(input))}\ndeliverables: ${c.pass} pass, ${c.fail} fail, ${c.missing} missing -> ${this.rel(this.paths.html)}`,
     );
   }
 }

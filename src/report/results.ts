@@ -1,6 +1,14 @@
-/** Joins test outcomes and captured evidence onto the seed's deliverables. Pure. */
+/** Joins test outcomes and captured evidence onto the seed's deliverables, and judges the run. Pure. */
 import type { Deliverable } from './deliverables.ts';
-import type { DeliverableResult, DeliverableStatus, EvidenceRecord, TestOutcome } from './types.ts';
+import type {
+  BlockedFile,
+  DeliverableResult,
+  DeliverableStatus,
+  EvidenceRecord,
+  ReportInput,
+  TestOutcome,
+  TestState,
+} from './types.ts';
 
 /** Whether a record was captured by this test (by task id; by name for older records). */
 export function sameTest(r: EvidenceRecord, t: TestOutcome): boolean {
@@ -12,20 +20,36 @@ function statusOf(tests: TestOutcome[]): DeliverableStatus {
   return tests.some((t) => t.state === 'passed') ? 'pass' : 'missing';
 }
 
+/** Stands for the tests of a blocked file that would have proved d: they failed, with the file's errors. */
+function couldNotRun(d: Deliverable, b: BlockedFile): TestOutcome {
+  return {
+    id: `${b.file}#${d.id}`,
+    file: b.file,
+    name: `${b.file}: its tests for ${d.id} could not run`,
+    state: 'failed',
+    durationMs: 0,
+    errors: b.errors,
+    deliverables: [d.id],
+  };
+}
+
 /**
  * A test proves a deliverable when it tagged itself with deliverable() or captured evidence
- * for it; the deliverable fails if any such test failed and is missing if none passed.
+ * for it; the deliverable fails if any such test failed or one of its suites was blocked
+ * (its tests could not run), and is missing if none passed.
  */
 export function buildResults(
   list: Deliverable[],
   tests: TestOutcome[],
   evidence: EvidenceRecord[],
+  blocked: BlockedFile[] = [],
 ): DeliverableResult[] {
   return list.map((d) => {
     const records = evidence.filter((r) => r.deliverables.includes(d.id));
-    const proving = tests.filter(
-      (t) => t.deliverables.includes(d.id) || records.some((r) => sameTest(r, t)),
-    );
+    const proving = [
+      ...tests.filter((t) => t.deliverables.includes(d.id) || records.some((r) => sameTest(r, t))),
+      ...blocked.filter((b) => d.suites.includes(b.file)).map((b) => couldNotRun(d, b)),
+    ];
     return {
       ...d,
       status: statusOf(proving),
@@ -42,13 +66,66 @@ export function countByStatus(results: { status: DeliverableStatus }[]): Record<
   return counts;
 }
 
-/** The results.json shape: results without the bulky evidence. */
-export function resultsJson(results: DeliverableResult[], generatedAt: string, mode: string | undefined) {
+export type TestTotals = { total: number } & Record<TestState, number>;
+
+export interface RunSummary {
+  /** False when any test failed, any deliverable failed or anything went wrong outside the tests. */
+  ok: boolean;
+  /** Over every test of the run; undefined when the input did not carry them. */
+  totals?: TestTotals;
+  failures: TestOutcome[];
+  failedDeliverables: number;
+  runErrors: string[];
+}
+
+function totalsOf(tests: TestOutcome[]): TestTotals {
+  const totals: TestTotals = { total: tests.length, passed: 0, failed: 0, skipped: 0, todo: 0, pending: 0 };
+  for (const t of tests) totals[t.state] += 1;
+  return totals;
+}
+
+/** The run as a whole: what `npm test`'s exit code says, with the numbers behind it. */
+export function summarizeRun(input: Pick<ReportInput, 'results' | 'tests' | 'runErrors'>): RunSummary {
+  const failures = (input.tests ?? []).filter((t) => t.state === 'failed');
+  const failedDeliverables = countByStatus(input.results).fail;
   return {
-    generatedAt,
-    mode: mode ?? 'not captured',
-    counts: countByStatus(results),
-    deliverables: results.map(({ id, title, epic, feature, status, durationMs, tests }) => ({
+    ok: failures.length === 0 && failedDeliverables === 0 && input.runErrors.length === 0,
+    totals: input.tests && totalsOf(input.tests),
+    failures,
+    failedDeliverables,
+    runErrors: input.runErrors,
+  };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** One line for a terminal or a headline: the verdict first, then what it rests on. */
+export function runLine(s: RunSummary): string {
+  const t = s.totals;
+  const tests = t
+    ? `tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.todo} todo${t.pending ? `, ${t.pending} pending` : ''}`
+    : 'test totals not captured';
+  const extra = [
+    s.runErrors.length ? plural(s.runErrors.length, 'run error') : '',
+    s.failedDeliverables ? plural(s.failedDeliverables, 'failing deliverable') : '',
+  ].filter(Boolean);
+  return [`run ${s.ok ? 'passed' : 'FAILED'}`, tests, ...extra].join(' · ');
+}
+
+/** The results.json shape: results without the bulky evidence, with the run's verdict and totals. */
+export function resultsJson(input: ReportInput) {
+  const run = summarizeRun(input);
+  return {
+    generatedAt: input.generatedAt,
+    mode: input.meta?.mode ?? 'not captured',
+    ok: run.ok,
+    tests: {
+      ...run.totals,
+      failures: run.failures.map(({ name, file, errors }) => ({ name, file, errors })),
+    },
+    runErrors: run.runErrors,
+    counts: countByStatus(input.results),
+    deliverables: input.results.map(({ id, title, epic, feature, status, durationMs, tests }) => ({
       id,
       title,
       epic,

@@ -13,12 +13,18 @@ section, article { background: #fff; border: 1px solid var(--line); border-radiu
 .badge { display: inline-block; min-width: 64px; padding: 1px 8px; border-radius: 999px; color: #fff; font-size: 12px; font-weight: 700; text-align: center; vertical-align: middle; }
 .badge.pass, .badge.passed { background: var(--pass); }
 .badge.fail, .badge.failed { background: var(--fail); }
-.badge.missing, .badge.skipped, .badge.pending { background: var(--missing); }
+.badge.missing, .badge.skipped, .badge.todo, .badge.pending { background: var(--missing); }
 .badge.mode { background: #334155; }
 .counts { display: flex; gap: 16px; margin: 8px 0 16px; }
 .count { flex: 1; padding: 10px 14px; border-radius: 8px; border: 1px solid var(--line); }
 .count b { display: block; font-size: 28px; }
-.count.pass b { color: var(--pass); } .count.fail b { color: var(--fail); } .count.missing b { color: var(--missing); }
+.count.pass b, .count.passed b { color: var(--pass); } .count.fail b, .count.failed b { color: var(--fail); }
+.count.missing b, .count.skipped b, .count.todo b, .count.pending b { color: var(--missing); }
+.verdict { margin: 10px 0; padding: 10px 14px; border-radius: 8px; color: #fff; font-size: 17px; font-weight: 700; }
+.verdict.passed { background: var(--pass); }
+.verdict.failed { background: var(--fail); }
+.verdict a { color: #fff; }
+#summary h3 { margin-top: 18px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f8fafc; }

@@ -49,11 +49,13 @@ export interface RunMeta {
   startedAt: string;
 }
 
-export type TestState = 'passed' | 'failed' | 'skipped' | 'pending';
+/** Vitest's states, with todo told apart from skipped; pending is a test an interrupted run never finished. */
+export type TestState = 'passed' | 'failed' | 'skipped' | 'todo' | 'pending';
 
 /** A finished Vitest test case, flattened to plain data. */
 export interface TestOutcome {
   id: string;
+  /** Relative to the repository root, so a report reads the same on any machine. */
   file: string;
   name: string;
   state: TestState;
@@ -63,6 +65,16 @@ export interface TestOutcome {
   /** Skip reason, when the test called ctx.skip(note). */
   note?: string;
   deliverables: string[];
+}
+
+/**
+ * A test file whose tests could not all run: it failed to load, a beforeAll failed, or the run
+ * ended before the file started. Its tests never reached deliverable(), so nothing tags them.
+ */
+export interface BlockedFile {
+  /** Relative to the repository root, as in Deliverable.suites. */
+  file: string;
+  errors: string[];
 }
 
 export type DeliverableStatus = 'pass' | 'fail' | 'missing';
@@ -82,6 +94,8 @@ export interface ReportInput {
   meta?: RunMeta;
   matrix?: Matrix;
   rules?: RuleDoc[];
+  /** Every test of the run, deliverable or not; absent, the test totals render as "not captured". */
+  tests?: TestOutcome[];
   /** Failures outside any test (global setup, collection, unhandled errors). */
   runErrors: string[];
 }

@@ -1,9 +1,9 @@
 /**
- * Opens a rendered report in headless Chromium, as a reader would open the file from disk,
- * and checks what is on screen. The real report exists only after a run, so this renders a
- * synthetic one; the screenshot lands in reports/ for a person to look at.
+ * Opens a rendered report in headless Chrome or Chromium, as a reader would open the file from
+ * disk, and checks what is on screen. The real report exists only after a run, so this renders
+ * a synthetic one; the screenshots land in reports/ for a person to look at.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,24 +11,26 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { deliverables } from '../../src/report/deliverables.ts';
-import { reportPaths } from '../../src/report/paths.ts';
+import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
+import { findChrome } from './chrome.ts';
 import { FAILING, syntheticInput } from './synthetic.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-if (!present) console.warn(`browser check skipped: ${CHROMIUM} is absent (apt-get install chromium)`);
+const browser = findChrome();
+if (browser.found) console.log(`browser check: ${browser.path} (${browser.version})`);
+else console.warn(`browser check skipped: ${browser.reason}`);
 
-describe.skipIf(!present)('deliverables.html in Chromium', () => {
+describe('deliverables.html in Chrome or Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ecomnet-browser-'));
   const file = join(dir, 'deliverables.html');
   const offDisk: string[] = [];
-  let context: BrowserContext;
+  let context: BrowserContext | undefined;
 
   beforeAll(async () => {
+    if (!browser.found) return;
     writeFileSync(file, renderDeliverables(syntheticInput()));
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
+      executablePath: browser.path,
       headless: true,
       viewport: { width: 1280, height: 900 },
       args: [
@@ -50,12 +52,19 @@ describe.skipIf(!present)('deliverables.html in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows all 27 deliverables and the network diagram, fetching nothing', async () => {
+  it('shows the red verdict first, all 27 deliverables and the network diagram, fetching nothing', async ({ annotate, skip }) => {
+    if (!browser.found || !context) return skip(browser.found ? 'the browser did not start' : browser.reason);
+    await annotate(`browser: ${browser.path} (${browser.version})`);
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(pathToFileURL(file).href);
 
+    // The synthetic run has a failing deliverable: the first thing on screen must say the run failed, in red.
+    const verdict = page.locator('header .verdict');
+    expect(await verdict.textContent()).toMatch(/^run FAILED · tests: /);
+    expect((await verdict.boundingBox())!.y).toBeLessThan(900);
+    expect(await verdict.evaluate((e) => getComputedStyle(e).backgroundColor)).toBe('rgb(185, 28, 28)');
     for (const d of deliverables) {
       await expect.poll(() => page.locator(`[data-deliverable="${d.id}"]`).isVisible()).toBe(true);
     }
@@ -65,13 +74,16 @@ describe.skipIf(!present)('deliverables.html in Chromium', () => {
     const nodes = topology.app.nodes.length + topology.outside.nodes.length;
     expect(await page.locator('#diagram [data-node]').count()).toBe(nodes);
     expect(await page.locator(`#d-${FAILING.replace(/\./g, '\\.')} .failure`).isVisible()).toBe(true);
-    expect(await page.title()).toBe(`${topology.tag} deliverables`);
+    expect(await page.title()).toBe(`${topology.tag} deliverables: run failed`);
     expect(offDisk).toEqual([]);
     expect(errors).toEqual([]);
 
     const shots = reportPaths().reports;
     mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: join(shots, 'report-preview.png'), fullPage: true });
-    await page.locator('#summary').screenshot({ path: join(shots, 'report-summary.png') });
+    const preview = join(shots, 'report-preview.png');
+    const summary = join(shots, 'report-summary.png');
+    await page.screenshot({ path: preview, fullPage: true });
+    await page.locator('#summary').screenshot({ path: summary });
+    await annotate(`screenshots: ${[preview, summary].map((p) => relativeTo(process.cwd(), p)).join(', ')}`);
   }, 60_000);
 });

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { topology } from '../../fixtures/topology.ts';
 import { deliverables } from '../../src/report/deliverables.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
 import { buildResults } from '../../src/report/results.ts';
+import type { TestOutcome } from '../../src/report/types.ts';
 import { evidenceDir, record, redact, registerSecrets } from '../support/evidence.ts';
 import { FAILING, FAILURE_MESSAGE, HOSTILE, MISSING, syntheticInput } from './synthetic.ts';
 
@@ -64,10 +66,49 @@ describe('renderDeliverables', () => {
     expect(bare).toContain('iptables rules not captured');
   });
 
+  it('heads a run with a failing deliverable with the red verdict and every failed test', () => {
+    const header = html.slice(0, html.indexOf('id="summary"'));
+    expect(header).toContain('<p class="verdict failed" data-ok="false">run FAILED · tests: 25 passed, 1 failed, 1 skipped, 0 todo · 1 failing deliverable');
+    expect(html).toContain(`<title>${topology.tag} deliverables: run failed</title>`);
+    const summary = html.slice(html.indexOf('id="summary"'), html.indexOf('id="diagram"'));
+    expect(summary.indexOf('Failed tests')).toBeLessThan(summary.indexOf('Seed deliverables'));
+    expect(summary).toContain(`<b>proves ${FAILING}</b> <span class="meta">suites/phase2/synthetic.test.ts</span>`);
+  });
+
+  it('is red when all 27 deliverables pass but a test no deliverable owns failed', () => {
+    const tests: TestOutcome[] = deliverables.map((d, i) => ({ id: `t${i}`, file: 'suites/phase1/x.test.ts', name: `proves ${d.id}`, state: 'passed', durationMs: 1, errors: [], deliverables: [d.id] }));
+    tests.push({ id: 'u', file: 'suites/app/order.test.ts', name: 'rejects a negative quantity', state: 'failed', durationMs: 1, errors: ['AssertionError: expected 201 to be 400'], deliverables: [] });
+    const input = syntheticInput({ tests, results: buildResults(deliverables, tests, []) });
+    const page = renderDeliverables(input);
+    expect(input.results.every((d) => d.status === 'pass')).toBe(true);
+    expect(page).toContain('<p class="verdict failed" data-ok="false">run FAILED · tests: 27 passed, 1 failed, 0 skipped, 0 todo');
+    expect(page).toContain('<section id="summary" data-ok="false">');
+    const summary = page.slice(page.indexOf('id="summary"'), page.indexOf('id="diagram"'));
+    expect(summary).toContain('rejects a negative quantity');
+    expect(summary).toContain('suites/app/order.test.ts');
+    expect(summary).toContain('AssertionError: expected 201 to be 400');
+    expect(summary).toContain('<div class="count pass"><b>27</b>pass</div>');
+  });
+
+  it('reads green only when no test, deliverable or run step failed', () => {
+    const tests: TestOutcome[] = deliverables.map((d, i) => ({ id: `t${i}`, file: 'f', name: d.id, state: 'passed', durationMs: 1, errors: [], deliverables: [d.id] }));
+    const page = renderDeliverables(syntheticInput({ tests, results: buildResults(deliverables, tests, []) }));
+    expect(page).toContain('<p class="verdict passed" data-ok="true">run passed · tests: 27 passed, 0 failed, 0 skipped, 0 todo</p>');
+    expect(page).not.toContain('Failed tests');
+    expect(page).toContain(`<title>${topology.tag} deliverables</title>`);
+  });
+
+  it('says so when the run\'s test totals were not given', () => {
+    const page = renderDeliverables(syntheticInput({ tests: undefined }));
+    expect(page).toContain('Test totals not captured in this run.');
+    expect(page).toContain('run FAILED · test totals not captured · 1 failing deliverable');
+  });
+
   it('shows run errors at the top', () => {
     const broken = renderDeliverables(syntheticInput({ runErrors: ['globalSetup: ip netns add <nginx-lb> failed'] }));
     const summary = broken.slice(broken.indexOf('id="summary"'), broken.indexOf('id="diagram"'));
     expect(summary).toContain('globalSetup: ip netns add &lt;nginx-lb&gt; failed');
+    expect(broken).toContain('· 1 run error · 1 failing deliverable');
   });
 
   it('cuts a runaway stream instead of embedding all of it', () => {

@@ -16,7 +16,7 @@ function outcome(i: number, id: string): TestOutcome {
   const skipped = id === MISSING;
   return {
     id: `t${i}`,
-    file: `/repo/suites/phase${id[0]}/synthetic.test.ts`,
+    file: `suites/phase${id[0]}/synthetic.test.ts`,
     name: `proves ${id}`,
     state: failed ? 'failed' : skipped ? 'skipped' : 'passed',
     durationMs: 10 + i,
@@ -51,6 +51,7 @@ export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInpu
     generatedAt: at(59),
     topology,
     results: buildResults(deliverables, tests, records),
+    tests,
     meta: { mode: 'native', kernel: '6.1.0-test', iptablesBackend: 'nf_tables', node: 'v24.0.0', startedAt: at(0) },
     matrix: {
       nodes: names,

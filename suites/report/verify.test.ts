@@ -15,7 +15,7 @@ function finishedRun(): string {
   const input = syntheticInput();
   mkdirSync(p.allureDir, { recursive: true });
   writeFileSync(p.html, renderDeliverables(input));
-  writeFileSync(p.results, JSON.stringify(resultsJson(input.results, input.generatedAt, 'native')));
+  writeFileSync(p.results, JSON.stringify(resultsJson(input)));
   writeFileSync(p.junit, '<?xml version="1.0"?><testsuites></testsuites>');
   writeFileSync(p.allureHtml, '<html></html>');
   return root;
@@ -29,6 +29,13 @@ describe('verifyReports', () => {
   it('names each missing report', () => {
     const problems = verifyReports(mkdtempSync(join(tmpdir(), 'ecomnet-verify-')));
     expect(problems.filter((p) => p.startsWith('missing '))).toHaveLength(4);
+  });
+
+  it('notices results.json without the run verdict and test totals', () => {
+    const root = finishedRun();
+    // As an older reporter wrote it: deliverables only.
+    writeFileSync(reportPaths(root).results, JSON.stringify({ ...resultsJson(syntheticInput()), ok: undefined, tests: {} }));
+    expect(verifyReports(root)).toContain('results.json lacks the run verdict and test totals');
   });
 
   it('notices a deliverable dropped from the report', () => {

@@ -7,7 +7,7 @@ import { expect, TestRunner, type RunnerTestCase } from 'vitest';
 import { priv, privPrefix } from '../../src/host/exec.ts';
 import { readSecrets } from '../../src/runtime/services.ts';
 import { deliverables as known } from '../../src/report/deliverables.ts';
-import { reportPaths } from '../../src/report/paths.ts';
+import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import type { Captured, EvidenceRecord } from '../../src/report/types.ts';
 
 export type { Captured, EvidenceRecord };
@@ -75,7 +75,8 @@ export function record(c: Captured): Captured {
   const task = currentTest();
   const rec: EvidenceRecord = {
     ...clean,
-    file: task?.file.filepath ?? expect.getState().testPath ?? '',
+    // Relative to the repository: the evidence folder is uploaded as is and must read the same anywhere.
+    file: relativeTo(process.cwd(), task?.file.filepath ?? expect.getState().testPath ?? ''),
     test: task?.fullTestName ?? expect.getState().currentTestName ?? '(outside a test)',
     testId: task?.id,
     deliverables: task?.meta.deliverables ?? [],

@@ -1,0 +1,24 @@
+/**
+ * Failures of a global setup or teardown. Vitest hands a reporter neither (the setup's error
+ * reaches only the console; the teardown runs after the report is written), so the setup
+ * records them here and the reporter reads them into the report.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { reportPaths, type ReportPaths } from './paths.ts';
+
+export function readRunErrors(paths: ReportPaths): string[] {
+  return existsSync(paths.runErrors) ? (JSON.parse(readFileSync(paths.runErrors, 'utf8')) as string[]) : [];
+}
+
+/** Runs fn; if it throws, records the failure under `stage` and rethrows it unchanged. */
+export async function recordFailureOf<T>(stage: string, fn: () => Promise<T>, paths: ReportPaths = reportPaths()): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    mkdirSync(dirname(paths.runErrors), { recursive: true });
+    writeFileSync(paths.runErrors, JSON.stringify([...readRunErrors(paths), `${stage}: ${text}`]));
+    throw e;
+  }
+}

@@ -1,0 +1,26 @@
+import { globSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { deliverables } from '../../src/report/deliverables.ts';
+
+/** Every call of the deliverable tagger in the test files, by file, read from the source. */
+function calls(): { file: string; args: string }[] {
+  return globSync('suites/**/*.test.ts').flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/\bdeliverable\(([^)]*)\)/g)]
+      .map((m) => ({ file, args: m[1]!.trim() }))
+      // `deliverable()` with nothing inside is prose (a describe title), not a call that tags.
+      .filter((c) => c.args !== ''),
+  );
+}
+
+describe('Deliverable.suites', () => {
+  it('names exactly the files whose tests call deliverable() with that id', () => {
+    const found = calls();
+    // Only literal ids can be checked here; a computed one would let the declaration drift.
+    expect(found.filter((c) => !/^'[^']+'(\s*,\s*'[^']+')*$/.test(c.args))).toEqual([]);
+    for (const d of deliverables) {
+      const files = [...new Set(found.filter((c) => c.args.includes(`'${d.id}'`)).map((c) => c.file))].sort();
+      expect(files, d.id).not.toEqual([]);
+      expect([...d.suites].sort(), d.id).toEqual(files);
+    }
+  });
+});
