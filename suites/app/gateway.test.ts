@@ -196,15 +196,14 @@ describe('gateway X-Request-Id', () => {
 });
 
 describe('gateway with failing upstreams', () => {
-  it('answers 503 JSON at once when an upstream refuses connections', async () => {
+  it('answers 503 JSON when an upstream refuses connections, without waiting for its deadline', async () => {
     const closed = `http://${LOOPBACK}:${await freePort()}`;
-    const gw = buildGatewayApp({ productUrl: closed, orderUrl: closed });
+    // A deadline longer than the test's own timeout: waiting for it would fail the test.
+    const gw = buildGatewayApp({ productUrl: closed, orderUrl: closed, timeoutMs: 120_000 });
     try {
       await gw.ready();
       for (const [method, path] of [['get', '/api/products'], ['get', '/api/orders/1'], ['post', '/api/orders']] as const) {
-        const started = performance.now();
         const res = await request(gw.server)[method](path).set('content-type', 'application/json').send(method === 'post' ? '{}' : undefined);
-        expect(performance.now() - started).toBeLessThan(500);
         expect(res.status).toBe(503);
         expect(res.body).toEqual({ error: expect.any(String) });
       }
@@ -213,7 +212,8 @@ describe('gateway with failing upstreams', () => {
     }
   });
 
-  it('answers 504 JSON within timeoutMs when an upstream hangs', async () => {
+  // Upper bounds are the test's timeout: the hung upstream never answers, so only the deadline ends a request.
+  it('answers 504 JSON once timeoutMs has passed when an upstream hangs', async () => {
     const hung = await hangingServer();
     const gw = buildGatewayApp({ productUrl: hung.url, orderUrl: hung.url, timeoutMs: 300 });
     try {
@@ -225,7 +225,6 @@ describe('gateway with failing upstreams', () => {
         expect(res.status).toBe(504);
         expect(res.body).toEqual({ error: expect.any(String) });
         expect(elapsed).toBeGreaterThanOrEqual(250);
-        expect(elapsed).toBeLessThan(1000);
       }
     } finally {
       await gw.close();
@@ -243,7 +242,8 @@ describe('gateway with failing upstreams', () => {
       const elapsed = performance.now() - started;
       expect(res.status).toBe(504);
       expect(elapsed).toBeGreaterThanOrEqual(1900);
-      expect(elapsed).toBeLessThan(3000);
+      // Slack no load adds, yet a default of 10 s or more fails.
+      expect(elapsed).toBeLessThan(10_000);
     } finally {
       await gw.close();
       await hung.close();

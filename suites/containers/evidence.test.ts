@@ -4,7 +4,7 @@ import { containerName, labelFilter } from '../../src/runtime/engine.ts';
 import { imageFor } from '../../src/runtime/images.ts';
 import type { DataComponent } from '../../src/topology/types.ts';
 import { tcpProbe } from '../support/checks.ts';
-import { psql, redisCli } from '../support/data.ts';
+import { redisCommand, sql } from '../support/data.ts';
 import { deliverable, sh } from '../support/evidence.ts';
 import { containersMode } from '../support/mode.ts';
 
@@ -70,10 +70,11 @@ describe.skipIf(!on)("2.3/2.4 data layer as containers, reached at the bridge ga
   });
 
   it("both ask for the run's passwords: the right one works, none or a wrong one does not", async () => {
-    expect((await sh(psql('SELECT 1;', pg.host, pg.port))).exitCode).toBe(0);
+    // In containers mode the clients reach the published addresses, pg and redis here.
+    expect((await sql('SELECT 1;')).exitCode).toBe(0);
     const wrongPg = await sh(`PGPASSWORD=wrong psql -U postgres -d orders -h ${pg.host} -p ${pg.port} -c 'SELECT 1;'`);
     expect(wrongPg.stderr).toMatch(/password authentication failed/);
-    expect((await sh(redisCli('PING', redis.host, redis.port))).stdout.trim()).toBe('PONG');
+    expect((await redisCommand('PING')).stdout.trim()).toBe('PONG');
     const noAuth = await sh(`redis-cli -h ${redis.host} -p ${redis.port} GET all_products`);
     expect(noAuth.stdout + noAuth.stderr).toMatch(/NOAUTH/);
   });

@@ -1,52 +1,63 @@
 import { describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { peerName } from '../../src/topology/validate.ts';
-import { prefixOf } from '../../src/topology/ipv4.ts';
-import { diagramMermaid } from '../../src/report/diagram.ts';
-import { deliverable, record, sh } from '../support/evidence.ts';
+import { ecomnet } from '../support/cli.ts';
+import { deliverable, sh } from '../support/evidence.ts';
+import { bridge, namespaces, nginxVeth } from '../support/seed.ts';
 
-const br = topology.app.bridge;
-const prefix = prefixOf(topology.app.subnet);
+const ipRe = (ip: string) => ip.replaceAll('.', '\\.');
+/** Our name for a seed namespace's inside veth (the seed spells out only nginx-lb's). */
+const vethOf = (ns: string) => {
+  const n = topology.app.nodes.find((x) => x.name === ns);
+  if (!n) throw new Error(`the topology has no namespace ${ns}`);
+  return n.veth;
+};
 
 describe('1.2 virtual bridge network', () => {
-  it(`${br.name} is up with ${br.ip}/${prefix} and the six host-side veths are its ports`, async () => {
+  it(`${bridge.name} is up with ${bridge.ip}/${bridge.prefix} and a host-side veth of each of the ${namespaces.length} namespaces is its port`, async () => {
     deliverable('1.2-bridge');
-    const addr = await sh(`ip -br addr show ${br.name}`);
-    expect(addr.stdout).toMatch(new RegExp(`^${br.name}\\s+UP\\s+${br.ip.replaceAll('.', '\\.')}/${prefix}`));
-    const ports = await sh(`ip -br link show master ${br.name}`);
-    const names = ports.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]!.split('@')[0]);
-    expect(names.sort()).toEqual(topology.app.nodes.map((n) => peerName(n.veth)).sort());
-    for (const line of ports.stdout.split('\n').filter(Boolean)) expect(line).toMatch(/\sUP\s/);
-    await sh(`bridge link show master ${br.name}`);
+    const addr = await sh(`ip -br addr show ${bridge.name}`);
+    expect(addr.stdout).toMatch(new RegExp(`^${bridge.name}\\s+UP\\s+${ipRe(bridge.ip)}/${bridge.prefix}\\b`));
+    const ports = await sh(`ip -br link show master ${bridge.name}`);
+    const lines = ports.stdout.split('\n').filter(Boolean);
+    const names = lines.map((l) => l.split(/\s+/)[0]!.split('@')[0]);
+    expect(names).toHaveLength(namespaces.length);
+    expect(names).toContain(nginxVeth.onBridge);
+    expect(names.sort()).toEqual(namespaces.map((n) => peerName(vethOf(n.name))).sort());
+    for (const line of lines) expect(line).toMatch(/\sUP\s/);
+    await sh(`bridge link show master ${bridge.name}`);
   });
 
-  it('ip link show type veth lists each host-side peer', async () => {
+  it(`ip link show type veth lists each host-side peer; ${nginxVeth.inside} is inside ${namespaces[0].name}`, async () => {
     deliverable('1.2-veth');
-    const r = await sh('ip link show type veth');
-    for (const n of [...topology.app.nodes, ...topology.outside.nodes]) expect(r.stdout).toContain(`${peerName(n.veth)}@`);
+    const host = await sh('ip link show type veth');
+    expect(host.stdout).toContain(`${nginxVeth.onBridge}@`);
+    for (const n of [...topology.app.nodes, ...topology.outside.nodes]) expect(host.stdout).toContain(`${peerName(n.veth)}@`);
+    const inside = await sh(`ip -n ${namespaces[0].name} link show type veth`);
+    expect(inside.stdout).toMatch(new RegExp(`^\\d+: ${nginxVeth.inside}@`, 'm'));
   });
 
-  it.each(topology.app.nodes)('$name: address $ip, lo up, default route via the bridge', async (n) => {
+  it.each(namespaces)('$name: address $ip, lo up, default route via the bridge', async (n) => {
     deliverable('1.2-bridge');
-    const addr = await sh(`ip -n ${n.name} -br addr show ${n.veth}`);
-    expect(addr.stdout).toMatch(new RegExp(`^${n.veth}@\\S+\\s+UP\\s+${n.ip.replaceAll('.', '\\.')}/${prefix}`));
+    const veth = vethOf(n.name);
+    const addr = await sh(`ip -n ${n.name} -br addr show ${veth}`);
+    expect(addr.stdout).toMatch(new RegExp(`^${veth}@\\S+\\s+UP\\s+${ipRe(n.ip)}/${bridge.prefix}\\b`));
     const lo = await sh(`ip -n ${n.name} link show lo`);
     expect(lo.stdout).toMatch(/<LOOPBACK,UP,LOWER_UP>/);
     const route = await sh(`ip -n ${n.name} route show default`);
-    expect(route.stdout.trim()).toBe(`default via ${br.ip} dev ${n.veth}`);
+    expect(route.stdout.trim()).toBe(`default via ${bridge.ip} dev ${veth}`);
   });
 
-  it('the network diagram is drawn from the live setup: every namespace, address and veth is there', async () => {
+  it('ecomnet diagram draws the live setup: each namespace with the address it really has, and br-app with its own', async () => {
     deliverable('1.2-diagram');
-    const at = new Date().toISOString();
-    const mermaid = diagramMermaid(topology);
-    record({ command: 'ecomnet diagram', stdout: mermaid, stderr: '', exitCode: 0, durationMs: 0, at });
-    const live = await sh('ip -br -4 addr show; for ns in $(ip netns list | cut -d" " -f1); do echo "== $ns"; ip -n "$ns" -br -4 addr show; done');
-    for (const n of [...topology.app.nodes, ...topology.outside.nodes]) {
-      expect(live.stdout).toContain(n.ip);
-      expect(mermaid).toContain(n.name);
-      expect(mermaid).toContain(n.ip);
-    }
-    expect(mermaid).toContain(br.name);
+    const diagram = await ecomnet(['diagram']);
+    expect(diagram.exitCode, diagram.stderr).toBe(0);
+    // Mermaid node labels: ["name<br/>address[:port]<br/>role"].
+    const drawn = new Map([...diagram.stdout.matchAll(/\["([^"<]+)<br\/>([\d.]+)/g)].map((m) => [m[1]!, m[2]!]));
+    for (const n of namespaces) expect(drawn.get(n.name), n.name).toBe(n.ip);
+    expect(diagram.stdout).toContain(`"${bridge.name} ${bridge.ip}"`);
+    const live = await sh(`for ns in $(ip netns list | cut -d' ' -f1); do echo "$ns" $(ip -n "$ns" -br -4 addr show | awk '$1 != "lo" {print $3}'); done`);
+    const addrs = new Map(live.stdout.trim().split('\n').map((l) => { const [ns, ...a] = l.split(/\s+/); return [ns!, a.map((x) => x.split('/')[0])]; }));
+    for (const [ns, ip] of drawn) expect(addrs.get(ns), `${ns} is drawn with ${ip}`).toContain(ip);
   });
 });

@@ -4,6 +4,7 @@ import { detectBackend } from '../../src/host/iptables.ts';
 import { priv } from '../../src/host/exec.ts';
 import { sh } from '../support/evidence.ts';
 import { internetTcp, pingMatrix, viaForward } from '../support/checks.ts';
+import { namespaces } from '../support/seed.ts';
 
 /**
  * Hosts with Docker (every GitHub runner) set the FORWARD policy to DROP and load
@@ -30,6 +31,7 @@ describe('with the FORWARD policy DROP, as on a host with Docker', () => {
 
   it('every namespace still pings every other', async () => {
     const m = await pingMatrix();
+    expect(m.cells).toHaveLength(namespaces.length * (namespaces.length - 1));
     expect(m.cells.filter((c) => !c.received)).toEqual([]);
   });
 

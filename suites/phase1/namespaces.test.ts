@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { readState } from '../../src/host/state.ts';
 import { deliverable, sh } from '../support/evidence.ts';
+import { namespaces } from '../support/seed.ts';
 
 describe('1.1 network namespaces', () => {
-  it('ip netns list shows the six service namespaces and our two outside-world namespaces', async () => {
+  it(`ip netns list shows the seed's ${namespaces.length} service namespaces and our two outside-world namespaces`, async () => {
     deliverable('1.1-netns-list');
     const r = await sh('ip netns list');
     expect(r.exitCode).toBe(0);
     const listed = r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
-    for (const n of [...topology.app.nodes, ...topology.outside.nodes]) expect(listed).toContain(n.name);
+    expect(listed).toEqual(expect.arrayContaining([...namespaces.map((n) => n.name), ...topology.outside.nodes.map((n) => n.name)]));
   });
 
   it('no other namespace is recorded as ours', () => {

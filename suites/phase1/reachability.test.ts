@@ -1,14 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeOf, topology } from '../../fixtures/topology.ts';
-import { deliverable, evidenceDir, record } from '../support/evidence.ts';
+import { nodeOf } from '../../fixtures/topology.ts';
+import type { Matrix } from '../../src/report/types.ts';
+import { deliverable, evidenceDir } from '../support/evidence.ts';
 import { ping, pingMatrix } from '../support/checks.ts';
+import { namespaces } from '../support/seed.ts';
 
 const lb = nodeOf('nginx');
 const gw = nodeOf('gateway');
 const product = nodeOf('product');
 const order = nodeOf('order');
+const n = namespaces.length;
 
 describe('1.2 connectivity between namespaces', () => {
   it(`${lb.name} pings ${gw.name} and ${product.name} (the seed's commands)`, async () => {
@@ -29,15 +32,14 @@ describe('1.2 connectivity between namespaces', () => {
     }
   });
 
-  it('every namespace pings every other (6 x 6, 30 pairs, in parallel)', async () => {
+  it(`every one of the seed's ${n} namespaces pings every other (${n * (n - 1)} pairs, in parallel, each ping recorded)`, async () => {
     deliverable('1.2-ping-nginx', '1.2-ping-gateway');
-    const t0 = Date.now();
     const m = await pingMatrix();
-    record({ command: 'ping matrix (every namespace -> every other, ping -c 1)', stdout: `${m.text}\n`, stderr: '', exitCode: 0, durationMs: Date.now() - t0, at: new Date(t0).toISOString() });
-    writeFileSync(join(evidenceDir, 'matrix.json'), JSON.stringify({ nodes: topology.app.nodes.map((n) => n.name), cells: m.cells, summary: m.summary }));
-    const n = topology.app.nodes.length;
+    const matrix: Matrix = { nodes: namespaces.map((x) => x.name), cells: m.cells, summary: m.summary };
+    writeFileSync(join(evidenceDir, 'matrix.json'), JSON.stringify(matrix));
+    expect(new Set(m.cells.map((c) => c.from))).toEqual(new Set(matrix.nodes));
     expect(m.cells).toHaveLength(n * (n - 1));
-    expect(m.cells.filter((c) => c.expected !== c.received)).toEqual([]);
+    expect(m.cells.filter((c) => !c.received)).toEqual([]);
     expect(m.summary).toBe(`Results: 0% dropped (${n * (n - 1)}/${n * (n - 1)} received)`);
   });
 });

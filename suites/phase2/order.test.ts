@@ -4,12 +4,12 @@ import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { restartService } from '../../src/runtime/services.ts';
 import { deliverable, sh } from '../support/evidence.ts';
 import { inNs, port, tcpProbe } from '../support/checks.ts';
-import { pg, psql, servicePid } from '../support/data.ts';
+import { pg, servicePid, sql } from '../support/data.ts';
+import { order as seedOrder, orderCreated, orderRow } from '../support/seed.ts';
 
 const order = nodeOf('order');
 const gw = nodeOf('gateway');
 const native = inject('platform').data === 'native';
-const seedOrder = { customer_id: 'cust-101', product_id: 'prod-201', quantity: 2, total_price: 150.0 };
 const seedPost = (url: string) =>
   `curl -sS -X POST ${url} -H "Content-Type: application/json" -d '${JSON.stringify(seedOrder)}'`;
 
@@ -45,7 +45,7 @@ describe('2.4 order service with PostgreSQL', () => {
     deliverable('2.4-order-written');
     const viaGateway = await sh(inNs(gw.name, seedPost(`http://localhost:${gw.port}/api/orders`)));
     const a = JSON.parse(viaGateway.stdout) as { order_id: number; status: string };
-    expect(a).toEqual({ order_id: expect.any(Number), status: 'created' });
+    expect(a).toEqual({ order_id: expect.any(Number), ...orderCreated });
     const viaHost = await sh(`${seedPost(`http://localhost:${port}/api/orders`)} -w '\\n%{http_code}'`);
     const [body, code] = viaHost.stdout.split('\n');
     expect(code).toBe('201');
@@ -57,9 +57,10 @@ describe('2.4 order service with PostgreSQL', () => {
   it('the row read straight from PostgreSQL equals what was sent (SELECT * FROM orders)', async () => {
     deliverable('2.4-order-read-back');
     expect(created).toBeGreaterThan(0);
-    await sh(psql('SELECT * FROM orders;'));
-    const r = await sh(psql(`SELECT customer_id, product_id, quantity, total_price FROM orders WHERE id = ${created};`).replace('psql ', 'psql -At -F, '));
-    expect(r.stdout.trim()).toBe(`${seedOrder.customer_id},${seedOrder.product_id},${seedOrder.quantity},150.00`);
+    const all = await sql('SELECT * FROM orders;');
+    expect(all.exitCode, all.stderr).toBe(0);
+    const r = await sql(`SELECT customer_id, product_id, quantity, total_price FROM orders WHERE id = ${created};`, '-At', '-F,');
+    expect(r.stdout.trim()).toBe(orderRow);
   });
 
   it('the order is still there after the order service restarts', async () => {
@@ -77,7 +78,7 @@ describe('2.4 order service with PostgreSQL', () => {
     const first = JSON.parse((await post()).stdout) as { order_id: number };
     const second = JSON.parse((await post()).stdout) as { order_id: number };
     expect(second.order_id).toBe(first.order_id);
-    const count = await sh(psql(`SELECT count(*) FROM orders WHERE id >= ${first.order_id};`).replace('psql ', 'psql -At '));
+    const count = await sql(`SELECT count(*) FROM orders WHERE id >= ${first.order_id};`, '-At');
     expect(count.stdout.trim()).toBe('1');
   });
 });

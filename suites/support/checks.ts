@@ -1,5 +1,8 @@
+import { inject } from 'vitest';
 import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
+import type { MatrixCell } from '../../src/report/types.ts';
 import { sh, type Captured } from './evidence.ts';
+import type { Outside } from './seed-rules.ts';
 
 /** Reusable checks, so the FORWARD-policy-DROP suite runs exactly what the main suites run. */
 
@@ -9,35 +12,32 @@ export const internet = nodeOf('internet');
 export const lb = nodeOf('nginx');
 export const port = hostPort();
 
+/** Where the outside is, for judging the live rules by their effect: our simulated uplink, and the real one if any. */
+const uplinkDev = inject('platform').uplinkDev;
+export const outside: Outside = {
+  ifaces: [topology.outside.bridge.name, ...(uplinkDev ? [uplinkDev] : [])],
+  hostAddress: topology.outside.bridge.ip,
+  client: client.ip,
+  internet: internet.ip,
+};
+
 export const inNs = (ns: string, cmd: string) => `ip netns exec ${ns} ${cmd}`;
 
 /** The seed's `nc -zv HOST PORT` from a namespace: can it open a TCP connection there? */
 export const tcpProbe = (from: string, host: string, port: number) => sh(inNs(from, `nc -zv -w 3 ${host} ${port}`));
 export const ping = (from: string, to: string, count = 2) => sh(inNs(from, `ping -c ${count} -W 1 -i 0.2 ${to}`));
 
-export interface Cell {
-  from: string;
-  to: string;
-  expected: boolean;
-  received: boolean;
-}
-
-/** Every namespace pings every other, in parallel; Mininet's pingAll as data. */
-export async function pingMatrix(): Promise<{ cells: Cell[]; summary: string; text: string }> {
+/** Every namespace pings every other, in parallel, each ping recorded as it ran; Mininet's pingAll as data. */
+export async function pingMatrix(): Promise<{ cells: MatrixCell[]; summary: string }> {
   const pairs = appNodes.flatMap((a) => appNodes.filter((b) => b !== a).map((b) => ({ a, b })));
   const cells = await mapLimit(pairs, 12, async ({ a, b }) => {
-    // Up to three echo requests, as a loaded 2-core runner may lose the first to ARP timing; a broken path answers none.
+    // Three echo requests, passing if any is answered: a loaded 2-core runner may lose the first to ARP timing; a broken path answers none.
     const r = await sh(inNs(a.name, `ping -c 3 -i 0.2 -W 2 ${b.ip}`));
     return { from: a.name, to: b.name, expected: true, received: r.exitCode === 0 };
   });
   const received = cells.filter((c) => c.received).length;
-  const dropped = Math.round((100 * (cells.length - received)) / cells.length);
-  const summary = `Results: ${dropped}% dropped (${received}/${cells.length} received)`;
-  const width = Math.max(...appNodes.map((n) => n.name.length));
-  const rows = appNodes.map(
-    (a) => `${a.name.padEnd(width)} -> ${appNodes.map((b) => (a === b ? '-' : cells.find((c) => c.from === a.name && c.to === b.name)!.received ? b.name : 'X')).join(' ')}`,
-  );
-  return { cells, summary, text: ['*** Ping: testing ping reachability', ...rows, `*** ${summary}`].join('\n') };
+  const dropped = cells.length ? Math.round((100 * (cells.length - received)) / cells.length) : 100;
+  return { cells, summary: `Results: ${dropped}% dropped (${received}/${cells.length} received)` };
 }
 
 /** TCP (HTTP) to the simulated internet host: it answers with the source address it saw. */

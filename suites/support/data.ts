@@ -1,7 +1,9 @@
 import { inject } from 'vitest';
 import { dataAddress, nodeOf } from '../../fixtures/topology.ts';
+import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
 import { readSecrets } from '../../src/runtime/services.ts';
+import { record, type Captured } from './evidence.ts';
 
 /** Connection details of the running platform's data layer, for the operator's own tools (psql, redis-cli). */
 export function secrets() {
@@ -17,13 +19,28 @@ export const redis = nodeOf('redis');
 const pgAt = dataAddress('postgres', inject('platform').data);
 const redisAt = dataAddress('redis', inject('platform').data);
 
-/** The seed's `psql -U postgres -d orders -h ... -c "..."`, with the per-run password (redacted in reports). */
-export function psql(sql: string, host = pgAt.host, port = pgAt.port): string {
-  return `PGPASSWORD='${secrets().postgres}' psql -U postgres -d orders -h ${host} -p ${port} -c "${sql}"`;
+/** A word as a shell needs it, so a recorded command can be pasted back. */
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`);
+
+/**
+ * A data client run on the host as the current user (the bridge routes to the servers), its
+ * password in the environment variable the client reads, so it is in no command line and no
+ * process listing; recorded with the variable named and its value masked.
+ */
+async function client(argv: string[], passwordVar: string, password: string): Promise<Captured> {
+  const at = new Date().toISOString();
+  const r = await run(argv, { allowFail: true, timeoutMs: 30_000, env: { [passwordVar]: password } });
+  return record({ ...r, command: `${passwordVar}=******** ${argv.map(shellWord).join(' ')}`, at });
 }
 
-export function redisCli(args: string, host = redisAt.host, port = redisAt.port): string {
-  return `redis-cli -h ${host} -p ${port} -a '${secrets().redis}' --no-auth-warning ${args}`;
+/** The seed's `psql -U postgres -d orders -h HOST -c "QUERY"`; flags (-At, -F,) go before -c. */
+export function sql(query: string, ...flags: string[]): Promise<Captured> {
+  return client(['psql', '-U', 'postgres', '-d', 'orders', '-h', pgAt.host, '-p', String(pgAt.port), ...flags, '-c', query], 'PGPASSWORD', secrets().postgres);
+}
+
+/** `redis-cli -h HOST -p PORT ARGS...` against the platform's Redis. */
+export function redisCommand(...args: string[]): Promise<Captured> {
+  return client(['redis-cli', '-h', redisAt.host, '-p', String(redisAt.port), ...args], 'REDISCLI_AUTH', secrets().redis);
 }
 
 /** The pid the platform recorded for a service: what `ss -p` must show as the listener. */
