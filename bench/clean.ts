@@ -1,27 +1,20 @@
 import { topology } from '../fixtures/topology.ts';
-import type { Backend } from '../src/host/iptables.ts';
-import { diffSnapshots, snapshotHost, type HostSnapshot } from '../src/host/snapshot.ts';
+import { leftovers } from '../src/cleanup.ts';
+import { readSysctl } from '../src/host/facts.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';
-import type { Topology } from '../src/topology/types.ts';
-import { peerName } from '../src/topology/validate.ts';
 import { LARGEST, syntheticTopology } from './synthetic.ts';
-
-/**
- * Did the bench leave the host as it found it? Compared with a snapshot taken before it started,
- * so changes other tenants of the host make (Docker's rules, say) are not blamed on us.
- */
 
 const forwardKey = sysctlKeys(topology).forward;
 
-function ourNames(t: Topology): string[] {
-  const nodes = [...t.app.nodes, ...t.outside.nodes];
-  return [...nodes.map((n) => n.name), ...nodes.map((n) => peerName(n.veth)), t.app.bridge.name, t.outside.bridge.name];
-}
+/** What the bench must put back that no platform records: the host's ip_forward as found. */
+export const forwardBefore = (): string | null => readSysctl(forwardKey);
 
-export const hostSnapshot = (backend: Backend) => snapshotHost(backend, [forwardKey]);
-
-export async function leftovers(before: HostSnapshot, backend: Backend): Promise<string[]> {
-  const names = new Set([...ourNames(topology), ...ourNames(syntheticTopology(LARGEST))]);
-  const ours = (line: string) => line.includes('ecomnet') || line.startsWith('sysctl') || [...names].some((n) => line.split(/[\s:]+/).includes(n));
-  return diffSnapshots(before, await hostSnapshot(backend)).filter(ours);
+/** Did the bench leave the host as it found it? Anything of the main or the synthetic platforms, or ip_forward changed. */
+export async function benchLeftovers(forward: string | null): Promise<string[]> {
+  const now = readSysctl(forwardKey);
+  return [
+    ...(await leftovers(topology)),
+    ...(await leftovers(syntheticTopology(LARGEST))),
+    ...(now === forward ? [] : [`sysctl ${forwardKey}: ${forward} -> ${now}`]),
+  ];
 }

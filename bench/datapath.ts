@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { addressOf, hostPort, nodeOf, topology } from '../fixtures/topology.ts';
 import { postgresUrl } from '../src/data/postgres.ts';
-import { readState, runDir, type ServiceRecord } from '../src/host/state.ts';
-import { readSecrets } from '../src/runtime/services.ts';
+import { runDirAt } from '../src/host/run-dir.ts';
+import { readState, type ServiceRecord } from '../src/host/state.ts';
+import { readSecrets } from '../src/runtime/secrets.ts';
 import { cpuSampler, type CpuShare } from './cpu.ts';
 import { wrk, type Load, type WrkResult } from './wrk.ts';
 
@@ -25,17 +26,18 @@ export interface Measured {
   logBytesPerRequest: number;
 }
 
+/** The main platform's run directory, the one the CLI uses. */
+const runDir = runDirAt();
 const edge = (path: string) => `http://localhost:${hostPort(topology)}${path}`;
 
 function services(): ServiceRecord[] {
-  const s = readState();
+  const s = readState(runDir);
   if (!s?.services.length) throw new Error('the platform is not up');
   return s.services;
 }
 
 function logBytes(): number {
-  const dir = join(runDir, 'logs');
-  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  return readdirSync(runDir.logs).reduce((n, f) => n + statSync(join(runDir.logs, f)).size, 0);
 }
 
 type Shape = Omit<Load, 'connections' | 'seconds'>;
@@ -74,8 +76,8 @@ export async function getThroughput(): Promise<GetResult> {
 }
 
 async function countOrders(): Promise<number> {
-  const secrets = readSecrets();
-  if (!secrets) throw new Error(`no ${runDir}/secrets.json: is the platform up?`);
+  const secrets = readSecrets(runDir);
+  if (!secrets) throw new Error(`no ${runDir.secrets}: is the platform up?`);
   const db = nodeOf('postgres');
   const client = new pg.Client({ connectionString: postgresUrl({ host: db.ip, port: db.port!, password: secrets.postgres }) });
   await client.connect();

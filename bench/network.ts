@@ -1,27 +1,159 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { NetResult } from './net-child.ts';
-import { BENCH_RUN_DIR } from './synthetic.ts';
+import { gatherFacts, readSysctl } from '../src/host/facts.ts';
+import { detectBackend, ownedLines, removeOwned, save, type Backend } from '../src/host/iptables.ts';
+import { ipBatch, listLinks, listNamespaces, waitGone } from '../src/host/links.ts';
+import { setSysctls } from '../src/host/sysctl.ts';
+import { buildPlan, sysctlKeys, type Plan } from '../src/plan/plan.ts';
+import { cleanup } from '../src/cleanup.ts';
+import { runDirAt } from '../src/host/run-dir.ts';
+import { Platform, type StartedPlatform } from '../src/platform.ts';
+import { peerName } from '../src/topology/validate.ts';
+import type { Topology } from '../src/topology/types.ts';
+import { runScript, sequentialDown, sequentialUp } from './sequential.ts';
+import { median, timeIt } from './stats.ts';
+import { BENCH_RUN_DIR, BENCH_TAG, LARGEST, SCALE, syntheticTopology } from './synthetic.ts';
 
-const child = fileURLToPath(new URL('./net-child.ts', import.meta.url));
+/**
+ * Sections 1 and 2: synthetic platforms, network only, in a run directory of their own so they
+ * never touch the main one's state and lock.
+ */
 
-/** Run net-child.ts with the synthetic platforms' own run dir; its progress goes straight to our stderr. */
-function runChild(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [child, ...args], { env: { ...process.env, ECOMNET_RUN_DIR: BENCH_RUN_DIR }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d));
-    p.once('error', reject);
-    p.once('exit', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`bench/net-child.ts ${args.join(' ')} exited ${code ?? signal}`))));
-  });
+export interface UpDown {
+  up: number;
+  down: number;
 }
 
-/** Sections 1 and 2. The child cleans up in its own `finally`; if it died, a scrub pass does. */
+/** ms per progress step of our `up` and `down` (up starts with a clean-up pass of its own). */
+export interface Steps {
+  up: Record<string, number>;
+  down: Record<string, number>;
+}
+
+export interface NetResult {
+  compare: {
+    nodes: number;
+    ours: UpDown[];
+    seed: UpDown[];
+    /** Same namespaces, links and iptables rules (in order) after both kinds of `up`. */
+    identical: boolean;
+    seedCommands: UpDown;
+    /** Medians over the rounds, for the diagnosis. */
+    oursSteps: Steps;
+  };
+  scale: (UpDown & { nodes: number; steps: Steps })[];
+}
+
+const ROUNDS = 5;
+const log = (line: string) => process.stderr.write(`  [net] ${line}\n`);
+
+function planFor(t: Topology, backend: Backend): Promise<Plan> {
+  return gatherFacts(t, backend).then((facts) => buildPlan(t, facts, { guard: false }));
+}
+
+/** Our links and rules as they stand, to prove the baseline builds exactly what we build. */
+async function hostView(plan: Plan, backend: Backend, t: Topology): Promise<string> {
+  const [ns, links, saved] = await Promise.all([listNamespaces(), listLinks(), save(backend)]);
+  const ours = new Set([...plan.bridges, ...t.app.nodes.map((n) => peerName(n.veth))]);
+  return JSON.stringify([ns.filter((n) => plan.namespaces.includes(n)).sort(), links.filter((l) => ours.has(l)).sort(), ownedLines(saved, plan.tag)]);
+}
+
+/**
+ * Untimed, between rounds: a deleted namespace takes its veth with it asynchronously, and the next
+ * `link add` of the same peer name would collide with one still being destroyed.
+ */
+async function settle(t: Topology, backend: Backend): Promise<void> {
+  await waitGone(t.app.nodes.map((n) => n.name), [t.app.bridge.name, t.outside.bridge.name, ...t.app.nodes.map((n) => peerName(n.veth))], 30_000);
+  if (ownedLines(await save(backend), t.tag).length) throw new Error(`iptables chains or rules of ${t.tag} remain after down`);
+}
+
+type StepLog = { up: Record<string, number[]>; down: Record<string, number[]> };
+const newStepLog = (): StepLog => ({ up: {}, down: {} });
+const recorder = (into: Record<string, number[]>) => (step: string, ms: number) => void (into[step] ??= []).push(ms);
+const medians = (into: Record<string, number[]>) => Object.fromEntries(Object.entries(into).map(([k, v]) => [k, median(v)]));
+const stepMedians = (s: StepLog): Steps => ({ up: medians(s.up), down: medians(s.down) });
+
+const synthetic = (t: Topology) => Platform.from(t).withRunDir(BENCH_RUN_DIR).withNetworkOnly().heldAs('npm run bench (synthetic network)');
+
+/** The real path: what `ecomnet up --network-only` and `ecomnet down` call. */
+async function ours(t: Topology, steps: StepLog): Promise<UpDown> {
+  let started: StartedPlatform | undefined;
+  const upMs = await timeIt(async () => void (started = await synthetic(t).withProgress(recorder(steps.up)).start()));
+  const downMs = await timeIt(() => started!.stop(recorder(steps.down)));
+  return { up: upMs, down: downMs };
+}
+
+async function seed(plan: Plan, backend: Backend): Promise<UpDown> {
+  const upMs = await timeIt(() => runScript(sequentialUp(plan, backend)));
+  const downMs = await timeIt(() => runScript(sequentialDown(plan, backend)));
+  return { up: upMs, down: downMs };
+}
+
+/** Untimed: does the baseline leave the host exactly as our `up` does? */
+async function sameOutcome(t: Topology, plan: Plan, backend: Backend): Promise<boolean> {
+  const started = await synthetic(t).start();
+  const view = await hostView(plan, backend, t);
+  await started.stop();
+  await settle(t, backend);
+  await runScript(sequentialUp(plan, backend));
+  const same = view === (await hostView(plan, backend, t));
+  await runScript(sequentialDown(plan, backend));
+  await settle(t, backend);
+  return same;
+}
+
+async function compare(backend: Backend): Promise<NetResult['compare']> {
+  const t = syntheticTopology(SCALE[0]!);
+  const plan = await planFor(t, backend);
+  const seedCommands = { up: sequentialUp(plan, backend).length, down: sequentialDown(plan, backend).length };
+  const identical = await sameOutcome(t, plan, backend);
+  const result: NetResult['compare'] = { nodes: t.app.nodes.length, ours: [], seed: [], identical, seedCommands, oursSteps: { up: {}, down: {} } };
+  const steps = newStepLog();
+  // Interleaved rounds, so a slow spell on the host hits both sides alike.
+  for (let i = 0; i < ROUNDS; i++) {
+    result.ours.push(await ours(t, steps));
+    await settle(t, backend);
+    result.seed.push(await seed(plan, backend));
+    await settle(t, backend);
+    log(`round ${i + 1}: ours up ${result.ours[i]!.up.toFixed(0)} / down ${result.ours[i]!.down.toFixed(0)} ms; seed up ${result.seed[i]!.up.toFixed(0)} / down ${result.seed[i]!.down.toFixed(0)} ms`);
+  }
+  result.oursSteps = stepMedians(steps);
+  return result;
+}
+
+async function scale(backend: Backend): Promise<NetResult['scale']> {
+  const out: NetResult['scale'] = [];
+  for (const n of SCALE) {
+    const t = syntheticTopology(n);
+    const steps = newStepLog();
+    const r = await ours(t, steps);
+    await settle(t, backend);
+    out.push({ nodes: n, ...r, steps: stepMedians(steps) });
+    log(`${n} namespaces: up ${r.up.toFixed(0)} ms, down ${r.down.toFixed(0)} ms`);
+  }
+  return out;
+}
+
+/** Leave nothing of the bench behind, whatever failed: state-recorded, named, tagged, sysctl. */
+async function scrub(backend: Backend, forwardBefore: string | null): Promise<void> {
+  const t = syntheticTopology(LARGEST);
+  await cleanup(runDirAt(BENCH_RUN_DIR), () => {}, t);
+  const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
+  // The baseline keeps no state: anything it left is found by name.
+  const strayNs = ns.filter((n) => n.startsWith(`${BENCH_TAG}-`));
+  const strayBr = [t.app.bridge.name, t.outside.bridge.name].filter((b) => links.includes(b));
+  await ipBatch([...strayNs.map((n) => `netns del ${n}`), ...strayBr.map((b) => `link del ${b}`)], { force: true });
+  await removeOwned(backend, BENCH_TAG);
+  const forward = sysctlKeys(t).forward;
+  if (forwardBefore !== null && readSysctl(forward) !== forwardBefore) await setSysctls([{ key: forward, value: forwardBefore }]);
+  await settle(t, backend);
+}
+
+/** Sections 1 and 2; whatever fails, nothing of them is left on the host. */
 export async function networkBench(): Promise<NetResult> {
+  const backend = await detectBackend();
+  const forwardBefore = readSysctl(sysctlKeys(syntheticTopology(1)).forward);
   try {
-    return JSON.parse(await runChild([])) as NetResult;
-  } catch (e) {
-    await runChild(['scrub']).catch(() => {});
-    throw e;
+    return { compare: await compare(backend), scale: await scale(backend) };
+  } finally {
+    await scrub(backend, forwardBefore);
   }
 }

@@ -4,10 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { hostPort, topology } from '../fixtures/topology.ts';
 import { status } from '../src/cli/status.ts';
 import { acquireLock, readHolder } from '../src/host/lock.ts';
-import { readState, runDir } from '../src/host/state.ts';
+import { runDirAt } from '../src/host/run-dir.ts';
+import { readState } from '../src/host/state.ts';
+import { check, waitFor } from '../src/wait.ts';
 
 /** The real platform, driven through the `ecomnet` CLI exactly as a user would. */
 
+/** The main platform's run directory, the one the CLI uses. */
+const runDir = runDirAt();
 const cliPath = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
 /** One of the CLI's "✓ step (N ms)" lines, with when it was printed. */
@@ -63,12 +67,12 @@ export class PlatformLock {
 
   /** Refuse, before touching anything, if a platform or a test run is already here. */
   take(): void {
-    const holder = readHolder();
+    const holder = readHolder(runDir);
     if (holder) throw new Error(`the platform lock is held by pid ${holder.pid} (\`${holder.command}\`); wait for it or stop it first`);
-    const state = readState();
+    const state = readState(runDir);
     if (state && (state.phase === 'up' || state.namespaces.length))
-      throw new Error(`a platform is up (${runDir}/state.json, phase ${state.phase}); run \`ecomnet down\` first`);
-    this.#release = acquireLock('npm run bench');
+      throw new Error(`a platform is up (${runDir.state}, phase ${state.phase}); run \`ecomnet down\` first`);
+    this.#release = acquireLock(runDir, 'npm run bench');
   }
 
   get held(): boolean {
@@ -81,7 +85,7 @@ export class PlatformLock {
     try {
       return await fn();
     } finally {
-      this.#release = acquireLock('npm run bench');
+      this.#release = acquireLock(runDir, 'npm run bench');
     }
   }
 
@@ -93,7 +97,7 @@ export class PlatformLock {
 
 /** Every service answers its health check, and nginx answers through the host port. */
 async function allHealthy(): Promise<boolean> {
-  const s = await status();
+  const s = await status(topology, runDir);
   if (!s.up || s.nodes.some((n) => n.service && n.health !== 'healthy')) return false;
   try {
     return (await fetch(`http://localhost:${hostPort(topology)}/health`, { signal: AbortSignal.timeout(1000) })).ok;
@@ -103,11 +107,7 @@ async function allHealthy(): Promise<boolean> {
 }
 
 export async function waitHealthy(timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await allHealthy())) {
-    if (Date.now() > deadline) throw new Error(`platform not healthy after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(async () => check(await allHealthy(), 'a service or the host port does not answer'), { what: 'the platform', timeoutMs, intervalMs: 50 });
 }
 
 export const platformUp = (lock: PlatformLock) => lock.lend(() => cli(['up', '--detach']));

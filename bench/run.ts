@@ -1,8 +1,7 @@
 import { cpus, loadavg, release } from 'node:os';
 import { priv } from '../src/host/exec.ts';
-import { detectBackend } from '../src/host/iptables.ts';
-import { ensureRunDir } from '../src/host/state.ts';
-import { leftovers, hostSnapshot } from './clean.ts';
+import { ensureRunDir, runDirAt } from '../src/host/run-dir.ts';
+import { benchLeftovers, forwardBefore } from './clean.ts';
 import { coldStart } from './coldstart.ts';
 import { getThroughput, orderThroughput, serviceRss } from './datapath.ts';
 import { networkBench } from './network.ts';
@@ -41,11 +40,10 @@ async function main(): Promise<number> {
     loadTool: wrkPath() ? 'wrk' : null,
   };
   if (!results.loadTool) say(`wrk not found: the data-path sections (4, 5) are skipped. Install it: ${INSTALL_HINT}`);
-  await ensureRunDir();
+  await ensureRunDir(runDirAt());
   const lock = new PlatformLock();
   lock.take();
-  const backend = await detectBackend();
-  const before = await hostSnapshot(backend);
+  const forward = forwardBefore();
   try {
     checkpoint('section 0: process start cost');
     results.spawn = await spawnCost();
@@ -75,7 +73,7 @@ async function main(): Promise<number> {
     // The synthetic networks' state directory is the bench's own: nothing of it should outlive the run.
     await priv(['rm', '-rf', BENCH_RUN_DIR], { allowFail: true });
   }
-  const left = await leftovers(before, backend);
+  const left = await benchLeftovers(forward);
   results.hostClean = { clean: !left.length, leftovers: left };
   results.host.loadavgEnd = loadavg();
   results.durationS = (performance.now() - t0) / 1000;

@@ -1,7 +1,7 @@
 import { priv } from '../src/host/exec.ts';
 import type { Backend } from '../src/host/iptables.ts';
 import type { Plan } from '../src/plan/plan.ts';
-import { comment, type Rule } from '../src/plan/rules.ts';
+import { jumpArgs, jumpVerb, ruleArgs } from '../src/plan/rules.ts';
 
 /**
  * The seed's way of applying the very same plan: one process per step. Derived from the Plan,
@@ -10,20 +10,13 @@ import { comment, type Rule } from '../src/plan/rules.ts';
 
 const words = (line: string) => line.split(/\s+/).filter(Boolean);
 
-function ruleArgv(b: Backend, tag: string, r: Rule, verb: string[]): string[] {
-  return [b.iptables, '-t', r.table, ...verb, ...r.match, '-m', 'comment', '--comment', comment(tag, r.id), ...r.target];
-}
-
-/** Inserted rules get positions 1..n per chain, as restoreText gives them, so the result is identical. */
+/** As restoreText orders them: our chains created, filled, then entered by their jumps. */
 function ruleCommands(plan: Plan, b: Backend): string[][] {
-  const positions = new Map<string, number>();
-  return plan.rules.map((r) => {
-    if (!r.insert) return ruleArgv(b, plan.tag, r, ['-A', r.chain]);
-    const key = `${r.table}/${r.chain}`;
-    const pos = (positions.get(key) ?? 0) + 1;
-    positions.set(key, pos);
-    return ruleArgv(b, plan.tag, r, ['-I', r.chain, String(pos)]);
-  });
+  return [
+    ...plan.jumps.map((j) => [b.iptables, '-t', j.table, '-N', j.chain]),
+    ...plan.rules.map((r) => [b.iptables, '-t', r.table, '-A', r.chain, ...ruleArgs(plan.tag, r)]),
+    ...plan.jumps.map((j) => [b.iptables, '-t', j.table, ...jumpVerb(j), ...jumpArgs(plan.tag, j)]),
+  ];
 }
 
 export function sequentialUp(plan: Plan, b: Backend): string[][] {
@@ -38,7 +31,8 @@ export function sequentialUp(plan: Plan, b: Backend): string[][] {
 /** Full cleanup, so the baseline leaves the host as it found it (sysctls included). */
 export function sequentialDown(plan: Plan, b: Backend): string[][] {
   return [
-    ...plan.rules.map((r) => ruleArgv(b, plan.tag, r, ['-D', r.chain])),
+    ...plan.jumps.map((j) => [b.iptables, '-t', j.table, '-D', j.from, ...jumpArgs(plan.tag, j)]),
+    ...plan.jumps.flatMap((j) => [[b.iptables, '-t', j.table, '-F', j.chain], [b.iptables, '-t', j.table, '-X', j.chain]]),
     ...plan.namespaces.map((ns) => ['ip', 'netns', 'del', ns]),
     ...plan.bridges.map((br) => ['ip', 'link', 'del', br]),
     ...plan.sysctls.filter((s) => s.before !== null && s.before !== s.value).map((s) => ['sysctl', '-w', `${s.key}=${s.before}`]),

@@ -1,7 +1,7 @@
 import type { ColdStart } from './coldstart.ts';
 import type { CpuShare } from './cpu.ts';
 import type { GetResult, Measured, OrderResult, Rss } from './datapath.ts';
-import type { NetResult, UpDown } from './net-child.ts';
+import type { NetResult, UpDown } from './network.ts';
 import type { Table } from './report.ts';
 import type { SpawnCost } from './spawncost.ts';
 import { median, ms, sec, target, type Target } from './stats.ts';

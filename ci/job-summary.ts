@@ -2,9 +2,10 @@
  * `node ci/job-summary.ts`: appends the deliverable verdicts from reports/results.json to the
  * GitHub job summary ($GITHUB_STEP_SUMMARY), or prints them when run outside Actions.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { reportPaths } from '../src/report/paths.ts';
 import type { ResultsJson } from '../src/report/results.ts';
+import { readJson } from '../src/read-json.ts';
 
 const icon = { pass: '✅ pass', fail: '❌ fail', missing: '⚠️ missing' } as const;
 
@@ -46,7 +47,7 @@ export function jobSummary(results: ResultsJson | undefined): string {
 
 if (import.meta.main) {
   const file = reportPaths().results;
-  const results = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ResultsJson) : undefined;
+  const results = readJson<ResultsJson>(file);
   const markdown = jobSummary(results);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
   else process.stdout.write(markdown);

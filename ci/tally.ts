@@ -8,6 +8,7 @@
  *   node ci/tally.ts close TALLY                                prints "N passed, N failed, N skipped"
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readJson } from '../src/read-json.ts';
 
 export interface Counts {
   passed: number;
@@ -48,7 +49,7 @@ export function countRun(run: RunOutcome): Counts & { reasons: string[] } {
 export const closingLine = (c: Counts) => `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
 
 function readTally(file: string): Counts {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Counts) : { passed: 0, failed: 0, skipped: 0 };
+  return readJson<Counts>(file) ?? { passed: 0, failed: 0, skipped: 0 };
 }
 
 if (import.meta.main) {

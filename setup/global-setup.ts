@@ -4,18 +4,16 @@ import type { TestProject } from 'vitest/node';
 import { topology } from '../fixtures/topology.ts';
 import { run } from '../src/host/exec.ts';
 import { detectBackend } from '../src/host/iptables.ts';
-import { acquireLock } from '../src/host/lock.ts';
 import { diffSnapshots, snapshotHost } from '../src/host/snapshot.ts';
-import { ensureRunDir, runDir } from '../src/host/state.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';
-import { down, up, type PlatformInfo } from '../src/platform.ts';
+import { Platform } from '../src/platform.ts';
 import { reportPaths } from '../src/report/paths.ts';
 import { recordFailureOf } from '../src/report/run-errors.ts';
 import { ensureImages } from '../src/runtime/images.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    platform: PlatformInfo;
+    runDir: string;
   }
 }
 
@@ -32,26 +30,18 @@ export default async function setup(project: TestProject) {
 }
 
 async function buildPlatform(project: TestProject) {
-  await ensureRunDir();
-  const release = acquireLock('npm test');
+  const data = process.env.ECOMNET_DATA === 'containers' ? 'containers' : 'native';
+  const platform = Platform.from(topology).withGuard().withData(data).withProgress(log).heldAs('npm test');
   const backend = await detectBackend();
   const keys = Object.values(sysctlKeys(topology)).filter((k) => !k.includes(topology.app.bridge.name));
-  // A platform already up (ecomnet up --detach) is cleaned, then the host is measured.
-  await down(log);
-  const data = process.env.ECOMNET_DATA === 'containers' ? 'containers' : 'native';
+  // A platform already up (ecomnet up --detach) is removed, then the host is measured.
+  await platform.stop();
   // This host may not pull: local images from Debian's packages stand in (and the CLI children inherit the choice).
   if (data === 'containers') await ensureImages((line) => console.log(`[ecomnet] ${line}`));
   const before = await snapshotHost(backend, keys);
   const evidence = reportPaths().evidence;
   mkdirSync(evidence, { recursive: true });
-  let info: PlatformInfo;
-  try {
-    info = await up({ guard: true, data }, log);
-  } catch (e) {
-    await down(log).catch(() => {});
-    release();
-    throw e;
-  }
+  const started = await platform.start();
   writeFileSync(
     join(evidence, 'meta.json'),
     JSON.stringify({
@@ -59,19 +49,16 @@ async function buildPlatform(project: TestProject) {
       kernel: (await run(['uname', '-r'])).stdout.trim(),
       iptablesBackend: backend.name,
       node: process.version,
-      runDir,
+      runDir: started.dir.root,
       startedAt: new Date().toISOString(),
     }),
   );
-  project.provide('platform', info);
+  // The suites attach to it from their workers through its run directory.
+  project.provide('runDir', started.dir.root);
 
   return async () => {
-    try {
-      await down(log);
-      const diff = diffSnapshots(before, await snapshotHost(backend, keys));
-      if (diff.length) throw new Error(`the host is not as it was before the tests:\n  ${diff.join('\n  ')}`);
-    } finally {
-      release();
-    }
+    await started.stop(log);
+    const diff = diffSnapshots(before, await snapshotHost(backend, keys));
+    if (diff.length) throw new Error(`the host is not as it was before the tests:\n  ${diff.join('\n  ')}`);
   };
 }

@@ -1,127 +1,257 @@
-import { topology as defaultTopology } from '../fixtures/topology.ts';
-import { buildPlan, type Plan, type PlanOptions } from './plan/plan.ts';
-import type { DataMode, Topology } from './topology/types.ts';
-import { gatherFacts } from './host/facts.ts';
-import { detectBackend, type Backend } from './host/iptables.ts';
-import { listLinks, listNamespaces } from './host/links.ts';
-import { applyNetwork, networkMatches, teardownNetwork, type Progress } from './host/network.ts';
-import { clearState, ensureRunDir, readState, runDir, writeState, type State } from './host/state.ts';
+/**
+ * The platform as one object, in the style of testcontainers: a builder that says what to
+ * build, `start()`, and a handle on what started. The CLI, the test run's global setup, the
+ * bench and the suites all use it.
+ *
+ *   const p = await Platform.from(topology).withRunDir(dir).withData('containers').start();
+ *   await p.exec('api-gateway', ['curl', '-s', 'localhost:3000/health']);
+ *   await p.stop();
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { topology as defaultTopology, addressOf } from '../fixtures/topology.ts';
+import { cleanup } from './cleanup.ts';
+import { status, type PlatformStatus } from './cli/status.ts';
 import { ensurePackages } from './host/doctor.ts';
+import { inNs, priv, type RunOptions, type RunResult } from './host/exec.ts';
+import { gatherFacts } from './host/facts.ts';
+import { detectBackend } from './host/iptables.ts';
+import { listLinks, listNamespaces } from './host/links.ts';
+import { acquireLock } from './host/lock.ts';
+import { applyNetwork, networkMatches, type Progress } from './host/network.ts';
 import { alive } from './host/proc.ts';
-import { containerRunning, engineEndpoint, engineReachable, labelFilter, removeContainers, requireEngine } from './runtime/engine.ts';
-import { removeRunFiles, prepareServices, startServices, stopServices } from './runtime/services.ts';
+import { ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
+import { readState, writeState, type State } from './host/state.ts';
+import { buildPlan, type Plan } from './plan/plan.ts';
+import { containerRunning, requireEngine } from './runtime/engine.ts';
+import { prepareServices, startInOrder } from './runtime/start-order.ts';
+import type { Component, DataMode, Topology } from './topology/types.ts';
 
 export type { DataMode };
 
-export interface UpOptions extends PlanOptions {
-  topology?: Topology;
-  /** Phase 1 alone: namespaces, bridge, veths and rules, no services. */
-  networkOnly?: boolean;
-  data?: DataMode;
-  /** Print what the preflight does (package installs). */
-  say?: (line: string) => void;
-}
-
-/** What the suites and the CLI learn about a running platform. */
+/** What a started platform is: plain data, as the state file records it. */
 export interface PlatformInfo {
   tag: string;
   runDir: string;
   data: DataMode;
   networkOnly: boolean;
   guard: boolean;
-  changed: boolean;
+  /** The host's real uplink, which the test guard closes to the subnet. */
   uplinkDev?: string;
 }
 
-export async function planFor(opts: UpOptions, backend?: Backend): Promise<Plan> {
-  const t = opts.topology ?? defaultTopology;
-  return buildPlan(t, await gatherFacts(t, backend), opts);
+interface Options {
+  data: DataMode;
+  networkOnly: boolean;
+  guard: boolean;
 }
 
-function freshState(t: Topology, opts: UpOptions): State {
-  return {
-    version: 1, tag: t.tag, startedAt: new Date().toISOString(), phase: 'applying',
-    namespaces: [], bridges: [], sysctls: [], rules: [], services: [], containers: [],
-    options: { guard: opts.guard, networkOnly: Boolean(opts.networkOnly), data: opts.data ?? 'native' },
-  };
+export class Platform {
+  readonly topology: Topology;
+  #dir: RunDir = runDirAt();
+  #opts: Options = { data: 'native', networkOnly: false, guard: false };
+  #progress: Progress = () => {};
+  #say: (line: string) => void = () => {};
+  #holder = 'ecomnet';
+
+  private constructor(t: Topology) {
+    this.topology = t;
+  }
+
+  static from(t: Topology = defaultTopology): Platform {
+    return new Platform(t);
+  }
+
+  /** Its own state, lock, configs and logs: a second platform beside the main one needs another. */
+  withRunDir(path: string): this {
+    this.#dir = runDirAt(path);
+    return this;
+  }
+
+  withData(data: DataMode): this {
+    if (data !== 'native' && data !== 'containers') throw new Error(`the data layer must be native or containers, not ${String(data)}`);
+    this.#opts.data = data;
+    return this;
+  }
+
+  /** Phase 1 alone: namespaces, bridge, veths and rules, no services. */
+  withNetworkOnly(on = true): this {
+    this.#opts.networkOnly = on;
+    return this;
+  }
+
+  /** Reject the subnet's traffic out of the real uplink (test runs). */
+  withGuard(on = true): this {
+    this.#opts.guard = on;
+    return this;
+  }
+
+  /** Each finished step and how long it took. */
+  withProgress(progress: Progress): this {
+    this.#progress = progress;
+    return this;
+  }
+
+  /** Lines the preflight prints (packages it installs). */
+  withAnnouncements(say: (line: string) => void): this {
+    this.#say = say;
+    return this;
+  }
+
+  /** How the lock names us to anyone else who tries (`npm test`, `ecomnet up --detach`). */
+  heldAs(holder: string): this {
+    this.#holder = holder;
+    return this;
+  }
+
+  get runDir(): RunDir {
+    return this.#dir;
+  }
+
+  /** The exact commands `start()` would run on this host, computed without changing it. */
+  async plan(): Promise<Plan> {
+    return buildPlan(this.topology, await gatherFacts(this.topology, await detectBackend()), this.#opts);
+  }
+
+  /**
+   * Build the platform and wait until every service answers; holds the run directory's lock
+   * until the handle is stopped or detached. Idempotent: a platform already up as asked is
+   * adopted unchanged (`changed` is false); a stale or different one is removed first. A
+   * failure rolls back everything and releases the lock.
+   */
+  async start(): Promise<StartedPlatform> {
+    await ensureRunDir(this.#dir);
+    const release = acquireLock(this.#dir, this.#holder);
+    try {
+      const changed = await this.#up();
+      return new StartedPlatform(this.topology, this.#dir, changed, release);
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** The platform already running from this run directory, if any (what `status`, `logs` and the suites look at). */
+  attach(): StartedPlatform | undefined {
+    const state = readState(this.#dir);
+    return state?.phase === 'up' ? new StartedPlatform(this.topology, this.#dir, false, () => {}) : undefined;
+  }
+
+  /** Remove whatever of this platform is on the host (a crashed run too), under the lock. */
+  async stop(): Promise<void> {
+    await ensureRunDir(this.#dir);
+    const release = acquireLock(this.#dir, this.#holder);
+    try {
+      await cleanup(this.#dir, this.#progress, this.topology);
+    } finally {
+      release();
+    }
+  }
+
+  async #up(): Promise<boolean> {
+    const t = this.topology;
+    const dir = this.#dir;
+    const opts = this.#opts;
+    if (opts.data === 'containers' && !opts.networkOnly) await requireEngine();
+    await ensurePackages(opts.networkOnly ? 'network' : 'services', this.#say);
+    const backend = await detectBackend();
+    const facts = await gatherFacts(t, backend);
+    const plan = buildPlan(t, facts, opts);
+    const previous = readState(dir);
+    if (
+      previous?.phase === 'up' && previous.tag === t.tag && sameOptions(previous, opts) &&
+      previous.services.every((s) => alive(s.pid)) && (await networkMatches(plan, backend)) &&
+      (await Promise.all(previous.containers.map(containerRunning))).every(Boolean)
+    )
+      return false;
+    await cleanup(dir, this.#progress, t);
+    await refuseForeign(plan, dir);
+    const state: State = {
+      version: 1, tag: t.tag, startedAt: new Date().toISOString(), phase: 'applying',
+      namespaces: [], bridges: [], sysctls: [], rules: [], services: [], containers: [],
+      options: { ...opts, uplinkDev: facts.uplinkDev },
+    };
+    // initdb and the rest of the preparation need no network: they overlap its construction.
+    const prepared = prepareServices(t, dir, opts, this.#progress);
+    prepared.catch(() => {});
+    try {
+      await applyNetwork(dir, plan, backend, state, this.#progress);
+      await startInOrder(await prepared, state, this.#progress);
+    } catch (e) {
+      await prepared.catch(() => {});
+      await cleanup(dir, () => {}, t);
+      throw e;
+    }
+    state.phase = 'up';
+    writeState(dir, state);
+    return true;
+  }
+}
+
+function sameOptions(s: State, opts: Options): boolean {
+  return s.options.guard === opts.guard && s.options.networkOnly === opts.networkOnly && s.options.data === opts.data;
 }
 
 /** Refuse to adopt a namespace or link that has our name but that no state of ours created. */
-async function checkConflicts(plan: Plan): Promise<void> {
+async function refuseForeign(plan: Plan, dir: RunDir): Promise<void> {
   const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
   const clash = [...plan.namespaces.filter((n) => ns.includes(n)).map((n) => `namespace ${n}`), ...plan.bridges.filter((b) => links.includes(b)).map((b) => `link ${b}`)];
   if (clash.length)
-    throw new Error(`${clash.join(', ')} already exist and are not recorded as ours in ${runDir}/state.json; remove them (ip netns del / ip link del) or choose other names in the topology`);
+    throw new Error(`${clash.join(', ')} already exist and are not recorded as ours in ${dir.state}; remove them (ip netns del / ip link del) or choose other names in the topology`);
 }
 
-function sameOptions(s: State, opts: UpOptions): boolean {
-  return s.options.guard === opts.guard && s.options.networkOnly === Boolean(opts.networkOnly) && s.options.data === (opts.data ?? 'native');
-}
+/** A platform that is up: what it is, a way into it, and its removal. */
+export class StartedPlatform {
+  readonly topology: Topology;
+  readonly dir: RunDir;
+  /** False when `start()` found it already up as asked and changed nothing. */
+  readonly changed: boolean;
+  #release: () => void;
 
-/**
- * `up`: idempotent (a platform already up as asked changes nothing), cleans a stale or
- * different earlier run first, and rolls everything back when a step fails.
- */
-export async function up(opts: UpOptions, progress: Progress): Promise<PlatformInfo> {
-  const t = opts.topology ?? defaultTopology;
-  if (opts.data === 'containers' && !opts.networkOnly) await requireEngine();
-  await ensureRunDir();
-  await ensurePackages(opts.networkOnly ? 'network' : 'services', opts.say ?? (() => {}));
-  const backend = await detectBackend();
-  const facts = await gatherFacts(t, backend);
-  const plan = buildPlan(t, facts, opts);
-  const info = (changed: boolean): PlatformInfo => ({
-    tag: t.tag, runDir, data: opts.data ?? 'native', networkOnly: Boolean(opts.networkOnly), guard: opts.guard, changed, uplinkDev: facts.uplinkDev,
-  });
-  const previous = readState();
-  if (
-    previous?.phase === 'up' && previous.tag === t.tag && sameOptions(previous, opts) &&
-    previous.services.every((s) => alive(s.pid)) && (await networkMatches(plan, backend)) &&
-    (await Promise.all(previous.containers.map(containerRunning))).every(Boolean)
-  )
-    return info(false);
-  await down(progress, t);
-  await checkConflicts(plan);
-  const state = freshState(t, opts);
-  // initdb and the rest of the preparation need no network: they overlap its construction.
-  const prepared = prepareServices(t, { networkOnly: Boolean(opts.networkOnly), data: opts.data ?? 'native' }, progress);
-  prepared.catch(() => {});
-  try {
-    await applyNetwork(plan, backend, state, progress);
-    await startServices(await prepared, state, progress);
-  } catch (e) {
-    await prepared.catch(() => {});
-    await down(() => {}, t);
-    throw e;
+  constructor(t: Topology, dir: RunDir, changed: boolean, release: () => void) {
+    this.topology = t;
+    this.dir = dir;
+    this.changed = changed;
+    this.#release = release;
   }
-  state.phase = 'up';
-  writeState(state);
-  return info(true);
-}
 
-/** `down`: works from the state file and the tags, so it also finishes a crashed run. Idempotent. */
-export async function down(progress: Progress, t: Topology = defaultTopology): Promise<void> {
-  await ensureRunDir();
-  const backend = await detectBackend();
-  const state = readState();
-  await stopServices(state, progress);
-  await teardownNetwork(state, backend, progress, state?.tag ?? t.tag);
-  await removeDataContainers(state, state?.tag ?? t.tag, progress);
-  await removeRunFiles();
-  clearState();
-}
-
-/**
- * A containers-mode run's containers, by recorded id and by label (one created just before a
- * crash has no id on record). Without an engine they cannot go: the state stays for a later `down`.
- */
-async function removeDataContainers(state: State | undefined, tag: string, progress: Progress): Promise<void> {
-  if (state?.options.data !== 'containers') return;
-  if (!(await engineReachable())) {
-    if (!state.containers.length) return;
-    throw new Error(`containers ${state.containers.join(', ')} are left: no Docker engine answers at ${engineEndpoint().shown}; start it and run \`ecomnet down\` again`);
+  get info(): PlatformInfo {
+    const s = readState(this.dir);
+    if (!s) throw new Error(`no platform is recorded in ${this.dir.state}`);
+    const o = s.options as Partial<Options> & { uplinkDev?: string };
+    return { tag: s.tag, runDir: this.dir.root, data: o.data ?? 'native', networkOnly: Boolean(o.networkOnly), guard: Boolean(o.guard), uplinkDev: o.uplinkDev };
   }
-  const t0 = performance.now();
-  const n = await removeContainers(state.containers, tag);
-  progress(`remove ${n} containers (${labelFilter(tag)})`, performance.now() - t0);
+
+  /** argv inside a namespace, privileged (as the seed's `sudo ip netns exec`). */
+  exec(ns: string, argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return priv(inNs(ns, argv), opts);
+  }
+
+  /** host:port where a component serves. */
+  addressOf(c: Component): string {
+    return addressOf(c, this.topology);
+  }
+
+  /** What each service has logged so far, by name. */
+  logs(): Record<string, string> {
+    const names = readdirSync(this.dir.logs).filter((f) => f.endsWith('.log')).map((f) => f.slice(0, -'.log'.length));
+    return Object.fromEntries(names.map((n) => [n, readFileSync(this.dir.log(n), 'utf8')]));
+  }
+
+  status(): Promise<PlatformStatus> {
+    return status(this.topology, this.dir);
+  }
+
+  /** Leave it running (`up --detach`): the lock goes, the platform stays. */
+  detach(): void {
+    this.#release();
+  }
+
+  /** Remove it from the host, then let go of the lock. */
+  async stop(progress: Progress = () => {}): Promise<void> {
+    try {
+      await cleanup(this.dir, progress, this.topology);
+    } finally {
+      this.#release();
+    }
+  }
 }

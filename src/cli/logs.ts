@@ -1,10 +1,8 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { runDir } from '../host/state.ts';
+import type { RunDir } from '../host/run-dir.ts';
 
-const dir = join(runDir, 'logs');
-
-function logFiles(service?: string): string[] {
+function logFiles(dir: string, service?: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.log') && (!service || f === `${service}.log` || f.startsWith(`${service}-`)))
@@ -15,8 +13,9 @@ function logFiles(service?: string): string[] {
  * Print the services' logs, each line prefixed with its service as `docker compose` does;
  * with follow, keep printing new lines until `stop` resolves.
  */
-export async function printLogs(service: string | undefined, follow: boolean, stop?: Promise<unknown>): Promise<number> {
-  const files = logFiles(service);
+export async function printLogs(runDir: RunDir, service: string | undefined, follow: boolean, stop?: Promise<unknown>): Promise<number> {
+  const dir = runDir.logs;
+  const files = logFiles(dir, service);
   if (!files.length) {
     console.error(service ? `no log for ${service} in ${dir}` : `no logs in ${dir}: is the platform up?`);
     return 1;

@@ -3,12 +3,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hostPort, topology as defaultTopology } from '../../fixtures/topology.ts';
 import { planScript } from '../plan/script.ts';
-import { down, planFor, up, type DataMode } from '../platform.ts';
+import { Platform, type DataMode } from '../platform.ts';
 import { doctor } from '../host/doctor.ts';
-import { acquireLock, readHolder } from '../host/lock.ts';
-import { ensureRunDir } from '../host/state.ts';
+import { readHolder } from '../host/lock.ts';
+import { ensureRunDir } from '../host/run-dir.ts';
 import { alive } from '../host/proc.ts';
-import { restartService } from '../runtime/services.ts';
+import { check, waitFor } from '../wait.ts';
+import { restartService } from '../runtime/start-order.ts';
 import type { Component, Topology } from '../topology/types.ts';
 import { runDiagram } from './diagram.ts';
 import { printLogs } from './logs.ts';
@@ -35,32 +36,28 @@ async function loadTopology(file: string | undefined): Promise<Topology> {
 
 async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<number> {
   const t = await loadTopology(v.topology as string | undefined);
-  const data = (v.data ?? 'native') as DataMode;
-  if (data !== 'native' && data !== 'containers') throw new Error(`--data must be native or containers, not ${data}`);
-  const opts = { topology: t, guard: Boolean(v.guard), networkOnly: Boolean(v['network-only']), data, say: (l: string) => console.log(l) };
+  const networkOnly = Boolean(v['network-only']);
+  const platform = Platform.from(t)
+    .withData((v.data ?? 'native') as DataMode)
+    .withNetworkOnly(networkOnly)
+    .withGuard(Boolean(v.guard))
+    .withProgress(progress)
+    .withAnnouncements((l) => console.log(l))
+    .heldAs(`ecomnet up${v.detach ? ' --detach' : ''}`);
   if (v['dry-run']) {
-    process.stdout.write(planScript(await planFor(opts)));
+    process.stdout.write(planScript(await platform.plan()));
     return 0;
   }
-  await ensureRunDir();
-  const release = acquireLock(`ecomnet up${v.detach ? ' --detach' : ''}`);
   const t0 = performance.now();
-  let info;
-  try {
-    console.log(`ecomnet: bringing up ${t === defaultTopology ? 'the platform' : t.tag}${opts.networkOnly ? ' (network only)' : ''}`);
-    info = await up(opts, progress);
-  } catch (e) {
-    release();
-    throw e;
-  }
-  console.log(info.changed ? `up in ${((performance.now() - t0) / 1000).toFixed(1)} s` : 'already up: nothing to change');
+  console.log(`ecomnet: bringing up ${t === defaultTopology ? 'the platform' : t.tag}${networkOnly ? ' (network only)' : ''}`);
+  const started = await platform.start();
+  console.log(started.changed ? `up in ${((performance.now() - t0) / 1000).toFixed(1)} s` : 'already up: nothing to change');
   if (t === defaultTopology) {
-    const s = await status();
-    console.log(`\n${statusTable(s.nodes)}\n`);
-    if (!opts.networkOnly) console.log(`open http://localhost:${hostPort(t)}  (products: http://localhost:${hostPort(t)}/api/products)\n`);
+    console.log(`\n${statusTable((await started.status()).nodes)}\n`);
+    if (!networkOnly) console.log(`open http://localhost:${hostPort(t)}  (products: http://localhost:${hostPort(t)}/api/products)\n`);
   }
   if (v.detach) {
-    release();
+    started.detach();
     console.log('detached: `ecomnet status`, `ecomnet logs`, `ecomnet down`');
     return 0;
   }
@@ -72,36 +69,29 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
   console.log('Ctrl-C stops the platform and removes it from this host.\n');
   // Nothing else may be pending (network only): this handle keeps the process waiting for the signal.
   const waiting = setInterval(() => {}, 1 << 30);
-  if (!opts.networkOnly) await printLogs(undefined, true, stopped);
+  if (!networkOnly) await printLogs(platform.runDir, undefined, true, stopped);
   else await stopped;
   clearInterval(waiting);
   console.log('\necomnet: stopping');
-  return downHolding(t, release);
-}
-
-async function downHolding(t: Topology, release: () => void): Promise<number> {
-  try {
-    await down(progress, t);
-  } finally {
-    release();
-  }
+  await started.stop(progress);
   console.log('down: nothing of ours is left on this host');
   return 0;
 }
 
 async function cmdDown(v: Record<string, string | boolean | undefined>): Promise<number> {
-  const t = await loadTopology(v.topology as string | undefined);
-  await ensureRunDir();
+  const platform = Platform.from(await loadTopology(v.topology as string | undefined)).withProgress(progress).heldAs('ecomnet down');
+  await ensureRunDir(platform.runDir);
   // A foreground `up` owns the platform: ask it to stop, it tears down itself. A test run is
-  // left alone (acquireLock below names it).
-  const holder = readHolder();
+  // left alone (the lock names it).
+  const holder = readHolder(platform.runDir);
   if (holder && holder.command.startsWith('ecomnet up')) {
     console.log(`asking pid ${holder.pid} (\`${holder.command}\`) to stop`);
     process.kill(holder.pid, 'SIGTERM');
-    const deadline = Date.now() + 30_000;
-    while (alive(holder.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => check(!alive(holder.pid), 'still running'), { what: `pid ${holder.pid} to stop`, timeoutMs: 30_000 }).catch(() => {});
   }
-  return downHolding(t, acquireLock('ecomnet down'));
+  await platform.stop();
+  console.log('down: nothing of ours is left on this host');
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -127,17 +117,17 @@ async function main(argv: string[]): Promise<number> {
     case 'down':
       return cmdDown(v);
     case 'status': {
-      const s = await status();
+      const s = await status(defaultTopology, Platform.from().runDir);
       if (v.json) console.log(JSON.stringify(s, null, 2));
       else console.log(`${s.up ? `up since ${s.startedAt}` : 'not up'}\n\n${statusTable(s.nodes)}`);
       return s.up ? 0 : 3;
     }
     case 'logs':
-      return printLogs(positionals[0], Boolean(v.follow), new Promise((r) => process.once('SIGINT', r)));
+      return printLogs(Platform.from().runDir, positionals[0], Boolean(v.follow), new Promise((r) => process.once('SIGINT', r)));
     case 'restart': {
       const c = positionals[0] as Component | undefined;
       if (!c) throw new Error('usage: ecomnet restart gateway|product|order');
-      await restartService(defaultTopology, c, progress);
+      await restartService(defaultTopology, Platform.from().runDir, c, progress);
       return 0;
     }
     case 'doctor': {

@@ -1,9 +1,10 @@
 import { Socket } from 'node:net';
-import { publishedAt, topology } from '../../fixtures/topology.ts';
+import { publishedAt } from '../../fixtures/topology.ts';
+import type { RunDir } from '../host/run-dir.ts';
 import { readState } from '../host/state.ts';
 import { listNamespaces } from '../host/links.ts';
 import { alive } from '../host/proc.ts';
-import type { DataComponent, NodeSpec } from '../topology/types.ts';
+import type { DataComponent, NodeSpec, Topology } from '../topology/types.ts';
 
 export interface NodeStatus {
   namespace: string;
@@ -41,8 +42,14 @@ async function healthOf(n: NodeSpec): Promise<boolean> {
   }
 }
 
-export async function status(): Promise<{ up: boolean; startedAt?: string; nodes: NodeStatus[] }> {
-  const state = readState();
+export interface PlatformStatus {
+  up: boolean;
+  startedAt?: string;
+  nodes: NodeStatus[];
+}
+
+export async function status(topology: Topology, dir: RunDir): Promise<PlatformStatus> {
+  const state = readState(dir);
   const live = await listNamespaces();
   // Containers mode: the data layer answers on the bridge gateway, its namespaces stay empty.
   const inContainer = (n: NodeSpec): n is NodeSpec & { component: DataComponent } =>
@@ -52,7 +59,7 @@ export async function status(): Promise<{ up: boolean; startedAt?: string; nodes
       const rec = state?.services.find((s) => s.name === n.component);
       const base: NodeStatus = { namespace: n.name, ip: n.ip, role: n.role, exists: live.includes(n.name), health: 'n/a' };
       if (inContainer(n)) {
-        const at = publishedAt(n.component);
+        const at = publishedAt(n.component, topology);
         return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, health: (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
       }
       if (!rec) return base;

@@ -44,18 +44,3 @@ export function spawnServer(argv: string[]): ServerProcess {
     },
   };
 }
-
-/** Poll `probe` until it resolves or the deadline passes; the error carries the last failure. */
-export async function waitUntil<T>(probe: () => Promise<T>, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < giveUpAt) {
-    try {
-      return await probe();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
-  throw new Error(`${what} not ready after ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`);
-}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { postgresBin } from '../host/doctor.ts';
 import { run } from '../host/exec.ts';
-import { waitUntil } from './child.ts';
+import { waitFor } from '../wait.ts';
 import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
 import { freePort } from './ports.ts';
@@ -147,7 +147,7 @@ export function postgresUrl(t: PostgresTarget): string {
 
 /** Resolve once a password login succeeds; the caller's source address must be admitted by pg_hba. */
 export async function waitPostgresReady(t: PostgresTarget & { timeoutMs?: number }): Promise<void> {
-  await waitUntil(
+  await waitFor(
     async () => {
       const client = new pg.Client({ connectionString: postgresUrl(t), connectionTimeoutMillis: 1000 });
       client.on('error', () => {});
@@ -158,8 +158,7 @@ export async function waitPostgresReady(t: PostgresTarget & { timeoutMs?: number
         await client.end().catch(() => {});
       }
     },
-    t.timeoutMs ?? 30_000,
-    `postgres at ${t.host}:${t.port}`,
+    { what: `postgres at ${t.host}:${t.port}`, timeoutMs: t.timeoutMs ?? 30_000 },
   );
 }
 

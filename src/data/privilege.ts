@@ -1,11 +1,16 @@
 import { isRoot, run } from '../host/exec.ts';
 
 /**
- * argv prefix that runs the rest as `user` with that user's groups. setpriv execs in place,
- * so the pid a supervisor holds is the server's own and signals reach it directly.
+ * argv prefix that runs the rest as a user (name or uid) with that user's groups. setpriv execs
+ * in place, so the pid a supervisor holds is the server's own and signals reach it directly.
  */
+export function setprivArgv(uid: string | number, gid: string | number, extra: string[] = []): string[] {
+  return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', ...extra, '--'];
+}
+
+/** setpriv to `user` when given, nothing otherwise (not root: nobody to switch to). */
 export function asUser(user: string | undefined): string[] {
-  return user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--'] : [];
+  return user ? setprivArgv(user, user) : [];
 }
 
 /** The account a daemon should drop to: `preferred` when we are root, nobody to switch to otherwise. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { waitUntil } from './child.ts';
+import { waitFor } from '../wait.ts';
 import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
 import { freePort } from './ports.ts';
@@ -71,7 +71,7 @@ export function redisUrl(t: RedisTarget): string {
 
 /** Resolve once an authenticated PING succeeds. */
 export async function waitRedisReady(t: RedisTarget & { timeoutMs?: number }): Promise<void> {
-  await waitUntil(
+  await waitFor(
     async () => {
       const client = new Redis({
         host: t.host,
@@ -90,8 +90,7 @@ export async function waitRedisReady(t: RedisTarget & { timeoutMs?: number }): P
         client.disconnect();
       }
     },
-    t.timeoutMs ?? 15_000,
-    `redis at ${t.host}:${t.port}`,
+    { what: `redis at ${t.host}:${t.port}`, timeoutMs: t.timeoutMs ?? 15_000 },
   );
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { HOOKS, ownedChain } from '../topology/validate.ts';
 import { priv, run } from './exec.ts';
 
 /** The iptables flavour this host uses: the one that already holds rules (Docker's), else the default. */
@@ -31,7 +32,12 @@ export async function detectBackend(): Promise<Backend> {
     if (countRules(l) > 0 && countRules(d) === 0) return (cached = { ...legacy, name: 'legacy' });
   }
   const v = await run([def.iptables, '--version'], { allowFail: true });
-  return (cached = { ...def, name: /nf_tables/.test(v.stdout) ? 'nf_tables' : 'legacy' });
+  return (cached = { ...def, name: backendOf(v.stdout) });
+}
+
+/** The backend is what `iptables --version` prints in parentheses: nf_tables or legacy. */
+export function backendOf(versionLine: string): string {
+  return /\(([^)]+)\)/.exec(versionLine)?.[1] ?? 'unknown';
 }
 
 function legacyTablesLoaded(): boolean {
@@ -56,29 +62,66 @@ export async function chainExists(b: Backend, table: string, chain: string): Pro
   return r.exitCode === 0;
 }
 
-/** Lines of `iptables-save` output that carry our tag, grouped by table. */
-export function taggedLines(saveOutput: string, tag: string): Map<string, string[]> {
-  const byTable = new Map<string, string[]>();
-  let table = '';
-  const marker = new RegExp(`--comment "?${tag}:`);
-  for (const line of saveOutput.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1);
-    else if (line.startsWith('-A ') && marker.test(line)) byTable.set(table, [...(byTable.get(table) ?? []), line]);
-  }
-  return byTable;
+/** A saved line carrying our tag: a rule in a chain of ours, a jump into one, or a rule an older version put straight into a built-in chain. */
+export interface TaggedLine {
+  table: string;
+  chain: string;
+  /** The comment after `<tag>:`. */
+  id: string;
+  line: string;
 }
 
-/** Restore text deleting exactly the given saved lines (ours, found by tag). */
-export function deletionText(tagged: Map<string, string[]>): string {
+/** Lines of `iptables-save` output that carry our tag, in order. */
+export function taggedLines(saveOutput: string, tag: string): TaggedLine[] {
+  const out: TaggedLine[] = [];
+  let table = '';
+  const marker = new RegExp(`^-A (\\S+) .*--comment "?${tag}:([^" ]+)`);
+  for (const line of saveOutput.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    const m = marker.exec(line);
+    if (m) out.push({ table, chain: m[1]!, id: m[2]!, line });
+  }
+  return out;
+}
+
+/** Chains of ours (named from the tag) in `iptables-save` output, with their tables. */
+export function liveChains(saveOutput: string, tag: string): { table: string; chain: string }[] {
+  const names = new Set(HOOKS.map((h) => ownedChain(tag, h)));
+  const out: { table: string; chain: string }[] = [];
+  let table = '';
+  for (const line of saveOutput.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    const chain = /^:(\S+)/.exec(line)?.[1];
+    if (chain && names.has(chain)) out.push({ table, chain });
+  }
+  return out;
+}
+
+/** Everything of ours in `iptables-save` output, one string each: our chains, then every tagged line. */
+export function ownedLines(saveOutput: string, tag: string): string[] {
+  return [...liveChains(saveOutput, tag).map((c) => `${c.table} chain ${c.chain}`), ...taggedLines(saveOutput, tag).map((l) => l.line)];
+}
+
+/**
+ * Restore text removing everything of ours, table by table: the tagged lines outside our
+ * chains (the jumps, and rules a version without chains put into built-in ones), then our
+ * chains, flushed and deleted. An untagged line outside our chains is never touched.
+ */
+export function deletionText(saveOutput: string, tag: string): string {
+  const chains = liveChains(saveOutput, tag);
+  const inOurs = (l: TaggedLine) => chains.some((c) => c.table === l.table && c.chain === l.chain);
+  const lines = taggedLines(saveOutput, tag).filter((l) => !inOurs(l));
   const out: string[] = [];
-  for (const [table, lines] of tagged) out.push(`*${table}`, ...lines.map((l) => `-D ${l.slice(3)}`), 'COMMIT');
+  for (const table of new Set([...lines.map((l) => l.table), ...chains.map((c) => c.table)])) {
+    out.push(`*${table}`, ...lines.filter((l) => l.table === table).map((l) => `-D ${l.line.slice(3)}`));
+    for (const c of chains.filter((x) => x.table === table)) out.push(`-F ${c.chain}`, `-X ${c.chain}`);
+    out.push('COMMIT');
+  }
   return out.length ? `${out.join('\n')}\n` : '';
 }
 
-/** Remove every rule carrying our tag; rules without it are never touched. Returns how many. */
-export async function removeTagged(b: Backend, tag: string): Promise<number> {
-  const tagged = taggedLines(await save(b), tag);
-  const text = deletionText(tagged);
+/** Remove our jumps, chains and tagged rules (see deletionText), in one restore. */
+export async function removeOwned(b: Backend, tag: string): Promise<void> {
+  const text = deletionText(await save(b), tag);
   if (text) await restore(b, text);
-  return [...tagged.values()].reduce((n, l) => n + l.length, 0);
 }

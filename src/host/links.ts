@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { check, waitFor } from '../wait.ts';
 import { priv, run } from './exec.ts';
 
 /** The small iproute2 layer: list, batch, wait. */
@@ -42,14 +43,14 @@ export async function ipBatch(lines: string[], opts: { ns?: string; force?: bool
 
 /** Namespace and link deletion finish asynchronously in the kernel; wait until they are really gone. */
 export async function waitGone(namespaces: string[], links: string[], timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [ns, ls] = await Promise.all([listNamespaces(), listLinks()]);
-    const left = [...namespaces.filter((n) => ns.includes(n)), ...links.filter((l) => ls.includes(l))];
-    if (!left.length) return;
-    if (Date.now() > deadline) throw new Error(`still present after ${timeoutMs} ms: ${left.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(
+    async () => {
+      const [ns, ls] = await Promise.all([listNamespaces(), listLinks()]);
+      const left = [...namespaces.filter((n) => ns.includes(n)), ...links.filter((l) => ls.includes(l))];
+      check(!left.length, `still present: ${left.join(', ')}`);
+    },
+    { what: 'removal of namespaces and links', timeoutMs, intervalMs: 20 },
+  );
 }
 
 /** PIDs of processes living in any of the namespaces (`ip netns pids`), in one privileged process. */

@@ -1,9 +1,7 @@
-import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { alive } from './proc.ts';
-import { runDir } from './state.ts';
-
-export const lockPath = join(runDir, 'lock');
+import type { RunDir } from './run-dir.ts';
+import { readJson } from '../read-json.ts';
 
 export interface Holder {
   pid: number;
@@ -19,38 +17,29 @@ export class LockedError extends Error {
   }
 }
 
-export function readHolder(): Holder | undefined {
-  try {
-    const h = JSON.parse(readFileSync(lockPath, 'utf8')) as Holder;
-    return alive(h.pid) ? h : undefined;
-  } catch {
-    return undefined;
-  }
+export function readHolder(d: RunDir): Holder | undefined {
+  const h = readJson<Holder>(d.lock);
+  return h && alive(h.pid) ? h : undefined;
 }
 
 /** One platform per host: O_EXCL create, a dead holder's lock is taken over. */
-export function acquireLock(command: string): () => void {
+export function acquireLock(d: RunDir, command: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(lockPath, 'wx', 0o644);
+      const fd = openSync(d.lock, 'wx', 0o644);
       writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() } satisfies Holder));
       closeSync(fd);
-      return () => releaseLock();
+      return () => releaseLock(d);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const h = readHolder();
+      const h = readHolder(d);
       if (h) throw new LockedError(h);
-      rmSync(lockPath, { force: true });
+      rmSync(d.lock, { force: true });
     }
   }
-  throw new Error(`could not take the lock ${lockPath}`);
+  throw new Error(`could not take the lock ${d.lock}`);
 }
 
-export function releaseLock(): void {
-  try {
-    const h = JSON.parse(readFileSync(lockPath, 'utf8')) as Holder;
-    if (h.pid === process.pid) rmSync(lockPath, { force: true });
-  } catch {
-    // no lock, nothing to release
-  }
+function releaseLock(d: RunDir): void {
+  if (readJson<Holder>(d.lock)?.pid === process.pid) rmSync(d.lock, { force: true });
 }

@@ -1,11 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Sysctl } from '../plan/plan.ts';
-import { isRoot, priv } from './exec.ts';
-
-/** Where a platform's state, lock, configs, data and logs live; /run so a reboot forgets it with the namespaces. */
-export const runDir = process.env.ECOMNET_RUN_DIR ?? '/run/ecomnet';
-export const statePath = join(runDir, 'state.json');
+import type { RunDir } from './run-dir.ts';
+import { readJson } from '../read-json.ts';
 
 export interface ServiceRecord {
   name: string;
@@ -32,38 +28,15 @@ export interface State {
   options: Record<string, unknown>;
 }
 
-export async function ensureRunDir(): Promise<void> {
-  if (existsSync(runDir) && (isRoot || isWritable())) return;
-  if (isRoot) mkdirSync(runDir, { recursive: true, mode: 0o755 });
-  else await priv(['install', '-d', '-m', '0755', '-o', String(process.getuid!()), runDir]);
-}
-
-function isWritable(): boolean {
-  try {
-    const probe = join(runDir, `.probe-${process.pid}`);
-    writeFileSync(probe, '');
-    rmSync(probe);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function readState(): State | undefined {
-  try {
-    return JSON.parse(readFileSync(statePath, 'utf8')) as State;
-  } catch {
-    return undefined;
-  }
-}
+export const readState = (d: RunDir): State | undefined => readJson<State>(d.state);
 
 /** Atomic write: a crash mid-write never leaves half a state file. */
-export function writeState(s: State): void {
-  const tmp = `${statePath}.${process.pid}.tmp`;
+export function writeState(d: RunDir, s: State): void {
+  const tmp = `${d.state}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
-  renameSync(tmp, statePath);
+  renameSync(tmp, d.state);
 }
 
-export function clearState(): void {
-  rmSync(statePath, { force: true });
+export function clearState(d: RunDir): void {
+  rmSync(d.state, { force: true });
 }

@@ -4,7 +4,7 @@ import type { HostRoute } from '../topology/types.ts';
 export interface HostFacts {
   /** Interface of the default route: the real uplink that the test guard closes. */
   uplinkDev?: string;
-  /** Docker's DOCKER-USER chain exists: our FORWARD accepts go there so Docker keeps them first. */
+  /** Docker's DOCKER-USER chain exists: the jump into our FORWARD chain goes there so Docker keeps it first. */
   dockerUser: boolean;
   /** Current values of the sysctls we change (null when the key does not exist yet). */
   sysctl: Record<string, string | null>;

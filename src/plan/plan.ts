@@ -2,7 +2,7 @@ import { prefixOf } from '../topology/ipv4.ts';
 import type { NodeSpec, Segment, Topology } from '../topology/types.ts';
 import { peerName, validate } from '../topology/validate.ts';
 import type { HostFacts } from './facts.ts';
-import { declaredRules, restoreText, type Rule, type RuleOptions } from './rules.ts';
+import { declaredJumps, declaredRules, restoreText, type Jump, type Rule, type RuleOptions } from './rules.ts';
 
 export interface Sysctl {
   key: string;
@@ -29,7 +29,9 @@ export interface Plan {
   nsBatches: NsBatch[];
   sysctls: Sysctl[];
   rules: Rule[];
-  /** `iptables-restore --noflush` input that adds every rule. */
+  /** One per chain of ours: the only lines we add to chains we do not own. */
+  jumps: Jump[];
+  /** `iptables-restore --noflush` input that creates our chains, fills them and adds the jumps. */
   restore: string;
 }
 
@@ -75,6 +77,7 @@ export function buildPlan(t: Topology, facts: HostFacts, opts: PlanOptions): Pla
   const nodes = segments.flatMap((s) => s.nodes.map((n) => ({ seg: s, n })));
   const keys = sysctlKeys(t);
   const rules = declaredRules(t, facts, opts);
+  const jumps = declaredJumps(t, facts, rules);
   return {
     tag: t.tag,
     namespaces: nodes.map(({ n }) => n.name),
@@ -87,6 +90,7 @@ export function buildPlan(t: Topology, facts: HostFacts, opts: PlanOptions): Pla
       { key: keys.localnet, value: '1', before: null },
     ],
     rules,
-    restore: restoreText(t.tag, rules),
+    jumps,
+    restore: restoreText(t.tag, rules, jumps),
   };
 }

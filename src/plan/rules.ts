@@ -1,22 +1,37 @@
 import type { Topology } from '../topology/types.ts';
+import { HOOKS, ownedChain, type Hook } from '../topology/validate.ts';
 import type { HostFacts } from './facts.ts';
 
 export type Table = 'nat' | 'filter';
 
-/** One iptables rule we own, with the reason it exists kept beside it. */
+/** One iptables rule we own, in a chain of ours, with the reason it exists kept beside it. */
 export interface Rule {
   /** Stable id, also the iptables comment after the tag: `ecomnet:<id>`. */
   id: string;
   table: Table;
+  /** Our chain (`ownedChain` of the built-in chain whose traffic it sees); rules keep their declared order in it. */
   chain: string;
-  /** Insert at the top of the chain (so a DROP policy or Docker's chains don't pre-empt it). */
-  insert: boolean;
   match: string[];
   target: string[];
   why: string;
   /** From the seed's task 1.3/1.4 table, rather than added to make it work on real hosts. */
   seed: boolean;
 }
+
+/** The one rule by which a built-in chain's traffic enters a chain of ours, tagged `<tag>:jump`. */
+export interface Jump {
+  table: Table;
+  /** Where it sits: the built-in chain, or DOCKER-USER in place of FORWARD when Docker is there. */
+  from: string;
+  /** Our chain. */
+  chain: string;
+  /** At the top of `from`; else appended. */
+  insert: boolean;
+  why: string;
+}
+
+/** The comment id every jump carries: the chain it sits in tells them apart. */
+export const JUMP_ID = 'jump';
 
 export interface RuleOptions {
   /** Reject container traffic out of the host's real uplink (test runs). */
@@ -31,11 +46,11 @@ export function comment(tag: string, id: string): string {
 export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions): Rule[] {
   const subnet = t.app.subnet;
   const br = t.app.bridge.name;
-  const fwd = facts.dockerUser ? 'DOCKER-USER' : 'FORWARD';
+  const own = (hook: Hook) => ownedChain(t.tag, hook);
   const filter: Rule[] = [];
   if (opts.guard && facts.uplinkDev) {
     filter.push({
-      id: 'uplink-guard', table: 'filter', chain: fwd, insert: true, seed: false,
+      id: 'uplink-guard', table: 'filter', chain: own('FORWARD'), seed: false,
       match: ['-s', subnet, '-o', facts.uplinkDev, '-m', 'conntrack', '--ctstate', 'NEW'],
       target: ['-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
       why: `Test guard: no connection from the container subnet may leave by the real uplink ${facts.uplinkDev}; the only internet tests reach is our simulated one.`,
@@ -43,7 +58,7 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
   }
   const nat: Rule[] = [
     {
-      id: 'egress-masquerade', table: 'nat', chain: 'POSTROUTING', insert: false, seed: true,
+      id: 'egress-masquerade', table: 'nat', chain: own('POSTROUTING'), seed: true,
       match: ['-s', subnet, '!', '-o', br], target: ['-j', 'MASQUERADE'],
       why: 'Namespaces reach the outside world: their 10.0.0.x source is rewritten to the address of the interface they leave by.',
     },
@@ -54,45 +69,45 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
     const local = ['-p', 'tcp', '--dport', String(pf.hostPort), '-m', 'addrtype', '--dst-type', 'LOCAL'];
     nat.push(
       {
-        id: `dnat-${pf.hostPort}`, table: 'nat', chain: 'PREROUTING', insert: false, seed: true, match: local, target: to,
+        id: `dnat-${pf.hostPort}`, table: 'nat', chain: own('PREROUTING'), seed: true, match: local, target: to,
         why: `Arriving connections to port ${pf.hostPort} of any host address are sent to ${dest.name} ${dest.ip}:${pf.port} (limited to local addresses so traffic merely passing through is untouched).`,
       },
       {
-        id: `dnat-${pf.hostPort}-local`, table: 'nat', chain: 'OUTPUT', insert: false, seed: false, match: local, target: to,
+        id: `dnat-${pf.hostPort}-local`, table: 'nat', chain: own('OUTPUT'), seed: false, match: local, target: to,
         why: `The host's own connections (curl localhost:${pf.hostPort}) never pass PREROUTING; this DNAT catches them in OUTPUT.`,
       },
     );
     filter.push({
-      id: `forward-${pf.node}`, table: 'filter', chain: fwd, insert: true, seed: true,
+      id: `forward-${pf.node}`, table: 'filter', chain: own('FORWARD'), seed: true,
       match: ['-d', dest.ip, '-p', 'tcp', '--dport', String(pf.port)], target: ['-j', 'ACCEPT'],
       why: `Forwarded (DNATed) connections may reach ${dest.name}:${pf.port} even when the FORWARD policy is DROP.`,
     });
   }
   nat.push(
     {
-      id: 'localhost-masquerade', table: 'nat', chain: 'POSTROUTING', insert: false, seed: false,
+      id: 'localhost-masquerade', table: 'nat', chain: own('POSTROUTING'), seed: false,
       match: ['-s', '127.0.0.0/8', '-o', br], target: ['-j', 'MASQUERADE'],
       why: `With route_localnet on ${br}, a 127.0.0.1 source may leave by it; masquerading gives the namespace an address it can answer.`,
     },
     {
-      id: 'hairpin-masquerade', table: 'nat', chain: 'POSTROUTING', insert: false, seed: false,
+      id: 'hairpin-masquerade', table: 'nat', chain: own('POSTROUTING'), seed: false,
       match: ['-s', subnet, '-o', br, '-m', 'conntrack', '--ctstate', 'DNAT'], target: ['-j', 'MASQUERADE'],
       why: `Hairpin: a namespace calling a host address on a forwarded port is DNATed back into ${br}; masquerading makes the reply return through the host.`,
     },
   );
   filter.push(
     {
-      id: 'bridge-internal', table: 'filter', chain: fwd, insert: true, seed: false,
+      id: 'bridge-internal', table: 'filter', chain: own('FORWARD'), seed: false,
       match: ['-i', br, '-o', br], target: ['-j', 'ACCEPT'],
       why: `Traffic between namespaces on ${br}; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).`,
     },
     {
-      id: 'bridge-egress', table: 'filter', chain: fwd, insert: true, seed: false,
+      id: 'bridge-egress', table: 'filter', chain: own('FORWARD'), seed: false,
       match: ['-i', br, '!', '-o', br], target: ['-j', 'ACCEPT'],
       why: `Namespaces may open connections out of ${br} even when the FORWARD policy is DROP.`,
     },
     {
-      id: 'bridge-replies', table: 'filter', chain: fwd, insert: true, seed: false,
+      id: 'bridge-replies', table: 'filter', chain: own('FORWARD'), seed: false,
       match: ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], target: ['-j', 'ACCEPT'],
       why: `Replies to connections the namespaces opened come back into ${br}.`,
     },
@@ -100,33 +115,70 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
   return [...nat, ...filter];
 }
 
-/** A rule as an iptables-restore / iptables-save line, with its position when inserted. */
-export function ruleLine(tag: string, r: Rule, position?: number): string {
-  const verb = r.insert ? `-I ${r.chain}${position ? ` ${position}` : ''}` : `-A ${r.chain}`;
-  return [verb, ...r.match, '-m', 'comment', '--comment', `"${comment(tag, r.id)}"`, ...r.target].join(' ');
+/** Where each jump sits, and why there. */
+function entry(hook: Hook, chain: string, from: string): Pick<Jump, 'insert' | 'why'> {
+  switch (hook) {
+    case 'PREROUTING':
+    case 'OUTPUT':
+      return {
+        insert: true,
+        why: `First in ${hook}: the port forward wins for host addresses over any later DNAT, Docker's jump to its DOCKER chain included; ${chain} catches nothing but the forwarded ports.`,
+      };
+    case 'POSTROUTING':
+      return { insert: false, why: `Appended to ${hook}, as the seed's MASQUERADE is: an SNAT or RETURN the host already has for these addresses still comes first.` };
+    case 'FORWARD':
+      return { insert: true, why: `First in ${from}, so nothing the host has there (a DROP policy, Docker's chains) decides before our rules do.` };
+  }
+}
+
+/** One jump into each chain of ours that holds rules, in the order of HOOKS. */
+export function declaredJumps(t: Topology, facts: HostFacts, rules: Rule[]): Jump[] {
+  return HOOKS.flatMap((hook) => {
+    const chain = ownedChain(t.tag, hook);
+    const table = rules.find((r) => r.chain === chain)?.table;
+    if (!table) return [];
+    // Docker puts its jump to DOCKER-USER first in FORWARD and keeps it there.
+    const from = hook === 'FORWARD' && facts.dockerUser ? 'DOCKER-USER' : hook;
+    return [{ table, from, chain, ...entry(hook, chain, from) }];
+  });
+}
+
+/** A rule's words after `-A CHAIN`: matches, tag comment, target. */
+export function ruleArgs(tag: string, r: Rule): string[] {
+  return [...r.match, '-m', 'comment', '--comment', comment(tag, r.id), ...r.target];
+}
+
+/** A jump's words after `-I FROM` or `-A FROM`. */
+export function jumpArgs(tag: string, j: Jump): string[] {
+  return ['-m', 'comment', '--comment', comment(tag, JUMP_ID), '-j', j.chain];
+}
+
+export function jumpVerb(j: Jump): string[] {
+  return [j.insert ? '-I' : '-A', j.from];
+}
+
+/** One iptables-restore line, the comment quoted as iptables-save prints it. */
+function restoreLine(verb: string[], args: string[]): string {
+  return [...verb, ...args.map((w, i) => (args[i - 1] === '--comment' ? `"${w}"` : w))].join(' ');
 }
 
 /**
- * `iptables-restore --noflush` input. Inserted rules get explicit positions 1..n so they keep
- * their declared order above whatever the host already has.
+ * `iptables-restore --noflush` input: our chains declared (created, or emptied when they
+ * exist), filled in declared order, then entered by one jump each. Over a live platform the
+ * jumps would double: `up` sees that (networkMatches) and rebuilds, and teardown removes every copy.
  */
-export function restoreText(tag: string, rules: Rule[]): string {
+export function restoreText(tag: string, rules: Rule[], jumps: Jump[]): string {
   const out: string[] = [];
   for (const table of ['nat', 'filter'] as const) {
-    const mine = rules.filter((r) => r.table === table);
-    if (!mine.length) continue;
-    out.push(`*${table}`);
-    const positions = new Map<string, number>();
-    for (const r of mine) {
-      if (!r.insert) {
-        out.push(ruleLine(tag, r));
-        continue;
-      }
-      const pos = (positions.get(r.chain) ?? 0) + 1;
-      positions.set(r.chain, pos);
-      out.push(ruleLine(tag, r, pos));
-    }
-    out.push('COMMIT');
+    const entries = jumps.filter((j) => j.table === table);
+    if (!entries.length) continue;
+    out.push(
+      `*${table}`,
+      ...entries.map((j) => `:${j.chain} - [0:0]`),
+      ...entries.flatMap((j) => rules.filter((r) => r.chain === j.chain).map((r) => restoreLine(['-A', r.chain], ruleArgs(tag, r)))),
+      ...entries.map((j) => restoreLine(jumpVerb(j), jumpArgs(tag, j))),
+      'COMMIT',
+    );
   }
   return `${out.join('\n')}\n`;
 }

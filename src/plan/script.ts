@@ -1,4 +1,5 @@
 import type { Plan } from './plan.ts';
+import { comment, JUMP_ID } from './rules.ts';
 
 /** The plan as the shell script a person would type, in the seed's order. */
 export function planScript(plan: Plan): string {
@@ -11,8 +12,12 @@ export function planScript(plan: Plan): string {
   for (const b of plan.nsBatches) out.push(...b.lines.map((l) => `ip -n ${b.ns} ${l}`));
   out.push('', '# Task 1.3: forwarding (and 127.0.0.1 on the bridge, for curl localhost:8080)');
   out.push(...plan.sysctls.map((s) => `sysctl -w ${s.key}=${s.value}`), '');
-  out.push('# Tasks 1.3 and 1.4: NAT, port forward and FORWARD accepts, each rule tagged and explained');
-  for (const r of plan.rules) out.push(`#   ${plan.tag}:${r.id}: ${r.why}`);
+  out.push('# Tasks 1.3 and 1.4: NAT, port forward and FORWARD accepts, in chains of our own, each entered by one jump;');
+  out.push('# every line tagged and explained');
+  for (const j of plan.jumps) {
+    out.push(`#   ${comment(plan.tag, JUMP_ID)} ${j.from} -> ${j.chain}: ${j.why}`);
+    for (const r of plan.rules.filter((x) => x.chain === j.chain)) out.push(`#     ${comment(plan.tag, r.id)}: ${r.why}`);
+  }
   out.push("iptables-restore --noflush <<'EOF'", plan.restore.trimEnd(), 'EOF', '');
   return out.join('\n');
 }

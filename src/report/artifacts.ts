@@ -3,15 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReportPaths } from './paths.ts';
 import type { EvidenceRecord, Matrix, RuleDoc, RunMeta } from './types.ts';
-
-function readJson<T>(file: string): T | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
+import { readJson } from '../read-json.ts';
 
 /** All evidence lines of all workers, oldest first; a torn last line is skipped. */
 export function readEvidence(dir: string): EvidenceRecord[] {

@@ -4,6 +4,7 @@
  */
 import type { NodeSpec, PortForward, Topology } from '../topology/types.ts';
 import { esc } from './html.ts';
+import { peerName } from '../topology/validate.ts';
 
 const W = 1000;
 const Y = {
@@ -67,7 +68,7 @@ function veth(n: NodeSpec, cx: number, y1: number, y2: number, nsAtTop: boolean,
     `<text x="${x}" y="${y}" text-anchor="${anchor}" font-size="9" font-family="monospace" fill="#334155">${esc(text)}</text>`;
   return `<g class="veth"><line x1="${cx}" y1="${y1}" x2="${cx}" y2="${y2}" stroke="#64748b" stroke-width="2"/>
 ${label(nsY, n.veth)}
-${label(brY, `${n.veth}-br`)}</g>`;
+${label(brY, peerName(n.veth))}</g>`;
 }
 
 function path(points: [number, number][], color: string, dashed: boolean, marker: string): string {
@@ -160,7 +161,7 @@ function mlabel(text: string): string {
 export function diagramMermaid(t: Topology): string {
   const node = (n: NodeSpec) =>
     `    ${mid(n.name)}[${mlabel(`${n.name}<br/>${n.ip}${n.port === undefined ? '' : `:${n.port}`}<br/>${n.role}`)}]`;
-  const link = (n: NodeSpec, bridge: string) => `  ${mid(bridge)} ---|${mlabel(`${n.veth}-br ⇄ ${n.veth}`)}| ${mid(n.name)}`;
+  const link = (n: NodeSpec, bridge: string) => `  ${mid(bridge)} ---|${mlabel(`${peerName(n.veth)} ⇄ ${n.veth}`)}| ${mid(n.name)}`;
   const [client, internet] = [t.outside.nodes[0], t.outside.nodes[t.outside.nodes.length - 1]];
   const lines = [
     'flowchart TB',

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { backendOf } from '../host/iptables.ts';
 
 function output(file: string, args: string[]): string {
   try {
@@ -21,17 +22,12 @@ function version(pkg: string): string {
   }
 }
 
-/** The backend is what `iptables --version` prints in parentheses: nf_tables or legacy. */
-export function iptablesBackend(versionLine: string): string {
-  return /\(([^)]+)\)/.exec(versionLine)?.[1] ?? 'unknown';
-}
-
 export function allureEnvironment(): Record<string, string> {
   const iptables = output('iptables', ['--version']);
   return {
     kernel: output('uname', ['-r']),
     iptables,
-    'iptables backend': iptablesBackend(iptables),
+    'iptables backend': backendOf(iptables),
     node: process.version,
     vitest: version('vitest'),
     'allure-vitest': version('allure-vitest'),

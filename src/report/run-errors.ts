@@ -3,12 +3,13 @@
  * reaches only the console; the teardown runs after the report is written), so the setup
  * records them here and the reporter reads them into the report.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { reportPaths, type ReportPaths } from './paths.ts';
+import { readJson } from '../read-json.ts';
 
 export function readRunErrors(paths: ReportPaths): string[] {
-  return existsSync(paths.runErrors) ? (JSON.parse(readFileSync(paths.runErrors, 'utf8')) as string[]) : [];
+  return readJson<string[]>(paths.runErrors) ?? [];
 }
 
 /** Runs fn; if it throws, records the failure under `stage` and rethrows it unchanged. */

@@ -6,14 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { deliverables } from './deliverables.ts';
 import { reportPaths } from './paths.ts';
 import type { ResultsJson } from './results.ts';
-
-function readResults(file: string): ResultsJson | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ResultsJson;
-  } catch {
-    return undefined;
-  }
-}
+import { readJson } from '../read-json.ts';
 
 /** Every problem found; an empty list means the run left a complete report. */
 export function verifyReports(root: string = process.cwd()): string[] {
@@ -32,7 +25,7 @@ export function verifyReports(root: string = process.cwd()): string[] {
     problems.push('junit.xml has no <testsuites>');
   }
   if (existsSync(p.results)) {
-    const results = readResults(p.results);
+    const results = readJson<ResultsJson>(p.results);
     if (!results) problems.push('results.json is not valid JSON');
     else if (typeof results.ok !== 'boolean' || typeof results.tests.total !== 'number') problems.push('results.json lacks the run verdict and test totals');
     for (const d of deliverables) {

@@ -1,30 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { inNs, priv, privPrefix, run } from '../host/exec.ts';
+import { inNs, priv, privPrefix } from '../host/exec.ts';
 import { alive } from '../host/proc.ts';
-import { waitUntil } from '../data/child.ts';
-
-export interface Account {
-  name: string;
-  uid: number;
-  gid: number;
-  /** May read (never write) any file: for a checkout the account cannot reach, e.g. under /root. */
-  readAll?: boolean;
-}
-
-/** A unix account from /etc/passwd (no process needed); `getent` covers directory services. */
-export async function account(name: string): Promise<Account> {
-  const local = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === name);
-  const fields = local ?? (await run(['getent', 'passwd', name], { allowFail: true })).stdout.trim().split(':');
-  if (fields.length < 4 || fields[0] !== name) throw new Error(`unix user ${name} does not exist on this host`);
-  return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
-}
-
-/** argv prefix dropping to an account with its groups; setpriv execs, so the pid stays the server's. */
-export function dropTo(a: Account): string[] {
-  const caps = a.readAll ? ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'] : [];
-  return ['setpriv', `--reuid=${a.uid}`, `--regid=${a.gid}`, '--init-groups', ...caps, '--'];
-}
+import { check, waitFor } from '../wait.ts';
 
 export interface Started {
   /** The server's own pid (not sudo's, which stays as its parent). */
@@ -52,7 +30,7 @@ export async function spawnInNs(ns: string, argv: string[], log: string, pidFile
     child.once('exit', (code, signal) => reject(new Error(`exited ${signal ?? code} before it was ready`)));
   });
   exited.catch(() => {});
-  const pid = await Promise.race([waitUntil(async () => readPid(pidFile), 10_000, `the pid file ${pidFile}`, 5), exited]);
+  const pid = await Promise.race([waitFor(() => readPid(pidFile), { what: `the pid file ${pidFile}`, timeoutMs: 10_000, intervalMs: 5 }), exited]);
   return { pid, exited };
 }
 
@@ -67,9 +45,8 @@ function readPid(file: string): number {
 export async function stopPid(pid: number, signal: 'TERM' | 'INT' = 'TERM', graceMs = 8000): Promise<void> {
   if (!alive(pid)) return;
   await priv(['kill', `-${signal}`, String(pid)], { allowFail: true });
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (alive(pid)) await priv(['kill', '-KILL', String(pid)], { allowFail: true });
+  const gone = await waitFor(() => check(!alive(pid), 'still running'), { what: `pid ${pid} to exit`, timeoutMs: graceMs, intervalMs: 50 }).then(() => true, () => false);
+  if (!gone) await priv(['kill', '-KILL', String(pid)], { allowFail: true });
 }
 
 export function lastLines(file: string, n = 15): string {

@@ -4,6 +4,13 @@ import type { HostRoute, Segment, Topology } from './types.ts';
 /** Linux IFNAMSIZ is 16 including the terminating NUL. */
 export const MAX_IFNAME = 15;
 
+/** iptables chain names: XT_EXTENSION_MAXNAMELEN is 29 including the terminating NUL. */
+export const MAX_CHAIN = 28;
+
+/** The built-in chains whose traffic we handle, each through one chain of ours. */
+export const HOOKS = ['PREROUTING', 'OUTPUT', 'POSTROUTING', 'FORWARD'] as const;
+export type Hook = (typeof HOOKS)[number];
+
 export class TopologyError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
@@ -15,6 +22,11 @@ export class TopologyError extends Error {
 /** Host-side peer of a namespace's veth, in the seed's naming pattern. */
 export function peerName(veth: string): string {
   return `${veth}-br`;
+}
+
+/** Our chain for a built-in one, named from the tag as CNI plugins name theirs, so two platforms never share one. */
+export function ownedChain(tag: string, hook: Hook): string {
+  return `${tag.toUpperCase()}-${hook}`;
 }
 
 function checkSegment(seg: Segment, label: string, problems: string[]): void {
@@ -83,5 +95,10 @@ export function validate(t: Topology, hostRoutes: HostRoute[] = []): void {
     for (const p of [pf.hostPort, pf.port]) if (!Number.isInteger(p) || p < 1 || p > 65535) problems.push(`port ${p} is not in 1..65535`);
   }
   if (!/^[a-z][a-z0-9-]*$/.test(t.tag) || !t.tag.includes('ecomnet')) problems.push(`tag "${t.tag}" must be lowercase and contain "ecomnet"`);
+  const longest = HOOKS.map((h) => ownedChain(t.tag, h)).reduce((a, b) => (b.length > a.length ? b : a));
+  if (longest.length > MAX_CHAIN)
+    problems.push(
+      `tag "${t.tag}" is too long: it names the iptables chain ${longest} (${longest.length} characters, iptables allows at most ${MAX_CHAIN}); use a tag of at most ${t.tag.length - (longest.length - MAX_CHAIN)} characters`,
+    );
   if (problems.length) throw new TopologyError(problems);
 }

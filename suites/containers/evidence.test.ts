@@ -5,7 +5,7 @@ import { imageFor } from '../../src/runtime/images.ts';
 import type { DataComponent } from '../../src/topology/types.ts';
 import { tcpProbe } from '../support/checks.ts';
 import { redisCommand, sql } from '../support/data.ts';
-import { deliverable, sh } from '../support/evidence.ts';
+import { deliverable, recordedShell } from '../support/evidence.ts';
 import { containersMode } from '../support/mode.ts';
 
 const on = containersMode('suites/containers/evidence');
@@ -18,16 +18,16 @@ const published = (at: { host: string; port: number }) => `${at.host}:${at.port}
 
 /** `docker ps` filtered by our label, as the seed's `docker ps` shows its postgres container. */
 async function dockerPs() {
-  const r = await sh(`docker ps --filter label=${label}`);
+  const r = await recordedShell(`docker ps --filter label=${label}`);
   expect(r.exitCode, r.stderr).toBe(0);
   return r.stdout.trim().split('\n').slice(1);
 }
 
 /** Published on the bridge gateway only: `docker port` names one binding, and no wildcard listener has the port. */
 async function publishedOnGatewayOnly(c: DataComponent, at: { host: string; port: number }) {
-  const port = await sh(`docker port ${containerName(topology.tag, c)}`);
+  const port = await recordedShell(`docker port ${containerName(topology.tag, c)}`);
   expect(port.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^\\d+/tcp -> ${published(at).replaceAll('.', '\\.')}$`))]);
-  const ss = await sh(`ss -Hlntp 'sport = :${at.port}'`);
+  const ss = await recordedShell(`ss -Hlntp 'sport = :${at.port}'`);
   for (const line of ss.stdout.trim().split('\n').filter(Boolean)) expect(line.split(/\s+/)[3]).toBe(published(at));
 }
 
@@ -72,10 +72,10 @@ describe.skipIf(!on)("2.3/2.4 data layer as containers, reached at the bridge ga
   it("both ask for the run's passwords: the right one works, none or a wrong one does not", async () => {
     // In containers mode the clients reach the published addresses, pg and redis here.
     expect((await sql('SELECT 1;')).exitCode).toBe(0);
-    const wrongPg = await sh(`PGPASSWORD=wrong psql -U postgres -d orders -h ${pg.host} -p ${pg.port} -c 'SELECT 1;'`);
+    const wrongPg = await recordedShell(`PGPASSWORD=wrong psql -U postgres -d orders -h ${pg.host} -p ${pg.port} -c 'SELECT 1;'`);
     expect(wrongPg.stderr).toMatch(/password authentication failed/);
     expect((await redisCommand('PING')).stdout.trim()).toBe('PONG');
-    const noAuth = await sh(`redis-cli -h ${redis.host} -p ${redis.port} GET all_products`);
+    const noAuth = await recordedShell(`redis-cli -h ${redis.host} -p ${redis.port} GET all_products`);
     expect(noAuth.stdout + noAuth.stderr).toMatch(/NOAUTH/);
   });
 });

@@ -7,8 +7,10 @@ import { priv, run } from '../../src/host/exec.ts';
 import { labelFilter } from '../../src/runtime/engine.ts';
 import { ensureImages } from '../../src/runtime/images.ts';
 import { topology as ct } from '../fixtures/containers-topology.ts';
-import { cli, ecomnet, leftovers } from '../support/cli.ts';
-import { sh } from '../support/evidence.ts';
+import { leftovers } from '../../src/cleanup.ts';
+import { cli, ecomnet } from '../support/cli.ts';
+import { check, waitFor } from '../../src/wait.ts';
+import { recordedShell } from '../support/evidence.ts';
 import { containersMode } from '../support/mode.ts';
 
 const on = containersMode('suites/containers/teardown');
@@ -44,7 +46,7 @@ describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, 
     const before = await dockerObjects();
     const u = await ecomnet(upArgs, ctDir);
     expect(u.exitCode, u.stderr).toBe(0);
-    const ps = await sh(`docker ps --filter label=${labelFilter(ct.tag)}`);
+    const ps = await recordedShell(`docker ps --filter label=${labelFilter(ct.tag)}`);
     for (const c of ['postgres', 'redis'] as const) {
       const at = publishedAt(c, ct);
       expect(ps.stdout).toContain(`${at.host}:${at.port}->`);
@@ -52,7 +54,7 @@ describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, 
     expect(await labelled()).toHaveLength(2);
     const d = await ctDown();
     expect(d.exitCode, d.stderr).toBe(0);
-    expect((await sh(`docker ps -a --filter label=${labelFilter(ct.tag)}`)).stdout.trim().split('\n')).toHaveLength(1);
+    expect((await recordedShell(`docker ps -a --filter label=${labelFilter(ct.tag)}`)).stdout.trim().split('\n')).toHaveLength(1);
     expect(await labelled()).toEqual([]);
     expect(await dockerObjects()).toBe(before);
     expect(await leftovers(ct)).toEqual([]);
@@ -61,8 +63,7 @@ describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, 
   it('kill -9 during up, as soon as a container exists, then down: no container of it remains', async () => {
     const child = spawn(process.execPath, [cli, ...upArgs], { env: { ...process.env, ECOMNET_RUN_DIR: ctDir }, stdio: 'ignore' });
     const exited = new Promise((r) => child.once('exit', r));
-    const deadline = Date.now() + 60_000;
-    while (!(await labelled()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(async () => check((await labelled()).length > 0, 'no container yet'), { what: 'a labelled container', timeoutMs: 60_000, intervalMs: 50 });
     child.kill('SIGKILL');
     await exited;
     expect(await labelled()).not.toEqual([]);

@@ -10,7 +10,7 @@ import { viaForward } from '../support/checks.ts';
 import type { Captured } from '../support/evidence.ts';
 
 const id = '1.4-external-client';
-const dnatId = `${topology.tag}:dnat-${topology.portForwards[0]!.hostPort}`;
+const dnatId = `dnat-${topology.portForwards[0]!.hostPort}`;
 
 /**
  * The report must show a broken platform as broken: this removes the live DNAT rule, runs the
@@ -27,7 +27,7 @@ describe('a deliberately broken platform shows in the report as the failing deli
 
   it(`without the DNAT rule, ${id} fails and the report leads with it and what curl printed`, async () => {
     const backend = await detectBackend();
-    const line = taggedLines(await save(backend, 'nat'), topology.tag).get('nat')?.find((l) => l.includes(dnatId));
+    const line = taggedLines(await save(backend, 'nat'), topology.tag).find((l) => l.id === dnatId)?.line;
     expect(line, 'the DNAT rule is live before the test').toBeDefined();
     await restore(backend, `*nat\n-D ${line!.slice(3)}\nCOMMIT\n`);
     removed = line!;

@@ -1,9 +1,10 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
-import { deliverable, sh } from '../support/evidence.ts';
+import { deliverable, recordedShell } from '../support/evidence.ts';
 import { internet, internetTcp, ping } from '../support/checks.ts';
 import { decide, explain, parseSave } from '../support/netfilter.ts';
+import { runningPlatform } from '../support/platform.ts';
 
 const product = nodeOf('product');
 const uplinkIp = topology.outside.bridge.ip;
@@ -11,7 +12,7 @@ const uplinkIp = topology.outside.bridge.ip;
 describe('1.3 NAT for internet access (our simulated internet)', () => {
   it(`product-service reaches the internet host ${internet.ip} (the seed's ping -c 3), with ip_forward on`, async () => {
     deliverable('1.3-internet');
-    const fwd = await sh('sysctl net.ipv4.ip_forward');
+    const fwd = await recordedShell('sysctl net.ipv4.ip_forward');
     expect(fwd.stdout.trim()).toBe('net.ipv4.ip_forward = 1');
     const r = await ping(product.name, internet.ip, 3);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
@@ -31,13 +32,13 @@ describe('1.3 NAT for internet access (our simulated internet)', () => {
   });
 
   it('while tests run, FORWARD rejects a new connection from any namespace out of the real uplink before anything accepts it', async (ctx) => {
-    const uplink = inject('platform').uplinkDev;
+    const uplink = runningPlatform().info.uplinkDev;
     if (!uplink) {
       const reason = 'this host has no default route, so there is no real uplink to guard';
       console.log(`skipped: ${reason}`);
       ctx.skip(reason);
     }
-    const saved = await sh(`${(await detectBackend()).save} -t filter`);
+    const saved = await recordedShell(`${(await detectBackend()).save} -t filter`);
     const rs = parseSave(saved.stdout);
     expect(topology.app.nodes.length).toBeGreaterThan(0);
     for (const n of topology.app.nodes) {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { priv } from '../../src/host/exec.ts';
-import { cli, ecomnet, leftovers } from '../support/cli.ts';
+import { leftovers } from '../../src/cleanup.ts';
+import { cli, ecomnet } from '../support/cli.ts';
 
 const altFile = join(process.cwd(), 'suites/fixtures/alt-topology.ts');
 const altDir = '/run/ecomnet-foreground-test';

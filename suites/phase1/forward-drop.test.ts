@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
 import { priv } from '../../src/host/exec.ts';
-import { sh } from '../support/evidence.ts';
+import { recordedShell } from '../support/evidence.ts';
 import { internetTcp, pingMatrix, viaForward } from '../support/checks.ts';
 import { namespaces } from '../support/seed.ts';
 
@@ -25,7 +25,7 @@ describe('with the FORWARD policy DROP, as on a host with Docker', () => {
   });
 
   it('the policy is DROP and br_netfilter state is shown', async () => {
-    const r = await sh('iptables -S FORWARD | head -1; cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo "br_netfilter not loaded"');
+    const r = await recordedShell('iptables -S FORWARD | head -1; cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo "br_netfilter not loaded"');
     expect(r.stdout).toMatch(/^-P FORWARD DROP/);
   });
 

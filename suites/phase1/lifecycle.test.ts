@@ -4,12 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
-import { waitUntil } from '../../src/data/child.ts';
+import { check, waitFor } from '../../src/wait.ts';
 import { priv } from '../../src/host/exec.ts';
+import { HOOKS, ownedChain, peerName } from '../../src/topology/validate.ts';
 import { readSysctl } from '../../src/host/facts.ts';
-import { detectBackend, save, taggedLines } from '../../src/host/iptables.ts';
+import { detectBackend, ownedLines, restore, save, taggedLines } from '../../src/host/iptables.ts';
+import { gatherFacts } from '../../src/host/facts.ts';
+import { buildPlan } from '../../src/plan/plan.ts';
+import { JUMP_ID, ruleArgs } from '../../src/plan/rules.ts';
 import { listNamespaces } from '../../src/host/links.ts';
-import { cli, ecomnet, leftovers } from '../support/cli.ts';
+import { leftovers } from '../../src/cleanup.ts';
+import { cli, ecomnet } from '../support/cli.ts';
 
 const altFile = join(process.cwd(), 'suites/fixtures/alt-topology.ts');
 const altDir = '/run/ecomnet-lifecycle-test';
@@ -20,7 +25,7 @@ const altDown = () => ecomnet(['down', '--topology', altFile], altDir);
 const altLeftovers = () => leftovers(alt);
 
 async function mainRules(): Promise<string[]> {
-  return [...taggedLines(await save(await detectBackend()), topology.tag).values()].flat();
+  return ownedLines(await save(await detectBackend()), topology.tag);
 }
 
 describe('lifecycle of a second, independent platform (host preservation, idempotence, rollback, crash)', () => {
@@ -61,8 +66,30 @@ describe('lifecycle of a second, independent platform (host preservation, idempo
     expect(again.exitCode, 'down is idempotent').toBe(0);
   });
 
+  it('down also removes what the version before owned chains left (tagged rules in built-in chains) and a doubled jump, and nothing foreign', async () => {
+    expect((await altUp()).exitCode).toBe(0);
+    const b = await detectBackend();
+    const plan = buildPlan(alt, await gatherFacts(alt, b), { guard: false });
+    // Every rule of ours straight in the chain its jump sits in, as that version appended them.
+    const legacy = plan.jumps.map((j) =>
+      [`*${j.table}`, ...plan.rules.filter((r) => r.chain === j.chain).map((r) => ['-A', j.from, ...ruleArgs(alt.tag, r)].join(' ')), 'COMMIT'].join('\n'),
+    );
+    await restore(b, `${legacy.join('\n')}\n`);
+    // The plan once more over the live chains: they are emptied and refilled, the jumps double.
+    await restore(b, plan.restore);
+    const tagged = taggedLines(await save(b), alt.tag);
+    expect(tagged.filter((l) => l.id === JUMP_ID)).toHaveLength(2 * plan.jumps.length);
+    const ours = new Set(plan.jumps.map((j) => j.chain));
+    expect(tagged.filter((l) => !ours.has(l.chain) && l.id !== JUMP_ID)).toHaveLength(plan.rules.length);
+    expect(tagged.filter((l) => ours.has(l.chain))).toHaveLength(plan.rules.length);
+    const d = await altDown();
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(await altLeftovers()).toEqual([]);
+    expect((await priv([iptables, '-C', ...foreign], { allowFail: true })).exitCode).toBe(0);
+  });
+
   it('a failure half way rolls back what was applied, names the failing step, and leaves a foreign link alone', async () => {
-    const blocker = `${alt.app.nodes[1]!.veth}-br`;
+    const blocker = peerName(alt.app.nodes[1]!.veth);
     await priv(['ip', 'link', 'add', blocker, 'type', 'bridge']);
     try {
       const r = await altUp();
@@ -106,9 +133,7 @@ describe('lifecycle of a second, independent platform (host preservation, idempo
     });
     // Listening from the start: an exit that happens before the kill is not missed.
     const exited = new Promise<NodeJS.Signals | number | null>((r) => child.once('exit', (code, signal) => r(signal ?? code)));
-    await waitUntil(async () => {
-      if (procState(child.pid!) !== 'T') throw new Error(`the CLI has not reached its pause point "${at}"`);
-    }, 60_000, `ecomnet up paused after ${at}`, 20);
+    await waitFor(() => check(procState(child.pid!) === 'T', `the CLI has not reached its pause point "${at}"`), { what: `ecomnet up paused after ${at}`, timeoutMs: 60_000, intervalMs: 20 });
     const before = await altLeftovers();
     expect(before).toEqual(expect.arrayContaining(alt.app.nodes.map((n) => n.name)));
     expect(before.some((l) => l.includes(`${alt.tag}:`))).toBe(rulesYet);
@@ -133,6 +158,8 @@ describe('the running platform, from the CLI', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     for (const n of topology.app.nodes) expect(r.stdout).toContain(`ip netns add ${n.name}\n`);
     expect(r.stdout).toContain("iptables-restore --noflush <<'EOF'");
+    for (const hook of HOOKS) expect(r.stdout).toContain(`:${ownedChain(topology.tag, hook)} - [0:0]\n`);
+    expect(r.stdout).toMatch(new RegExp(`^-I (FORWARD|DOCKER-USER) -m comment --comment "${topology.tag}:${JUMP_ID}" -j ${ownedChain(topology.tag, 'FORWARD')}$`, 'm'));
     expect(await mainRules()).toEqual(before);
   });
 

@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { readState } from '../../src/host/state.ts';
-import { deliverable, sh } from '../support/evidence.ts';
+import { runDir } from '../support/platform.ts';
+import { deliverable, recordedShell } from '../support/evidence.ts';
 import { namespaces } from '../support/seed.ts';
 
 describe('1.1 network namespaces', () => {
   it(`ip netns list shows the seed's ${namespaces.length} service namespaces and our two outside-world namespaces`, async () => {
     deliverable('1.1-netns-list');
-    const r = await sh('ip netns list');
+    const r = await recordedShell('ip netns list');
     expect(r.exitCode).toBe(0);
     const listed = r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
     expect(listed).toEqual(expect.arrayContaining([...namespaces.map((n) => n.name), ...topology.outside.nodes.map((n) => n.name)]));
   });
 
   it('no other namespace is recorded as ours', () => {
-    const state = readState();
+    const state = readState(runDir);
     expect(state?.phase).toBe('up');
     expect([...state!.namespaces].sort()).toEqual([...topology.app.nodes, ...topology.outside.nodes].map((n) => n.name).sort());
   });

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
-import { logPath } from '../../src/runtime/services.ts';
-import { deliverable, sh } from '../support/evidence.ts';
+import { deliverable, recordedShell } from '../support/evidence.ts';
 import { client, lb, outside, port, viaForward } from '../support/checks.ts';
 import { decide, explain, parseSave } from '../support/netfilter.ts';
 import { nginx, rules } from '../support/seed.ts';
 import { dnatProbes } from '../support/seed-rules.ts';
+import { runDir } from '../support/platform.ts';
 
 const gw = nodeOf('gateway');
 const ipRe = (ip: string) => ip.replaceAll('.', '\\.');
 
 /** The rule that DNATs the external client's connection to host:8080, found by its effect, with its live counters. */
 async function dnatRule() {
-  const saved = await sh(`${(await detectBackend()).save} -c -t nat`);
+  const saved = await recordedShell(`${(await detectBackend()).save} -c -t nat`);
   const probe = dnatProbes(outside)[0]!;
   const d = decide(parseSave(saved.stdout), probe.table, probe.chain, probe.packet);
   expect(probe.holds(d), explain(d)).toBe(true);
@@ -31,12 +31,12 @@ describe(`1.4 port forwarding: host ${port} -> ${lb.name} ${lb.ip}:${lb.port}`, 
   it('the traffic flow: external client -> host:8080 -> DNAT -> nginx-lb:80, seen in the DNAT rule\'s counters and in the nginx log', async () => {
     deliverable('1.4-traffic-flow');
     const before = await dnatRule();
-    const r = await sh(`ip netns exec ${client.name} curl -sS -m 5 -o /dev/null -w '%{remote_ip}:%{remote_port} -> HTTP %{http_code}\\n' http://${topology.outside.bridge.ip}:${port}/health`);
+    const r = await recordedShell(`ip netns exec ${client.name} curl -sS -m 5 -o /dev/null -w '%{remote_ip}:%{remote_port} -> HTTP %{http_code}\\n' http://${topology.outside.bridge.ip}:${port}/health`);
     expect(r.stdout.trim()).toBe(`${topology.outside.bridge.ip}:${port} -> HTTP 200`);
     const after = await dnatRule();
     expect(after.line).toBe(before.line);
     expect(after.counters!.packets).toBeGreaterThan(before.counters!.packets);
-    const log = await sh(`tail -n 3 ${logPath('nginx-access')}`);
+    const log = await recordedShell(`tail -n 3 ${runDir.log('nginx-access')}`);
     // nginx saw the external client's own address: DNAT rewrote only the destination.
     expect(log.stdout).toMatch(new RegExp(`^${ipRe(client.ip)} - - .*"GET /health`, 'm'));
   });
@@ -59,7 +59,7 @@ describe(`1.4 port forwarding: host ${port} -> ${lb.name} ${lb.ip}:${lb.port}`, 
 
   it("iptables -t nat -L -v -n (the seed's command) lists its MASQUERADE and DNAT rules", async () => {
     deliverable('1.4-nat-rules');
-    const r = await sh(`${(await detectBackend()).iptables} -t nat -L -v -n`);
+    const r = await recordedShell(`${(await detectBackend()).iptables} -t nat -L -v -n`);
     expect(r.exitCode).toBe(0);
     const { masquerade: m, dnat: d } = rules;
     // Columns: pkts bytes target prot opt in out source destination [matches]; prot is a name or a number by iptables version.

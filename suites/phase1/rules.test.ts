@@ -1,22 +1,23 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { gatherFacts } from '../../src/host/facts.ts';
 import { detectBackend, taggedLines } from '../../src/host/iptables.ts';
-import { declaredRules } from '../../src/plan/rules.ts';
+import { comment, declaredJumps, declaredRules, JUMP_ID } from '../../src/plan/rules.ts';
 import type { RuleDoc } from '../../src/report/types.ts';
 import { outside } from '../support/checks.ts';
-import { deliverable, evidenceDir, sh } from '../support/evidence.ts';
+import { deliverable, evidenceDir, recordedShell } from '../support/evidence.ts';
 import { parseSave } from '../support/netfilter.ts';
 import { rules } from '../support/seed.ts';
 import { dnatProbes, failures, forwardProbes, masqueradeProbes } from '../support/seed-rules.ts';
+import { runningPlatform } from '../support/platform.ts';
 
 const backend = await detectBackend();
 
 /** The live rule set as `iptables-save` prints it, recorded as the evidence. */
 async function saved(): Promise<string> {
-  const r = await sh(backend.save);
+  const r = await recordedShell(backend.save);
   expect(r.exitCode, r.stderr).toBe(0);
   return r.stdout;
 }
@@ -40,29 +41,43 @@ describe("1.4 the seed's iptables rules are live, recognised by what they do to 
   });
 });
 
-describe("the report's rules table: our tagged rules, each with its reason (report only: no deliverable rests on our plan)", async () => {
-  const declared = declaredRules(topology, await gatherFacts(topology, backend), { guard: inject('platform').guard });
-  const idOf = (line: string) => new RegExp(`--comment "?${topology.tag}:([^" ]+)`).exec(line)?.[1];
+describe("the report's rules table: our chains, their jumps and tagged rules, each with its reason (report only: no deliverable rests on our plan)", async () => {
+  const facts = await gatherFacts(topology, backend);
+  const declared = declaredRules(topology, facts, { guard: runningPlatform().info.guard });
+  const jumps = declaredJumps(topology, facts, declared);
+  /** Where each tagged line belongs: rules in our chains, jumps in the chains that enter them. */
+  const placed = [...declared.map((r) => ({ chain: r.chain, id: r.id, why: r.why })), ...jumps.map((j) => ({ chain: j.from, id: JUMP_ID, why: j.why }))];
 
-  it('every rule we declared is live under its tag, in its chain; rules.json pairs each live line with why it exists', async () => {
+  it('every rule we declared is live once under its tag, in its chain of ours, entered by its jump; rules.json pairs each live line with why it exists', async () => {
     const tagged = taggedLines(await saved(), topology.tag);
-    const rows: RuleDoc[] = declared.map((r) => {
-      const line = tagged.get(r.table)?.find((l) => idOf(l) === r.id);
-      expect(line, `rule ${r.id} is not live`).toBeDefined();
-      expect(line!.startsWith(`-A ${r.chain} `), `${r.id} is in ${r.chain}`).toBe(true);
-      return { table: r.table, chain: r.chain, rule: line!, id: r.id, why: r.why };
-    });
-    expect(rows.length).toBeGreaterThan(0);
+    const live = (table: string, chain: string, id: string) => {
+      const found = tagged.filter((l) => l.table === table && l.chain === chain && l.id === id);
+      expect(found.map((l) => l.line), `${table} ${chain} ${comment(topology.tag, id)} is live once`).toHaveLength(1);
+      return found[0]!.line;
+    };
+    // Each jump, then the rules of the chain it enters: the order a reader follows a packet in.
+    const rows: RuleDoc[] = jumps.flatMap((j) => [
+      { table: j.table, chain: j.from, rule: live(j.table, j.from, JUMP_ID), id: JUMP_ID, why: j.why },
+      ...declared.filter((r) => r.chain === j.chain).map((r) => ({ table: r.table, chain: r.chain, rule: live(r.table, r.chain, r.id), id: r.id, why: r.why })),
+    ]);
+    expect(rows).toHaveLength(placed.length);
     writeFileSync(join(evidenceDir, 'rules.json'), JSON.stringify(rows, null, 1));
   });
 
-  it('nothing tagged ours is live that we did not declare', async () => {
-    const tagged = [...taggedLines(await saved(), topology.tag).values()].flat();
-    expect(tagged.map(idOf).sort()).toEqual(declared.map((r) => r.id).sort());
+  it('nothing tagged ours is live that we did not declare, nor anywhere else', async () => {
+    const live = taggedLines(await saved(), topology.tag).map((l) => `${l.chain} ${l.id}`);
+    expect(live.sort()).toEqual(placed.map((p) => `${p.chain} ${p.id}`).sort());
   });
 
-  it('every rule has its one-line explanation', () => {
-    expect(declared.length).toBeGreaterThan(0);
-    for (const r of declared) expect(r.why, r.id).toMatch(/^[A-Z].{20,}\.$/);
+  it('an inserted jump is the first rule of its chain, so nothing of the host pre-empts ours', async () => {
+    const rs = parseSave(await saved());
+    const inserted = jumps.filter((j) => j.insert);
+    expect(inserted.length).toBeGreaterThan(0);
+    for (const j of inserted) expect(rs.rules.find((r) => r.table === j.table && r.chain === j.from)?.target, `${j.table} ${j.from}`).toBe(j.chain);
+  });
+
+  it('every rule and jump has its one-line explanation', () => {
+    expect(placed.length).toBeGreaterThan(0);
+    for (const r of placed) expect(r.why, `${r.chain} ${r.id}`).toMatch(/^[A-Z].{20,}\.$/);
   });
 });

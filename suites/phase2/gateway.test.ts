@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
-import { deliverable, sh, type Captured } from '../support/evidence.ts';
-import { inNs, port } from '../support/checks.ts';
+import { deliverable, recordedShell, type Captured } from '../support/evidence.ts';
+import { nsCommand, port } from '../support/checks.ts';
 import { servicePid } from '../support/data.ts';
 import { health, order, orderCreated, productNotFound, products } from '../support/seed.ts';
 
@@ -16,7 +16,7 @@ function reply(r: Captured): { body: unknown; code: number } {
 
 /** The seed's order, POSTed through the gateway in its namespace: what the listing tests must then find. */
 async function createOrder(): Promise<number> {
-  const r = await sh(inNs(gw.name, `curl -sS -X POST http://localhost:${gw.port}/api/orders -H 'Content-Type: application/json' -d '${JSON.stringify(order)}'`));
+  const r = await recordedShell(nsCommand(gw.name, `curl -sS -X POST http://localhost:${gw.port}/api/orders -H 'Content-Type: application/json' -d '${JSON.stringify(order)}'`));
   const created = JSON.parse(r.stdout) as { order_id: number };
   expect(created).toEqual({ order_id: expect.any(Number), ...orderCreated });
   return created.order_id;
@@ -34,37 +34,37 @@ function expectListed(listing: Captured, id: number) {
 describe('2.2 API gateway', () => {
   it(`listens on :${gw.port} in its namespace (ss -lntp)`, async () => {
     deliverable('2.2-listening');
-    const r = await sh(inNs(gw.name, `ss -lntp | grep ${gw.port}`));
+    const r = await recordedShell(nsCommand(gw.name, `ss -lntp | grep ${gw.port}`));
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`LISTEN .*:${gw.port} .*users:\\(\\(".*",pid=${servicePid('gateway')},`));
   });
 
   it('/health inside its namespace', async () => {
     deliverable('2.2-health-inside');
-    const r = await sh(inNs(gw.name, `curl -sS http://127.0.0.1:${gw.port}/health`));
+    const r = await recordedShell(nsCommand(gw.name, `curl -sS http://127.0.0.1:${gw.port}/health`));
     expect(JSON.parse(r.stdout)).toEqual(health.gateway);
   });
 
   it(`/health from ${lb.name}`, async () => {
     deliverable('2.2-health-nginx');
-    const r = await sh(inNs(lb.name, `curl -sS http://${gw.ip}:${gw.port}/health`));
+    const r = await recordedShell(nsCommand(lb.name, `curl -sS http://${gw.ip}:${gw.port}/health`));
     expect(JSON.parse(r.stdout)).toEqual(health.gateway);
   });
 
   it("routes products from the gateway namespace (the seed's command)", async () => {
     deliverable('2.2-products-namespace');
-    const r = await sh(inNs(gw.name, `curl -sS http://localhost:${gw.port}/api/products`));
+    const r = await recordedShell(nsCommand(gw.name, `curl -sS http://localhost:${gw.port}/api/products`));
     expect(JSON.parse(r.stdout)).toEqual(products);
-    const one = await sh(inNs(gw.name, `curl -sS -w '\\n%{http_code}' http://localhost:${gw.port}/api/products/${products[1]!.id}`));
+    const one = await recordedShell(nsCommand(gw.name, `curl -sS -w '\\n%{http_code}' http://localhost:${gw.port}/api/products/${products[1]!.id}`));
     expect(reply(one)).toEqual({ body: products[1], code: 200 });
-    const none = await sh(inNs(gw.name, `curl -sS -w '\\n%{http_code}' http://localhost:${gw.port}/api/products/99`));
+    const none = await recordedShell(nsCommand(gw.name, `curl -sS -w '\\n%{http_code}' http://localhost:${gw.port}/api/products/99`));
     expect(reply(none)).toEqual({ body: productNotFound, code: 404 });
   });
 
   it(`routes products through the host port ${port}, end to end`, async () => {
     deliverable('2.2-products-host');
     for (const host of ['localhost', topology.outside.bridge.ip]) {
-      const r = await sh(`curl -sS http://${host}:${port}/api/products`);
+      const r = await recordedShell(`curl -sS http://${host}:${port}/api/products`);
       expect(JSON.parse(r.stdout)).toEqual(products);
     }
   });
@@ -72,13 +72,13 @@ describe('2.2 API gateway', () => {
   it('routes orders from the gateway namespace: an order just created is listed', async () => {
     deliverable('2.2-orders-namespace');
     const id = await createOrder();
-    expectListed(await sh(inNs(gw.name, `curl -sS -w '\\n%{http_code}' http://localhost:${gw.port}/api/orders`)), id);
+    expectListed(await recordedShell(nsCommand(gw.name, `curl -sS -w '\\n%{http_code}' http://localhost:${gw.port}/api/orders`)), id);
   });
 
   it(`routes orders through the host port ${port}: an order just created is listed`, async () => {
     deliverable('2.2-orders-host');
     const id = await createOrder();
-    expectListed(await sh(`curl -sS -w '\\n%{http_code}' http://localhost:${port}/api/orders`), id);
+    expectListed(await recordedShell(`curl -sS -w '\\n%{http_code}' http://localhost:${port}/api/orders`), id);
   });
 
   it('bad input through the whole chain is a 4xx JSON error, never a 500', async () => {
@@ -88,7 +88,7 @@ describe('2.2 API gateway', () => {
       [`-H 'Content-Type: application/json' -d '{"customer_id":"c","product_id":"p","quantity":0,"total_price":1}'`, 400],
     ];
     for (const [args, status] of cases) {
-      const r = await sh(`curl -sS -w '\\n%{http_code}' -X POST ${args} http://localhost:${port}/api/orders`);
+      const r = await recordedShell(`curl -sS -w '\\n%{http_code}' -X POST ${args} http://localhost:${port}/api/orders`);
       const { body, code } = reply(r);
       expect(code, r.command).toBe(status);
       expect(body).toHaveProperty('error');

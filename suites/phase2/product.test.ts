@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { dataAddress, nodeOf } from '../../fixtures/topology.ts';
-import { deliverable, sh } from '../support/evidence.ts';
-import { inNs, tcpProbe } from '../support/checks.ts';
+import { deliverable, recordedShell } from '../support/evidence.ts';
+import { nsCommand, tcpProbe } from '../support/checks.ts';
 import { redis, redisCommand } from '../support/data.ts';
 import { cache, products } from '../support/seed.ts';
+import { runningPlatform } from '../support/platform.ts';
 
 const product = nodeOf('product');
 const gw = nodeOf('gateway');
-const native = inject('platform').data === 'native';
+const native = runningPlatform().info.data === 'native';
 const one = products[1]!;
 
 /** The seed's 2.3 request (api-gateway -> product-service), with the reply's status, X-Cache and JSON body. */
 async function get(path: string) {
-  const r = await sh(inNs(gw.name, `curl -sS -D - http://localhost:${gw.port}${path}`));
+  const r = await recordedShell(nsCommand(gw.name, `curl -sS -D - http://localhost:${gw.port}${path}`));
   expect(r.exitCode, r.stderr).toBe(0);
   const [head = '', body = ''] = r.stdout.split('\r\n\r\n');
   return {
@@ -36,7 +36,7 @@ async function keyspace() {
 describe('2.3 product service with Redis caching', () => {
   it.skipIf(!native)(`Redis listens on :${redis.port} in ${redis.name}, on its own address only`, async () => {
     deliverable('2.3-redis-listening');
-    const r = await sh(inNs(redis.name, `ss -lntp | grep ${redis.port}`));
+    const r = await recordedShell(nsCommand(redis.name, `ss -lntp | grep ${redis.port}`));
     expect(r.stdout).toMatch(new RegExp(`LISTEN .*${redis.ip.replaceAll('.', '\\.')}:${redis.port} .*redis-server`));
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });
@@ -49,8 +49,8 @@ describe('2.3 product service with Redis caching', () => {
   });
 
   it('Redis refuses a client without the per-run password', async () => {
-    const at = dataAddress('redis', inject('platform').data);
-    const r = await sh(inNs(product.name, `redis-cli -h ${at.host} -p ${at.port} GET ${cache.allKey}`));
+    const at = dataAddress('redis', runningPlatform().info.data);
+    const r = await recordedShell(nsCommand(product.name, `redis-cli -h ${at.host} -p ${at.port} GET ${cache.allKey}`));
     expect(r.stdout + r.stderr).toMatch(/NOAUTH/);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iptablesBackend } from '../../src/report/environment.ts';
+import { backendOf } from '../../src/host/iptables.ts';
 import { deliverable } from '../support/evidence.ts';
 
 describe('deliverable()', () => {
@@ -9,10 +9,10 @@ describe('deliverable()', () => {
   });
 });
 
-describe('iptablesBackend', () => {
+describe('backendOf', () => {
   it('reads the backend from `iptables --version`', () => {
-    expect(iptablesBackend('iptables v1.8.9 (nf_tables)')).toBe('nf_tables');
-    expect(iptablesBackend('iptables v1.8.7 (legacy)')).toBe('legacy');
-    expect(iptablesBackend('unavailable')).toBe('unknown');
+    expect(backendOf('iptables v1.8.9 (nf_tables)')).toBe('nf_tables');
+    expect(backendOf('iptables v1.8.7 (legacy)')).toBe('legacy');
+    expect(backendOf('unavailable')).toBe('unknown');
   });
 });

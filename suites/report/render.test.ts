@@ -7,7 +7,7 @@ import { deliverables } from '../../src/report/deliverables.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
 import { buildResults } from '../../src/report/results.ts';
 import type { TestOutcome } from '../../src/report/types.ts';
-import { evidenceDir, record, redact, registerSecrets } from '../support/evidence.ts';
+import { evidenceDir, recordEvidence, redact, registerSecrets } from '../support/evidence.ts';
 import { FAILING, FAILURE_MESSAGE, HOSTILE, MISSING, syntheticInput } from './synthetic.ts';
 
 function article(html: string, id: string): string {
@@ -125,7 +125,7 @@ describe('secrets', () => {
     registerSecrets([secret, undefined, 'abc']);
     expect(redact(`PGPASSWORD=${secret} psql`)).toBe('PGPASSWORD=******** psql');
 
-    const shown = record({ command: `psql "password=${secret}"`, stdout: secret, stderr: `auth ${secret}`, exitCode: 0, durationMs: 1, at: new Date().toISOString() });
+    const shown = recordEvidence({ command: `psql "password=${secret}"`, stdout: secret, stderr: `auth ${secret}`, exitCode: 0, durationMs: 1, at: new Date().toISOString() });
     expect(JSON.stringify(shown)).not.toContain(secret);
     const lines = readFileSync(join(evidenceDir, `${process.pid}-${threadId}.jsonl`), 'utf8').trim().split('\n');
     const written = lines[lines.length - 1]!;

@@ -1,8 +1,9 @@
-import { inject } from 'vitest';
 import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
+import { inNs } from '../../src/host/exec.ts';
 import type { MatrixCell } from '../../src/report/types.ts';
-import { sh, type Captured } from './evidence.ts';
+import { recordedShell, type Captured } from './evidence.ts';
 import type { Outside } from './seed-rules.ts';
+import { runningPlatform } from './platform.ts';
 
 /** Reusable checks, so the FORWARD-policy-DROP suite runs exactly what the main suites run. */
 
@@ -13,7 +14,7 @@ export const lb = nodeOf('nginx');
 export const port = hostPort();
 
 /** Where the outside is, for judging the live rules by their effect: our simulated uplink, and the real one if any. */
-const uplinkDev = inject('platform').uplinkDev;
+const uplinkDev = runningPlatform().info.uplinkDev;
 export const outside: Outside = {
   ifaces: [topology.outside.bridge.name, ...(uplinkDev ? [uplinkDev] : [])],
   hostAddress: topology.outside.bridge.ip,
@@ -21,18 +22,19 @@ export const outside: Outside = {
   internet: internet.ip,
 };
 
-export const inNs = (ns: string, cmd: string) => `ip netns exec ${ns} ${cmd}`;
+/** The seed's `ip netns exec NS CMD` as a shell line. */
+export const nsCommand = (ns: string, cmd: string) => inNs(ns, [cmd]).join(' ');
 
 /** The seed's `nc -zv HOST PORT` from a namespace: can it open a TCP connection there? */
-export const tcpProbe = (from: string, host: string, port: number) => sh(inNs(from, `nc -zv -w 3 ${host} ${port}`));
-export const ping = (from: string, to: string, count = 2) => sh(inNs(from, `ping -c ${count} -W 1 -i 0.2 ${to}`));
+export const tcpProbe = (from: string, host: string, port: number) => recordedShell(nsCommand(from, `nc -zv -w 3 ${host} ${port}`));
+export const ping = (from: string, to: string, count = 2) => recordedShell(nsCommand(from, `ping -c ${count} -W 1 -i 0.2 ${to}`));
 
 /** Every namespace pings every other, in parallel, each ping recorded as it ran; Mininet's pingAll as data. */
 export async function pingMatrix(): Promise<{ cells: MatrixCell[]; summary: string }> {
   const pairs = appNodes.flatMap((a) => appNodes.filter((b) => b !== a).map((b) => ({ a, b })));
   const cells = await mapLimit(pairs, 12, async ({ a, b }) => {
     // Three echo requests, passing if any is answered: a loaded 2-core runner may lose the first to ARP timing; a broken path answers none.
-    const r = await sh(inNs(a.name, `ping -c 3 -i 0.2 -W 2 ${b.ip}`));
+    const r = await recordedShell(nsCommand(a.name, `ping -c 3 -i 0.2 -W 2 ${b.ip}`));
     return { from: a.name, to: b.name, expected: true, received: r.exitCode === 0 };
   });
   const received = cells.filter((c) => c.received).length;
@@ -41,15 +43,15 @@ export async function pingMatrix(): Promise<{ cells: MatrixCell[]; summary: stri
 }
 
 /** TCP (HTTP) to the simulated internet host: it answers with the source address it saw. */
-export const internetTcp = (from: string) => sh(inNs(from, `curl -sS -m 5 http://${internet.ip}:${internet.port}/`));
+export const internetTcp = (from: string) => recordedShell(nsCommand(from, `curl -sS -m 5 http://${internet.ip}:${internet.port}/`));
 
 /** The port forward as each kind of client uses it. */
 export const viaForward = {
-  externalClient: () => sh(inNs(client.name, `curl -sS -m 5 http://${topology.outside.bridge.ip}:${port}/health`)),
-  localhost: () => sh(`curl -sS -m 5 http://localhost:${port}/health`),
-  loopback: () => sh(`curl -sS -m 5 http://127.0.0.1:${port}/health`),
-  uplinkAddress: () => sh(`curl -sS -m 5 http://${topology.outside.bridge.ip}:${port}/health`),
-  hairpin: (from: string) => sh(inNs(from, `curl -sS -m 5 http://${topology.app.bridge.ip}:${port}/health`)),
+  externalClient: () => recordedShell(nsCommand(client.name, `curl -sS -m 5 http://${topology.outside.bridge.ip}:${port}/health`)),
+  localhost: () => recordedShell(`curl -sS -m 5 http://localhost:${port}/health`),
+  loopback: () => recordedShell(`curl -sS -m 5 http://127.0.0.1:${port}/health`),
+  uplinkAddress: () => recordedShell(`curl -sS -m 5 http://${topology.outside.bridge.ip}:${port}/health`),
+  hairpin: (from: string) => recordedShell(nsCommand(from, `curl -sS -m 5 http://${topology.app.bridge.ip}:${port}/health`)),
 };
 
 export function ok(c: Captured): boolean {

@@ -1,13 +1,13 @@
-import { inject } from 'vitest';
 import { dataAddress, nodeOf } from '../../fixtures/topology.ts';
 import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
-import { readSecrets } from '../../src/runtime/services.ts';
-import { record, type Captured } from './evidence.ts';
+import { readSecrets } from '../../src/runtime/secrets.ts';
+import { recordEvidence, type Captured } from './evidence.ts';
+import { runDir, runningPlatform } from './platform.ts';
 
 /** Connection details of the running platform's data layer, for the operator's own tools (psql, redis-cli). */
 export function secrets() {
-  const s = readSecrets();
+  const s = readSecrets(runDir);
   if (!s) throw new Error('no secrets.json: is the platform up?');
   return s;
 }
@@ -16,8 +16,8 @@ export const pg = nodeOf('postgres');
 export const redis = nodeOf('redis');
 
 // Where the clients find the servers: their namespaces, or the bridge gateway in containers mode.
-const pgAt = dataAddress('postgres', inject('platform').data);
-const redisAt = dataAddress('redis', inject('platform').data);
+const pgAt = dataAddress('postgres', runningPlatform().info.data);
+const redisAt = dataAddress('redis', runningPlatform().info.data);
 
 /** A word as a shell needs it, so a recorded command can be pasted back. */
 const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`);
@@ -30,7 +30,7 @@ const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace
 async function client(argv: string[], passwordVar: string, password: string): Promise<Captured> {
   const at = new Date().toISOString();
   const r = await run(argv, { allowFail: true, timeoutMs: 30_000, env: { [passwordVar]: password } });
-  return record({ ...r, command: `${passwordVar}=******** ${argv.map(shellWord).join(' ')}`, at });
+  return recordEvidence({ ...r, command: `${passwordVar}=******** ${argv.map(shellWord).join(' ')}`, at });
 }
 
 /** The seed's `psql -U postgres -d orders -h HOST -c "QUERY"`; flags (-At, -F,) go before -c. */
@@ -45,7 +45,7 @@ export function redisCommand(...args: string[]): Promise<Captured> {
 
 /** The pid the platform recorded for a service: what `ss -p` must show as the listener. */
 export function servicePid(name: string): number {
-  const rec = readState()?.services.find((s) => s.name === name);
+  const rec = readState(runDir)?.services.find((s) => s.name === name);
   if (!rec) throw new Error(`${name} is not recorded as running`);
   return rec.pid;
 }

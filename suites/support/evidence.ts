@@ -5,7 +5,8 @@ import { threadId } from 'node:worker_threads';
 import * as allure from 'allure-js-commons/sync';
 import { expect, TestRunner, type RunnerTestCase } from 'vitest';
 import { priv, privPrefix } from '../../src/host/exec.ts';
-import { readSecrets } from '../../src/runtime/services.ts';
+import { readSecrets } from '../../src/runtime/secrets.ts';
+import { runDir } from './platform.ts';
 import { deliverables as known } from '../../src/report/deliverables.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import type { Captured, EvidenceRecord } from '../../src/report/types.ts';
@@ -23,7 +24,7 @@ export function registerSecrets(values: Iterable<string | undefined>): void {
 }
 
 // The running platform's per-run passwords, written by `up` before any test starts.
-registerSecrets(Object.values(readSecrets() ?? {}));
+registerSecrets(Object.values(readSecrets(runDir) ?? {}));
 
 export function redact(text: string): string {
   let out = text;
@@ -70,7 +71,7 @@ export function deliverable(...ids: string[]): void {
 }
 
 /** Attach a captured command and its output to the running test (JSONL and an Allure step). */
-export function record(c: Captured): Captured {
+export function recordEvidence(c: Captured): Captured {
   const clean: Captured = { ...c, command: redact(c.command), stdout: redact(c.stdout), stderr: redact(c.stderr) };
   const task = currentTest();
   const rec: EvidenceRecord = {
@@ -98,10 +99,10 @@ export function record(c: Captured): Captured {
  * record it with what it printed, and return the result. Never throws on a non-zero exit:
  * the test asserts on exitCode so the failure shows with its output.
  */
-export async function sh(command: string, opts: { timeoutMs?: number } = {}): Promise<Captured> {
+export async function recordedShell(command: string, opts: { timeoutMs?: number } = {}): Promise<Captured> {
   const at = new Date().toISOString();
   // --norc: Node's stdio are sockets, which makes bash source ~/.bashrc as if run by rshd.
   const r = await priv(['bash', '--norc', '--noprofile', '-c', command], { allowFail: true, timeoutMs: opts.timeoutMs ?? 30_000 });
   const shown = [...privPrefix.filter((p) => p !== '-n'), command].join(' ');
-  return record({ ...r, command: shown, at });
+  return recordEvidence({ ...r, command: shown, at });
 }

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { nodeOf, topology } from '../../fixtures/topology.ts';
 import type { HostFacts } from '../../src/plan/facts.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { planScript } from '../../src/plan/script.ts';
-import { restoreText } from '../../src/plan/rules.ts';
-import { deletionText, taggedLines } from '../../src/host/iptables.ts';
+import { deletionText, ownedLines } from '../../src/host/iptables.ts';
+import type { Topology } from '../../src/topology/types.ts';
+import { TopologyError } from '../../src/topology/validate.ts';
+import { topology as alt } from '../fixtures/alt-topology.ts';
+import { topology as containers } from '../fixtures/containers-topology.ts';
+import { decide, parseSave } from '../support/netfilter.ts';
+import { dnatProbes, failures, forwardProbes, masqueradeProbes, type Outside } from '../support/seed-rules.ts';
 
 const facts: HostFacts = { uplinkDev: 'eth0', dockerUser: false, sysctl: { 'net.ipv4.ip_forward': '0' }, routes: [] };
 
@@ -27,28 +32,102 @@ describe('plan for the six-node platform (no root needed)', () => {
     expect(plan.sysctls.find((s) => s.key === 'net.ipv4.ip_forward')).toEqual({ key: 'net.ipv4.ip_forward', value: '1', before: '1' });
   });
 
-  it('puts FORWARD accepts into DOCKER-USER when Docker is there, and the guard only when asked', () => {
+  it('enters our FORWARD chain from DOCKER-USER when Docker is there, and has the guard only when asked', () => {
     const docker = buildPlan(topology, { ...facts, dockerUser: true }, { guard: true });
+    expect(docker.jumps.find((j) => j.table === 'filter')).toMatchObject({ from: 'DOCKER-USER', chain: 'ECOMNET-FORWARD', insert: true });
+    expect(buildPlan(topology, facts, { guard: true }).jumps.find((j) => j.table === 'filter')?.from).toBe('FORWARD');
     const filter = docker.rules.filter((r) => r.table === 'filter');
-    expect(filter.every((r) => r.chain === 'DOCKER-USER' && r.insert)).toBe(true);
+    expect(filter.every((r) => r.chain === 'ECOMNET-FORWARD')).toBe(true);
     expect(filter[0]!.id).toBe('uplink-guard');
     expect(buildPlan(topology, facts, { guard: false }).rules.map((r) => r.id)).not.toContain('uplink-guard');
     expect(buildPlan(topology, { ...facts, uplinkDev: undefined }, { guard: true }).rules.map((r) => r.id)).not.toContain('uplink-guard');
   });
 
-  it('tags every rule and explains it', () => {
+  it('tags every rule and jump and explains it', () => {
     const plan = buildPlan(topology, facts, { guard: true });
     for (const r of plan.rules) {
       expect(r.why.length).toBeGreaterThan(20);
       expect(plan.restore).toContain(`--comment "${topology.tag}:${r.id}"`);
     }
+    for (const j of plan.jumps) {
+      expect(j.why.length).toBeGreaterThan(20);
+      expect(plan.restore).toContain(`${j.from} -m comment --comment "${topology.tag}:jump" -j ${j.chain}\n`);
+    }
     expect(plan.rules.filter((r) => r.seed).map((r) => r.id)).toEqual(['egress-masquerade', 'dnat-8080', 'forward-nginx-lb']);
   });
+});
 
-  it('inserted rules keep their declared order at the top of the chain', () => {
+describe('our own iptables chains (no root needed)', () => {
+  const chainsOf = (t: Topology) => buildPlan(t, facts, { guard: true }).jumps.map((j) => j.chain);
+
+  it('are named from the tag, so no two platforms share one', () => {
+    expect(chainsOf(topology)).toEqual(['ECOMNET-PREROUTING', 'ECOMNET-OUTPUT', 'ECOMNET-POSTROUTING', 'ECOMNET-FORWARD']);
+    expect(chainsOf(alt)).toEqual(['ECOMNET-HP-PREROUTING', 'ECOMNET-HP-OUTPUT', 'ECOMNET-HP-POSTROUTING', 'ECOMNET-HP-FORWARD']);
+    const all = [topology, alt, containers].flatMap(chainsOf);
+    expect(new Set(all).size).toBe(all.length);
     const plan = buildPlan(topology, facts, { guard: true });
-    const inserted = plan.restore.split('\n').filter((l) => l.startsWith('-I FORWARD'));
-    expect(inserted.map((l) => Number(l.split(' ')[2]))).toEqual(inserted.map((_, i) => i + 1));
+    for (const r of plan.rules) expect(plan.jumps.map((j) => j.chain), r.id).toContain(r.chain);
+  });
+
+  it('are created and filled by the restore text, and each built-in chain gets exactly one jump', () => {
+    const lines = buildPlan(topology, facts, { guard: true }).restore.split('\n');
+    for (const c of chainsOf(topology)) expect(lines.filter((l) => l === `:${c} - [0:0]`), c).toHaveLength(1);
+    const intoBuiltIn = lines.filter((l) => /^-[AI] /.test(l) && !l.split(' ')[1]!.startsWith('ECOMNET-'));
+    expect(intoBuiltIn.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['-I PREROUTING', '-I OUTPUT', '-A POSTROUTING', '-I FORWARD']);
+    expect(intoBuiltIn.every((l) => l.includes('--comment "ecomnet:jump" -j ECOMNET-'))).toBe(true);
+  });
+
+  it('a tag too long for an iptables chain name is rejected, saying which chain and the limit', () => {
+    const named = (tag: string) => () => buildPlan({ ...topology, tag }, facts, { guard: true });
+    expect(named('ecomnet-16-chars')).not.toThrow();
+    expect(named('ecomnet-17-charss')).toThrow(TopologyError);
+    expect(named('ecomnet-17-charss')).toThrow(
+      'tag "ecomnet-17-charss" is too long: it names the iptables chain ECOMNET-17-CHARSS-POSTROUTING (29 characters, iptables allows at most 28); use a tag of at most 16 characters',
+    );
+  });
+
+  /** A host as `iptables-restore --noflush` of `text` leaves it: chains declared, -A appended, -I put first. */
+  function restored(host: string, text: string): string {
+    const tables = new Map<string, { chains: string[]; rules: string[] }>();
+    let cur = { chains: [] as string[], rules: [] as string[] };
+    for (const line of [...host.split('\n'), ...text.split('\n')]) {
+      if (line.startsWith('*')) {
+        const name = line.slice(1);
+        if (!tables.has(name)) tables.set(name, { chains: [], rules: [] });
+        cur = tables.get(name)!;
+      } else if (line.startsWith(':')) cur.chains.push(line);
+      else if (line.startsWith('-A ')) cur.rules.push(line);
+      else if (line.startsWith('-I ')) cur.rules.unshift(`-A ${line.slice(3)}`);
+    }
+    return [...tables].map(([name, t]) => [`*${name}`, ...t.chains, ...t.rules, 'COMMIT'].join('\n')).join('\n');
+  }
+
+  /** A Docker host that publishes 8080 itself and accepts the bridge's traffic before anything of ours could. */
+  const DOCKER_HOST = `*nat
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A DOCKER -i docker0 -j RETURN
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+COMMIT
+*filter
+:FORWARD DROP [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A DOCKER-USER -i br-app -j ACCEPT
+-A DOCKER-USER -j RETURN
+COMMIT`;
+  const outside: Outside = { ifaces: [topology.outside.bridge.name, 'eth0'], hostAddress: topology.outside.bridge.ip, client: nodeOf('client').ip, internet: nodeOf('internet').ip };
+
+  it("through their jumps, do what the seed's rules do on a Docker host: our DNAT wins for host addresses, and the guard comes before any accept", () => {
+    const rs = parseSave(restored(DOCKER_HOST, buildPlan(topology, { ...facts, dockerUser: true }, { guard: true }).restore));
+    expect(failures(rs, [...masqueradeProbes(outside), ...dnatProbes(outside), ...forwardProbes(outside)])).toEqual([]);
+    const leaving = decide(rs, 'filter', 'FORWARD', { in: 'br-app', out: 'eth0', src: nodeOf('product').ip, dst: outside.internet, proto: 'tcp', dport: 80, ctstate: ['NEW'] });
+    expect(leaving).toMatchObject({ target: 'REJECT', path: ['FORWARD', 'DOCKER-USER', 'ECOMNET-FORWARD'] });
   });
 });
 
@@ -56,19 +135,66 @@ describe('teardown text (no root needed)', () => {
   const saved = [
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':ECOMNET-PREROUTING - [0:0]',
+    ':ECOMNET-HP-PREROUTING - [0:0]',
+    '-A PREROUTING -m comment --comment "ecomnet-hp:jump" -j ECOMNET-HP-PREROUTING',
+    '-A PREROUTING -m comment --comment "ecomnet:jump" -j ECOMNET-PREROUTING',
+    '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+    '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+    '-A ECOMNET-PREROUTING -p tcp -m tcp --dport 8080 -m comment --comment "ecomnet:dnat-8080" -j DNAT --to-destination 10.0.0.10:80',
+    '-A ECOMNET-HP-PREROUTING -p tcp -m tcp --dport 8088 -m comment --comment "ecomnet-hp:dnat-8088" -j DNAT --to-destination 10.201.0.10:80',
+    'COMMIT',
+    '*filter',
+    ':FORWARD DROP [0:0]',
+    ':ECOMNET-FORWARD - [0:0]',
+    // Applied twice: both jumps go.
+    '-A FORWARD -m comment --comment ecomnet:jump -j ECOMNET-FORWARD',
+    '-A FORWARD -m comment --comment ecomnet:jump -j ECOMNET-FORWARD',
+    '-A FORWARD -j DOCKER-USER',
+    '-A INPUT -m comment --comment "someone else: ecomnet:lookalike" -j ACCEPT',
+    '-A ECOMNET-FORWARD -i br-app -o br-app -m comment --comment "ecomnet:bridge-internal" -j ACCEPT',
+    'COMMIT',
+  ].join('\n');
+
+  /** As a version before owned chains left it: our rules straight in built-in chains. */
+  const legacy = [
+    '*nat',
     '-A PREROUTING -p tcp -m tcp --dport 8080 -m comment --comment ecomnet:dnat-8080 -j DNAT --to-destination 10.0.0.10:80',
     '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
     '-A POSTROUTING -s 10.0.0.0/16 ! -o br-app -m comment --comment "ecomnet:egress-masquerade" -j MASQUERADE',
     'COMMIT',
     '*filter',
     '-A FORWARD -m comment --comment "ecomnet-hp:bridge-egress" -j ACCEPT',
-    '-A INPUT -m comment --comment "someone else: ecomnet:lookalike" -j ACCEPT',
     'COMMIT',
   ].join('\n');
 
-  it('deletes exactly our tagged rules, quoted or not, and nothing else', () => {
-    const text = deletionText(taggedLines(saved, 'ecomnet'));
-    expect(text).toBe(
+  it('removes our jumps, then flushes and deletes our chains, touching nothing of another tag or untagged', () => {
+    expect(deletionText(saved, 'ecomnet')).toBe(
+      [
+        '*nat',
+        '-D PREROUTING -m comment --comment "ecomnet:jump" -j ECOMNET-PREROUTING',
+        '-F ECOMNET-PREROUTING',
+        '-X ECOMNET-PREROUTING',
+        'COMMIT',
+        '*filter',
+        '-D FORWARD -m comment --comment ecomnet:jump -j ECOMNET-FORWARD',
+        '-D FORWARD -m comment --comment ecomnet:jump -j ECOMNET-FORWARD',
+        '-F ECOMNET-FORWARD',
+        '-X ECOMNET-FORWARD',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+    expect(ownedLines(saved, 'ecomnet-hp')).toEqual([
+      'nat chain ECOMNET-HP-PREROUTING',
+      '-A PREROUTING -m comment --comment "ecomnet-hp:jump" -j ECOMNET-HP-PREROUTING',
+      '-A ECOMNET-HP-PREROUTING -p tcp -m tcp --dport 8088 -m comment --comment "ecomnet-hp:dnat-8088" -j DNAT --to-destination 10.201.0.10:80',
+    ]);
+  });
+
+  it('still removes rules an older version tagged straight into built-in chains, quoted or not', () => {
+    expect(deletionText(legacy, 'ecomnet')).toBe(
       [
         '*nat',
         '-D PREROUTING -p tcp -m tcp --dport 8080 -m comment --comment ecomnet:dnat-8080 -j DNAT --to-destination 10.0.0.10:80',
@@ -80,7 +206,7 @@ describe('teardown text (no root needed)', () => {
   });
 
   it('is empty when nothing of ours is there', () => {
-    expect(deletionText(taggedLines(saved, 'ecomnet-other'))).toBe('');
-    expect(restoreText('ecomnet', [])).toBe('\n');
+    expect(deletionText(saved, 'ecomnet-other')).toBe('');
+    expect(deletionText(legacy, 'ecomnet-ct')).toBe('');
   });
 });

@@ -83,30 +83,43 @@ ip -n internet-host route add default via 203.0.113.129
 sysctl -w net.ipv4.ip_forward=1
 sysctl -w net.ipv4.conf.br-app.route_localnet=1
 
-# Tasks 1.3 and 1.4: NAT, port forward and FORWARD accepts, each rule tagged and explained
-#   ecomnet:egress-masquerade: Namespaces reach the outside world: their 10.0.0.x source is rewritten to the address of the interface they leave by.
-#   ecomnet:dnat-8080: Arriving connections to port 8080 of any host address are sent to nginx-lb 10.0.0.10:80 (limited to local addresses so traffic merely passing through is untouched).
-#   ecomnet:dnat-8080-local: The host's own connections (curl localhost:8080) never pass PREROUTING; this DNAT catches them in OUTPUT.
-#   ecomnet:localhost-masquerade: With route_localnet on br-app, a 127.0.0.1 source may leave by it; masquerading gives the namespace an address it can answer.
-#   ecomnet:hairpin-masquerade: Hairpin: a namespace calling a host address on a forwarded port is DNATed back into br-app; masquerading makes the reply return through the host.
-#   ecomnet:uplink-guard: Test guard: no connection from the container subnet may leave by the real uplink eth0; the only internet tests reach is our simulated one.
-#   ecomnet:forward-nginx-lb: Forwarded (DNATed) connections may reach nginx-lb:80 even when the FORWARD policy is DROP.
-#   ecomnet:bridge-internal: Traffic between namespaces on br-app; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).
-#   ecomnet:bridge-egress: Namespaces may open connections out of br-app even when the FORWARD policy is DROP.
-#   ecomnet:bridge-replies: Replies to connections the namespaces opened come back into br-app.
+# Tasks 1.3 and 1.4: NAT, port forward and FORWARD accepts, in chains of our own, each entered by one jump;
+# every line tagged and explained
+#   ecomnet:jump PREROUTING -> ECOMNET-PREROUTING: First in PREROUTING: the port forward wins for host addresses over any later DNAT, Docker's jump to its DOCKER chain included; ECOMNET-PREROUTING catches nothing but the forwarded ports.
+#     ecomnet:dnat-8080: Arriving connections to port 8080 of any host address are sent to nginx-lb 10.0.0.10:80 (limited to local addresses so traffic merely passing through is untouched).
+#   ecomnet:jump OUTPUT -> ECOMNET-OUTPUT: First in OUTPUT: the port forward wins for host addresses over any later DNAT, Docker's jump to its DOCKER chain included; ECOMNET-OUTPUT catches nothing but the forwarded ports.
+#     ecomnet:dnat-8080-local: The host's own connections (curl localhost:8080) never pass PREROUTING; this DNAT catches them in OUTPUT.
+#   ecomnet:jump POSTROUTING -> ECOMNET-POSTROUTING: Appended to POSTROUTING, as the seed's MASQUERADE is: an SNAT or RETURN the host already has for these addresses still comes first.
+#     ecomnet:egress-masquerade: Namespaces reach the outside world: their 10.0.0.x source is rewritten to the address of the interface they leave by.
+#     ecomnet:localhost-masquerade: With route_localnet on br-app, a 127.0.0.1 source may leave by it; masquerading gives the namespace an address it can answer.
+#     ecomnet:hairpin-masquerade: Hairpin: a namespace calling a host address on a forwarded port is DNATed back into br-app; masquerading makes the reply return through the host.
+#   ecomnet:jump FORWARD -> ECOMNET-FORWARD: First in FORWARD, so nothing the host has there (a DROP policy, Docker's chains) decides before our rules do.
+#     ecomnet:uplink-guard: Test guard: no connection from the container subnet may leave by the real uplink eth0; the only internet tests reach is our simulated one.
+#     ecomnet:forward-nginx-lb: Forwarded (DNATed) connections may reach nginx-lb:80 even when the FORWARD policy is DROP.
+#     ecomnet:bridge-internal: Traffic between namespaces on br-app; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).
+#     ecomnet:bridge-egress: Namespaces may open connections out of br-app even when the FORWARD policy is DROP.
+#     ecomnet:bridge-replies: Replies to connections the namespaces opened come back into br-app.
 iptables-restore --noflush <<'EOF'
 *nat
--A POSTROUTING -s 10.0.0.0/16 ! -o br-app -m comment --comment "ecomnet:egress-masquerade" -j MASQUERADE
--A PREROUTING -p tcp --dport 8080 -m addrtype --dst-type LOCAL -m comment --comment "ecomnet:dnat-8080" -j DNAT --to-destination 10.0.0.10:80
--A OUTPUT -p tcp --dport 8080 -m addrtype --dst-type LOCAL -m comment --comment "ecomnet:dnat-8080-local" -j DNAT --to-destination 10.0.0.10:80
--A POSTROUTING -s 127.0.0.0/8 -o br-app -m comment --comment "ecomnet:localhost-masquerade" -j MASQUERADE
--A POSTROUTING -s 10.0.0.0/16 -o br-app -m conntrack --ctstate DNAT -m comment --comment "ecomnet:hairpin-masquerade" -j MASQUERADE
+:ECOMNET-PREROUTING - [0:0]
+:ECOMNET-OUTPUT - [0:0]
+:ECOMNET-POSTROUTING - [0:0]
+-A ECOMNET-PREROUTING -p tcp --dport 8080 -m addrtype --dst-type LOCAL -m comment --comment "ecomnet:dnat-8080" -j DNAT --to-destination 10.0.0.10:80
+-A ECOMNET-OUTPUT -p tcp --dport 8080 -m addrtype --dst-type LOCAL -m comment --comment "ecomnet:dnat-8080-local" -j DNAT --to-destination 10.0.0.10:80
+-A ECOMNET-POSTROUTING -s 10.0.0.0/16 ! -o br-app -m comment --comment "ecomnet:egress-masquerade" -j MASQUERADE
+-A ECOMNET-POSTROUTING -s 127.0.0.0/8 -o br-app -m comment --comment "ecomnet:localhost-masquerade" -j MASQUERADE
+-A ECOMNET-POSTROUTING -s 10.0.0.0/16 -o br-app -m conntrack --ctstate DNAT -m comment --comment "ecomnet:hairpin-masquerade" -j MASQUERADE
+-I PREROUTING -m comment --comment "ecomnet:jump" -j ECOMNET-PREROUTING
+-I OUTPUT -m comment --comment "ecomnet:jump" -j ECOMNET-OUTPUT
+-A POSTROUTING -m comment --comment "ecomnet:jump" -j ECOMNET-POSTROUTING
 COMMIT
 *filter
--I FORWARD 1 -s 10.0.0.0/16 -o eth0 -m conntrack --ctstate NEW -m comment --comment "ecomnet:uplink-guard" -j REJECT --reject-with icmp-admin-prohibited
--I FORWARD 2 -d 10.0.0.10 -p tcp --dport 80 -m comment --comment "ecomnet:forward-nginx-lb" -j ACCEPT
--I FORWARD 3 -i br-app -o br-app -m comment --comment "ecomnet:bridge-internal" -j ACCEPT
--I FORWARD 4 -i br-app ! -o br-app -m comment --comment "ecomnet:bridge-egress" -j ACCEPT
--I FORWARD 5 -o br-app -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:bridge-replies" -j ACCEPT
+:ECOMNET-FORWARD - [0:0]
+-A ECOMNET-FORWARD -s 10.0.0.0/16 -o eth0 -m conntrack --ctstate NEW -m comment --comment "ecomnet:uplink-guard" -j REJECT --reject-with icmp-admin-prohibited
+-A ECOMNET-FORWARD -d 10.0.0.10 -p tcp --dport 80 -m comment --comment "ecomnet:forward-nginx-lb" -j ACCEPT
+-A ECOMNET-FORWARD -i br-app -o br-app -m comment --comment "ecomnet:bridge-internal" -j ACCEPT
+-A ECOMNET-FORWARD -i br-app ! -o br-app -m comment --comment "ecomnet:bridge-egress" -j ACCEPT
+-A ECOMNET-FORWARD -o br-app -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:bridge-replies" -j ACCEPT
+-I FORWARD -m comment --comment "ecomnet:jump" -j ECOMNET-FORWARD
 COMMIT
 EOF

@@ -1,0 +1,99 @@
+/**
+ * Removing a platform, in one place (as Mininet keeps `mn -c`): `down`, the test run's
+ * teardown, the bench and the suites all come here. Works from the state file and the tags, so
+ * it also finishes a crashed or half-done run, and is idempotent.
+ */
+import { existsSync } from 'node:fs';
+import { topology as defaultTopology } from '../fixtures/topology.ts';
+import { priv } from './host/exec.ts';
+import { detectBackend, ownedLines, removeOwned, save, type Backend } from './host/iptables.ts';
+import { ipBatch, linkedAcrossNamespaces, listLinks, listNamespaces, nsPids, waitGone } from './host/links.ts';
+import { timed, type Progress } from './host/network.ts';
+import { readSysctl } from './host/facts.ts';
+import { setSysctls } from './host/sysctl.ts';
+import { ensureRunDir, type RunDir } from './host/run-dir.ts';
+import { clearState, readState, writeState, type State } from './host/state.ts';
+import { engineEndpoint, engineReachable, labelFilter, removeContainers } from './runtime/engine.ts';
+import { stopInOrder } from './runtime/start-order.ts';
+import type { Topology } from './topology/types.ts';
+import { peerName } from './topology/validate.ts';
+import { check, waitFor } from './wait.ts';
+
+/** Remove everything of the platform recorded in `dir` (or tagged as topology `t`'s) from this host. */
+export async function cleanup(dir: RunDir, progress: Progress, t: Topology = defaultTopology): Promise<void> {
+  await ensureRunDir(dir);
+  const backend = await detectBackend();
+  const state = readState(dir);
+  const tag = state?.tag ?? t.tag;
+  await stopInOrder(dir, state, progress);
+  await teardownNetwork(dir, state, backend, progress, tag);
+  await removeDataContainers(state, tag, progress);
+  await removeRunFiles(dir);
+  clearState(dir);
+}
+
+/** Stop whatever still runs inside our namespaces: a namespace with processes outlives `ip netns del`. */
+async function killNamespaceProcesses(namespaces: string[]): Promise<void> {
+  const pids = await nsPids(namespaces);
+  if (!pids.length) return;
+  await priv(['kill', '-TERM', ...pids.map(String)], { allowFail: true });
+  const gone = await waitFor(async () => check(!(await nsPids(namespaces)).length, 'processes remain'), { what: 'processes in our namespaces to exit', timeoutMs: 5000 }).then(() => true, () => false);
+  if (!gone) await priv(['kill', '-KILL', ...pids.map(String)], { allowFail: true });
+}
+
+/**
+ * Remove exactly what the state (and, for rules, the tags) says is ours. Idempotent: anything
+ * already gone is skipped, so it also finishes a half-done teardown or a crashed `up`.
+ */
+async function teardownNetwork(dir: RunDir, state: State | undefined, backend: Backend, progress: Progress, tag = state?.tag): Promise<void> {
+  if (tag) await timed('remove our iptables jumps, chains and tagged rules', progress, () => removeOwned(backend, tag));
+  if (!state) return;
+  const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
+  const namespaces = state.namespaces.filter((n) => ns.includes(n));
+  const bridges = state.bridges.filter((b) => links.includes(b));
+  // Only a veth whose peer sits in another namespace vanishes with it: a foreign link that
+  // merely has one of our names (it is why an `up` failed) stays, and is not waited for.
+  const veths = await linkedAcrossNamespaces((state.veths ?? []).filter((v) => links.includes(v)));
+  await timed('stop processes in namespaces', progress, () => killNamespaceProcesses(namespaces));
+  await timed('delete namespaces and bridges', progress, async () => {
+    await ipBatch([...namespaces.map((n) => `netns del ${n}`), ...bridges.map((b) => `link del ${b}`)], { force: true });
+    await waitGone(state.namespaces, [...state.bridges, ...veths]);
+  });
+  await timed('restore sysctls', progress, () =>
+    setSysctls(state.sysctls.filter((s) => s.before !== null && readSysctl(s.key) !== s.before).map((s) => ({ key: s.key, value: s.before! }))),
+  );
+  const latest = readState(dir);
+  if (latest) writeState(dir, { ...latest, phase: 'down', namespaces: [], bridges: [], veths: [], sysctls: [], rules: [] });
+}
+
+/**
+ * A containers-mode run's containers, by recorded id and by label (one created just before a
+ * crash has no id on record). Without an engine they cannot go: the state stays for a later `down`.
+ */
+async function removeDataContainers(state: State | undefined, tag: string, progress: Progress): Promise<void> {
+  if (state?.options.data !== 'containers') return;
+  if (!(await engineReachable())) {
+    if (!state.containers.length) return;
+    throw new Error(`containers ${state.containers.join(', ')} are left: no Docker engine answers at ${engineEndpoint().shown}; start it and run \`ecomnet down\` again`);
+  }
+  const t0 = performance.now();
+  const n = await removeContainers(state.containers, tag);
+  progress(`remove ${n} containers (${labelFilter(tag)})`, performance.now() - t0);
+}
+
+/** What a run wrote (data, configs, secrets); logs stay for a post-mortem until the next `up`. */
+async function removeRunFiles(dir: RunDir): Promise<void> {
+  const paths = dir.runFiles.filter((p) => existsSync(p));
+  if (paths.length) await priv(['rm', '-rf', ...paths]);
+}
+
+/** Namespaces, links, our iptables chains and tagged rules of topology `t` still on the host: [] once it is gone. */
+export async function leftovers(t: Topology): Promise<string[]> {
+  const [ns, links, saved] = await Promise.all([listNamespaces(), listLinks(), detectBackend().then((b) => save(b))]);
+  const nodes = [...t.app.nodes, ...t.outside.nodes];
+  return [
+    ...nodes.map((n) => n.name).filter((n) => ns.includes(n)),
+    ...[t.app.bridge.name, t.outside.bridge.name, ...nodes.map((n) => peerName(n.veth))].filter((l) => links.includes(l)),
+    ...ownedLines(saved, t.tag),
+  ];
+}

@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { nodeOf } from '../../fixtures/topology.ts';
+import { initPostgres, writePgHba } from '../data/postgres.ts';
+import { priv, privPrefix } from '../host/exec.ts';
+import type { Progress } from '../host/network.ts';
+import type { RunDir } from '../host/run-dir.ts';
+import { readState, writeState, type State } from '../host/state.ts';
+import type { Component, DataMode, Topology } from '../topology/types.ts';
+import { checkReadable, serviceAccount, type Account } from './account.ts';
+import { bringUpComponent, dataModeOf } from './components.ts';
+import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
+import { stopPid } from './spawn.ts';
+
+/** The order things start in: each stage waits for the one before, its components start in parallel. */
+const startStages: Component[][] = [['postgres', 'redis', 'internet'], ['product', 'order'], ['gateway'], ['nginx']];
+
+/** What can be done before the network exists: account, secrets, configs, and the slow initdb. */
+export interface Prepared {
+  t: Topology;
+  dir: RunDir;
+  user: Account;
+  secrets: Secrets;
+  data: DataMode;
+  stages: Component[][];
+}
+
+/**
+ * The components this run starts (network only: just the simulated internet host), prepared
+ * while the network is being built; undefined when there is nothing to start.
+ */
+export async function prepareServices(t: Topology, dir: RunDir, opts: { networkOnly: boolean; data: DataMode }, progress: Progress): Promise<Prepared | undefined> {
+  const present = new Set([...t.app.nodes, ...t.outside.nodes].map((n) => n.component));
+  const stages = startStages.map((s) => s.filter((c) => present.has(c) && (!opts.networkOnly || c === 'internet'))).filter((s) => s.length);
+  if (!stages.length) return undefined;
+  if (existsSync(dir.logs)) await priv(['rm', '-rf', dir.logs]);
+  mkdirSync(dir.logs, { recursive: true });
+  mkdirSync(dir.config, { recursive: true });
+  const user = await serviceAccount();
+  await checkReadable(user, progress);
+  await priv(['install', '-d', '-m', '0700', '-o', String(user.uid), '-g', String(user.gid), dir.compileCache]);
+  const secrets = newSecrets();
+  writeSecrets(dir, secrets);
+  if (opts.data === 'native' && stages.flat().includes('postgres')) {
+    const t0 = performance.now();
+    // /run is emptied by a reboot anyway, so the cluster's creation need not be fsynced.
+    await initPostgres({ dataDir: dir.postgresData, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix, noSync: true });
+    // Only the order service and the operator on the host (psql from the bridge address) may log in.
+    await writePgHba(dir.configFile('pg_hba.conf'), [nodeOf('order', t).ip, t.app.bridge.ip]);
+    progress('postgres cluster initialised (initdb)', performance.now() - t0);
+  }
+  return { t, dir, user, secrets, data: opts.data, stages };
+}
+
+/** Start what was prepared, stage by stage: each component waits for what it depends on. */
+export async function startInOrder(p: Prepared | undefined, state: State, progress: Progress): Promise<void> {
+  if (!p) return;
+  const ctx = { ...p, state, progress };
+  for (const stage of p.stages) await Promise.all(stage.map((c) => bringUpComponent(ctx, c)));
+}
+
+/** Graceful stop in reverse start order; whatever remains dies with the namespaces. */
+export async function stopInOrder(dir: RunDir, state: State | undefined, progress: Progress): Promise<void> {
+  if (!state?.services.length) return;
+  const t0 = performance.now();
+  for (const stage of [...startStages].reverse()) {
+    const recs = state.services.filter((s) => stage.includes(s.name as Component));
+    await Promise.all(recs.map((s) => stopPid(s.pid, s.name === 'postgres' ? 'INT' : 'TERM')));
+  }
+  const latest = readState(dir);
+  if (latest) writeState(dir, { ...latest, services: [] });
+  progress(`stopped ${state.services.length} services`, performance.now() - t0);
+}
+
+/** Stop one of our services and start it again with the same configuration (its data stays). */
+export async function restartService(t: Topology, dir: RunDir, c: Component, progress: Progress): Promise<void> {
+  if (c !== 'gateway' && c !== 'product' && c !== 'order') throw new Error(`restart of ${c} is not supported; use down and up`);
+  const state = readState(dir);
+  const rec = state?.services.find((s) => s.name === c);
+  if (!state || !rec) throw new Error(`${c} is not running`);
+  const secrets = readSecrets(dir);
+  if (!secrets) throw new Error('no secrets for this run');
+  await stopPid(rec.pid);
+  await bringUpComponent({ t, dir, state, progress, user: await serviceAccount(), secrets, data: dataModeOf(state) }, c);
+}
