@@ -1,3 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../src/host/exec.ts';
 import { gatherFacts, readSysctl } from '../src/host/facts.ts';
 import { detectBackend, ownedLines, removeOwned, save, type Backend } from '../src/host/iptables.ts';
 import { ipBatch, listLinks, listNamespaces, waitGone } from '../src/host/links.ts';
@@ -33,6 +38,8 @@ export interface NetResult {
     nodes: number;
     ours: UpDown[];
     seed: UpDown[];
+    /** Whole processes, as a person runs them: `ecomnet up --network-only --detach` and `ecomnet down`. */
+    cli: UpDown[];
     /** Same namespaces, links and iptables rules (in order) after both kinds of `up`. */
     identical: boolean;
     seedCommands: UpDown;
@@ -81,6 +88,23 @@ async function ours(t: Topology, steps: StepLog): Promise<UpDown> {
   return { up: upMs, down: downMs };
 }
 
+const ecomnetBin = fileURLToPath(new URL('../bin/ecomnet.js', import.meta.url));
+
+/** The topology as a module the CLI's --topology can load. */
+function writeTopologyModule(t: Topology): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'ecomnet-bench-')), 'topology.ts');
+  writeFileSync(file, `export const topology = ${JSON.stringify(t)};\n`);
+  return file;
+}
+
+/** `ecomnet up --network-only --detach` then `ecomnet down`, each a whole process from its start. */
+async function cli(topologyFile: string): Promise<UpDown> {
+  const env = { ECOMNET_RUN_DIR: BENCH_RUN_DIR };
+  const upMs = await timeIt(() => run([process.execPath, ecomnetBin, 'up', '--network-only', '--detach', '--topology', topologyFile], { env }));
+  const downMs = await timeIt(() => run([process.execPath, ecomnetBin, 'down', '--topology', topologyFile], { env }));
+  return { up: upMs, down: downMs };
+}
+
 async function seed(plan: Plan, backend: Backend): Promise<UpDown> {
   const upMs = await timeIt(() => runScript(sequentialUp(plan, backend)));
   const downMs = await timeIt(() => runScript(sequentialDown(plan, backend)));
@@ -105,7 +129,8 @@ async function compare(backend: Backend): Promise<NetResult['compare']> {
   const plan = await planFor(t, backend);
   const seedCommands = { up: sequentialUp(plan, backend).length, down: sequentialDown(plan, backend).length };
   const identical = await sameOutcome(t, plan, backend);
-  const result: NetResult['compare'] = { nodes: t.app.nodes.length, ours: [], seed: [], identical, seedCommands, oursSteps: { up: {}, down: {} } };
+  const result: NetResult['compare'] = { nodes: t.app.nodes.length, ours: [], seed: [], cli: [], identical, seedCommands, oursSteps: { up: {}, down: {} } };
+  const topologyFile = writeTopologyModule(t);
   const steps = newStepLog();
   // Interleaved rounds, so a slow spell on the host hits both sides alike.
   for (let i = 0; i < ROUNDS; i++) {
@@ -113,7 +138,10 @@ async function compare(backend: Backend): Promise<NetResult['compare']> {
     await settle(t, backend);
     result.seed.push(await seed(plan, backend));
     await settle(t, backend);
-    log(`round ${i + 1}: ours up ${result.ours[i]!.up.toFixed(0)} / down ${result.ours[i]!.down.toFixed(0)} ms; seed up ${result.seed[i]!.up.toFixed(0)} / down ${result.seed[i]!.down.toFixed(0)} ms`);
+    result.cli.push(await cli(topologyFile));
+    await settle(t, backend);
+    const r = (u: UpDown) => `up ${u.up.toFixed(0)} / down ${u.down.toFixed(0)} ms`;
+    log(`round ${i + 1}: ours ${r(result.ours[i]!)}; seed ${r(result.seed[i]!)}; ecomnet CLI ${r(result.cli[i]!)}`);
   }
   result.oursSteps = stepMedians(steps);
   return result;

@@ -14,9 +14,15 @@ const sysctls = ['net.ipv4.ip_forward', 'net.ipv4.conf.all.route_localnet', 'net
 export interface HostState extends HostSnapshot {
   /** Every container, running or not (none when no engine answers). */
   containers: string[];
-  /** TCP listeners in the host's own namespace. */
+  /** TCP listeners on the host's own addresses (not loopback: see `loopback`). */
   listeners: string[];
 }
+
+/**
+ * Loopback listeners come and go with whatever else runs (the unit suites' throwaway servers,
+ * in parallel with a run of ours); what a platform could leave listening is on a host address.
+ */
+const loopback = (address: string) => address.startsWith('127.') || address.startsWith('[::1]') || address.startsWith('[::ffff:127.');
 
 async function lines(argv: string[]): Promise<string[]> {
   const r = await run(argv, { allowFail: true });
@@ -27,7 +33,7 @@ export async function hostState(): Promise<HostState> {
   return {
     ...(await snapshotHost(await detectBackend(), sysctls)),
     containers: await lines(['docker', 'ps', '-aq', '--no-trunc']),
-    listeners: await lines(['ss', '-Hltn']).then((ls) => ls.map((l) => l.split(/\s+/).slice(-2, -1)[0]!).sort()),
+    listeners: await lines(['ss', '-Hltn']).then((ls) => ls.map((l) => l.split(/\s+/).slice(-2, -1)[0]!).filter((a) => !loopback(a)).sort()),
   };
 }
 

@@ -1,19 +1,17 @@
+import { enableCompileCache } from 'node:module';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hostPort, topology as defaultTopology } from '../../fixtures/topology.ts';
-import { planScript } from '../plan/script.ts';
-import { Platform, type DataMode } from '../platform.ts';
-import { doctor } from '../host/doctor.ts';
-import { readHolder } from '../host/lock.ts';
-import { ensureRunDir } from '../host/run-dir.ts';
-import { alive } from '../host/proc.ts';
-import { check, waitFor } from '../wait.ts';
-import { restartService } from '../runtime/start-order.ts';
+import type { DataMode } from '../platform.ts';
 import type { Component, Topology } from '../topology/types.ts';
-import { runDiagram } from './diagram.ts';
-import { printLogs } from './logs.ts';
-import { status, statusTable, table } from './status.ts';
+
+// Every later import is compiled from cache (TypeScript stripping included): a person's `up`
+// and `down` should cost what the kernel work costs, not Node's start-up. Per user, never shared.
+enableCompileCache(join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ecomnet', 'node-compile-cache'));
+
+const { hostPort, topology: defaultTopology } = await import('../../fixtures/topology.ts');
+const { Platform } = await import('../platform.ts');
 
 const usage = `usage: ecomnet <command> [options]
   up [--detach] [--network-only] [--data native|containers] [--dry-run] [--guard] [--topology FILE]
@@ -45,6 +43,7 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
     .withAnnouncements((l) => console.log(l))
     .heldAs(`ecomnet up${v.detach ? ' --detach' : ''}`);
   if (v['dry-run']) {
+    const { planScript } = await import('../plan/script.ts');
     process.stdout.write(planScript(await platform.plan()));
     return 0;
   }
@@ -53,6 +52,7 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
   const started = await platform.start();
   console.log(started.changed ? `up in ${((performance.now() - t0) / 1000).toFixed(1)} s` : 'already up: nothing to change');
   if (t === defaultTopology) {
+    const { statusTable } = await import('./status.ts');
     console.log(`\n${statusTable((await started.status()).nodes)}\n`);
     if (!networkOnly) console.log(`open http://localhost:${hostPort(t)}  (products: http://localhost:${hostPort(t)}/api/products)\n`);
   }
@@ -69,7 +69,7 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
   console.log('Ctrl-C stops the platform and removes it from this host.\n');
   // Nothing else may be pending (network only): this handle keeps the process waiting for the signal.
   const waiting = setInterval(() => {}, 1 << 30);
-  if (!networkOnly) await printLogs(platform.runDir, undefined, true, stopped);
+  if (!networkOnly) await (await import('./logs.ts')).printLogs(platform.runDir, undefined, true, stopped);
   else await stopped;
   clearInterval(waiting);
   console.log('\necomnet: stopping');
@@ -80,6 +80,12 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
 
 async function cmdDown(v: Record<string, string | boolean | undefined>): Promise<number> {
   const platform = Platform.from(await loadTopology(v.topology as string | undefined)).withProgress(progress).heldAs('ecomnet down');
+  const [{ ensureRunDir }, { readHolder }, { alive }, { check, waitFor }] = await Promise.all([
+    import('../host/run-dir.ts'),
+    import('../host/lock.ts'),
+    import('../host/proc.ts'),
+    import('../wait.ts'),
+  ]);
   await ensureRunDir(platform.runDir);
   // A foreground `up` owns the platform: ask it to stop, it tears down itself. A test run is
   // left alone (the lock names it).
@@ -117,20 +123,22 @@ async function main(argv: string[]): Promise<number> {
     case 'down':
       return cmdDown(v);
     case 'status': {
+      const { status, statusTable } = await import('./status.ts');
       const s = await status(defaultTopology, Platform.from().runDir);
       if (v.json) console.log(JSON.stringify(s, null, 2));
       else console.log(`${s.up ? `up since ${s.startedAt}` : 'not up'}\n\n${statusTable(s.nodes)}`);
       return s.up ? 0 : 3;
     }
     case 'logs':
-      return printLogs(Platform.from().runDir, positionals[0], Boolean(v.follow), new Promise((r) => process.once('SIGINT', r)));
+      return (await import('./logs.ts')).printLogs(Platform.from().runDir, positionals[0], Boolean(v.follow), new Promise((r) => process.once('SIGINT', r)));
     case 'restart': {
       const c = positionals[0] as Component | undefined;
       if (!c) throw new Error('usage: ecomnet restart gateway|product|order');
-      await restartService(defaultTopology, Platform.from().runDir, c, progress);
+      await (await import('../runtime/start-order.ts')).restartService(defaultTopology, Platform.from().runDir, c, progress);
       return 0;
     }
     case 'doctor': {
+      const [{ doctor }, { table }] = await Promise.all([import('../host/doctor.ts'), import('./status.ts')]);
       const checks = await doctor(defaultTopology);
       console.log(table([['', 'CHECK', 'DETAIL'], ...checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.name, c.detail])]));
       const missing = [...new Set(checks.filter((c) => !c.ok && c.detail.startsWith('missing: apt-get install ')).map((c) => c.detail.slice('missing: apt-get install '.length)))];
@@ -138,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
       return checks.every((c) => c.ok) ? 0 : 1;
     }
     case 'diagram':
-      return runDiagram(v.svg ? ['--svg', v.svg] : []);
+      return (await import('./diagram.ts')).runDiagram(v.svg ? ['--svg', v.svg] : []);
     default:
       console.error(usage);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

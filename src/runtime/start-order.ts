@@ -1,17 +1,19 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { nodeOf } from '../../fixtures/topology.ts';
-import { initPostgres, writePgHba } from '../data/postgres.ts';
 import { priv, privPrefix } from '../host/exec.ts';
 import type { Progress } from '../host/network.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import { readState, writeState, type State } from '../host/state.ts';
 import type { Component, DataMode, Topology } from '../topology/types.ts';
 import { checkReadable, serviceAccount, type Account } from './account.ts';
-import { bringUpComponent, dataModeOf } from './components.ts';
 import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
 
-/** The order things start in: each stage waits for the one before, its components start in parallel. */
+/**
+ * The order things start in: each stage waits for the one before, its components start in
+ * parallel. What starts them (and their database clients) is loaded only when something
+ * starts, so `down` and `up --network-only` stay light.
+ */
 const startStages: Component[][] = [['postgres', 'redis', 'internet'], ['product', 'order'], ['gateway'], ['nginx']];
 
 /** What can be done before the network exists: account, secrets, configs, and the slow initdb. */
@@ -42,6 +44,7 @@ export async function prepareServices(t: Topology, dir: RunDir, opts: { networkO
   writeSecrets(dir, secrets);
   if (opts.data === 'native' && stages.flat().includes('postgres')) {
     const t0 = performance.now();
+    const { initPostgres, writePgHba } = await import('../data/postgres.ts');
     // /run is emptied by a reboot anyway, so the cluster's creation need not be fsynced.
     await initPostgres({ dataDir: dir.postgresData, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix, noSync: true });
     // Only the order service and the operator on the host (psql from the bridge address) may log in.
@@ -55,6 +58,7 @@ export async function prepareServices(t: Topology, dir: RunDir, opts: { networkO
 export async function startInOrder(p: Prepared | undefined, state: State, progress: Progress): Promise<void> {
   if (!p) return;
   const ctx = { ...p, state, progress };
+  const { bringUpComponent } = await import('./components.ts');
   for (const stage of p.stages) await Promise.all(stage.map((c) => bringUpComponent(ctx, c)));
 }
 
@@ -80,5 +84,6 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   const secrets = readSecrets(dir);
   if (!secrets) throw new Error('no secrets for this run');
   await stopPid(rec.pid);
+  const { bringUpComponent, dataModeOf } = await import('./components.ts');
   await bringUpComponent({ t, dir, state, progress, user: await serviceAccount(), secrets, data: dataModeOf(state) }, c);
 }

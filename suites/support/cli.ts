@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { run } from '../../src/host/exec.ts';
+import { execa } from 'execa';
 import { recordEvidence } from './evidence.ts';
 
 /** The CLI as a user runs it, in a child process: what a crash test kills and a lifecycle test drives. */
@@ -9,7 +9,10 @@ export const cli = join(process.cwd(), 'src/cli/main.ts');
 export async function ecomnet(args: string[], runDir?: string, env: Record<string, string> = {}) {
   const at = new Date().toISOString();
   const vars = { ...(runDir ? { ECOMNET_RUN_DIR: runDir } : {}), ...env };
-  const r = await run([process.execPath, cli, ...args], { allowFail: true, timeoutMs: 120_000, env: { ...process.env, ...vars } as Record<string, string> });
+  const started = performance.now();
+  // execa drives the CLI as a user's shell would (the product itself runs its commands with node:child_process).
+  const p = await execa(process.execPath, [cli, ...args], { reject: false, timeout: 120_000, env: vars, stripFinalNewline: false });
+  const r = { stdout: String(p.stdout), stderr: String(p.stderr) + (p.exitCode === undefined ? String(p.shortMessage) : ''), exitCode: p.exitCode ?? -1, durationMs: performance.now() - started };
   const shown = Object.entries(vars).map(([k, v]) => `${k}=${v} `).join('');
   recordEvidence({ ...r, command: `${shown}ecomnet ${args.join(' ')}`, at });
   return r;
