@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -6,6 +7,7 @@ import { postgresUrl } from '../src/data/postgres.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { readState, type ServiceRecord } from '../src/host/state.ts';
 import { readSecrets } from '../src/runtime/secrets.ts';
+import { SERVICE_NODE_FLAGS } from '../src/services/config.ts';
 import { cpuSampler, type CpuShare } from './cpu.ts';
 import { wrk, type Load, type WrkResult } from './wrk.ts';
 
@@ -119,6 +121,23 @@ export interface Rss {
 }
 
 const kbField = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
+
+/**
+ * The floor under the services' memory: a bare Node process with the services' flags, idle.
+ * Three of them are what three services cost before any code of ours runs.
+ */
+export async function bareNodeRss(): Promise<Omit<Rss, 'name' | 'pid' | 'exe'>> {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  try {
+    // Long enough for start-up to settle; RSS no longer grows after it.
+    await new Promise((r) => setTimeout(r, 1000));
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const rollup = readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8');
+    return { rssMb: kbField(status, 'VmRSS'), anonMb: kbField(status, 'RssAnon'), fileMb: kbField(status, 'RssFile'), pssMb: kbField(rollup, 'Pss') };
+  } finally {
+    child.kill();
+  }
+}
 
 /** Resident memory of our three Node services, from the pids the state file records. */
 export function serviceRss(): Rss[] {

@@ -3,7 +3,7 @@ import { priv } from '../src/host/exec.ts';
 import { ensureRunDir, runDirAt } from '../src/host/run-dir.ts';
 import { benchLeftovers, forwardBefore } from './clean.ts';
 import { coldStart } from './coldstart.ts';
-import { getThroughput, orderThroughput, serviceRss } from './datapath.ts';
+import { bareNodeRss, getThroughput, orderThroughput, serviceRss } from './datapath.ts';
 import { networkBench } from './network.ts';
 import { PlatformLock, platformDown } from './platform.ts';
 import { toMarkdown, toText, writeReports } from './report.ts';
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     results.network = await networkBench();
     checkpoint('section 3: cold start of the platform');
     results.coldStart = await coldStart(lock, say);
-    results.memory = { idle: serviceRss() };
+    results.memory = { idle: serviceRss(), bareNode: await bareNodeRss() };
     if (results.loadTool) {
       checkpoint('section 4: GET data path');
       results.get = await getThroughput();

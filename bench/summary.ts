@@ -18,7 +18,7 @@ export interface Results {
   get?: GetResult;
   orders?: OrderResult;
   /** Right after the cold start, and after the load of sections 4-5. */
-  memory?: { idle: Rss[]; afterLoad?: Rss[] };
+  memory?: { idle: Rss[]; afterLoad?: Rss[]; bareNode?: Omit<Rss, 'name' | 'pid' | 'exe'> };
   hostClean?: { clean: boolean; leftovers: string[] };
   error?: string;
 }
@@ -150,10 +150,18 @@ function loadSections(r: Results, tables: Table[], targets: Target[]): void {
     const { chain, direct, ceiling } = r.get;
     runs.push(chain, direct, ceiling);
     const share = chain.wrk.rps / direct.wrk.rps;
+    // With both cores saturated, req/s is bounded by CPU time per request: the chain can reach
+    // at most direct's CPU per request divided by its own, whatever the code does.
+    const cpuPerReq = (m: Measured) => ((m.cpu.hostBusyPct / 100) * r.host.cores * 1000) / m.wrk.rps;
+    const bound = cpuPerReq(direct) / cpuPerReq(chain);
     tables.push({
       title: `4. GET data path (load tool: ${r.loadTool})`,
       rows: [header, loadRow(chain), loadRow(direct), loadRow(ceiling)],
-      notes: [`chain/direct ${pct(share * 100)}, chain/ceiling ${pct((chain.wrk.rps / ceiling.wrk.rps) * 100)}; X-Cache on the chain: ${r.get.cacheHit ? 'HIT' : 'not HIT'}`],
+      notes: [
+        `chain/direct ${pct(share * 100)}, chain/ceiling ${pct((chain.wrk.rps / ceiling.wrk.rps) * 100)}; X-Cache on the chain: ${r.get.cacheHit ? 'HIT' : 'not HIT'}`,
+        `CPU per request (ms of one core, whole host: wrk, nginx, gateway, product, Redis, kernel): chain ${cpuPerReq(chain).toFixed(3)}, direct ${cpuPerReq(direct).toFixed(3)}; host busy ${pct(chain.cpu.hostBusyPct)} / ${pct(direct.cpu.hostBusyPct)}`,
+        `so on ${r.host.cores} saturated cores the chain can reach at most ${pct(bound * 100)} of direct: it runs three servers' work (nginx, the gateway's proxying, the product service) where direct runs one`,
+      ],
     });
     targets.push(
       target('4', 'chain >= 40% of direct (req/s)', pct(share * 100), share >= 0.4),
@@ -178,7 +186,7 @@ function loadSections(r: Results, tables: Table[], targets: Target[]): void {
   if (runs.length) tables.push(cpuTable(runs));
 }
 
-function memorySection(mem: { idle: Rss[]; afterLoad?: Rss[] }, tables: Table[], targets: Target[]): void {
+function memorySection(mem: NonNullable<Results['memory']>, tables: Table[], targets: Target[]): void {
   const after = mem.afterLoad ?? [];
   const sum = (xs: Rss[], k: 'rssMb' | 'anonMb' | 'fileMb' | 'pssMb') => xs.reduce((a, m) => a + m[k], 0);
   const mb = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(1)} MB`);
@@ -191,7 +199,13 @@ function memorySection(mem: { idle: Rss[]; afterLoad?: Rss[] }, tables: Table[],
         return [i.name, `${i.pid} (${i.exe.split('/').pop()})`, mb(i.rssMb), mb(a?.rssMb), mb(a?.anonMb), mb(a?.fileMb), mb(a?.pssMb)];
       }),
       ['total', '', mb(sum(mem.idle, 'rssMb')), mb(sum(after, 'rssMb')), mb(sum(after, 'anonMb')), mb(sum(after, 'fileMb')), mb(sum(after, 'pssMb'))],
+      ...(mem.bareNode
+        ? [['floor: 3 x a bare idle Node with the same flags', '', mb(3 * mem.bareNode.rssMb), '', mb(3 * mem.bareNode.anonMb), mb(3 * mem.bareNode.fileMb), mb(3 * mem.bareNode.pssMb)]]
+        : []),
     ],
+    notes: mem.bareNode
+      ? [`each Node process maps ${mb(mem.bareNode.fileMb)} of the node binary and its libraries before running any code (counted in every RSS, shared in fact: see PSS); three services start at ${mb(3 * mem.bareNode.rssMb)} of RSS`]
+      : [],
   });
   if (after.length) targets.push(target('6', 'RSS of the 3 services after load <= 250 MB', `${sum(after, 'rssMb').toFixed(0)} MB`, sum(after, 'rssMb') <= 250));
 }
