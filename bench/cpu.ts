@@ -22,7 +22,10 @@ function readProc(pid: string): Proc {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const close = stat.lastIndexOf(')');
   // Fields after "(comm)": state ppid ... utime stime cutime cstime (14th-17th counting from pid).
-  const f = stat.slice(close + 2).split(' ').map(Number);
+  const f = stat
+    .slice(close + 2)
+    .split(' ')
+    .map(Number);
   return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: f[1]!, ticks: f[11]! + f[12]!, childTicks: f[13]! + f[14]! };
 }
 
@@ -100,7 +103,11 @@ export function cpuSampler(services: ServiceRecord[]): () => CpuShare {
     const pct = (ticks: number) => (ticks / HZ / seconds) * 100;
     const [busy, softirq, total] = hostAfter.map((v, i) => v - hostBefore[i]!) as [number, number, number];
     return {
-      byLabel: Object.fromEntries(Object.entries(byLabel).map(([k, v]) => [k, pct(v)]).sort((a, b) => (b[1] as number) - (a[1] as number))),
+      byLabel: Object.fromEntries(
+        Object.entries(byLabel)
+          .map(([k, v]) => [k, pct(v)])
+          .sort((a, b) => (b[1] as number) - (a[1] as number)),
+      ),
       softirqPct: pct(softirq),
       hostBusyPct: (busy / total) * 100,
     };

@@ -68,7 +68,11 @@ async function hostView(plan: Plan, backend: Backend, t: Topology): Promise<stri
  * `link add` of the same peer name would collide with one still being destroyed.
  */
 async function settle(t: Topology, backend: Backend): Promise<void> {
-  await waitGone(t.app.nodes.map((n) => n.name), [t.app.bridge.name, t.outside.bridge.name, ...t.app.nodes.map((n) => peerName(n.veth))], 30_000);
+  await waitGone(
+    t.app.nodes.map((n) => n.name),
+    [t.app.bridge.name, t.outside.bridge.name, ...t.app.nodes.map((n) => peerName(n.veth))],
+    30_000,
+  );
   if (ownedLines(await save(backend), t.tag).length) throw new Error(`iptables chains or rules of ${t.tag} remain after down`);
 }
 

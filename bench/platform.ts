@@ -70,8 +70,7 @@ export class PlatformLock {
     const holder = readHolder(runDir);
     if (holder) throw new Error(`the platform lock is held by pid ${holder.pid} (\`${holder.command}\`); wait for it or stop it first`);
     const state = readState(runDir);
-    if (state && (state.phase === 'up' || state.namespaces.length))
-      throw new Error(`a platform is up (${runDir.state}, phase ${state.phase}); run \`ecomnet down\` first`);
+    if (state && (state.phase === 'up' || state.namespaces.length)) throw new Error(`a platform is up (${runDir.state}, phase ${state.phase}); run \`ecomnet down\` first`);
     this.#release = acquireLock(runDir, 'npm run bench');
   }
 

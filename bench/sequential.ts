@@ -32,7 +32,10 @@ export function sequentialUp(plan: Plan, b: Backend): string[][] {
 export function sequentialDown(plan: Plan, b: Backend): string[][] {
   return [
     ...plan.jumps.map((j) => [b.iptables, '-t', j.table, '-D', j.from, ...jumpArgs(plan.tag, j)]),
-    ...plan.jumps.flatMap((j) => [[b.iptables, '-t', j.table, '-F', j.chain], [b.iptables, '-t', j.table, '-X', j.chain]]),
+    ...plan.jumps.flatMap((j) => [
+      [b.iptables, '-t', j.table, '-F', j.chain],
+      [b.iptables, '-t', j.table, '-X', j.chain],
+    ]),
     ...plan.namespaces.map((ns) => ['ip', 'netns', 'del', ns]),
     ...plan.bridges.map((br) => ['ip', 'link', 'del', br]),
     ...plan.sysctls.filter((s) => s.before !== null && s.before !== s.value).map((s) => ['sysctl', '-w', `${s.key}=${s.before}`]),

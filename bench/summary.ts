@@ -40,12 +40,18 @@ function compareSection(c: NetResult['compare'], tables: Table[], targets: Targe
     rows: [
       ['', 'up median', 'down median', 'up rounds (ms)', 'down rounds (ms)'],
       ['ours: ip -batch, ip -n NS -batch, iptables-restore', ms(med(c.ours, 'up')), ms(med(c.ours, 'down')), list(c.ours.map((r) => r.up)), list(c.ours.map((r) => r.down))],
-      [`seed: ${c.seedCommands.up} / ${c.seedCommands.down} commands from the same Plan`, ms(med(c.seed, 'up')), ms(med(c.seed, 'down')), list(c.seed.map((r) => r.up)), list(c.seed.map((r) => r.down))],
+      [
+        `seed: ${c.seedCommands.up} / ${c.seedCommands.down} commands from the same Plan`,
+        ms(med(c.seed, 'up')),
+        ms(med(c.seed, 'down')),
+        list(c.seed.map((r) => r.up)),
+        list(c.seed.map((r) => r.down)),
+      ],
       ['ratio ours/seed', x(ratio.up), x(ratio.down), '', ''],
     ],
     notes: [
       `same namespaces, links and iptables rules (in order) after either up: ${c.identical ? 'yes' : 'NO'}`,
-      'ours = platform up()/down() in process, as `ecomnet up --network-only` / `down` run them, without the CLI\'s Node start-up (see 3a); seed = one sh script, one process per line',
+      "ours = platform up()/down() in process, as `ecomnet up --network-only` / `down` run them, without the CLI's Node start-up (see 3a); seed = one sh script, one process per line",
     ],
   });
   const cli = { up: med(c.cli, 'up') / med(c.seed, 'up'), down: med(c.cli, 'down') / med(c.seed, 'down') };
@@ -120,7 +126,15 @@ function coldSection(c: ColdStart, tables: Table[], targets: Target[]): void {
 
 function loadRow(m: Measured): string[] {
   const e = m.wrk.errors;
-  return [m.name, m.wrk.rps.toFixed(0), `${m.wrk.p50Ms.toFixed(2)} ms`, `${m.wrk.p99Ms.toFixed(2)} ms`, String(e.status), String(e.connect + e.read + e.write + e.timeout), m.logBytesPerRequest.toFixed(0)];
+  return [
+    m.name,
+    m.wrk.rps.toFixed(0),
+    `${m.wrk.p50Ms.toFixed(2)} ms`,
+    `${m.wrk.p99Ms.toFixed(2)} ms`,
+    String(e.status),
+    String(e.connect + e.read + e.write + e.timeout),
+    m.logBytesPerRequest.toFixed(0),
+  ];
 }
 
 /** Processes under this share in every run are summed into one row. */
@@ -172,7 +186,11 @@ function loadSections(r: Results, tables: Table[], targets: Target[]): void {
   if (r.orders) {
     const o = r.orders;
     runs.push(o);
-    const others = Object.entries(o.wrk.statuses ?? {}).filter(([s]) => s !== '201').map(([s, n]) => `${s}: ${n}`).join(', ') || 'none';
+    const others =
+      Object.entries(o.wrk.statuses ?? {})
+        .filter(([s]) => s !== '201')
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ') || 'none';
     tables.push({
       title: '5. POST /api/orders via nginx (seed payload)',
       rows: [header, loadRow(o)],
@@ -204,7 +222,9 @@ function memorySection(mem: NonNullable<Results['memory']>, tables: Table[], tar
         : []),
     ],
     notes: mem.bareNode
-      ? [`each Node process maps ${mb(mem.bareNode.fileMb)} of the node binary and its libraries before running any code (counted in every RSS, shared in fact: see PSS); three services start at ${mb(3 * mem.bareNode.rssMb)} of RSS`]
+      ? [
+          `each Node process maps ${mb(mem.bareNode.fileMb)} of the node binary and its libraries before running any code (counted in every RSS, shared in fact: see PSS); three services start at ${mb(3 * mem.bareNode.rssMb)} of RSS`,
+        ]
       : [],
   });
   if (after.length) targets.push(target('6', 'RSS of the 3 services after load <= 250 MB', `${sum(after, 'rssMb').toFixed(0)} MB`, sum(after, 'rssMb') <= 250));
@@ -216,7 +236,11 @@ export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
   if (r.spawn)
     tables.push({
       title: '0. cost of starting one process on this host (/bin/true)',
-      rows: [['from', 'ms per process'], ['Node child_process, as the platform runs each command', r.spawn.nodeMs.toFixed(1)], ['sh, as the seed script does', r.spawn.shMs.toFixed(1)]],
+      rows: [
+        ['from', 'ms per process'],
+        ['Node child_process, as the platform runs each command', r.spawn.nodeMs.toFixed(1)],
+        ['sh, as the seed script does', r.spawn.shMs.toFixed(1)],
+      ],
     });
   if (r.network) {
     compareSection(r.network.compare, tables, targets);

@@ -49,11 +49,7 @@ function script(load: Load): string {
   if (load.post) {
     lines.push('wrk.method = "POST"', `wrk.body = ${luaString(load.post.body)}`, `wrk.headers["Content-Type"] = ${luaString(load.post.contentType)}`);
   }
-  lines.push(
-    'local threads = {}',
-    'function setup(thread) table.insert(threads, thread) end',
-    'function init(args) statuses = {} end',
-  );
+  lines.push('local threads = {}', 'function setup(thread) table.insert(threads, thread) end', 'function init(args) statuses = {} end');
   if (load.exact) {
     lines.push(
       // LuaJIT's FFI gives a monotonic clock with sub-second resolution (os.time has whole seconds).

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { run } from '../src/host/exec.ts';
 import { detectBackend } from '../src/host/iptables.ts';
 import { diffSnapshots, snapshotHost, type HostSnapshot } from '../src/host/snapshot.ts';
+import { engine, engineReachable } from '../src/runtime/engine.ts';
 
 /** The host-wide switches a network lab turns. */
 const sysctls = ['net.ipv4.ip_forward', 'net.ipv4.conf.all.route_localnet', 'net.bridge.bridge-nf-call-iptables'];
@@ -26,14 +27,25 @@ const loopback = (address: string) => address.startsWith('127.') || address.star
 
 async function lines(argv: string[]): Promise<string[]> {
   const r = await run(argv, { allowFail: true });
-  return r.exitCode === 0 ? r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort() : [];
+  return r.exitCode === 0
+    ? r.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .sort()
+    : [];
 }
 
 export async function hostState(): Promise<HostState> {
   return {
     ...(await snapshotHost(await detectBackend(), sysctls)),
-    containers: await lines(['docker', 'ps', '-aq', '--no-trunc']),
-    listeners: await lines(['ss', '-Hltn']).then((ls) => ls.map((l) => l.split(/\s+/).slice(-2, -1)[0]!).filter((a) => !loopback(a)).sort()),
+    containers: (await engineReachable()) ? (await (await engine()).listContainers({ all: true })).map((c) => c.Id).sort() : [],
+    listeners: await lines(['ss', '-Hltn']).then((ls) =>
+      ls
+        .map((l) => l.split(/\s+/).slice(-2, -1)[0]!)
+        .filter((a) => !loopback(a))
+        .sort(),
+    ),
   };
 }
 

@@ -37,7 +37,10 @@ async function killNamespaceProcesses(namespaces: string[]): Promise<void> {
   const pids = await nsPids(namespaces);
   if (!pids.length) return;
   await priv(['kill', '-TERM', ...pids.map(String)], { allowFail: true });
-  const gone = await waitFor(async () => check(!(await nsPids(namespaces)).length, 'processes remain'), { what: 'processes in our namespaces to exit', timeoutMs: 5000 }).then(() => true, () => false);
+  const gone = await waitFor(async () => check(!(await nsPids(namespaces)).length, 'processes remain'), { what: 'processes in our namespaces to exit', timeoutMs: 5000 }).then(
+    () => true,
+    () => false,
+  );
   if (!gone) await priv(['kill', '-KILL', ...pids.map(String)], { allowFail: true });
 }
 
@@ -59,9 +62,7 @@ async function teardownNetwork(dir: RunDir, state: State | undefined, backend: B
     await ipBatch([...namespaces.map((n) => `netns del ${n}`), ...bridges.map((b) => `link del ${b}`)], { force: true });
     await waitGone(state.namespaces, [...state.bridges, ...veths]);
   });
-  await timed('restore sysctls', progress, () =>
-    setSysctls(state.sysctls.filter((s) => s.before !== null && readSysctl(s.key) !== s.before).map((s) => ({ key: s.key, value: s.before! }))),
-  );
+  await timed('restore sysctls', progress, () => setSysctls(state.sysctls.filter((s) => s.before !== null && readSysctl(s.key) !== s.before).map((s) => ({ key: s.key, value: s.before! }))));
   const latest = readState(dir);
   if (latest) writeState(dir, { ...latest, phase: 'down', namespaces: [], bridges: [], veths: [], sysctls: [], rules: [] });
 }

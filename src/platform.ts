@@ -158,16 +158,27 @@ export class Platform {
     const plan = buildPlan(t, facts, opts);
     const previous = readState(dir);
     if (
-      previous?.phase === 'up' && previous.tag === t.tag && sameOptions(previous, opts) &&
-      previous.services.every((s) => alive(s.pid)) && (await networkMatches(plan, backend)) &&
+      previous?.phase === 'up' &&
+      previous.tag === t.tag &&
+      sameOptions(previous, opts) &&
+      previous.services.every((s) => alive(s.pid)) &&
+      (await networkMatches(plan, backend)) &&
       (await Promise.all(previous.containers.map(containerRunning))).every(Boolean)
     )
       return false;
     await cleanup(dir, this.#progress, t);
     await refuseForeign(plan, dir);
     const state: State = {
-      version: 1, tag: t.tag, startedAt: new Date().toISOString(), phase: 'applying',
-      namespaces: [], bridges: [], sysctls: [], rules: [], services: [], containers: [],
+      version: 1,
+      tag: t.tag,
+      startedAt: new Date().toISOString(),
+      phase: 'applying',
+      namespaces: [],
+      bridges: [],
+      sysctls: [],
+      rules: [],
+      services: [],
+      containers: [],
       options: { ...opts, uplinkDev: facts.uplinkDev },
     };
     // initdb and the rest of the preparation need no network: they overlap its construction.
@@ -195,8 +206,7 @@ function sameOptions(s: State, opts: Options): boolean {
 async function refuseForeign(plan: Plan, dir: RunDir): Promise<void> {
   const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
   const clash = [...plan.namespaces.filter((n) => ns.includes(n)).map((n) => `namespace ${n}`), ...plan.bridges.filter((b) => links.includes(b)).map((b) => `link ${b}`)];
-  if (clash.length)
-    throw new Error(`${clash.join(', ')} already exist and are not recorded as ours in ${dir.state}; remove them (ip netns del / ip link del) or choose other names in the topology`);
+  if (clash.length) throw new Error(`${clash.join(', ')} already exist and are not recorded as ours in ${dir.state}; remove them (ip netns del / ip link del) or choose other names in the topology`);
 }
 
 /** A platform that is up: what it is, a way into it, and its removal. */
@@ -233,7 +243,9 @@ export class StartedPlatform {
 
   /** What each service has logged so far, by name. */
   logs(): Record<string, string> {
-    const names = readdirSync(this.dir.logs).filter((f) => f.endsWith('.log')).map((f) => f.slice(0, -'.log'.length));
+    const names = readdirSync(this.dir.logs)
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => f.slice(0, -'.log'.length));
     return Object.fromEntries(names.map((n) => [n, readFileSync(this.dir.log(n), 'utf8')]));
   }
 

@@ -79,7 +79,9 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
 }
 
 async function cmdDown(v: Record<string, string | boolean | undefined>): Promise<number> {
-  const platform = Platform.from(await loadTopology(v.topology as string | undefined)).withProgress(progress).heldAs('ecomnet down');
+  const platform = Platform.from(await loadTopology(v.topology as string | undefined))
+    .withProgress(progress)
+    .heldAs('ecomnet down');
   const [{ ensureRunDir }, { readHolder }, { alive }, { check, waitFor }] = await Promise.all([
     import('../host/run-dir.ts'),
     import('../host/lock.ts'),
@@ -90,7 +92,7 @@ async function cmdDown(v: Record<string, string | boolean | undefined>): Promise
   // A foreground `up` owns the platform: ask it to stop, it tears down itself. A test run is
   // left alone (the lock names it).
   const holder = readHolder(platform.runDir);
-  if (holder && holder.command.startsWith('ecomnet up')) {
+  if (holder?.command.startsWith('ecomnet up')) {
     console.log(`asking pid ${holder.pid} (\`${holder.command}\`) to stop`);
     process.kill(holder.pid, 'SIGTERM');
     await waitFor(() => check(!alive(holder.pid), 'still running'), { what: `pid ${holder.pid} to stop`, timeoutMs: 30_000 }).catch(() => {});

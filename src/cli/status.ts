@@ -52,8 +52,7 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
   const state = readState(dir);
   const live = await listNamespaces();
   // Containers mode: the data layer answers on the bridge gateway, its namespaces stay empty.
-  const inContainer = (n: NodeSpec): n is NodeSpec & { component: DataComponent } =>
-    Boolean(state?.containers.length) && (n.component === 'postgres' || n.component === 'redis');
+  const inContainer = (n: NodeSpec): n is NodeSpec & { component: DataComponent } => Boolean(state?.containers.length) && (n.component === 'postgres' || n.component === 'redis');
   const nodes = await Promise.all(
     [...topology.app.nodes, ...topology.outside.nodes].map(async (n): Promise<NodeStatus> => {
       const rec = state?.services.find((s) => s.name === n.component);
@@ -71,7 +70,14 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function statusTable(nodes: NodeStatus[]): string {

@@ -54,17 +54,7 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
       await chownTo(pwDir, runAs, prefix);
       await chownTo(pwFile, runAs, prefix);
     }
-    await run([
-      ...as,
-      `${pgBin()}/initdb`,
-      '-D', dataDir,
-      '-U', superuser,
-      `--pwfile=${pwFile}`,
-      '--auth=scram-sha-256',
-      '--encoding=UTF8',
-      '--no-locale',
-      ...(o.noSync ? ['--no-sync'] : []),
-    ]);
+    await run([...as, `${pgBin()}/initdb`, '-D', dataDir, '-U', superuser, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', ...(o.noSync ? ['--no-sync'] : [])]);
   } finally {
     await run([...prefix, 'rm', '-rf', pwDir], { allowFail: true });
   }
@@ -123,12 +113,7 @@ export function postgresArgv(o: PostgresArgvOptions): string[] {
     password_encryption: 'scram-sha-256',
     ...o.settings,
   };
-  return [
-    ...asUser(runAs),
-    `${pgBin()}/postgres`,
-    '-D', o.dataDir,
-    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-  ];
+  return [...asUser(runAs), `${pgBin()}/postgres`, '-D', o.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
 }
 
 export interface PostgresTarget {

@@ -26,29 +26,14 @@ export function redisConf(o: RedisConfOptions): string {
   for (const [name, value] of Object.entries({ bind: o.bind, password: o.password, dir: o.dir })) {
     if (!SAFE_VALUE.test(value)) throw new Error(`redis ${name} contains characters not allowed in redis.conf`);
   }
-  return [
-    `bind ${o.bind}`,
-    `port ${o.port}`,
-    'protected-mode yes',
-    'save ""',
-    'appendonly no',
-    `requirepass ${o.password}`,
-    `dir ${o.dir}`,
-    'daemonize no',
-    'logfile ""',
-    '',
-  ].join('\n');
+  return [`bind ${o.bind}`, `port ${o.port}`, 'protected-mode yes', 'save ""', 'appendonly no', `requirepass ${o.password}`, `dir ${o.dir}`, 'daemonize no', 'logfile ""', ''].join('\n');
 }
 
 /**
  * Write redis.conf with mode 0600 (it holds the password, which therefore never shows in `ps`),
  * owned by `runAs` so the dropped-privilege server can read it.
  */
-export async function writeRedisConf(
-  file: string,
-  o: RedisConfOptions,
-  owner: { runAs?: string; prefix?: string[] } = {},
-): Promise<void> {
+export async function writeRedisConf(file: string, o: RedisConfOptions, owner: { runAs?: string; prefix?: string[] } = {}): Promise<void> {
   await writeFile(file, redisConf(o), { mode: 0o600 });
   if (owner.runAs) await chownTo(file, owner.runAs, owner.prefix);
 }

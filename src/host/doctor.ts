@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Topology } from '../topology/types.ts';
-import { TopologyError, validate } from '../topology/validate.ts';
+import { type TopologyError, validate } from '../topology/validate.ts';
 import { isRoot, priv, run } from './exec.ts';
 import { hostRoutes } from './facts.ts';
 
@@ -128,7 +128,10 @@ async function portFree(port: number): Promise<Check> {
 async function subnetFree(t: Topology): Promise<Check> {
   const ours = new Set([t.app.bridge.name, t.outside.bridge.name]);
   try {
-    validate(t, (await hostRoutes()).filter((r) => !r.dev || !ours.has(r.dev)));
+    validate(
+      t,
+      (await hostRoutes()).filter((r) => !r.dev || !ours.has(r.dev)),
+    );
     return { name: 'subnets', ok: true, detail: `${t.app.subnet} and ${t.outside.subnet} overlap no host route` };
   } catch (e) {
     return { name: 'subnets', ok: false, detail: (e as TopologyError).problems?.join('; ') ?? (e as Error).message };

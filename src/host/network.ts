@@ -48,7 +48,9 @@ export async function applyNetwork(dir: RunDir, plan: Plan, backend: Backend, st
 export async function networkMatches(plan: Plan, backend: Backend): Promise<boolean> {
   const [ns, links, saved] = await Promise.all([listNamespaces(), listLinks(), save(backend)]);
   // Every tagged line where the plan puts it: rules in our chains, exactly one jump per chain.
-  const live = taggedLines(saved, plan.tag).map((l) => `${l.chain} ${l.id}`).sort();
+  const live = taggedLines(saved, plan.tag)
+    .map((l) => `${l.chain} ${l.id}`)
+    .sort();
   const planned = [...plan.rules.map((r) => `${r.chain} ${r.id}`), ...plan.jumps.map((j) => `${j.from} ${JUMP_ID}`)].sort();
   return (
     plan.namespaces.every((n) => ns.includes(n)) &&

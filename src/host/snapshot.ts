@@ -16,7 +16,11 @@ export async function snapshotHost(backend: Backend, sysctlKeys: string[]): Prom
   return {
     namespaces: namespaces.sort(),
     links: links.sort(),
-    rules: saved.split('\n').filter((l) => l.startsWith('-') || l.startsWith('*') || l.startsWith(':')).map((l) => l.replace(/\[\d+:\d+\]/, '')).sort(),
+    rules: saved
+      .split('\n')
+      .filter((l) => l.startsWith('-') || l.startsWith('*') || l.startsWith(':'))
+      .map((l) => l.replace(/\[\d+:\d+\]/, ''))
+      .sort(),
     sysctl: Object.fromEntries(sysctlKeys.map((k) => [k, readSysctl(k)])),
   };
 }

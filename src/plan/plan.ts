@@ -48,12 +48,7 @@ function segmentHostLines(seg: Segment): string[] {
 }
 
 function nodeLines(seg: Segment, n: NodeSpec): string[] {
-  return [
-    `addr add ${n.ip}/${prefixOf(seg.subnet)} dev ${n.veth}`,
-    `link set ${n.veth} up`,
-    'link set lo up',
-    `route add default via ${seg.bridge.ip}`,
-  ];
+  return [`addr add ${n.ip}/${prefixOf(seg.subnet)} dev ${n.veth}`, `link set ${n.veth} up`, 'link set lo up', `route add default via ${seg.bridge.ip}`];
 }
 
 /**

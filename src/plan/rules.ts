@@ -50,7 +50,10 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
   const filter: Rule[] = [];
   if (opts.guard && facts.uplinkDev) {
     filter.push({
-      id: 'uplink-guard', table: 'filter', chain: own('FORWARD'), seed: false,
+      id: 'uplink-guard',
+      table: 'filter',
+      chain: own('FORWARD'),
+      seed: false,
       match: ['-s', subnet, '-o', facts.uplinkDev, '-m', 'conntrack', '--ctstate', 'NEW'],
       target: ['-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
       why: `Test guard: no connection from the container subnet may leave by the real uplink ${facts.uplinkDev}; the only internet tests reach is our simulated one.`,
@@ -58,8 +61,12 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
   }
   const nat: Rule[] = [
     {
-      id: 'egress-masquerade', table: 'nat', chain: own('POSTROUTING'), seed: true,
-      match: ['-s', subnet, '!', '-o', br], target: ['-j', 'MASQUERADE'],
+      id: 'egress-masquerade',
+      table: 'nat',
+      chain: own('POSTROUTING'),
+      seed: true,
+      match: ['-s', subnet, '!', '-o', br],
+      target: ['-j', 'MASQUERADE'],
       why: 'Namespaces reach the outside world: their 10.0.0.x source is rewritten to the address of the interface they leave by.',
     },
   ];
@@ -69,46 +76,80 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
     const local = ['-p', 'tcp', '--dport', String(pf.hostPort), '-m', 'addrtype', '--dst-type', 'LOCAL'];
     nat.push(
       {
-        id: `dnat-${pf.hostPort}`, table: 'nat', chain: own('PREROUTING'), seed: true, match: local, target: to,
+        id: `dnat-${pf.hostPort}`,
+        table: 'nat',
+        chain: own('PREROUTING'),
+        seed: true,
+        match: local,
+        target: to,
         why: `Arriving connections to port ${pf.hostPort} of any host address are sent to ${dest.name} ${dest.ip}:${pf.port} (limited to local addresses so traffic merely passing through is untouched).`,
       },
       {
-        id: `dnat-${pf.hostPort}-local`, table: 'nat', chain: own('OUTPUT'), seed: false, match: local, target: to,
+        id: `dnat-${pf.hostPort}-local`,
+        table: 'nat',
+        chain: own('OUTPUT'),
+        seed: false,
+        match: local,
+        target: to,
         why: `The host's own connections (curl localhost:${pf.hostPort}) never pass PREROUTING; this DNAT catches them in OUTPUT.`,
       },
     );
     filter.push({
-      id: `forward-${pf.node}`, table: 'filter', chain: own('FORWARD'), seed: true,
-      match: ['-d', dest.ip, '-p', 'tcp', '--dport', String(pf.port)], target: ['-j', 'ACCEPT'],
+      id: `forward-${pf.node}`,
+      table: 'filter',
+      chain: own('FORWARD'),
+      seed: true,
+      match: ['-d', dest.ip, '-p', 'tcp', '--dport', String(pf.port)],
+      target: ['-j', 'ACCEPT'],
       why: `Forwarded (DNATed) connections may reach ${dest.name}:${pf.port} even when the FORWARD policy is DROP.`,
     });
   }
   nat.push(
     {
-      id: 'localhost-masquerade', table: 'nat', chain: own('POSTROUTING'), seed: false,
-      match: ['-s', '127.0.0.0/8', '-o', br], target: ['-j', 'MASQUERADE'],
+      id: 'localhost-masquerade',
+      table: 'nat',
+      chain: own('POSTROUTING'),
+      seed: false,
+      match: ['-s', '127.0.0.0/8', '-o', br],
+      target: ['-j', 'MASQUERADE'],
       why: `With route_localnet on ${br}, a 127.0.0.1 source may leave by it; masquerading gives the namespace an address it can answer.`,
     },
     {
-      id: 'hairpin-masquerade', table: 'nat', chain: own('POSTROUTING'), seed: false,
-      match: ['-s', subnet, '-o', br, '-m', 'conntrack', '--ctstate', 'DNAT'], target: ['-j', 'MASQUERADE'],
+      id: 'hairpin-masquerade',
+      table: 'nat',
+      chain: own('POSTROUTING'),
+      seed: false,
+      match: ['-s', subnet, '-o', br, '-m', 'conntrack', '--ctstate', 'DNAT'],
+      target: ['-j', 'MASQUERADE'],
       why: `Hairpin: a namespace calling a host address on a forwarded port is DNATed back into ${br}; masquerading makes the reply return through the host.`,
     },
   );
   filter.push(
     {
-      id: 'bridge-internal', table: 'filter', chain: own('FORWARD'), seed: false,
-      match: ['-i', br, '-o', br], target: ['-j', 'ACCEPT'],
+      id: 'bridge-internal',
+      table: 'filter',
+      chain: own('FORWARD'),
+      seed: false,
+      match: ['-i', br, '-o', br],
+      target: ['-j', 'ACCEPT'],
       why: `Traffic between namespaces on ${br}; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).`,
     },
     {
-      id: 'bridge-egress', table: 'filter', chain: own('FORWARD'), seed: false,
-      match: ['-i', br, '!', '-o', br], target: ['-j', 'ACCEPT'],
+      id: 'bridge-egress',
+      table: 'filter',
+      chain: own('FORWARD'),
+      seed: false,
+      match: ['-i', br, '!', '-o', br],
+      target: ['-j', 'ACCEPT'],
       why: `Namespaces may open connections out of ${br} even when the FORWARD policy is DROP.`,
     },
     {
-      id: 'bridge-replies', table: 'filter', chain: own('FORWARD'), seed: false,
-      match: ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], target: ['-j', 'ACCEPT'],
+      id: 'bridge-replies',
+      table: 'filter',
+      chain: own('FORWARD'),
+      seed: false,
+      match: ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'],
+      target: ['-j', 'ACCEPT'],
       why: `Replies to connections the namespaces opened come back into ${br}.`,
     },
   );

@@ -8,8 +8,17 @@ import { peerName } from '../topology/validate.ts';
 
 const W = 1000;
 const Y = {
-  outsideTop: 30, nodeH: 64, uplink: 150, hostTop: 124, natTop: 212, natH: 104,
-  app: 372, hostBottom: 420, appTop: 470, barH: 24, height: 580,
+  outsideTop: 30,
+  nodeH: 64,
+  uplink: 150,
+  hostTop: 124,
+  natTop: 212,
+  natH: 104,
+  app: 372,
+  hostBottom: 420,
+  appTop: 470,
+  barH: 24,
+  height: 580,
 };
 /** The two rule boxes: x and width, with the column each path runs through. */
 const DNAT_BOX = { x: 150, w: 380, via: 200 };
@@ -64,8 +73,7 @@ function veth(n: NodeSpec, cx: number, y1: number, y2: number, nsAtTop: boolean,
   const [nsY, brY] = nsAtTop ? [y1 + 12, y2 - 4] : [y2 - 4, y1 + 12];
   // Labels go on the side away from the traffic paths, which run beside the line.
   const [x, anchor] = side === 'left' ? [cx - 5, 'end'] : [cx + 5, 'start'];
-  const label = (y: number, text: string) =>
-    `<text x="${x}" y="${y}" text-anchor="${anchor}" font-size="9" font-family="monospace" fill="#334155">${esc(text)}</text>`;
+  const label = (y: number, text: string) => `<text x="${x}" y="${y}" text-anchor="${anchor}" font-size="9" font-family="monospace" fill="#334155">${esc(text)}</text>`;
   return `<g class="veth"><line x1="${cx}" y1="${y1}" x2="${cx}" y2="${y2}" stroke="#64748b" stroke-width="2"/>
 ${label(nsY, n.veth)}
 ${label(brY, peerName(n.veth))}</g>`;
@@ -78,9 +86,7 @@ function path(points: [number, number][], color: string, dashed: boolean, marker
 }
 
 function natBox(x: number, w: number, title: string, lines: string[], color: string): string {
-  const text = lines
-    .map((l, i) => `<text x="${x + w / 2}" y="${Y.natTop + 44 + i * 18}" text-anchor="middle" font-size="11" font-family="monospace">${esc(l)}</text>`)
-    .join('\n');
+  const text = lines.map((l, i) => `<text x="${x + w / 2}" y="${Y.natTop + 44 + i * 18}" text-anchor="middle" font-size="11" font-family="monospace">${esc(l)}</text>`).join('\n');
   return `<g class="nat"><rect x="${x}" y="${Y.natTop}" width="${w}" height="${Y.natH}" rx="8" fill="#fff" stroke="${color}" stroke-width="2"/>
 <text x="${x + w / 2}" y="${Y.natTop + 22}" text-anchor="middle" font-size="12" font-weight="700" fill="${color}">${esc(title)}</text>
 ${text}</g>`;
@@ -89,7 +95,17 @@ ${text}</g>`;
 /** Egress leaves br-app, is masqueraded on the host and reaches the internet host. */
 function masqPath(toX: number, outBottom: number): string {
   const mid = Y.natTop + Y.natH / 2;
-  return path([[MASQ_BOX.via, Y.app], [MASQ_BOX.via, mid], [toX, mid], [toX, outBottom + 2]], MASQ, true, 'arrow-masq');
+  return path(
+    [
+      [MASQ_BOX.via, Y.app],
+      [MASQ_BOX.via, mid],
+      [toX, mid],
+      [toX, outBottom + 2],
+    ],
+    MASQ,
+    true,
+    'arrow-masq',
+  );
 }
 
 export function diagramSvg(t: Topology): string {
@@ -100,7 +116,12 @@ export function diagramSvg(t: Topology): string {
   const xOf = (name: string) => {
     const i = t.app.nodes.findIndex((n) => n.name === name);
     if (i >= 0) return appX[i]!;
-    return outX[Math.max(0, t.outside.nodes.findIndex((n) => n.name === name))]!;
+    return outX[
+      Math.max(
+        0,
+        t.outside.nodes.findIndex((n) => n.name === name),
+      )
+    ]!;
   };
   // The outside segment lists the external client first and the internet host last.
   const client = t.outside.nodes[0];
@@ -113,18 +134,25 @@ export function diagramSvg(t: Topology): string {
       const from = (client ? xOf(client.name) : DNAT_BOX.via) + PATH_OFFSET;
       const to = xOf(pf.node) + PATH_OFFSET;
       const via = DNAT_BOX.via;
-      const points: [number, number][] = [[from, outBottom], [from, Y.natTop - 20], [via, Y.natTop - 20], [via, Y.app - 20], [to, Y.app - 20], [to, Y.appTop - 2]];
+      const points: [number, number][] = [
+        [from, outBottom],
+        [from, Y.natTop - 20],
+        [via, Y.natTop - 20],
+        [via, Y.app - 20],
+        [to, Y.app - 20],
+        [to, Y.appTop - 2],
+      ];
       return path(points, DNAT, false, 'arrow-dnat');
     }),
     internet ? masqPath(xOf(internet.name) - PATH_OFFSET, outBottom) : '',
   ];
   const entry = client
-    ? t.portForwards.map((pf) => `<text x="${xOf(client.name) + PATH_OFFSET + 6}" y="${Y.uplink + Y.barH + 14}" font-size="10" font-family="monospace" fill="${DNAT}">${esc(`→ ${t.outside.bridge.ip}:${pf.hostPort}`)}</text>`)
+    ? t.portForwards.map(
+        (pf) =>
+          `<text x="${xOf(client.name) + PATH_OFFSET + 6}" y="${Y.uplink + Y.barH + 14}" font-size="10" font-family="monospace" fill="${DNAT}">${esc(`→ ${t.outside.bridge.ip}:${pf.hostPort}`)}</text>`,
+      )
     : [];
-  const forwards = t.portForwards.flatMap((pf) => [
-    `nat PREROUTING ${dnatText(t, pf)}`,
-    `filter FORWARD ACCEPT → ${findNode(t, pf.node).ip}:${pf.port}`,
-  ]);
+  const forwards = t.portForwards.flatMap((pf) => [`nat PREROUTING ${dnatText(t, pf)}`, `filter FORWARD ACCEPT → ${findNode(t, pf.node).ip}:${pf.port}`]);
 
   return `<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 ${W} ${Y.height}" width="${W}" height="${Y.height}" role="img" aria-label="${esc(`${t.tag} network diagram`)}" font-family="system-ui, sans-serif">
 <title>${esc(`${t.tag}: ${t.app.bridge.name} ${t.app.subnet} and ${t.outside.bridge.name} ${t.outside.subnet}`)}</title>
@@ -159,8 +187,7 @@ function mlabel(text: string): string {
 }
 
 export function diagramMermaid(t: Topology): string {
-  const node = (n: NodeSpec) =>
-    `    ${mid(n.name)}[${mlabel(`${n.name}<br/>${n.ip}${n.port === undefined ? '' : `:${n.port}`}<br/>${n.role}`)}]`;
+  const node = (n: NodeSpec) => `    ${mid(n.name)}[${mlabel(`${n.name}<br/>${n.ip}${n.port === undefined ? '' : `:${n.port}`}<br/>${n.role}`)}]`;
   const link = (n: NodeSpec, bridge: string) => `  ${mid(bridge)} ---|${mlabel(`${peerName(n.veth)} ⇄ ${n.veth}`)}| ${mid(n.name)}`;
   const [client, internet] = [t.outside.nodes[0], t.outside.nodes[t.outside.nodes.length - 1]];
   const lines = [
@@ -178,11 +205,7 @@ export function diagramMermaid(t: Topology): string {
     '  end',
     ...t.outside.nodes.map((n) => link(n, t.outside.bridge.name)),
     ...t.app.nodes.map((n) => link(n, t.app.bridge.name)),
-    ...(client
-      ? t.portForwards.map(
-          (pf) => `  ${mid(client.name)} -. ${mlabel(`tcp ${t.outside.bridge.ip}:${pf.hostPort}`)} .-> nat -. ${mlabel(dnatText(t, pf))} .-> ${mid(pf.node)}`,
-        )
-      : []),
+    ...(client ? t.portForwards.map((pf) => `  ${mid(client.name)} -. ${mlabel(`tcp ${t.outside.bridge.ip}:${pf.hostPort}`)} .-> nat -. ${mlabel(dnatText(t, pf))} .-> ${mid(pf.node)}`) : []),
     ...(internet ? [`  ${mid(t.app.bridge.name)} -. ${mlabel(masqueradeText(t))} .-> nat -. ${mlabel('egress')} .-> ${mid(internet.name)}`] : []),
   ];
   return `${lines.join('\n')}\n`;

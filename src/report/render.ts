@@ -59,9 +59,7 @@ function deliverableCard(d: DeliverableResult): string {
     : '';
   const link = seeAlso[d.id];
   const also = link ? `<p>See also <a href="${esc(link[0])}">${esc(link[1])}</a>.</p>` : '';
-  const tests = d.tests.length
-    ? `<h4>Proved by</h4><ul class="tests">${d.tests.map(testItem).join('\n')}</ul>`
-    : '<p class="note">No test captured evidence for this deliverable.</p>';
+  const tests = d.tests.length ? `<h4>Proved by</h4><ul class="tests">${d.tests.map(testItem).join('\n')}</ul>` : '<p class="note">No test captured evidence for this deliverable.</p>';
   const evidence = otherEvidence.length ? `<h4>Evidence</h4>${otherEvidence.map(terminal).join('\n')}` : '';
   const at = when(d);
   return `<article id="d-${esc(d.id)}" class="deliverable ${esc(d.status)}" data-deliverable="${esc(d.id)}" data-status="${esc(d.status)}">
@@ -92,17 +90,15 @@ function failedTests(run: RunSummary): string {
 function summary(input: ReportInput, run: RunSummary): string {
   const counts = countByStatus(input.results);
   const failures = input.results.filter((d) => d.status === 'fail');
-  const runErrors = run.runErrors.length
-    ? `<div class="failure"><h4>Run errors</h4><pre class="error">${esc(run.runErrors.join('\n\n'))}</pre></div>`
-    : '';
+  const runErrors = run.runErrors.length ? `<div class="failure"><h4>Run errors</h4><pre class="error">${esc(run.runErrors.join('\n\n'))}</pre></div>` : '';
   const failList = failures.length
     ? `<h4>Failing deliverables</h4><ol class="failures">${failures
-        .map((d) => `<li><a href="#d-${esc(d.id)}">${esc(d.id)}</a> — ${esc(d.title)}: <span class="meta">${esc(d.tests.find((t) => t.state === 'failed')?.errors[0]?.split('\n')[0] ?? '')}</span></li>`)
+        .map(
+          (d) => `<li><a href="#d-${esc(d.id)}">${esc(d.id)}</a> — ${esc(d.title)}: <span class="meta">${esc(d.tests.find((t) => t.state === 'failed')?.errors[0]?.split('\n')[0] ?? '')}</span></li>`,
+        )
         .join('\n')}</ol>`
     : '';
-  const rows = input.results
-    .map((d) => `<tr><td>${badge(d.status)}</td><td><a href="#d-${esc(d.id)}">${esc(d.id)}</a></td><td>${esc(d.title)}</td><td>${esc(d.tests.length)}</td></tr>`)
-    .join('\n');
+  const rows = input.results.map((d) => `<tr><td>${badge(d.status)}</td><td><a href="#d-${esc(d.id)}">${esc(d.id)}</a></td><td>${esc(d.title)}</td><td>${esc(d.tests.length)}</td></tr>`).join('\n');
   return `<section id="summary" data-ok="${run.ok}"><h2>Summary</h2>
 <h3>All tests of the run</h3>
 ${testTotals(run)}
@@ -134,9 +130,7 @@ ${body}
 
 function rulesTable(rules: RuleDoc[] | undefined): string {
   if (!rules) return notCaptured('iptables rules');
-  const rows = rules
-    .map((r) => `<tr><td>${esc(r.table)}</td><td>${esc(r.chain)}</td><td class="rule">${esc(r.rule)}</td><td>${esc(r.why)}</td><td><code>${esc(r.id)}</code></td></tr>`)
-    .join('\n');
+  const rows = rules.map((r) => `<tr><td>${esc(r.table)}</td><td>${esc(r.chain)}</td><td class="rule">${esc(r.rule)}</td><td>${esc(r.why)}</td><td><code>${esc(r.id)}</code></td></tr>`).join('\n');
   return `<table class="rules"><thead><tr><th>Table</th><th>Chain</th><th>Rule (iptables-save)</th><th>Why</th><th>Id</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`;
@@ -145,9 +139,7 @@ ${rows}
 function header(input: ReportInput, run: RunSummary): string {
   const m = input.meta;
   const mode = m ? `<span class="badge mode">mode: ${esc(m.mode)}</span>` : '<span class="badge missing">mode not captured</span>';
-  const env = m
-    ? `kernel ${esc(m.kernel)} · iptables ${esc(m.iptablesBackend)} · Node ${esc(m.node)} · platform up at ${esc(m.startedAt)}`
-    : 'run environment not captured';
+  const env = m ? `kernel ${esc(m.kernel)} · iptables ${esc(m.iptablesBackend)} · Node ${esc(m.node)} · platform up at ${esc(m.startedAt)}` : 'run environment not captured';
   // The verdict of the whole run leads: passing deliverables must not make a red run look green.
   const verdict = `<p class="verdict ${run.ok ? 'passed' : 'failed'}" data-ok="${run.ok}">${esc(runLine(run))}${run.ok ? '' : ' — <a href="#summary">see the failures</a>'}</p>`;
   return `<header><h1>${esc(input.topology.tag)}: seed deliverables</h1>
@@ -158,7 +150,13 @@ ${verdict}
 function byFeature(results: DeliverableResult[]): string {
   const features = [...new Set(results.map((d) => d.feature))];
   return features
-    .map((f) => `<h2 id="task-${esc(f.split(' ')[0])}">${esc(f)}</h2>\n${results.filter((d) => d.feature === f).map(deliverableCard).join('\n')}`)
+    .map(
+      (f) =>
+        `<h2 id="task-${esc(f.split(' ')[0])}">${esc(f)}</h2>\n${results
+          .filter((d) => d.feature === f)
+          .map(deliverableCard)
+          .join('\n')}`,
+    )
     .join('\n');
 }
 

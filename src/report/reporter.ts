@@ -69,9 +69,7 @@ function blockedFiles(modules: ReadonlyArray<TestModule>, scheduled: string[], e
     return texts.length ? [{ file: rel(m.moduleId), errors: texts }] : [];
   });
   const started = new Set(modules.map((m) => m.moduleId));
-  const never = scheduled
-    .filter((id) => !started.has(id))
-    .map((id) => ({ file: rel(id), errors: ['the file never ran', ...errors] }));
+  const never = scheduled.filter((id) => !started.has(id)).map((id) => ({ file: rel(id), errors: ['the file never ran', ...errors] }));
   return [...hit, ...never];
 }
 
@@ -103,11 +101,7 @@ export default class DeliverablesReporter implements Reporter {
     this.scheduled = specifications.map((s) => s.moduleId);
   }
 
-  onTestRunEnd(
-    modules: ReadonlyArray<TestModule>,
-    unhandled: ReadonlyArray<SerializedError>,
-    reason: TestRunEndReason,
-  ): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
     const tests = modules.flatMap((m) => [...m.children.allTests()].map((t) => toOutcome(t, this.rel)));
     const recorded = readRunErrors(this.paths);
     const errors = [...recorded, ...runErrors(modules, unhandled)].map(this.rel);
@@ -135,8 +129,6 @@ export default class DeliverablesReporter implements Reporter {
     writeFileSync(this.paths.html, renderDeliverables(input));
     writeFileSync(this.paths.results, `${JSON.stringify(resultsJson(input), null, 2)}\n`);
     const c = countByStatus(input.results);
-    this.vitest?.logger.log(
-      `${runLine(summarizeRun(input))}\ndeliverables: ${c.pass} pass, ${c.fail} fail, ${c.missing} missing -> ${this.rel(this.paths.html)}`,
-    );
+    this.vitest?.logger.log(`${runLine(summarizeRun(input))}\ndeliverables: ${c.pass} pass, ${c.fail} fail, ${c.missing} missing -> ${this.rel(this.paths.html)}`);
   }
 }

@@ -1,14 +1,6 @@
 /** Joins test outcomes and captured evidence onto the seed's deliverables, and judges the run. Pure. */
 import type { Deliverable } from './deliverables.ts';
-import type {
-  BlockedFile,
-  DeliverableResult,
-  DeliverableStatus,
-  EvidenceRecord,
-  ReportInput,
-  TestOutcome,
-  TestState,
-} from './types.ts';
+import type { BlockedFile, DeliverableResult, DeliverableStatus, EvidenceRecord, ReportInput, TestOutcome, TestState } from './types.ts';
 
 /** Whether a record was captured by this test (by task id; by name for older records). */
 export function sameTest(r: EvidenceRecord, t: TestOutcome): boolean {
@@ -38,18 +30,10 @@ function couldNotRun(d: Deliverable, b: BlockedFile): TestOutcome {
  * for it; the deliverable fails if any such test failed or one of its suites was blocked
  * (its tests could not run), and is missing if none passed.
  */
-export function buildResults(
-  list: Deliverable[],
-  tests: TestOutcome[],
-  evidence: EvidenceRecord[],
-  blocked: BlockedFile[] = [],
-): DeliverableResult[] {
+export function buildResults(list: Deliverable[], tests: TestOutcome[], evidence: EvidenceRecord[], blocked: BlockedFile[] = []): DeliverableResult[] {
   return list.map((d) => {
     const records = evidence.filter((r) => r.deliverables.includes(d.id));
-    const proving = [
-      ...tests.filter((t) => t.deliverables.includes(d.id) || records.some((r) => sameTest(r, t))),
-      ...blocked.filter((b) => d.suites.includes(b.file)).map((b) => couldNotRun(d, b)),
-    ];
+    const proving = [...tests.filter((t) => t.deliverables.includes(d.id) || records.some((r) => sameTest(r, t))), ...blocked.filter((b) => d.suites.includes(b.file)).map((b) => couldNotRun(d, b))];
     return {
       ...d,
       status: statusOf(proving),
@@ -102,13 +86,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** One line for a terminal or a headline: the verdict first, then what it rests on. */
 export function runLine(s: RunSummary): string {
   const t = s.totals;
-  const tests = t
-    ? `tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.todo} todo${t.pending ? `, ${t.pending} pending` : ''}`
-    : 'test totals not captured';
-  const extra = [
-    s.runErrors.length ? plural(s.runErrors.length, 'run error') : '',
-    s.failedDeliverables ? plural(s.failedDeliverables, 'failing deliverable') : '',
-  ].filter(Boolean);
+  const tests = t ? `tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.todo} todo${t.pending ? `, ${t.pending} pending` : ''}` : 'test totals not captured';
+  const extra = [s.runErrors.length ? plural(s.runErrors.length, 'run error') : '', s.failedDeliverables ? plural(s.failedDeliverables, 'failing deliverable') : ''].filter(Boolean);
   return [`run ${s.ok ? 'passed' : 'FAILED'}`, tests, ...extra].join(' · ');
 }
 

@@ -19,7 +19,10 @@ export const serviceMain = fileURLToPath(new URL('../services/main.ts', import.m
 
 /** A unix account from /etc/passwd (no process needed); `getent` covers directory services. */
 export async function account(name: string): Promise<Account> {
-  const local = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === name);
+  const local = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[0] === name);
   const fields = local ?? (await run(['getent', 'passwd', name], { allowFail: true })).stdout.trim().split(':');
   if (fields.length < 4 || fields[0] !== name) throw new Error(`unix user ${name} does not exist on this host`);
   return { name, uid: Number(fields[2]), gid: Number(fields[3]) };

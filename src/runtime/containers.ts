@@ -25,7 +25,7 @@ export interface DataContainer {
   created: (id: string) => void;
 }
 
-// TypeScript's mixin pattern requires a constructor taking any[].
+// biome-ignore lint/suspicious/noExplicitAny: TypeScript's mixin pattern requires a constructor taking any[].
 type Ctor<T> = new (...args: any[]) => T;
 
 /**
@@ -58,14 +58,7 @@ export async function startDataContainer(o: DataContainer): Promise<void> {
   const name = containerName(o.tag, o.component);
   if (o.component === 'postgres') {
     const Pg = onBridge(PostgreSqlContainer, o);
-    await new Pg(image)
-      .withUsername('postgres')
-      .withPassword(o.password)
-      .withDatabase(ORDERS_DATABASE)
-      .withName(name)
-      .withLabels(labels)
-      .withWaitStrategy(Wait.forHealthCheck())
-      .start();
+    await new Pg(image).withUsername('postgres').withPassword(o.password).withDatabase(ORDERS_DATABASE).withName(name).withLabels(labels).withWaitStrategy(Wait.forHealthCheck()).start();
     return;
   }
   const Redis = onBridge(RedisContainer, o);

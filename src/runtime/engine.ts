@@ -1,8 +1,10 @@
-import { request } from 'node:http';
+import type Dockerode from 'dockerode';
 
 /**
- * Just enough of the Docker Engine API for preflight and teardown, without loading
- * testcontainers: `down` must work (and be quick) whatever happened to the `up` that started them.
+ * Preflight, teardown and image handling through dockerode, the Docker client testcontainers
+ * itself is built on, without loading testcontainers: `down` must work (and be quick) whatever
+ * happened to the `up` that started them. dockerode is loaded on first use only, so a `down`
+ * with no containers to remove never pays for it.
  */
 
 /** Every container of ours carries it, with the topology's tag as value. */
@@ -30,31 +32,52 @@ export function engineEndpoint(): Endpoint {
   return { host: u.hostname, port: Number(u.port), shown: h };
 }
 
-function call(method: string, path: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
-  const { socketPath, host, port } = engineEndpoint();
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, host, port, method, path, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+let dockerode: Promise<typeof Dockerode> | undefined;
+
+/**
+ * A client for the engine engineEndpoint() names. A socket is given explicitly (dockerode would
+ * otherwise prefer ~/.docker/run/docker.sock when DOCKER_HOST is unset); for tcp:// dockerode
+ * reads DOCKER_HOST itself, with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the docker CLI does.
+ */
+export async function engine(): Promise<Dockerode> {
+  const Docker = await (dockerode ??= import('dockerode').then((m) => m.default));
+  const { socketPath } = engineEndpoint();
+  return new Docker(socketPath ? { socketPath } : undefined);
+}
+
+/** What dockerode rejects with: an HTTP status the call did not expect, or a connection error. */
+interface EngineError extends Error {
+  statusCode?: number;
+  json?: unknown;
+}
+
+/** The engine's answer to a failed call (404, 409, ...), or undefined when it never answered. */
+export const statusOf = (e: unknown): number | undefined => (e as EngineError).statusCode;
+
+/** One line for a failed call: the engine's own message when it answered, else why it did not. */
+export function reasonOf(e: unknown, timeoutMs?: number): string {
+  const err = e as EngineError;
+  if (err.name === 'AbortError' || err.name === 'TimeoutError') return timeoutMs ? `no answer in ${timeoutMs} ms` : err.message;
+  if (err.statusCode !== undefined) {
+    const said = (err.json as { message?: string } | null)?.message ?? (typeof err.json === 'string' ? err.json : '');
+    return `it answered ${err.statusCode}${said ? ` ${said.trim()}` : ''}`;
+  }
+  return err.message;
 }
 
 /** Fail at once, before anything is created, when containers mode has no engine to talk to. */
 export async function requireEngine(): Promise<void> {
   const { shown } = engineEndpoint();
+  const timeoutMs = 3000;
   let reason: string;
   try {
-    const r = await call('GET', '/_ping', 3000);
-    if (r.status === 200) return;
-    reason = `it answered ${r.status} ${r.body.trim()}`;
+    const docker = await engine();
+    // dockerode 5 takes an abortSignal here; @types/dockerode 4 does not list it.
+    const ping = docker.ping as (this: Dockerode, options: { abortSignal: AbortSignal }) => Promise<unknown>;
+    await ping.call(docker, { abortSignal: AbortSignal.timeout(timeoutMs) });
+    return;
   } catch (e) {
-    reason = (e as Error).message;
+    reason = reasonOf(e, timeoutMs);
   }
   throw new Error(
     `--data containers needs a Docker engine, and none answers at ${shown} (${reason}). ` +
@@ -72,15 +95,23 @@ export async function engineReachable(): Promise<boolean> {
 
 /** Ids of every container (running or not) that carries our label for `tag`. */
 export async function labelledContainers(tag: string): Promise<string[]> {
-  const filters = encodeURIComponent(JSON.stringify({ label: [labelFilter(tag)] }));
-  const r = await call('GET', `/containers/json?all=1&filters=${filters}`);
-  if (r.status !== 200) throw new Error(`listing containers labelled ${labelFilter(tag)} failed: ${r.status} ${r.body.trim()}`);
-  return (JSON.parse(r.body) as { Id: string }[]).map((c) => c.Id);
+  const timeoutMs = 10_000;
+  try {
+    const list = await (await engine()).listContainers({ all: true, filters: { label: [labelFilter(tag)] }, abortSignal: AbortSignal.timeout(timeoutMs) });
+    return list.map((c) => c.Id);
+  } catch (e) {
+    throw new Error(`listing containers labelled ${labelFilter(tag)} failed: ${reasonOf(e, timeoutMs)}`);
+  }
 }
 
+/** Running now; false when the engine does not know it (or answers with an error). */
 export async function containerRunning(id: string): Promise<boolean> {
-  const r = await call('GET', `/containers/${encodeURIComponent(id)}/json`);
-  return r.status === 200 && (JSON.parse(r.body) as { State: { Running: boolean } }).State.Running;
+  try {
+    return (await (await engine()).getContainer(id).inspect({ abortSignal: AbortSignal.timeout(10_000) })).State.Running;
+  } catch (e) {
+    if (statusOf(e) !== undefined) return false;
+    throw e;
+  }
 }
 
 /**
@@ -89,11 +120,33 @@ export async function containerRunning(id: string): Promise<boolean> {
  */
 export async function removeContainers(ids: string[], tag: string): Promise<number> {
   const all = [...new Set([...ids, ...(await labelledContainers(tag))])];
+  const docker = await engine();
+  const timeoutMs = 60_000;
   let removed = 0;
   for (const id of all) {
-    const r = await call('DELETE', `/containers/${encodeURIComponent(id)}?force=true&v=true`, 60_000);
-    if (r.status === 204) removed++;
-    else if (r.status !== 404) throw new Error(`removing container ${id} failed: ${r.status} ${r.body.trim()}`);
+    try {
+      await docker.getContainer(id).remove({ force: true, v: true, abortSignal: AbortSignal.timeout(timeoutMs) });
+      removed++;
+    } catch (e) {
+      if (statusOf(e) !== 404) throw new Error(`removing container ${id} failed: ${reasonOf(e, timeoutMs)}`);
+    }
   }
   return removed;
+}
+
+/** Progress events of a streamed call (pull, import); the engine reports a failure in the stream itself. */
+interface ProgressEvent {
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/** Wait for a streamed call to end, as the docker CLI does: an error event fails it. */
+export async function followProgress(docker: Dockerode, stream: NodeJS.ReadableStream, what: string, onProgress?: (e: ProgressEvent) => void): Promise<ProgressEvent[]> {
+  const events = await new Promise<ProgressEvent[]>((resolve, reject) =>
+    docker.modem.followProgress(stream, (err: Error | null, out: ProgressEvent[]) => (err ? reject(err) : resolve(out)), onProgress),
+  );
+  const failed = events.find((e) => e.error || e.errorDetail);
+  if (failed) throw new Error(`${what} failed: ${failed.errorDetail?.message ?? failed.error}`);
+  return events;
 }

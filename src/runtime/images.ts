@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { priv, run } from '../host/exec.ts';
+import { priv } from '../host/exec.ts';
 import type { DataComponent } from '../topology/types.ts';
+import { engine, followProgress, reasonOf, requireEngine, statusOf } from './engine.ts';
 
 const roles: DataComponent[] = ['postgres', 'redis'];
 
@@ -19,8 +20,37 @@ export function imageFor(r: DataComponent): string {
   return process.env[imageEnv(r)] || defaultImages[r];
 }
 
+/** `docker image inspect NAME` succeeds: the engine has it (404: it has not). */
 async function imageExists(name: string): Promise<boolean> {
-  return (await run(['docker', 'image', 'inspect', name], { allowFail: true })).exitCode === 0;
+  try {
+    await (await engine()).getImage(name).inspect();
+    return true;
+  } catch (e) {
+    if (statusOf(e) === 404) return false;
+    // No answer at all: say which engine was tried and the ways out.
+    if (statusOf(e) === undefined) await requireEngine();
+    throw new Error(`inspecting image ${name} failed: ${reasonOf(e)}`);
+  }
+}
+
+/** `docker import --change C... TARBALL NAME`: a rootfs tarball as image NAME, with Dockerfile instructions applied. */
+async function importImage(tarball: string, name: string, change: string[]): Promise<void> {
+  const [, repo, tag = 'latest'] = /^(.+?)(?::([\w][\w.-]*))?$/.exec(name)!;
+  const docker = await engine();
+  const stream = await docker.importImage(tarball, { repo, tag, changes: change, abortSignal: AbortSignal.timeout(300_000) });
+  await followProgress(docker, stream, `importing ${name}`);
+}
+
+/** `docker pull NAME`, one line per layer as it completes and the final status. */
+async function pullImage(name: string, say: (line: string) => void): Promise<void> {
+  const docker = await engine();
+  const timeoutMs = 600_000;
+  const stream = await docker.pull(name, { abortSignal: AbortSignal.timeout(timeoutMs) }).catch((e: unknown) => {
+    throw new Error(`pulling ${name} failed: ${reasonOf(e, timeoutMs)}`);
+  });
+  await followProgress(docker, stream, `pulling ${name}`, (e) => {
+    if (e.status && (e.status === 'Pull complete' || e.status.startsWith('Status:') || e.status.startsWith('Digest:'))) say(`${name}: ${e.status}`);
+  });
 }
 
 /**
@@ -63,10 +93,7 @@ redis-server)
 esac
 `;
 
-const common = [
-  'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-  'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]',
-];
+const common = ['ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]'];
 const changes: Record<DataComponent, string[]> = {
   postgres: [...common, 'ENV PGDATA=/var/lib/postgresql/data', 'EXPOSE 5432', 'CMD ["postgres"]'],
   redis: [...common, 'WORKDIR /data', 'EXPOSE 6379', 'CMD ["redis-server"]'],
@@ -89,7 +116,7 @@ async function buildLocalImages(say: (line: string) => void): Promise<void> {
     // The package's own cluster and apt's caches are dead weight in an image.
     await priv(['rm', '-rf', join(rootfs, 'var/lib/postgresql/15'), join(rootfs, 'etc/postgresql/15'), join(rootfs, 'var/cache/apt/archives'), join(rootfs, 'var/lib/apt/lists')]);
     await priv(['tar', '-C', rootfs, '--numeric-owner', '-cf', tarball, '.']);
-    for (const r of roles) await run(['docker', 'import', ...changes[r].flatMap((c) => ['--change', c]), tarball, localImages[r]], { timeoutMs: 300_000 });
+    for (const r of roles) await importImage(tarball, localImages[r], changes[r]);
   } finally {
     await priv(['rm', '-rf', work]);
   }
@@ -115,7 +142,8 @@ export async function ensureImages(say: (line: string) => void): Promise<Record<
  */
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv.includes('--pull')) {
-    for (const r of roles) await run(['docker', 'pull', defaultImages[r]], { timeoutMs: 600_000 });
+    await requireEngine();
+    for (const r of roles) await pullImage(defaultImages[r], (l) => console.error(l));
   } else {
     const chosen = await ensureImages((l) => console.error(l));
     for (const r of roles) console.log(`export ${imageEnv(r)}=${chosen[r]}`);

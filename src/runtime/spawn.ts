@@ -45,7 +45,10 @@ function readPid(file: string): number {
 export async function stopPid(pid: number, signal: 'TERM' | 'INT' = 'TERM', graceMs = 8000): Promise<void> {
   if (!alive(pid)) return;
   await priv(['kill', `-${signal}`, String(pid)], { allowFail: true });
-  const gone = await waitFor(() => check(!alive(pid), 'still running'), { what: `pid ${pid} to exit`, timeoutMs: graceMs, intervalMs: 50 }).then(() => true, () => false);
+  const gone = await waitFor(() => check(!alive(pid), 'still running'), { what: `pid ${pid} to exit`, timeoutMs: graceMs, intervalMs: 50 }).then(
+    () => true,
+    () => false,
+  );
   if (!gone) await priv(['kill', '-KILL', String(pid)], { allowFail: true });
 }
 

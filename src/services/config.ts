@@ -20,13 +20,7 @@ export function parseServiceConfig(json: unknown): ServiceConfig {
     throw new Error('config.service must be "gateway", "product" or "order"');
   }
   const listen = c.listen as Record<string, unknown> | undefined;
-  if (
-    typeof listen?.host !== 'string' ||
-    typeof listen.port !== 'number' ||
-    !Number.isInteger(listen.port) ||
-    listen.port < 0 ||
-    listen.port > 65535
-  ) {
+  if (typeof listen?.host !== 'string' || typeof listen.port !== 'number' || !Number.isInteger(listen.port) || listen.port < 0 || listen.port > 65535) {
     throw new Error('config.listen must be {"host": string, "port": integer 0-65535}');
   }
   for (const field of REQUIRED_URLS[service]) {

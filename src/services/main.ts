@@ -41,6 +41,4 @@ try {
 // The config's URLs carry credentials, so it is never logged; pino's request serializer omits headers.
 app = await startService(config, {
   logger: { level: process.env.LOG_LEVEL ?? 'info', base: { service: config.service, pid: process.pid } },
-}).catch((err: unknown) =>
-  fail('failed to start', err),
-);
+}).catch((err: unknown) => fail('failed to start', err));

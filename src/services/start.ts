@@ -32,8 +32,10 @@ async function build(config: ServiceConfig, opts: StartOptions): Promise<Fastify
       const pool = createOrderPool(config.pgUrl, config.poolSize);
       const app = buildOrderApp({ pool, closePool: true, logger: opts.logger });
       try {
-        await retry(() => ensureSchema(pool), opts.schemaTimeoutMs ?? 30_000, (err, attempt) =>
-          app.log.warn({ attempt, err: errorMessage(err) }, 'database not ready, retrying'),
+        await retry(
+          () => ensureSchema(pool),
+          opts.schemaTimeoutMs ?? 30_000,
+          (err, attempt) => app.log.warn({ attempt, err: errorMessage(err) }, 'database not ready, retrying'),
         );
       } catch (err) {
         await app.close();

@@ -40,8 +40,7 @@ function checkSegment(seg: Segment, label: string, problems: string[]): void {
     const n = parseIp(ip);
     if (n === undefined) problems.push(`${who}: "${ip}" is not an IPv4 address`);
     else if (!contains(net, n)) problems.push(`${who}: ${ip} is outside the subnet ${seg.subnet}`);
-    else if (n === net.base || (net.prefix < 31 && n === net.base + 2 ** (32 - net.prefix) - 1))
-      problems.push(`${who}: ${ip} is the network or broadcast address of ${seg.subnet}`);
+    else if (n === net.base || (net.prefix < 31 && n === net.base + 2 ** (32 - net.prefix) - 1)) problems.push(`${who}: ${ip} is the network or broadcast address of ${seg.subnet}`);
   }
 }
 
@@ -62,11 +61,7 @@ export function validate(t: Topology, hostRoutes: HostRoute[] = []): void {
   for (const [seg, label] of segments) checkSegment(seg, label, problems);
 
   const nodes = [...t.app.nodes, ...t.outside.nodes];
-  const ifnames = [
-    t.app.bridge.name,
-    t.outside.bridge.name,
-    ...nodes.flatMap((n) => [n.veth, peerName(n.veth)]),
-  ];
+  const ifnames = [t.app.bridge.name, t.outside.bridge.name, ...nodes.flatMap((n) => [n.veth, peerName(n.veth)])];
   for (const name of ifnames) {
     if (name.length > MAX_IFNAME) problems.push(`interface name "${name}" is ${name.length} characters; Linux allows at most ${MAX_IFNAME}`);
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) problems.push(`interface name "${name}" has characters Linux or iptables would reject`);
@@ -84,8 +79,7 @@ export function validate(t: Topology, hostRoutes: HostRoute[] = []): void {
     if (!net) continue;
     for (const r of hostRoutes) {
       const dst = r.dst === 'default' ? undefined : parseCidr(r.dst);
-      if (dst && overlaps(net, dst))
-        problems.push(`subnet ${seg.subnet} overlaps the host route ${r.dst}${r.dev ? ` on ${r.dev}` : ''}; choose a free range`);
+      if (dst && overlaps(net, dst)) problems.push(`subnet ${seg.subnet} overlaps the host route ${r.dst}${r.dev ? ` on ${r.dev}` : ''}; choose a free range`);
     }
   }
 

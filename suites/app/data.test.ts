@@ -19,7 +19,12 @@ async function uidOf(pid: number): Promise<number> {
 
 async function uidOfUser(name: string): Promise<number> {
   const passwd = await readFile('/etc/passwd', 'utf8');
-  return Number(passwd.split('\n').find((l) => l.startsWith(`${name}:`))!.split(':')[2]);
+  return Number(
+    passwd
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`))!
+      .split(':')[2],
+  );
 }
 
 const expectedUid = async (daemonUser: string) => (isRoot ? uidOfUser(daemonUser) : process.getuid!());
@@ -35,11 +40,7 @@ describe('data helpers (pure)', () => {
   it('pg_hba admits only the listed clients, by scram-sha-256', () => {
     const conf = pgHbaConf([nodeOf('order').ip, topology.app.subnet]);
     const rules = conf.split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(rules).toEqual([
-      'local all all scram-sha-256',
-      `host all all ${nodeOf('order').ip}/32 scram-sha-256`,
-      `host all all ${topology.app.subnet} scram-sha-256`,
-    ]);
+    expect(rules).toEqual(['local all all scram-sha-256', `host all all ${nodeOf('order').ip}/32 scram-sha-256`, `host all all ${topology.app.subnet} scram-sha-256`]);
     expect(() => pgHbaConf(['not-an-ip'])).toThrow();
     expect(() => pgHbaConf([`${nodeOf('order').ip}/33`])).toThrow();
   });

@@ -74,11 +74,7 @@ describe('gateway routing', () => {
 
   it('POST /api/orders relays bytes, Content-Type and Idempotency-Key, and passes 201 back', async () => {
     const body = '{"customer_id":"cust-101","product_id":"prod-201","quantity":2,"total_price":150.00}';
-    const res = await request(app.server)
-      .post('/api/orders')
-      .set('content-type', 'application/json')
-      .set('idempotency-key', 'k-1')
-      .send(body);
+    const res = await request(app.server).post('/api/orders').set('content-type', 'application/json').set('idempotency-key', 'k-1').send(body);
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ order_id: 7, status: 'created' });
     expect(res.headers['idempotent-replayed']).toBe('true');
@@ -202,8 +198,15 @@ describe('gateway with failing upstreams', () => {
     const gw = buildGatewayApp({ productUrl: closed, orderUrl: closed, timeoutMs: 120_000 });
     try {
       await gw.ready();
-      for (const [method, path] of [['get', '/api/products'], ['get', '/api/orders/1'], ['post', '/api/orders']] as const) {
-        const res = await request(gw.server)[method](path).set('content-type', 'application/json').send(method === 'post' ? '{}' : undefined);
+      for (const [method, path] of [
+        ['get', '/api/products'],
+        ['get', '/api/orders/1'],
+        ['post', '/api/orders'],
+      ] as const) {
+        const res = await request(gw.server)
+          [method](path)
+          .set('content-type', 'application/json')
+          .send(method === 'post' ? '{}' : undefined);
         expect(res.status).toBe(503);
         expect(res.body).toEqual({ error: expect.any(String) });
       }

@@ -117,9 +117,7 @@ describe('services main', () => {
 
   it('runs the gateway and exits 0 on SIGTERM', async () => {
     const nowhere = `http://${LOOPBACK}:${await freePort()}`;
-    const svc = new Service(
-      await config('gateway', { service: 'gateway', listen: listenAnywhere, productUrl: nowhere, orderUrl: nowhere, timeoutMs: 500 }),
-    );
+    const svc = new Service(await config('gateway', { service: 'gateway', listen: listenAnywhere, productUrl: nowhere, orderUrl: nowhere, timeoutMs: 500 }));
     try {
       const base = await svc.listening();
       expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'healthy', service: 'api-gateway' });

@@ -31,7 +31,10 @@ async function orderCount(): Promise<number> {
   return rows[0]!.n;
 }
 
-const post = (body: unknown) => request(app.server).post('/orders').send(body as object);
+const post = (body: unknown) =>
+  request(app.server)
+    .post('/orders')
+    .send(body as object);
 
 describe('order service schema', () => {
   it("creates the seed's orders table exactly, and can run again (also concurrently)", async () => {
@@ -121,14 +124,11 @@ describe('order service routes', () => {
     expect(beyond.body).toEqual([]);
   });
 
-  it.each(['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'limit=-1', 'offset=-1', 'offset=x', 'offset=1000000001', 'limit=1&limit=2'])(
-    'rejects GET /orders?%s with 400',
-    async (qs) => {
-      const res = await request(app.server).get(`/orders?${qs}`);
-      expect(res.status).toBe(400);
-      expect(res.body.error).toEqual(expect.any(String));
-    },
-  );
+  it.each(['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'limit=-1', 'offset=-1', 'offset=x', 'offset=1000000001', 'limit=1&limit=2'])('rejects GET /orders?%s with 400', async (qs) => {
+    const res = await request(app.server).get(`/orders?${qs}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual(expect.any(String));
+  });
 
   it.each(['abc', '1.5', '-1', '1e3', '%20', '%', '%E0%A4%A'])('rejects non-numeric order id %s with 400', async (id) => {
     const res = await request(app.server).get(`/orders/${id}`);
@@ -199,16 +199,16 @@ describe('order validation: 4xx JSON and nothing written', () => {
   });
 
   it('a body without Content-Type -> 415', async () => {
-    const res = await request(app.server).post('/orders').unset('content-type').send(Buffer.from(JSON.stringify(SEED_ORDER)));
+    const res = await request(app.server)
+      .post('/orders')
+      .unset('content-type')
+      .send(Buffer.from(JSON.stringify(SEED_ORDER)));
     expect(res.status).toBe(415);
     expect(res.body).toEqual({ error: expect.any(String) });
   });
 
   it('accepts a JSON Content-Type with charset', async () => {
-    const res = await request(app.server)
-      .post('/orders')
-      .set('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify(SEED_ORDER));
+    const res = await request(app.server).post('/orders').set('content-type', 'application/json; charset=utf-8').send(JSON.stringify(SEED_ORDER));
     expect(res.status).toBe(201);
   });
 });
@@ -236,9 +236,7 @@ describe('order idempotency', () => {
 
   it('concurrent requests with one key create exactly one order', async () => {
     const before = await orderCount();
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => post({ ...SEED_ORDER, customer_id: 'race' }).set('idempotency-key', 'race-1')),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, () => post({ ...SEED_ORDER, customer_id: 'race' }).set('idempotency-key', 'race-1')));
     const ids = new Set(results.map((r) => r.body.order_id));
     expect(ids.size).toBe(1);
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
@@ -256,15 +254,16 @@ describe('order idempotency', () => {
     expect(a.body.order_id).not.toBe(b.body.order_id);
   });
 
-  it.each([['too long', 'k'.repeat(256)], ['with a space', 'a b'], ['empty', '']])(
-    'rejects an Idempotency-Key %s with 400',
-    async (_name, key) => {
-      const before = await orderCount();
-      const res = await post(SEED_ORDER).set('idempotency-key', key);
-      expect(res.status).toBe(400);
-      expect(await orderCount()).toBe(before);
-    },
-  );
+  it.each([
+    ['too long', 'k'.repeat(256)],
+    ['with a space', 'a b'],
+    ['empty', ''],
+  ])('rejects an Idempotency-Key %s with 400', async (_name, key) => {
+    const before = await orderCount();
+    const res = await post(SEED_ORDER).set('idempotency-key', key);
+    expect(res.status).toBe(400);
+    expect(await orderCount()).toBe(before);
+  });
 });
 
 describe('order service without its database', () => {

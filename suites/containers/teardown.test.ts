@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { publishedAt } from '../../fixtures/topology.ts';
-import { priv, run } from '../../src/host/exec.ts';
-import { labelFilter } from '../../src/runtime/engine.ts';
+import { priv } from '../../src/host/exec.ts';
+import { engine, labelFilter, labelledContainers } from '../../src/runtime/engine.ts';
 import { ensureImages } from '../../src/runtime/images.ts';
 import { topology as ct } from '../fixtures/containers-topology.ts';
 import { leftovers } from '../../src/cleanup.ts';
@@ -19,14 +19,14 @@ const ctDir = '/run/ecomnet-containers-test';
 const upArgs = ['up', '--detach', '--data', 'containers', '--topology', ctFile];
 const ctDown = () => ecomnet(['down', '--topology', ctFile], ctDir);
 
-/** Containers of the second platform, running or not. */
-async function labelled(): Promise<string[]> {
-  return (await run(['docker', 'ps', '-aq', '--filter', `label=${labelFilter(ct.tag)}`])).stdout.split('\n').filter(Boolean);
-}
+/** Containers of the second platform, running or not: what `down` itself looks for. */
+const labelled = (): Promise<string[]> => labelledContainers(ct.tag);
 
 /** What Docker holds besides containers, to prove a run leaves no network or (anonymous) volume behind. */
-async function dockerObjects(): Promise<string> {
-  return (await run(['sh', '-c', 'docker network ls -q | sort; docker volume ls -q | sort'])).stdout;
+async function dockerObjects(): Promise<{ networks: string[]; volumes: string[] }> {
+  const docker = await engine();
+  const [networks, volumes] = await Promise.all([docker.listNetworks(), docker.listVolumes()]);
+  return { networks: networks.map((n) => n.Id).sort(), volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort() };
 }
 
 describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, driven through the CLI)', () => {
@@ -56,7 +56,7 @@ describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, 
     expect(d.exitCode, d.stderr).toBe(0);
     expect((await recordedShell(`docker ps -a --filter label=${labelFilter(ct.tag)}`)).stdout.trim().split('\n')).toHaveLength(1);
     expect(await labelled()).toEqual([]);
-    expect(await dockerObjects()).toBe(before);
+    expect(await dockerObjects()).toEqual(before);
     expect(await leftovers(ct)).toEqual([]);
   });
 

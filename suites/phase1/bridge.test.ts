@@ -57,7 +57,15 @@ describe('1.2 virtual bridge network', () => {
     for (const n of namespaces) expect(drawn.get(n.name), n.name).toBe(n.ip);
     expect(diagram.stdout).toContain(`"${bridge.name} ${bridge.ip}"`);
     const live = await recordedShell(`for ns in $(ip netns list | cut -d' ' -f1); do echo "$ns" $(ip -n "$ns" -br -4 addr show | awk '$1 != "lo" {print $3}'); done`);
-    const addrs = new Map(live.stdout.trim().split('\n').map((l) => { const [ns, ...a] = l.split(/\s+/); return [ns!, a.map((x) => x.split('/')[0])]; }));
+    const addrs = new Map(
+      live.stdout
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [ns, ...a] = l.split(/\s+/);
+          return [ns!, a.map((x) => x.split('/')[0])];
+        }),
+    );
     for (const [ns, ip] of drawn) expect(addrs.get(ns), `${ns} is drawn with ${ip}`).toContain(ip);
   });
 });

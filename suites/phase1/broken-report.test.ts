@@ -36,8 +36,14 @@ describe('a deliberately broken platform shows in the report as the failing deli
     expect(broken.exitCode).not.toBe(0);
 
     const outcome: TestOutcome = {
-      id: 'broken-1', file: 'suites/phase1/port-forward.test.ts', name: 'the external client reaches nginx', state: 'failed',
-      durationMs: broken.durationMs, startedAt: broken.at, errors: [`AssertionError: expected ${broken.exitCode} to be 0`], deliverables: [id],
+      id: 'broken-1',
+      file: 'suites/phase1/port-forward.test.ts',
+      name: 'the external client reaches nginx',
+      state: 'failed',
+      durationMs: broken.durationMs,
+      startedAt: broken.at,
+      errors: [`AssertionError: expected ${broken.exitCode} to be 0`],
+      deliverables: [id],
     };
     const record: EvidenceRecord = { ...broken, file: outcome.file, test: outcome.name, testId: outcome.id, deliverables: [id] };
     const results = buildResults(deliverables, [outcome], [record]);

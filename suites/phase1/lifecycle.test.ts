@@ -50,7 +50,12 @@ describe('lifecycle of a second, independent platform (host preservation, idempo
     expect(first.exitCode, first.stderr).toBe(0);
     expect(await altLeftovers()).not.toEqual([]);
     const b = await detectBackend();
-    const rules = async () => (await save(b)).split('\n').filter((l) => !l.startsWith('#')).join('\n').replace(/\[\d+:\d+\]/g, '');
+    const rules = async () =>
+      (await save(b))
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n')
+        .replace(/\[\d+:\d+\]/g, '');
     const rulesAfterFirst = await rules();
     const second = await altUp();
     expect(second.exitCode, second.stderr).toBe(0);
@@ -71,9 +76,7 @@ describe('lifecycle of a second, independent platform (host preservation, idempo
     const b = await detectBackend();
     const plan = buildPlan(alt, await gatherFacts(alt, b), { guard: false });
     // Every rule of ours straight in the chain its jump sits in, as that version appended them.
-    const legacy = plan.jumps.map((j) =>
-      [`*${j.table}`, ...plan.rules.filter((r) => r.chain === j.chain).map((r) => ['-A', j.from, ...ruleArgs(alt.tag, r)].join(' ')), 'COMMIT'].join('\n'),
-    );
+    const legacy = plan.jumps.map((j) => [`*${j.table}`, ...plan.rules.filter((r) => r.chain === j.chain).map((r) => ['-A', j.from, ...ruleArgs(alt.tag, r)].join(' ')), 'COMMIT'].join('\n'));
     await restore(b, `${legacy.join('\n')}\n`);
     // The plan once more over the live chains: they are emptied and refilled, the jumps double.
     await restore(b, plan.restore);

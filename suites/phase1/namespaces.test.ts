@@ -10,7 +10,10 @@ describe('1.1 network namespaces', () => {
     deliverable('1.1-netns-list');
     const r = await recordedShell('ip netns list');
     expect(r.exitCode).toBe(0);
-    const listed = r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+    const listed = r.stdout
+      .split('\n')
+      .map((l) => l.split(' ')[0])
+      .filter(Boolean);
     expect(listed).toEqual(expect.arrayContaining([...namespaces.map((n) => n.name), ...topology.outside.nodes.map((n) => n.name)]));
   });
 

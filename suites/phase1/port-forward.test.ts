@@ -28,10 +28,12 @@ describe(`1.4 port forwarding: host ${port} -> ${lb.name} ${lb.ip}:${lb.port}`, 
     expect(r.stdout).toBe(nginx.health);
   });
 
-  it('the traffic flow: external client -> host:8080 -> DNAT -> nginx-lb:80, seen in the DNAT rule\'s counters and in the nginx log', async () => {
+  it("the traffic flow: external client -> host:8080 -> DNAT -> nginx-lb:80, seen in the DNAT rule's counters and in the nginx log", async () => {
     deliverable('1.4-traffic-flow');
     const before = await dnatRule();
-    const r = await recordedShell(`ip netns exec ${client.name} curl -sS -m 5 -o /dev/null -w '%{remote_ip}:%{remote_port} -> HTTP %{http_code}\\n' http://${topology.outside.bridge.ip}:${port}/health`);
+    const r = await recordedShell(
+      `ip netns exec ${client.name} curl -sS -m 5 -o /dev/null -w '%{remote_ip}:%{remote_port} -> HTTP %{http_code}\\n' http://${topology.outside.bridge.ip}:${port}/health`,
+    );
     expect(r.stdout.trim()).toBe(`${topology.outside.bridge.ip}:${port} -> HTTP 200`);
     const after = await dnatRule();
     expect(after.line).toBe(before.line);
@@ -64,6 +66,8 @@ describe(`1.4 port forwarding: host ${port} -> ${lb.name} ${lb.ip}:${lb.port}`, 
     const { masquerade: m, dnat: d } = rules;
     // Columns: pkts bytes target prot opt in out source destination [matches]; prot is a name or a number by iptables version.
     expect(r.stdout).toMatch(new RegExp(`^\\s*\\S+\\s+\\S+\\s+MASQUERADE\\s+(all|0)\\s+--\\s+\\*\\s+!${m.notOut}\\s+${ipRe(m.source)}\\s+0\\.0\\.0\\.0/0(\\s|$)`, 'm'));
-    expect(r.stdout).toMatch(new RegExp(`^\\s*\\S+\\s+\\S+\\s+DNAT\\s+(${d.proto}|6)\\s+--\\s+\\*\\s+\\*\\s+0\\.0\\.0\\.0/0\\s+0\\.0\\.0\\.0/0\\s+${d.proto} dpt:${d.dport} .*to:${ipRe(d.to)}\\s*$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(`^\\s*\\S+\\s+\\S+\\s+DNAT\\s+(${d.proto}|6)\\s+--\\s+\\*\\s+\\*\\s+0\\.0\\.0\\.0/0\\s+0\\.0\\.0\\.0/0\\s+${d.proto} dpt:${d.dport} .*to:${ipRe(d.to)}\\s*$`, 'm'),
+    );
   });
 });

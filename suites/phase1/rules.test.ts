@@ -52,7 +52,10 @@ describe("the report's rules table: our chains, their jumps and tagged rules, ea
     const tagged = taggedLines(await saved(), topology.tag);
     const live = (table: string, chain: string, id: string) => {
       const found = tagged.filter((l) => l.table === table && l.chain === chain && l.id === id);
-      expect(found.map((l) => l.line), `${table} ${chain} ${comment(topology.tag, id)} is live once`).toHaveLength(1);
+      expect(
+        found.map((l) => l.line),
+        `${table} ${chain} ${comment(topology.tag, id)} is live once`,
+      ).toHaveLength(1);
       return found[0]!.line;
     };
     // Each jump, then the rules of the chain it enters: the order a reader follows a packet in.

@@ -47,7 +47,9 @@ describe('2.1 nginx load balancer', () => {
     const iptables = (args: string) => recordedShell(nsCommand(gw.name, `iptables ${args}`));
     try {
       for (const r of rules) expect((await iptables(`-A ${r}`)).exitCode).toBe(0);
-      const r = await recordedShell(nsCommand(client.name, `curl -sS -m 5 -o /dev/null -w '%{http_code}' -H '${nginx.realIpHeader}: ${forged}' http://${topology.outside.bridge.ip}:${port}/api/products`));
+      const r = await recordedShell(
+        nsCommand(client.name, `curl -sS -m 5 -o /dev/null -w '%{http_code}' -H '${nginx.realIpHeader}: ${forged}' http://${topology.outside.bridge.ip}:${port}/api/products`),
+      );
       expect(r.stdout).toBe('200');
       const saved = parseSave((await recordedShell(nsCommand(gw.name, 'iptables-save -c -t filter'))).stdout);
       const packets = (comment: string) => saved.rules.find((x) => optionOf(x, '--comment') === comment)?.counters?.packets;
@@ -58,7 +60,7 @@ describe('2.1 nginx load balancer', () => {
     }
   });
 
-  it('keeps the client\'s X-Request-Id, or creates one, end to end', async () => {
+  it("keeps the client's X-Request-Id, or creates one, end to end", async () => {
     const kept = await recordedShell(`curl -sS -D - -o /dev/null -H 'X-Request-Id: trace-me-42' http://localhost:${port}/api/products`);
     expect(kept.stdout).toMatch(/^x-request-id: trace-me-42\r?$/im);
     const made = await recordedShell(`curl -sS -D - -o /dev/null http://localhost:${port}/api/products`);

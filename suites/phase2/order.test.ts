@@ -10,8 +10,7 @@ import { runDir, runningPlatform } from '../support/platform.ts';
 const order = nodeOf('order');
 const gw = nodeOf('gateway');
 const native = runningPlatform().info.data === 'native';
-const seedPost = (url: string) =>
-  `curl -sS -X POST ${url} -H "Content-Type: application/json" -d '${JSON.stringify(seedOrder)}'`;
+const seedPost = (url: string) => `curl -sS -X POST ${url} -H "Content-Type: application/json" -d '${JSON.stringify(seedOrder)}'`;
 
 let created = 0;
 
@@ -41,7 +40,7 @@ describe('2.4 order service with PostgreSQL', () => {
     expect(r.stderr).toMatch(/succeeded|open/);
   });
 
-  it('the seed\'s POST through the gateway namespace and through localhost:8080 gives 201', async () => {
+  it("the seed's POST through the gateway namespace and through localhost:8080 gives 201", async () => {
     deliverable('2.4-order-written');
     const viaGateway = await recordedShell(nsCommand(gw.name, seedPost(`http://localhost:${gw.port}/api/orders`)));
     const a = JSON.parse(viaGateway.stdout) as { order_id: number; status: string };

@@ -73,7 +73,10 @@ describe('2.3 product service with Redis caching', () => {
 
   it(`the seed's keys ${cache.allKey} and ${cache.keyOf('<id>')} hold what was served, with TTL in (0, ${cache.ttlSeconds}]`, async () => {
     deliverable('2.3-redis-listening', '2.3-product-reaches-redis');
-    for (const [path, key, value] of [['/api/products', cache.allKey, products], [`/api/products/${one.id}`, cache.keyOf(one.id), one]] as const) {
+    for (const [path, key, value] of [
+      ['/api/products', cache.allKey, products],
+      [`/api/products/${one.id}`, cache.keyOf(one.id), one],
+    ] as const) {
       expect((await get(path)).status).toBe(200);
       const ttl = await redisCommand('TTL', key);
       const seconds = Number(ttl.stdout.trim());

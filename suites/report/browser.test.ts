@@ -33,10 +33,7 @@ describe('deliverables.html in Chrome or Chromium', () => {
       executablePath: browser.path,
       headless: true,
       viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     // The report must be self-contained: anything it asks for beyond the file is refused and noted.
     await context.route('**/*', (route) => {

@@ -10,11 +10,7 @@ import { delimiter, join } from 'node:path';
 
 export const CHROME_NAMES = ['google-chrome', 'google-chrome-stable', 'chromium', 'chromium-browser'];
 
-export const CHROME_LOCATIONS = [
-  ...['/usr/bin', '/usr/local/bin'].flatMap((dir) => CHROME_NAMES.map((name) => join(dir, name))),
-  '/opt/google/chrome/chrome',
-  '/snap/bin/chromium',
-];
+export const CHROME_LOCATIONS = [...['/usr/bin', '/usr/local/bin'].flatMap((dir) => CHROME_NAMES.map((name) => join(dir, name))), '/opt/google/chrome/chrome', '/snap/bin/chromium'];
 
 export type ChromeSearch = { found: true; path: string; version: string } | { found: false; reason: string };
 
@@ -38,9 +34,7 @@ export function findChrome(env: NodeJS.ProcessEnv = process.env, locations: stri
   // An explicit choice is used or reported, never silently replaced by another browser.
   if (env.CHROME_PATH) {
     const version = isExecutable(env.CHROME_PATH) ? versionOf(env.CHROME_PATH) : undefined;
-    return version
-      ? { found: true, path: env.CHROME_PATH, version }
-      : { found: false, reason: `CHROME_PATH=${env.CHROME_PATH} is not an executable whose --version runs` };
+    return version ? { found: true, path: env.CHROME_PATH, version } : { found: false, reason: `CHROME_PATH=${env.CHROME_PATH} is not an executable whose --version runs` };
   }
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
   const candidates = new Set([...CHROME_NAMES.flatMap((name) => dirs.map((dir) => join(dir, name))), ...locations]);

@@ -17,8 +17,18 @@ describe('jobSummary', () => {
   it('leads with the run verdict: red, with every failure, even when every deliverable passed', () => {
     const input = syntheticInput();
     const green = { ...input, results: input.results.map((r) => ({ ...r, status: 'pass' as const })) };
-    const lone = { id: 'x', file: 'suites/unit/plan.test.ts', name: 'plan > a check of no deliverable', state: 'failed' as const, durationMs: 1, errors: ['AssertionError: expected 1 to be 2'], deliverables: [] };
-    const md = jobSummary(resultsJson({ ...green, tests: [...(green.tests ?? []).map((t) => ({ ...t, state: 'passed' as const, errors: [] })), lone], runErrors: ['platform global teardown: the host is not as it was'] }));
+    const lone = {
+      id: 'x',
+      file: 'suites/unit/plan.test.ts',
+      name: 'plan > a check of no deliverable',
+      state: 'failed' as const,
+      durationMs: 1,
+      errors: ['AssertionError: expected 1 to be 2'],
+      deliverables: [],
+    };
+    const md = jobSummary(
+      resultsJson({ ...green, tests: [...(green.tests ?? []).map((t) => ({ ...t, state: 'passed' as const, errors: [] })), lone], runErrors: ['platform global teardown: the host is not as it was'] }),
+    );
     expect(md.indexOf('❌ run FAILED')).toBeLessThan(md.indexOf('Deliverables: 27 pass'));
     expect(md).toContain('`suites/unit/plan.test.ts` › plan > a check of no deliverable: AssertionError: expected 1 to be 2');
     expect(md).toContain('- ❌ platform global teardown: the host is not as it was');

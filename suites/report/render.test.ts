@@ -76,8 +76,24 @@ describe('renderDeliverables', () => {
   });
 
   it('is red when all 27 deliverables pass but a test no deliverable owns failed', () => {
-    const tests: TestOutcome[] = deliverables.map((d, i) => ({ id: `t${i}`, file: 'suites/phase1/x.test.ts', name: `proves ${d.id}`, state: 'passed', durationMs: 1, errors: [], deliverables: [d.id] }));
-    tests.push({ id: 'u', file: 'suites/app/order.test.ts', name: 'rejects a negative quantity', state: 'failed', durationMs: 1, errors: ['AssertionError: expected 201 to be 400'], deliverables: [] });
+    const tests: TestOutcome[] = deliverables.map((d, i) => ({
+      id: `t${i}`,
+      file: 'suites/phase1/x.test.ts',
+      name: `proves ${d.id}`,
+      state: 'passed',
+      durationMs: 1,
+      errors: [],
+      deliverables: [d.id],
+    }));
+    tests.push({
+      id: 'u',
+      file: 'suites/app/order.test.ts',
+      name: 'rejects a negative quantity',
+      state: 'failed',
+      durationMs: 1,
+      errors: ['AssertionError: expected 201 to be 400'],
+      deliverables: [],
+    });
     const input = syntheticInput({ tests, results: buildResults(deliverables, tests, []) });
     const page = renderDeliverables(input);
     expect(input.results.every((d) => d.status === 'pass')).toBe(true);
@@ -98,7 +114,7 @@ describe('renderDeliverables', () => {
     expect(page).toContain(`<title>${topology.tag} deliverables</title>`);
   });
 
-  it('says so when the run\'s test totals were not given', () => {
+  it("says so when the run's test totals were not given", () => {
     const page = renderDeliverables(syntheticInput({ tests: undefined }));
     expect(page).toContain('Test totals not captured in this run.');
     expect(page).toContain('run FAILED · test totals not captured · 1 failing deliverable');
@@ -127,7 +143,9 @@ describe('secrets', () => {
 
     const shown = recordEvidence({ command: `psql "password=${secret}"`, stdout: secret, stderr: `auth ${secret}`, exitCode: 0, durationMs: 1, at: new Date().toISOString() });
     expect(JSON.stringify(shown)).not.toContain(secret);
-    const lines = readFileSync(join(evidenceDir, `${process.pid}-${threadId}.jsonl`), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(evidenceDir, `${process.pid}-${threadId}.jsonl`), 'utf8')
+      .trim()
+      .split('\n');
     const written = lines[lines.length - 1]!;
     expect(written).not.toContain(secret);
     expect(JSON.parse(written).deliverables).toEqual([]);

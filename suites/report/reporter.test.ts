@@ -49,16 +49,16 @@ async function run(files: (root: string) => Record<string, string>, globalSetup?
     writeFileSync(join(root, name), text);
   }
   let log = '';
-  const sink = new Writable({ write: (chunk, _, done) => ((log += String(chunk)), done()) });
+  const sink = new Writable({
+    write: (chunk, _, done) => {
+      log += String(chunk);
+      done();
+    },
+  });
   // A failed inner run sets the exit code of this worker; the outer run's verdict is not its business.
   const exitCode = process.exitCode;
   try {
-    await startVitest(
-      [],
-      { root, config: false, watch: false, reporters: [new DeliverablesReporter({ root })], globalSetup: globalSetup ? [globalSetup] : [] },
-      {},
-      { stdout: sink, stderr: sink },
-    );
+    await startVitest([], { root, config: false, watch: false, reporters: [new DeliverablesReporter({ root })], globalSetup: globalSetup ? [globalSetup] : [] }, {}, { stdout: sink, stderr: sink });
   } finally {
     process.exitCode = exitCode;
   }
@@ -114,7 +114,12 @@ it('passes', () => {});
   it('counts every test and lists the failure no deliverable owns', () => {
     expect(r.json.ok).toBe(false);
     expect(r.json.tests).toEqual({
-      total: 11, passed: 5, failed: 1, skipped: 4, todo: 1, pending: 0,
+      total: 11,
+      passed: 5,
+      failed: 1,
+      skipped: 4,
+      todo: 1,
+      pending: 0,
       failures: [{ name: 'totals round to cents', file: 'suites/unit/other.test.ts', errors: [expect.stringContaining('expected 0.30000000000000004 to be 0.3')] }],
     });
   });

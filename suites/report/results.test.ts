@@ -74,7 +74,7 @@ describe('summarizeRun', () => {
     expect(runLine(broken)).toBe('run FAILED · tests: 27 passed, 0 failed, 0 skipped, 0 todo · 1 run error');
   });
 
-  it('is red on a failing deliverable when the run\'s tests were not given', () => {
+  it("is red on a failing deliverable when the run's tests were not given", () => {
     const results = buildResults(deliverables, [test('a', 'failed', [first])], []);
     const run = summarizeRun({ results, runErrors: [] });
     expect(run).toMatchObject({ ok: false, totals: undefined, failedDeliverables: 1 });
@@ -83,7 +83,7 @@ describe('summarizeRun', () => {
 });
 
 describe('resultsJson', () => {
-  it('writes the verdict, every test\'s totals and failures, and the deliverables without evidence', () => {
+  it("writes the verdict, every test's totals and failures, and the deliverables without evidence", () => {
     const tests = [test('a', 'passed', [first]), test('b', 'failed')];
     const results = buildResults(deliverables, tests, []);
     const json = resultsJson({ generatedAt: 'now', topology, results, tests, runErrors: ['suites/x.test.ts: cannot load'] });
@@ -92,7 +92,15 @@ describe('resultsJson', () => {
     expect(json.tests).toEqual({ total: 2, passed: 1, failed: 1, skipped: 0, todo: 0, pending: 0, failures: [{ name: 'test b', file: 'suites/s.test.ts', errors: ['boom'] }] });
     expect(json.runErrors).toEqual(['suites/x.test.ts: cannot load']);
     expect(json.counts).toEqual({ pass: 1, fail: 0, missing: 26 });
-    expect(json.deliverables[0]).toEqual({ id: first, title: deliverables[0]!.title, epic: deliverables[0]!.epic, feature: deliverables[0]!.feature, status: 'pass', durationMs: 5, tests: [{ name: 'test a', file: 'suites/s.test.ts', state: 'passed', durationMs: 5, errors: [] }] });
+    expect(json.deliverables[0]).toEqual({
+      id: first,
+      title: deliverables[0]!.title,
+      epic: deliverables[0]!.epic,
+      feature: deliverables[0]!.feature,
+      status: 'pass',
+      durationMs: 5,
+      tests: [{ name: 'test a', file: 'suites/s.test.ts', state: 'passed', durationMs: 5, errors: [] }],
+    });
   });
 });
 

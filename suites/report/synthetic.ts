@@ -58,7 +58,9 @@ export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInpu
       cells: names.flatMap((from) => names.map((to) => ({ from, to, expected: true, received: !(from === names[0] && to === names[1]) }))),
       summary: `${names.length * names.length - 1} of ${names.length * names.length} as expected`,
     },
-    rules: [{ table: 'nat', chain: 'POSTROUTING', rule: `-A POSTROUTING -s ${topology.app.subnet} ! -o ${topology.app.bridge.name} -j MASQUERADE`, id: 'masq', why: 'egress <hidden> behind the host' }],
+    rules: [
+      { table: 'nat', chain: 'POSTROUTING', rule: `-A POSTROUTING -s ${topology.app.subnet} ! -o ${topology.app.bridge.name} -j MASQUERADE`, id: 'masq', why: 'egress <hidden> behind the host' },
+    ],
     runErrors: [],
     ...overrides,
   };

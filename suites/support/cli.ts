@@ -13,7 +13,9 @@ export async function ecomnet(args: string[], runDir?: string, env: Record<strin
   // execa drives the CLI as a user's shell would (the product itself runs its commands with node:child_process).
   const p = await execa(process.execPath, [cli, ...args], { reject: false, timeout: 120_000, env: vars, stripFinalNewline: false });
   const r = { stdout: String(p.stdout), stderr: String(p.stderr) + (p.exitCode === undefined ? String(p.shortMessage) : ''), exitCode: p.exitCode ?? -1, durationMs: performance.now() - started };
-  const shown = Object.entries(vars).map(([k, v]) => `${k}=${v} `).join('');
+  const shown = Object.entries(vars)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
   recordEvidence({ ...r, command: `${shown}ecomnet ${args.join(' ')}`, at });
   return r;
 }

@@ -38,8 +38,17 @@ export interface Ruleset {
 }
 
 const LONG: Record<string, string> = {
-  '--append': '-A', '--source': '-s', '--src': '-s', '--destination': '-d', '--dst': '-d',
-  '--in-interface': '-i', '--out-interface': '-o', '--protocol': '-p', '--jump': '-j', '--goto': '-g', '--match': '-m',
+  '--append': '-A',
+  '--source': '-s',
+  '--src': '-s',
+  '--destination': '-d',
+  '--dst': '-d',
+  '--in-interface': '-i',
+  '--out-interface': '-o',
+  '--protocol': '-p',
+  '--jump': '-j',
+  '--goto': '-g',
+  '--match': '-m',
 };
 
 interface Token {

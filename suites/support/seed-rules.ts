@@ -45,7 +45,14 @@ export function masqueradeProbes(o: Outside): Probe[] {
       o.ifaces.map((iface) => ({ what: `${n.name} ${n.ip} -> ${o.internet} out ${iface}`, table, chain, packet: out(n.ip, o.internet, iface), wanted: 'MASQUERADE', holds: isMasquerade })),
     ),
     { what: `${first.ip} -> ${second.ip} out ${bridge.name}`, table, chain, packet: out(first.ip, second.ip, bridge.name), wanted: 'left unchanged', holds: not('MASQUERADE') },
-    { what: `${o.client} (not ${rules.masquerade.source}) -> ${o.internet} out ${o.ifaces[0]}`, table, chain, packet: out(o.client, o.internet, o.ifaces[0]!), wanted: 'left unchanged', holds: not('MASQUERADE') },
+    {
+      what: `${o.client} (not ${rules.masquerade.source}) -> ${o.internet} out ${o.ifaces[0]}`,
+      table,
+      chain,
+      packet: out(o.client, o.internet, o.ifaces[0]!),
+      wanted: 'left unchanged',
+      holds: not('MASQUERADE'),
+    },
   ];
 }
 

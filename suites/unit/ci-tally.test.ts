@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { closingLine, countRun, junitCounts } from '../../ci/tally.ts';
 
 const junit = (tests: number, failures: number, skipped: number) =>
-  `<testsuites name="vitest tests" tests="${tests}" failures="${failures}" errors="0" time="1">\n` +
-  `${'<testcase name="t"><skipped/></testcase>\n'.repeat(skipped)}</testsuites>\n`;
+  `<testsuites name="vitest tests" tests="${tests}" failures="${failures}" errors="0" time="1">\n` + `${'<testcase name="t"><skipped/></testcase>\n'.repeat(skipped)}</testsuites>\n`;
 
 describe('.ci/run counts a red run as red, however it is red', () => {
   it('tests from JUnit; one more failure each for a non-zero exit, no JUnit, a problem found afterwards', () => {
@@ -16,4 +15,3 @@ describe('.ci/run counts a red run as red, however it is red', () => {
     expect(closingLine({ passed: 1, failed: 2, skipped: 3 })).toBe('1 passed, 2 failed, 3 skipped');
   });
 });
-

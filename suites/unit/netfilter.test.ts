@@ -201,7 +201,11 @@ describe('parseRule: one iptables-save line', () => {
 
   it('folds long options to the short ones iptables-save prints, and keeps multi-word arguments', () => {
     const r = parseRule('filter', '-A INPUT --protocol tcp --destination 10.0.0.20 -m tcp --tcp-flags FIN,SYN,RST,ACK SYN --jump LOG --log-prefix "in: "');
-    expect(r.matches.map((m) => [m.name, m.value])).toEqual([['-p', 'tcp'], ['-d', '10.0.0.20'], ['--tcp-flags', 'FIN,SYN,RST,ACK SYN']]);
+    expect(r.matches.map((m) => [m.name, m.value])).toEqual([
+      ['-p', 'tcp'],
+      ['-d', '10.0.0.20'],
+      ['--tcp-flags', 'FIN,SYN,RST,ACK SYN'],
+    ]);
     expect(r.target).toBe('LOG');
     expect(optionOf(r, '--log-prefix')).toBe('in: ');
   });
@@ -282,7 +286,10 @@ describe("the seed's three rules, recognised by what they do", () => {
     const wrongSide = edit(NFT_DOCKER, /egress-masquerade/, { nat: ['-A POSTROUTING -s 10.0.0.0/16 -o br-app -j MASQUERADE'] });
     expect(failures(parseSave(wrongSide), masqueradeProbes(outside)).length).toBeGreaterThan(0);
     const tooSmall = edit(LEGACY_SEED, /MASQUERADE/, { nat: ['-A POSTROUTING -s 10.0.0.0/24 ! -o br-app -j MASQUERADE'] });
-    expect(failures(parseSave(tooSmall), masqueradeProbes(outside))).toEqual([expect.stringMatching(/last address 10\.0\.255\.254 .* out br-uplink: wanted MASQUERADE, got ACCEPT by the policy/), expect.stringMatching(/last address .* out eth0/)]);
+    expect(failures(parseSave(tooSmall), masqueradeProbes(outside))).toEqual([
+      expect.stringMatching(/last address 10\.0\.255\.254 .* out br-uplink: wanted MASQUERADE, got ACCEPT by the policy/),
+      expect.stringMatching(/last address .* out eth0/),
+    ]);
     const everything = edit(LEGACY_SEED, /MASQUERADE/, { nat: ['-A POSTROUTING -j MASQUERADE'] });
     expect(failures(parseSave(everything), masqueradeProbes(outside))).toHaveLength(2);
   });

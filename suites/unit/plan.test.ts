@@ -66,12 +66,20 @@ describe('our own iptables chains (no root needed)', () => {
     const all = [topology, alt, containers].flatMap(chainsOf);
     expect(new Set(all).size).toBe(all.length);
     const plan = buildPlan(topology, facts, { guard: true });
-    for (const r of plan.rules) expect(plan.jumps.map((j) => j.chain), r.id).toContain(r.chain);
+    for (const r of plan.rules)
+      expect(
+        plan.jumps.map((j) => j.chain),
+        r.id,
+      ).toContain(r.chain);
   });
 
   it('are created and filled by the restore text, and each built-in chain gets exactly one jump', () => {
     const lines = buildPlan(topology, facts, { guard: true }).restore.split('\n');
-    for (const c of chainsOf(topology)) expect(lines.filter((l) => l === `:${c} - [0:0]`), c).toHaveLength(1);
+    for (const c of chainsOf(topology))
+      expect(
+        lines.filter((l) => l === `:${c} - [0:0]`),
+        c,
+      ).toHaveLength(1);
     const intoBuiltIn = lines.filter((l) => /^-[AI] /.test(l) && !l.split(' ')[1]!.startsWith('ECOMNET-'));
     expect(intoBuiltIn.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['-I PREROUTING', '-I OUTPUT', '-A POSTROUTING', '-I FORWARD']);
     expect(intoBuiltIn.every((l) => l.includes('--comment "ecomnet:jump" -j ECOMNET-'))).toBe(true);

@@ -21,7 +21,12 @@ function edit(fn: (t: Topology) => void): Topology {
 
 describe('topology validation (no root needed)', () => {
   it('accepts the seed topology', () => {
-    expect(problems(topology, [{ dst: 'default', dev: 'eth0' }, { dst: '192.0.2.0/24', dev: 'eth0' }])).toEqual([]);
+    expect(
+      problems(topology, [
+        { dst: 'default', dev: 'eth0' },
+        { dst: '192.0.2.0/24', dev: 'eth0' },
+      ]),
+    ).toEqual([]);
   });
 
   it('rejects an interface name longer than 15 characters, naming it', () => {

@@ -29,15 +29,7 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
   // The caller's extra headers, if any, travel in the same flat list as the request id.
-  const relay = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    upstream: Upstream,
-    method: UpstreamRequest['method'],
-    path: string,
-    headers: string[] = [],
-    body?: Buffer,
-  ) => {
+  const relay = async (request: FastifyRequest, reply: FastifyReply, upstream: Upstream, method: UpstreamRequest['method'], path: string, headers: string[] = [], body?: Buffer) => {
     headers.push('x-request-id', request.id);
     const res = await upstream.send({ method, path, headers, body });
     return reply.code(res.status).headers(res.headers).send(res.body);
@@ -47,9 +39,7 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
 
   app.get('/api/products', (request, reply) => relay(request, reply, products, 'GET', '/products'));
 
-  app.get<{ Params: { id: string } }>('/api/products/:id', (request, reply) =>
-    relay(request, reply, products, 'GET', `/products/${encodeURIComponent(request.params.id)}`),
-  );
+  app.get<{ Params: { id: string } }>('/api/products/:id', (request, reply) => relay(request, reply, products, 'GET', `/products/${encodeURIComponent(request.params.id)}`));
 
   app.post('/api/orders', (request, reply) => {
     const headers: string[] = [];
@@ -72,9 +62,7 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
     return relay(request, reply, orders, 'GET', `/orders${qs}`);
   });
 
-  app.get<{ Params: { id: string } }>('/api/orders/:id', (request, reply) =>
-    relay(request, reply, orders, 'GET', `/orders/${encodeURIComponent(request.params.id)}`),
-  );
+  app.get<{ Params: { id: string } }>('/api/orders/:id', (request, reply) => relay(request, reply, orders, 'GET', `/orders/${encodeURIComponent(request.params.id)}`));
 
   return app;
 }

@@ -23,13 +23,18 @@ export const DEFAULT_POOL_SIZE = 20;
 /** Defaults that turn a missing database into a prompt 503 instead of a hung request. */
 export function createOrderPool(config: pg.PoolConfig | string, max = DEFAULT_POOL_SIZE): pg.Pool {
   const base = typeof config === 'string' ? { connectionString: config } : config;
-  return new pg.Pool({
+  const pool = new pg.Pool({
     max,
     connectionTimeoutMillis: 2000,
     query_timeout: 5000,
     idleTimeoutMillis: 10_000,
     ...base,
   });
+  // A database going down sends every idle connection a FATAL, which the pool re-emits as its
+  // own 'error' as it drops the client. That can happen after the app that logs it has closed
+  // (its pool ending while the database stops), and an 'error' nobody hears crashes the process.
+  pool.on('error', () => {});
+  return pool;
 }
 
 /**
@@ -75,9 +80,7 @@ export function buildOrderApp(opts: OrderAppOptions): FastifyInstance {
     return order;
   });
 
-  app.get<{ Querystring: { limit?: string; offset?: string } }>('/orders', async (request) =>
-    listOrders(pool, parsePage(request.query)),
-  );
+  app.get<{ Querystring: { limit?: string; offset?: string } }>('/orders', async (request) => listOrders(pool, parsePage(request.query)));
 
   return app;
 }

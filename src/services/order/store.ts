@@ -11,10 +11,7 @@ export interface Order {
   created_at: string | null;
 }
 
-export type CreateResult =
-  | { kind: 'created'; orderId: number }
-  | { kind: 'replayed'; orderId: number }
-  | { kind: 'conflict'; orderId: number };
+export type CreateResult = { kind: 'created'; orderId: number } | { kind: 'replayed'; orderId: number } | { kind: 'conflict'; orderId: number };
 
 // created_at is a zone-less TIMESTAMP written in the session zone; reading it back in that
 // zone as timestamptz gives node an absolute instant whatever TZ node itself runs in.
@@ -47,10 +44,7 @@ export async function getOrder(pool: Pool, id: number): Promise<Order | undefine
 }
 
 export async function listOrders(pool: Pool, page: Page): Promise<Order[]> {
-  const { rows } = await pool.query<OrderRow>(
-    `SELECT ${COLUMNS} FROM orders ORDER BY id DESC LIMIT $1 OFFSET $2`,
-    [page.limit, page.offset],
-  );
+  const { rows } = await pool.query<OrderRow>(`SELECT ${COLUMNS} FROM orders ORDER BY id DESC LIMIT $1 OFFSET $2`, [page.limit, page.offset]);
   return rows.map(toOrder);
 }
 
@@ -87,10 +81,7 @@ export async function createOrder(pool: Pool, order: NewOrder, key?: string): Pr
 }
 
 async function claimKey(client: PoolClient, key: string, orderId: number): Promise<boolean> {
-  const claimed = await client.query(
-    'INSERT INTO order_idempotency_keys (key, order_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
-    [key, orderId],
-  );
+  const claimed = await client.query('INSERT INTO order_idempotency_keys (key, order_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, orderId]);
   return claimed.rowCount === 1;
 }
 
@@ -114,11 +105,7 @@ async function findByKey(db: Pool | PoolClient, key: string, order: NewOrder): P
   );
   const row = rows[0];
   if (!row) return undefined;
-  const same =
-    row.customer_id === order.customer_id &&
-    row.product_id === order.product_id &&
-    row.quantity === order.quantity &&
-    Number(row.total_price) === order.total_price;
+  const same = row.customer_id === order.customer_id && row.product_id === order.product_id && row.quantity === order.quantity && Number(row.total_price) === order.total_price;
   return { kind: same ? 'replayed' : 'conflict', orderId: row.id };
 }
 
@@ -130,7 +117,5 @@ export function isDbUnavailable(err: unknown): boolean {
     // SQLSTATE classes 08 (connection), 53 (resources), 57P (shutdown); or a socket error.
     if (/^(08|53|57P)/.test(code) || /^E[A-Z]+$/.test(code)) return true;
   }
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
-    err.message,
-  );
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(err.message);
 }

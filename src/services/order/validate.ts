@@ -15,6 +15,7 @@ const MAX_OFFSET = 1_000_000_000;
 const PG_INT_MAX = 2_147_483_647;
 
 // NUL, and (in unicode mode only unpaired) surrogates, have no UTF-8 encoding PostgreSQL accepts.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this rejects.
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 
 const bad = (message: string) => new HttpError(400, message);

@@ -38,9 +38,7 @@ export function buildProductApp(opts: ProductAppOptions): FastifyInstance {
     return reply.type('application/json; charset=utf-8').send(json);
   };
 
-  app.get('/products', async (_request, reply) =>
-    sendJson(reply, await readThrough(redis, 'all_products', ttlSeconds, () => [...PRODUCTS.values()])),
-  );
+  app.get('/products', async (_request, reply) => sendJson(reply, await readThrough(redis, 'all_products', ttlSeconds, () => [...PRODUCTS.values()])));
 
   app.get<{ Params: { id: string } }>('/products/:id', async (request, reply) => {
     const { id } = request.params;

@@ -19,9 +19,7 @@ export const CACHE_CLIENT_OPTIONS: RedisOptions = {
 };
 
 export function createCacheClient(target: string | RedisOptions): Redis {
-  return typeof target === 'string'
-    ? new Redis(target, CACHE_CLIENT_OPTIONS)
-    : new Redis({ ...CACHE_CLIENT_OPTIONS, ...target });
+  return typeof target === 'string' ? new Redis(target, CACHE_CLIENT_OPTIONS) : new Redis({ ...CACHE_CLIENT_OPTIONS, ...target });
 }
 
 /** Serialised catalogue entry, exactly the bytes the client receives. */
