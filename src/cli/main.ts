@@ -1,14 +1,10 @@
-import { enableCompileCache } from 'node:module';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+// The cache first (run directly, main.ts itself was compiled without it); the rest loads per command.
+import '../../bin/compile-cache.js';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DataMode } from '../platform.ts';
 import type { Component, Topology } from '../topology/types.ts';
-
-// Every later import is compiled from cache (TypeScript stripping included): a person's `up`
-// and `down` should cost what the kernel work costs, not Node's start-up. Per user, never shared.
-enableCompileCache(join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ecomnet', 'node-compile-cache'));
 
 const { hostPort, topology: defaultTopology } = await import('../../fixtures/topology.ts');
 const { Platform } = await import('../platform.ts');
