@@ -27,9 +27,9 @@ export async function detectBackend(): Promise<Backend> {
   const hasLegacy = ['/usr/sbin/iptables-legacy', '/sbin/iptables-legacy'].some(existsSync);
   // The kernel lists legacy tables only once something created them; most hosts never do.
   if (hasLegacy && legacyTablesLoaded()) {
-    const [d, l] = await Promise.all([save(def), save(legacy)]);
-    // A host whose rules live in legacy tables (older Docker) must get ours there too.
-    if (countRules(l) > 0 && countRules(d) === 0) return (cached = { ...legacy, name: 'legacy' });
+    // A host whose rules live in legacy tables (older Docker) must get ours there too. Empty
+    // legacy tables (something merely listed them once) settle it without reading the default.
+    if (countRules(await save(legacy)) > 0 && countRules(await save(def)) === 0) return (cached = { ...legacy, name: 'legacy' });
   }
   const v = await run([def.iptables, '--version'], { allowFail: true });
   return (cached = { ...def, name: backendOf(v.stdout) });
