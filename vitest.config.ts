@@ -19,6 +19,10 @@ export default defineConfig({
           include: ['suites/unit/**/*.test.ts', 'suites/app/**/*.test.ts', 'suites/report/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // Every core (Vitest's default leaves one idle: a single worker on 2 cores). A group has one
+          // worker count, so this project and the single-worker platform one are groups of their own.
+          maxWorkers: '100%',
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -27,7 +31,8 @@ export default defineConfig({
           include: ['suites/phase1/**/*.test.ts', 'suites/phase2/**/*.test.ts', 'suites/containers/**/*.test.ts', 'suites/ci/**/*.test.ts'],
           globalSetup: ['setup/global-setup.ts'],
           // One platform on one host: files take turns, tests inside a file run their pings in parallel.
-          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 0 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
