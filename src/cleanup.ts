@@ -44,13 +44,8 @@ async function killNamespaceProcesses(namespaces: string[]): Promise<void> {
   if (!gone) await priv(['kill', '-KILL', ...pids.map(String)], { allowFail: true });
 }
 
-/**
- * Remove exactly what the state (and, for rules, the tags) says is ours. Idempotent: anything
- * already gone is skipped, so it also finishes a half-done teardown or a crashed `up`.
- */
-async function teardownNetwork(dir: RunDir, state: State | undefined, backend: Backend, progress: Progress, tag = state?.tag): Promise<void> {
-  if (tag) await timed('remove our iptables jumps, chains and tagged rules', progress, () => removeOwned(backend, tag));
-  if (!state) return;
+/** Stop what runs in our namespaces, delete them and our bridges, and wait until the kernel has. */
+async function removeLinks(state: State, progress: Progress): Promise<void> {
   const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
   const namespaces = state.namespaces.filter((n) => ns.includes(n));
   const bridges = state.bridges.filter((b) => links.includes(b));
@@ -62,6 +57,19 @@ async function teardownNetwork(dir: RunDir, state: State | undefined, backend: B
     await ipBatch([...namespaces.map((n) => `netns del ${n}`), ...bridges.map((b) => `link del ${b}`)], { force: true });
     await waitGone(state.namespaces, [...state.bridges, ...veths]);
   });
+}
+
+/**
+ * Remove exactly what the state (and, for rules, the tags) says is ours. Idempotent: anything
+ * already gone is skipped, so it also finishes a half-done teardown or a crashed `up`.
+ */
+async function teardownNetwork(dir: RunDir, state: State | undefined, backend: Backend, progress: Progress, tag = state?.tag): Promise<void> {
+  // Rules and links do not depend on each other: both go at once, so `down` costs the longer of the two.
+  const rules = tag ? timed('remove our iptables jumps, chains and tagged rules', progress, () => removeOwned(backend, tag)) : Promise.resolve();
+  const links = state ? removeLinks(state, progress) : Promise.resolve();
+  const [r, l] = await Promise.allSettled([rules, links]);
+  for (const outcome of [r, l]) if (outcome.status === 'rejected') throw outcome.reason;
+  if (!state) return;
   await timed('restore sysctls', progress, () => setSysctls(state.sysctls.filter((s) => s.before !== null && readSysctl(s.key) !== s.before).map((s) => ({ key: s.key, value: s.before! }))));
   const latest = readState(dir);
   if (latest) writeState(dir, { ...latest, phase: 'down', namespaces: [], bridges: [], veths: [], sysctls: [], rules: [] });

@@ -10,20 +10,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { topology as defaultTopology, addressOf } from '../fixtures/topology.ts';
 import { cleanup } from './cleanup.ts';
-import { status, type PlatformStatus } from './cli/status.ts';
-import { ensurePackages } from './host/doctor.ts';
+import type { PlatformStatus } from './cli/status.ts';
 import { inNs, priv, type RunOptions, type RunResult } from './host/exec.ts';
-import { gatherFacts } from './host/facts.ts';
 import { detectBackend } from './host/iptables.ts';
 import { listLinks, listNamespaces } from './host/links.ts';
 import { acquireLock } from './host/lock.ts';
-import { applyNetwork, networkMatches, type Progress } from './host/network.ts';
+import type { Progress } from './host/network.ts';
 import { alive } from './host/proc.ts';
 import { ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
 import { readState, writeState, type State } from './host/state.ts';
-import { buildPlan, type Plan } from './plan/plan.ts';
-import { containerRunning, requireEngine } from './runtime/engine.ts';
-import { prepareServices, startInOrder } from './runtime/start-order.ts';
+import type { Plan } from './plan/plan.ts';
 import type { Component, DataMode, Topology } from './topology/types.ts';
 
 export type { DataMode };
@@ -109,6 +105,7 @@ export class Platform {
 
   /** The exact commands `start()` would run on this host, computed without changing it. */
   async plan(): Promise<Plan> {
+    const [{ buildPlan }, { gatherFacts }] = await Promise.all([import('./plan/plan.ts'), import('./host/facts.ts')]);
     return buildPlan(this.topology, await gatherFacts(this.topology, await detectBackend()), this.#opts);
   }
 
@@ -151,6 +148,15 @@ export class Platform {
     const t = this.topology;
     const dir = this.#dir;
     const opts = this.#opts;
+    // What only `up` needs loads here, so `down`, `status` and the suites stay light.
+    const [{ ensurePackages }, { gatherFacts }, { applyNetwork, networkMatches }, { buildPlan }, { containerRunning, requireEngine }, { prepareServices, startInOrder }] = await Promise.all([
+      import('./host/doctor.ts'),
+      import('./host/facts.ts'),
+      import('./host/network.ts'),
+      import('./plan/plan.ts'),
+      import('./runtime/engine.ts'),
+      import('./runtime/start-order.ts'),
+    ]);
     if (opts.data === 'containers' && !opts.networkOnly) await requireEngine();
     await ensurePackages(opts.networkOnly ? 'network' : 'services', this.#say);
     const backend = await detectBackend();
@@ -249,8 +255,8 @@ export class StartedPlatform {
     return Object.fromEntries(names.map((n) => [n, readFileSync(this.dir.log(n), 'utf8')]));
   }
 
-  status(): Promise<PlatformStatus> {
-    return status(this.topology, this.dir);
+  async status(): Promise<PlatformStatus> {
+    return (await import('./cli/status.ts')).status(this.topology, this.dir);
   }
 
   /** Leave it running (`up --detach`): the lock goes, the platform stays. */

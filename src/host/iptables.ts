@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { HOOKS, ownedChain } from '../topology/validate.ts';
 import { priv, run } from './exec.ts';
 
@@ -31,8 +31,24 @@ export async function detectBackend(): Promise<Backend> {
     // legacy tables (something merely listed them once) settle it without reading the default.
     if (countRules(await save(legacy)) > 0 && countRules(await save(def)) === 0) return (cached = { ...legacy, name: 'legacy' });
   }
-  const v = await run([def.iptables, '--version'], { allowFail: true });
-  return (cached = { ...def, name: backendOf(v.stdout) });
+  return (cached = { ...def, name: multiCallName() ?? backendOf((await run([def.iptables, '--version'], { allowFail: true })).stdout) });
+}
+
+/**
+ * iptables is a link to xtables-nft-multi or xtables-legacy-multi (Debian, Ubuntu): its target
+ * names the backend without starting a process. Undefined elsewhere, where `--version` tells.
+ */
+function multiCallName(): string | undefined {
+  for (const dir of ['/usr/sbin', '/sbin']) {
+    try {
+      const target = realpathSync(`${dir}/iptables`);
+      if (target.endsWith('xtables-nft-multi')) return 'nf_tables';
+      if (target.endsWith('xtables-legacy-multi')) return 'legacy';
+    } catch {
+      // not there: the next place, or --version
+    }
+  }
+  return undefined;
 }
 
 /** The backend is what `iptables --version` prints in parentheses: nf_tables or legacy. */
