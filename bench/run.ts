@@ -1,5 +1,6 @@
 import { cpus, loadavg, release } from 'node:os';
 import { priv } from '../src/host/exec.ts';
+import { readSysctl } from '../src/host/facts.ts';
 import { ensureRunDir, runDirAt } from '../src/host/run-dir.ts';
 import { benchLeftovers, forwardBefore } from './clean.ts';
 import { coldStart } from './coldstart.ts';
@@ -36,7 +37,7 @@ async function main(): Promise<number> {
   const t0 = performance.now();
   const results: Results = {
     startedAt: new Date().toISOString(),
-    host: { node: process.version, kernel: release(), cores: cpus().length, loadavgStart: loadavg() },
+    host: { node: process.version, kernel: release(), cores: cpus().length, loadavgStart: loadavg(), bridgeNetfilter: readSysctl('net.bridge.bridge-nf-call-iptables') === '1' },
     loadTool: wrkPath() ? 'wrk' : null,
   };
   if (!results.loadTool) say(`wrk not found: the data-path sections (4, 5) are skipped. Install it: ${INSTALL_HINT}`);

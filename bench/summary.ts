@@ -10,7 +10,15 @@ import { median, ms, sec, target, type Target } from './stats.ts';
 export interface Results {
   startedAt: string;
   durationS?: number;
-  host: { node: string; kernel: string; cores: number; loadavgStart: number[]; loadavgEnd?: number[] };
+  host: {
+    node: string;
+    kernel: string;
+    cores: number;
+    loadavgStart: number[];
+    loadavgEnd?: number[];
+    /** br_netfilter on (Docker loads it): frames between namespaces on one bridge pass iptables too. */
+    bridgeNetfilter: boolean;
+  };
   loadTool: string | null;
   spawn?: SpawnCost;
   network?: NetResult;
@@ -175,6 +183,9 @@ function loadSections(r: Results, tables: Table[], targets: Target[]): void {
         `chain/direct ${pct(share * 100)}, chain/ceiling ${pct((chain.wrk.rps / ceiling.wrk.rps) * 100)}; X-Cache on the chain: ${r.get.cacheHit ? 'HIT' : 'not HIT'}`,
         `CPU per request (ms of one core, whole host: wrk, nginx, gateway, product, Redis, kernel): chain ${cpuPerReq(chain).toFixed(3)}, direct ${cpuPerReq(direct).toFixed(3)}; host busy ${pct(chain.cpu.hostBusyPct)} / ${pct(direct.cpu.hostBusyPct)}`,
         `so on ${r.host.cores} saturated cores the chain can reach at most ${pct(bound * 100)} of direct: it runs three servers' work (nginx, the gateway's proxying, the product service) where direct runs one`,
+        r.host.bridgeNetfilter
+          ? "br_netfilter is on (Docker loaded it): the chain's two hops across br-app also pass iptables and conntrack, as on a GitHub runner"
+          : 'br_netfilter is off: hops across br-app are bridged without iptables',
       ],
     });
     targets.push(
