@@ -12,5 +12,6 @@ export const forwardBefore = (): string | null => readSysctl(forwardKey);
 /** Did the bench leave the host as it found it? Anything of the main or the synthetic platforms, or ip_forward changed. */
 export async function benchLeftovers(forward: string | null): Promise<string[]> {
   const now = readSysctl(forwardKey);
-  return [...(await leftovers(topology)), ...(await leftovers(syntheticTopology(LARGEST))), ...(now === forward ? [] : [`sysctl ${forwardKey}: ${forward} -> ${now}`])];
+  const [main, synthetic] = await Promise.all([leftovers(topology), leftovers(syntheticTopology(LARGEST))]);
+  return [...main, ...synthetic, ...(now === forward ? [] : [`sysctl ${forwardKey}: ${forward} -> ${now}`])];
 }

@@ -1,17 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../src/host/exec.ts';
-import { gatherFacts, readSysctl } from '../src/host/facts.ts';
-import { detectBackend, ownedLines, removeOwned, save, type Backend } from '../src/host/iptables.ts';
-import { ipBatch, listLinks, listNamespaces, waitGone } from '../src/host/links.ts';
+import { readSysctl } from '../src/host/facts.ts';
+import { detectBackend, type Backend } from '../src/host/iptables.ts';
+import { ipBatch, listLinks, listNamespaces } from '../src/host/links.ts';
 import { setSysctls } from '../src/host/sysctl.ts';
-import { buildPlan, sysctlKeys, type Plan } from '../src/plan/plan.ts';
-import { cleanup } from '../src/cleanup.ts';
+import { sysctlKeys, type Plan } from '../src/plan/plan.ts';
+import { cleanup, leftovers } from '../src/cleanup.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { Platform, type StartedPlatform } from '../src/platform.ts';
-import { peerName } from '../src/topology/validate.ts';
+import { check, waitFor } from '../src/wait.ts';
 import type { Topology } from '../src/topology/types.ts';
 import { runScript, sequentialDown, sequentialUp } from './sequential.ts';
 import { median, timeIt } from './stats.ts';
@@ -52,28 +52,21 @@ export interface NetResult {
 const ROUNDS = 5;
 const log = (line: string) => process.stderr.write(`  [net] ${line}\n`);
 
-function planFor(t: Topology, backend: Backend): Promise<Plan> {
-  return gatherFacts(t, backend).then((facts) => buildPlan(t, facts, { guard: false }));
-}
-
-/** Our links and rules as they stand, to prove the baseline builds exactly what we build. */
-async function hostView(plan: Plan, backend: Backend, t: Topology): Promise<string> {
-  const [ns, links, saved] = await Promise.all([listNamespaces(), listLinks(), save(backend)]);
-  const ours = new Set([...plan.bridges, ...t.app.nodes.map((n) => peerName(n.veth))]);
-  return JSON.stringify([ns.filter((n) => plan.namespaces.includes(n)).sort(), links.filter((l) => ours.has(l)).sort(), ownedLines(saved, plan.tag)]);
-}
+/** Our namespaces, links and rules as they stand, to prove the baseline builds exactly what we build. */
+const hostView = async (t: Topology): Promise<string> => JSON.stringify(await leftovers(t));
 
 /**
  * Untimed, between rounds: a deleted namespace takes its veth with it asynchronously, and the next
  * `link add` of the same peer name would collide with one still being destroyed.
  */
-async function settle(t: Topology, backend: Backend): Promise<void> {
-  await waitGone(
-    t.app.nodes.map((n) => n.name),
-    [t.app.bridge.name, t.outside.bridge.name, ...t.app.nodes.map((n) => peerName(n.veth))],
-    30_000,
+async function settle(t: Topology): Promise<void> {
+  await waitFor(
+    async () => {
+      const left = await leftovers(t);
+      check(!left.length, `still present: ${left.join(', ')}`);
+    },
+    { what: `removal of ${t.tag}`, timeoutMs: 30_000, intervalMs: 20 },
   );
-  if (ownedLines(await save(backend), t.tag).length) throw new Error(`iptables chains or rules of ${t.tag} remain after down`);
 }
 
 type StepLog = { up: Record<string, number[]>; down: Record<string, number[]> };
@@ -118,46 +111,50 @@ async function seed(plan: Plan, backend: Backend): Promise<UpDown> {
 /** Untimed: does the baseline leave the host exactly as our `up` does? */
 async function sameOutcome(t: Topology, plan: Plan, backend: Backend): Promise<boolean> {
   const started = await synthetic(t).start();
-  const view = await hostView(plan, backend, t);
+  const view = await hostView(t);
   await started.stop();
-  await settle(t, backend);
+  await settle(t);
   await runScript(sequentialUp(plan, backend));
-  const same = view === (await hostView(plan, backend, t));
+  const same = view === (await hostView(t));
   await runScript(sequentialDown(plan, backend));
-  await settle(t, backend);
+  await settle(t);
   return same;
 }
 
 async function compare(backend: Backend): Promise<NetResult['compare']> {
   const t = syntheticTopology(SCALE[0]!);
-  const plan = await planFor(t, backend);
+  const plan = await synthetic(t).plan();
   const seedCommands = { up: sequentialUp(plan, backend).length, down: sequentialDown(plan, backend).length };
   const identical = await sameOutcome(t, plan, backend);
   const result: NetResult['compare'] = { nodes: t.app.nodes.length, ours: [], seed: [], cli: [], identical, seedCommands, oursSteps: { up: {}, down: {} } };
   const topologyFile = writeTopologyModule(t);
   const steps = newStepLog();
-  // Interleaved rounds, so a slow spell on the host hits both sides alike.
-  for (let i = 0; i < ROUNDS; i++) {
-    result.ours.push(await ours(t, steps));
-    await settle(t, backend);
-    result.seed.push(await seed(plan, backend));
-    await settle(t, backend);
-    result.cli.push(await cli(topologyFile));
-    await settle(t, backend);
-    const r = (u: UpDown) => `up ${u.up.toFixed(0)} / down ${u.down.toFixed(0)} ms`;
-    log(`round ${i + 1}: ours ${r(result.ours[i]!)}; seed ${r(result.seed[i]!)}; ecomnet CLI ${r(result.cli[i]!)}`);
+  try {
+    // Interleaved rounds, so a slow spell on the host hits both sides alike.
+    for (let i = 0; i < ROUNDS; i++) {
+      result.ours.push(await ours(t, steps));
+      await settle(t);
+      result.seed.push(await seed(plan, backend));
+      await settle(t);
+      result.cli.push(await cli(topologyFile));
+      await settle(t);
+      const r = (u: UpDown) => `up ${u.up.toFixed(0)} / down ${u.down.toFixed(0)} ms`;
+      log(`round ${i + 1}: ours ${r(result.ours[i]!)}; seed ${r(result.seed[i]!)}; ecomnet CLI ${r(result.cli[i]!)}`);
+    }
+  } finally {
+    rmSync(dirname(topologyFile), { recursive: true, force: true });
   }
   result.oursSteps = stepMedians(steps);
   return result;
 }
 
-async function scale(backend: Backend): Promise<NetResult['scale']> {
+async function scale(): Promise<NetResult['scale']> {
   const out: NetResult['scale'] = [];
   for (const n of SCALE) {
     const t = syntheticTopology(n);
     const steps = newStepLog();
     const r = await ours(t, steps);
-    await settle(t, backend);
+    await settle(t);
     out.push({ nodes: n, ...r, steps: stepMedians(steps) });
     log(`${n} namespaces: up ${r.up.toFixed(0)} ms, down ${r.down.toFixed(0)} ms`);
   }
@@ -165,7 +162,7 @@ async function scale(backend: Backend): Promise<NetResult['scale']> {
 }
 
 /** Leave nothing of the bench behind, whatever failed: state-recorded, named, tagged, sysctl. */
-async function scrub(backend: Backend, forwardBefore: string | null): Promise<void> {
+async function scrub(forwardBefore: string | null): Promise<void> {
   const t = syntheticTopology(LARGEST);
   await cleanup(runDirAt(BENCH_RUN_DIR), () => {}, t);
   const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
@@ -173,19 +170,17 @@ async function scrub(backend: Backend, forwardBefore: string | null): Promise<vo
   const strayNs = ns.filter((n) => n.startsWith(`${BENCH_TAG}-`));
   const strayBr = [t.app.bridge.name, t.outside.bridge.name].filter((b) => links.includes(b));
   await ipBatch([...strayNs.map((n) => `netns del ${n}`), ...strayBr.map((b) => `link del ${b}`)], { force: true });
-  await removeOwned(backend, BENCH_TAG);
   const forward = sysctlKeys(t).forward;
   if (forwardBefore !== null && readSysctl(forward) !== forwardBefore) await setSysctls([{ key: forward, value: forwardBefore }]);
-  await settle(t, backend);
+  await settle(t);
 }
 
-/** Sections 1 and 2; whatever fails, nothing of them is left on the host. */
-export async function networkBench(): Promise<NetResult> {
+/** Sections 1 and 2; whatever fails, nothing of them is left on the host, ip_forward as it was found. */
+export async function networkBench(forwardBefore: string | null): Promise<NetResult> {
   const backend = await detectBackend();
-  const forwardBefore = readSysctl(sysctlKeys(syntheticTopology(1)).forward);
   try {
-    return { compare: await compare(backend), scale: await scale(backend) };
+    return { compare: await compare(backend), scale: await scale() };
   } finally {
-    await scrub(backend, forwardBefore);
+    await scrub(forwardBefore);
   }
 }

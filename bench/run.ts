@@ -49,7 +49,7 @@ async function main(): Promise<number> {
     checkpoint('section 0: process start cost');
     results.spawn = await spawnCost();
     checkpoint('sections 1-2: synthetic networks (ours vs seed, then scale)');
-    results.network = await networkBench();
+    results.network = await networkBench(forward);
     checkpoint('section 3: cold start of the platform');
     results.coldStart = await coldStart(lock, say);
     results.memory = { idle: serviceRss(), bareNode: await bareNodeRss() };

@@ -1,3 +1,4 @@
+import { topology } from '../fixtures/topology.ts';
 import type { ColdStart } from './coldstart.ts';
 import type { CpuShare } from './cpu.ts';
 import type { GetResult, Measured, OrderResult, Rss } from './datapath.ts';
@@ -184,8 +185,8 @@ function loadSections(r: Results, tables: Table[], targets: Target[]): void {
         `CPU per request (ms of one core, whole host: wrk, nginx, gateway, product, Redis, kernel): chain ${cpuPerReq(chain).toFixed(3)}, direct ${cpuPerReq(direct).toFixed(3)}; host busy ${pct(chain.cpu.hostBusyPct)} / ${pct(direct.cpu.hostBusyPct)}`,
         `so on ${r.host.cores} saturated cores the chain can reach at most ${pct(bound * 100)} of direct: it runs three servers' work (nginx, the gateway's proxying, the product service) where direct runs one`,
         r.host.bridgeNetfilter
-          ? "br_netfilter is on (Docker loaded it): the chain's two hops across br-app also pass iptables and conntrack, as on a GitHub runner"
-          : 'br_netfilter is off: hops across br-app are bridged without iptables',
+          ? `br_netfilter is on (Docker loaded it): the chain's two hops across ${topology.app.bridge.name} also pass iptables and conntrack, as on a GitHub runner`
+          : `br_netfilter is off: hops across ${topology.app.bridge.name} are bridged without iptables`,
       ],
     });
     targets.push(

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { run } from '../src/host/exec.ts';
 import { detectBackend } from '../src/host/iptables.ts';
-import { diffSnapshots, snapshotHost, type HostSnapshot } from '../src/host/snapshot.ts';
+import { diffSnapshots, listDiff, snapshotHost, type HostSnapshot } from '../src/host/snapshot.ts';
 import { engine, engineReachable } from '../src/runtime/engine.ts';
 
 /** The host-wide switches a network lab turns. */
@@ -25,39 +25,25 @@ export interface HostState extends HostSnapshot {
  */
 const loopback = (address: string) => address.startsWith('127.') || address.startsWith('[::1]') || address.startsWith('[::ffff:127.');
 
-async function lines(argv: string[]): Promise<string[]> {
-  const r = await run(argv, { allowFail: true });
-  return r.exitCode === 0
-    ? r.stdout
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .sort()
-    : [];
-}
-
 export async function hostState(): Promise<HostState> {
-  return {
-    ...(await snapshotHost(await detectBackend(), sysctls)),
-    containers: (await engineReachable()) ? (await (await engine()).listContainers({ all: true })).map((c) => c.Id).sort() : [],
-    listeners: await lines(['ss', '-Hltn']).then((ls) =>
-      ls
-        .map((l) => l.split(/\s+/).slice(-2, -1)[0]!)
-        .filter((a) => !loopback(a))
-        .sort(),
-    ),
-  };
+  const snapshot = await snapshotHost(await detectBackend(), sysctls);
+  const containers = (await engineReachable()) ? (await (await engine()).listContainers({ all: true })).map((c) => c.Id).sort() : [];
+  const ss = await run(['ss', '-Hltn'], { allowFail: true });
+  const listeners =
+    ss.exitCode === 0
+      ? ss.stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .map((l) => l.split(/\s+/).slice(-2, -1)[0]!)
+          .filter((a) => !loopback(a))
+          .sort()
+      : [];
+  return { ...snapshot, containers, listeners };
 }
 
 export function diffStates(before: HostState, after: HostState): string[] {
-  const out = diffSnapshots(before, after);
-  const list = (what: string, a: string[], b: string[]) => {
-    for (const x of b.filter((v) => !a.includes(v))) out.push(`${what} added: ${x}`);
-    for (const x of a.filter((v) => !b.includes(v))) out.push(`${what} removed: ${x}`);
-  };
-  list('container', before.containers, after.containers);
-  list('tcp listener', before.listeners, after.listeners);
-  return out;
+  return [...diffSnapshots(before, after), ...listDiff('container', before.containers, after.containers), ...listDiff('tcp listener', before.listeners, after.listeners)];
 }
 
 if (import.meta.main) {

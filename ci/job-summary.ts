@@ -22,13 +22,12 @@ export function jobSummary(results: ResultsJson | undefined): string {
     return `| ${icon[d.status]} | \`${d.id}\` | ${cell(d.title)} | ${cell(why)} |`;
   });
   const t = results.tests;
-  // The run's verdict comes first: a failing test that proves no deliverable still makes it red.
-  const verdict = `${results.ok ? '✅ run passed' : '❌ run FAILED'} · tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`;
   const failures = [...t.failures.map((f) => `- ❌ \`${f.file}\` › ${cell(f.name)}: ${cell(f.errors[0]?.split('\n')[0] ?? '')}`), ...results.runErrors.map((e) => `- ❌ ${cell(e.split('\n')[0]!)}`)];
   return [
     '## ecomnet deliverables',
     '',
-    `**${verdict}**`,
+    // The run's verdict comes first, in the reporter's words: a failing test that proves no deliverable still makes it red.
+    `**${results.ok ? '✅' : '❌'} ${results.verdict}**`,
     ...(failures.length ? ['', ...failures] : []),
     '',
     `**Deliverables: ${pass} pass, ${fail} fail, ${missing} missing** · mode: ${results.mode} · ${results.generatedAt}`,

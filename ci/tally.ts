@@ -17,7 +17,6 @@ export interface Counts {
 }
 
 export interface RunOutcome {
-  name: string;
   exitCode: number;
   /** The JUnit XML text, undefined when the run wrote none. */
   junit: string | undefined;
@@ -55,7 +54,7 @@ function readTally(file: string): Counts {
 if (import.meta.main) {
   const [verb, file, name, exit, junitFile, ...problems] = process.argv.slice(2);
   if (verb === 'add' && file && name && exit && junitFile) {
-    const c = countRun({ name, exitCode: Number(exit), junit: existsSync(junitFile) ? readFileSync(junitFile, 'utf8') : undefined, problems });
+    const c = countRun({ exitCode: Number(exit), junit: existsSync(junitFile) ? readFileSync(junitFile, 'utf8') : undefined, problems });
     const total = readTally(file);
     writeFileSync(file, JSON.stringify({ passed: total.passed + c.passed, failed: total.failed + c.failed, skipped: total.skipped + c.skipped }));
     console.log(`${name}: ${closingLine(c)}${c.reasons.length ? ` (red: ${c.reasons.join('; ')})` : ''}`);

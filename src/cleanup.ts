@@ -11,21 +11,24 @@ import { ipBatch, linkedAcrossNamespaces, listLinks, listNamespaces, nsPids, wai
 import { timed, type Progress } from './host/network.ts';
 import { readSysctl } from './host/facts.ts';
 import { setSysctls } from './host/sysctl.ts';
-import { ensureRunDir, type RunDir } from './host/run-dir.ts';
+import type { RunDir } from './host/run-dir.ts';
 import { clearState, readState, writeState, type State } from './host/state.ts';
 import { engineEndpoint, engineReachable, labelFilter, removeContainers } from './runtime/engine.ts';
 import { stopInOrder } from './runtime/start-order.ts';
 import type { Topology } from './topology/types.ts';
 import { peerName } from './topology/validate.ts';
-import { check, waitFor } from './wait.ts';
+import { until } from './wait.ts';
 
-/** Remove everything of the platform recorded in `dir` (or tagged as topology `t`'s) from this host. */
+/**
+ * Remove everything of the platform recorded in `dir` (or tagged as topology `t`'s) from this
+ * host. The state is read once; each step records in it what is gone, so a crash part way
+ * leaves an account for the next `down`. The caller has made sure the run directory exists.
+ */
 export async function cleanup(dir: RunDir, progress: Progress, t: Topology = defaultTopology): Promise<void> {
-  await ensureRunDir(dir);
   const backend = await detectBackend();
   const state = readState(dir);
   const tag = state?.tag ?? t.tag;
-  await stopInOrder(dir, state, progress);
+  if (state) await stopInOrder(dir, state, progress);
   await teardownNetwork(dir, state, backend, progress, tag);
   await removeDataContainers(state, tag, progress);
   await removeRunFiles(dir);
@@ -37,10 +40,7 @@ async function killNamespaceProcesses(namespaces: string[]): Promise<void> {
   const pids = await nsPids(namespaces);
   if (!pids.length) return;
   await priv(['kill', '-TERM', ...pids.map(String)], { allowFail: true });
-  const gone = await waitFor(async () => check(!(await nsPids(namespaces)).length, 'processes remain'), { what: 'processes in our namespaces to exit', timeoutMs: 5000 }).then(
-    () => true,
-    () => false,
-  );
+  const gone = await until(async () => !(await nsPids(namespaces)).length, { timeoutMs: 5000 });
   if (!gone) await priv(['kill', '-KILL', ...pids.map(String)], { allowFail: true });
 }
 
@@ -63,16 +63,15 @@ async function removeLinks(state: State, progress: Progress): Promise<void> {
  * Remove exactly what the state (and, for rules, the tags) says is ours. Idempotent: anything
  * already gone is skipped, so it also finishes a half-done teardown or a crashed `up`.
  */
-async function teardownNetwork(dir: RunDir, state: State | undefined, backend: Backend, progress: Progress, tag = state?.tag): Promise<void> {
+async function teardownNetwork(dir: RunDir, state: State | undefined, backend: Backend, progress: Progress, tag: string): Promise<void> {
   // Rules and links do not depend on each other: both go at once, so `down` costs the longer of the two.
-  const rules = tag ? timed('remove our iptables jumps, chains and tagged rules', progress, () => removeOwned(backend, tag)) : Promise.resolve();
+  const rules = timed('remove our iptables jumps, chains and tagged rules', progress, () => removeOwned(backend, tag));
   const links = state ? removeLinks(state, progress) : Promise.resolve();
   const [r, l] = await Promise.allSettled([rules, links]);
   for (const outcome of [r, l]) if (outcome.status === 'rejected') throw outcome.reason;
   if (!state) return;
   await timed('restore sysctls', progress, () => setSysctls(state.sysctls.filter((s) => s.before !== null && readSysctl(s.key) !== s.before).map((s) => ({ key: s.key, value: s.before! }))));
-  const latest = readState(dir);
-  if (latest) writeState(dir, { ...latest, phase: 'down', namespaces: [], bridges: [], veths: [], sysctls: [], rules: [] });
+  writeState(dir, Object.assign(state, { phase: 'down', namespaces: [], bridges: [], veths: [], sysctls: [] }));
 }
 
 /**

@@ -4,42 +4,29 @@
  * bench and the suites all use it.
  *
  *   const p = await Platform.from(topology).withRunDir(dir).withData('containers').start();
- *   await p.exec('api-gateway', ['curl', '-s', 'localhost:3000/health']);
+ *   console.log(p.info, await p.status());
  *   await p.stop();
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { topology as defaultTopology, addressOf } from '../fixtures/topology.ts';
+import { topology as defaultTopology } from '../fixtures/topology.ts';
 import { cleanup } from './cleanup.ts';
 import type { PlatformStatus } from './cli/status.ts';
-import { inNs, priv, type RunOptions, type RunResult } from './host/exec.ts';
 import { detectBackend } from './host/iptables.ts';
 import { listLinks, listNamespaces } from './host/links.ts';
 import { acquireLock } from './host/lock.ts';
 import type { Progress } from './host/network.ts';
 import { alive } from './host/proc.ts';
 import { ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
-import { readState, writeState, type State } from './host/state.ts';
+import { readState, writeState, type State, type StateOptions } from './host/state.ts';
 import type { Plan } from './plan/plan.ts';
-import type { Component, DataMode, Topology } from './topology/types.ts';
+import type { DataMode, Topology } from './topology/types.ts';
 
 export type { DataMode };
 
 /** What a started platform is: plain data, as the state file records it. */
-export interface PlatformInfo {
-  tag: string;
-  runDir: string;
-  data: DataMode;
-  networkOnly: boolean;
-  guard: boolean;
-  /** The host's real uplink, which the test guard closes to the subnet. */
-  uplinkDev?: string;
-}
+export type PlatformInfo = { tag: string; runDir: string } & StateOptions;
 
-interface Options {
-  data: DataMode;
-  networkOnly: boolean;
-  guard: boolean;
-}
+/** What the builder is asked for; the uplink is found on the host. */
+type Options = Omit<StateOptions, 'uplinkDev'>;
 
 export class Platform {
   readonly topology: Topology;
@@ -130,18 +117,13 @@ export class Platform {
   /** The platform already running from this run directory, if any (what `status`, `logs` and the suites look at). */
   attach(): StartedPlatform | undefined {
     const state = readState(this.#dir);
-    return state?.phase === 'up' ? new StartedPlatform(this.topology, this.#dir, false, () => {}) : undefined;
+    return state?.phase === 'up' ? new StartedPlatform(this.topology, this.#dir, false) : undefined;
   }
 
   /** Remove whatever of this platform is on the host (a crashed run too), under the lock. */
   async stop(): Promise<void> {
     await ensureRunDir(this.#dir);
-    const release = acquireLock(this.#dir, this.#holder);
-    try {
-      await cleanup(this.#dir, this.#progress, this.topology);
-    } finally {
-      release();
-    }
+    await underLock(this.#dir, this.#holder, () => cleanup(this.#dir, this.#progress, this.topology));
   }
 
   async #up(): Promise<boolean> {
@@ -182,7 +164,6 @@ export class Platform {
       namespaces: [],
       bridges: [],
       sysctls: [],
-      rules: [],
       services: [],
       containers: [],
       options: { ...opts, uplinkDev: facts.uplinkDev },
@@ -195,7 +176,10 @@ export class Platform {
       await startInOrder(await prepared, state, this.#progress);
     } catch (e) {
       await prepared.catch(() => {});
-      await cleanup(dir, () => {}, t);
+      // The step that failed is the news; a rollback that fails too must not hide it.
+      await cleanup(dir, () => {}, t).catch((rollback: Error) => {
+        throw new Error(`${(e as Error).message}\nand rolling back failed too: ${rollback.message}`);
+      });
       throw e;
     }
     state.phase = 'up';
@@ -215,15 +199,16 @@ async function refuseForeign(plan: Plan, dir: RunDir): Promise<void> {
   if (clash.length) throw new Error(`${clash.join(', ')} already exist and are not recorded as ours in ${dir.state}; remove them (ip netns del / ip link del) or choose other names in the topology`);
 }
 
-/** A platform that is up: what it is, a way into it, and its removal. */
+/** A platform that is up: what it is, its health, and its removal. */
 export class StartedPlatform {
   readonly topology: Topology;
   readonly dir: RunDir;
   /** False when `start()` found it already up as asked and changed nothing. */
   readonly changed: boolean;
-  #release: () => void;
+  /** Set while this handle holds the run directory's lock (started, not detached). */
+  #release: (() => void) | undefined;
 
-  constructor(t: Topology, dir: RunDir, changed: boolean, release: () => void) {
+  constructor(t: Topology, dir: RunDir, changed: boolean, release?: () => void) {
     this.topology = t;
     this.dir = dir;
     this.changed = changed;
@@ -233,26 +218,7 @@ export class StartedPlatform {
   get info(): PlatformInfo {
     const s = readState(this.dir);
     if (!s) throw new Error(`no platform is recorded in ${this.dir.state}`);
-    const o = s.options as Partial<Options> & { uplinkDev?: string };
-    return { tag: s.tag, runDir: this.dir.root, data: o.data ?? 'native', networkOnly: Boolean(o.networkOnly), guard: Boolean(o.guard), uplinkDev: o.uplinkDev };
-  }
-
-  /** argv inside a namespace, privileged (as the seed's `sudo ip netns exec`). */
-  exec(ns: string, argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    return priv(inNs(ns, argv), opts);
-  }
-
-  /** host:port where a component serves. */
-  addressOf(c: Component): string {
-    return addressOf(c, this.topology);
-  }
-
-  /** What each service has logged so far, by name. */
-  logs(): Record<string, string> {
-    const names = readdirSync(this.dir.logs)
-      .filter((f) => f.endsWith('.log'))
-      .map((f) => f.slice(0, -'.log'.length));
-    return Object.fromEntries(names.map((n) => [n, readFileSync(this.dir.log(n), 'utf8')]));
+    return { tag: s.tag, runDir: this.dir.root, ...s.options };
   }
 
   async status(): Promise<PlatformStatus> {
@@ -261,15 +227,27 @@ export class StartedPlatform {
 
   /** Leave it running (`up --detach`): the lock goes, the platform stays. */
   detach(): void {
-    this.#release();
+    this.#release?.();
+    this.#release = undefined;
   }
 
-  /** Remove it from the host, then let go of the lock. */
+  /** Remove it from the host under the lock: the one it holds, or one taken now (attached, detached). */
   async stop(progress: Progress = () => {}): Promise<void> {
+    const remove = () => cleanup(this.dir, progress, this.topology);
+    if (!this.#release) return underLock(this.dir, 'ecomnet down', remove);
     try {
-      await cleanup(this.dir, progress, this.topology);
+      await remove();
     } finally {
-      this.#release();
+      this.detach();
     }
+  }
+}
+
+async function underLock(dir: RunDir, holder: string, fn: () => Promise<void>): Promise<void> {
+  const release = acquireLock(dir, holder);
+  try {
+    await fn();
+  } finally {
+    release();
   }
 }

@@ -18,3 +18,11 @@ export async function waitFor<T>(probe: () => Promise<T> | T, o: { what: string;
 export function check(holds: boolean, why: string): void {
   if (!holds) throw new Error(why);
 }
+
+/** Whether `holds` came true within the time: for waits that go on either way (then escalate). */
+export function until(holds: () => Promise<boolean> | boolean, o: { timeoutMs: number; intervalMs?: number }): Promise<boolean> {
+  return waitFor(async () => check(await holds(), 'not yet'), { what: 'condition', ...o }).then(
+    () => true,
+    () => false,
+  );
+}

@@ -7,7 +7,7 @@ import type { DataMode } from '../platform.ts';
 import type { Component, Topology } from '../topology/types.ts';
 
 const { hostPort, topology: defaultTopology } = await import('../../fixtures/topology.ts');
-const { Platform } = await import('../platform.ts');
+const { runDirAt } = await import('../host/run-dir.ts');
 
 const usage = `usage: ecomnet <command> [options]
   up [--detach] [--network-only] [--data native|containers] [--dry-run] [--guard] [--topology FILE]
@@ -31,6 +31,7 @@ async function loadTopology(file: string | undefined): Promise<Topology> {
 async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<number> {
   const t = await loadTopology(v.topology as string | undefined);
   const networkOnly = Boolean(v['network-only']);
+  const { Platform } = await import('../platform.ts');
   const platform = Platform.from(t)
     .withData((v.data ?? 'native') as DataMode)
     .withNetworkOnly(networkOnly)
@@ -75,23 +76,18 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
 }
 
 async function cmdDown(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const { Platform } = await import('../platform.ts');
   const platform = Platform.from(await loadTopology(v.topology as string | undefined))
     .withProgress(progress)
     .heldAs('ecomnet down');
-  const [{ ensureRunDir }, { readHolder }, { alive }, { check, waitFor }] = await Promise.all([
-    import('../host/run-dir.ts'),
-    import('../host/lock.ts'),
-    import('../host/proc.ts'),
-    import('../wait.ts'),
-  ]);
-  await ensureRunDir(platform.runDir);
+  const [{ readHolder }, { alive }, { until }] = await Promise.all([import('../host/lock.ts'), import('../host/proc.ts'), import('../wait.ts')]);
   // A foreground `up` owns the platform: ask it to stop, it tears down itself. A test run is
   // left alone (the lock names it).
   const holder = readHolder(platform.runDir);
   if (holder?.command.startsWith('ecomnet up')) {
     console.log(`asking pid ${holder.pid} (\`${holder.command}\`) to stop`);
     process.kill(holder.pid, 'SIGTERM');
-    await waitFor(() => check(!alive(holder.pid), 'still running'), { what: `pid ${holder.pid} to stop`, timeoutMs: 30_000 }).catch(() => {});
+    await until(() => !alive(holder.pid), { timeoutMs: 30_000 });
   }
   await platform.stop();
   console.log('down: nothing of ours is left on this host');
@@ -122,17 +118,17 @@ async function main(argv: string[]): Promise<number> {
       return cmdDown(v);
     case 'status': {
       const { status, statusTable } = await import('./status.ts');
-      const s = await status(defaultTopology, Platform.from().runDir);
+      const s = await status(defaultTopology, runDirAt());
       if (v.json) console.log(JSON.stringify(s, null, 2));
       else console.log(`${s.up ? `up since ${s.startedAt}` : 'not up'}\n\n${statusTable(s.nodes)}`);
       return s.up ? 0 : 3;
     }
     case 'logs':
-      return (await import('./logs.ts')).printLogs(Platform.from().runDir, positionals[0], Boolean(v.follow), new Promise((r) => process.once('SIGINT', r)));
+      return (await import('./logs.ts')).printLogs(runDirAt(), positionals[0], Boolean(v.follow), new Promise((r) => process.once('SIGINT', r)));
     case 'restart': {
       const c = positionals[0] as Component | undefined;
       if (!c) throw new Error('usage: ecomnet restart gateway|product|order');
-      await (await import('../runtime/start-order.ts')).restartService(defaultTopology, Platform.from().runDir, c, progress);
+      await (await import('../runtime/start-order.ts')).restartService(defaultTopology, runDirAt(), c, progress);
       return 0;
     }
     case 'doctor': {

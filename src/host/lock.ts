@@ -1,4 +1,4 @@
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, rmSync, writeFileSync } from 'node:fs';
 import { alive } from './proc.ts';
 import type { RunDir } from './run-dir.ts';
 import { readJson } from '../read-json.ts';
@@ -22,22 +22,30 @@ export function readHolder(d: RunDir): Holder | undefined {
   return h && alive(h.pid) ? h : undefined;
 }
 
-/** One platform per host: O_EXCL create, a dead holder's lock is taken over. */
+/**
+ * One platform per host. The holder is written to a file of our own first and then linked into
+ * place, which fails if a lock exists: the lock is never seen empty. A dead holder's lock is
+ * taken over.
+ */
 export function acquireLock(d: RunDir, command: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(d.lock, 'wx', 0o644);
-      writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() } satisfies Holder));
-      closeSync(fd);
-      return () => releaseLock(d);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const h = readHolder(d);
-      if (h) throw new LockedError(h);
-      rmSync(d.lock, { force: true });
+  const mine = `${d.lock}.${process.pid}`;
+  writeFileSync(mine, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() } satisfies Holder), { mode: 0o644 });
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(mine, d.lock);
+        return () => releaseLock(d);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const h = readHolder(d);
+        if (h) throw new LockedError(h);
+        rmSync(d.lock, { force: true });
+      }
     }
+    throw new Error(`could not take the lock ${d.lock}`);
+  } finally {
+    rmSync(mine, { force: true });
   }
-  throw new Error(`could not take the lock ${d.lock}`);
 }
 
 function releaseLock(d: RunDir): void {

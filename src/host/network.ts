@@ -34,7 +34,7 @@ export async function timed(step: string, progress: Progress, fn: () => Promise<
  * failure at any step is undone by `cleanup` (src/cleanup.ts) from the state and the tags.
  */
 export async function applyNetwork(dir: RunDir, plan: Plan, backend: Backend, state: State, progress: Progress): Promise<void> {
-  Object.assign(state, { namespaces: plan.namespaces, bridges: plan.bridges, veths: plan.veths, sysctls: plan.sysctls, rules: plan.rules.map((r) => r.id) });
+  Object.assign(state, { namespaces: plan.namespaces, bridges: plan.bridges, veths: plan.veths, sysctls: plan.sysctls });
   writeState(dir, state);
   await timed('namespaces, bridges, veth pairs', progress, () => ipBatch(plan.hostBatch, { what: 'host batch' }));
   pausePoint('links');

@@ -25,16 +25,14 @@ export async function snapshotHost(backend: Backend, sysctlKeys: string[]): Prom
   };
 }
 
+/** What one list gained (`WHAT added: x`), then what it lost (`WHAT removed: x`). */
+export function listDiff(what: string, before: string[], after: string[]): string[] {
+  return [...after.filter((v) => !before.includes(v)).map((x) => `${what} added: ${x}`), ...before.filter((v) => !after.includes(v)).map((x) => `${what} removed: ${x}`)];
+}
+
 /** Human-readable differences; empty when the host is as it was. */
 export function diffSnapshots(before: HostSnapshot, after: HostSnapshot): string[] {
-  const out: string[] = [];
-  const list = (what: string, a: string[], b: string[]) => {
-    for (const x of b.filter((v) => !a.includes(v))) out.push(`${what} added: ${x}`);
-    for (const x of a.filter((v) => !b.includes(v))) out.push(`${what} removed: ${x}`);
-  };
-  list('namespace', before.namespaces, after.namespaces);
-  list('link', before.links, after.links);
-  list('iptables', before.rules, after.rules);
+  const out = [...listDiff('namespace', before.namespaces, after.namespaces), ...listDiff('link', before.links, after.links), ...listDiff('iptables', before.rules, after.rules)];
   for (const k of Object.keys(before.sysctl)) if (before.sysctl[k] !== after.sysctl[k]) out.push(`sysctl ${k}: ${before.sysctl[k]} -> ${after.sysctl[k]}`);
   return out;
 }

@@ -1,5 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Sysctl } from '../plan/plan.ts';
+import type { DataMode } from '../topology/types.ts';
 import type { RunDir } from './run-dir.ts';
 import { readJson } from '../read-json.ts';
 
@@ -21,11 +22,18 @@ export interface State {
   /** Host-side veth peers: removed by the kernel with their namespace, asynchronously, so waited for. */
   veths?: string[];
   sysctls: Sysctl[];
-  rules: string[];
   services: ServiceRecord[];
   /** Docker containers we started (containers mode), by id. */
   containers: string[];
-  options: Record<string, unknown>;
+  options: StateOptions;
+}
+
+/** How the platform was asked for, and the real uplink its test guard closes. */
+export interface StateOptions {
+  data: DataMode;
+  networkOnly: boolean;
+  guard: boolean;
+  uplinkDev?: string;
 }
 
 export const readState = (d: RunDir): State | undefined => readJson<State>(d.state);

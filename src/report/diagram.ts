@@ -2,6 +2,7 @@
  * The network drawn from the topology (never from literals): as SVG for the HTML report and
  * as Mermaid for `ecomnet diagram`. Both are pure so tests can check every node and address.
  */
+import { nodeNamed } from '../../fixtures/topology.ts';
 import type { NodeSpec, PortForward, Topology } from '../topology/types.ts';
 import { esc } from './html.ts';
 import { peerName } from '../topology/validate.ts';
@@ -28,12 +29,6 @@ const PATH_OFFSET = 24;
 const DNAT = '#2563eb';
 const MASQ = '#ea580c';
 
-function findNode(t: Topology, name: string): NodeSpec {
-  const n = [...t.app.nodes, ...t.outside.nodes].find((x) => x.name === name);
-  if (!n) throw new Error(`port forward to unknown node ${name}`);
-  return n;
-}
-
 /** Centres spread across the width, so any node count lays out without overlap. */
 function centres(count: number, boxW: number): number[] {
   if (count === 1) return [W / 2];
@@ -43,7 +38,7 @@ function centres(count: number, boxW: number): number[] {
 }
 
 export function dnatText(t: Topology, pf: PortForward): string {
-  return `tcp dport ${pf.hostPort} → DNAT ${findNode(t, pf.node).ip}:${pf.port}`;
+  return `tcp dport ${pf.hostPort} → DNAT ${nodeNamed(pf.node, t).ip}:${pf.port}`;
 }
 
 export function masqueradeText(t: Topology): string {
@@ -152,7 +147,7 @@ export function diagramSvg(t: Topology): string {
           `<text x="${xOf(client.name) + PATH_OFFSET + 6}" y="${Y.uplink + Y.barH + 14}" font-size="10" font-family="monospace" fill="${DNAT}">${esc(`→ ${t.outside.bridge.ip}:${pf.hostPort}`)}</text>`,
       )
     : [];
-  const forwards = t.portForwards.flatMap((pf) => [`nat PREROUTING ${dnatText(t, pf)}`, `filter FORWARD ACCEPT → ${findNode(t, pf.node).ip}:${pf.port}`]);
+  const forwards = t.portForwards.flatMap((pf) => [`nat PREROUTING ${dnatText(t, pf)}`, `filter FORWARD ACCEPT → ${nodeNamed(pf.node, t).ip}:${pf.port}`]);
 
   return `<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 ${W} ${Y.height}" width="${W}" height="${Y.height}" role="img" aria-label="${esc(`${t.tag} network diagram`)}" font-family="system-ui, sans-serif">
 <title>${esc(`${t.tag}: ${t.app.bridge.name} ${t.app.subnet} and ${t.outside.bridge.name} ${t.outside.subnet}`)}</title>

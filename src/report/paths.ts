@@ -1,5 +1,6 @@
 /** Where a run leaves its reports; every writer and reader takes its paths from here. */
 import { join } from 'node:path';
+import { escapeRegExp } from '../text.ts';
 
 export function reportPaths(root: string = process.cwd()) {
   const reports = join(root, 'reports');
@@ -28,7 +29,6 @@ export type ReportPaths = ReturnType<typeof reportPaths>;
  * reads the same on every machine. Paths outside the root stay as they are.
  */
 export function relativeTo(root: string, text: string): string {
-  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   // The lookahead keeps `<root>-old` or `<root>2` (another directory) intact.
-  return text.replace(new RegExp(`${escaped}(?:/|(?![\\w.-]))`, 'g'), (m) => (m.endsWith('/') ? '' : '.'));
+  return text.replace(new RegExp(`${escapeRegExp(root)}(?:/|(?![\\w.-]))`, 'g'), (m) => (m.endsWith('/') ? '' : '.'));
 }

@@ -160,8 +160,7 @@ function byFeature(results: DeliverableResult[]): string {
     .join('\n');
 }
 
-export function renderDeliverables(input: ReportInput): string {
-  const run = summarizeRun(input);
+export function renderDeliverables(input: ReportInput, run: RunSummary = summarizeRun(input)): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(input.topology.tag)} deliverables${run.ok ? '' : ': run failed'}</title>

@@ -126,9 +126,10 @@ export default class DeliverablesReporter implements Reporter {
 
   private write(input: ReportInput): void {
     mkdirSync(this.paths.reports, { recursive: true });
-    writeFileSync(this.paths.html, renderDeliverables(input));
-    writeFileSync(this.paths.results, `${JSON.stringify(resultsJson(input), null, 2)}\n`);
+    const run = summarizeRun(input);
+    writeFileSync(this.paths.html, renderDeliverables(input, run));
+    writeFileSync(this.paths.results, `${JSON.stringify(resultsJson(input, run), null, 2)}\n`);
     const c = countByStatus(input.results);
-    this.vitest?.logger.log(`${runLine(summarizeRun(input))}\ndeliverables: ${c.pass} pass, ${c.fail} fail, ${c.missing} missing -> ${this.rel(this.paths.html)}`);
+    this.vitest?.logger.log(`${runLine(run)}\ndeliverables: ${c.pass} pass, ${c.fail} fail, ${c.missing} missing -> ${this.rel(this.paths.html)}`);
   }
 }

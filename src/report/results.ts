@@ -91,13 +91,16 @@ export function runLine(s: RunSummary): string {
   return [`run ${s.ok ? 'passed' : 'FAILED'}`, tests, ...extra].join(' · ');
 }
 
-/** The results.json shape: results without the bulky evidence, with the run's verdict and totals. */
-export function resultsJson(input: ReportInput) {
-  const run = summarizeRun(input);
+/**
+ * The results.json shape: results without the bulky evidence, with the run's verdict (`ok`, and
+ * `verdict`: runLine's words, which the CI job summary prints) and totals.
+ */
+export function resultsJson(input: ReportInput, run: RunSummary = summarizeRun(input)) {
   return {
     generatedAt: input.generatedAt,
     mode: input.meta?.mode ?? 'not captured',
     ok: run.ok,
+    verdict: runLine(run),
     tests: {
       ...run.totals,
       failures: run.failures.map(({ name, file, errors }) => ({ name, file, errors })),

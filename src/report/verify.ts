@@ -27,7 +27,7 @@ export function verifyReports(root: string = process.cwd()): string[] {
   if (existsSync(p.results)) {
     const results = readJson<ResultsJson>(p.results);
     if (!results) problems.push('results.json is not valid JSON');
-    else if (typeof results.ok !== 'boolean' || typeof results.tests.total !== 'number') problems.push('results.json lacks the run verdict and test totals');
+    else if (typeof results.ok !== 'boolean' || typeof results.tests?.total !== 'number') problems.push('results.json lacks the run verdict and test totals');
     for (const d of deliverables) {
       const r = results?.deliverables.find((x) => x.id === d.id);
       if (results && !r) problems.push(`results.json lacks ${d.id}`);

@@ -33,25 +33,25 @@ export function dropTo(a: Account): string[] {
   return setprivArgv(a.uid, a.gid, a.readAll ? ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'] : []);
 }
 
-/** Who our own services run as: ECOMNET_SERVICE_USER, else nobody under root, else the invoking user. */
-export async function serviceAccount(): Promise<Account> {
-  if (process.env.ECOMNET_SERVICE_USER) return account(process.env.ECOMNET_SERVICE_USER);
-  if (!isRoot) return account(userInfo().username);
-  const nobody = await account('nobody');
-  return (await canRun(nobody)) ? nobody : { ...nobody, readAll: true };
+/**
+ * Who our own services run as (ECOMNET_SERVICE_USER, else nobody under root, else the invoking
+ * user), checked able to read the code and run node, or it would fail later, obscurely. A
+ * checkout nobody can reach (under /root) is read by nobody with CAP_DAC_READ_SEARCH alone.
+ */
+export async function serviceAccount(progress: Progress = () => {}): Promise<Account> {
+  const named = process.env.ECOMNET_SERVICE_USER;
+  const chosen = await account(named ?? (isRoot ? 'nobody' : userInfo().username));
+  if (await canRun(chosen)) return chosen;
+  const reader = { ...chosen, readAll: true };
+  if (isRoot && !named && (await canRun(reader))) {
+    const checkout = serviceMain.slice(0, serviceMain.lastIndexOf('/src/'));
+    progress(`services run as ${reader.name}, allowed to read (not write) every file: ${checkout} is not readable by ${reader.name}`, 0);
+    return reader;
+  }
+  throw new Error(`user ${chosen.name} cannot read ${serviceMain} or run ${process.execPath}; put the checkout and node where ${chosen.name} can read them, or set ECOMNET_SERVICE_USER`);
 }
 
 async function canRun(a: Account): Promise<boolean> {
   const r = await priv([...dropTo(a), process.execPath, '-e', `require('fs').readFileSync(${JSON.stringify(serviceMain)})`], { allowFail: true });
   return r.exitCode === 0;
-}
-
-/**
- * The service account must be able to read the code and run node, or it would fail later,
- * obscurely. A checkout nobody can reach (under /root) is read with CAP_DAC_READ_SEARCH alone.
- */
-export async function checkReadable(a: Account, progress: Progress): Promise<void> {
-  if (!(await canRun(a))) throw new Error(`user ${a.name} cannot read ${serviceMain} or run ${process.execPath}; put the checkout and node where ${a.name} can read them, or set ECOMNET_SERVICE_USER`);
-  const checkout = serviceMain.slice(0, serviceMain.lastIndexOf('/src/'));
-  if (a.readAll) progress(`services run as ${a.name}, allowed to read (not write) every file: ${checkout} is not readable by ${a.name}`, 0);
 }

@@ -28,8 +28,6 @@ export interface ServiceContext {
   data: DataMode;
 }
 
-export const dataModeOf = (state: State): DataMode => (state.options.data === 'containers' ? 'containers' : 'native');
-
 /** Written before the server is waited for, so a crash meanwhile leaves its pid for `down`. */
 function recordService(ctx: ServiceContext, rec: ServiceRecord): void {
   ctx.state.services = [...ctx.state.services.filter((s) => s.name !== rec.name), rec];

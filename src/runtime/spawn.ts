@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { inNs, priv, privPrefix } from '../host/exec.ts';
 import { alive } from '../host/proc.ts';
-import { check, waitFor } from '../wait.ts';
+import { until, waitFor } from '../wait.ts';
 
 export interface Started {
   /** The server's own pid (not sudo's, which stays as its parent). */
@@ -45,11 +45,7 @@ function readPid(file: string): number {
 export async function stopPid(pid: number, signal: 'TERM' | 'INT' = 'TERM', graceMs = 8000): Promise<void> {
   if (!alive(pid)) return;
   await priv(['kill', `-${signal}`, String(pid)], { allowFail: true });
-  const gone = await waitFor(() => check(!alive(pid), 'still running'), { what: `pid ${pid} to exit`, timeoutMs: graceMs, intervalMs: 50 }).then(
-    () => true,
-    () => false,
-  );
-  if (!gone) await priv(['kill', '-KILL', String(pid)], { allowFail: true });
+  if (!(await until(() => !alive(pid), { timeoutMs: graceMs, intervalMs: 50 }))) await priv(['kill', '-KILL', String(pid)], { allowFail: true });
 }
 
 export function lastLines(file: string, n = 15): string {

@@ -5,7 +5,7 @@ import type { Progress } from '../host/network.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import { readState, writeState, type State } from '../host/state.ts';
 import type { Component, DataMode, Topology } from '../topology/types.ts';
-import { checkReadable, serviceAccount, type Account } from './account.ts';
+import { serviceAccount, type Account } from './account.ts';
 import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
 
@@ -37,8 +37,7 @@ export async function prepareServices(t: Topology, dir: RunDir, opts: { networkO
   if (existsSync(dir.logs)) await priv(['rm', '-rf', dir.logs]);
   mkdirSync(dir.logs, { recursive: true });
   mkdirSync(dir.config, { recursive: true });
-  const user = await serviceAccount();
-  await checkReadable(user, progress);
+  const user = await serviceAccount(progress);
   await priv(['install', '-d', '-m', '0700', '-o', String(user.uid), '-g', String(user.gid), dir.compileCache]);
   const secrets = newSecrets();
   writeSecrets(dir, secrets);
@@ -63,16 +62,16 @@ export async function startInOrder(p: Prepared | undefined, state: State, progre
 }
 
 /** Graceful stop in reverse start order; whatever remains dies with the namespaces. */
-export async function stopInOrder(dir: RunDir, state: State | undefined, progress: Progress): Promise<void> {
-  if (!state?.services.length) return;
+export async function stopInOrder(dir: RunDir, state: State, progress: Progress): Promise<void> {
+  if (!state.services.length) return;
   const t0 = performance.now();
   for (const stage of [...startStages].reverse()) {
     const recs = state.services.filter((s) => stage.includes(s.name as Component));
     await Promise.all(recs.map((s) => stopPid(s.pid, s.name === 'postgres' ? 'INT' : 'TERM')));
   }
-  const latest = readState(dir);
-  if (latest) writeState(dir, { ...latest, services: [] });
-  progress(`stopped ${state.services.length} services`, performance.now() - t0);
+  const stopped = state.services.length;
+  writeState(dir, Object.assign(state, { services: [] }));
+  progress(`stopped ${stopped} services`, performance.now() - t0);
 }
 
 /** Stop one of our services and start it again with the same configuration (its data stays). */
@@ -84,6 +83,6 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   const secrets = readSecrets(dir);
   if (!secrets) throw new Error('no secrets for this run');
   await stopPid(rec.pid);
-  const { bringUpComponent, dataModeOf } = await import('./components.ts');
-  await bringUpComponent({ t, dir, state, progress, user: await serviceAccount(), secrets, data: dataModeOf(state) }, c);
+  const { bringUpComponent } = await import('./components.ts');
+  await bringUpComponent({ t, dir, state, progress, user: await serviceAccount(), secrets, data: state.options.data }, c);
 }

@@ -1,13 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { priv, privPrefix, run } from '../../src/host/exec.ts';
 import { listNamespaces } from '../../src/host/links.ts';
-
-const junit = (tests: number, failures: number, skipped: number) =>
-  `<?xml version="1.0"?>\n<testsuites name="vitest tests" tests="${tests}" failures="${failures}" errors="0" time="1">\n` +
-  `${'<testcase name="t"><skipped/></testcase>\n'.repeat(skipped)}</testsuites>\n`;
+import { junit } from '../support/junit.ts';
 
 describe('.ci/run counting, driven through ci/lib.sh as .ci/run drives it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ecomnet-ci-count-'));
@@ -15,11 +12,11 @@ describe('.ci/run counting, driven through ci/lib.sh as .ci/run drives it', () =
   afterEach(async () => {
     if ((await listNamespaces()).includes(dirty)) await priv(['ip', 'netns', 'del', dirty]);
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** One counted run whose command prints a passing JUnit file and then runs `then`; the closing line. */
   async function countedRun(then: string): Promise<{ closing: string; out: string }> {
     const tally = join(dir, `tally-${Date.now()}.json`);
-    rmSync(tally, { force: true });
     const junitFile = join(dir, 'junit.xml');
     writeFileSync(junitFile, junit(3, 0, 0));
     const script = `. ci/lib.sh; tally=${tally}; counted dry-run ${junitFile} bash -c '${then}'; node ci/tally.ts close ${tally}`;

@@ -3,6 +3,7 @@ import { nodeOf, publishedAt, topology } from '../../fixtures/topology.ts';
 import { containerName, labelFilter } from '../../src/runtime/engine.ts';
 import { imageFor } from '../../src/runtime/images.ts';
 import type { DataComponent } from '../../src/topology/types.ts';
+import { escapeRegExp } from '../../src/text.ts';
 import { tcpProbe } from '../support/checks.ts';
 import { redisCommand, sql } from '../support/data.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
@@ -26,7 +27,7 @@ async function dockerPs() {
 /** Published on the bridge gateway only: `docker port` names one binding, and no wildcard listener has the port. */
 async function publishedOnGatewayOnly(c: DataComponent, at: { host: string; port: number }) {
   const port = await recordedShell(`docker port ${containerName(topology.tag, c)}`);
-  expect(port.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^\\d+/tcp -> ${published(at).replaceAll('.', '\\.')}$`))]);
+  expect(port.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^\\d+/tcp -> ${escapeRegExp(published(at))}$`))]);
   const ss = await recordedShell(`ss -Hlntp 'sport = :${at.port}'`);
   for (const line of ss.stdout.trim().split('\n').filter(Boolean)) expect(line.split(/\s+/)[3]).toBe(published(at));
 }

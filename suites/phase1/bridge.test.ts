@@ -1,23 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { nodeNamed, topology } from '../../fixtures/topology.ts';
 import { peerName } from '../../src/topology/validate.ts';
+import { escapeRegExp } from '../../src/text.ts';
 import { ecomnet } from '../support/cli.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
 import { bridge, namespaces, nginxVeth } from '../support/seed.ts';
 
-const ipRe = (ip: string) => ip.replaceAll('.', '\\.');
 /** Our name for a seed namespace's inside veth (the seed spells out only nginx-lb's). */
-const vethOf = (ns: string) => {
-  const n = topology.app.nodes.find((x) => x.name === ns);
-  if (!n) throw new Error(`the topology has no namespace ${ns}`);
-  return n.veth;
-};
+const vethOf = (ns: string) => nodeNamed(ns).veth;
 
 describe('1.2 virtual bridge network', () => {
   it(`${bridge.name} is up with ${bridge.ip}/${bridge.prefix} and a host-side veth of each of the ${namespaces.length} namespaces is its port`, async () => {
     deliverable('1.2-bridge');
     const addr = await recordedShell(`ip -br addr show ${bridge.name}`);
-    expect(addr.stdout).toMatch(new RegExp(`^${bridge.name}\\s+UP\\s+${ipRe(bridge.ip)}/${bridge.prefix}\\b`));
+    expect(addr.stdout).toMatch(new RegExp(`^${bridge.name}\\s+UP\\s+${escapeRegExp(bridge.ip)}/${bridge.prefix}\\b`));
     const ports = await recordedShell(`ip -br link show master ${bridge.name}`);
     const lines = ports.stdout.split('\n').filter(Boolean);
     const names = lines.map((l) => l.split(/\s+/)[0]!.split('@')[0]);
@@ -41,7 +37,7 @@ describe('1.2 virtual bridge network', () => {
     deliverable('1.2-bridge');
     const veth = vethOf(n.name);
     const addr = await recordedShell(`ip -n ${n.name} -br addr show ${veth}`);
-    expect(addr.stdout).toMatch(new RegExp(`^${veth}@\\S+\\s+UP\\s+${ipRe(n.ip)}/${bridge.prefix}\\b`));
+    expect(addr.stdout).toMatch(new RegExp(`^${veth}@\\S+\\s+UP\\s+${escapeRegExp(n.ip)}/${bridge.prefix}\\b`));
     const lo = await recordedShell(`ip -n ${n.name} link show lo`);
     expect(lo.stdout).toMatch(/<LOOPBACK,UP,LOWER_UP>/);
     const route = await recordedShell(`ip -n ${n.name} route show default`);

@@ -4,7 +4,7 @@ import { detectBackend } from '../../src/host/iptables.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
 import { internet, internetTcp, ping } from '../support/checks.ts';
 import { decide, explain, parseSave } from '../support/netfilter.ts';
-import { runningPlatform } from '../support/platform.ts';
+import { platformInfo } from '../support/platform.ts';
 
 const product = nodeOf('product');
 const uplinkIp = topology.outside.bridge.ip;
@@ -32,7 +32,7 @@ describe('1.3 NAT for internet access (our simulated internet)', () => {
   });
 
   it('while tests run, FORWARD rejects a new connection from any namespace out of the real uplink before anything accepts it', async (ctx) => {
-    const uplink = runningPlatform().info.uplinkDev;
+    const uplink = platformInfo().uplinkDev;
     if (!uplink) {
       const reason = 'this host has no default route, so there is no real uplink to guard';
       console.log(`skipped: ${reason}`);

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
@@ -13,6 +12,7 @@ import { gatherFacts } from '../../src/host/facts.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { JUMP_ID, ruleArgs } from '../../src/plan/rules.ts';
 import { listNamespaces } from '../../src/host/links.ts';
+import { procState } from '../../src/host/proc.ts';
 import { leftovers } from '../../src/cleanup.ts';
 import { cli, ecomnet } from '../support/cli.ts';
 
@@ -116,16 +116,6 @@ describe('lifecycle of a second, independent platform (host preservation, idempo
     expect((await priv(['ip', '-n', broken, '-br', 'addr', 'show', alt.app.nodes[1]!.veth])).stdout).toContain(alt.app.nodes[1]!.ip);
   });
 
-  /** The CLI's state letter in /proc (T: stopped at its pause point). */
-  const procState = (pid: number) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2)[0];
-    } catch {
-      return undefined;
-    }
-  };
-
   it.each([
     { at: 'links', rulesYet: false },
     { at: 'rules', rulesYet: true },
@@ -136,6 +126,7 @@ describe('lifecycle of a second, independent platform (host preservation, idempo
     });
     // Listening from the start: an exit that happens before the kill is not missed.
     const exited = new Promise<NodeJS.Signals | number | null>((r) => child.once('exit', (code, signal) => r(signal ?? code)));
+    // The CLI's state letter in /proc (T: stopped at its pause point).
     await waitFor(() => check(procState(child.pid!) === 'T', `the CLI has not reached its pause point "${at}"`), { what: `ecomnet up paused after ${at}`, timeoutMs: 60_000, intervalMs: 20 });
     const before = await altLeftovers();
     expect(before).toEqual(expect.arrayContaining(alt.app.nodes.map((n) => n.name)));

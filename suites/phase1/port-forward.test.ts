@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
+import { escapeRegExp } from '../../src/text.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
 import { client, lb, outside, port, viaForward } from '../support/checks.ts';
 import { decide, explain, parseSave } from '../support/netfilter.ts';
@@ -9,7 +10,6 @@ import { dnatProbes } from '../support/seed-rules.ts';
 import { runDir } from '../support/platform.ts';
 
 const gw = nodeOf('gateway');
-const ipRe = (ip: string) => ip.replaceAll('.', '\\.');
 
 /** The rule that DNATs the external client's connection to host:8080, found by its effect, with its live counters. */
 async function dnatRule() {
@@ -40,7 +40,7 @@ describe(`1.4 port forwarding: host ${port} -> ${lb.name} ${lb.ip}:${lb.port}`, 
     expect(after.counters!.packets).toBeGreaterThan(before.counters!.packets);
     const log = await recordedShell(`tail -n 3 ${runDir.log('nginx-access')}`);
     // nginx saw the external client's own address: DNAT rewrote only the destination.
-    expect(log.stdout).toMatch(new RegExp(`^${ipRe(client.ip)} - - .*"GET /health`, 'm'));
+    expect(log.stdout).toMatch(new RegExp(`^${escapeRegExp(client.ip)} - - .*"GET /health`, 'm'));
   });
 
   it('the host reaches it through localhost, 127.0.0.1 and its uplink address', async () => {
@@ -65,9 +65,9 @@ describe(`1.4 port forwarding: host ${port} -> ${lb.name} ${lb.ip}:${lb.port}`, 
     expect(r.exitCode).toBe(0);
     const { masquerade: m, dnat: d } = rules;
     // Columns: pkts bytes target prot opt in out source destination [matches]; prot is a name or a number by iptables version.
-    expect(r.stdout).toMatch(new RegExp(`^\\s*\\S+\\s+\\S+\\s+MASQUERADE\\s+(all|0)\\s+--\\s+\\*\\s+!${m.notOut}\\s+${ipRe(m.source)}\\s+0\\.0\\.0\\.0/0(\\s|$)`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^\\s*\\S+\\s+\\S+\\s+MASQUERADE\\s+(all|0)\\s+--\\s+\\*\\s+!${m.notOut}\\s+${escapeRegExp(m.source)}\\s+0\\.0\\.0\\.0/0(\\s|$)`, 'm'));
     expect(r.stdout).toMatch(
-      new RegExp(`^\\s*\\S+\\s+\\S+\\s+DNAT\\s+(${d.proto}|6)\\s+--\\s+\\*\\s+\\*\\s+0\\.0\\.0\\.0/0\\s+0\\.0\\.0\\.0/0\\s+${d.proto} dpt:${d.dport} .*to:${ipRe(d.to)}\\s*$`, 'm'),
+      new RegExp(`^\\s*\\S+\\s+\\S+\\s+DNAT\\s+(${d.proto}|6)\\s+--\\s+\\*\\s+\\*\\s+0\\.0\\.0\\.0/0\\s+0\\.0\\.0\\.0/0\\s+${d.proto} dpt:${d.dport} .*to:${escapeRegExp(d.to)}\\s*$`, 'm'),
     );
   });
 });

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
+import { priv } from '../../src/host/exec.ts';
 import { gatherFacts } from '../../src/host/facts.ts';
 import { detectBackend, taggedLines } from '../../src/host/iptables.ts';
 import { comment, declaredJumps, declaredRules, JUMP_ID } from '../../src/plan/rules.ts';
@@ -11,7 +12,7 @@ import { deliverable, evidenceDir, recordedShell } from '../support/evidence.ts'
 import { parseSave } from '../support/netfilter.ts';
 import { rules } from '../support/seed.ts';
 import { dnatProbes, failures, forwardProbes, masqueradeProbes } from '../support/seed-rules.ts';
-import { runningPlatform } from '../support/platform.ts';
+import { platformInfo } from '../support/platform.ts';
 
 const backend = await detectBackend();
 
@@ -43,13 +44,18 @@ describe("1.4 the seed's iptables rules are live, recognised by what they do to 
 
 describe("the report's rules table: our chains, their jumps and tagged rules, each with its reason (report only: no deliverable rests on our plan)", async () => {
   const facts = await gatherFacts(topology, backend);
-  const declared = declaredRules(topology, facts, { guard: runningPlatform().info.guard });
+  const declared = declaredRules(topology, facts, { guard: platformInfo().guard });
   const jumps = declaredJumps(topology, facts, declared);
   /** Where each tagged line belongs: rules in our chains, jumps in the chains that enter them. */
   const placed = [...declared.map((r) => ({ chain: r.chain, id: r.id, why: r.why })), ...jumps.map((j) => ({ chain: j.from, id: JUMP_ID, why: j.why }))];
+  /** One live rule set for the whole group, which only reads it; not evidence (a hook has no test to attach it to), and a failing save fails the hook. */
+  let savedRules = '';
+  beforeAll(async () => {
+    savedRules = (await priv([backend.save])).stdout;
+  });
 
-  it('every rule we declared is live once under its tag, in its chain of ours, entered by its jump; rules.json pairs each live line with why it exists', async () => {
-    const tagged = taggedLines(await saved(), topology.tag);
+  it('every rule we declared is live once under its tag, in its chain of ours, entered by its jump; rules.json pairs each live line with why it exists', () => {
+    const tagged = taggedLines(savedRules, topology.tag);
     const live = (table: string, chain: string, id: string) => {
       const found = tagged.filter((l) => l.table === table && l.chain === chain && l.id === id);
       expect(
@@ -67,13 +73,13 @@ describe("the report's rules table: our chains, their jumps and tagged rules, ea
     writeFileSync(join(evidenceDir, 'rules.json'), JSON.stringify(rows, null, 1));
   });
 
-  it('nothing tagged ours is live that we did not declare, nor anywhere else', async () => {
-    const live = taggedLines(await saved(), topology.tag).map((l) => `${l.chain} ${l.id}`);
+  it('nothing tagged ours is live that we did not declare, nor anywhere else', () => {
+    const live = taggedLines(savedRules, topology.tag).map((l) => `${l.chain} ${l.id}`);
     expect(live.sort()).toEqual(placed.map((p) => `${p.chain} ${p.id}`).sort());
   });
 
-  it('an inserted jump is the first rule of its chain, so nothing of the host pre-empts ours', async () => {
-    const rs = parseSave(await saved());
+  it('an inserted jump is the first rule of its chain, so nothing of the host pre-empts ours', () => {
+    const rs = parseSave(savedRules);
     const inserted = jumps.filter((j) => j.insert);
     expect(inserted.length).toBeGreaterThan(0);
     for (const j of inserted) expect(rs.rules.find((r) => r.table === j.table && r.chain === j.from)?.target, `${j.table} ${j.from}`).toBe(j.chain);

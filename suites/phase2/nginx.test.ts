@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { escapeRegExp } from '../../src/text.ts';
 import { runDir } from '../support/platform.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
 import { client, nsCommand, port } from '../support/checks.ts';
@@ -8,14 +9,15 @@ import { namespaces, nginx } from '../support/seed.ts';
 
 const lb = nodeOf('nginx');
 const gw = nodeOf('gateway');
-const seedGateway = namespaces.find((n) => n.name === 'api-gateway')!;
+// Task 1.1's list, in the seed's order: nginx-lb, then api-gateway.
+const [, seedGateway] = namespaces;
 
 describe('2.1 nginx load balancer', () => {
   it(`nginx listens on :${lb.port} in ${lb.name}, with the seed's upstream and headers in its config`, async () => {
     const ss = await recordedShell(nsCommand(lb.name, `ss -lntp | grep ':${lb.port} '`));
     expect(ss.stdout).toMatch(/nginx/);
     const conf = await recordedShell(nsCommand(lb.name, `cat ${runDir.nginxConf}`));
-    expect(conf.stdout).toMatch(new RegExp(`upstream api_gateway \\{\\s+server ${seedGateway.ip.replaceAll('.', '\\.')}:${seedGateway.port};`));
+    expect(conf.stdout).toMatch(new RegExp(`upstream api_gateway \\{\\s+server ${escapeRegExp(seedGateway.ip)}:${seedGateway.port};`));
     expect(conf.stdout).toContain(`proxy_set_header ${nginx.realIpHeader} $remote_addr;`);
   });
 

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { restartService } from '../../src/runtime/start-order.ts';
+import { escapeRegExp } from '../../src/text.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
 import { nsCommand, port, tcpProbe } from '../support/checks.ts';
 import { pg, servicePid, sql } from '../support/data.ts';
 import { order as seedOrder, orderCreated, orderRow } from '../support/seed.ts';
-import { runDir, runningPlatform } from '../support/platform.ts';
+import { platformInfo, runDir } from '../support/platform.ts';
 
 const order = nodeOf('order');
 const gw = nodeOf('gateway');
-const native = runningPlatform().info.data === 'native';
+const native = platformInfo().data === 'native';
 const seedPost = (url: string) => `curl -sS -X POST ${url} -H "Content-Type: application/json" -d '${JSON.stringify(seedOrder)}'`;
 
 let created = 0;
@@ -30,7 +31,7 @@ describe('2.4 order service with PostgreSQL', () => {
   it.skipIf(!native)(`PostgreSQL listens on :${pg.port} in ${pg.name}`, async () => {
     deliverable('2.4-postgres-listening');
     const r = await recordedShell(nsCommand(pg.name, `ss -lntp | grep ${pg.port}`));
-    expect(r.stdout).toMatch(new RegExp(`LISTEN .*${pg.ip.replaceAll('.', '\\.')}:${pg.port} .*postgres`));
+    expect(r.stdout).toMatch(new RegExp(`LISTEN .*${escapeRegExp(pg.ip)}:${pg.port} .*postgres`));
   });
 
   it.skipIf(!native)(`order-service reaches PostgreSQL (nc -zv ${pg.ip} ${pg.port})`, async () => {

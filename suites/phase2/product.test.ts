@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { dataAddress, nodeOf } from '../../fixtures/topology.ts';
+import { nodeOf } from '../../fixtures/topology.ts';
+import { escapeRegExp } from '../../src/text.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
 import { nsCommand, tcpProbe } from '../support/checks.ts';
-import { redis, redisCommand } from '../support/data.ts';
+import { redis, redisAt, redisCommand } from '../support/data.ts';
 import { cache, products } from '../support/seed.ts';
-import { runningPlatform } from '../support/platform.ts';
+import { platformInfo } from '../support/platform.ts';
 
 const product = nodeOf('product');
 const gw = nodeOf('gateway');
-const native = runningPlatform().info.data === 'native';
+const native = platformInfo().data === 'native';
 const one = products[1]!;
 
 /** The seed's 2.3 request (api-gateway -> product-service), with the reply's status, X-Cache and JSON body. */
@@ -37,7 +38,7 @@ describe('2.3 product service with Redis caching', () => {
   it.skipIf(!native)(`Redis listens on :${redis.port} in ${redis.name}, on its own address only`, async () => {
     deliverable('2.3-redis-listening');
     const r = await recordedShell(nsCommand(redis.name, `ss -lntp | grep ${redis.port}`));
-    expect(r.stdout).toMatch(new RegExp(`LISTEN .*${redis.ip.replaceAll('.', '\\.')}:${redis.port} .*redis-server`));
+    expect(r.stdout).toMatch(new RegExp(`LISTEN .*${escapeRegExp(redis.ip)}:${redis.port} .*redis-server`));
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });
 
@@ -49,8 +50,7 @@ describe('2.3 product service with Redis caching', () => {
   });
 
   it('Redis refuses a client without the per-run password', async () => {
-    const at = dataAddress('redis', runningPlatform().info.data);
-    const r = await recordedShell(nsCommand(product.name, `redis-cli -h ${at.host} -p ${at.port} GET ${cache.allKey}`));
+    const r = await recordedShell(nsCommand(product.name, `redis-cli -h ${redisAt.host} -p ${redisAt.port} GET ${cache.allKey}`));
     expect(r.stdout + r.stderr).toMatch(/NOAUTH/);
   });
 

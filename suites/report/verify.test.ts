@@ -38,6 +38,12 @@ describe('verifyReports', () => {
     expect(verifyReports(root)).toContain('results.json lacks the run verdict and test totals');
   });
 
+  it('reports results.json with no tests field at all, instead of throwing', () => {
+    const root = finishedRun();
+    writeFileSync(reportPaths(root).results, JSON.stringify({ ...resultsJson(syntheticInput()), tests: undefined }));
+    expect(verifyReports(root)).toContain('results.json lacks the run verdict and test totals');
+  });
+
   it('notices a deliverable dropped from the report', () => {
     const root = finishedRun();
     writeFileSync(reportPaths(root).html, '<html></html>');

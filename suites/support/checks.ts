@@ -2,8 +2,8 @@ import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
 import { inNs } from '../../src/host/exec.ts';
 import type { MatrixCell } from '../../src/report/types.ts';
 import { recordedShell, type Captured } from './evidence.ts';
-import type { Outside } from './seed-rules.ts';
-import { runningPlatform } from './platform.ts';
+import { outsideOf } from './seed-rules.ts';
+import { platformInfo } from './platform.ts';
 
 /** Reusable checks, so the FORWARD-policy-DROP suite runs exactly what the main suites run. */
 
@@ -14,13 +14,7 @@ export const lb = nodeOf('nginx');
 export const port = hostPort();
 
 /** Where the outside is, for judging the live rules by their effect: our simulated uplink, and the real one if any. */
-const uplinkDev = runningPlatform().info.uplinkDev;
-export const outside: Outside = {
-  ifaces: [topology.outside.bridge.name, ...(uplinkDev ? [uplinkDev] : [])],
-  hostAddress: topology.outside.bridge.ip,
-  client: client.ip,
-  internet: internet.ip,
-};
+export const outside = outsideOf(platformInfo().uplinkDev);
 
 /** The seed's `ip netns exec NS CMD` as a shell line. */
 export const nsCommand = (ns: string, cmd: string) => inNs(ns, [cmd]).join(' ');

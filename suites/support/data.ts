@@ -3,7 +3,7 @@ import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
 import { readSecrets } from '../../src/runtime/secrets.ts';
 import { recordEvidence, type Captured } from './evidence.ts';
-import { runDir, runningPlatform } from './platform.ts';
+import { platformInfo, runDir } from './platform.ts';
 
 /** Connection details of the running platform's data layer, for the operator's own tools (psql, redis-cli). */
 export function secrets() {
@@ -15,9 +15,9 @@ export function secrets() {
 export const pg = nodeOf('postgres');
 export const redis = nodeOf('redis');
 
-// Where the clients find the servers: their namespaces, or the bridge gateway in containers mode.
-const pgAt = dataAddress('postgres', runningPlatform().info.data);
-const redisAt = dataAddress('redis', runningPlatform().info.data);
+/** Where the clients find the servers: their namespaces, or the bridge gateway in containers mode. */
+export const pgAt = dataAddress('postgres', platformInfo().data);
+export const redisAt = dataAddress('redis', platformInfo().data);
 
 /** A word as a shell needs it, so a recorded command can be pasted back. */
 const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`);

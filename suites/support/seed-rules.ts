@@ -1,4 +1,6 @@
+import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { formatIp, parseCidr } from '../../src/topology/ipv4.ts';
+import type { Topology } from '../../src/topology/types.ts';
 import { decide, explain, optionOf, type Decision, type Packet, type Ruleset } from './netfilter.ts';
 import { bridge, namespaces, rules } from './seed.ts';
 
@@ -15,6 +17,21 @@ export interface Outside {
   hostAddress: string;
   client: string;
   internet: string;
+  /** The port the internet host answers on: where a namespace's outgoing probe goes. */
+  internetPort: number;
+}
+
+/** The topology's outside world: its uplink bridge first, then the host's real uplink (`uplinkDev`) if there is one. */
+export function outsideOf(uplinkDev: string | undefined, t: Topology = topology): Outside {
+  const internet = nodeOf('internet', t);
+  if (internet.port === undefined) throw new Error(`topology ${t.tag}: the internet host declares no port`);
+  return {
+    ifaces: [t.outside.bridge.name, ...(uplinkDev ? [uplinkDev] : [])],
+    hostAddress: t.outside.bridge.ip,
+    client: nodeOf('client', t).ip,
+    internet: internet.ip,
+    internetPort: internet.port,
+  };
 }
 
 export interface Probe {
@@ -38,7 +55,7 @@ const acceptedByRule = (d: Decision) => d.target === 'ACCEPT' && d.rule !== unde
 /** `-s 10.0.0.0/16 ! -o br-app -j MASQUERADE`: every namespace is rewritten leaving by any other interface, and only then. */
 export function masqueradeProbes(o: Outside): Probe[] {
   const { table, chain } = rules.masquerade;
-  const out = (src: string, dst: string, iface: string): Packet => ({ src, dst, out: iface, proto: 'tcp', dport: 80, ctstate: ['NEW'] });
+  const out = (src: string, dst: string, iface: string): Packet => ({ src, dst, out: iface, proto: 'tcp', dport: o.internetPort, ctstate: ['NEW'] });
   const sources = [...namespaces.map((n) => ({ name: n.name, ip: n.ip })), { name: `${rules.masquerade.source}'s last address`, ip: lastHost }];
   return [
     ...sources.flatMap((n) =>
@@ -81,7 +98,7 @@ export function forwardProbes(o: Outside): Probe[] {
     probe(`DNATed ${o.client} -> ${destination}:${dport}`, { in: up, out: bridge.name, src: o.client, dst: destination, proto, dport, ctstate: ['NEW', 'DNAT'] }),
     probe(`${destination} replies to ${o.client}`, { in: bridge.name, out: up, src: destination, dst: o.client, proto: 'tcp', ctstate: ['ESTABLISHED'] }),
     probe(`${second.name} -> ${third.name} across ${bridge.name}`, { in: bridge.name, out: bridge.name, src: second.ip, dst: third.ip, proto: 'tcp', dport: third.port, ctstate: ['NEW'] }),
-    probe(`${third.name} -> ${o.internet} out ${up}`, { in: bridge.name, out: up, src: third.ip, dst: o.internet, proto: 'tcp', dport: 80, ctstate: ['NEW'] }),
+    probe(`${third.name} -> ${o.internet} out ${up}`, { in: bridge.name, out: up, src: third.ip, dst: o.internet, proto: 'tcp', dport: o.internetPort, ctstate: ['NEW'] }),
     probe(`${o.internet} replies to ${third.name}`, { in: up, out: bridge.name, src: o.internet, dst: third.ip, proto: 'tcp', ctstate: ['ESTABLISHED'] }),
   ];
 }

@@ -9,7 +9,7 @@ import { TopologyError } from '../../src/topology/validate.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { topology as containers } from '../fixtures/containers-topology.ts';
 import { decide, parseSave } from '../support/netfilter.ts';
-import { dnatProbes, failures, forwardProbes, masqueradeProbes, type Outside } from '../support/seed-rules.ts';
+import { dnatProbes, failures, forwardProbes, masqueradeProbes, outsideOf } from '../support/seed-rules.ts';
 
 const facts: HostFacts = { uplinkDev: 'eth0', dockerUser: false, sysctl: { 'net.ipv4.ip_forward': '0' }, routes: [] };
 
@@ -129,12 +129,20 @@ COMMIT
 -A DOCKER-USER -i br-app -j ACCEPT
 -A DOCKER-USER -j RETURN
 COMMIT`;
-  const outside: Outside = { ifaces: [topology.outside.bridge.name, 'eth0'], hostAddress: topology.outside.bridge.ip, client: nodeOf('client').ip, internet: nodeOf('internet').ip };
+  const outside = outsideOf(facts.uplinkDev);
 
   it("through their jumps, do what the seed's rules do on a Docker host: our DNAT wins for host addresses, and the guard comes before any accept", () => {
     const rs = parseSave(restored(DOCKER_HOST, buildPlan(topology, { ...facts, dockerUser: true }, { guard: true }).restore));
     expect(failures(rs, [...masqueradeProbes(outside), ...dnatProbes(outside), ...forwardProbes(outside)])).toEqual([]);
-    const leaving = decide(rs, 'filter', 'FORWARD', { in: 'br-app', out: 'eth0', src: nodeOf('product').ip, dst: outside.internet, proto: 'tcp', dport: 80, ctstate: ['NEW'] });
+    const leaving = decide(rs, 'filter', 'FORWARD', {
+      in: topology.app.bridge.name,
+      out: facts.uplinkDev,
+      src: nodeOf('product').ip,
+      dst: outside.internet,
+      proto: 'tcp',
+      dport: outside.internetPort,
+      ctstate: ['NEW'],
+    });
     expect(leaving).toMatchObject({ target: 'REJECT', path: ['FORWARD', 'DOCKER-USER', 'ECOMNET-FORWARD'] });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
 import { prefixOf } from '../../src/topology/ipv4.ts';
+import { peerName } from '../../src/topology/validate.ts';
 import { bridge, namespaces, nginxVeth, rules } from '../support/seed.ts';
 
 /**
@@ -17,7 +18,7 @@ describe('the topology declares what the seed asks for', () => {
     expect(topology.app.subnet).toBe(rules.masquerade.source);
     expect(prefixOf(topology.app.subnet)).toBe(bridge.prefix);
     const lb = nodeOf('nginx');
-    expect([lb.name, lb.veth, `${lb.veth}-br`]).toEqual([namespaces[0].name, nginxVeth.inside, nginxVeth.onBridge]);
+    expect([lb.name, lb.veth, peerName(lb.veth)]).toEqual([namespaces[0].name, nginxVeth.inside, nginxVeth.onBridge]);
   });
 
   it(`host port ${rules.dnat.dport} forwards to ${rules.dnat.to}`, () => {

@@ -23,18 +23,13 @@ export const DEFAULT_POOL_SIZE = 20;
 /** Defaults that turn a missing database into a prompt 503 instead of a hung request. */
 export function createOrderPool(config: pg.PoolConfig | string, max = DEFAULT_POOL_SIZE): pg.Pool {
   const base = typeof config === 'string' ? { connectionString: config } : config;
-  const pool = new pg.Pool({
+  return new pg.Pool({
     max,
     connectionTimeoutMillis: 2000,
     query_timeout: 5000,
     idleTimeoutMillis: 10_000,
     ...base,
   });
-  // A database going down sends every idle connection a FATAL, which the pool re-emits as its
-  // own 'error' as it drops the client. That can happen after the app that logs it has closed
-  // (its pool ending while the database stops), and an 'error' nobody hears crashes the process.
-  pool.on('error', () => {});
-  return pool;
 }
 
 /**
@@ -51,12 +46,12 @@ export function buildOrderApp(opts: OrderAppOptions): FastifyInstance {
   // Orders are JSON only; Fastify's built-in text/plain parser would otherwise turn a 415 into a 400.
   app.removeContentTypeParser('text/plain');
 
-  // An idle client dying with the database emits 'error' on the pool; unheard, it would crash the process.
-  const onPoolError = (err: Error) => app.log.warn({ err: err.message }, 'idle database connection lost');
-  pool.on('error', onPoolError);
+  // An idle client dying with the database emits 'error' on the pool; unheard, it would crash the
+  // process. The listener stays for the pool's whole life: a pool passed in can outlive this app
+  // (its clients ending while the database stops) and still hear a FATAL then.
+  pool.on('error', (err: Error) => app.log.warn({ err: err.message }, 'idle database connection lost'));
   app.addHook('onClose', async () => {
     if (owned) await pool.end();
-    pool.off('error', onPoolError);
   });
 
   app.get('/health', async () => ({ status: 'healthy', service: 'order-service' }));
