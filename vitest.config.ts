@@ -1,6 +1,17 @@
 import { defineConfig } from 'vitest/config';
+import { deliverables } from './src/report/deliverables.ts';
 import { allureEnvironment } from './src/report/environment.ts';
+import { reportPaths } from './src/report/paths.ts';
 import DeliverablesReporter from './src/report/reporter.ts';
+
+/**
+ * ECOMNET_TARGET=existing (what `ecomnet verify` runs): the deliverable suites judge whatever
+ * platform stands on the host, built by anyone; nothing is built or removed, and the suites that
+ * build, break or grade platforms of their own stay out.
+ */
+const existing = process.env.ECOMNET_TARGET === 'existing';
+const paths = reportPaths();
+const gradedSuites = [...new Set(deliverables.flatMap((d) => d.suites))].filter((f) => !f.startsWith('suites/containers/'));
 
 export default defineConfig({
   test: {
@@ -8,8 +19,8 @@ export default defineConfig({
       'default',
       // Before Allure: it clears the previous run's evidence and allure-results when the run starts.
       new DeliverablesReporter(),
-      ['allure-vitest/reporter', { resultsDir: 'reports/allure-results', environmentInfo: allureEnvironment() }],
-      ['junit', { outputFile: 'reports/junit.xml' }],
+      ['allure-vitest/reporter', { resultsDir: paths.allureResults, environmentInfo: allureEnvironment() }],
+      ['junit', { outputFile: paths.junit }],
       ...(process.env.GITHUB_ACTIONS ? ['github-actions'] : []),
     ],
     projects: [
@@ -28,8 +39,10 @@ export default defineConfig({
       {
         test: {
           name: 'platform',
-          include: ['suites/phase1/**/*.test.ts', 'suites/phase2/**/*.test.ts', 'suites/containers/**/*.test.ts', 'suites/ci/**/*.test.ts'],
-          globalSetup: ['setup/global-setup.ts'],
+          include: existing ? gradedSuites : ['suites/phase1/**/*.test.ts', 'suites/phase2/**/*.test.ts', 'suites/containers/**/*.test.ts', 'suites/ci/**/*.test.ts'],
+          globalSetup: [existing ? 'setup/verify-setup.ts' : 'setup/global-setup.ts'],
+          // verify: the files share one module graph, so the host is discovered once, not once per file.
+          isolate: !existing,
           // One platform on one host: files take turns, tests inside a file run their pings in parallel.
           maxWorkers: 1,
           sequence: { groupOrder: 0 },
@@ -37,6 +50,22 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      // Mutation testing of the grader: learner builds of the seed's names, so after the platform
+      // group, on a host its tests have left (they stop ecomnet's platform first).
+      ...(existing
+        ? []
+        : [
+            {
+              test: {
+                name: 'grader',
+                include: ['suites/grader/**/*.test.ts'],
+                maxWorkers: 1,
+                sequence: { groupOrder: 2 },
+                testTimeout: 120_000,
+                hookTimeout: 120_000,
+              },
+            },
+          ]),
     ],
   },
 });

@@ -77,7 +77,7 @@ export async function getThroughput(): Promise<GetResult> {
   return { cacheHit, chain, direct, ceiling };
 }
 
-async function countOrders(): Promise<number> {
+export async function countOrders(): Promise<number> {
   const secrets = readSecrets(runDir);
   if (!secrets) throw new Error(`no ${runDir.secrets}: is the platform up?`);
   const db = nodeOf('postgres');

@@ -11,6 +11,7 @@ import { toMarkdown, toText, writeReports } from './report.ts';
 import { spawnCost } from './spawncost.ts';
 import { summarize, type Results } from './summary.ts';
 import { BENCH_RUN_DIR } from './synthetic.ts';
+import { verifyBench } from './verify.ts';
 import { INSTALL_HINT, wrkPath } from './wrk.ts';
 
 /**
@@ -61,6 +62,9 @@ async function main(): Promise<number> {
     }
     checkpoint('section 6: memory');
     results.memory.afterLoad = serviceRss();
+    // After section 6, so verify's own requests don't weigh on the memory measured after the load.
+    checkpoint('section 7: ecomnet verify against the running platform');
+    results.verify = await verifyBench(say);
   } catch (e) {
     results.error = (e as Error).stack ?? String(e);
     say(`failed: ${results.error}`);

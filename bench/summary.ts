@@ -6,6 +6,7 @@ import type { NetResult, UpDown } from './network.ts';
 import type { Table } from './report.ts';
 import type { SpawnCost } from './spawncost.ts';
 import { median, ms, sec, target, type Target } from './stats.ts';
+import { LOG_POLL_MS, type VerifyBench, type VerifyRun } from './verify.ts';
 
 /** Everything one `npm run bench` measured; what is missing was not reached (see `error`). */
 export interface Results {
@@ -28,6 +29,7 @@ export interface Results {
   orders?: OrderResult;
   /** Right after the cold start, and after the load of sections 4-5. */
   memory?: { idle: Rss[]; afterLoad?: Rss[]; bareNode?: Omit<Rss, 'name' | 'pid' | 'exe'> };
+  verify?: VerifyBench;
   hostClean?: { clean: boolean; leftovers: string[] };
   error?: string;
 }
@@ -242,6 +244,77 @@ function memorySection(mem: NonNullable<Results['memory']>, tables: Table[], tar
   if (after.length) targets.push(target('6', 'RSS of the 3 services after load <= 250 MB', `${sum(after, 'rssMb').toFixed(0)} MB`, sum(after, 'rssMb') <= 250));
 }
 
+/** Verify's wall time cut where it can be seen from outside: its stdout lines and its Vitest log. */
+function verifyPhases(r: VerifyRun): number[] | undefined {
+  if (r.vitestMs === undefined || r.durationLineAt === undefined || r.suitesDoneAt === undefined) return undefined;
+  const runStart = r.durationLineAt - r.vitestMs;
+  return [r.firstLineAt, runStart - r.firstLineAt, r.vitestMs, r.suitesDoneAt - r.durationLineAt, r.ms - r.suitesDoneAt];
+}
+
+const VERIFY_PHASES = [
+  'CLI start: Node start-up, CLI imports (its first line)',
+  "Vitest start-up: its process, Vite, config, until its run's clock starts",
+  'Vitest run (its Duration): global setup (host snapshot), workers, test files',
+  'after Duration: reporters (results.json, deliverables.html, JUnit), global teardown (host compared), Vitest exit',
+  'CLI end: results.json read, deliverables printed, exit',
+];
+
+function verifySection(v: VerifyBench, cores: number, tables: Table[], targets: Target[]): void {
+  const vm = median(v.runs.map((r) => r.ms));
+  const sm = median(v.seed.map((s) => s.ms));
+  // Per command, the median over the rounds that reached it; summed by tool.
+  const byTool = new Map<string, { n: number; ms: number; unreached: number }>();
+  v.seedCommands.forEach((c, i) => {
+    const times = v.seed.map((s) => s.perCommand[i]).filter((t) => t !== undefined);
+    const agg = byTool.get(c.tool) ?? { n: 0, ms: 0, unreached: 0 };
+    byTool.set(c.tool, { n: agg.n + 1, ms: agg.ms + (times.length ? median(times) : 0), unreached: agg.unreached + (times.length ? 0 : 1) });
+  });
+  const ping = byTool.get('ping');
+  tables.push({
+    title: `7. ecomnet verify against the running platform, a whole process, vs the seed's own checks in one bash script (${v.runs.length} rounds each, alternated)`,
+    rows: [
+      ['', 'median', 'rounds (ms)', 'result per round'],
+      ['node bin/ecomnet.js verify --no-allure --reports TMP', ms(vm), list(v.runs.map((r) => r.ms)), v.runs.map((r) => r.printed ?? `nothing printed, exit ${r.exitCode}`).join(', ')],
+      [`seed's checks: ${v.seedCommands.length} commands, one bash process`, ms(sm), list(v.seed.map((s) => s.ms)), v.seed.map((s) => (s.exitCode ? `exit ${s.exitCode}` : 'ok')).join(', ')],
+      ['ratio verify/seed', x(vm / sm), '', ''],
+    ],
+    notes: [
+      ...v.runs.flatMap((r, i) => (r.ok ? [] : [`verify round ${i + 1} FAILED (exit ${r.exitCode}): ${r.failures.join(' / ') || 'no output'}`])),
+      ...v.seed.flatMap((s, i) => (s.failed ? [`seed checks round ${i + 1} FAILED at ${s.failed}`] : [])),
+      `the seed's commands as its deliverables show them: ${v.seedCommands.map((c) => c.tool).join(', ')}; left out: ${v.skipped.join('; ')}`,
+      ...(ping ? [`ping sends one packet a second: its ${ping.n} runs (-c 2, and -c 3 to the simulated internet host instead of 8.8.8.8) take ${ms(ping.ms)} of the seed's median`] : []),
+      ...(v.orderRows !== null ? [`the seed's \`SELECT * FROM orders\` prints every row: ${v.orderRows} before the rounds, most from section 5`] : []),
+    ],
+  });
+  tables.push({
+    title: "7a. the seed's checks by tool (median per command over the rounds, summed)",
+    rows: [['tool', 'commands', 'ms'], ...[...byTool].sort((a, b) => b[1].ms - a[1].ms).map(([tool, t]) => [tool, `${t.n}${t.unreached ? ` (${t.unreached} never reached)` : ''}`, ms(t.ms)])],
+  });
+  const phases = v.runs.map(verifyPhases).filter((p) => p !== undefined);
+  if (phases.length) {
+    const med = VERIFY_PHASES.map((_, i) => median(phases.map((p) => p[i]!)));
+    const total = med.reduce((a, b) => a + b, 0);
+    const top = med.indexOf(Math.max(...med));
+    const runs = v.runs.filter((r) => r.vitestMs !== undefined);
+    const split = [...new Set(runs.flatMap((r) => Object.keys(r.vitestPhases)))].map((k) => ({ k, pct: median(runs.map((r) => r.vitestPhases[k] ?? 0)) })).sort((a, b) => b.pct - a.pct);
+    const files = [...new Set(runs.flatMap((r) => Object.keys(r.files)))].map((f) => ({ f, ms: median(runs.map((r) => r.files[f] ?? 0)) })).sort((a, b) => b.ms - a.ms);
+    tables.push({
+      title: `7b. where verify's time goes (median of each phase over ${phases.length} rounds, ms after the process started)`,
+      rows: [['phase', 'ms', 'share'], ...VERIFY_PHASES.map((p, i) => [p, ms(med[i]!), pct((med[i]! / total) * 100)]), ['sum of the medians', ms(total), '']],
+      notes: [
+        `dominant: ${VERIFY_PHASES[top]} (${pct((med[top]! / total) * 100)})`,
+        `Vitest's own split of its Duration, % of the summed worker time (workers run in parallel, so not of wall time): ${split.map((s) => `${s.k} ${pct(s.pct)}`).join(', ')}`,
+        `test files (Vitest's times; they run in parallel workers on ${cores} cores): ${files.map((f) => `${f.f.replace(/^suites\//, '')} ${ms(f.ms)}`).join(', ')}`,
+        `the Duration line is seen by polling verify.log every ${LOG_POLL_MS} ms; the phases either side of it are that precise`,
+      ],
+    });
+  }
+  targets.push(
+    target('7', 'verify under 10 s on 2 cores', sec(vm), vm < 10_000),
+    target('7', 'every verify run printed deliverables: all passed', v.runs.map((r) => r.printed ?? `exit ${r.exitCode}`).join(', '), v.runs.length > 0 && v.runs.every((r) => r.ok)),
+  );
+}
+
 export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
   const tables: Table[] = [];
   const targets: Target[] = [];
@@ -261,6 +334,7 @@ export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
   if (r.coldStart) coldSection(r.coldStart, tables, targets);
   loadSections(r, tables, targets);
   if (r.memory) memorySection(r.memory, tables, targets);
+  if (r.verify) verifySection(r.verify, r.host.cores, tables, targets);
   if (r.hostClean) targets.push(target('-', 'host left clean (netns, links, iptables)', r.hostClean.clean ? 'clean' : r.hostClean.leftovers.join('; '), r.hostClean.clean));
   tables.push({ title: 'targets', rows: [['section', 'target', 'measured', 'result'], ...targets.map((t) => [t.section, t.target, t.measured, t.met ? 'met' : 'NOT MET'])] });
   return { tables, targets };

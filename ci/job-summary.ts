@@ -18,9 +18,12 @@ export function jobSummary(results: ResultsJson | undefined): string {
   if (!results) return '## ecomnet deliverables\n\nNo reports/results.json: the test run did not get as far as reporting.\n';
   const { pass, fail, missing } = results.counts;
   const rows = results.deliverables.map((d) => {
-    const why = d.tests.find((t) => t.state === 'failed')?.errors[0]?.split('\n')[0] ?? '';
+    // The diagnosis says why in the lab's terms; the test's first error line when there is none.
+    const causes = d.status === 'pass' ? [] : results.diagnoses.filter((x) => x.deliverables.includes(d.id)).map((x) => `${x.cause} Fix: \`${x.fix}\``);
+    const why = causes.join(' ') || (d.tests.find((t) => t.state === 'failed')?.errors[0]?.split('\n')[0] ?? '');
     return `| ${icon[d.status]} | \`${d.id}\` | ${cell(d.title)} | ${cell(why)} |`;
   });
+  const deviations = results.deviations.map((x) => `- ℹ️ ${cell(x.text)} (${x.deliverables.map((id) => `\`${id}\``).join(', ')})`);
   const t = results.tests;
   const failures = [...t.failures.map((f) => `- ❌ \`${f.file}\` › ${cell(f.name)}: ${cell(f.errors[0]?.split('\n')[0] ?? '')}`), ...results.runErrors.map((e) => `- ❌ ${cell(e.split('\n')[0]!)}`)];
   return [
@@ -30,9 +33,10 @@ export function jobSummary(results: ResultsJson | undefined): string {
     `**${results.ok ? '✅' : '❌'} ${results.verdict}**`,
     ...(failures.length ? ['', ...failures] : []),
     '',
-    `**Deliverables: ${pass} pass, ${fail} fail, ${missing} missing** · mode: ${results.mode} · ${results.generatedAt}`,
+    `**Deliverables: ${pass} pass, ${fail} fail, ${missing} missing** · deliverables: ${pass}/${results.deliverables.length} passed · mode: ${results.mode} · ${results.generatedAt}`,
     '',
-    '| Status | Deliverable | Title | Failure |',
+    ...(deviations.length ? ['Deviations from the seed, accepted:', '', ...deviations, ''] : []),
+    '| Status | Deliverable | Title | Diagnosis or failure |',
     '| --- | --- | --- | --- |',
     ...rows,
     '',

@@ -3,9 +3,11 @@
  * teardown, the bench and the suites all come here. Works from the state file and the tags, so
  * it also finishes a crashed or half-done run, and is idempotent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { topology as defaultTopology } from '../fixtures/topology.ts';
 import { priv } from './host/exec.ts';
+import { buildProbePlan } from './plan/plan.ts';
+import { readJson } from './read-json.ts';
 import { detectBackend, ownedLines, removeOwned, save, type Backend } from './host/iptables.ts';
 import { ipBatch, linkedAcrossNamespaces, listLinks, listNamespaces, nsPids, waitGone } from './host/links.ts';
 import { timed, type Progress } from './host/network.ts';
@@ -33,6 +35,28 @@ export async function cleanup(dir: RunDir, progress: Progress, t: Topology = def
   await removeDataContainers(state, tag, progress);
   await removeRunFiles(dir);
   clearState(dir);
+  await removeProbe(dir, progress, t);
+}
+
+/** What `ecomnet verify` records before it adds its probe (src/grader/probe.ts). */
+export interface ProbeRecord {
+  namespaces: string[];
+  bridges: string[];
+  veths: string[];
+}
+
+/**
+ * Remove the probe a verify added, also one left by a verify killed part way. Only names of the
+ * topology's outside segment are acted on, whatever the record says.
+ */
+export async function removeProbe(dir: RunDir, progress: Progress, t: Topology = defaultTopology): Promise<boolean> {
+  const record = readJson<ProbeRecord>(dir.probe);
+  if (!record) return false;
+  const plan = buildProbePlan(t);
+  const ours = (names: string[] | undefined, allowed: string[]) => (names ?? []).filter((n) => allowed.includes(n));
+  await removeLinks({ namespaces: ours(record.namespaces, plan.namespaces), bridges: ours(record.bridges, plan.bridges), veths: ours(record.veths, plan.veths) }, progress);
+  rmSync(dir.probe, { force: true });
+  return true;
 }
 
 /** Stop whatever still runs inside our namespaces: a namespace with processes outlives `ip netns del`. */
@@ -44,8 +68,11 @@ async function killNamespaceProcesses(namespaces: string[]): Promise<void> {
   if (!gone) await priv(['kill', '-KILL', ...pids.map(String)], { allowFail: true });
 }
 
+/** What a run (or a probe) put on the host by name. */
+type Links = Pick<State, 'namespaces' | 'bridges' | 'veths'>;
+
 /** Stop what runs in our namespaces, delete them and our bridges, and wait until the kernel has. */
-async function removeLinks(state: State, progress: Progress): Promise<void> {
+async function removeLinks(state: Links, progress: Progress): Promise<void> {
   const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
   const namespaces = state.namespaces.filter((n) => ns.includes(n));
   const bridges = state.bridges.filter((b) => links.includes(b));

@@ -17,7 +17,12 @@ const usage = `usage: ecomnet <command> [options]
   logs [SERVICE] [-f] the services' logs
   restart SERVICE    restart gateway, product or order with the same configuration
   doctor             check this host and print exactly what to install
-  diagram [--svg FILE] the network diagram (Mermaid on stdout, or SVG)`;
+  diagram [--live] [--svg FILE]
+                     the network diagram (Mermaid on stdout, or SVG); --live: drawn from the host as it is,
+                     red where it differs from the seed (exit 1 then)
+  verify [--pg-url URL] [--redis-url URL] [--reports DIR] [--no-allure] [--verbose]
+                     grade the platform on this host (any build of the lab) against the seed's
+                     27 deliverables; changes nothing of it. Exit 0 only when all pass`;
 
 const progress = (step: string, ms: number) => console.log(`  ✓ ${step} (${ms.toFixed(0)} ms)`);
 
@@ -109,6 +114,12 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       follow: { type: 'boolean', short: 'f' },
       svg: { type: 'string' },
+      live: { type: 'boolean' },
+      'pg-url': { type: 'string' },
+      'redis-url': { type: 'string' },
+      reports: { type: 'string' },
+      'no-allure': { type: 'boolean' },
+      verbose: { type: 'boolean' },
     },
   });
   switch (command) {
@@ -140,7 +151,15 @@ async function main(argv: string[]): Promise<number> {
       return checks.every((c) => c.ok) ? 0 : 1;
     }
     case 'diagram':
-      return (await import('./diagram.ts')).runDiagram(v.svg ? ['--svg', v.svg] : []);
+      return (await import('./diagram.ts')).runDiagram([...(v.live ? ['--live'] : []), ...(v.svg ? ['--svg', v.svg] : [])]);
+    case 'verify':
+      return (await import('./verify.ts')).verify({
+        pgUrl: (v['pg-url'] as string | undefined) ?? process.env.ECOMNET_PG_URL,
+        redisUrl: (v['redis-url'] as string | undefined) ?? process.env.ECOMNET_REDIS_URL,
+        reports: v.reports as string | undefined,
+        allure: !v['no-allure'],
+        verbose: Boolean(v.verbose),
+      });
     default:
       console.error(usage);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

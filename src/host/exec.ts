@@ -67,7 +67,15 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input);
     child.once('error', (e) => finish(-1, e.message));
-    child.once('close', (code, signal) => finish(code ?? -1, signal ? `killed by ${signal}${opts.timeoutMs ? ` (timeout ${opts.timeoutMs} ms)` : ''}` : ''));
+    const killed = (signal: NodeJS.Signals | null) => (signal ? `killed by ${signal}${opts.timeoutMs ? ` (timeout ${opts.timeoutMs} ms)` : ''}` : '');
+    child.once('close', (code, signal) => finish(code ?? -1, killed(signal)));
+    // Timed out: what it started (curl under `bash -c`) may still hold the pipes, and 'close' waits for them.
+    child.once('exit', (code, signal) => {
+      if (!signal || !opts.timeoutMs) return;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish(code ?? -1, killed(signal));
+    });
   }).then((result) => {
     if (result.exitCode !== 0 && !opts.allowFail) throw new CommandError(result);
     return result;

@@ -1,5 +1,5 @@
 import { linkSync, rmSync, writeFileSync } from 'node:fs';
-import { alive } from './proc.ts';
+import { alive, isAncestor } from './proc.ts';
 import type { RunDir } from './run-dir.ts';
 import { readJson } from '../read-json.ts';
 
@@ -25,9 +25,12 @@ export function readHolder(d: RunDir): Holder | undefined {
 /**
  * One platform per host. The holder is written to a file of our own first and then linked into
  * place, which fails if a lock exists: the lock is never seen empty. A dead holder's lock is
- * taken over.
+ * taken over; what the holder started shares it.
  */
 export function acquireLock(d: RunDir, command: string): () => void {
+  // What the holder started (`npm test`'s workers and the CLI they run) acts under its lock.
+  const holder = readHolder(d);
+  if (holder && isAncestor(holder.pid)) return () => {};
   const mine = `${d.lock}.${process.pid}`;
   writeFileSync(mine, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() } satisfies Holder), { mode: 0o644 });
   try {

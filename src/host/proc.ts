@@ -1,13 +1,24 @@
 import { readFileSync } from 'node:fs';
 
-/** The process's state letter from /proc/PID/stat (R, S, T stopped, Z zombie, ...); undefined when there is no such process. */
-export function procState(pid: number): string | undefined {
+/** The fields of /proc/PID/stat after the command name (state, ppid, ...); undefined when there is no such process. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** The process's state letter from /proc/PID/stat (R, S, T stopped, Z zombie, ...); undefined when there is no such process. */
+export function procState(pid: number): string | undefined {
+  return statFields(pid)?.[0];
+}
+
+/** Is `pid` this process's parent, grandparent, ... (a process it was started by)? */
+export function isAncestor(pid: number): boolean {
+  for (let p = process.ppid; p > 1; p = Number(statFields(p)?.[1] ?? 0)) if (p === pid) return true;
+  return false;
 }
 
 /** Running, and not a zombie waiting for init to reap it (a detached server's parent is gone). */

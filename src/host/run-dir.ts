@@ -22,6 +22,8 @@ export interface RunDir {
   /** nginx's pid, temp files and generated configuration. */
   nginx: string;
   nginxConf: string;
+  /** What `ecomnet verify` added to reach a build from outside, written before it adds it. */
+  probe: string;
   /** Node's compile cache for the services: kept across runs (it only speeds start-up). */
   compileCache: string;
   /** What `down` removes besides logs: data, configs, secrets. */
@@ -49,6 +51,7 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
     nginx: join(root, 'nginx'),
     nginxConf: join(root, 'nginx', 'nginx.conf'),
     compileCache: join(root, 'node-cache'),
+    probe: join(root, 'probe.json'),
   };
   return {
     ...at,

@@ -2,8 +2,9 @@
 import { join } from 'node:path';
 import { escapeRegExp } from '../text.ts';
 
+/** reports/ under the repository, or ECOMNET_REPORTS_DIR (verify's callers keep their reports apart). */
 export function reportPaths(root: string = process.cwd()) {
-  const reports = join(root, 'reports');
+  const reports = process.env.ECOMNET_REPORTS_DIR ?? join(root, 'reports');
   const evidence = join(reports, '.evidence');
   return {
     reports,

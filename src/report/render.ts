@@ -3,11 +3,10 @@
  * diagram, reachability matrix, iptables rules, then each seed deliverable with the tests and
  * terminal output that prove it.
  */
-import { diagramSvg } from './diagram.ts';
 import { esc } from './html.ts';
 import { countByStatus, runLine, sameTest, summarizeRun, type RunSummary } from './results.ts';
 import { css } from './styles.ts';
-import type { DeliverableResult, EvidenceRecord, Matrix, ReportInput, RuleDoc, TestOutcome } from './types.ts';
+import type { DeliverableResult, EvidenceRecord, LiveHost, Matrix, ReportInput, RuleDoc, TestOutcome } from './types.ts';
 
 /** Past this a stream is cut: the report must stay a file a browser opens instantly. */
 const MAX_STREAM = 20_000;
@@ -47,7 +46,20 @@ function when(d: DeliverableResult): string {
   return d.evidence[0]?.at ?? d.tests.find((t) => t.startedAt)?.startedAt ?? '';
 }
 
-function deliverableCard(d: DeliverableResult): string {
+/** Why a deliverable failed, as the grader diagnosed it from the live host, and what it accepted with judgement. */
+function judgement(d: DeliverableResult, live: LiveHost | undefined): string {
+  const causes = d.status === 'pass' ? [] : (live?.diagnoses.filter((x) => x.deliverables.includes(d.id)) ?? []);
+  const devs = live?.deviations.filter((x) => x.deliverables.includes(d.id)) ?? [];
+  const diagnosis = causes.length
+    ? `<div class="diagnosis"><h4>Diagnosis</h4><ul>${causes.map((c) => `<li data-diagnosis="${esc(c.id)}">${esc(c.cause)}<br>fix: <code>${esc(c.fix)}</code></li>`).join('')}</ul></div>`
+    : '';
+  const deviation = devs.length
+    ? `<div class="deviation"><h4>Deviations from the seed (accepted)</h4><ul>${devs.map((x) => `<li data-deviation="${esc(x.id)}">${esc(x.text)}</li>`).join('')}</ul></div>`
+    : '';
+  return diagnosis + deviation;
+}
+
+function deliverableCard(d: DeliverableResult, live?: LiveHost): string {
   const failed = d.tests.filter((t) => t.state === 'failed');
   const failedEvidence = d.evidence.filter((r) => failed.some((t) => sameTest(r, t)));
   const otherEvidence = d.evidence.filter((r) => !failedEvidence.includes(r));
@@ -65,7 +77,7 @@ function deliverableCard(d: DeliverableResult): string {
   return `<article id="d-${esc(d.id)}" class="deliverable ${esc(d.status)}" data-deliverable="${esc(d.id)}" data-status="${esc(d.status)}">
 <h3>${badge(d.status)} ${esc(d.id)} — ${esc(d.title)}</h3>
 <p class="meta">${at ? `${esc(at)} · ` : ''}${esc(Math.round(d.durationMs))} ms</p>
-${failure}${also}${tests}${evidence}
+${failure}${judgement(d, live)}${also}${tests}${evidence}
 </article>`;
 }
 
@@ -147,14 +159,14 @@ ${verdict}
 <p class="meta">${mode} · report generated ${esc(input.generatedAt)}</p><p class="meta">${env}</p></header>`;
 }
 
-function byFeature(results: DeliverableResult[]): string {
+function byFeature(results: DeliverableResult[], live: LiveHost | undefined): string {
   const features = [...new Set(results.map((d) => d.feature))];
   return features
     .map(
       (f) =>
         `<h2 id="task-${esc(f.split(' ')[0])}">${esc(f)}</h2>\n${results
           .filter((d) => d.feature === f)
-          .map(deliverableCard)
+          .map((d) => deliverableCard(d, live))
           .join('\n')}`,
     )
     .join('\n');
@@ -168,11 +180,11 @@ export function renderDeliverables(input: ReportInput, run: RunSummary = summari
 <body><main>
 ${header(input, run)}
 ${summary(input, run)}
-<section id="diagram"><h2>Network diagram</h2>${diagramSvg(input.topology)}</section>
+<section id="diagram"><h2>Network diagram, as discovered on the host</h2>${input.live ? input.live.svg : notCaptured('The live diagram (no platform suite read the host)')}</section>
 <section id="matrix"><h2>Reachability matrix</h2>${matrixTable(input.matrix)}</section>
 <section id="rules"><h2>iptables rules</h2>${rulesTable(input.rules)}</section>
 <div id="deliverables">
-${byFeature(input.results)}
+${byFeature(input.results, input.live)}
 </div>
 </main></body></html>
 `;

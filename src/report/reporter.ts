@@ -15,7 +15,7 @@ import { relativeTo, reportPaths, type ReportPaths } from './paths.ts';
 import { renderDeliverables } from './render.ts';
 import { buildResults, countByStatus, resultsJson, runLine, summarizeRun } from './results.ts';
 import { readRunErrors } from './run-errors.ts';
-import type { BlockedFile, ReportInput, TestOutcome } from './types.ts';
+import type { BlockedFile, DeliverableResult, LiveHost, ReportInput, TestOutcome } from './types.ts';
 
 /** Takes the repository root out of a path or a message. */
 type Relative = (text: string) => string;
@@ -81,8 +81,12 @@ export default class DeliverablesReporter implements Reporter {
   /** The report last written and how many recorded run errors it holds, for a failing global teardown. */
   private last?: { input: ReportInput; recorded: number };
 
-  constructor(options: { root?: string } = {}) {
+  /** Reads the live host at the run's end, when a platform suite ran: the report's diagram and the diagnoses. */
+  private readonly inspect: (failing: string[], runDir: string | undefined) => Promise<LiveHost | undefined>;
+
+  constructor(options: { root?: string; inspect?: DeliverablesReporter['inspect'] } = {}) {
     const root = options.root ?? process.cwd();
+    this.inspect = options.inspect ?? ((failing, runDir) => import('./live-host.ts').then((m) => m.inspectHost(failing, runDir)));
     this.rel = (text) => relativeTo(root, text);
     this.paths = reportPaths(root);
   }
@@ -101,7 +105,7 @@ export default class DeliverablesReporter implements Reporter {
     this.scheduled = specifications.map((s) => s.moduleId);
   }
 
-  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
+  async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>, reason: TestRunEndReason): Promise<void> {
     const tests = modules.flatMap((m) => [...m.children.allTests()].map((t) => toOutcome(t, this.rel)));
     const recorded = readRunErrors(this.paths);
     const errors = [...recorded, ...runErrors(modules, unhandled)].map(this.rel);
@@ -112,9 +116,25 @@ export default class DeliverablesReporter implements Reporter {
     }
     const evidence = readEvidence(this.paths.evidence).map((r) => ({ ...r, file: this.rel(r.file) }));
     const results = buildResults(deliverables, tests, evidence, blockedFiles(modules, this.scheduled, errors, this.rel));
-    const input: ReportInput = { generatedAt: new Date().toISOString(), topology, results, tests, runErrors: errors, ...readArtifacts(this.paths) };
+    const live = await this.liveHost(modules, results, errors);
+    const input: ReportInput = { generatedAt: new Date().toISOString(), topology, results, tests, runErrors: errors, ...readArtifacts(this.paths), ...(live ? { live } : {}) };
     this.last = { input, recorded: recorded.length };
     this.write(input);
+  }
+
+  /** The platform is still up here (global teardowns run later): its diagram, and a diagnosis for each failing deliverable. */
+  private async liveHost(modules: ReadonlyArray<TestModule>, results: DeliverableResult[], errors: string[]): Promise<LiveHost | undefined> {
+    const platform = modules.find((m) => m.project.name === 'platform')?.project;
+    if (!platform) return undefined;
+    try {
+      return await this.inspect(
+        results.filter((r) => r.status !== 'pass').map((r) => r.id),
+        platform.getProvidedContext().runDir,
+      );
+    } catch (e) {
+      errors.push(`reading the live host for the report failed: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   private addTeardownErrors(): void {

@@ -107,6 +107,8 @@ export function resultsJson(input: ReportInput, run: RunSummary = summarizeRun(i
     },
     runErrors: run.runErrors,
     counts: countByStatus(input.results),
+    diagnoses: input.live?.diagnoses ?? [],
+    deviations: input.live?.deviations ?? [],
     deliverables: input.results.map(({ id, title, epic, feature, status, durationMs, tests }) => ({
       id,
       title,

@@ -38,6 +38,8 @@ article.fail { border-left: 6px solid var(--fail); }
 article.pass { border-left: 6px solid var(--pass); }
 article.missing { border-left: 6px solid var(--missing); }
 .failure { background: #fef2f2; border: 1px solid #fecaca; border-radius: 8px; padding: 8px 12px; }
+.diagnosis { background: #fff7ed; border: 1px solid #fed7aa; border-radius: 8px; padding: 8px 12px; margin-top: 8px; }
+.deviation { background: #f0f9ff; border: 1px solid #bae6fd; border-radius: 8px; padding: 8px 12px; margin-top: 8px; }
 pre { margin: 0; white-space: pre-wrap; word-break: break-word; }
 pre.error { color: var(--fail); font-size: 13px; }
 figure.cmd { margin: 10px 0; }

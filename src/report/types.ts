@@ -1,4 +1,5 @@
 /** The shapes that flow from a run (tests, evidence, lead's artifacts) into the report. */
+import type { Deviation, Finding as Diagnosis } from '../grader/diagnose.ts';
 import type { RunResult } from '../host/exec.ts';
 import type { Deliverable } from './deliverables.ts';
 import type { Topology } from '../topology/types.ts';
@@ -40,9 +41,12 @@ export interface RuleDoc {
   why: string;
 }
 
-/** reports/.evidence/meta.json: how the platform was brought up. */
+/** reports/.evidence/meta.json: how the platform was brought up, or that verify judged one already there. */
+/** The mode a report names when `ecomnet verify` judged whatever platform stood on the host. */
+export const VERIFY_MODE = 'verify: existing platform';
+
 export interface RunMeta {
-  mode: 'native' | 'containers';
+  mode: 'native' | 'containers' | typeof VERIFY_MODE;
   kernel: string;
   iptablesBackend: string;
   node: string;
@@ -86,6 +90,17 @@ export interface DeliverableResult extends Deliverable {
   evidence: EvidenceRecord[];
 }
 
+/** The grader's diagnosis of a failing deliverable, and a difference from the seed it accepted. */
+export type { Deviation, Diagnosis };
+
+/** The host as the run ended, read by discovery: its diagram, what differs from the contract, and why deliverables failed. */
+export interface LiveHost {
+  svg: string;
+  findings: string[];
+  diagnoses: Diagnosis[];
+  deviations: Deviation[];
+}
+
 /** Everything renderDeliverables needs; optional parts render as "not captured". */
 export interface ReportInput {
   generatedAt: string;
@@ -98,6 +113,8 @@ export interface ReportInput {
   tests?: TestOutcome[];
   /** Failures outside any test (global setup, collection, unhandled errors). */
   runErrors: string[];
+  /** The live host at the run's end; absent when no platform suite ran. */
+  live?: LiveHost;
 }
 
 declare module 'vitest' {

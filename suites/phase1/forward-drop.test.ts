@@ -4,7 +4,7 @@ import { detectBackend } from '../../src/host/iptables.ts';
 import { priv } from '../../src/host/exec.ts';
 import { recordedShell } from '../support/evidence.ts';
 import { internetTcp, pingMatrix, viaForward } from '../support/checks.ts';
-import { namespaces } from '../support/seed.ts';
+import { namespaces } from '../../src/grader/contract.ts';
 
 /**
  * Hosts with Docker (every GitHub runner) set the FORWARD policy to DROP and load

@@ -34,6 +34,22 @@ describe('jobSummary', () => {
     expect(md).toContain('- ❌ platform global teardown: the host is not as it was');
   });
 
+  it("gives a failing deliverable's diagnosis (cause and fix) instead of the test's error, and lists the accepted deviations", () => {
+    const input = syntheticInput();
+    const live = {
+      svg: '<svg/>',
+      findings: [],
+      diagnoses: [{ id: 'ip-forward-off', cause: 'net.ipv4.ip_forward is 0.', fix: 'sudo sysctl -w net.ipv4.ip_forward=1', deliverables: [FAILING] }],
+      deviations: [{ id: 'bridge-renamed', text: "the app bridge is br0, not the seed's br-app", deliverables: ['1.2-bridge'] }],
+    };
+    const md = jobSummary(resultsJson({ ...input, live }));
+    const row = md.split('\n').find((l) => l.includes(`\`${FAILING}\``))!;
+    expect(row).toContain('net.ipv4.ip_forward is 0. Fix: `sudo sysctl -w net.ipv4.ip_forward=1`');
+    expect(row).not.toContain(FAILURE_MESSAGE);
+    expect(md).toContain("- ℹ️ the app bridge is br0, not the seed's br-app (`1.2-bridge`)");
+    expect(md).toContain('deliverables: 25/27 passed');
+  });
+
   it('says so when the run left no results', () => {
     expect(jobSummary(undefined)).toContain('No reports/results.json');
   });

@@ -8,7 +8,7 @@ import { renderDeliverables } from '../../src/report/render.ts';
 import { buildResults } from '../../src/report/results.ts';
 import type { TestOutcome } from '../../src/report/types.ts';
 import { evidenceDir, recordEvidence, redact, registerSecrets } from '../support/evidence.ts';
-import { FAILING, FAILURE_MESSAGE, HOSTILE, MISSING, syntheticInput } from './synthetic.ts';
+import { DIAGNOSIS, FAILING, FAILURE_MESSAGE, HOSTILE, MISSING, syntheticInput } from './synthetic.ts';
 
 function article(html: string, id: string): string {
   const start = html.indexOf(`<article id="d-${id}"`);
@@ -59,8 +59,23 @@ describe('renderDeliverables', () => {
     expect(html).toContain('-j MASQUERADE');
   });
 
+  it("shows a failing deliverable's diagnosis, cause and fix, and the deviations accepted on a passing one", () => {
+    const card = article(html, FAILING);
+    expect(card).toContain(`data-diagnosis="${DIAGNOSIS}"`);
+    expect(card).toContain('nothing listens on 10.0.0.20:3000 in api-gateway');
+    expect(card).toContain('fix: <code>sudo ip netns exec api-gateway python3 /tmp/api-gateway.py &amp;</code>');
+    expect(article(html, '1.2-bridge')).toContain('data-deviation="bridge-renamed"');
+    expect(article(html, '1.2-veth')).not.toContain('data-deviation');
+  });
+
+  it('draws the diagram discovered on the host, not the declared topology', () => {
+    const diagram = html.slice(html.indexOf('id="diagram"'), html.indexOf('id="matrix"'));
+    expect(diagram).toContain('live network diagram');
+  });
+
   it('says "not captured" for the artifacts a run did not leave', () => {
-    const bare = renderDeliverables(syntheticInput({ meta: undefined, matrix: undefined, rules: undefined }));
+    const bare = renderDeliverables(syntheticInput({ meta: undefined, matrix: undefined, rules: undefined, live: undefined }));
+    expect(bare).toContain('live diagram (no platform suite read the host) not captured');
     expect(bare).toContain('mode not captured');
     expect(bare).toContain('Reachability matrix not captured');
     expect(bare).toContain('iptables rules not captured');

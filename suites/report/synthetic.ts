@@ -1,5 +1,9 @@
 /** A made-up but complete run, so the report can be rendered and inspected without a platform. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { topology } from '../../fixtures/topology.ts';
+import { diagramFindings, liveDiagramSvg } from '../../src/grader/diagram.ts';
+import type { HostModel } from '../../src/grader/model.ts';
 import { deliverables } from '../../src/report/deliverables.ts';
 import { buildResults } from '../../src/report/results.ts';
 import type { EvidenceRecord, ReportInput, TestOutcome } from '../../src/report/types.ts';
@@ -43,6 +47,10 @@ function evidence(i: number, t: TestOutcome): EvidenceRecord {
   };
 }
 
+/** A live host read off a running platform (suites/fixtures/host-model.json), for the report's diagram. */
+const hostModel = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
+export const DIAGNOSIS = 'gateway-not-listening';
+
 export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInput {
   const tests = deliverables.map((d, i) => outcome(i, d.id));
   const records = tests.filter((t) => t.state !== 'skipped').map((t, i) => evidence(i, t));
@@ -62,6 +70,12 @@ export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInpu
       { table: 'nat', chain: 'POSTROUTING', rule: `-A POSTROUTING -s ${topology.app.subnet} ! -o ${topology.app.bridge.name} -j MASQUERADE`, id: 'masq', why: 'egress <hidden> behind the host' },
     ],
     runErrors: [],
+    live: {
+      svg: liveDiagramSvg(hostModel),
+      findings: diagramFindings(hostModel),
+      diagnoses: [{ id: DIAGNOSIS, cause: 'nothing listens on 10.0.0.20:3000 in api-gateway', fix: 'sudo ip netns exec api-gateway python3 /tmp/api-gateway.py &', deliverables: [FAILING] }],
+      deviations: [{ id: 'bridge-renamed', text: "the app bridge is br0, not the seed's br-app", deliverables: ['1.2-bridge'] }],
+    },
     ...overrides,
   };
 }

@@ -1,20 +1,17 @@
-import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { namespaces, rules } from '../../src/grader/contract.ts';
 import { inNs } from '../../src/host/exec.ts';
 import type { MatrixCell } from '../../src/report/types.ts';
 import { recordedShell, type Captured } from './evidence.ts';
-import { outsideOf } from './seed-rules.ts';
-import { platformInfo } from './platform.ts';
+import { outside } from './live.ts';
 
 /** Reusable checks, so the FORWARD-policy-DROP suite runs exactly what the main suites run. */
 
-export const appNodes = topology.app.nodes;
+/** The outside world's two ends: ecomnet's own (its platform's outside segment, or the probe verify adds). */
 export const client = nodeOf('client');
 export const internet = nodeOf('internet');
-export const lb = nodeOf('nginx');
-export const port = hostPort();
-
-/** Where the outside is, for judging the live rules by their effect: our simulated uplink, and the real one if any. */
-export const outside = outsideOf(platformInfo().uplinkDev);
+/** The seed's host port for nginx (task 1.4). */
+export const port = rules.dnat.dport;
 
 /** The seed's `ip netns exec NS CMD` as a shell line. */
 export const nsCommand = (ns: string, cmd: string) => inNs(ns, [cmd]).join(' ');
@@ -25,7 +22,7 @@ export const ping = (from: string, to: string, count = 2) => recordedShell(nsCom
 
 /** Every namespace pings every other, in parallel, each ping recorded as it ran; Mininet's pingAll as data. */
 export async function pingMatrix(): Promise<{ cells: MatrixCell[]; summary: string }> {
-  const pairs = appNodes.flatMap((a) => appNodes.filter((b) => b !== a).map((b) => ({ a, b })));
+  const pairs = namespaces.flatMap((a) => namespaces.filter((b) => b !== a).map((b) => ({ a, b })));
   const cells = await mapLimit(pairs, 12, async ({ a, b }) => {
     // Three echo requests, passing if any is answered: a loaded 2-core runner may lose the first to ARP timing; a broken path answers none.
     const r = await recordedShell(nsCommand(a.name, `ping -c 3 -i 0.2 -W 2 ${b.ip}`));
@@ -39,14 +36,28 @@ export async function pingMatrix(): Promise<{ cells: MatrixCell[]; summary: stri
 /** TCP (HTTP) to the simulated internet host: it answers with the source address it saw. */
 export const internetTcp = (from: string) => recordedShell(nsCommand(from, `curl -sS -m 5 http://${internet.ip}:${internet.port}/`));
 
-/** The port forward as each kind of client uses it. */
+/** The host's address on the outside segment: where an external client finds port 8080. */
+export const hostAddress = outside.hostAddress;
+
+/** The port forward as each kind of client uses it (the external client may ask for `-i`: status and headers to judge). */
 export const viaForward = {
-  externalClient: () => recordedShell(nsCommand(client.name, `curl -sS -m 5 http://${topology.outside.bridge.ip}:${port}/health`)),
+  externalClient: (path = '/health', curl = '-sS') => recordedShell(nsCommand(client.name, `curl ${curl} -m 5 http://${hostAddress}:${port}${path}`)),
   localhost: () => recordedShell(`curl -sS -m 5 http://localhost:${port}/health`),
   loopback: () => recordedShell(`curl -sS -m 5 http://127.0.0.1:${port}/health`),
-  uplinkAddress: () => recordedShell(`curl -sS -m 5 http://${topology.outside.bridge.ip}:${port}/health`),
+  uplinkAddress: () => recordedShell(`curl -sS -m 5 http://${hostAddress}:${port}/health`),
   hairpin: (from: string) => recordedShell(nsCommand(from, `curl -sS -m 5 http://${topology.app.bridge.ip}:${port}/health`)),
 };
+
+/** An HTTP reply printed by `curl -i`: status, headers (lower-case names) and body. */
+export function httpReply(r: Captured): { status: number; headers: Map<string, string>; body: string } {
+  // curl -i prints every response head (a 100 Continue first, say): the last one is the reply.
+  const parts = r.stdout.split('\r\n\r\n');
+  let i = 0;
+  while (i < parts.length - 1 && /^HTTP\/[\d.]+ 1\d\d/.test(parts[i]!)) i++;
+  const [statusLine = '', ...lines] = (parts[i] ?? '').split('\r\n');
+  const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  return { status: Number(/^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1]), headers, body: parts.slice(i + 1).join('\r\n\r\n') };
+}
 
 export function ok(c: Captured): boolean {
   return c.exitCode === 0;

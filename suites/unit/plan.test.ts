@@ -8,8 +8,8 @@ import type { Topology } from '../../src/topology/types.ts';
 import { TopologyError } from '../../src/topology/validate.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { topology as containers } from '../fixtures/containers-topology.ts';
-import { decide, parseSave } from '../support/netfilter.ts';
-import { dnatProbes, failures, forwardProbes, masqueradeProbes, outsideOf } from '../support/seed-rules.ts';
+import { decide, parseSave } from '../../src/grader/netfilter.ts';
+import { dnatProbes, failures, forwardProbes, masqueradeProbes, outsideOf } from '../../src/grader/rules.ts';
 
 const facts: HostFacts = { uplinkDev: 'eth0', dockerUser: false, sysctl: { 'net.ipv4.ip_forward': '0' }, routes: [] };
 

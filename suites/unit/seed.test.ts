@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
 import { prefixOf } from '../../src/topology/ipv4.ts';
 import { peerName } from '../../src/topology/validate.ts';
-import { bridge, namespaces, nginxVeth, rules } from '../support/seed.ts';
+import { bridge, namespaces, nginxVeth, rules } from '../../src/grader/contract.ts';
 
 /**
  * The platform suites send traffic where fixtures/topology.ts says and judge it by the seed's

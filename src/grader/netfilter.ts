@@ -1,4 +1,4 @@
-import { contains, parseCidr, parseIp } from '../../src/topology/ipv4.ts';
+import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 
 /**
  * `iptables-save` output as data, and a walk through it for a described packet, so the suites

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { reportPaths } from '../../src/report/paths.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
 import { resultsJson } from '../../src/report/results.ts';
-import { verifyReports } from '../../src/report/verify.ts';
+import { verifyReports } from '../../src/report/check-reports.ts';
 import { MISSING, syntheticInput } from './synthetic.ts';
 
 /** A reports/ tree as a finished run leaves it. */

@@ -1,5 +1,5 @@
 /**
- * `node src/report/verify.ts`: after a full run, checks that every report is there and that
+ * `node src/report/check-reports.ts`: after a full run, checks that every report is there and that
  * each of the 27 seed deliverables is in it with a verdict (a deliverable no test proved fails).
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,8 +1,10 @@
 import { nodeOf, topology } from '../../fixtures/topology.ts';
-import { formatIp, parseCidr } from '../../src/topology/ipv4.ts';
-import type { Topology } from '../../src/topology/types.ts';
+import { formatIp, parseCidr } from '../topology/ipv4.ts';
+import type { Topology } from '../topology/types.ts';
 import { decide, explain, optionOf, type Decision, type Packet, type Ruleset } from './netfilter.ts';
-import { bridge, namespaces, rules } from './seed.ts';
+import { bridge, namespaces, rules } from './contract.ts';
+import { appBridge } from './find.ts';
+import type { HostModel } from './model.ts';
 
 /**
  * The seed's three iptables rules (tasks 1.3 and 1.4) as what they must do to packets, so a
@@ -19,10 +21,14 @@ export interface Outside {
   internet: string;
   /** The port the internet host answers on: where a namespace's outgoing probe goes. */
   internetPort: number;
+  /** The lab's bridge as built (the seed's br-app, or what a learner named it). */
+  bridge: string;
+  /** Bridged frames pass iptables (br_netfilter's bridge-nf-call-iptables is 1), so FORWARD sees hops across the bridge. */
+  bridgedHopsFiltered: boolean;
 }
 
 /** The topology's outside world: its uplink bridge first, then the host's real uplink (`uplinkDev`) if there is one. */
-export function outsideOf(uplinkDev: string | undefined, t: Topology = topology): Outside {
+export function outsideOf(uplinkDev: string | undefined, t: Topology = topology, lab: { bridge: string; bridgedHopsFiltered: boolean } = { bridge: bridge.name, bridgedHopsFiltered: true }): Outside {
   const internet = nodeOf('internet', t);
   if (internet.port === undefined) throw new Error(`topology ${t.tag}: the internet host declares no port`);
   return {
@@ -31,7 +37,15 @@ export function outsideOf(uplinkDev: string | undefined, t: Topology = topology)
     client: nodeOf('client', t).ip,
     internet: internet.ip,
     internetPort: internet.port,
+    ...lab,
   };
+}
+
+/** The outside as the live host has it: the lab's bridge as built, the host's real uplink (its default route, never that bridge). */
+export function outsideOfHost(model: HostModel, t: Topology = topology): Outside {
+  const br = appBridge(model)?.name ?? bridge.name;
+  const uplinkDev = model.host.routes.find((r) => r.dst === 'default' && r.dev !== br)?.dev;
+  return outsideOf(uplinkDev, t, { bridge: br, bridgedHopsFiltered: model.sysctl['net.bridge.bridge-nf-call-iptables'] === '1' });
 }
 
 export interface Probe {
@@ -50,7 +64,8 @@ const lastHost = formatIp(subnet.base + 2 ** (32 - subnet.prefix) - 2);
 const isMasquerade = (d: Decision) => d.target === 'MASQUERADE';
 /** Proven not to get `target`: an undecidable walk proves nothing. */
 const not = (target: string) => (d: Decision) => d.target !== target && d.target !== 'UNKNOWN';
-const acceptedByRule = (d: Decision) => d.target === 'ACCEPT' && d.rule !== undefined;
+/** Let through, by a rule or by the chain's policy: a host without Docker forwards by policy ACCEPT. */
+const accepted = (d: Decision) => d.target === 'ACCEPT';
 
 /** `-s 10.0.0.0/16 ! -o br-app -j MASQUERADE`: every namespace is rewritten leaving by any other interface, and only then. */
 export function masqueradeProbes(o: Outside): Probe[] {
@@ -61,7 +76,7 @@ export function masqueradeProbes(o: Outside): Probe[] {
     ...sources.flatMap((n) =>
       o.ifaces.map((iface) => ({ what: `${n.name} ${n.ip} -> ${o.internet} out ${iface}`, table, chain, packet: out(n.ip, o.internet, iface), wanted: 'MASQUERADE', holds: isMasquerade })),
     ),
-    { what: `${first.ip} -> ${second.ip} out ${bridge.name}`, table, chain, packet: out(first.ip, second.ip, bridge.name), wanted: 'left unchanged', holds: not('MASQUERADE') },
+    { what: `${first.ip} -> ${second.ip} out ${o.bridge}`, table, chain, packet: out(first.ip, second.ip, o.bridge), wanted: 'left unchanged', holds: not('MASQUERADE') },
     {
       what: `${o.client} (not ${rules.masquerade.source}) -> ${o.internet} out ${o.ifaces[0]}`,
       table,
@@ -87,19 +102,21 @@ export function dnatProbes(o: Outside): Probe[] {
 
 /**
  * `-A FORWARD -p tcp -d 10.0.0.10 --dport 80 -j ACCEPT`, and the bridge's own traffic: each is
- * accepted by a rule reached from FORWARD (directly or through DOCKER-USER and the like), so
- * it passes whatever the FORWARD policy is.
+ * let through FORWARD (by a rule reached from it, directly or through DOCKER-USER and the like,
+ * or by its policy). Hops across the bridge count only where bridged frames pass iptables.
  */
 export function forwardProbes(o: Outside): Probe[] {
   const { table, chain, proto, destination, dport } = rules.forward;
-  const probe = (what: string, packet: Packet): Probe => ({ what, table, chain, packet, wanted: 'ACCEPT by a rule', holds: acceptedByRule });
+  const probe = (what: string, packet: Packet): Probe => ({ what, table, chain, packet, wanted: 'ACCEPT', holds: accepted });
   const up = o.ifaces[0]!;
   return [
-    probe(`DNATed ${o.client} -> ${destination}:${dport}`, { in: up, out: bridge.name, src: o.client, dst: destination, proto, dport, ctstate: ['NEW', 'DNAT'] }),
-    probe(`${destination} replies to ${o.client}`, { in: bridge.name, out: up, src: destination, dst: o.client, proto: 'tcp', ctstate: ['ESTABLISHED'] }),
-    probe(`${second.name} -> ${third.name} across ${bridge.name}`, { in: bridge.name, out: bridge.name, src: second.ip, dst: third.ip, proto: 'tcp', dport: third.port, ctstate: ['NEW'] }),
-    probe(`${third.name} -> ${o.internet} out ${up}`, { in: bridge.name, out: up, src: third.ip, dst: o.internet, proto: 'tcp', dport: o.internetPort, ctstate: ['NEW'] }),
-    probe(`${o.internet} replies to ${third.name}`, { in: up, out: bridge.name, src: o.internet, dst: third.ip, proto: 'tcp', ctstate: ['ESTABLISHED'] }),
+    probe(`DNATed ${o.client} -> ${destination}:${dport}`, { in: up, out: o.bridge, src: o.client, dst: destination, proto, dport, ctstate: ['NEW', 'DNAT'] }),
+    probe(`${destination} replies to ${o.client}`, { in: o.bridge, out: up, src: destination, dst: o.client, proto: 'tcp', ctstate: ['ESTABLISHED'] }),
+    ...(o.bridgedHopsFiltered
+      ? [probe(`${second.name} -> ${third.name} across ${o.bridge}`, { in: o.bridge, out: o.bridge, src: second.ip, dst: third.ip, proto: 'tcp', dport: third.port, ctstate: ['NEW'] })]
+      : []),
+    probe(`${third.name} -> ${o.internet} out ${up}`, { in: o.bridge, out: up, src: third.ip, dst: o.internet, proto: 'tcp', dport: o.internetPort, ctstate: ['NEW'] }),
+    probe(`${o.internet} replies to ${third.name}`, { in: up, out: o.bridge, src: o.internet, dst: third.ip, proto: 'tcp', ctstate: ['ESTABLISHED'] }),
   ];
 }
 

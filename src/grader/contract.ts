@@ -1,8 +1,8 @@
 /**
  * What the seed (shared/seed/container-networking-project.md) says, in its own literals: the
- * expectations the suites hold the live platform to. Deliberately not derived from
- * fixtures/topology.ts or src/plan, so a test cannot pass by agreeing with the code it checks;
- * suites/unit/seed.test.ts holds the topology to these values.
+ * contract the grader holds any build of the lab to, whoever built it. Deliberately not derived
+ * from fixtures/topology.ts or src/plan, so a check cannot pass by agreeing with the code it
+ * checks; suites/unit/seed.test.ts holds the topology to these values.
  */
 
 /** Task 1.1's namespaces with task 1.2's addresses and the ports tasks 2.1-2.4 listen on. */
@@ -45,3 +45,6 @@ export const cache = { allKey: 'all_products', keyOf: (id: string) => `product_$
 export const order = { customer_id: 'cust-101', product_id: 'prod-201', quantity: 2, total_price: 150.0 };
 export const orderRow = 'cust-101,prod-201,2,150.00';
 export const orderCreated = { status: 'created' };
+
+/** Task 2.4's logins: `docker run -e POSTGRES_PASSWORD=postgres`, database orders; Redis with no password. Public, so never redacted. */
+export const seedLogin = { user: 'postgres', password: 'postgres', database: 'orders' } as const;

@@ -1,0 +1,48 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { namespaces } from '../src/grader/contract.ts';
+import { attachProbe } from '../src/grader/probe.ts';
+import { run } from '../src/host/exec.ts';
+import { detectBackend } from '../src/host/iptables.ts';
+import { nsPids } from '../src/host/links.ts';
+import { runDirAt } from '../src/host/run-dir.ts';
+import { diffSnapshots, listDiff, snapshotHost } from '../src/host/snapshot.ts';
+import { reportPaths } from '../src/report/paths.ts';
+import { recordFailureOf } from '../src/report/run-errors.ts';
+import { VERIFY_MODE } from '../src/report/types.ts';
+
+const log = (step: string, ms: number) => console.log(`[verify] ✓ ${step} (${ms.toFixed(0)} ms)`);
+/** The sysctls a build of the lab sets: verify must leave them as it found them. */
+const sysctls = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'];
+
+/**
+ * ECOMNET_TARGET=existing: judge the platform already on the host. Nothing is built; only the
+ * probe (an outside client and internet of our own) is added, and removed afterwards; the run
+ * fails if the platform is not exactly as it was (links, rules, sysctls, its processes).
+ */
+export default async function setup(project: TestProject) {
+  const teardown = await recordFailureOf('verify setup', () => attach(project));
+  return () => recordFailureOf('verify teardown', teardown);
+}
+
+async function attach(project: TestProject) {
+  const backend = await detectBackend();
+  const processes = () => nsPids(namespaces.map((n) => n.name)).then((p) => p.map(String).sort());
+  const before = { host: await snapshotHost(backend, sysctls), processes: await processes() };
+  const dir = runDirAt();
+  const probe = await attachProbe(dir, log);
+  const evidence = reportPaths().evidence;
+  mkdirSync(evidence, { recursive: true });
+  writeFileSync(
+    join(evidence, 'meta.json'),
+    JSON.stringify({ mode: VERIFY_MODE, kernel: (await run(['uname', '-r'])).stdout.trim(), iptablesBackend: backend.name, node: process.version, startedAt: new Date().toISOString() }),
+  );
+  // Where an ecomnet platform keeps its per-run secrets, when the platform on the host is ecomnet's.
+  project.provide('runDir', dir.root);
+  return async () => {
+    await probe.release();
+    const diff = [...diffSnapshots(before.host, await snapshotHost(backend, sysctls)), ...listDiff('process in the lab namespaces', before.processes, await processes())];
+    if (diff.length) throw new Error(`verify changed the platform it judged:\n  ${diff.join('\n  ')}`);
+  };
+}

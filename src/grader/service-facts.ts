@@ -1,0 +1,408 @@
+/**
+ * The few facts diagnosis needs that discovery does not read: where nginx's configuration sends
+ * /api/, whether PostgreSQL and Redis answer where they were found (login, database, the orders
+ * table, the product cache), and where the order and product services are told to connect.
+ * Gathered live with connections of at most 2 s that are always closed; never throws: a fact
+ * that could not be read carries `error` instead.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
+import { cache, rules } from './contract.ts';
+import { appBridge, inSubnet, namespaceOf } from './find.ts';
+import { type Login, pgLogin, redisLogin } from './logins.ts';
+import type { HostModel, Process } from './model.ts';
+
+/** Where a service is told to connect, and where that was read (a file or its environment). */
+export interface Target {
+  host: string;
+  port: number;
+  source: string;
+}
+
+export interface NginxFacts {
+  /** The file nginx's master was started with (`-c`), else nginx's default. */
+  configPath: string;
+  /** The configuration with its includes, for the report. */
+  config?: string;
+  /** Where /api/products is proxied, as host:port (each server of a named upstream). */
+  upstream: string[];
+  /** /health is answered by nginx itself (a location that returns), as the seed's config does. */
+  health: boolean;
+  error?: string;
+}
+
+export interface PostgresFacts {
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  /** Something spoke PostgreSQL there; undefined when not probed (see error). */
+  reachable?: boolean;
+  authOk?: boolean;
+  databaseExists?: boolean;
+  ordersTable?: boolean;
+  /** SQLSTATE of the refusal (28P01 bad password, 28000 no pg_hba entry, 3D000 no database). */
+  code?: string;
+  error?: string;
+}
+
+export interface RedisFacts {
+  host: string;
+  port: number;
+  /** Answered a command; undefined when not probed (see error). */
+  reachable?: boolean;
+  allProducts?: boolean;
+  /** all_products' TTL in seconds; -1 when stored without one. */
+  allProductsTtl?: number;
+  error?: string;
+}
+
+export interface ServiceFacts {
+  nginx?: NginxFacts;
+  postgres?: PostgresFacts;
+  redis?: RedisFacts;
+  /** Where the order service connects to PostgreSQL, from its script, config file or environment. */
+  orderDb?: Target;
+  /** Where the product service connects to Redis, likewise. */
+  productRedis?: Target;
+}
+
+/** How to log in: a Login (logins.ts) or a URL; the seed's credentials where neither says. */
+export interface Credentials {
+  pg?: Login;
+  redis?: Login;
+  pgUrl?: string;
+  redisUrl?: string;
+}
+
+const TIMEOUT_MS = 2000;
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+// Unref'd: a close that hangs is abandoned, not waited for by the process.
+const within = <T>(p: Promise<T>, ms = TIMEOUT_MS) => Promise.race([p, sleep(ms, undefined, { ref: false })]);
+
+// ---- nginx ------------------------------------------------------------------------------------
+
+interface Directive {
+  name: string;
+  args: string[];
+  block?: Directive[];
+}
+
+/** nginx.conf as directives: words, quoted strings, `;` and `{ }`; comments dropped. */
+export function parseNginx(text: string): Directive[] {
+  const tokens: { t: string; word: boolean }[] = [];
+  for (let i = 0; i < text.length; ) {
+    const ch = text[i]!;
+    if (/\s/.test(ch)) i++;
+    else if (ch === '#') while (i < text.length && text[i] !== '\n') i++;
+    else if (ch === ';' || ch === '{' || ch === '}') {
+      tokens.push({ t: ch, word: false });
+      i++;
+    } else if (ch === '"' || ch === "'") {
+      let s = '';
+      for (i++; i < text.length && text[i] !== ch; i++) s += text[i] === '\\' && i + 1 < text.length ? text[++i] : text[i];
+      tokens.push({ t: s, word: true });
+      i++;
+    } else {
+      let s = '';
+      while (i < text.length && !/[\s;{}]/.test(text[i]!)) s += text[i++];
+      tokens.push({ t: s, word: true });
+    }
+  }
+  let pos = 0;
+  const block = (): Directive[] => {
+    const out: Directive[] = [];
+    while (pos < tokens.length) {
+      const tok = tokens[pos++]!;
+      if (!tok.word && tok.t === '}') return out;
+      if (!tok.word) continue;
+      const d: Directive = { name: tok.t, args: [] };
+      while (pos < tokens.length && tokens[pos]!.word) d.args.push(tokens[pos++]!.t);
+      const end = tokens[pos++];
+      if (end?.t === '{') d.block = block();
+      out.push(d);
+    }
+    return out;
+  };
+  return block();
+}
+
+const all = (ds: Directive[], name: string): Directive[] => ds.flatMap((d) => [...(d.name === name ? [d] : []), ...all(d.block ?? [], name)]);
+
+interface Location {
+  modifier: string;
+  path: string;
+  body: Directive[];
+}
+
+/** The location nginx picks for `uri`: exact, then a matching regex unless the longest prefix is `^~`, then the longest prefix. */
+function locationFor(locations: Location[], uri: string): Location | undefined {
+  const exact = locations.find((l) => l.modifier === '=' && l.path === uri);
+  if (exact) return exact;
+  const prefix = locations.filter((l) => (l.modifier === '' || l.modifier === '^~') && uri.startsWith(l.path)).sort((a, b) => b.path.length - a.path.length)[0];
+  if (prefix?.modifier === '^~') return prefix;
+  const regex = locations.find((l) => {
+    if (l.modifier !== '~' && l.modifier !== '~*') return false;
+    try {
+      return new RegExp(l.path, l.modifier === '~*' ? 'i' : '').test(uri);
+    } catch {
+      return false;
+    }
+  });
+  return regex ?? prefix;
+}
+
+/** host:port for each place a proxy_pass URL leads: a named upstream's servers, else the URL's own host. */
+function proxyTargets(url: string, upstreams: Map<string, string[]>): string[] {
+  const m = /^(https?):\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?/.exec(url);
+  if (!m) return [url];
+  const named = upstreams.get(m[2]!);
+  if (named && !m[3]) return named;
+  return [`${m[2]}:${m[3] ?? (m[1] === 'https' ? 443 : 80)}`];
+}
+
+/** What the seed's two requests meet in this configuration: where /api/products goes, and whether /health is nginx's own. */
+export function nginxRoutes(ds: Directive[]): { upstream: string[]; health: boolean } {
+  const upstreams = new Map(
+    all(ds, 'upstream').map((u) => [
+      u.args[0] ?? '',
+      (u.block ?? []).filter((d) => d.name === 'server' && d.args[0] && !d.args[0].startsWith('unix:')).map((d) => (/:\d+$/.test(d.args[0]!) ? d.args[0]! : `${d.args[0]}:80`)),
+    ]),
+  );
+  const servers = all(ds, 'server').filter((s) => s.block);
+  // The server on port 80 (a server without `listen` takes 80 when nginx runs as root).
+  const on80 = servers.filter((s) => {
+    const listens = (s.block ?? []).filter((d) => d.name === 'listen').map((d) => d.args[0] ?? '');
+    return !listens.length || listens.some((l) => /(^|:)80$/.test(l));
+  });
+  const locations = (on80.length ? on80 : servers).flatMap((s) =>
+    all(s.block ?? [], 'location').map((l) => (l.args.length > 1 ? { modifier: l.args[0]!, path: l.args[1]!, body: l.block ?? [] } : { modifier: '', path: l.args[0] ?? '', body: l.block ?? [] })),
+  );
+  const proxyOf = (l: Location | undefined) => l?.body.find((d) => d.name === 'proxy_pass')?.args[0];
+  const api = proxyOf(locationFor(locations, '/api/products'));
+  const health = locationFor(locations, '/health');
+  return { upstream: api ? proxyTargets(api, upstreams) : [], health: !!health && !proxyOf(health) && health.body.some((d) => d.name === 'return') };
+}
+
+/** The `-c` file of nginx's master (its argv is rewritten to one string: `nginx: master process nginx -c FILE`). */
+export function nginxConfigPath(argv: string[]): string {
+  const words = argv.join(' ').split(/\s+/);
+  const flag = (f: string) => {
+    const i = words.findIndex((w) => w.startsWith(f));
+    return i < 0 ? undefined : words[i] === f ? words[i + 1] : words[i]!.slice(f.length);
+  };
+  const conf = flag('-c') ?? '/etc/nginx/nginx.conf';
+  // A relative -c is relative to the prefix; Debian builds nginx with /usr/share/nginx.
+  return isAbsolute(conf) ? conf : join(flag('-p') ?? '/usr/share/nginx', conf);
+}
+
+/** A file as the process sees it: through /proc/PID/root, so a chroot or container's own mount namespace reads right. */
+const readAs = (pid: number, path: string) => readFile(`/proc/${pid}/root${path}`, 'utf8').catch(() => readFile(path, 'utf8'));
+
+const MAX_FILES = 40;
+
+/** The configuration with its includes spliced in (globs in the last path part), and the text read. */
+async function loadNginx(pid: number, path: string): Promise<{ directives: Directive[]; text: string }> {
+  const texts: string[] = [];
+  const load = async (file: string, depth: number): Promise<Directive[]> => {
+    if (texts.length >= MAX_FILES) return [];
+    const text = await readAs(pid, file);
+    texts.push(`# ${file}\n${text}`);
+    const splice = async (ds: Directive[]): Promise<Directive[]> => {
+      const out: Directive[] = [];
+      for (const d of ds) {
+        if (d.name === 'include' && d.args[0] && depth < 4) {
+          for (const f of await expand(pid, isAbsolute(d.args[0]) ? d.args[0] : join(dirname(path), d.args[0]))) out.push(...(await load(f, depth + 1).catch(() => [])));
+        } else out.push(d.block ? { ...d, block: await splice(d.block) } : d);
+      }
+      return out;
+    };
+    return splice(parseNginx(text));
+  };
+  const directives = await load(path, 0);
+  return { directives, text: texts.join('\n') };
+}
+
+async function expand(pid: number, pattern: string): Promise<string[]> {
+  const base = pattern.slice(pattern.lastIndexOf('/') + 1);
+  if (!base.includes('*')) return [pattern];
+  const dir = dirname(pattern);
+  const names = await readdir(`/proc/${pid}/root${dir}`).catch(() => readdir(dir).catch(() => [] as string[]));
+  const re = new RegExp(`^${base.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+  return names
+    .filter((n) => re.test(n))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+async function nginxFacts(model: HostModel): Promise<NginxFacts | undefined> {
+  const procs = namespaceOf(model, 'nginx-lb')?.processes.filter((p) => p.comm === 'nginx') ?? [];
+  const master = procs.find((p) => p.argv.join(' ').includes('master process')) ?? procs[0];
+  if (!master) return undefined;
+  const configPath = nginxConfigPath(master.argv);
+  try {
+    const { directives, text } = await loadNginx(master.pid, configPath);
+    return { configPath, config: text, ...nginxRoutes(directives) };
+  } catch (e) {
+    return { configPath, upstream: [], health: false, error: message(e) };
+  }
+}
+
+// ---- where the services connect -----------------------------------------------------------------
+
+const KINDS = {
+  postgres: {
+    port: 5432,
+    url: /postgres(?:ql)?:\/\/(?:[^@\s'"/]*@)?([^:/\s'"?]+)(?::(\d+))?/,
+    call: /(?:psycopg2?\.connect|connect|Pool|Client)\s*\(([^)]*)\)/g,
+    env: { url: ['DATABASE_URL', 'POSTGRES_URL', 'PG_URL'], host: 'PGHOST', port: 'PGPORT' },
+  },
+  redis: {
+    port: 6379,
+    url: /rediss?:\/\/(?:[^@\s'"/]*@)?([^:/\s'"?]+)(?::(\d+))?/,
+    call: /(?:StrictRedis|Redis|createClient)\s*\(([^)]*)\)/g,
+    env: { url: ['REDIS_URL'], host: 'REDIS_HOST', port: 'REDIS_PORT' },
+  },
+} as const;
+type Kind = keyof typeof KINDS;
+
+/** The first place a script or config names for `kind`: a URL, or a client call's host= (not app.run's). */
+export function targetIn(text: string, kind: Kind): { host: string; port: number } | undefined {
+  const k = KINDS[kind];
+  const url = k.url.exec(text);
+  if (url) return { host: url[1]!, port: Number(url[2] ?? k.port) };
+  for (const m of text.matchAll(k.call)) {
+    const host = /host\s*[=:]\s*['"]([^'"]+)['"]/.exec(m[1]!)?.[1];
+    if (host) return { host, port: Number(/port\s*[=:]\s*['"]?(\d+)/.exec(m[1]!)?.[1] ?? k.port) };
+  }
+  return undefined;
+}
+
+const SCRIPT = /\.(py|js|mjs|cjs|ts|json|env|conf|ya?ml|toml|ini)$/;
+
+async function targetOfProcess(p: Process, kind: Kind): Promise<Target | undefined> {
+  const k = KINDS[kind];
+  const env = new Map((await readFile(`/proc/${p.pid}/environ`, 'utf8').catch(() => '')).split('\0').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+  for (const name of k.env.url) {
+    const found = env.get(name) && targetIn(env.get(name)!, kind);
+    if (found) return { ...found, source: `${name} in its environment` };
+  }
+  const host = env.get(k.env.host);
+  if (host) return { host, port: Number(env.get(k.env.port) ?? k.port), source: `${k.env.host} in its environment` };
+  for (const arg of p.argv.slice(1).filter((a) => SCRIPT.test(a))) {
+    // A relative path is the process's own: read through its cwd (a symlink /proc resolves for us).
+    const text = await (isAbsolute(arg) ? readAs(p.pid, arg) : readFile(`/proc/${p.pid}/cwd/${arg}`, 'utf8')).catch(() => undefined);
+    const found = text && targetIn(text.slice(0, 256 * 1024), kind);
+    if (found) return { ...found, source: arg };
+  }
+  return undefined;
+}
+
+async function targetOf(model: HostModel, ns: string, kind: Kind): Promise<Target | undefined> {
+  for (const p of namespaceOf(model, ns)?.processes ?? []) {
+    const t = await targetOfProcess(p, kind).catch(() => undefined);
+    if (t) return t;
+  }
+  return undefined;
+}
+
+// ---- PostgreSQL and Redis ---------------------------------------------------------------------------
+
+/**
+ * Why the grader will not connect to `ip`, or undefined when it may: loopback, an address of the
+ * app bridge, or an address of 10.0.0.0/16 that the host routes onto the app bridge. Anything
+ * else could leave the host, and the grader's traffic never does.
+ */
+export function notProbed(model: HostModel, ip: string): string | undefined {
+  const n = parseIp(ip);
+  if (n === undefined) return `${ip} is not an IPv4 address`;
+  if (ip.startsWith('127.')) return undefined;
+  const br = appBridge(model);
+  if (!br) return `no app bridge leads to ${ip}`;
+  if (br.addresses.some((a) => a.ip === ip)) return undefined;
+  if (!inSubnet(ip)) return `${ip} is outside ${rules.masquerade.source}`;
+  const best = model.host.routes
+    .map((r) => ({ r, net: parseCidr(r.dst === 'default' ? '0.0.0.0/0' : r.dst) }))
+    .filter((x) => x.net && contains(x.net, n))
+    .sort((a, b) => b.net!.prefix - a.net!.prefix)[0]?.r;
+  return best?.dev === br.name && !best.via ? undefined : `the host routes ${ip} ${best ? `via ${best.via ?? best.dev}` : 'nowhere'}, not onto ${br.name}`;
+}
+
+/** SQLSTATEs that mean the server answered but refused the login. */
+const AUTH_FAILED = new Set(['28P01', '28000']);
+
+async function postgresFacts(model: HostModel, l: Login): Promise<PostgresFacts> {
+  const base = { host: l.host, port: l.port, user: l.user, database: l.database ?? 'orders' };
+  const why = notProbed(model, l.host);
+  if (why) return { ...base, error: `not probed: ${why}` };
+  const client = new pg.Client({ ...base, password: l.password, connectionTimeoutMillis: TIMEOUT_MS, query_timeout: TIMEOUT_MS, statement_timeout: TIMEOUT_MS });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const r = await client.query<{ t: string | null }>("SELECT to_regclass('public.orders')::text AS t");
+    return { ...base, reachable: true, authOk: true, databaseExists: true, ordersTable: r.rows[0]?.t != null };
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    // A SQLSTATE is PostgreSQL speaking; anything else (ECONNREFUSED, a timeout) is no answer.
+    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return { ...base, reachable: false, error: message(e) };
+    const login = AUTH_FAILED.has(code) ? { authOk: false } : code === '3D000' ? { authOk: true, databaseExists: false } : {};
+    return { ...base, reachable: true, ...login, code, error: message(e) };
+  } finally {
+    await within(client.end().catch(() => {}));
+  }
+}
+
+async function redisFacts(model: HostModel, l: Login): Promise<RedisFacts> {
+  const base = { host: l.host, port: l.port };
+  const why = notProbed(model, l.host);
+  if (why) return { ...base, error: `not probed: ${why}` };
+  const r = new Redis({
+    host: l.host,
+    port: l.port,
+    ...(l.password !== undefined ? { username: l.user, password: l.password } : {}),
+    lazyConnect: true,
+    connectTimeout: TIMEOUT_MS,
+    commandTimeout: TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    // No INFO before the first command: a protected-mode refusal then reaches us as that command's error.
+    enableReadyCheck: false,
+    // Its default (2 s) keeps a timer alive after closing a socket that never opened.
+    disconnectTimeout: 200,
+  });
+  // The event carries the cause (ECONNREFUSED); connect() itself only rejects with "Connection is closed".
+  let cause: unknown;
+  r.on('error', (e) => {
+    cause ??= e;
+  });
+  try {
+    await r.connect();
+    const exists = (await r.exists(cache.allKey)) === 1;
+    return { ...base, reachable: true, allProducts: exists, ...(exists ? { allProductsTtl: await r.ttl(cache.allKey) } : {}) };
+  } catch (e) {
+    return { ...base, reachable: false, error: message(cause ?? e) };
+  } finally {
+    r.disconnect();
+  }
+}
+
+const settled = async <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
+
+/** The live facts for diagnose(): each read on its own, in parallel; a failure leaves its fact out or says why. */
+export async function gatherServiceFacts(model: HostModel, creds: Credentials = {}): Promise<ServiceFacts> {
+  const pgL = creds.pg ?? pgLogin(model, undefined, creds.pgUrl);
+  const redisL = creds.redis ?? redisLogin(model, undefined, creds.redisUrl);
+  const [nginx, postgres, redis, orderDb, productRedis] = await Promise.all([
+    settled(nginxFacts(model)),
+    settled(postgresFacts(model, pgL)),
+    settled(redisFacts(model, redisL)),
+    settled(targetOf(model, 'order-service', 'postgres')),
+    settled(targetOf(model, 'product-service', 'redis')),
+  ]);
+  return { ...(nginx ? { nginx } : {}), ...(postgres ? { postgres } : {}), ...(redis ? { redis } : {}), ...(orderDb ? { orderDb } : {}), ...(productRedis ? { productRedis } : {}) };
+}

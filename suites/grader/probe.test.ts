@@ -1,0 +1,67 @@
+/**
+ * The probe verify adds (an outside client and internet on an uplink of our own) is recorded
+ * before it is added: a verify killed with SIGKILL leaves it, and `ecomnet down` or the next
+ * verify removes it. Runs in the grader project, on a host ecomnet's platform has left.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { topology } from '../../fixtures/topology.ts';
+import { attachProbe } from '../../src/grader/probe.ts';
+import { listLinks, listNamespaces } from '../../src/host/links.ts';
+import { runDirAt } from '../../src/host/run-dir.ts';
+import { waitFor } from '../../src/wait.ts';
+import { ecomnet } from '../support/cli.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const dir = runDirAt();
+const outsideNs = topology.outside.nodes.map((n) => n.name);
+
+/** The probe's namespaces and bridge that are on the host now. */
+async function probeOnHost(): Promise<string[]> {
+  const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
+  return [...outsideNs.filter((n) => ns.includes(n)), ...(links.includes(topology.outside.bridge.name) ? [topology.outside.bridge.name] : [])];
+}
+
+/** A verify, killed with SIGKILL (its whole process group: the CLI and its Vitest) once its probe is up. */
+async function killedVerify(): Promise<void> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'ecomnet.js'), 'verify', '--no-allure', '--reports', mkdtempSync(join(tmpdir(), 'ecomnet-killed-'))], {
+    cwd: root,
+    detached: true,
+    stdio: 'ignore',
+  });
+  const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+  await waitFor(
+    async () => {
+      if ((await probeOnHost()).length < outsideNs.length + 1) throw new Error('the probe is not up yet');
+    },
+    { what: "verify's probe", timeoutMs: 30_000 },
+  );
+  process.kill(-child.pid!, 'SIGKILL');
+  expect(await exited).toBe('SIGKILL');
+}
+
+describe("verify's probe after a kill -9", () => {
+  it('is recorded and left on the host, and `ecomnet down` removes it', async () => {
+    expect(await probeOnHost()).toEqual([]);
+    await killedVerify();
+    expect(existsSync(dir.probe)).toBe(true);
+    expect((await probeOnHost()).sort()).toEqual([...outsideNs, topology.outside.bridge.name].sort());
+    const down = await ecomnet(['down']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await probeOnHost()).toEqual([]);
+    expect(existsSync(dir.probe)).toBe(false);
+  });
+
+  it('is removed by the next verify before it adds its own, which it removes when done', async () => {
+    await killedVerify();
+    const probe = await attachProbe(dir, () => {});
+    expect(probe.added).toBe(true);
+    expect((await probeOnHost()).length).toBe(outsideNs.length + 1);
+    await probe.release();
+    expect(await probeOnHost()).toEqual([]);
+    expect(existsSync(dir.probe)).toBe(false);
+  });
+});

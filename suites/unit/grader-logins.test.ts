@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pgLogin, redisLogin, loginUrl } from '../../src/grader/logins.ts';
+import type { HostModel } from '../../src/grader/model.ts';
+import { catalogue, mutate } from '../grader/catalogue.ts';
+
+const model = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
+const build = readFileSync(join(import.meta.dirname, '..', '..', 'learner', 'build.sh'), 'utf8');
+
+describe('how the grader logs in to the data layer it found', () => {
+  it("uses the seed's login where PostgreSQL was found, and no Redis password", () => {
+    expect(pgLogin(model, undefined, undefined)).toEqual({ host: '10.0.0.60', port: 5432, user: 'postgres', password: 'postgres', database: 'orders' });
+    expect(redisLogin(model, undefined, undefined)).toEqual({ host: '10.0.0.50', port: 6379, user: 'default' });
+  });
+
+  it("uses ecomnet's per-run secrets when the platform is ecomnet's", () => {
+    const secrets = { postgres: 'pg-secret', redis: 'redis-secret' };
+    expect(pgLogin(model, secrets, undefined).password).toBe('pg-secret');
+    expect(redisLogin(model, secrets, undefined).password).toBe('redis-secret');
+  });
+
+  it('takes what a URL gives over both, decoded, and keeps the rest', () => {
+    const l = pgLogin(model, { postgres: 'x', redis: 'y' }, 'postgres://app:p%40ss@10.0.0.1:5433/shop');
+    expect(l).toEqual({ host: '10.0.0.1', port: 5433, user: 'app', password: 'p@ss', database: 'shop' });
+    expect(redisLogin(model, undefined, 'redis://:s3cret@10.0.0.1').password).toBe('s3cret');
+    expect(redisLogin(model, undefined, 'redis://:s3cret@10.0.0.1').port).toBe(6379);
+    expect(loginUrl('postgres', l)).toBe('postgres://app:p%40ss@10.0.0.1:5433/shop');
+  });
+});
+
+describe("the mutation catalogue's edits", () => {
+  it('each applies to learner/build.sh exactly where it says, and changes it', () => {
+    expect(catalogue.length).toBeGreaterThanOrEqual(20);
+    for (const m of catalogue) expect(mutate(build, m.edits), m.name).not.toBe(build);
+  });
+
+  it('an edit whose text is not in the script, or is there twice, is refused', () => {
+    expect(() => mutate(build, [{ find: 'no such line', typed: '' }])).toThrow(/occurs 0 times/);
+    expect(() => mutate(build, [{ find: 'br-app', typed: 'br0' }])).toThrow(/occurs \d+ times/);
+  });
+
+  it('each declares what must fail and the diagnosis, or the deviation a passing build names', () => {
+    for (const m of catalogue) expect(m.deviation ? m.fails.length === 0 : m.fails.length > 0 && Boolean(m.diagnosis), m.name).toBe(true);
+    expect(new Set(catalogue.map((m) => m.name)).size).toBe(catalogue.length);
+  });
+});
