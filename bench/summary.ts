@@ -283,7 +283,7 @@ function verifySection(v: VerifyBench, cores: number, tables: Table[], targets: 
       ...v.seed.flatMap((s, i) => (s.failed ? [`seed checks round ${i + 1} FAILED at ${s.failed}`] : [])),
       `the seed's commands as its deliverables show them: ${v.seedCommands.map((c) => c.tool).join(', ')}; left out: ${v.skipped.join('; ')}`,
       ...(ping ? [`ping sends one packet a second: its ${ping.n} runs (-c 2, and -c 3 to the simulated internet host instead of 8.8.8.8) take ${ms(ping.ms)} of the seed's median`] : []),
-      ...(v.orderRows !== null ? [`the seed's \`SELECT * FROM orders\` prints every row: ${v.orderRows} before the rounds, most from section 5`] : []),
+      ...(v.orderRows !== null ? [`the seed's \`SELECT * FROM orders\` prints every row: ${v.orderRows} when the rounds began (section 5 writes most of them)`] : []),
     ],
   });
   tables.push({

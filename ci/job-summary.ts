@@ -23,6 +23,7 @@ export function jobSummary(results: ResultsJson | undefined): string {
     const why = causes.join(' ') || (d.tests.find((t) => t.state === 'failed')?.errors[0]?.split('\n')[0] ?? '');
     return `| ${icon[d.status]} | \`${d.id}\` | ${cell(d.title)} | ${cell(why)} |`;
   });
+  const advice = results.advice.map((x) => `- 💡 ${cell(x.text)}`);
   const deviations = results.deviations.map((x) => `- ℹ️ ${cell(x.text)} (${x.deliverables.map((id) => `\`${id}\``).join(', ')})`);
   const t = results.tests;
   const failures = [...t.failures.map((f) => `- ❌ \`${f.file}\` › ${cell(f.name)}: ${cell(f.errors[0]?.split('\n')[0] ?? '')}`), ...results.runErrors.map((e) => `- ❌ ${cell(e.split('\n')[0]!)}`)];
@@ -36,6 +37,7 @@ export function jobSummary(results: ResultsJson | undefined): string {
     `**Deliverables: ${pass} pass, ${fail} fail, ${missing} missing** · deliverables: ${pass}/${results.deliverables.length} passed · mode: ${results.mode} · ${results.generatedAt}`,
     '',
     ...(deviations.length ? ['Deviations from the seed, accepted:', '', ...deviations, ''] : []),
+    ...(advice.length ? ["Advice (not part of the seed's contract):", '', ...advice, ''] : []),
     '| Status | Deliverable | Title | Diagnosis or failure |',
     '| --- | --- | --- | --- |',
     ...rows,

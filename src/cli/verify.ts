@@ -65,6 +65,8 @@ export async function verify(o: VerifyOptions): Promise<number> {
     console.log(`${mark[d.status]} ${d.id.padEnd(28)} ${d.title}`);
     for (const f of results.diagnoses?.filter((x) => x.deliverables.includes(d.id)) ?? []) console.log(`    cause: ${f.cause}\n    fix:   ${f.fix}`);
   }
+  for (const x of results.deviations) console.log(`deviation (accepted): ${x.text}`);
+  for (const x of results.advice) console.log(`advice: ${x.text}`);
   for (const e of results.runErrors) console.log(`run error: ${e}`);
   const passed = results.deliverables.filter((d) => d.status === 'pass').length;
   const all = results.deliverables.length;

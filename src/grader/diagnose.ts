@@ -887,3 +887,22 @@ export function deviations(model: HostModel, facts: ServiceFacts = {}, vantage: 
   }
   return out;
 }
+
+/**
+ * What the seed does not ask for but a person may try, judged from the rules: the host's own
+ * `curl localhost:8080` (and a namespace calling the host on 8080) only reach nginx through an
+ * OUTPUT DNAT, which the seed's PREROUTING-only rule does not give. Advice, never a failure.
+ */
+export function advice(model: HostModel): Deviation[] {
+  const rs = rulesetOf(model);
+  if (!rs) return [];
+  const local = walk(rs, 'nat', 'OUTPUT', { src: '127.0.0.1', dst: '127.0.0.1', proto: 'tcp', dport: rules.dnat.dport, ctstate: ['NEW'], dstType: 'LOCAL' });
+  if (local.target === 'DNAT' || local.target === 'UNKNOWN') return [];
+  return [
+    {
+      id: 'host-clients-not-forwarded',
+      text: `the host's own \`curl localhost:${rules.dnat.dport}\` does not reach nginx: the DNAT is in PREROUTING only, as the seed writes it. For the host's own clients add \`sudo iptables -t nat -A OUTPUT -p tcp --dport ${rules.dnat.dport} -m addrtype --dst-type LOCAL -j DNAT --to-destination ${rules.dnat.to}\` and \`sudo sysctl -w net.ipv4.conf.${appBridge(model)?.name ?? bridge.name}.route_localnet=1\``,
+      deliverables: ['2.1-health-host', '2.2-products-host', '2.2-orders-host'],
+    },
+  ];
+}

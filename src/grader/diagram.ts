@@ -7,6 +7,7 @@
  */
 import { bar, centres, DNAT, DNAT_BOX, MASQ, MASQ_BOX, masqPath, mid, mlabel, natBox, nodeBox, PATH_OFFSET, path, RED, svgOpen, veth, W, Y, type BoxText, type VethEnds } from '../report/diagram.ts';
 import { esc } from '../report/html.ts';
+import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { bridge, namespaces, rules } from './contract.ts';
 import { appBridge, type Bridge, type ContractNamespace, dataAt, type DataLocation, hostLink, hostPeer, namespaceOf, nsLink, type RuleCheck, ruleChecks, servesAt, uplinkDev } from './find.ts';
 import type { Address, HostModel, Link } from './model.ts';
@@ -38,7 +39,12 @@ interface LiveView {
 const SUBNET = rules.masquerade.source;
 const wanted = (ip: string) => `${ip}/${bridge.prefix}`;
 const shown = (as: Address[]) => as.map((a) => `${a.ip}/${a.prefix}`).join(', ') || 'no address';
-const hasAddress = (as: Address[], ip: string) => as.some((a) => a.ip === ip && a.prefix === bridge.prefix);
+/** The address, on a network that holds the bridge and all six namespaces: the seed's /16, or a learner's /24 (a deviation, not a fault). */
+const hasAddress = (as: Address[], ip: string) =>
+  as.some((a) => {
+    const net = parseCidr(`${a.ip}/${a.prefix}`);
+    return a.ip === ip && net !== undefined && [bridge.ip, ...namespaces.map((n) => n.ip)].every((x) => contains(net, parseIp(x)!));
+  });
 /** Administratively up and carrying (lo and some virtual links say UNKNOWN). */
 const isUp = (l: { up: boolean; operstate: string }) => l.up && (l.operstate === 'UP' || l.operstate === 'UNKNOWN');
 /** The namespaces that stand for the data layer, which may live elsewhere (a container, the host). */

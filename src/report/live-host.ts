@@ -1,7 +1,7 @@
 /** The live host for the report: discovery's diagram, its differences from the contract, and why deliverables failed. */
 import { discover } from '../grader/discover.ts';
 import { diagramFindings, liveDiagramSvg } from '../grader/diagram.ts';
-import { deviations, diagnose, gatherServiceFacts } from '../grader/diagnose.ts';
+import { advice, deviations, diagnose, gatherServiceFacts } from '../grader/diagnose.ts';
 import { pgLogin, redisLogin } from '../grader/logins.ts';
 import { outsideOfHost } from '../grader/rules.ts';
 import { runDirAt } from '../host/run-dir.ts';
@@ -17,5 +17,11 @@ export async function inspectHost(failing: string[], runDir: string | undefined)
   const facts = await gatherServiceFacts(model, { pg: pgLogin(model, secrets), redis: redisLogin(model, secrets) });
   // Where the grader's own outside is: rules are judged for the packets it sends.
   const vantage = outsideOfHost(model);
-  return { svg: liveDiagramSvg(model), findings: diagramFindings(model), diagnoses: failing.length ? diagnose(model, facts, vantage) : [], deviations: deviations(model, facts, vantage) };
+  return {
+    svg: liveDiagramSvg(model),
+    findings: diagramFindings(model),
+    diagnoses: failing.length ? diagnose(model, facts, vantage) : [],
+    deviations: deviations(model, facts, vantage),
+    advice: advice(model),
+  };
 }

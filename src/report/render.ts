@@ -56,7 +56,11 @@ function judgement(d: DeliverableResult, live: LiveHost | undefined): string {
   const deviation = devs.length
     ? `<div class="deviation"><h4>Deviations from the seed (accepted)</h4><ul>${devs.map((x) => `<li data-deviation="${esc(x.id)}">${esc(x.text)}</li>`).join('')}</ul></div>`
     : '';
-  return diagnosis + deviation;
+  const tips = live?.advice.filter((x) => x.deliverables.includes(d.id)) ?? [];
+  const advice = tips.length
+    ? `<div class="deviation"><h4>Advice (not part of the seed's contract)</h4><ul>${tips.map((x) => `<li data-advice="${esc(x.id)}">${esc(x.text)}</li>`).join('')}</ul></div>`
+    : '';
+  return diagnosis + deviation + advice;
 }
 
 function deliverableCard(d: DeliverableResult, live?: LiveHost): string {

@@ -109,6 +109,7 @@ export function resultsJson(input: ReportInput, run: RunSummary = summarizeRun(i
     counts: countByStatus(input.results),
     diagnoses: input.live?.diagnoses ?? [],
     deviations: input.live?.deviations ?? [],
+    advice: input.live?.advice ?? [],
     deliverables: input.results.map(({ id, title, epic, feature, status, durationMs, tests }) => ({
       id,
       title,

@@ -99,6 +99,8 @@ export interface LiveHost {
   findings: string[];
   diagnoses: Diagnosis[];
   deviations: Deviation[];
+  /** What the seed does not ask for but a person may try (the host's own curl localhost:8080), never a failure. */
+  advice: Deviation[];
 }
 
 /** Everything renderDeliverables needs; optional parts render as "not captured". */

@@ -153,7 +153,6 @@ export const catalogue: Mutant[] = [
       '2.3-redis-listening',
       '2.3-product-reaches-redis',
       '2.4-order-listening',
-      '2.4-postgres-listening',
       '2.4-order-reaches-postgres',
       '2.4-order-written',
       '2.4-order-read-back',
@@ -218,7 +217,7 @@ export const catalogue: Mutant[] = [
     fault: 'the product service pointed at Redis port 6380',
     edits: [{ find: '"redisUrl": "redis://10.0.0.50:6379"', typed: '"redisUrl": "redis://10.0.0.50:6380"' }],
     fails: ['2.3-product-reaches-redis'],
-    diagnosis: 'product-cache-unused',
+    diagnosis: 'product-redis-address-wrong',
   },
   {
     name: 'order-wrong-database',
@@ -232,7 +231,7 @@ export const catalogue: Mutant[] = [
     fault: 'PostgreSQL listening on 127.0.0.1 only',
     edits: [{ find: '-c listen_addresses=10.0.0.1 -c port=5432', typed: '-c listen_addresses=127.0.0.1 -c port=5432' }],
     fails: ['1.2-diagram', '2.4-postgres-running', '2.4-postgres-listening', '2.4-order-reaches-postgres', '2.4-order-listening', ...orders],
-    diagnosis: 'postgres-missing',
+    diagnosis: 'postgres-loopback-only',
   },
   {
     name: 'bridge-br0-24',

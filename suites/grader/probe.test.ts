@@ -7,13 +7,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { attachProbe } from '../../src/grader/probe.ts';
 import { listLinks, listNamespaces } from '../../src/host/links.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
 import { waitFor } from '../../src/wait.ts';
 import { ecomnet } from '../support/cli.ts';
+import { stopEcomnetPlatform } from './host.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = runDirAt();
@@ -44,6 +45,8 @@ async function killedVerify(): Promise<void> {
 }
 
 describe("verify's probe after a kill -9", () => {
+  beforeAll(stopEcomnetPlatform);
+
   it('is recorded and left on the host, and `ecomnet down` removes it', async () => {
     expect(await probeOnHost()).toEqual([]);
     await killedVerify();

@@ -40,7 +40,7 @@ describe(`1.4 port forwarding: host ${port} -> ${lb.name} ${lb.ip}:${lb.port}`, 
   it('the traffic flow: external client -> host:8080 -> DNAT -> nginx-lb:80, seen in the DNAT rule counters and in the answer', async () => {
     deliverable('1.4-traffic-flow');
     const before = await dnatRule();
-    const r = await viaForward.externalClient('/health', `-sS -i -w '%{remote_ip}:%{remote_port}\\n'`);
+    const r = await viaForward.externalClient('/health', `-sS -i -w '\\n%{remote_ip}:%{remote_port}\\n'`);
     const reply = fromNginx(r);
     // The client spoke to the host's address; the host rewrote the destination to nginx-lb.
     expect(reply.body.trim().split('\n').at(-1)).toBe(`${hostAddress}:${port}`);

@@ -15,7 +15,7 @@ function reply(r: Captured): { body: unknown; code: number } {
   return { body: JSON.parse(r.stdout.slice(0, cut)) as unknown, code: Number(r.stdout.slice(cut + 1)) };
 }
 
-const post = `-sS -m 10 -w '\\n%{http_code}' -X POST -H 'Content-Type: application/json' -d '${JSON.stringify(order)}'`;
+const post = `-sS -m 5 -w '\\n%{http_code}' -X POST -H 'Content-Type: application/json' -d '${JSON.stringify(order)}'`;
 
 /** The seed's POST answered 201 with the new order's id: returns the id. */
 function created(r: Captured): number {
@@ -29,7 +29,7 @@ function created(r: Captured): number {
 /** ecomnet's GET /api/orders (not the seed's: its gateway has only POST) holds the order just created, newest first. */
 async function expectListed(url: string, inNs: boolean, id: number) {
   if (!extras) return;
-  const cmd = `curl -sS -m 10 -w '\\n%{http_code}' ${url}`;
+  const cmd = `curl -sS -m 5 -w '\\n%{http_code}' ${url}`;
   const listing = await recordedShell(inNs ? nsCommand(gw.name, cmd) : cmd);
   const { body, code } = reply(listing);
   expect(code).toBe(200);
@@ -53,23 +53,23 @@ describe('2.2 API gateway', () => {
 
   it('/health inside its namespace', async () => {
     deliverable('2.2-health-inside');
-    const r = await recordedShell(nsCommand(gw.name, `curl -sS -m 10 http://127.0.0.1:${gw.port}/health`));
+    const r = await recordedShell(nsCommand(gw.name, `curl -sS -m 5 http://127.0.0.1:${gw.port}/health`));
     expect(JSON.parse(r.stdout)).toEqual(health.gateway);
   });
 
   it(`/health from ${lb.name}`, async () => {
     deliverable('2.2-health-nginx');
-    const r = await recordedShell(nsCommand(lb.name, `curl -sS -m 10 http://${gw.ip}:${gw.port}/health`));
+    const r = await recordedShell(nsCommand(lb.name, `curl -sS -m 5 http://${gw.ip}:${gw.port}/health`));
     expect(JSON.parse(r.stdout)).toEqual(health.gateway);
   });
 
   it("routes products from the gateway namespace (the seed's command)", async () => {
     deliverable('2.2-products-namespace');
-    const r = await recordedShell(nsCommand(gw.name, `curl -sS -m 10 http://localhost:${gw.port}/api/products`));
+    const r = await recordedShell(nsCommand(gw.name, `curl -sS -m 5 http://localhost:${gw.port}/api/products`));
     expect(JSON.parse(r.stdout)).toEqual(products);
-    const one = await recordedShell(nsCommand(gw.name, `curl -sS -m 10 -w '\\n%{http_code}' http://localhost:${gw.port}/api/products/${products[1]!.id}`));
+    const one = await recordedShell(nsCommand(gw.name, `curl -sS -m 5 -w '\\n%{http_code}' http://localhost:${gw.port}/api/products/${products[1]!.id}`));
     expect(reply(one)).toEqual({ body: products[1], code: 200 });
-    const none = await recordedShell(nsCommand(gw.name, `curl -sS -m 10 -w '\\n%{http_code}' http://localhost:${gw.port}/api/products/99`));
+    const none = await recordedShell(nsCommand(gw.name, `curl -sS -m 5 -w '\\n%{http_code}' http://localhost:${gw.port}/api/products/99`));
     expect(reply(none)).toEqual({ body: productNotFound, code: 404 });
   });
 
@@ -80,7 +80,7 @@ describe('2.2 API gateway', () => {
   });
 
   it.runIf(extras)(`routes products through localhost:${port} on the host itself`, async () => {
-    const r = await recordedShell(`curl -sS -m 10 http://localhost:${port}/api/products`);
+    const r = await recordedShell(`curl -sS -m 5 http://localhost:${port}/api/products`);
     expect(JSON.parse(r.stdout)).toEqual(products);
   });
 
@@ -103,7 +103,7 @@ describe('2.2 API gateway', () => {
       [`-H 'Content-Type: application/json' -d '{"customer_id":"c","product_id":"p","quantity":0,"total_price":1}'`, 400],
     ];
     for (const [args, status] of cases) {
-      const r = await recordedShell(`curl -sS -m 10 -w '\\n%{http_code}' -X POST ${args} http://localhost:${port}/api/orders`);
+      const r = await recordedShell(`curl -sS -m 5 -w '\\n%{http_code}' -X POST ${args} http://localhost:${port}/api/orders`);
       const { body, code } = reply(r);
       expect(code, r.command).toBe(status);
       expect(body).toHaveProperty('error');

@@ -35,14 +35,14 @@ describe('2.1 nginx load balancer', () => {
   });
 
   it.runIf(extras)(`/health answers OK on the host itself through localhost:${port}`, async () => {
-    const r = await recordedShell(`curl -sS -m 10 -i http://localhost:${port}/health`);
+    const r = await recordedShell(`curl -sS -m 5 -i http://localhost:${port}/health`);
     expectHealth(r);
     expect(r.stdout).toMatch(/^Content-Type: text\/plain/im);
   });
 
   it(`/health answers from another namespace (${gw.name} -> ${lb.ip})`, async () => {
     deliverable('2.1-health-namespace');
-    expectHealth(await recordedShell(nsCommand(gw.name, `curl -sS -m 10 -i http://${lb.ip}/health`)));
+    expectHealth(await recordedShell(nsCommand(gw.name, `curl -sS -m 5 -i http://${lb.ip}/health`)));
   });
 
   it.runIf(extras)(`sends the gateway ${nginx.realIpHeader} with the external client's address, replacing one the client forged (counted on the wire in ${gw.name})`, async () => {
@@ -67,9 +67,9 @@ describe('2.1 nginx load balancer', () => {
   });
 
   it.runIf(extras)("keeps the client's X-Request-Id, or creates one, end to end", async () => {
-    const kept = await recordedShell(`curl -sS -m 10 -D - -o /dev/null -H 'X-Request-Id: trace-me-42' http://localhost:${port}/api/products`);
+    const kept = await recordedShell(`curl -sS -m 5 -D - -o /dev/null -H 'X-Request-Id: trace-me-42' http://localhost:${port}/api/products`);
     expect(kept.stdout).toMatch(/^x-request-id: trace-me-42\r?$/im);
-    const made = await recordedShell(`curl -sS -m 10 -D - -o /dev/null http://localhost:${port}/api/products`);
+    const made = await recordedShell(`curl -sS -m 5 -D - -o /dev/null http://localhost:${port}/api/products`);
     expect(made.stdout).toMatch(/^x-request-id: [0-9a-f]{32}\r?$/im);
   });
 });

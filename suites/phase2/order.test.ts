@@ -12,7 +12,7 @@ const order = seedNs('order-service');
 const gw = seedNs('api-gateway');
 const pg = seedNs('postgres-db');
 const extras = ecomnetExtras('2.4 order extras');
-const seedPost = (url: string) => `curl -sS -m 10 -X POST ${url} -H "Content-Type: application/json" -d '${JSON.stringify(seedOrder)}'`;
+const seedPost = (url: string) => `curl -sS -m 5 -X POST ${url} -H "Content-Type: application/json" -d '${JSON.stringify(seedOrder)}'`;
 
 /** How a person shows PostgreSQL running where this build put it (the seed: `docker ps`). */
 const runningEvidence = {
@@ -82,9 +82,9 @@ describe('2.4 order service with PostgreSQL', () => {
 
   it.runIf(extras)('the order is still there after the order service restarts', async () => {
     expect(created).toBeGreaterThan(0);
-    const before = await recordedShell(`curl -sS -m 10 http://localhost:${port}/api/orders/${created}`);
+    const before = await recordedShell(`curl -sS -m 5 http://localhost:${port}/api/orders/${created}`);
     await restartService(topology, runDir, 'order', () => {});
-    const after = await recordedShell(`curl -sS -m 10 http://localhost:${port}/api/orders/${created}`);
+    const after = await recordedShell(`curl -sS -m 5 http://localhost:${port}/api/orders/${created}`);
     expect(JSON.parse(after.stdout)).toEqual(JSON.parse(before.stdout));
     expect(JSON.parse(after.stdout)).toMatchObject({ id: created, ...seedOrder, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
   });

@@ -16,7 +16,7 @@ const inNamespace = redisLogin.host === redis.ip;
 
 /** The seed's 2.3 request (api-gateway -> product-service), with the reply's status, X-Cache and JSON body. */
 async function get(path: string) {
-  const r = await recordedShell(nsCommand(gw.name, `curl -sS -m 10 -D - http://localhost:${gw.port}${path}`));
+  const r = await recordedShell(nsCommand(gw.name, `curl -sS -m 5 -D - http://localhost:${gw.port}${path}`));
   expect(r.exitCode, r.stderr).toBe(0);
   const [head = '', body = ''] = r.stdout.split('\r\n\r\n');
   return {

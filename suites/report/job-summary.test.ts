@@ -41,6 +41,7 @@ describe('jobSummary', () => {
       findings: [],
       diagnoses: [{ id: 'ip-forward-off', cause: 'net.ipv4.ip_forward is 0.', fix: 'sudo sysctl -w net.ipv4.ip_forward=1', deliverables: [FAILING] }],
       deviations: [{ id: 'bridge-renamed', text: "the app bridge is br0, not the seed's br-app", deliverables: ['1.2-bridge'] }],
+      advice: [],
     };
     const md = jobSummary(resultsJson({ ...input, live }));
     const row = md.split('\n').find((l) => l.includes(`\`${FAILING}\``))!;

@@ -66,6 +66,7 @@ describe('renderDeliverables', () => {
     expect(card).toContain('fix: <code>sudo ip netns exec api-gateway python3 /tmp/api-gateway.py &amp;</code>');
     expect(article(html, '1.2-bridge')).toContain('data-deviation="bridge-renamed"');
     expect(article(html, '1.2-veth')).not.toContain('data-deviation');
+    expect(article(html, '2.1-health-host')).toContain('data-advice="host-clients-not-forwarded"');
   });
 
   it('draws the diagram discovered on the host, not the declared topology', () => {

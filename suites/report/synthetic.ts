@@ -75,6 +75,7 @@ export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInpu
       findings: diagramFindings(hostModel),
       diagnoses: [{ id: DIAGNOSIS, cause: 'nothing listens on 10.0.0.20:3000 in api-gateway', fix: 'sudo ip netns exec api-gateway python3 /tmp/api-gateway.py &', deliverables: [FAILING] }],
       deviations: [{ id: 'bridge-renamed', text: "the app bridge is br0, not the seed's br-app", deliverables: ['1.2-bridge'] }],
+      advice: [{ id: 'host-clients-not-forwarded', text: "the host's own curl localhost:8080 does not reach nginx", deliverables: ['2.1-health-host'] }],
     },
     ...overrides,
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bridge, namespaces } from '../../src/grader/contract.ts';
-import { deviations, diagnose, type Finding, gatherServiceFacts, type ServiceFacts } from '../../src/grader/diagnose.ts';
+import { advice, deviations, diagnose, type Finding, gatherServiceFacts, type ServiceFacts } from '../../src/grader/diagnose.ts';
 import type { HostModel, Link, Namespace } from '../../src/grader/model.ts';
 import { nginxConfigPath, nginxRoutes, notProbed, parseNginx, targetIn } from '../../src/grader/service-facts.ts';
 import { deliverables } from '../../src/report/deliverables.ts';
@@ -761,5 +761,19 @@ http {
     expect(facts.postgres).toMatchObject({ host: '10.0.0.60', error: expect.stringMatching(/^not probed/) });
     expect(facts.postgres?.reachable).toBeUndefined();
     expect(facts.redis).toMatchObject({ host: '10.0.0.50', error: expect.stringMatching(/^not probed/) });
+  });
+});
+
+describe('advice: what the seed does not ask for', () => {
+  it("the seed's PREROUTING-only DNAT leaves the host's own curl localhost:8080 unforwarded, and says how to add it", () => {
+    const [a] = advice(seedLab());
+    expect(a).toMatchObject({ id: 'host-clients-not-forwarded', deliverables: expect.arrayContaining(['2.1-health-host']) });
+    expect(a!.text).toContain('iptables -t nat -A OUTPUT -p tcp --dport 8080');
+  });
+
+  it('an OUTPUT DNAT for local destinations gives none', () => {
+    const m = seedLab();
+    rules(m, (s) => s.replace(':POSTROUTING ACCEPT [0:0]\n', ':POSTROUTING ACCEPT [0:0]\n-A OUTPUT -p tcp -m tcp --dport 8080 -m addrtype --dst-type LOCAL -j DNAT --to-destination 10.0.0.10:80\n'));
+    expect(advice(m)).toEqual([]);
   });
 });
