@@ -1,15 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { namespaces } from '../src/grader/contract.ts';
+import { topology } from '../fixtures/topology.ts';
+import { discover } from '../src/grader/discover.ts';
+import { labLines } from '../src/grader/lab-lines.ts';
 import { attachProbe } from '../src/grader/probe.ts';
 import { run } from '../src/host/exec.ts';
 import { detectBackend } from '../src/host/iptables.ts';
-import { nsPids } from '../src/host/links.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { diffSnapshots, listDiff, snapshotHost } from '../src/host/snapshot.ts';
 import { reportPaths } from '../src/report/paths.ts';
 import { recordFailureOf } from '../src/report/run-errors.ts';
+import { buildProbePlan } from '../src/plan/plan.ts';
 import { VERIFY_MODE } from '../src/report/types.ts';
 
 const log = (step: string, ms: number) => console.log(`[verify] ✓ ${step} (${ms.toFixed(0)} ms)`);
@@ -19,7 +21,8 @@ const sysctls = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'];
 /**
  * ECOMNET_TARGET=existing: judge the platform already on the host. Nothing is built; only the
  * probe (an outside client and internet of our own) is added, and removed afterwards; the run
- * fails if the platform is not exactly as it was (links, rules, sysctls, its processes).
+ * fails if the platform is not exactly as it was (namespaces, links, addresses, routes, rules,
+ * sysctls, the processes in its namespaces).
  */
 export default async function setup(project: TestProject) {
   const teardown = await recordFailureOf('verify setup', () => attach(project));
@@ -28,10 +31,13 @@ export default async function setup(project: TestProject) {
 
 async function attach(project: TestProject) {
   const backend = await detectBackend();
-  const processes = () => nsPids(namespaces.map((n) => n.name)).then((p) => p.map(String).sort());
-  const before = { host: await snapshotHost(backend, sysctls), processes: await processes() };
+  // verify's probe: its namespaces, bridge and veth ends are its own to add and remove.
+  const probe = buildProbePlan(topology);
+  const probeLinks = [...probe.bridges, ...probe.veths];
+  const lab = async () => labLines(await discover(), probeLinks);
+  const before = { host: await snapshotHost(backend, sysctls), lab: await lab() };
   const dir = runDirAt();
-  const probe = await attachProbe(dir, log);
+  const added = await attachProbe(dir, log);
   const evidence = reportPaths().evidence;
   mkdirSync(evidence, { recursive: true });
   writeFileSync(
@@ -41,8 +47,8 @@ async function attach(project: TestProject) {
   // Where an ecomnet platform keeps its per-run secrets, when the platform on the host is ecomnet's.
   project.provide('runDir', dir.root);
   return async () => {
-    await probe.release();
-    const diff = [...diffSnapshots(before.host, await snapshotHost(backend, sysctls)), ...listDiff('process in the lab namespaces', before.processes, await processes())];
+    await added.release();
+    const diff = [...diffSnapshots(before.host, await snapshotHost(backend, sysctls)), ...listDiff('lab', before.lab, await lab())];
     if (diff.length) throw new Error(`verify changed the platform it judged:\n  ${diff.join('\n  ')}`);
   };
 }

@@ -860,12 +860,15 @@ export function deviations(model: HostModel, facts: ServiceFacts = {}, vantage: 
   const rs = rulesetOf(model);
   if (rs) {
     const w = whereOf(model, vantage);
-    const d = walk(rs, 'nat', 'POSTROUTING', egress(w, ip('product-service')));
-    const o = d.rule?.matches.find((x) => x.name === '-o');
-    if (masqueraded(d) && o && !o.negated) {
+    // Out of each way out (the grader's uplink, then the host's real one): a rule naming one of them.
+    const named = (vantage.ifaces ?? [w.uplink])
+      .map((out) => walk(rs, 'nat', 'POSTROUTING', egress(w, ip('product-service'), out)))
+      .find((x) => masqueraded(x) && x.rule?.matches.some((m) => m.name === '-o' && !m.negated));
+    const o = named?.rule?.matches.find((x) => x.name === '-o');
+    if (named && o) {
       out.push({
         id: 'masquerade-names-uplink',
-        text: `\`${d.rule!.line}\` names ${o.value}; the seed's \`! -o ${bridge.name}\` masquerades whichever interface leads out`,
+        text: `\`${named.rule!.line}\` names ${o.value}; the seed's \`! -o ${bridge.name}\` masquerades whichever interface leads out`,
         deliverables: ['1.3-internet', '1.4-nat-rules'],
       });
     }

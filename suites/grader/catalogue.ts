@@ -23,6 +23,8 @@ export interface Mutant {
   deviation?: string;
   /** Only meaningful where Docker has set FORWARD's policy to DROP (the build adds its accepts only there). */
   needsForwardDrop?: boolean;
+  /** Its edits name the host's real uplink as `{uplink}` (its default route's device): only where there is one. */
+  needsUplink?: boolean;
 }
 
 /** The script with the learner's edits; each must apply, or the catalogue no longer matches the script. */
@@ -242,6 +244,14 @@ export const catalogue: Mutant[] = [
     ],
     fails: [],
     deviation: 'bridge-renamed',
+  },
+  {
+    name: 'masquerade-names-uplink',
+    fault: "MASQUERADE naming the host's real uplink (-o eth0) instead of ! -o br-app (a deviation the grader accepts)",
+    edits: [{ find: '-s 10.0.0.0/16 ! -o br-app -j MASQUERADE', typed: '-s 10.0.0.0/16 -o {uplink} -j MASQUERADE' }],
+    fails: [],
+    deviation: 'masquerade-names-uplink',
+    needsUplink: true,
   },
   {
     name: 'nginx-without-health',

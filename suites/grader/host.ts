@@ -1,11 +1,13 @@
 import { topology } from '../../fixtures/topology.ts';
+import { INHERIT_LOCK } from '../../src/host/lock.ts';
 import { Platform } from '../../src/platform.ts';
 
 /**
  * The grader's suites build labs of the seed's names, so ecomnet's own platform, whose suites
  * have run (this project's group comes after theirs), goes first. Under `npm test`'s lock, which
- * the run's workers share.
+ * this worker and the commands it runs (`ecomnet down`) share.
  */
 export function stopEcomnetPlatform(): Promise<void> {
+  process.env[INHERIT_LOCK] = '1';
   return Platform.from(topology).heldAs('grader suites').stop();
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { priv } from '../../src/host/exec.ts';
+import { hostRoutes } from '../../src/host/facts.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
 import { engineReachable } from '../../src/runtime/engine.ts';
 import { readJson } from '../../src/read-json.ts';
@@ -23,6 +24,8 @@ const root = join(import.meta.dirname, '..', '..');
 const script = readFileSync(join(root, 'learner', 'build.sh'), 'utf8');
 const work = mkdtempSync(join(tmpdir(), 'ecomnet-mutants-'));
 const learnerDir = '/var/tmp/ecomnet-learner';
+/** The host's real uplink: its default route's device. */
+const uplinkDev = (await hostRoutes()).find((r) => r.dst === 'default')?.dev;
 /** Docker's FORWARD policy DROP: only then does the build add FORWARD accepts a learner could leave out. */
 const forwardDrop = (await priv([(await detectBackend()).iptables, '-S', 'FORWARD'], { allowFail: true })).stdout.startsWith('-P FORWARD DROP');
 
@@ -103,7 +106,12 @@ describe.skipIf(repeatsNative)('mutation testing of the grader (learner/build.sh
       console.log(`${m.name}: skipped: FORWARD's policy is ACCEPT on this host, so the build adds no FORWARD accepts to leave out`);
       ctx.skip();
     }
-    const { results, buildExit } = buildAndVerify(m.name, mutate(script, m.edits), 'host');
+    if (m.needsUplink && !uplinkDev) {
+      console.log(`${m.name}: skipped: this host has no default route, so no real uplink for the rule to name`);
+      ctx.skip();
+    }
+    const edits = m.edits.map((e) => ({ ...e, typed: e.typed.replaceAll('{uplink}', uplinkDev ?? '') }));
+    const { results, buildExit } = buildAndVerify(m.name, mutate(script, edits), 'host');
     const failed = failedOf(results);
     // Named: the expected diagnosis, on at least one of the deliverables that failed.
     const named = results.diagnoses.some((d) => d.id === m.diagnosis && d.deliverables.some((id) => failed.includes(id)));
