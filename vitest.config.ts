@@ -33,7 +33,7 @@ export default defineConfig({
           // Every core (Vitest's default leaves one idle: a single worker on 2 cores). A group has one
           // worker count, so this project and the single-worker platform one are groups of their own.
           maxWorkers: '100%',
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
       {
@@ -44,8 +44,9 @@ export default defineConfig({
           // verify: the files share one module graph, so the host is discovered once, not once per file.
           isolate: !existing,
           // One platform on one host: files take turns, tests inside a file run their pings in parallel.
+          // Group 1, first: Vitest runs a single-worker project left at group 0 after every numbered group.
           maxWorkers: 1,
-          sequence: { groupOrder: 0 },
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
@@ -60,7 +61,7 @@ export default defineConfig({
                 name: 'grader',
                 include: ['suites/grader/**/*.test.ts'],
                 maxWorkers: 1,
-                sequence: { groupOrder: 2 },
+                sequence: { groupOrder: 3 },
                 testTimeout: 120_000,
                 hookTimeout: 120_000,
               },

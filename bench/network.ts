@@ -87,10 +87,10 @@ async function ours(t: Topology, steps: StepLog): Promise<UpDown> {
 
 const ecomnetBin = fileURLToPath(new URL('../bin/ecomnet.js', import.meta.url));
 
-/** The topology as a module the CLI's --topology can load. */
-function writeTopologyModule(t: Topology): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'ecomnet-bench-')), 'topology.ts');
-  writeFileSync(file, `export const topology = ${JSON.stringify(t)};\n`);
+/** The topology as the data file the CLI's --topology takes. */
+function writeTopologyFile(t: Topology): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'ecomnet-bench-')), 'topology.json');
+  writeFileSync(file, JSON.stringify(t));
   return file;
 }
 
@@ -127,7 +127,7 @@ async function compare(backend: Backend): Promise<NetResult['compare']> {
   const seedCommands = { up: sequentialUp(plan, backend).length, down: sequentialDown(plan, backend).length };
   const identical = await sameOutcome(t, plan, backend);
   const result: NetResult['compare'] = { nodes: t.app.nodes.length, ours: [], seed: [], cli: [], identical, seedCommands, oursSteps: { up: {}, down: {} } };
-  const topologyFile = writeTopologyModule(t);
+  const topologyFile = writeTopologyFile(t);
   const steps = newStepLog();
   try {
     // Interleaved rounds, so a slow spell on the host hits both sides alike.

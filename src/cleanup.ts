@@ -14,7 +14,7 @@ import { timed, type Progress } from './host/network.ts';
 import { readSysctl } from './host/facts.ts';
 import { setSysctls } from './host/sysctl.ts';
 import type { RunDir } from './host/run-dir.ts';
-import { clearState, readState, writeState, type State } from './host/state.ts';
+import { clearState, readState, StateError, validateState, writeState, type State } from './host/state.ts';
 import { engineEndpoint, engineReachable, labelFilter, removeContainers } from './runtime/engine.ts';
 import { stopInOrder } from './runtime/start-order.ts';
 import type { Topology } from './topology/types.ts';
@@ -23,19 +23,38 @@ import { until } from './wait.ts';
 
 /**
  * Remove everything of the platform recorded in `dir` (or tagged as topology `t`'s) from this
- * host. The state is read once; each step records in it what is gone, so a crash part way
- * leaves an account for the next `down`. The caller has made sure the run directory exists.
+ * host. The state is read once, and acted on only if `t` could have written it; each step
+ * records in it what is gone, so a crash part way leaves an account for the next `down`. The
+ * caller has made sure the run directory exists.
  */
 export async function cleanup(dir: RunDir, progress: Progress, t: Topology = defaultTopology): Promise<void> {
   const backend = await detectBackend();
-  const state = readState(dir);
-  const tag = state?.tag ?? t.tag;
+  let state: State | undefined;
+  try {
+    state = validateState(readState(dir), t);
+  } catch (e) {
+    if (!(e instanceof StateError)) throw e;
+    return refuseState(dir, e, backend, progress, t);
+  }
   if (state) await stopInOrder(dir, state, progress);
-  await teardownNetwork(dir, state, backend, progress, tag);
-  await removeDataContainers(state, tag, progress);
+  await teardownNetwork(dir, state, backend, progress, t.tag);
+  await removeDataContainers(state, t.tag, progress);
   await removeRunFiles(dir);
   clearState(dir);
   await removeProbe(dir, progress, t);
+}
+
+/**
+ * A state file we did not write names nothing we act on: only what our tag marks goes (our
+ * iptables chains and tagged rules, containers labelled with it), then the user is told.
+ */
+async function refuseState(dir: RunDir, e: StateError, backend: Backend, progress: Progress, t: Topology): Promise<never> {
+  await timed('remove our iptables jumps, chains and tagged rules', progress, () => removeOwned(backend, t.tag));
+  const containers = (await engineReachable()) ? `, and containers labelled ${labelFilter(t.tag)} (${await removeContainers([], t.tag)} removed)` : '';
+  throw new Error(
+    `${dir.state}: ${e.message}\nNothing it names was touched (namespaces, links, sysctls, processes, container ids); removed only what the tag "${t.tag}" marks: our iptables chains and rules${containers}. ` +
+      `If it was brought up with --topology FILE, run \`ecomnet down --topology FILE\`; otherwise check the host and remove ${dir.state} yourself.`,
+  );
 }
 
 /** What `ecomnet verify` records before it adds its probe (src/grader/probe.ts). */

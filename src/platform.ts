@@ -14,7 +14,7 @@ import { detectBackend } from './host/iptables.ts';
 import { listLinks, listNamespaces } from './host/links.ts';
 import { acquireLock } from './host/lock.ts';
 import type { Progress } from './host/network.ts';
-import { alive } from './host/proc.ts';
+import { sameProcess } from './host/proc.ts';
 import { ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
 import { readState, writeState, type State, type StateOptions } from './host/state.ts';
 import type { Plan } from './plan/plan.ts';
@@ -149,7 +149,7 @@ export class Platform {
       previous?.phase === 'up' &&
       previous.tag === t.tag &&
       sameOptions(previous, opts) &&
-      previous.services.every((s) => alive(s.pid)) &&
+      previous.services.every(sameProcess) &&
       (await networkMatches(plan, backend)) &&
       (await Promise.all(previous.containers.map(containerRunning))).every(Boolean)
     )

@@ -1,18 +1,18 @@
 // The cache first (run directly, main.ts itself was compiled without it); the rest loads per command.
 import '../../bin/compile-cache.js';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DataMode } from '../platform.ts';
 import type { Component, Topology } from '../topology/types.ts';
 
 const { hostPort, topology: defaultTopology } = await import('../../fixtures/topology.ts');
-const { runDirAt } = await import('../host/run-dir.ts');
+const { ensureRunDir, runDirAt } = await import('../host/run-dir.ts');
 
 const usage = `usage: ecomnet <command> [options]
-  up [--detach] [--network-only] [--data native|containers] [--dry-run] [--guard] [--topology FILE]
+  up [--detach] [--network-only] [--data native|containers] [--dry-run] [--guard] [--topology FILE.json]
                      bring the platform up (foreground until Ctrl-C, like docker compose up)
-  down [--topology FILE]   remove everything of ours from this host (idempotent)
+  down [--topology FILE.json]   remove everything of ours from this host (idempotent)
+                     --topology: another platform, as JSON data in the shape of fixtures/topology.ts
+                     (every field checked; never run as code)
   status [--json]    namespaces, services and their health
   logs [SERVICE] [-f] the services' logs
   restart SERVICE    restart gateway, product or order with the same configuration
@@ -28,9 +28,7 @@ const progress = (step: string, ms: number) => console.log(`  ✓ ${step} (${ms.
 
 async function loadTopology(file: string | undefined): Promise<Topology> {
   if (!file) return defaultTopology;
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { topology?: Topology };
-  if (!mod.topology) throw new Error(`${file} does not export a \`topology\``);
-  return mod.topology;
+  return (await import('../topology/parse.ts')).readTopologyFile(file);
 }
 
 async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<number> {
@@ -86,6 +84,8 @@ async function cmdDown(v: Record<string, string | boolean | undefined>): Promise
     .withProgress(progress)
     .heldAs('ecomnet down');
   const [{ readHolder }, { alive }, { until }] = await Promise.all([import('../host/lock.ts'), import('../host/proc.ts'), import('../wait.ts')]);
+  // The lock names a pid to signal: read it only from a run directory no one else can change.
+  await ensureRunDir(platform.runDir);
   // A foreground `up` owns the platform: ask it to stop, it tears down itself. A test run is
   // left alone (the lock names it).
   const holder = readHolder(platform.runDir);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { escapeRegExp } from '../text.ts';
 import { HOOKS, ownedChain } from '../topology/validate.ts';
 import { priv, run } from './exec.ts';
 
@@ -91,7 +92,8 @@ export interface TaggedLine {
 export function taggedLines(saveOutput: string, tag: string): TaggedLine[] {
   const out: TaggedLine[] = [];
   let table = '';
-  const marker = new RegExp(`^-A (\\S+) .*--comment "?${tag}:([^" ]+)`);
+  // Escaped: a tag read from a file must match itself only, never every comment on the host.
+  const marker = new RegExp(`^-A (\\S+) .*--comment "?${escapeRegExp(tag)}:([^" ]+)`);
   for (const line of saveOutput.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1);
     const m = marker.exec(line);

@@ -26,3 +26,17 @@ export function alive(pid: number): boolean {
   const state = procState(pid);
   return state !== undefined && state !== 'Z';
 }
+
+/** When the process started (field 22 of /proc/PID/stat, clock ticks after boot); undefined when there is no such process. */
+export function procStartTime(pid: number): number | undefined {
+  const ticks = statFields(pid)?.[19];
+  return ticks === undefined ? undefined : Number(ticks);
+}
+
+/**
+ * Is the process recorded as this pid and start time still running? A pid alone may name a later
+ * process the kernel gave the same number; without a recorded start time it cannot be told, so no.
+ */
+export function sameProcess(p: { pid: number; startTime?: number }): boolean {
+  return p.startTime !== undefined && alive(p.pid) && procStartTime(p.pid) === p.startTime;
+}

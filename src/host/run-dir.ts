@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { isRoot, priv } from './exec.ts';
 
 /**
@@ -62,11 +62,64 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
   };
 }
 
-/** The run directory exists and this process may write it (as root, or owned by the sudo user). */
+/**
+ * The run directory exists, this process may write it (as root, or owned by the sudo user), and
+ * nobody else can change what root reads there (state, configs): see runDirProblem.
+ */
 export async function ensureRunDir(d: RunDir): Promise<void> {
-  if (existsSync(d.root) && (isRoot || writable(d.root))) return;
-  if (isRoot) mkdirSync(d.root, { recursive: true, mode: 0o755 });
-  else await priv(['install', '-d', '-m', '0755', '-o', String(process.getuid!()), d.root]);
+  if (!(existsSync(d.root) && (isRoot || writable(d.root)))) {
+    if (isRoot) mkdirSync(d.root, { recursive: true, mode: 0o755 });
+    else await priv(['install', '-d', '-m', '0755', '-o', String(process.getuid!()), d.root]);
+  }
+  const dir = statSync(d.root);
+  const problem = runDirProblem({ path: d.root, uid: dir.uid, mode: dir.mode }, pathEntries(d.root), isRoot ? [0] : [0, process.getuid!()]);
+  if (problem) throw new Error(`refusing the run directory ${d.root}: ${problem}; fix or remove it, or choose another ECOMNET_RUN_DIR (default /run/ecomnet)`);
+}
+
+/** One entry on the way to a run directory, as lstat sees it. */
+export interface PathStat {
+  path: string;
+  uid: number;
+  mode: number;
+}
+
+/** Where anyone may create files: a run directory there could be made, or prepared, by anyone. */
+const SHARED = ['/tmp', '/var/tmp', '/dev/shm'];
+
+/**
+ * Why `dir` (stat'ed) may not hold what root acts on, or undefined. `path` is every entry met on
+ * the way to it (directories and links, those of the links' targets too): each must belong to
+ * one of `owners` (root; under sudo, the invoking user too), and a directory writable by others
+ * must be sticky, which stops them renaming entries that are not theirs. The run directory
+ * itself is writable by its owner only.
+ */
+export function runDirProblem(dir: PathStat, path: PathStat[], owners: number[]): string | undefined {
+  const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
+  const shared = path.find((e) => SHARED.includes(e.path));
+  if (shared) return `it is under ${shared.path}, where anyone may create files`;
+  for (const e of [...path, dir]) if (!owners.includes(e.uid)) return `${e.path} belongs to uid ${e.uid}, who could replace what is under it`;
+  const isDir = (mode: number) => (mode & 0o170000) === 0o040000;
+  const open = path.find((e) => isDir(e.mode) && e.mode & 0o022 && !(e.mode & 0o1000));
+  if (open) return `${open.path} is writable by others (mode ${octal(open.mode)}) without the sticky bit`;
+  if (dir.mode & 0o022) return `it is group- or world-writable (mode ${octal(dir.mode)})`;
+  return undefined;
+}
+
+/** Every entry from / to `target`, lstat'ed; a symbolic link is followed, and its target's way listed too. */
+function pathEntries(target: string): PathStat[] {
+  const out: PathStat[] = [];
+  let at = '/';
+  for (const part of ['', ...resolve(target).split('/').filter(Boolean)]) {
+    at = join(at, part);
+    const st = lstatSync(at);
+    out.push({ path: at, uid: st.uid, mode: st.mode });
+    if (!st.isSymbolicLink()) continue;
+    // realpath first: it fails on a loop, so the recursion ends.
+    const real = realpathSync(at);
+    out.push(...pathEntries(resolve(dirname(at), readlinkSync(at))));
+    at = real;
+  }
+  return out;
 }
 
 function writable(dir: string): boolean {

@@ -1,6 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { Sysctl } from '../plan/plan.ts';
-import type { DataMode } from '../topology/types.ts';
+import { sysctlKeys, type Sysctl } from '../plan/plan.ts';
+import type { DataMode, Topology } from '../topology/types.ts';
+import { isTag, peerName } from '../topology/validate.ts';
 import type { RunDir } from './run-dir.ts';
 import { readJson } from '../read-json.ts';
 
@@ -8,6 +9,8 @@ export interface ServiceRecord {
   name: string;
   ns: string;
   pid: number;
+  /** Field 22 of /proc/PID/stat when it started: only that process is ever signalled, not a later one with its pid. Absent in states of earlier versions. */
+  startTime?: number;
   log: string;
 }
 
@@ -37,6 +40,66 @@ export interface StateOptions {
 }
 
 export const readState = (d: RunDir): State | undefined => readJson<State>(d.state);
+
+/** A state file that topology's platform did not write (tampered, or another topology's): each problem names its field. */
+export class StateError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`the state file is not ours (tampered, or written for another topology):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const shown = (v: unknown): string => JSON.stringify(v) ?? String(v);
+const bit = (v: unknown): boolean => v === '0' || v === '1';
+
+/**
+ * The state as read, checked before root acts on it (`down` deletes what it names, writes its
+ * sysctls, signals its pids): every name one topology `t` declares, its tag, only the sysctls
+ * we change with 0/1 values, pids above 1, Docker ids. Fields a version before them did not
+ * write (veths, a service's startTime, uplinkDev) may be absent. Undefined stays undefined (no
+ * file, or a torn write).
+ */
+export function validateState(raw: unknown, t: Topology): State | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) throw new StateError(['it is not a JSON object']);
+  const problems: string[] = [];
+  const nodes = [...t.app.nodes, ...t.outside.nodes];
+  const list = (field: string, ok: (v: unknown) => boolean, what: string, optional = false) => {
+    const v = raw[field];
+    if (v === undefined && optional) return;
+    if (!Array.isArray(v)) problems.push(`${field}: ${shown(v)} is not a list`);
+    else for (const x of v) if (!ok(x)) problems.push(`${field}: ${shown(x)} is not ${what}`);
+  };
+  const among = (names: string[]) => (v: unknown) => names.includes(v as string);
+  const declared = `declared by topology ${t.tag}`;
+  if (raw.version !== 1) problems.push(`version: ${shown(raw.version)} is not 1`);
+  if (typeof raw.tag !== 'string' || !isTag(raw.tag)) problems.push(`tag: ${shown(raw.tag)} is not a tag (lowercase letters, digits and '-', with "ecomnet")`);
+  else if (raw.tag !== t.tag) problems.push(`tag: "${raw.tag}" is not the topology's tag "${t.tag}"`);
+  if (typeof raw.startedAt !== 'string') problems.push(`startedAt: ${shown(raw.startedAt)} is not a time`);
+  if (!['applying', 'up', 'down'].includes(raw.phase as string)) problems.push(`phase: ${shown(raw.phase)} is not applying, up or down`);
+  list('namespaces', among(nodes.map((n) => n.name)), `a namespace ${declared}`);
+  list('bridges', among([t.app.bridge.name, t.outside.bridge.name]), `a bridge ${declared}`);
+  list('veths', among(nodes.map((n) => peerName(n.veth))), `a veth ${declared}`, true);
+  const keys = Object.values(sysctlKeys(t));
+  list('sysctls', (s) => isObject(s) && keys.includes(s.key as string) && bit(s.value) && (s.before === null || bit(s.before)), `one of ${keys.join(', ')} with value and before 0 or 1`);
+  const service = (s: unknown) => {
+    if (!isObject(s)) return false;
+    const node = nodes.find((n) => n.component !== undefined && n.component === s.name);
+    const pidOk = Number.isInteger(s.pid) && (s.pid as number) > 1;
+    const startOk = s.startTime === undefined || (Number.isInteger(s.startTime) && (s.startTime as number) >= 0);
+    return node !== undefined && s.ns === node.name && pidOk && startOk && typeof s.log === 'string';
+  };
+  list('services', service, `a service the topology runs, in its namespace, with a pid above 1`);
+  list('containers', (id) => typeof id === 'string' && /^[0-9a-f]{12,64}$/.test(id), 'a Docker container id (12 to 64 hex digits)');
+  const o = raw.options;
+  const optionsOk =
+    isObject(o) && ['native', 'containers'].includes(o.data as string) && typeof o.networkOnly === 'boolean' && typeof o.guard === 'boolean' && ['string', 'undefined'].includes(typeof o.uplinkDev);
+  if (!optionsOk) problems.push(`options: ${shown(o)} is not { data: native|containers, networkOnly, guard, uplinkDev? }`);
+  if (problems.length) throw new StateError(problems);
+  return raw as unknown as State;
+}
 
 /** Atomic write: a crash mid-write never leaves half a state file. */
 export function writeState(d: RunDir, s: State): void {

@@ -38,6 +38,9 @@ export interface RuleOptions {
   guard: boolean;
 }
 
+/** IPv4 link-local (RFC 3927), where clouds answer instance metadata at 169.254.169.254. */
+const LINK_LOCAL = '169.254.0.0/16';
+
 export function comment(tag: string, id: string): string {
   return `${tag}:${id}`;
 }
@@ -59,6 +62,27 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
       why: `Test guard: no connection from the container subnet may leave by the real uplink ${facts.uplinkDev}; the only internet tests reach is our simulated one.`,
     });
   }
+  // Both before any accept of ours, so none of them can let such a packet through.
+  filter.push(
+    {
+      id: 'link-local-reject',
+      table: 'filter',
+      chain: own('FORWARD'),
+      seed: false,
+      match: ['-s', subnet, '-d', LINK_LOCAL],
+      target: ['-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+      why: `No namespace reaches a link-local address (${LINK_LOCAL}): a cloud's instance metadata service answers there with the machine's credentials.`,
+    },
+    {
+      id: 'bridge-ingress',
+      table: 'filter',
+      chain: own('FORWARD'),
+      seed: false,
+      match: ['!', '-i', br, '-o', br, '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT'],
+      target: ['-j', 'DROP'],
+      why: `From any other interface only replies and port-forwarded (DNATed) connections enter ${br}: with ip_forward on and a FORWARD policy ACCEPT, a neighbour routing ${subnet} through this host would reach every service directly.`,
+    },
+  );
   const nat: Rule[] = [
     {
       id: 'egress-masquerade',

@@ -12,7 +12,7 @@ export function planScript(plan: Plan): string {
   for (const b of plan.nsBatches) out.push(...b.lines.map((l) => `ip -n ${b.ns} ${l}`));
   out.push('', '# Task 1.3: forwarding (and 127.0.0.1 on the bridge, for curl localhost:8080)');
   out.push(...plan.sysctls.map((s) => `sysctl -w ${s.key}=${s.value}`), '');
-  out.push('# Tasks 1.3 and 1.4: NAT, port forward and FORWARD accepts, in chains of our own, each entered by one jump;');
+  out.push('# Tasks 1.3 and 1.4: NAT, port forward and FORWARD filtering, in chains of our own, each entered by one jump;');
   out.push('# every line tagged and explained');
   for (const j of plan.jumps) {
     out.push(`#   ${comment(plan.tag, JUMP_ID)} ${j.from} -> ${j.chain}: ${j.why}`);

@@ -5,6 +5,7 @@ import { postgresArgv, postgresUrl, waitPostgresReady } from '../data/postgres.t
 import { redisArgv, redisUrl, waitRedisReady, writeRedisConf } from '../data/redis.ts';
 import { inNs, priv, privPrefix, run } from '../host/exec.ts';
 import type { Progress } from '../host/network.ts';
+import { procStartTime } from '../host/proc.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import { writeState, type ServiceRecord, type State } from '../host/state.ts';
 import { SERVICE_NODE_FLAGS } from '../services/config.ts';
@@ -46,7 +47,7 @@ async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string
   const t0 = performance.now();
   try {
     const started = await spawnInNs(n.name, argv, log, ctx.dir.pidFile(c));
-    recordService(ctx, { name: c, ns: n.name, pid: started.pid, log });
+    recordService(ctx, { name: c, ns: n.name, pid: started.pid, startTime: procStartTime(started.pid), log });
     await Promise.race([ready(), started.exited]);
   } catch (e) {
     throw new Error(`${c} in ${n.name} failed to start: ${(e as Error).message}\n--- last lines of ${log} ---\n${lastLines(log)}`);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { inNs, priv, privPrefix } from '../host/exec.ts';
-import { alive } from '../host/proc.ts';
+import { sameProcess } from '../host/proc.ts';
 import { until, waitFor } from '../wait.ts';
 
 export interface Started {
@@ -41,11 +41,15 @@ function readPid(file: string): number {
   return Number(text.trim());
 }
 
-/** Signal, wait, then SIGKILL what did not go; privileged because servers may run as root or another user. */
-export async function stopPid(pid: number, signal: 'TERM' | 'INT' = 'TERM', graceMs = 8000): Promise<void> {
-  if (!alive(pid)) return;
-  await priv(['kill', `-${signal}`, String(pid)], { allowFail: true });
-  if (!(await until(() => !alive(pid), { timeoutMs: graceMs, intervalMs: 50 }))) await priv(['kill', '-KILL', String(pid)], { allowFail: true });
+/**
+ * Signal, wait, then SIGKILL what did not go; privileged because servers may run as root or
+ * another user. Only the process recorded (pid and start time): one that is gone, or whose pid
+ * now names another process, is left alone.
+ */
+export async function stopPid(p: { pid: number; startTime?: number }, signal: 'TERM' | 'INT' = 'TERM', graceMs = 8000): Promise<void> {
+  if (!sameProcess(p)) return;
+  await priv(['kill', `-${signal}`, String(p.pid)], { allowFail: true });
+  if (!(await until(() => !sameProcess(p), { timeoutMs: graceMs, intervalMs: 50 }))) await priv(['kill', '-KILL', String(p.pid)], { allowFail: true });
 }
 
 export function lastLines(file: string, n = 15): string {

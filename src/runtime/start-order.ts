@@ -2,8 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { nodeOf } from '../../fixtures/topology.ts';
 import { priv, privPrefix } from '../host/exec.ts';
 import type { Progress } from '../host/network.ts';
-import type { RunDir } from '../host/run-dir.ts';
-import { readState, writeState, type State } from '../host/state.ts';
+import { ensureRunDir, type RunDir } from '../host/run-dir.ts';
+import { readState, validateState, writeState, type State } from '../host/state.ts';
 import type { Component, DataMode, Topology } from '../topology/types.ts';
 import { serviceAccount, type Account } from './account.ts';
 import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
@@ -67,22 +67,27 @@ export async function stopInOrder(dir: RunDir, state: State, progress: Progress)
   const t0 = performance.now();
   for (const stage of [...startStages].reverse()) {
     const recs = state.services.filter((s) => stage.includes(s.name as Component));
-    await Promise.all(recs.map((s) => stopPid(s.pid, s.name === 'postgres' ? 'INT' : 'TERM')));
+    await Promise.all(recs.map((s) => stopPid(s, s.name === 'postgres' ? 'INT' : 'TERM')));
   }
-  const stopped = state.services.length;
+  // A state of an earlier version has no start times: those pids cannot be told from a reused one.
+  const unproven = state.services.filter((s) => s.startTime === undefined).map((s) => `${s.name} (pid ${s.pid})`);
+  const stopped = state.services.length - unproven.length;
   writeState(dir, Object.assign(state, { services: [] }));
-  progress(`stopped ${stopped} services`, performance.now() - t0);
+  progress(`stopped ${stopped} services${unproven.length ? `; not signalled, no start time recorded (they go with their namespaces): ${unproven.join(', ')}` : ''}`, performance.now() - t0);
 }
 
 /** Stop one of our services and start it again with the same configuration (its data stays). */
 export async function restartService(t: Topology, dir: RunDir, c: Component, progress: Progress): Promise<void> {
   if (c !== 'gateway' && c !== 'product' && c !== 'order') throw new Error(`restart of ${c} is not supported; use down and up`);
-  const state = readState(dir);
+  // Root signals a pid and runs a server from what it reads there: only from a directory no one else can change.
+  await ensureRunDir(dir);
+  const state = validateState(readState(dir), t);
   const rec = state?.services.find((s) => s.name === c);
   if (!state || !rec) throw new Error(`${c} is not running`);
+  if (rec.startTime === undefined) throw new Error(`${c} (pid ${rec.pid}) has no recorded start time (started by an earlier version), so it is not signalled; run \`ecomnet down\` and \`ecomnet up\``);
   const secrets = readSecrets(dir);
   if (!secrets) throw new Error('no secrets for this run');
-  await stopPid(rec.pid);
+  await stopPid(rec);
   const { bringUpComponent } = await import('./components.ts');
   await bringUpComponent({ t, dir, state, progress, user: await serviceAccount(), secrets, data: state.options.data }, c);
 }

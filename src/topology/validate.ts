@@ -24,6 +24,11 @@ export function peerName(veth: string): string {
   return `${veth}-br`;
 }
 
+/** What a tag may be: it names our chains, comments and labels, so lowercase, with "ecomnet" in it. */
+export function isTag(tag: string): boolean {
+  return /^[a-z][a-z0-9-]*$/.test(tag) && tag.includes('ecomnet');
+}
+
 /** Our chain for a built-in one, named from the tag as CNI plugins name theirs, so two platforms never share one. */
 export function ownedChain(tag: string, hook: Hook): string {
   return `${tag.toUpperCase()}-${hook}`;
@@ -88,7 +93,7 @@ export function validate(t: Topology, hostRoutes: HostRoute[] = []): void {
     if (!target) problems.push(`port forward ${pf.hostPort} targets unknown node "${pf.node}"`);
     for (const p of [pf.hostPort, pf.port]) if (!Number.isInteger(p) || p < 1 || p > 65535) problems.push(`port ${p} is not in 1..65535`);
   }
-  if (!/^[a-z][a-z0-9-]*$/.test(t.tag) || !t.tag.includes('ecomnet')) problems.push(`tag "${t.tag}" must be lowercase and contain "ecomnet"`);
+  if (!isTag(t.tag)) problems.push(`tag "${t.tag}" must be lowercase and contain "ecomnet"`);
   const longest = HOOKS.map((h) => ownedChain(t.tag, h)).reduce((a, b) => (b.length > a.length ? b : a));
   if (longest.length > MAX_CHAIN)
     problems.push(

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { priv } from '../../src/host/exec.ts';
 import { leftovers } from '../../src/cleanup.ts';
-import { cli, ecomnet } from '../support/cli.ts';
+import { cli, ecomnet, topologyFile } from '../support/cli.ts';
 
-const altFile = join(process.cwd(), 'suites/fixtures/alt-topology.ts');
+const altFile = topologyFile(alt);
 const altDir = '/run/ecomnet-foreground-test';
 
 const upArgs = ['--network-only', '--topology', altFile];
@@ -40,6 +41,7 @@ function foreground(launcher: keyof typeof launchers, signal: NodeJS.Signals): P
 }
 
 describe('ecomnet up in the foreground (npm start) stays up until a signal, then removes everything', () => {
+  afterAll(() => rmSync(dirname(altFile), { recursive: true, force: true }));
   it.each([
     { launcher: 'ecomnet', signal: 'SIGINT' },
     { launcher: 'ecomnet', signal: 'SIGTERM' },

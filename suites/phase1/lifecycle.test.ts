@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
@@ -14,9 +15,9 @@ import { JUMP_ID, ruleArgs } from '../../src/plan/rules.ts';
 import { listNamespaces } from '../../src/host/links.ts';
 import { procState } from '../../src/host/proc.ts';
 import { leftovers } from '../../src/cleanup.ts';
-import { cli, ecomnet } from '../support/cli.ts';
+import { cli, ecomnet, topologyFile } from '../support/cli.ts';
 
-const altFile = join(process.cwd(), 'suites/fixtures/alt-topology.ts');
+const altFile = topologyFile(alt);
 const altDir = '/run/ecomnet-lifecycle-test';
 const foreign = ['INPUT', '-p', 'tcp', '--dport', '9', '-m', 'comment', '--comment', 'foreign-test-rule', '-j', 'ACCEPT'];
 
@@ -41,6 +42,7 @@ describe('lifecycle of a second, independent platform (host preservation, idempo
     await priv([iptables, '-D', ...foreign], { allowFail: true });
     await altDown();
     await priv(['rm', '-rf', altDir]);
+    rmSync(dirname(altFile), { recursive: true, force: true });
   });
 
   it('up, a second up that changes nothing, then down: the host is as before and a foreign rule survives', async () => {

@@ -1,9 +1,19 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { Topology } from '../../src/topology/types.ts';
 import { recordEvidence } from './evidence.ts';
 
 /** The CLI as a user runs it, in a child process: what a crash test kills and a lifecycle test drives. */
 export const cli = join(process.cwd(), 'src/cli/main.ts');
+
+/** A topology as the data file `--topology` takes (JSON, never a module), in a directory of its own for the caller to remove. */
+export function topologyFile(t: Topology): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'ecomnet-topology-')), 'topology.json');
+  writeFileSync(file, JSON.stringify(t));
+  return file;
+}
 
 /** `ecomnet ARGS`, recorded as evidence; runDir separates a second platform's state and lock from the main one. */
 export async function ecomnet(args: string[], runDir?: string, env: Record<string, string> = {}) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeOf, publishedAt, topology } from '../../fixtures/topology.ts';
 import type { HostFacts } from '../../src/plan/facts.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { planScript } from '../../src/plan/script.ts';
@@ -8,8 +8,9 @@ import type { Topology } from '../../src/topology/types.ts';
 import { TopologyError } from '../../src/topology/validate.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { topology as containers } from '../fixtures/containers-topology.ts';
-import { decide, parseSave } from '../../src/grader/netfilter.ts';
+import { decide, explain, optionOf, parseSave, type Decision, type Ruleset } from '../../src/grader/netfilter.ts';
 import { dnatProbes, failures, forwardProbes, masqueradeProbes, outsideOf } from '../../src/grader/rules.ts';
+import { exposureProbes, METADATA, NEIGHBOUR } from '../support/exposure.ts';
 
 const facts: HostFacts = { uplinkDev: 'eth0', dockerUser: false, sysctl: { 'net.ipv4.ip_forward': '0' }, routes: [] };
 
@@ -39,6 +40,8 @@ describe('plan for the six-node platform (no root needed)', () => {
     const filter = docker.rules.filter((r) => r.table === 'filter');
     expect(filter.every((r) => r.chain === 'ECOMNET-FORWARD')).toBe(true);
     expect(filter[0]!.id).toBe('uplink-guard');
+    // The rejects and the drop before every accept, so no accept can let their packets through.
+    expect(filter.map((r) => r.id)).toEqual(['uplink-guard', 'link-local-reject', 'bridge-ingress', 'forward-nginx-lb', 'bridge-internal', 'bridge-egress', 'bridge-replies']);
     expect(buildPlan(topology, facts, { guard: false }).rules.map((r) => r.id)).not.toContain('uplink-guard');
     expect(buildPlan(topology, { ...facts, uplinkDev: undefined }, { guard: true }).rules.map((r) => r.id)).not.toContain('uplink-guard');
   });
@@ -110,7 +113,10 @@ describe('our own iptables chains (no root needed)', () => {
     return [...tables].map(([name, t]) => [`*${name}`, ...t.chains, ...t.rules, 'COMMIT'].join('\n')).join('\n');
   }
 
-  /** A Docker host that publishes 8080 itself and accepts the bridge's traffic before anything of ours could. */
+  /**
+   * A Docker host that publishes 8080 itself and accepts the bridge's traffic before anything of
+   * ours could; and, as in containers mode, PostgreSQL published on the bridge address.
+   */
   const DOCKER_HOST = `*nat
 :PREROUTING ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
@@ -121,6 +127,7 @@ describe('our own iptables chains (no root needed)', () => {
 -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
 -A DOCKER -i docker0 -j RETURN
 -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+-A DOCKER -d 10.0.0.1/32 ! -i docker0 -p tcp -m tcp --dport 5432 -j DNAT --to-destination 172.17.0.3:5432
 COMMIT
 *filter
 :FORWARD DROP [0:0]
@@ -144,6 +151,70 @@ COMMIT`;
       ctstate: ['NEW'],
     });
     expect(leaving).toMatchObject({ target: 'REJECT', path: ['FORWARD', 'DOCKER-USER', 'ECOMNET-FORWARD'] });
+  });
+
+  describe('keep the lab unexposed, on a host without Docker (FORWARD policy ACCEPT) as on one with it', () => {
+    /** A host without Docker, as the seed's: FORWARD lets everything through by its policy. */
+    const PLAIN_HOST = `*nat
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+COMMIT
+*filter
+:FORWARD ACCEPT [0:0]
+COMMIT`;
+    const hosts = [
+      { name: 'without Docker', text: PLAIN_HOST, dockerUser: false, path: ['FORWARD', 'ECOMNET-FORWARD'] },
+      { name: 'with Docker', text: DOCKER_HOST, dockerUser: true, path: ['FORWARD', 'DOCKER-USER', 'ECOMNET-FORWARD'] },
+    ];
+    const ruleset = (h: (typeof hosts)[number], guard: boolean) => parseSave(restored(h.text, buildPlan(topology, { ...facts, dockerUser: h.dockerUser }, { guard }).restore));
+    const { direct, forwarded, linkLocal } = exposureProbes(outside);
+    const by = (d: Decision) => optionOf(d.rule, '--comment');
+    const br = topology.app.bridge.name;
+    const toMetadata = (rs: Ruleset, out: string) =>
+      decide(rs, 'filter', 'FORWARD', { in: br, out, src: nodeOf('product').ip, dst: METADATA.ip, proto: 'tcp', dport: METADATA.port, ctstate: ['NEW'] });
+
+    it.each(hosts.flatMap((h) => [false, true].map((guard) => ({ ...h, guard }))))(
+      '$name, guard $guard: from outside only the port forward and replies enter br-app; the bridge and egress pass; link-local is rejected',
+      (h) => {
+        expect(direct.length + forwarded.length + linkLocal.length).toBeGreaterThan(20);
+        expect(failures(ruleset(h, h.guard), [...masqueradeProbes(outside), ...dnatProbes(outside), ...forwardProbes(outside), ...direct, ...forwarded, ...linkLocal])).toEqual([]);
+      },
+    );
+
+    it.each(hosts)('$name: our rules decide, in our chain, before the host could', (h) => {
+      const rs = ruleset(h, false);
+      const neighbour = (dst: string, dport: number, ctstate: string[]) => decide(rs, 'filter', 'FORWARD', { in: facts.uplinkDev, out: br, src: NEIGHBOUR, dst, proto: 'tcp', dport, ctstate });
+      for (const c of ['redis', 'gateway'] as const) {
+        const n = nodeOf(c);
+        const d = neighbour(n.ip, n.port!, ['NEW']);
+        expect(d, `${c}: ${explain(d)}`).toMatchObject({ target: 'DROP', path: h.path });
+        expect(by(d)).toBe(`${topology.tag}:bridge-ingress`);
+      }
+      const nginx = nodeOf('nginx');
+      expect(by(neighbour(nginx.ip, nginx.port!, ['NEW', 'DNAT']))).toBe(`${topology.tag}:forward-nginx-lb`);
+      const metadata = toMetadata(rs, facts.uplinkDev!);
+      expect(metadata).toMatchObject({ target: 'REJECT', path: h.path });
+      expect(by(metadata)).toBe(`${topology.tag}:link-local-reject`);
+    });
+
+    it('with the guard, it still rejects first what would leave by the real uplink; link-local elsewhere is ours to reject', () => {
+      const rs = ruleset(hosts[0]!, true);
+      expect(by(toMetadata(rs, facts.uplinkDev!))).toBe(`${topology.tag}:uplink-guard`);
+      expect(by(toMetadata(rs, topology.outside.bridge.name))).toBe(`${topology.tag}:link-local-reject`);
+    });
+
+    it('containers mode: a namespace still reaches the data layer Docker publishes on the bridge address (br-app -> docker0)', () => {
+      const rs = ruleset(hosts[1]!, true);
+      const pg = publishedAt('postgres');
+      const from = { in: br, src: nodeOf('gateway').ip, proto: 'tcp' as const, dport: pg.port };
+      const dnat = decide(rs, 'nat', 'PREROUTING', { ...from, dst: pg.host, ctstate: ['NEW'], dstType: 'LOCAL' });
+      const to = optionOf(dnat.rule, '--to-destination');
+      expect(to, explain(dnat)).toBe('172.17.0.3:5432');
+      const d = decide(rs, 'filter', 'FORWARD', { ...from, out: 'docker0', dst: to!.split(':')[0]!, ctstate: ['NEW', 'DNAT'] });
+      expect(d, explain(d)).toMatchObject({ target: 'ACCEPT' });
+      expect(by(d)).toBe(`${topology.tag}:bridge-egress`);
+    });
   });
 });
 

@@ -83,7 +83,7 @@ ip -n internet-host route add default via 203.0.113.129
 sysctl -w net.ipv4.ip_forward=1
 sysctl -w net.ipv4.conf.br-app.route_localnet=1
 
-# Tasks 1.3 and 1.4: NAT, port forward and FORWARD accepts, in chains of our own, each entered by one jump;
+# Tasks 1.3 and 1.4: NAT, port forward and FORWARD filtering, in chains of our own, each entered by one jump;
 # every line tagged and explained
 #   ecomnet:jump PREROUTING -> ECOMNET-PREROUTING: First in PREROUTING: the port forward wins for host addresses over any later DNAT, Docker's jump to its DOCKER chain included; ECOMNET-PREROUTING catches nothing but the forwarded ports.
 #     ecomnet:dnat-8080: Arriving connections to port 8080 of any host address are sent to nginx-lb 10.0.0.10:80 (limited to local addresses so traffic merely passing through is untouched).
@@ -95,6 +95,8 @@ sysctl -w net.ipv4.conf.br-app.route_localnet=1
 #     ecomnet:hairpin-masquerade: Hairpin: a namespace calling a host address on a forwarded port is DNATed back into br-app; masquerading makes the reply return through the host.
 #   ecomnet:jump FORWARD -> ECOMNET-FORWARD: First in FORWARD, so nothing the host has there (a DROP policy, Docker's chains) decides before our rules do.
 #     ecomnet:uplink-guard: Test guard: no connection from the container subnet may leave by the real uplink eth0; the only internet tests reach is our simulated one.
+#     ecomnet:link-local-reject: No namespace reaches a link-local address (169.254.0.0/16): a cloud's instance metadata service answers there with the machine's credentials.
+#     ecomnet:bridge-ingress: From any other interface only replies and port-forwarded (DNATed) connections enter br-app: with ip_forward on and a FORWARD policy ACCEPT, a neighbour routing 10.0.0.0/16 through this host would reach every service directly.
 #     ecomnet:forward-nginx-lb: Forwarded (DNATed) connections may reach nginx-lb:80 even when the FORWARD policy is DROP.
 #     ecomnet:bridge-internal: Traffic between namespaces on br-app; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).
 #     ecomnet:bridge-egress: Namespaces may open connections out of br-app even when the FORWARD policy is DROP.
@@ -116,6 +118,8 @@ COMMIT
 *filter
 :ECOMNET-FORWARD - [0:0]
 -A ECOMNET-FORWARD -s 10.0.0.0/16 -o eth0 -m conntrack --ctstate NEW -m comment --comment "ecomnet:uplink-guard" -j REJECT --reject-with icmp-admin-prohibited
+-A ECOMNET-FORWARD -s 10.0.0.0/16 -d 169.254.0.0/16 -m comment --comment "ecomnet:link-local-reject" -j REJECT --reject-with icmp-admin-prohibited
+-A ECOMNET-FORWARD ! -i br-app -o br-app -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "ecomnet:bridge-ingress" -j DROP
 -A ECOMNET-FORWARD -d 10.0.0.10 -p tcp --dport 80 -m comment --comment "ecomnet:forward-nginx-lb" -j ACCEPT
 -A ECOMNET-FORWARD -i br-app -o br-app -m comment --comment "ecomnet:bridge-internal" -j ACCEPT
 -A ECOMNET-FORWARD -i br-app ! -o br-app -m comment --comment "ecomnet:bridge-egress" -j ACCEPT
