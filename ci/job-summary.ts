@@ -3,6 +3,7 @@
  * GitHub job summary ($GITHUB_STEP_SUMMARY), or prints them when run outside Actions.
  */
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { reportPaths } from '../src/report/paths.ts';
 import type { ResultsJson } from '../src/report/results.ts';
 import { readJson } from '../src/read-json.ts';
@@ -14,7 +15,15 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export function jobSummary(results: ResultsJson | undefined): string {
+/** reports/mutation.json's score, written by the grader's mutation suite (suites/grader). */
+export interface MutationScore {
+  killed: number;
+  survived: number;
+  misattributed: number;
+  mutants: number;
+}
+
+export function jobSummary(results: ResultsJson | undefined, mutation?: MutationScore): string {
   if (!results) return '## ecomnet deliverables\n\nNo reports/results.json: the test run did not get as far as reporting.\n';
   const { pass, fail, missing } = results.counts;
   const rows = results.deliverables.map((d) => {
@@ -42,6 +51,9 @@ export function jobSummary(results: ResultsJson | undefined): string {
     '| --- | --- | --- | --- |',
     ...rows,
     '',
+    ...(mutation
+      ? [`**Mutation testing of the grader: ${mutation.killed}/${mutation.mutants} killed, ${mutation.survived} survived, ${mutation.misattributed} misattributed** (reports/mutation.json)`, '']
+      : []),
     'The full report with terminal output is reports/deliverables.html in the `reports` artifact.',
     '',
   ].join('\n');
@@ -50,7 +62,8 @@ export function jobSummary(results: ResultsJson | undefined): string {
 if (import.meta.main) {
   const file = reportPaths().results;
   const results = readJson<ResultsJson>(file);
-  const markdown = jobSummary(results);
+  const mutation = readJson<{ score: MutationScore }>(join(reportPaths().reports, 'mutation.json'))?.score;
+  const markdown = jobSummary(results, mutation);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
   else process.stdout.write(markdown);
 }

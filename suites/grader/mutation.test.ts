@@ -5,8 +5,7 @@
  * answers). Each build is torn down by learner/teardown.sh before the next.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { priv } from '../../src/host/exec.ts';
@@ -22,7 +21,9 @@ import { stopEcomnetPlatform } from './host.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const script = readFileSync(join(root, 'learner', 'build.sh'), 'utf8');
-const work = mkdtempSync(join(tmpdir(), 'ecomnet-mutants-'));
+/** Each mutant's script, build, verify and teardown logs and reports, kept with the run's reports. */
+const work = join(reportPaths().reports, 'mutants');
+rmSync(work, { recursive: true, force: true });
 const learnerDir = '/var/tmp/ecomnet-learner';
 /** The host's real uplink: its default route's device. */
 const uplinkDev = (await hostRoutes()).find((r) => r.dst === 'default')?.dev;

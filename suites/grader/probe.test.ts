@@ -4,10 +4,10 @@
  * verify removes it. Runs in the grader project, on a host ecomnet's platform has left.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { attachProbe } from '../../src/grader/probe.ts';
 import { listLinks, listNamespaces } from '../../src/host/links.ts';
@@ -28,7 +28,9 @@ async function probeOnHost(): Promise<string[]> {
 
 /** A verify, killed with SIGKILL (its whole process group: the CLI and its Vitest) once its probe is up. */
 async function killedVerify(): Promise<void> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'ecomnet.js'), 'verify', '--no-allure', '--reports', mkdtempSync(join(tmpdir(), 'ecomnet-killed-'))], {
+  const reports = mkdtempSync(join(tmpdir(), 'ecomnet-killed-'));
+  onTestFinished(() => rmSync(reports, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [join(root, 'bin', 'ecomnet.js'), 'verify', '--no-allure', '--reports', reports], {
     cwd: root,
     detached: true,
     stdio: 'ignore',

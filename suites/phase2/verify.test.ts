@@ -3,10 +3,10 @@
  * --detach`: the grader's independent checks score it 27/27 and leave it exactly as it was
  * (verify's own teardown compares the host before and after, and fails the run otherwise).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readJson } from '../../src/read-json.ts';
 import { deliverables } from '../../src/report/deliverables.ts';
 import type { ResultsJson } from '../../src/report/results.ts';
@@ -16,6 +16,7 @@ import { ecomnet } from '../support/cli.ts';
 describe('ecomnet verify on the platform ecomnet built', () => {
   it(`scores ${deliverables.length}/${deliverables.length}, names no deviation, and reports as "${VERIFY_MODE}"`, async () => {
     const reports = mkdtempSync(join(tmpdir(), 'ecomnet-verify-'));
+    onTestFinished(() => rmSync(reports, { recursive: true, force: true }));
     const r = await ecomnet(['verify', '--no-allure', '--reports', reports]);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^deliverables: ${deliverables.length}/${deliverables.length} passed$`, 'm'));

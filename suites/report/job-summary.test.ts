@@ -51,6 +51,12 @@ describe('jobSummary', () => {
     expect(md).toContain('deliverables: 25/27 passed');
   });
 
+  it("gives the grader's mutation score when the run measured one", () => {
+    const input = syntheticInput();
+    expect(jobSummary(resultsJson(input), { killed: 20, survived: 0, misattributed: 1, mutants: 21 })).toContain('Mutation testing of the grader: 20/21 killed, 0 survived, 1 misattributed');
+    expect(jobSummary(resultsJson(input))).not.toContain('Mutation testing');
+  });
+
   it('says so when the run left no results', () => {
     expect(jobSummary(undefined)).toContain('No reports/results.json');
   });
