@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { topology } from '../fixtures/topology.ts';
-import { discover } from '../src/grader/discover.ts';
+import { discover, SYSCTL_KEYS } from '../src/grader/discover.ts';
 import { labLines } from '../src/grader/lab-lines.ts';
 import { attachProbe } from '../src/grader/probe.ts';
 import { run } from '../src/host/exec.ts';
@@ -15,8 +15,8 @@ import { buildProbePlan } from '../src/plan/plan.ts';
 import { VERIFY_MODE } from '../src/report/types.ts';
 
 const log = (step: string, ms: number) => console.log(`[verify] ✓ ${step} (${ms.toFixed(0)} ms)`);
-/** The sysctls a build of the lab sets: verify must leave them as it found them. */
-const sysctls = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'];
+/** The sysctls a build of the lab sets or depends on: verify must leave them as it found them. */
+const sysctls = [...SYSCTL_KEYS];
 
 /**
  * ECOMNET_TARGET=existing: judge the platform already on the host. Nothing is built; only the

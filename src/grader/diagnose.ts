@@ -13,7 +13,7 @@
 import { deliverables as catalogue } from '../report/deliverables.ts';
 import { contains, formatIp, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { bridge, cache, namespaces, nginxVeth, rules } from './contract.ts';
-import { appBridge, type Bridge, type ContractName, contractNs, dataAt, type DataLocation, hostLink, hostPeer, namespaceOf, nsLink, type RuleCheck, ruleChecks, servesAt } from './find.ts';
+import { appBridge, type Bridge, CLIENT, type ContractName, contractNs, dataAt, type DataLocation, hostLink, hostPeer, namespaceOf, nsLink, type RuleCheck, ruleChecks, servesAt } from './find.ts';
 import type { HostModel, Listener } from './model.ts';
 import { decide, type Decision, explain, optionOf, type Packet, parseSave, type Ruleset, type SavedRule } from './netfilter.ts';
 import type { Outside } from './rules.ts';
@@ -53,8 +53,6 @@ const NAMES = namespaces.map((n) => n.name);
 const SUBNET = rules.masquerade.source;
 const subnet = parseCidr(SUBNET)!;
 const LAST_HOST = formatIp(subnet.base + 2 ** (32 - subnet.prefix) - 2);
-/** An outside address for the packets when the caller names none: TEST-NET-2, as find.ts's ruleChecks uses. */
-const CLIENT = '198.51.100.7';
 
 const ip = (ns: Name) => contractNs(ns).ip;
 const port = (ns: Name) => contractNs(ns).port;

@@ -13,7 +13,7 @@ import { engine, engineEndpoint } from '../runtime/engine.ts';
 import type { Container, HostModel, Link, Listener, Process, Route } from './model.ts';
 
 /** The sysctls the seed's tasks set (1.3's ip_forward) or that decide whether bridged hops pass iptables. */
-const SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'] as const;
+export const SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'] as const;
 
 /** A namespace's raw reads; `ns` undefined is the host. */
 interface RawNs {

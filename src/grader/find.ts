@@ -121,7 +121,7 @@ export interface RuleCheck {
 }
 
 /** An outside client for the packets: TEST-NET-2, which no lab uses. */
-const CLIENT = '198.51.100.7';
+export const CLIENT = '198.51.100.7';
 
 function check(id: RuleCheck['id'], wanted: string, d: Decision, holds: boolean): RuleCheck {
   return { id, wanted, holds, target: d.target, path: d.path, got: explain(d), ...(d.rule ? { line: d.rule.line } : {}) };

@@ -3,7 +3,9 @@
  * postgres/postgres, database orders; Redis without a password), ecomnet's per-run secrets when
  * the platform on the host is ecomnet's, or what ECOMNET_PG_URL / ECOMNET_REDIS_URL say.
  */
-import type { Secrets } from '../runtime/secrets.ts';
+import type { RunDir } from '../host/run-dir.ts';
+import { readState } from '../host/state.ts';
+import { readSecrets, type Secrets } from '../runtime/secrets.ts';
 import { bridge, namespaces, seedLogin } from './contract.ts';
 import { postgresAt, redisAt } from './find.ts';
 import type { HostModel } from './model.ts';
@@ -36,6 +38,9 @@ export function pgLogin(model: HostModel, ecomnet?: Secrets, url = process.env.E
 export function redisLogin(model: HostModel, ecomnet?: Secrets, url = process.env.ECOMNET_REDIS_URL): Login {
   return { host: redisAt(model)?.address ?? redis.ip, port: redis.port, user: 'default', ...(ecomnet ? { password: ecomnet.redis } : {}), ...fromUrl(url) };
 }
+
+/** ecomnet's per-run passwords, when the platform up in `dir` is ecomnet's; else none (a learner's build). */
+export const ecomnetSecrets = (dir: RunDir): Secrets | undefined => (readState(dir)?.phase === 'up' ? readSecrets(dir) : undefined);
 
 /** A login as a URL, for clients that take one (pg, ioredis). */
 export function loginUrl(scheme: 'postgres' | 'redis', l: Login): string {

@@ -2,18 +2,15 @@
 import { discover } from '../grader/discover.ts';
 import { diagramFindings, liveDiagramSvg } from '../grader/diagram.ts';
 import { advice, deviations, diagnose, gatherServiceFacts } from '../grader/diagnose.ts';
-import { pgLogin, redisLogin } from '../grader/logins.ts';
+import { ecomnetSecrets, pgLogin, redisLogin } from '../grader/logins.ts';
 import { outsideOfHost } from '../grader/rules.ts';
 import { runDirAt } from '../host/run-dir.ts';
-import { readState } from '../host/state.ts';
-import { readSecrets } from '../runtime/secrets.ts';
 import type { LiveHost } from './types.ts';
 
 export async function inspectHost(failing: string[], runDir: string | undefined): Promise<LiveHost> {
   const model = await discover();
   const dir = runDirAt(runDir);
-  // The platform on the host is ecomnet's: its per-run passwords log in.
-  const secrets = readState(dir)?.phase === 'up' ? readSecrets(dir) : undefined;
+  const secrets = ecomnetSecrets(dir);
   const facts = await gatherServiceFacts(model, { pg: pgLogin(model, secrets), redis: redisLogin(model, secrets) });
   // Where the grader's own outside is: rules are judged for the packets it sends.
   const vantage = outsideOfHost(model);

@@ -5,11 +5,12 @@ import { decide, explain, parseSave } from '../../src/grader/netfilter.ts';
 import { failures, masqueradeProbes } from '../../src/grader/rules.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
 import { hostAddress, internet, internetTcp, nsCommand, ping } from '../support/checks.ts';
+import { contractNs } from '../../src/grader/find.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
-import { ecomnetExtras, outside, seedNs, uplinkDev } from '../support/live.ts';
+import { ecomnetExtras, outside, uplinkDev } from '../support/live.ts';
 import { platformInfo } from '../support/platform.ts';
 
-const product = seedNs('product-service');
+const product = contractNs('product-service');
 const backend = await detectBackend();
 
 describe('1.3 NAT for internet access (our simulated internet)', () => {

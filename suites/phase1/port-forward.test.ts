@@ -5,12 +5,13 @@ import { dnatProbes } from '../../src/grader/rules.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
 import { escapeRegExp } from '../../src/text.ts';
 import { client, hostAddress, httpReply, port, viaForward } from '../support/checks.ts';
+import { contractNs } from '../../src/grader/find.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
-import { ecomnetExtras, outside, seedNs } from '../support/live.ts';
+import { ecomnetExtras, outside } from '../support/live.ts';
 import { runDir } from '../support/platform.ts';
 
-const lb = seedNs('nginx-lb');
-const gw = seedNs('api-gateway');
+const lb = contractNs('nginx-lb');
+const gw = contractNs('api-gateway');
 const backend = await detectBackend();
 
 /** The rule that DNATs the external client's connection to host:8080, found by its effect, with its live counters. */

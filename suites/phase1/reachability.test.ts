@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { namespaces } from '../../src/grader/contract.ts';
 import type { Matrix } from '../../src/report/types.ts';
 import { ping, pingMatrix } from '../support/checks.ts';
+import { contractNs } from '../../src/grader/find.ts';
 import { deliverable, evidenceDir } from '../support/evidence.ts';
-import { seedNs } from '../support/live.ts';
 
-const lb = seedNs('nginx-lb');
-const gw = seedNs('api-gateway');
-const product = seedNs('product-service');
-const order = seedNs('order-service');
+const lb = contractNs('nginx-lb');
+const gw = contractNs('api-gateway');
+const product = contractNs('product-service');
+const order = contractNs('order-service');
 const n = namespaces.length;
 
 describe('1.2 connectivity between namespaces', () => {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { nsCommand, port, viaForward } from '../support/checks.ts';
 import { servicePid } from '../support/data.ts';
+import { contractNs } from '../../src/grader/find.ts';
 import { deliverable, recordedShell, type Captured } from '../support/evidence.ts';
-import { ecomnetExtras, seedNs } from '../support/live.ts';
+import { ecomnetExtras } from '../support/live.ts';
 import { health, order, orderCreated, productNotFound, products } from '../../src/grader/contract.ts';
 
-const gw = seedNs('api-gateway');
-const lb = seedNs('nginx-lb');
+const gw = contractNs('api-gateway');
+const lb = contractNs('nginx-lb');
 const extras = ecomnetExtras('2.2 gateway extras');
 
 /** A reply printed by `curl -w '\n%{http_code}'`: its JSON body and status. */

@@ -3,12 +3,13 @@ import { nginx } from '../../src/grader/contract.ts';
 import { optionOf, parseSave } from '../../src/grader/netfilter.ts';
 import { escapeRegExp } from '../../src/text.ts';
 import { client, hostAddress, httpReply, nsCommand, port, viaForward } from '../support/checks.ts';
+import { contractNs } from '../../src/grader/find.ts';
 import { deliverable, recordedShell, type Captured } from '../support/evidence.ts';
-import { ecomnetExtras, seedNs } from '../support/live.ts';
+import { ecomnetExtras } from '../support/live.ts';
 import { runDir } from '../support/platform.ts';
 
-const lb = seedNs('nginx-lb');
-const gw = seedNs('api-gateway');
+const lb = contractNs('nginx-lb');
+const gw = contractNs('api-gateway');
 const extras = ecomnetExtras('2.1 nginx extras');
 
 /** nginx's /health: 200 from nginx; the seed's location answers OK (a build without it proxies to the gateway: a deviation). */

@@ -4,13 +4,14 @@ import { order as seedOrder, orderCreated, orderRow } from '../../src/grader/con
 import { restartService } from '../../src/runtime/start-order.ts';
 import { nsCommand, port, tcpProbe } from '../support/checks.ts';
 import { servicePid, sql } from '../support/data.ts';
+import { contractNs } from '../../src/grader/find.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
-import { ecomnetExtras, pgLogin, pgWhere, seedNs } from '../support/live.ts';
+import { ecomnetExtras, pgLogin, pgWhere } from '../support/live.ts';
 import { runDir } from '../support/platform.ts';
 
-const order = seedNs('order-service');
-const gw = seedNs('api-gateway');
-const pg = seedNs('postgres-db');
+const order = contractNs('order-service');
+const gw = contractNs('api-gateway');
+const pg = contractNs('postgres-db');
 const extras = ecomnetExtras('2.4 order extras');
 const seedPost = (url: string) => `curl -sS -m 5 -X POST ${url} -H "Content-Type: application/json" -d '${JSON.stringify(seedOrder)}'`;
 

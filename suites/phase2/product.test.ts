@@ -3,12 +3,13 @@ import { cache, products } from '../../src/grader/contract.ts';
 import { escapeRegExp } from '../../src/text.ts';
 import { nsCommand, tcpProbe } from '../support/checks.ts';
 import { redisCommand } from '../support/data.ts';
+import { contractNs } from '../../src/grader/find.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';
-import { ecomnetExtras, redisLogin, seedNs } from '../support/live.ts';
+import { ecomnetExtras, redisLogin } from '../support/live.ts';
 
-const product = seedNs('product-service');
-const redis = seedNs('redis-cache');
-const gw = seedNs('api-gateway');
+const product = contractNs('product-service');
+const redis = contractNs('redis-cache');
+const gw = contractNs('api-gateway');
 const one = products[1]!;
 const extras = ecomnetExtras('2.3 product extras');
 /** The seed runs Redis in redis-cache; a platform may publish it on the bridge address from a container instead. */

@@ -3,13 +3,11 @@
  * from ecomnet's plan or state), once per worker: the bridge the six namespaces hang on, where
  * the data layer lives and how to log in to it, and the real uplink.
  */
-import { bridge as seedBridge, namespaces } from '../../src/grader/contract.ts';
+import { bridge as seedBridge } from '../../src/grader/contract.ts';
 import { discover } from '../../src/grader/discover.ts';
 import { appBridge, postgresAt } from '../../src/grader/find.ts';
-import { type Login, pgLogin as pgLoginOf, redisLogin as redisLoginOf } from '../../src/grader/logins.ts';
+import { ecomnetSecrets, type Login, pgLogin as pgLoginOf, redisLogin as redisLoginOf } from '../../src/grader/logins.ts';
 import { outsideOfHost } from '../../src/grader/rules.ts';
-import { readState } from '../../src/host/state.ts';
-import { readSecrets } from '../../src/runtime/secrets.ts';
 import { runDir } from './platform.ts';
 
 /** `own`: npm test judges the platform its global setup built; `existing`: verify judges whatever is on the host. */
@@ -35,14 +33,8 @@ export const appBr = appBridge(model)?.name ?? seedBridge.name;
 export const outside = outsideOfHost(model);
 export const uplinkDev: string | undefined = outside.ifaces[1];
 
-/** The namespace of the seed's component, by the contract's own name. */
-export const seedNs = (name: (typeof namespaces)[number]['name']) => namespaces.find((n) => n.name === name)!;
-
-/** An ecomnet platform is what stands on the host: its own per-run passwords apply. */
-const ecomnetSecrets = readState(runDir)?.phase === 'up' ? readSecrets(runDir) : undefined;
-
 /** The data layer where it was found, and how to log in (the seed's way unless told otherwise). */
-export const pgLogin = pgLoginOf(model, ecomnetSecrets);
-export const redisLogin = redisLoginOf(model, ecomnetSecrets);
+export const pgLogin = pgLoginOf(model, ecomnetSecrets(runDir));
+export const redisLogin = redisLoginOf(model, ecomnetSecrets(runDir));
 export const pgWhere = postgresAt(model)?.where;
 export type { Login };
