@@ -1,12 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { allurePrerequisiteProblem } from '../../src/report/allure.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 
+const made: string[] = [];
+
 function project(withResults: boolean, withCli: boolean): string {
   const root = mkdtempSync(join(tmpdir(), 'ecomnet-allure-'));
+  made.push(root);
   const p = reportPaths(root);
   if (withResults) {
     mkdirSync(p.allureResults, { recursive: true });
@@ -20,7 +23,10 @@ function project(withResults: boolean, withCli: boolean): string {
 }
 
 describe('allurePrerequisiteProblem', () => {
-  afterEach(() => vi.unstubAllEnvs());
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    for (const root of made.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
 
   it('asks for a test run when there are no results', () => {
     const root = project(false, true);

@@ -1,16 +1,27 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { reportPaths } from '../../src/report/paths.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
 import { resultsJson } from '../../src/report/results.ts';
 import { verifyReports } from '../../src/report/check-reports.ts';
 import { MISSING, syntheticInput } from './synthetic.ts';
 
+const made: string[] = [];
+afterEach(() => {
+  for (const root of made.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+function emptyRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'ecomnet-verify-'));
+  made.push(root);
+  return root;
+}
+
 /** A reports/ tree as a finished run leaves it. */
 function finishedRun(): string {
-  const root = mkdtempSync(join(tmpdir(), 'ecomnet-verify-'));
+  const root = emptyRoot();
   const p = reportPaths(root);
   const input = syntheticInput();
   mkdirSync(p.allureDir, { recursive: true });
@@ -27,7 +38,7 @@ describe('verifyReports', () => {
   });
 
   it('names each missing report', () => {
-    const problems = verifyReports(mkdtempSync(join(tmpdir(), 'ecomnet-verify-')));
+    const problems = verifyReports(emptyRoot());
     expect(problems.filter((p) => p.startsWith('missing '))).toHaveLength(4);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -66,7 +66,8 @@ describe('runDiagram', () => {
   });
 
   it('writes the SVG with --svg FILE and rejects anything else', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'ecomnet-diagram-')), 'net.svg');
+    const dir = mkdtempSync(join(tmpdir(), 'ecomnet-diagram-'));
+    const file = join(dir, 'net.svg');
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       expect(runDiagram(['--svg', file])).toBe(0);
@@ -75,6 +76,7 @@ describe('runDiagram', () => {
       expect(runDiagram(['--png', file])).toBe(2);
     } finally {
       err.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
