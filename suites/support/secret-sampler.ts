@@ -32,19 +32,30 @@ const read = (file: string): string | undefined => {
 
 const mask = (text: string, secrets: string[]) => secrets.reduce((t, s) => t.split(s).join('********'), text);
 
+/** What one process showed last time: its environment is read again only when its command line changed (an exec). */
+type Seen = Map<number, { cmdline: string; environ: string }>;
+
 /** Every process whose argv or environment holds one of `secrets`, now; ours excepted. */
-export function scanProcesses(secrets: string[]): Leak[] {
+export function scanProcesses(secrets: string[], seen: Seen = new Map()): Leak[] {
   if (!secrets.length) return [];
   const out: Leak[] = [];
+  const alive = new Set<number>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    const argv = read(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
-    const program = argv[0] ?? '?';
-    if (secrets.some((s) => argv.some((a) => a.includes(s)))) out.push({ pid, program, where: 'argv', shown: mask(argv.join(' ').trim(), secrets) });
-    const environ = read(`/proc/${pid}/environ`)?.split('\0') ?? [];
-    for (const v of environ) if (secrets.some((s) => v.includes(s))) out.push({ pid, program, where: 'environ', shown: mask(v, secrets) });
+    alive.add(pid);
+    const cmdline = read(`/proc/${pid}/cmdline`) ?? '';
+    let known = seen.get(pid);
+    if (known?.cmdline !== cmdline) {
+      known = { cmdline, environ: read(`/proc/${pid}/environ`) ?? '' };
+      seen.set(pid, known);
+    }
+    const argv = cmdline.split('\0');
+    const program = argv[0] || '?';
+    if (secrets.some((s) => cmdline.includes(s))) out.push({ pid, program, where: 'argv', shown: mask(argv.join(' ').trim(), secrets) });
+    for (const v of known.environ.split('\0')) if (secrets.some((s) => v.includes(s))) out.push({ pid, program, where: 'environ', shown: mask(v, secrets) });
   }
+  for (const pid of seen.keys()) if (!alive.has(pid)) seen.delete(pid);
   return out;
 }
 
@@ -93,16 +104,17 @@ export async function watchSecrets(dirs: string[]): Promise<SecretWatch> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const dirs = process.argv.slice(2);
   const seen = new Set<string>();
+  const processes: Seen = new Map();
   const tick = () => {
-    for (const leak of scanProcesses(secretsOf(dirs))) {
+    for (const leak of scanProcesses(secretsOf(dirs), processes)) {
       const key = `${leak.pid} ${leak.where} ${leak.shown}`;
       if (seen.has(key)) continue;
       seen.add(key);
       process.stdout.write(`${JSON.stringify(leak)}\n`);
     }
   };
-  // Often enough to catch a healthcheck or a client that lives a few tens of milliseconds.
-  const timer = setInterval(tick, 20);
+  // Often enough to catch a client that lives a few tens of milliseconds, at a few percent of a core.
+  const timer = setInterval(tick, 50);
   process.stdin.on('data', () => {});
   process.stdin.on('end', () => {
     clearInterval(timer);
