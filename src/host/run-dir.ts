@@ -135,7 +135,7 @@ function pathEntries(target: string): PathStat[] {
 function writable(dir: string): boolean {
   try {
     const probe = join(dir, `.probe-${process.pid}`);
-    writeFileSync(probe, '');
+    writeFileSync(probe, '', { flag: 'wx' });
     rmSync(probe);
     return true;
   } catch {
