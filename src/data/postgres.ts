@@ -125,6 +125,12 @@ export interface PostgresTarget {
   database?: string;
 }
 
+/** A .pgpass line matching any server for `user` (`:` and `\` escaped): for psql, whose environment /proc shows. */
+export function pgpassLine(user: string, password: string): string {
+  const field = (s: string) => s.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
+  return `*:*:*:${field(user)}:${field(password)}\n`;
+}
+
 export function postgresUrl(t: PostgresTarget): string {
   const user = encodeURIComponent(t.user ?? 'postgres');
   const host = isIP(t.host) === 6 ? `[${t.host}]` : t.host;

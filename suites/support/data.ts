@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pgpassLine } from '../../src/data/postgres.ts';
 import { seedLogin } from '../../src/grader/contract.ts';
 import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
@@ -26,9 +27,6 @@ async function client(argv: string[], how: { env?: Record<string, string>; input
   return recordEvidence({ ...r, command: `${env.join('')}${argv.map(shellWord).join(' ')}`, at });
 }
 
-/** A .pgpass line: `:` and `\` are escaped in its fields. */
-const pgpassField = (s: string) => s.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
-
 /** The seed's `psql -U postgres -d orders -h HOST -c "QUERY"`; flags (-At, -F,) go before -c. */
 export async function sql(query: string, ...flags: string[]): Promise<Captured> {
   const l = pgLogin;
@@ -37,7 +35,7 @@ export async function sql(query: string, ...flags: string[]): Promise<Captured> 
   const dir = mkdtempSync(join(tmpdir(), 'ecomnet-pgpass-'));
   try {
     const file = join(dir, 'pgpass');
-    writeFileSync(file, `${['*', '*', '*', l.user, l.password].map(pgpassField).join(':')}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(file, pgpassLine(l.user, l.password), { mode: 0o600, flag: 'wx' });
     return await client(argv, { env: { PGPASSFILE: file } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
