@@ -16,9 +16,10 @@ const gradedSuites = [...new Set(deliverables.flatMap((d) => d.suites))].filter(
 export default defineConfig({
   test: {
     reporters: [
-      'default',
-      // Before Allure: it clears the previous run's evidence and allure-results when the run starts.
+      // First: it clears the previous run's evidence and allure-results when the run starts, and
+      // masks the run's secrets in the errors the others print and write.
       new DeliverablesReporter(),
+      'default',
       ['allure-vitest/reporter', { resultsDir: paths.allureResults, environmentInfo: allureEnvironment() }],
       ['junit', { outputFile: paths.junit }],
       ...(process.env.GITHUB_ACTIONS ? ['github-actions'] : []),

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { hostPort, nodeOf, topology } from '../fixtures/topology.ts';
+import { pgpassLine } from '../src/data/postgres.ts';
 import { priv, run } from '../src/host/exec.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { deliverables } from '../src/report/deliverables.ts';
@@ -204,10 +205,11 @@ function seedCommands(internet: boolean, pgPassword: boolean): { commands: SeedC
 }
 
 /** A marker before each command and after the last: bash builtins, so the script forks nothing more than the seed's. */
-function seedScript(commands: SeedCommand[], pgPassword?: string): string {
+function seedScript(commands: SeedCommand[], pgPassFile?: string): string {
   return [
     'set -eo pipefail',
-    ...(pgPassword ? [`export PGPASSWORD='${pgPassword.replaceAll("'", `'\\''`)}'`] : []),
+    // A file, not PGPASSWORD: an environment is readable in /proc/PID/environ while psql runs.
+    ...(pgPassFile ? [`export PGPASSFILE='${pgPassFile.replaceAll("'", `'\\''`)}'`] : []),
     `mark() { printf '@@ %s\\n' "\${EPOCHREALTIME/[.,]/}" >&2; }`,
     ...commands.flatMap((cmd) => ['mark', cmd.line]),
     'mark',
@@ -241,8 +243,10 @@ export async function verifyBench(say: (line: string) => void): Promise<VerifyBe
   const orderRows = await countOrders().catch(() => null);
   const dir = mkdtempSync(join(tmpdir(), 'ecomnet-bench-verify-'));
   const script = join(dir, 'seed-checks.sh');
-  // Holds the run's PostgreSQL password: only its owner reads it (the directory is 0700 too).
-  writeFileSync(script, seedScript(commands, secrets?.postgres), { mode: 0o600 });
+  // The run's PostgreSQL password, for psql: only its owner reads it (the directory is 0700 too).
+  const pgPass = join(dir, 'pgpass');
+  if (secrets) writeFileSync(pgPass, pgpassLine('postgres', secrets.postgres), { mode: 0o600, flag: 'wx' });
+  writeFileSync(script, seedScript(commands, secrets ? pgPass : undefined), { mode: 0o600, flag: 'wx' });
   const out: VerifyBench = { runs: [], seed: [], seedCommands: commands, skipped, orderRows };
   try {
     // Alternated, so a drift of the host's load over the section weighs on both sides alike.

@@ -9,6 +9,8 @@ import { sysctlKeys } from '../src/plan/plan.ts';
 import { Platform } from '../src/platform.ts';
 import { reportPaths } from '../src/report/paths.ts';
 import { recordFailureOf } from '../src/report/run-errors.ts';
+import { runDirsOfARun } from '../src/host/run-dir.ts';
+import { watchSecrets } from '../suites/support/secret-sampler.ts';
 import { ensureImages } from '../src/runtime/images.ts';
 
 declare module 'vitest' {
@@ -21,7 +23,8 @@ const log = (step: string, ms: number) => console.log(`[ecomnet] ✓ ${step} (${
 
 /**
  * Builds the whole platform once for the platform suites and removes it afterwards. The host
- * must end exactly as it began: the teardown fails the run if anything differs. Either failure
+ * must end exactly as it began, and no process may have shown a secret of the run in its
+ * command line or environment meanwhile: the teardown fails the run otherwise. Either failure
  * is recorded for the report, which Vitest would otherwise leave saying nothing of it.
  */
 export default async function setup(project: TestProject) {
@@ -39,6 +42,8 @@ async function buildPlatform(project: TestProject) {
   // This host may not pull: local images from Debian's packages stand in (and the CLI children inherit the choice).
   if (data === 'containers') await ensureImages((line) => console.log(`[ecomnet] ${line}`));
   const before = await snapshotHost(backend, keys);
+  // From before `up` makes the secrets to after `down`: no process may show one in /proc.
+  const watch = await watchSecrets(runDirsOfARun());
   const evidence = reportPaths().evidence;
   mkdirSync(evidence, { recursive: true });
   const started = await platform.start();
@@ -58,7 +63,12 @@ async function buildPlatform(project: TestProject) {
 
   return async () => {
     await started.stop(log);
+    const leaks = await watch.stop();
     const diff = diffSnapshots(before, await snapshotHost(backend, keys));
-    if (diff.length) throw new Error(`the host is not as it was before the tests:\n  ${diff.join('\n  ')}`);
+    const problems = [
+      ...diff.map((d) => `the host is not as it was before the tests: ${d}`),
+      ...leaks.map((l) => `a secret of the run was readable in /proc/${l.pid}/${l.where === 'argv' ? 'cmdline' : 'environ'} (${l.program}): ${l.shown}`),
+    ];
+    if (problems.length) throw new Error(problems.join('\n  '));
   };
 }

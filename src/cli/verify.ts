@@ -4,9 +4,10 @@
  * failure, and `deliverables: P/N passed`. It builds nothing and removes nothing of the platform.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openForWrite } from '../host/files.ts';
 import { readJson } from '../read-json.ts';
 import { generateAllure } from '../report/allure.ts';
 import { reportPaths } from '../report/paths.ts';
@@ -28,7 +29,7 @@ export interface VerifyOptions {
 /** Runs the suites in a child Vitest: its reporters write the same reports as npm test. */
 async function runSuites(o: VerifyOptions, env: NodeJS.ProcessEnv, log: string): Promise<number> {
   const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
-  const fd = openSync(log, 'w');
+  const fd = openForWrite(log);
   const child = spawn(process.execPath, [vitest, 'run', '--project', 'platform'], { cwd: root, env, stdio: ['ignore', o.verbose ? 'inherit' : fd, o.verbose ? 'inherit' : fd] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { postgresBin } from '../host/doctor.ts';
 import { run } from '../host/exec.ts';
+import { writeNewFile } from '../host/files.ts';
 import { waitFor } from '../wait.ts';
 import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
@@ -49,7 +50,7 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
   const pwDir = await mkdtemp(join(tmpdir(), 'ecomnet-pw-'));
   try {
     const pwFile = join(pwDir, 'pw');
-    await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+    await writeFile(pwFile, `${password}\n`, { mode: 0o600, flag: 'wx' });
     if (runAs) {
       await chownTo(pwDir, runAs, prefix);
       await chownTo(pwFile, runAs, prefix);
@@ -86,7 +87,7 @@ function toCidr(client: string): string {
 
 /** Write pg_hba.conf for the server to read (0644: it names networks, not secrets). */
 export async function writePgHba(file: string, allowedClients: string[]): Promise<void> {
-  await writeFile(file, pgHbaConf(allowedClients), { mode: 0o644 });
+  writeNewFile(file, pgHbaConf(allowedClients), 0o644);
 }
 
 export interface PostgresArgvOptions {
@@ -122,6 +123,12 @@ export interface PostgresTarget {
   password: string;
   user?: string;
   database?: string;
+}
+
+/** A .pgpass line matching any server for `user` (`:` and `\` escaped): for psql, whose environment /proc shows. */
+export function pgpassLine(user: string, password: string): string {
+  const field = (s: string) => s.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
+  return `*:*:*:${field(user)}:${field(password)}\n`;
 }
 
 export function postgresUrl(t: PostgresTarget): string {

@@ -1,7 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { writeNewFile } from '../host/files.ts';
 import { waitFor } from '../wait.ts';
 import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
@@ -34,7 +35,7 @@ export function redisConf(o: RedisConfOptions): string {
  * owned by `runAs` so the dropped-privilege server can read it.
  */
 export async function writeRedisConf(file: string, o: RedisConfOptions, owner: { runAs?: string; prefix?: string[] } = {}): Promise<void> {
-  await writeFile(file, redisConf(o), { mode: 0o600 });
+  writeNewFile(file, redisConf(o), 0o600);
   if (owner.runAs) await chownTo(file, owner.runAs, owner.prefix);
 }
 

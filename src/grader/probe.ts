@@ -4,11 +4,12 @@
  * segment, documentation addresses). Recorded before it is added, so `ecomnet down` or the next
  * verify removes one left by a verify that was killed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nodeOf, topology as defaultTopology } from '../../fixtures/topology.ts';
 import { removeProbe, type ProbeRecord } from '../cleanup.ts';
 import { ipBatch, listLinks, listNamespaces, nsBatches } from '../host/links.ts';
+import { writeNewFile } from '../host/files.ts';
 import type { Progress } from '../host/network.ts';
 import { ensureRunDir, type RunDir } from '../host/run-dir.ts';
 import { buildProbePlan } from '../plan/plan.ts';
@@ -33,7 +34,7 @@ export async function attachProbe(dir: RunDir, progress: Progress, t: Topology =
   if (present.length === plan.namespaces.length + plan.bridges.length) return { added: false, release: async () => {} };
   if (present.length) throw new Error(`verify: ${present.join(', ')} exist but not the whole outside segment; not ours to change (\`ecomnet down\` removes ecomnet's)`);
   const record: ProbeRecord = { namespaces: plan.namespaces, bridges: plan.bridges, veths: plan.veths };
-  writeFileSync(dir.probe, `${JSON.stringify(record)}\n`);
+  writeNewFile(dir.probe, `${JSON.stringify(record)}\n`);
   mkdirSync(dir.logs, { recursive: true });
   const t0 = performance.now();
   try {

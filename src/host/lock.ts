@@ -1,4 +1,5 @@
-import { linkSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, rmSync } from 'node:fs';
+import { writeNewFile } from './files.ts';
 import { alive, isAncestor } from './proc.ts';
 import type { RunDir } from './run-dir.ts';
 import { readJson } from '../read-json.ts';
@@ -36,7 +37,7 @@ export function acquireLock(d: RunDir, command: string): () => void {
   const holder = readHolder(d);
   if (holder && process.env[INHERIT_LOCK] === '1' && isAncestor(holder.pid)) return () => {};
   const mine = `${d.lock}.${process.pid}`;
-  writeFileSync(mine, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() } satisfies Holder), { mode: 0o644 });
+  writeNewFile(mine, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() } satisfies Holder));
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {

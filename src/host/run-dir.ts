@@ -36,6 +36,16 @@ export interface RunDir {
 /** ECOMNET_RUN_DIR, read when asked (not when a module loads), else /run/ecomnet. */
 export const defaultRunDirPath = (): string => process.env.ECOMNET_RUN_DIR ?? '/run/ecomnet';
 
+/** The suites' own platforms (alternate topologies, crash and containers tests), each in a run directory of its own. */
+export const testRunDirs = {
+  lifecycle: '/run/ecomnet-lifecycle-test',
+  foreground: '/run/ecomnet-foreground-test',
+  containers: '/run/ecomnet-containers-test',
+} as const;
+
+/** Every run directory a test run may start a platform in: whose secrets its reports must never show. */
+export const runDirsOfARun = (): string[] => [defaultRunDirPath(), ...Object.values(testRunDirs)];
+
 export function runDirAt(root: string = defaultRunDirPath()): RunDir {
   const logs = join(root, 'logs');
   const config = join(root, 'config');
@@ -125,7 +135,7 @@ function pathEntries(target: string): PathStat[] {
 function writable(dir: string): boolean {
   try {
     const probe = join(dir, `.probe-${process.pid}`);
-    writeFileSync(probe, '');
+    writeFileSync(probe, '', { flag: 'wx' });
     rmSync(probe);
     return true;
   } catch {

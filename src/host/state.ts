@@ -1,7 +1,8 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { sysctlKeys, type Sysctl } from '../plan/plan.ts';
 import type { DataMode, Topology } from '../topology/types.ts';
 import { isTag, peerName } from '../topology/validate.ts';
+import { writeNewFile } from './files.ts';
 import type { RunDir } from './run-dir.ts';
 import { readJson } from '../read-json.ts';
 
@@ -104,7 +105,7 @@ export function validateState(raw: unknown, t: Topology): State | undefined {
 /** Atomic write: a crash mid-write never leaves half a state file. */
 export function writeState(d: RunDir, s: State): void {
   const tmp = `${d.state}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
+  writeNewFile(tmp, `${JSON.stringify(s, null, 2)}\n`);
   renameSync(tmp, d.state);
 }
 

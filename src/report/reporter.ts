@@ -2,8 +2,9 @@
  * Vitest reporter that turns a run into the deliverables report: it joins every test's result
  * with the evidence the suites captured and writes reports/deliverables.html and results.json,
  * judging the whole run (every test, every error outside a test), not only the deliverables.
- * List it before allure-vitest/reporter: its onInit clears the previous run's evidence and
- * Allure results, and Allure writes its environment file in its own onInit.
+ * List it first: its onInit clears the previous run's evidence and Allure results (Allure writes
+ * its environment file in its own onInit), and it masks the run's secrets in every error before
+ * the other reporters print or write them.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { SerializedError, TestError } from 'vitest';
@@ -14,6 +15,7 @@ import { deliverables } from './deliverables.ts';
 import { relativeTo, reportPaths, type ReportPaths } from './paths.ts';
 import { renderDeliverables } from './render.ts';
 import { buildResults, countByStatus, resultsJson, runLine, summarizeRun } from './results.ts';
+import { Redactor } from './redact.ts';
 import { readRunErrors } from './run-errors.ts';
 import type { BlockedFile, DeliverableResult, LiveHost, ReportInput, TestOutcome } from './types.ts';
 
@@ -84,8 +86,14 @@ export default class DeliverablesReporter implements Reporter {
   /** Reads the live host at the run's end, when a platform suite ran: the report's diagram and the diagnoses. */
   private readonly inspect: (failing: string[], runDir: string | undefined) => Promise<LiveHost | undefined>;
 
-  constructor(options: { root?: string; inspect?: DeliverablesReporter['inspect'] } = {}) {
+  /** The run's secrets, gathered from its run directories while it runs: no error it reports may show one. */
+  private readonly secrets: Redactor;
+  private collecting?: NodeJS.Timeout;
+
+  /** `runDirs`: where the run's platforms keep their secrets (every one a test run may use, by default). */
+  constructor(options: { root?: string; inspect?: DeliverablesReporter['inspect']; runDirs?: string[] } = {}) {
     const root = options.root ?? process.cwd();
+    this.secrets = new Redactor(options.runDirs);
     this.inspect = options.inspect ?? ((failing, runDir) => import('./live-host.ts').then((m) => m.inspectHost(failing, runDir)));
     this.rel = (text) => relativeTo(root, text);
     this.paths = reportPaths(root);
@@ -97,8 +105,36 @@ export default class DeliverablesReporter implements Reporter {
     rmSync(this.paths.evidence, { recursive: true, force: true });
     rmSync(this.paths.allureResults, { recursive: true, force: true });
     mkdirSync(this.paths.evidence, { recursive: true });
+    // A test's own platform lives a few seconds and removes its secrets at `down`: read them while they exist.
+    this.secrets.collect();
+    this.collecting = setInterval(() => this.secrets.collect(), 200);
+    this.collecting.unref();
     // Global teardowns run after onTestRunEnd, before these callbacks.
-    vitest.onClose(() => this.addTeardownErrors());
+    vitest.onClose(() => {
+      clearInterval(this.collecting);
+      this.addTeardownErrors();
+    });
+  }
+
+  /**
+   * Errors are masked where Vitest keeps them, before any reporter reads them: this reporter is
+   * listed first, and this runs before its first await, so the console, junit.xml and Allure
+   * (which write at the run's end, from the same objects) see them masked.
+   */
+  onTestCaseResult(t: TestCase): void {
+    this.secrets.collect().redactDeep(t.result().errors);
+    // Allure's steps (its matcher steps quote the values compared) travel in the test's meta.
+    this.secrets.redactDeep(t.meta());
+  }
+
+  private redactTasks(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>): void {
+    this.secrets.collect();
+    for (const m of modules) {
+      this.secrets.redactDeep([m.errors(), m.meta()]);
+      for (const s of m.children.allSuites()) this.secrets.redactDeep([s.errors(), s.meta()]);
+      for (const t of m.children.allTests()) this.secrets.redactDeep([t.result().errors, t.meta()]);
+    }
+    this.secrets.redactDeep(unhandled);
   }
 
   onTestRunStart(specifications: ReadonlyArray<TestSpecification>): void {
@@ -106,6 +142,7 @@ export default class DeliverablesReporter implements Reporter {
   }
 
   async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>, reason: TestRunEndReason): Promise<void> {
+    this.redactTasks(modules, unhandled);
     const tests = modules.flatMap((m) => [...m.children.allTests()].map((t) => toOutcome(t, this.rel)));
     const recorded = readRunErrors(this.paths);
     const errors = [...recorded, ...runErrors(modules, unhandled)].map(this.rel);
@@ -139,6 +176,7 @@ export default class DeliverablesReporter implements Reporter {
 
   private addTeardownErrors(): void {
     if (!this.last) return;
+    this.secrets.collect();
     const late = readRunErrors(this.paths).slice(this.last.recorded).map(this.rel);
     if (!late.length) return;
     this.write({ ...this.last.input, runErrors: [...this.last.input.runErrors, ...late] });
@@ -147,8 +185,10 @@ export default class DeliverablesReporter implements Reporter {
   private write(input: ReportInput): void {
     mkdirSync(this.paths.reports, { recursive: true });
     const run = summarizeRun(input);
-    writeFileSync(this.paths.html, renderDeliverables(input, run));
-    writeFileSync(this.paths.results, `${JSON.stringify(resultsJson(input, run), null, 2)}\n`);
+    // Run errors (a global setup's, the evidence's) come from files: masked as they are written out.
+    const clean = (text: string) => this.secrets.redact(text);
+    writeFileSync(this.paths.html, clean(renderDeliverables(input, run)));
+    writeFileSync(this.paths.results, clean(`${JSON.stringify(resultsJson(input, run), null, 2)}\n`));
     const c = countByStatus(input.results);
     this.vitest?.logger.log(`${runLine(run)}\ndeliverables: ${c.pass} pass, ${c.fail} fail, ${c.missing} missing -> ${this.rel(this.paths.html)}`);
   }

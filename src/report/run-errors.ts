@@ -6,18 +6,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { reportPaths, type ReportPaths } from './paths.ts';
+import { Redactor } from './redact.ts';
 import { readJson } from '../read-json.ts';
 
 export function readRunErrors(paths: ReportPaths): string[] {
   return readJson<string[]>(paths.runErrors) ?? [];
 }
 
-/** Runs fn; if it throws, records the failure under `stage` and rethrows it unchanged. */
+/** Runs fn; if it throws, records the failure under `stage` and rethrows it, the run's secrets masked. */
 export async function recordFailureOf<T>(stage: string, fn: () => Promise<T>, paths: ReportPaths = reportPaths()): Promise<T> {
+  // Read before fn too: a teardown removes the platform's secrets before its check fails.
+  const redactor = new Redactor().collect();
   try {
     return await fn();
   } catch (e) {
-    const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    // A failed `up` may quote a connection string: the run's secrets stay out of the file and
+    // out of the error Vitest prints.
+    redactor.collect();
+    const text = redactor.redact(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    redactor.redactDeep(e);
     mkdirSync(dirname(paths.runErrors), { recursive: true });
     writeFileSync(paths.runErrors, JSON.stringify([...readRunErrors(paths), `${stage}: ${text}`]));
     throw e;

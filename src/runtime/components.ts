@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { addressOf, dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
 import { postgresArgv, postgresUrl, waitPostgresReady } from '../data/postgres.ts';
 import { redisArgv, redisUrl, waitRedisReady, writeRedisConf } from '../data/redis.ts';
 import { inNs, priv, privPrefix, run } from '../host/exec.ts';
+import { writeNewFile } from '../host/files.ts';
 import type { Progress } from '../host/network.ts';
 import { procStartTime } from '../host/proc.ts';
 import type { RunDir } from '../host/run-dir.ts';
@@ -122,7 +123,7 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
     case 'nginx': {
       mkdirSync(dir.nginx, { recursive: true });
       const group = (await run(['id', '-gn', ctx.user.name])).stdout.trim();
-      writeFileSync(dir.nginxConf, nginxConf(t, { dir: dir.nginx, accessLog: dir.log('nginx-access'), errorLog: dir.log('nginx-error'), user: ctx.user.name, group }));
+      writeNewFile(dir.nginxConf, nginxConf(t, { dir: dir.nginx, accessLog: dir.log('nginx-access'), errorLog: dir.log('nginx-error'), user: ctx.user.name, group }));
       return launchInNamespace(ctx, c, ['nginx', '-c', dir.nginxConf, '-g', 'daemon off;'], waitHttp);
     }
     case 'internet': {

@@ -1,9 +1,9 @@
-import { PostgreSqlContainer } from '@testcontainers/postgresql';
-import { RedisContainer } from '@testcontainers/redis';
-import { Wait, type GenericContainer } from 'testcontainers';
+import { GenericContainer, Wait } from 'testcontainers';
 import { ORDERS_DATABASE } from '../data/postgres.ts';
+import { redisConf } from '../data/redis.ts';
 import type { DataComponent } from '../topology/types.ts';
 import { containerName, LABEL } from './engine.ts';
+import { ENTRYPOINT_FILE, entrypointScript, POSTGRES_PASSWORD_FILE, REDIS_CONF_FILE } from './entrypoint.ts';
 import { imageFor } from './images.ts';
 
 // Ryuk would remove the containers as soon as a detached `up` exits (and it cannot be pulled
@@ -25,42 +25,100 @@ export interface DataContainer {
   created: (id: string) => void;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: TypeScript's mixin pattern requires a constructor taking any[].
-type Ctor<T> = new (...args: any[]) => T;
+/** A file copied into the container before it starts. */
+export interface CopiedFile {
+  content: string;
+  target: string;
+  mode: number;
+}
+
+/**
+ * Everything the engine is told about a data container. The password is only in a 0600 file
+ * copied in before the start; the environment, the command, the entrypoint and the healthcheck,
+ * all shown by `docker inspect` and the first two in /proc, hold none.
+ */
+export interface ContainerSpec {
+  image: string;
+  name: string;
+  labels: Record<string, string>;
+  /** The server's port inside the container (the official images' default). */
+  port: number;
+  entrypoint: string[];
+  command: string[];
+  env: Record<string, string>;
+  files: CopiedFile[];
+  /** Exec form, no shell: a readiness probe that needs no password. */
+  healthcheck?: ['CMD', ...string[]];
+  /** Printed by the server once it accepts connections, when there is no healthcheck. */
+  readyLog?: string;
+}
+
+export function containerSpec(o: Pick<DataContainer, 'component' | 'tag' | 'password'>): ContainerSpec {
+  const common = { image: imageFor(o.component), name: containerName(o.tag, o.component), labels: { [LABEL]: o.tag }, entrypoint: [ENTRYPOINT_FILE] };
+  const entrypoint: CopiedFile = { content: entrypointScript, target: ENTRYPOINT_FILE, mode: 0o755 };
+  if (o.component === 'postgres') {
+    const port = 5432;
+    return {
+      ...common,
+      port,
+      command: ['postgres'],
+      env: { POSTGRES_USER: 'postgres', POSTGRES_DB: ORDERS_DATABASE },
+      files: [entrypoint, { content: `${o.password}\n`, target: POSTGRES_PASSWORD_FILE, mode: 0o600 }],
+      // pg_isready asks whether the server accepts connections without logging in.
+      healthcheck: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', ORDERS_DATABASE],
+    };
+  }
+  const port = 6379;
+  return {
+    ...common,
+    port,
+    command: ['redis-server'],
+    env: {},
+    files: [entrypoint, { content: redisConf({ bind: '0.0.0.0', port, password: o.password, dir: '/data' }), target: REDIS_CONF_FILE, mode: 0o600 }],
+    readyLog: 'Ready to accept connections',
+  };
+}
 
 /**
  * testcontainers binds published ports on every address and has no option for one; the seed's
  * data layer must answer on the bridge gateway only, so the binding is rewritten just before
  * the container is created. The creation hook records the id before the container starts.
  */
-function onBridge<B extends Ctor<GenericContainer>>(Base: B, o: DataContainer) {
-  return class extends Base {
-    protected override async beforeContainerCreated(): Promise<void> {
-      const exposed = Object.keys(this.hostConfig.PortBindings ?? {});
-      this.hostConfig.PortBindings = Object.fromEntries(exposed.map((p) => [p, [{ HostIp: o.at.host, HostPort: String(o.at.port) }]]));
-    }
+class DataServer extends GenericContainer {
+  readonly o: DataContainer;
 
-    protected override async containerCreated(id: string): Promise<void> {
-      o.created(id);
-    }
-  };
+  constructor(image: string, o: DataContainer) {
+    super(image);
+    this.o = o;
+  }
+
+  protected override async beforeContainerCreated(): Promise<void> {
+    const exposed = Object.keys(this.hostConfig.PortBindings ?? {});
+    this.hostConfig.PortBindings = Object.fromEntries(exposed.map((p) => [p, [{ HostIp: this.o.at.host, HostPort: String(this.o.at.port) }]]));
+  }
+
+  protected override async containerCreated(id: string): Promise<void> {
+    this.o.created(id);
+  }
 }
 
 /**
- * Start PostgreSQL or Redis through the testcontainers modules, published on the bridge
- * gateway as in the seed (`docker run -p 5432:5432 ... postgres:15`). Their default wait
- * strategies probe the published port on localhost, which is deliberately closed, so
- * readiness is the image's own signal here and the caller then checks the published address.
+ * Start PostgreSQL or Redis, published on the bridge gateway as in the seed
+ * (`docker run -p 5432:5432 ... postgres:15`). testcontainers' default wait probes the published
+ * port on localhost, which is deliberately closed, so readiness is the container's own signal
+ * here and the caller then logs in at the published address.
  */
 export async function startDataContainer(o: DataContainer): Promise<void> {
-  const image = imageFor(o.component);
-  const labels = { [LABEL]: o.tag };
-  const name = containerName(o.tag, o.component);
-  if (o.component === 'postgres') {
-    const Pg = onBridge(PostgreSqlContainer, o);
-    await new Pg(image).withUsername('postgres').withPassword(o.password).withDatabase(ORDERS_DATABASE).withName(name).withLabels(labels).withWaitStrategy(Wait.forHealthCheck()).start();
-    return;
-  }
-  const Redis = onBridge(RedisContainer, o);
-  await new Redis(image).withPassword(o.password).withName(name).withLabels(labels).start();
+  const s = containerSpec(o);
+  const c = new DataServer(s.image, o)
+    .withName(s.name)
+    .withLabels(s.labels)
+    .withExposedPorts(s.port)
+    .withEntrypoint(s.entrypoint)
+    .withCommand(s.command)
+    .withEnvironment(s.env)
+    .withCopyContentToContainer(s.files);
+  if (s.healthcheck) c.withHealthCheck({ test: s.healthcheck, interval: 250, timeout: 1000, retries: 1000 }).withWaitStrategy(Wait.forHealthCheck());
+  else if (s.readyLog) c.withWaitStrategy(Wait.forLogMessage(s.readyLog));
+  await c.start();
 }

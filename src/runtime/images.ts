@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { priv } from '../host/exec.ts';
 import type { DataComponent } from '../topology/types.ts';
 import { engine, followProgress, reasonOf, requireEngine, statusOf } from './engine.ts';
+import { ENTRYPOINT_FILE, entrypointScript } from './entrypoint.ts';
 
 const roles: DataComponent[] = ['postgres', 'redis'];
 
@@ -53,47 +54,7 @@ async function pullImage(name: string, say: (line: string) => void): Promise<voi
   });
 }
 
-/**
- * Does what the official images' entrypoints do for the variables ecomnet sets:
- * POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB on first start (scram-sha-256 from any
- * address), and redis-server with its arguments (the password comes as --requirepass).
- */
-const entrypoint = `#!/bin/sh
-set -eu
-as() { user=$1; shift; exec setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"; }
-case "$1" in
-postgres)
-  shift
-  : "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
-  user=\${POSTGRES_USER:-postgres}
-  db=\${POSTGRES_DB:-$user}
-  install -d -o postgres -g postgres -m 0700 "$PGDATA"
-  install -d -o postgres -g postgres -m 2775 /run/postgresql
-  if [ ! -s "$PGDATA/PG_VERSION" ]; then
-    pw=$(mktemp)
-    printf '%s\\n' "$POSTGRES_PASSWORD" > "$pw"
-    chown postgres "$pw"
-    (as postgres initdb -D "$PGDATA" -U "$user" --pwfile="$pw" --auth=scram-sha-256 --encoding=UTF8 --no-locale)
-    rm -f "$pw"
-    echo 'host all all all scram-sha-256' >> "$PGDATA/pg_hba.conf"
-    # Single-user mode runs as the bootstrap superuser, whatever POSTGRES_USER is.
-    if [ "$db" != postgres ]; then echo "CREATE DATABASE \\"$db\\";" | (as postgres postgres --single -D "$PGDATA" postgres) >/dev/null; fi
-  fi
-  as postgres postgres -D "$PGDATA" -c listen_addresses='*' "$@"
-  ;;
-redis-server)
-  shift
-  install -d -o redis -g redis -m 0700 /data
-  cd /data
-  as redis redis-server "$@"
-  ;;
-*)
-  exec "$@"
-  ;;
-esac
-`;
-
-const common = ['ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]'];
+const common = ['ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `ENTRYPOINT ["${ENTRYPOINT_FILE}"]`];
 const changes: Record<DataComponent, string[]> = {
   postgres: [...common, 'ENV PGDATA=/var/lib/postgresql/data', 'EXPOSE 5432', 'CMD ["postgres"]'],
   redis: [...common, 'WORKDIR /data', 'EXPOSE 6379', 'CMD ["redis-server"]'],
@@ -110,9 +71,10 @@ async function buildLocalImages(say: (line: string) => void): Promise<void> {
   try {
     say(`building ${Object.values(localImages).join(' and ')} from Debian packages (debootstrap, a few minutes)`);
     await priv(['debootstrap', '--variant=minbase', '--include=postgresql-15,redis-server', 'bookworm', rootfs], { timeoutMs: 900_000 });
-    const script = join(work, 'docker-entrypoint.sh');
-    writeFileSync(script, entrypoint, { mode: 0o755 });
-    await priv(['install', '-m', '0755', script, join(rootfs, 'usr/local/bin/docker-entrypoint.sh')]);
+    // The same entrypoint containers mode copies into any image: the secrets come as files.
+    const script = join(work, 'entrypoint.sh');
+    writeFileSync(script, entrypointScript, { mode: 0o755, flag: 'wx' });
+    await priv(['install', '-m', '0755', script, join(rootfs, ENTRYPOINT_FILE)]);
     // The package's own cluster and apt's caches are dead weight in an image.
     await priv(['rm', '-rf', join(rootfs, 'var/lib/postgresql/15'), join(rootfs, 'etc/postgresql/15'), join(rootfs, 'var/cache/apt/archives'), join(rootfs, 'var/lib/apt/lists')]);
     await priv(['tar', '-C', rootfs, '--numeric-owner', '-cf', tarball, '.']);

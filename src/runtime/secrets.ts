@@ -1,6 +1,7 @@
-import { chmodSync, chownSync, writeFileSync } from 'node:fs';
+import { chownSync } from 'node:fs';
 import { generatePassword } from '../data/password.ts';
 import { isRoot } from '../host/exec.ts';
+import { writeNewFile } from '../host/files.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import type { Account } from './account.ts';
 import { readJson } from '../read-json.ts';
@@ -17,8 +18,7 @@ export const readSecrets = (d: RunDir): Secrets | undefined => readJson<Secrets>
 
 /** A file only its owner may read: the invoking user's, or `owner`'s when we are root. */
 export function writePrivate(file: string, content: string, owner?: Account): void {
-  writeFileSync(file, content, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeNewFile(file, content, 0o600);
   if (owner && isRoot) chownSync(file, owner.uid, owner.gid);
 }
 

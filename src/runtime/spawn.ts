@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, readFileSync, rmSync } from 'node:fs';
 import { inNs, priv, privPrefix } from '../host/exec.ts';
+import { openForAppend } from '../host/files.ts';
 import { sameProcess } from '../host/proc.ts';
 import { until, waitFor } from '../wait.ts';
+
+/** Writes its pid to $0, then execs "$@"; noclobber: root's shell creates the file exclusively, never through a link left there. */
+export const PID_FILE_SHELL = 'set -C && echo $$ > "$0" && exec "$@"';
 
 export interface Started {
   /** The server's own pid (not sudo's, which stays as its parent). */
@@ -19,8 +23,8 @@ export interface Started {
  */
 export async function spawnInNs(ns: string, argv: string[], log: string, pidFile: string): Promise<Started> {
   rmSync(pidFile, { force: true });
-  const fd = openSync(log, 'a', 0o644);
-  const wrapped = ['sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...inNs(ns, argv)];
+  const fd = openForAppend(log);
+  const wrapped = ['sh', '-c', PID_FILE_SHELL, pidFile, ...inNs(ns, argv)];
   const [file, ...args] = [...privPrefix, ...wrapped];
   const child = spawn(file!, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);

@@ -8,6 +8,7 @@ import { engine, labelFilter, labelledContainers } from '../../src/runtime/engin
 import { ensureImages } from '../../src/runtime/images.ts';
 import { topology as ct } from '../fixtures/containers-topology.ts';
 import { leftovers } from '../../src/cleanup.ts';
+import { testRunDirs } from '../../src/host/run-dir.ts';
 import { cli, ecomnet, topologyFile } from '../support/cli.ts';
 import { check, waitFor } from '../../src/wait.ts';
 import { recordedShell } from '../support/evidence.ts';
@@ -16,7 +17,7 @@ import { containersMode } from '../support/mode.ts';
 const on = containersMode('suites/containers/teardown');
 // Written only when the suite runs: a skipped one has no afterAll to remove it.
 const ctFile = on ? topologyFile(ct) : '';
-const ctDir = '/run/ecomnet-containers-test';
+const ctDir = testRunDirs.containers;
 const upArgs = ['up', '--detach', '--data', 'containers', '--topology', ctFile];
 const ctDown = () => ecomnet(['down', '--topology', ctFile], ctDir);
 

@@ -5,10 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { priv } from '../../src/host/exec.ts';
 import { leftovers } from '../../src/cleanup.ts';
+import { testRunDirs } from '../../src/host/run-dir.ts';
 import { cli, ecomnet, topologyFile } from '../support/cli.ts';
 
 const altFile = topologyFile(alt);
-const altDir = '/run/ecomnet-foreground-test';
+const altDir = testRunDirs.foreground;
 
 const upArgs = ['--network-only', '--topology', altFile];
 /** The CLI itself, or npm start (npm forwards the signal to its script, which must be the CLI, not a shell). */

@@ -15,10 +15,11 @@ import { JUMP_ID, ruleArgs } from '../../src/plan/rules.ts';
 import { listNamespaces } from '../../src/host/links.ts';
 import { procState } from '../../src/host/proc.ts';
 import { leftovers } from '../../src/cleanup.ts';
+import { testRunDirs } from '../../src/host/run-dir.ts';
 import { cli, ecomnet, topologyFile } from '../support/cli.ts';
 
 const altFile = topologyFile(alt);
-const altDir = '/run/ecomnet-lifecycle-test';
+const altDir = testRunDirs.lifecycle;
 const foreign = ['INPUT', '-p', 'tcp', '--dport', '9', '-m', 'comment', '--comment', 'foreign-test-rule', '-j', 'ACCEPT'];
 
 const altUp = () => ecomnet(['up', '--detach', '--network-only', '--topology', altFile], altDir);

@@ -5,7 +5,8 @@ import { threadId } from 'node:worker_threads';
 import * as allure from 'allure-js-commons/sync';
 import { expect, TestRunner, type RunnerTestCase } from 'vitest';
 import { priv, privPrefix } from '../../src/host/exec.ts';
-import { readSecrets } from '../../src/runtime/secrets.ts';
+import { runDirsOfARun } from '../../src/host/run-dir.ts';
+import { Redactor } from '../../src/report/redact.ts';
 import { runDir } from './platform.ts';
 import { deliverables as known } from '../../src/report/deliverables.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
@@ -16,20 +17,17 @@ export type { Captured, EvidenceRecord };
 export const evidenceDir = reportPaths().evidence;
 /** One file per worker (process and thread), so concurrent appends never interleave. */
 const evidenceFile = join(evidenceDir, `${process.pid}-${threadId}.jsonl`);
-const secrets = new Set<string>();
+// The platform under test's run directory and every other a test may start one in.
+const secrets = new Redactor([...new Set([runDir.root, ...runDirsOfARun()])]);
 
 /** Values (per-run passwords) that must never reach a report. */
 export function registerSecrets(values: Iterable<string | undefined>): void {
-  for (const v of values) if (v && v.length >= 4) secrets.add(v);
+  secrets.add(values);
 }
 
-// The running platform's per-run passwords, written by `up` before any test starts.
-registerSecrets(Object.values(readSecrets(runDir) ?? {}));
-
+/** The run's secrets masked, those of platforms started since included. */
 export function redact(text: string): string {
-  let out = text;
-  for (const s of secrets) out = out.split(s).join('********');
-  return out;
+  return secrets.collect().redact(text);
 }
 
 interface AllureAsyncContext {

@@ -1,0 +1,33 @@
+/**
+ * Files root writes (state, secrets, configurations, logs, pid files): never through a symbolic
+ * link someone left at the name, which would make root write where they chose.
+ */
+import { closeSync, constants, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_TRUNC } = constants;
+
+/**
+ * `content` in a new file at `file` with `mode` (the umask aside): whatever held the name, a
+ * planted link included, is unlinked, not followed, and the file is created exclusively, so one
+ * planted again in between makes this fail rather than write through it.
+ */
+export function writeNewFile(file: string, content: string, mode = 0o644): void {
+  rmSync(file, { force: true });
+  const fd = openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  try {
+    fchmodSync(fd, mode);
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A descriptor appending to `file` (created if missing), or an error (ELOOP) when the name is a symbolic link. */
+export function openForAppend(file: string, mode = 0o644): number {
+  return openSync(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
+}
+
+/** A descriptor writing `file` from empty (created if missing), or an error (ELOOP) when the name is a symbolic link. */
+export function openForWrite(file: string, mode = 0o644): number {
+  return openSync(file, O_WRONLY | O_TRUNC | O_CREAT | O_NOFOLLOW, mode);
+}

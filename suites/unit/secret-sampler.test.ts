@@ -1,0 +1,32 @@
+import { spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generatePassword } from '../../src/data/password.ts';
+import { scanProcesses } from '../support/secret-sampler.ts';
+
+const secret = generatePassword();
+const children: ReturnType<typeof spawn>[] = [];
+const sleeper = (argv: string[], env?: Record<string, string>) => {
+  const c = spawn('sh', ['-c', 'sleep 30', ...argv], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+  children.push(c);
+  return c;
+};
+afterAll(() => {
+  for (const c of children) c.kill();
+});
+
+describe('the secret sampler (/proc/PID/cmdline and /proc/PID/environ)', () => {
+  it('finds a secret in a command line and in an environment, and shows it masked', async () => {
+    const inArgv = sleeper(['x', `--requirepass=${secret}`]);
+    const inEnv = sleeper([], { PGPASSWORD: secret });
+    await new Promise((r) => setTimeout(r, 100));
+    const found = scanProcesses([secret]);
+    expect(found).toContainEqual({ pid: inArgv.pid, program: 'sh', where: 'argv', shown: 'sh -c sleep 30 x --requirepass=********' });
+    expect(found).toContainEqual({ pid: inEnv.pid, program: 'sh', where: 'environ', shown: 'PGPASSWORD=********' });
+    expect(JSON.stringify(found)).not.toContain(secret);
+  });
+
+  it('finds nothing when no process holds the secret', () => {
+    sleeper(['x', 'not-it']);
+    expect(scanProcesses([generatePassword()])).toEqual([]);
+  });
+});
