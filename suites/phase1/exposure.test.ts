@@ -39,17 +39,17 @@ describe(`network exposure: what FORWARD lets into and out of ${appBr}, on the l
     expect(failures(await saved(), linkLocal)).toEqual([]);
   });
 
-  it.runIf(platformInfo().data === 'containers')(`containers mode: a namespace reaches PostgreSQL where Docker publishes it on ${appBr}'s address, out of ${appBr}`, async () => {
+  it.runIf(platformInfo().data === 'containers')(`containers mode: order-service reaches PostgreSQL where Docker publishes it on ${appBr}'s address, out of ${appBr}`, async () => {
     const rs = await saved();
     const pg = publishedAt('postgres');
-    const packet = { in: appBr, src: nodeOf('gateway').ip, proto: 'tcp' as const, dport: pg.port };
+    const packet = { in: appBr, src: nodeOf('order').ip, proto: 'tcp' as const, dport: pg.port };
     const dnat = decide(rs, 'nat', 'PREROUTING', { ...packet, dst: pg.host, ctstate: ['NEW'], dstType: 'LOCAL' });
     expect(dnat.target, `Docker's DNAT of ${pg.host}:${pg.port}: ${explain(dnat)}`).toBe('DNAT');
     const to = optionOf(dnat.rule, '--to-destination') ?? '';
     expect(to).toMatch(/^[\d.]+:\d+$/);
     const [ip, port] = to.split(':');
     // testcontainers leaves the containers on Docker's default bridge.
-    const d = decide(rs, 'filter', 'FORWARD', { ...packet, out: 'docker0', dst: ip!, dport: Number(port), ctstate: ['NEW', 'DNAT'] });
+    const d = decide(rs, 'filter', 'FORWARD', { ...packet, out: 'docker0', dst: ip!, dport: Number(port), ctstate: ['NEW', 'DNAT'], origDst: pg.host, origDport: pg.port });
     expect(d.target, explain(d)).toBe('ACCEPT');
   });
 });

@@ -51,7 +51,7 @@ describe("1.4 the seed's iptables rules are live, recognised by what they do to 
 if (ecomnetExtras("1.4 ecomnet's rules table"))
   describe("the report's rules table: our chains, their jumps and tagged rules, each with its reason (report only: no deliverable rests on our plan)", async () => {
     const facts = await gatherFacts(topology, backend);
-    const declared = declaredRules(topology, facts, { guard: platformInfo().guard });
+    const declared = declaredRules(topology, facts, { guard: platformInfo().guard, policy: platformInfo().policy ?? 'open' });
     const jumps = declaredJumps(topology, facts, declared);
     /** Where each tagged line belongs: rules in our chains, jumps in the chains that enter them. */
     const placed = [...declared.map((r) => ({ chain: r.chain, id: r.id, why: r.why })), ...jumps.map((j) => ({ chain: j.from, id: JUMP_ID, why: j.why }))];
