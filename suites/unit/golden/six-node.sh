@@ -97,12 +97,12 @@ sysctl -w net.ipv4.conf.br-app.route_localnet=1
 #     ecomnet:uplink-guard: Test guard: no connection from the container subnet may leave by the real uplink eth0; the only internet tests reach is our simulated one.
 #     ecomnet:link-local-reject: No namespace reaches a link-local address (169.254.0.0/16): a cloud's instance metadata service answers there with the machine's credentials.
 #     ecomnet:bridge-ingress: From any other interface only replies and port-forwarded (DNATed) connections enter br-app: with ip_forward on and a FORWARD policy ACCEPT, a neighbour routing 10.0.0.0/16 through this host would reach every service directly.
-#     ecomnet:published-postgres-ingress: postgres published on 10.0.0.1:5432 is reached only by the host and the namespaces: a connection arriving on any other interface is dropped.
-#     ecomnet:published-postgres-from-order-service: Flow order-service -> postgres, published on 10.0.0.1:5432.
-#     ecomnet:published-postgres-deny: East-west, deny by default: no other namespace reaches postgres on 10.0.0.1:5432.
-#     ecomnet:published-redis-ingress: redis published on 10.0.0.1:6379 is reached only by the host and the namespaces: a connection arriving on any other interface is dropped.
-#     ecomnet:published-redis-from-product-service: Flow product-service -> redis, published on 10.0.0.1:6379.
-#     ecomnet:published-redis-deny: East-west, deny by default: no other namespace reaches redis on 10.0.0.1:6379.
+#     ecomnet:published-postgres-ingress: PostgreSQL published on 10.0.0.1:5432 (containers mode) is reached only by the host and the namespaces: a connection arriving on any other interface is dropped.
+#     ecomnet:published-postgres-from-order-service: Flow order-service -> postgres-db, whose PostgreSQL is published on 10.0.0.1:5432 in containers mode.
+#     ecomnet:published-postgres-deny: East-west, deny by default: no other namespace reaches PostgreSQL published on 10.0.0.1:5432.
+#     ecomnet:published-redis-ingress: Redis cache published on 10.0.0.1:6379 (containers mode) is reached only by the host and the namespaces: a connection arriving on any other interface is dropped.
+#     ecomnet:published-redis-from-product-service: Flow product-service -> redis-cache, whose Redis cache is published on 10.0.0.1:6379 in containers mode.
+#     ecomnet:published-redis-deny: East-west, deny by default: no other namespace reaches Redis cache published on 10.0.0.1:6379.
 #     ecomnet:forward-nginx-lb: Forwarded (DNATed) connections may reach nginx-lb:80 even when the FORWARD policy is DROP.
 #     ecomnet:bridge-internal: Traffic between namespaces on br-app; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).
 #     ecomnet:bridge-egress: Namespaces may open connections out of br-app even when the FORWARD policy is DROP.
