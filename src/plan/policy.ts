@@ -48,7 +48,7 @@ export function nsFirewalls(t: Topology, policy: Policy): NsFirewall[] {
   return t.app.nodes.map((n) => {
     const rules: Rule[] = [
       pass('ns-replies', ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], 'Replies to connections either side opened, and their ICMP errors.'),
-      pass('ns-loopback', ['-i', 'lo'], `${n.name} reaches itself (the seed's \`curl localhost:PORT\` inside a namespace).`),
+      pass('ns-loopback', ['-i', 'lo'], `Loopback: ${n.name} reaches itself (the seed's \`curl localhost:PORT\` inside a namespace).`),
       pass('ns-icmp', ['-p', 'icmp'], "ICMP between all namespaces: the seed's ping tests (task 1.2)."),
       pass(
         'ns-host',
@@ -61,7 +61,7 @@ export function nsFirewalls(t: Topology, policy: Policy): NsFirewall[] {
           pass(
             `public-${pf.port}`,
             ['-p', 'tcp', '--dport', String(pf.port)],
-            `${n.name}:${pf.port} is the port forward's target: anyone reaching host port ${pf.hostPort} reaches it, so every source may.`,
+            `The port forward's target ${n.name}:${pf.port}: anyone reaching host port ${pf.hostPort} reaches it, so every source may.`,
           ),
         ),
       ...t

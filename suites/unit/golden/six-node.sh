@@ -143,10 +143,10 @@ EOF
 # East-west, deny by default: in each namespace, a chain of ours first in its INPUT lets through only
 # the topology's flows (and ICMP, loopback, the host, replies); it goes with the namespace
 #   nginx-lb ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
-#   nginx-lb ecomnet:ns-loopback: nginx-lb reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   nginx-lb ecomnet:ns-loopback: Loopback: nginx-lb reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   nginx-lb ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
 #   nginx-lb ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
-#   nginx-lb ecomnet:public-80: nginx-lb:80 is the port forward's target: anyone reaching host port 8080 reaches it, so every source may.
+#   nginx-lb ecomnet:public-80: The port forward's target nginx-lb:80: anyone reaching host port 8080 reaches it, so every source may.
 #   nginx-lb ecomnet:ns-deny: Deny by default: no other connection reaches nginx-lb.
 ip netns exec nginx-lb iptables-restore --noflush <<'EOF'
 *filter
@@ -161,7 +161,7 @@ ip netns exec nginx-lb iptables-restore --noflush <<'EOF'
 COMMIT
 EOF
 #   api-gateway ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
-#   api-gateway ecomnet:ns-loopback: api-gateway reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   api-gateway ecomnet:ns-loopback: Loopback: api-gateway reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   api-gateway ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
 #   api-gateway ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
 #   api-gateway ecomnet:flow-nginx-lb: Flow nginx-lb -> api-gateway: nginx's upstream.
@@ -179,7 +179,7 @@ ip netns exec api-gateway iptables-restore --noflush <<'EOF'
 COMMIT
 EOF
 #   product-service ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
-#   product-service ecomnet:ns-loopback: product-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   product-service ecomnet:ns-loopback: Loopback: product-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   product-service ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
 #   product-service ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
 #   product-service ecomnet:flow-api-gateway: Flow api-gateway -> product-service: /api/products.
@@ -197,7 +197,7 @@ ip netns exec product-service iptables-restore --noflush <<'EOF'
 COMMIT
 EOF
 #   order-service ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
-#   order-service ecomnet:ns-loopback: order-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   order-service ecomnet:ns-loopback: Loopback: order-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   order-service ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
 #   order-service ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
 #   order-service ecomnet:flow-api-gateway: Flow api-gateway -> order-service: /api/orders.
@@ -215,7 +215,7 @@ ip netns exec order-service iptables-restore --noflush <<'EOF'
 COMMIT
 EOF
 #   redis-cache ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
-#   redis-cache ecomnet:ns-loopback: redis-cache reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   redis-cache ecomnet:ns-loopback: Loopback: redis-cache reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   redis-cache ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
 #   redis-cache ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
 #   redis-cache ecomnet:flow-product-service: Flow product-service -> redis-cache: the product cache.
@@ -233,7 +233,7 @@ ip netns exec redis-cache iptables-restore --noflush <<'EOF'
 COMMIT
 EOF
 #   postgres-db ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
-#   postgres-db ecomnet:ns-loopback: postgres-db reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   postgres-db ecomnet:ns-loopback: Loopback: postgres-db reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   postgres-db ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
 #   postgres-db ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
 #   postgres-db ecomnet:flow-order-service: Flow order-service -> postgres-db: the orders table.
