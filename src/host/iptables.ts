@@ -75,11 +75,12 @@ export async function restore(b: Backend, text: string): Promise<void> {
 }
 
 /**
- * iptables-restore inside each namespace, all in one privileged shell (a process per namespace
+ * Each namespace's sysctls, then iptables-restore inside it, all in one privileged shell (a process per namespace
  * costs far more from Node than from sh); a failure names its namespace.
  */
-export async function nsRestores(b: Backend, inputs: { ns: string; restore: string }[]): Promise<void> {
-  const script = inputs.map((i) => `echo "@ns ${i.ns}" >&2\nip netns exec ${i.ns} ${b.restore} --noflush <<'ECOMNET_EOF'\n${i.restore}ECOMNET_EOF`).join('\n');
+export async function nsRestores(b: Backend, inputs: { ns: string; restore: string; sysctls: { key: string; value: string }[] }[]): Promise<void> {
+  const sysctl = (i: (typeof inputs)[number]) => (i.sysctls.length ? `ip netns exec ${i.ns} sysctl -q -w ${i.sysctls.map((s) => `${s.key}=${s.value}`).join(' ')}\n` : '');
+  const script = inputs.map((i) => `echo "@ns ${i.ns}" >&2\n${sysctl(i)}ip netns exec ${i.ns} ${b.restore} --noflush <<'ECOMNET_EOF'\n${i.restore}ECOMNET_EOF`).join('\n');
   const r = await priv(['sh', '-e', '-c', script], { allowFail: true });
   if (r.exitCode === 0) return;
   const ns = [...r.stderr.matchAll(/^@ns (\S+)$/gm)].at(-1)?.[1];

@@ -29,12 +29,23 @@ export function allowedBy(t: Topology, policy: Policy, from: NodeSpec, to: NodeS
   return t.flows!.find((f) => f.from === from.name && f.to === to.name && flowPort(t, f) === port)?.why;
 }
 
-/** One namespace's firewall: our chain's rules, the jump into it, and the iptables-restore text. */
+/** One namespace's firewall: our chain's rules, the jump into it, and the namespace's own sysctls set before them. */
 export interface NsFirewall {
   ns: string;
   rules: Rule[];
   jump: Jump;
+  sysctls: { key: string; value: string }[];
 }
+
+/**
+ * The flows are IPv4 and so is the policy; the lab uses no IPv6, but every veth gets an IPv6
+ * link-local address, by which a server listening on `::` in one namespace would be reached from
+ * any other, past the chain. Off in each app namespace (its own sysctls, gone with it).
+ */
+export const IPV6_OFF = [
+  { key: 'net.ipv6.conf.all.disable_ipv6', value: '1' },
+  { key: 'net.ipv6.conf.default.disable_ipv6', value: '1' },
+];
 
 /**
  * The rules in each app namespace's INPUT. Allowed traffic RETURNs (the namespace's INPUT goes
@@ -80,7 +91,12 @@ export function nsFirewalls(t: Topology, policy: Policy): NsFirewall[] {
         seed: false,
       },
     ];
-    return { ns: n.name, rules, jump: { table: 'filter', from: 'INPUT', chain, insert: true, why: `First in ${n.name}'s INPUT: the policy decides before anything else there.` } };
+    return {
+      ns: n.name,
+      rules,
+      jump: { table: 'filter', from: 'INPUT', chain, insert: true, why: `First in ${n.name}'s INPUT: the policy decides before anything else there.` },
+      sysctls: IPV6_OFF,
+    };
   });
 }
 

@@ -105,3 +105,11 @@ describe(`east-west policy (${policy}): every namespace x every other x its serv
     if (policy === 'deny') expect(cells.filter((c) => !c.expected).length).toBeGreaterThan(0);
   });
 });
+
+describe.runIf(own && policy === 'deny')('east-west policy: nothing bypasses the IPv4 chain', () => {
+  it('no app namespace has an IPv6 address (a server on :: would otherwise be reached over link-local from any other)', async () => {
+    const found = await Promise.all(nodes.map(async (n) => ({ ns: n.name, r: await recordedShell(nsCommand(n.name, 'ip -6 -o addr show')) })));
+    for (const { r } of found) expect(r.exitCode, r.stderr).toBe(0);
+    expect(found.filter(({ r }) => r.stdout.trim() !== '').map(({ ns, r }) => `${ns}: ${r.stdout.trim()}`)).toEqual([]);
+  });
+});
