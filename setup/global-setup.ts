@@ -34,7 +34,8 @@ export default async function setup(project: TestProject) {
 
 async function buildPlatform(project: TestProject) {
   const data = process.env.ECOMNET_DATA === 'containers' ? 'containers' : 'native';
-  const platform = Platform.from(topology).withGuard().withData(data).withProgress(log).heldAs('npm test');
+  const policy = process.env.ECOMNET_POLICY === 'open' ? 'open' : 'deny';
+  const platform = Platform.from(topology).withGuard().withData(data).withPolicy(policy).withProgress(log).heldAs('npm test');
   const backend = await detectBackend();
   const keys = Object.values(sysctlKeys(topology)).filter((k) => !k.includes(topology.app.bridge.name));
   // A platform already up (ecomnet up --detach) is removed, then the host is measured.

@@ -18,7 +18,7 @@ import { sameProcess } from './host/proc.ts';
 import { ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
 import { readState, writeState, type State, type StateOptions } from './host/state.ts';
 import type { Plan } from './plan/plan.ts';
-import type { DataMode, Topology } from './topology/types.ts';
+import type { DataMode, Policy, Topology } from './topology/types.ts';
 
 export type { DataMode };
 
@@ -26,12 +26,12 @@ export type { DataMode };
 export type PlatformInfo = { tag: string; runDir: string } & StateOptions;
 
 /** What the builder is asked for; the uplink is found on the host. */
-type Options = Omit<StateOptions, 'uplinkDev'>;
+type Options = Omit<StateOptions, 'uplinkDev' | 'policy'> & { policy: Policy };
 
 export class Platform {
   readonly topology: Topology;
   #dir: RunDir = runDirAt();
-  #opts: Options = { data: 'native', networkOnly: false, guard: false };
+  #opts: Options = { data: 'native', networkOnly: false, guard: false, policy: 'deny' };
   #progress: Progress = () => {};
   #say: (line: string) => void = () => {};
   #holder = 'ecomnet';
@@ -65,6 +65,13 @@ export class Platform {
   /** Reject the subnet's traffic out of the real uplink (test runs). */
   withGuard(on = true): this {
     this.#opts.guard = on;
+    return this;
+  }
+
+  /** East-west: `deny` lets namespaces open only the topology's flows (the default); `open` is the seed's flat network. */
+  withPolicy(policy: Policy): this {
+    if (policy !== 'deny' && policy !== 'open') throw new Error(`the policy must be deny or open, not ${String(policy)}`);
+    this.#opts.policy = policy;
     return this;
   }
 
@@ -189,7 +196,7 @@ export class Platform {
 }
 
 function sameOptions(s: State, opts: Options): boolean {
-  return s.options.guard === opts.guard && s.options.networkOnly === opts.networkOnly && s.options.data === opts.data;
+  return s.options.guard === opts.guard && s.options.networkOnly === opts.networkOnly && s.options.data === opts.data && (s.options.policy ?? 'open') === opts.policy;
 }
 
 /** Refuse to adopt a namespace or link that has our name but that no state of ours created. */

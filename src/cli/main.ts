@@ -2,14 +2,15 @@
 import '../../bin/compile-cache.js';
 import { parseArgs } from 'node:util';
 import type { DataMode } from '../platform.ts';
-import type { Component, Topology } from '../topology/types.ts';
+import type { Component, Policy, Topology } from '../topology/types.ts';
 
 const { hostPort, topology: defaultTopology } = await import('../../fixtures/topology.ts');
 const { ensureRunDir, runDirAt } = await import('../host/run-dir.ts');
 
 const usage = `usage: ecomnet <command> [options]
-  up [--detach] [--network-only] [--data native|containers] [--dry-run] [--guard] [--topology FILE.json]
+  up [--detach] [--network-only] [--data native|containers] [--policy deny|open] [--dry-run] [--guard] [--topology FILE.json]
                      bring the platform up (foreground until Ctrl-C, like docker compose up)
+                     --policy: deny (default) lets namespaces open only the topology's flows; open is the seed's flat network
   down [--topology FILE.json]   remove everything of ours from this host (idempotent)
                      --topology: another platform, as JSON data in the shape of fixtures/topology.ts
                      (every field checked; never run as code)
@@ -39,6 +40,7 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
     .withData((v.data ?? 'native') as DataMode)
     .withNetworkOnly(networkOnly)
     .withGuard(Boolean(v.guard))
+    .withPolicy((v.policy ?? 'deny') as Policy)
     .withProgress(progress)
     .withAnnouncements((l) => console.log(l))
     .heldAs(`ecomnet up${v.detach ? ' --detach' : ''}`);
@@ -109,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
       'network-only': { type: 'boolean' },
       detach: { type: 'boolean', short: 'd' },
       guard: { type: 'boolean' },
+      policy: { type: 'string' },
       data: { type: 'string' },
       topology: { type: 'string' },
       json: { type: 'boolean' },

@@ -178,6 +178,15 @@ export interface Packet {
   ctstate?: string[];
   /** addrtype of the destination: LOCAL for an address of this host. */
   dstType?: string;
+  /** The connection's original destination before a DNAT; without one, a packet that was not DNATed keeps dst and dport. */
+  origDst?: string;
+  origDport?: number;
+}
+
+/** Where the connection was first sent: known when given, or when the packet's ctstate says it was not DNATed. */
+function original(p: Packet): { dst?: string; dport?: number } {
+  const kept = p.ctstate !== undefined && !p.ctstate.includes('DNAT');
+  return { dst: p.origDst ?? (kept ? p.dst : undefined), dport: p.origDport ?? (kept ? p.dport : undefined) };
 }
 
 type Match = 'yes' | 'no' | 'maybe';
@@ -228,6 +237,14 @@ function test(o: RuleOption, p: Packet): Match {
       return known(p.ctstate === undefined ? undefined : o.value.split(',').some((s) => p.ctstate!.includes(s)));
     case '--dst-type':
       return known(p.dstType === undefined ? undefined : o.value.split(',').includes(p.dstType));
+    case '--ctorigdst': {
+      const dst = original(p).dst;
+      return known(dst === undefined ? undefined : inCidr(o.value, dst));
+    }
+    case '--ctorigdstport': {
+      const dport = original(p).dport;
+      return known(dport === undefined ? undefined : inPorts(o.value, dport));
+    }
     case '--comment':
       return 'yes';
     default:

@@ -74,6 +74,28 @@ export async function restore(b: Backend, text: string): Promise<void> {
   await priv([b.restore, '--noflush'], { input: text });
 }
 
+/**
+ * Each namespace's sysctls, then iptables-restore inside it, all in one privileged shell (a process per namespace
+ * costs far more from Node than from sh); a failure names its namespace.
+ */
+export async function nsRestores(b: Backend, inputs: { ns: string; restore: string; sysctls: { key: string; value: string }[] }[]): Promise<void> {
+  const sysctl = (i: (typeof inputs)[number]) => (i.sysctls.length ? `ip netns exec ${i.ns} sysctl -q -w ${i.sysctls.map((s) => `${s.key}=${s.value}`).join(' ')}\n` : '');
+  const script = inputs.map((i) => `echo "@ns ${i.ns}" >&2\n${sysctl(i)}ip netns exec ${i.ns} ${b.restore} --noflush <<'ECOMNET_EOF'\n${i.restore}ECOMNET_EOF`).join('\n');
+  const r = await priv(['sh', '-e', '-c', script], { allowFail: true });
+  if (r.exitCode === 0) return;
+  const ns = [...r.stderr.matchAll(/^@ns (\S+)$/gm)].at(-1)?.[1];
+  throw new Error(`iptables in namespace ${ns}: ${r.stderr.replace(/^@ns .*\n/gm, '').trim()}`);
+}
+
+/** `iptables-save -t filter` inside each namespace, in one privileged shell, by namespace. */
+export async function nsSaves(b: Backend, namespaces: string[]): Promise<Map<string, string>> {
+  if (!namespaces.length) return new Map();
+  const r = await priv(['sh', '-c', `for n; do echo "@ns $n"; ip netns exec "$n" ${b.save} -t filter; done`, 'sh', ...namespaces], { allowFail: true });
+  const out = new Map<string, string>();
+  for (const part of r.stdout.split(/^@ns /m).slice(1)) out.set(part.slice(0, part.indexOf('\n')), part.slice(part.indexOf('\n') + 1));
+  return out;
+}
+
 export async function chainExists(b: Backend, table: string, chain: string): Promise<boolean> {
   const r = await priv([b.iptables, '-t', table, '-S', chain], { allowFail: true });
   return r.exitCode === 0;

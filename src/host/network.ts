@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/plan.ts';
 import { JUMP_ID } from '../plan/rules.ts';
-import { type Backend, restore, save, taggedLines } from './iptables.ts';
+import { type Backend, nsRestores, nsSaves, restore, save, taggedLines } from './iptables.ts';
 import { ipBatch, listLinks, listNamespaces, nsBatches } from './links.ts';
 import type { RunDir } from './run-dir.ts';
 import { writeState, type State } from './state.ts';
@@ -41,12 +41,25 @@ export async function applyNetwork(dir: RunDir, plan: Plan, backend: Backend, st
   await timed('addresses and routes in namespaces', progress, () => nsBatches(plan.nsBatches));
   await timed('sysctls', progress, () => setSysctls(plan.sysctls));
   await timed(`iptables: ${plan.jumps.length} chains, ${plan.rules.length} rules (${backend.name})`, progress, () => restore(backend, plan.restore));
+  if (plan.firewalls.length)
+    await timed(`east-west policy: ${plan.firewalls.length} namespaces, ${plan.firewalls.reduce((n, f) => n + f.rules.length, 0)} rules`, progress, () => nsRestores(backend, plan.firewalls));
   pausePoint('rules');
+}
+
+function sameTagged(saved: string, tag: string, planned: string[]): boolean {
+  const live = taggedLines(saved, tag).map((l) => `${l.chain} ${l.id}`);
+  return JSON.stringify(live.sort()) === JSON.stringify([...planned].sort());
 }
 
 /** Is the live host exactly what the plan describes? (Then a second `up` changes nothing.) */
 export async function networkMatches(plan: Plan, backend: Backend): Promise<boolean> {
   const [ns, links, saved] = await Promise.all([listNamespaces(), listLinks(), save(backend)]);
+  const nsSaved = plan.namespaces.every((n) => ns.includes(n))
+    ? await nsSaves(
+        backend,
+        plan.firewalls.map((f) => f.ns),
+      )
+    : new Map<string, string>();
   // Every tagged line where the plan puts it: rules in our chains, exactly one jump per chain.
   const live = taggedLines(saved, plan.tag)
     .map((l) => `${l.chain} ${l.id}`)
@@ -56,6 +69,7 @@ export async function networkMatches(plan: Plan, backend: Backend): Promise<bool
     plan.namespaces.every((n) => ns.includes(n)) &&
     plan.bridges.every((b) => links.includes(b)) &&
     JSON.stringify(live) === JSON.stringify(planned) &&
+    plan.firewalls.every((f) => sameTagged(nsSaved.get(f.ns) ?? '', plan.tag, [...f.rules.map((r) => `${r.chain} ${r.id}`), `${f.jump.from} ${JUMP_ID}`])) &&
     plan.sysctls.every((s) => readSysctl(s.key) === s.value)
   );
 }

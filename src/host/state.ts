@@ -1,6 +1,6 @@
 import { renameSync, rmSync } from 'node:fs';
 import { sysctlKeys, type Sysctl } from '../plan/plan.ts';
-import type { DataMode, Topology } from '../topology/types.ts';
+import type { DataMode, Policy, Topology } from '../topology/types.ts';
 import { isTag, peerName } from '../topology/validate.ts';
 import { writeNewFile } from './files.ts';
 import type { RunDir } from './run-dir.ts';
@@ -37,6 +37,8 @@ export interface StateOptions {
   data: DataMode;
   networkOnly: boolean;
   guard: boolean;
+  /** East-west policy; absent in states of earlier versions, which had none (open). */
+  policy?: Policy;
   uplinkDev?: string;
 }
 
@@ -96,8 +98,13 @@ export function validateState(raw: unknown, t: Topology): State | undefined {
   list('containers', (id) => typeof id === 'string' && /^[0-9a-f]{12,64}$/.test(id), 'a Docker container id (12 to 64 hex digits)');
   const o = raw.options;
   const optionsOk =
-    isObject(o) && ['native', 'containers'].includes(o.data as string) && typeof o.networkOnly === 'boolean' && typeof o.guard === 'boolean' && ['string', 'undefined'].includes(typeof o.uplinkDev);
-  if (!optionsOk) problems.push(`options: ${shown(o)} is not { data: native|containers, networkOnly, guard, uplinkDev? }`);
+    isObject(o) &&
+    ['native', 'containers'].includes(o.data as string) &&
+    typeof o.networkOnly === 'boolean' &&
+    typeof o.guard === 'boolean' &&
+    [undefined, 'deny', 'open'].includes(o.policy as string) &&
+    ['string', 'undefined'].includes(typeof o.uplinkDev);
+  if (!optionsOk) problems.push(`options: ${shown(o)} is not { data: native|containers, networkOnly, guard, policy?: deny|open, uplinkDev? }`);
   if (problems.length) throw new StateError(problems);
   return raw as unknown as State;
 }

@@ -2,6 +2,7 @@ import { prefixOf } from '../topology/ipv4.ts';
 import type { NodeSpec, Segment, Topology } from '../topology/types.ts';
 import { peerName, validate } from '../topology/validate.ts';
 import type { HostFacts } from './facts.ts';
+import { type NsFirewall, nsFirewalls } from './policy.ts';
 import { declaredJumps, declaredRules, restoreText, type Jump, type Rule, type RuleOptions } from './rules.ts';
 
 export interface Sysctl {
@@ -33,6 +34,8 @@ export interface Plan {
   jumps: Jump[];
   /** `iptables-restore --noflush` input that creates our chains, fills them and adds the jumps. */
   restore: string;
+  /** East-west policy: one chain of ours in each app namespace's INPUT, with its restore text (none under `--policy open`). */
+  firewalls: (NsFirewall & { restore: string })[];
 }
 
 export type PlanOptions = RuleOptions;
@@ -110,5 +113,6 @@ export function buildPlan(t: Topology, facts: HostFacts, opts: PlanOptions): Pla
     rules,
     jumps,
     restore: restoreText(t.tag, rules, jumps),
+    firewalls: nsFirewalls(t, opts.policy ?? 'deny').map((f) => ({ ...f, restore: restoreText(t.tag, f.rules, [f.jump]) })),
   };
 }

@@ -1,6 +1,7 @@
-import type { Topology } from '../topology/types.ts';
+import type { Policy, Topology } from '../topology/types.ts';
 import { HOOKS, ownedChain, type Hook } from '../topology/validate.ts';
 import type { HostFacts } from './facts.ts';
+import { enforced, publishedFlows } from './policy.ts';
 
 export type Table = 'nat' | 'filter';
 
@@ -36,6 +37,8 @@ export const JUMP_ID = 'jump';
 export interface RuleOptions {
   /** Reject container traffic out of the host's real uplink (test runs). */
   guard: boolean;
+  /** East-west: only the topology's flows (deny, when absent), or the seed's flat network (open). */
+  policy?: Policy;
 }
 
 /** IPv4 link-local (RFC 3927), where clouds answer instance metadata at 169.254.169.254. */
@@ -83,6 +86,7 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
       why: `From any other interface only replies and port-forwarded (DNATed) connections enter ${br}: with ip_forward on and a FORWARD policy ACCEPT, a neighbour routing ${subnet} through this host would reach every service directly.`,
     },
   );
+  filter.push(...publishedRules(t, opts.policy ?? 'deny'));
   const nat: Rule[] = [
     {
       id: 'egress-masquerade',
@@ -178,6 +182,56 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
     },
   );
   return [...nat, ...filter];
+}
+
+/**
+ * Containers mode: Docker publishes the data layer on the bridge address and DNATs what arrives
+ * there (its nat DOCKER chain, from PREROUTING for any local destination, `! -i docker0`) to the
+ * container, so those connections are forwarded, through DOCKER-USER and our chain, out of a
+ * Docker bridge, never out of ours. A host address answers on every interface, so without a
+ * rule a neighbour sending to the bridge address reaches the data layer; the host's own
+ * connections never pass FORWARD (OUTPUT DNATs them) and are untouched. Inert in native mode,
+ * where nothing is DNATed to these ports. Matched on the connection's original destination,
+ * and NEW only, so replies always pass.
+ */
+export function publishedRules(t: Topology, policy: Policy): Rule[] {
+  const br = t.app.bridge.name;
+  const own = ownedChain(t.tag, 'FORWARD');
+  return publishedFlows(t).flatMap(({ c, node, host, port, from }) => {
+    const original = ['-p', 'tcp', '-m', 'conntrack', '--ctstate', 'NEW', '--ctorigdst', host, '--ctorigdstport', String(port)];
+    const rules: Rule[] = [
+      {
+        id: `published-${c}-ingress`,
+        table: 'filter',
+        chain: own,
+        seed: false,
+        match: ['!', '-i', br, '!', '-o', br, ...original],
+        target: ['-j', 'DROP'],
+        why: `${node.role} published on ${host}:${port} (containers mode) is reached only by the host and the namespaces: a connection arriving on any other interface is dropped.`,
+      },
+    ];
+    if (!enforced(t, policy)) return rules;
+    for (const n of from)
+      rules.push({
+        id: `published-${c}-from-${n.name}`,
+        table: 'filter',
+        chain: own,
+        seed: false,
+        match: ['-i', br, '!', '-o', br, '-s', n.ip, ...original],
+        target: ['-j', 'ACCEPT'],
+        why: `Flow ${n.name} -> ${node.name}, whose ${node.role} is published on ${host}:${port} in containers mode.`,
+      });
+    rules.push({
+      id: `published-${c}-deny`,
+      table: 'filter',
+      chain: own,
+      seed: false,
+      match: ['-i', br, '!', '-o', br, ...original],
+      target: ['-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+      why: `East-west, deny by default: no other namespace reaches ${node.role} published on ${host}:${port}.`,
+    });
+    return rules;
+  });
 }
 
 /** Where each jump sits, and why there. */

@@ -19,5 +19,16 @@ export function planScript(plan: Plan): string {
     for (const r of plan.rules.filter((x) => x.chain === j.chain)) out.push(`#     ${comment(plan.tag, r.id)}: ${r.why}`);
   }
   out.push("iptables-restore --noflush <<'EOF'", plan.restore.trimEnd(), 'EOF', '');
+  if (plan.firewalls.length) {
+    out.push('# East-west, deny by default: in each namespace, a chain of ours first in its INPUT lets through only');
+    out.push("# the topology's flows (and ICMP, loopback, the host, replies); it goes with the namespace. IPv6, which the");
+    out.push('# lab does not use and the chain does not see, is off there');
+    for (const f of plan.firewalls) {
+      if (f.sysctls.length) out.push(`ip netns exec ${f.ns} sysctl -w ${f.sysctls.map((s) => `${s.key}=${s.value}`).join(' ')}`);
+      out.push(...f.rules.map((r) => `#   ${f.ns} ${comment(plan.tag, r.id)}: ${r.why}`));
+      out.push(`ip netns exec ${f.ns} iptables-restore --noflush <<'EOF'`, f.restore.trimEnd(), 'EOF');
+    }
+    out.push('');
+  }
   return out.join('\n');
 }

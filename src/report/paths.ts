@@ -10,6 +10,7 @@ export function reportPaths(root: string = process.cwd()) {
     reports,
     evidence,
     matrix: join(evidence, 'matrix.json'),
+    policy: join(evidence, 'policy.json'),
     rules: join(evidence, 'rules.json'),
     meta: join(evidence, 'meta.json'),
     runErrors: join(evidence, 'run-errors.json'),

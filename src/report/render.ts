@@ -6,7 +6,7 @@
 import { esc } from './html.ts';
 import { countByStatus, runLine, sameTest, summarizeRun, type RunSummary } from './results.ts';
 import { css } from './styles.ts';
-import type { DeliverableResult, EvidenceRecord, LiveHost, Matrix, ReportInput, RuleDoc, TestOutcome } from './types.ts';
+import type { DeliverableResult, EvidenceRecord, LiveHost, Matrix, PolicyCell, PolicyTable, ReportInput, RuleDoc, TestOutcome } from './types.ts';
 
 /** Past this a stream is cut: the report must stay a file a browser opens instantly. */
 const MAX_STREAM = 20_000;
@@ -144,6 +144,35 @@ ${body}
 </tbody></table>`;
 }
 
+/**
+ * The east-west truth table as Kubernetes' network-policy tests print theirs: sources down,
+ * destinations across, one grid for the service ports and one for ICMP; red where what was
+ * observed differs from what the topology's flows expect.
+ */
+function policyTables(p: PolicyTable | undefined): string {
+  if (!p) return notCaptured('The east-west truth table');
+  const grid = (proto: 'tcp' | 'icmp') => {
+    const cells = p.cells.filter((c) => c.proto === proto);
+    const order = (c: PolicyCell) => p.sources.indexOf(c.to);
+    const cols = [...new Map(cells.map((c) => [`${c.to} ${c.address}`, c])).values()].sort((a, b) => order(a) - order(b));
+    const head = cols.map((c) => `<th>${esc(c.to)}<br><code>${esc(c.address)}</code></th>`).join('');
+    const td = (from: string, col: PolicyCell) => {
+      const c = cells.find((x) => x.from === from && x.to === col.to && x.address === col.address);
+      if (!c) return '<td>—</td>';
+      const cls = c.expected !== c.observed ? 'mismatch' : c.observed ? 'reach' : 'block';
+      const title = `${from} → ${c.to} ${c.address}: expected ${c.expected ? `allowed (${c.why ?? ''})` : 'denied'}, observed ${c.observed ? 'connected' : 'refused or dropped'}`;
+      return `<td class="${cls}" title="${esc(title)}">${c.observed ? '✓' : '✗'}${c.expected !== c.observed ? ` (expected ${c.expected ? '✓' : '✗'})` : ''}</td>`;
+    };
+    const body = p.sources.map((from) => `<tr><th>${esc(from)}</th>${cols.map((col) => td(from, col)).join('')}</tr>`).join('\n');
+    return `<table class="matrix"><thead><tr><th>from \\ to (${proto === 'tcp' ? 'TCP connect' : 'ICMP echo'})</th>${head}</tr></thead><tbody>
+${body}
+</tbody></table>`;
+  };
+  return `<p>${esc(p.summary)}</p><p class="meta">Policy <code>${esc(p.policy)}</code>, data layer ${esc(p.data)}. Expected from the topology's flows; observed by connecting from inside each source namespace. ✓ connected, ✗ refused or dropped; red marks a mismatch.</p>
+${grid('tcp')}
+${grid('icmp')}`;
+}
+
 function rulesTable(rules: RuleDoc[] | undefined): string {
   if (!rules) return notCaptured('iptables rules');
   const rows = rules.map((r) => `<tr><td>${esc(r.table)}</td><td>${esc(r.chain)}</td><td class="rule">${esc(r.rule)}</td><td>${esc(r.why)}</td><td><code>${esc(r.id)}</code></td></tr>`).join('\n');
@@ -186,6 +215,7 @@ ${header(input, run)}
 ${summary(input, run)}
 <section id="diagram"><h2>Network diagram, as discovered on the host</h2>${input.live ? input.live.svg : notCaptured('The live diagram (no platform suite read the host)')}</section>
 <section id="matrix"><h2>Reachability matrix</h2>${matrixTable(input.matrix)}</section>
+<section id="policy"><h2>East-west policy: truth table</h2>${policyTables(input.policy)}</section>
 <section id="rules"><h2>iptables rules</h2>${rulesTable(input.rules)}</section>
 <div id="deliverables">
 ${byFeature(input.results, input.live)}

@@ -32,6 +32,28 @@ export interface Matrix {
   summary: string;
 }
 
+/** One probe of the east-west truth table: can `from` open `to` (a service's address, or ICMP)? */
+export interface PolicyCell {
+  from: string;
+  to: string;
+  /** host:port for TCP, or the namespace's address for ICMP. */
+  address: string;
+  proto: 'tcp' | 'icmp';
+  expected: boolean;
+  observed: boolean;
+  /** The flow (or other reason) that allows it; absent when denied. */
+  why?: string;
+}
+
+/** reports/.evidence/policy.json: every source namespace x destination x service port, expected against observed. */
+export interface PolicyTable {
+  policy: string;
+  data: string;
+  sources: string[];
+  cells: PolicyCell[];
+  summary: string;
+}
+
 /** One entry of reports/.evidence/rules.json: a live iptables-save line with its reason. */
 export interface RuleDoc {
   table: string;
@@ -110,6 +132,7 @@ export interface ReportInput {
   results: DeliverableResult[];
   meta?: RunMeta;
   matrix?: Matrix;
+  policy?: PolicyTable;
   rules?: RuleDoc[];
   /** Every test of the run, deliverable or not; absent, the test totals render as "not captured". */
   tests?: TestOutcome[];

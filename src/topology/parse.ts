@@ -75,8 +75,9 @@ const topologySpec = object(
     outside: segment,
     portForwards: list(object({ hostPort: port, node: name, port })),
     published: object({ postgres: port, redis: port }),
+    flows: list(object({ from: name, to: name, port, why: text((s) => s.length > 0 && !/\p{Cc}/u.test(s), 'one line of text') }, ['port'])),
   },
-  ['published'],
+  ['published', 'flows'],
 );
 
 /**

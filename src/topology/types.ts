@@ -49,7 +49,25 @@ export interface Topology {
    * are published (the seed's `-p 5432:5432`), reached by the services at that gateway address.
    */
   published?: Record<DataComponent, number>;
+  /**
+   * East-west policy: the only connections one app namespace may open to another's service
+   * port, besides ICMP, the host's own and the port-forward target's public port. Absent: no
+   * policy, the seed's flat network.
+   */
+  flows?: Flow[];
 }
+
+/** One allowed connection: `from` may open TCP connections to `to` on its port (`port`, else the node's own). */
+export interface Flow {
+  from: string;
+  to: string;
+  port?: number;
+  /** Which part of the platform or which of the seed's commands needs it. */
+  why: string;
+}
+
+/** `deny`: only the declared flows (the default); `open`: the seed's flat network, every namespace reaching every port. */
+export type Policy = 'deny' | 'open';
 
 /** Where the data layer runs: Debian's servers in their namespaces, or Docker containers (the seed's way). */
 export type DataMode = 'native' | 'containers';

@@ -29,8 +29,8 @@ export function isTag(tag: string): boolean {
   return /^[a-z][a-z0-9-]*$/.test(tag) && tag.includes('ecomnet');
 }
 
-/** Our chain for a built-in one, named from the tag as CNI plugins name theirs, so two platforms never share one. */
-export function ownedChain(tag: string, hook: Hook): string {
+/** Our chain for a built-in one (INPUT: in each namespace, for the east-west policy), named from the tag as CNI plugins name theirs, so two platforms never share one. */
+export function ownedChain(tag: string, hook: Hook | 'INPUT'): string {
   return `${tag.toUpperCase()}-${hook}`;
 }
 
@@ -92,6 +92,16 @@ export function validate(t: Topology, hostRoutes: HostRoute[] = []): void {
     const target = t.app.nodes.find((n) => n.name === pf.node);
     if (!target) problems.push(`port forward ${pf.hostPort} targets unknown node "${pf.node}"`);
     for (const p of [pf.hostPort, pf.port]) if (!Number.isInteger(p) || p < 1 || p > 65535) problems.push(`port ${p} is not in 1..65535`);
+  }
+  for (const f of t.flows ?? []) {
+    const from = t.app.nodes.find((n) => n.name === f.from);
+    const to = t.app.nodes.find((n) => n.name === f.to);
+    const at = `flow ${f.from} -> ${f.to}`;
+    if (!from) problems.push(`${at}: "${f.from}" is not a namespace of the app segment`);
+    if (!to) problems.push(`${at}: "${f.to}" is not a namespace of the app segment`);
+    else if ((f.port ?? to.port) === undefined) problems.push(`${at}: ${f.to} has no port, so the flow must name one`);
+    if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535)) problems.push(`${at}: port ${f.port} is not in 1..65535`);
+    if (f.from === f.to) problems.push(`${at}: a namespace always reaches itself (loopback); a flow joins two`);
   }
   if (!isTag(t.tag)) problems.push(`tag "${t.tag}" must be lowercase and contain "ecomnet"`);
   const longest = HOOKS.map((h) => ownedChain(t.tag, h)).reduce((a, b) => (b.length > a.length ? b : a));

@@ -3,6 +3,7 @@ import { nodeOf, publishedAt } from '../../fixtures/topology.ts';
 import { decide, explain, optionOf, parseSave, type Ruleset } from '../../src/grader/netfilter.ts';
 import { failures, forwardProbes } from '../../src/grader/rules.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
+import { client, nsCommand } from '../support/checks.ts';
 import { recordedShell } from '../support/evidence.ts';
 import { exposureProbes } from '../support/exposure.ts';
 import { appBr, outside, uplinkDev } from '../support/live.ts';
@@ -39,17 +40,33 @@ describe(`network exposure: what FORWARD lets into and out of ${appBr}, on the l
     expect(failures(await saved(), linkLocal)).toEqual([]);
   });
 
-  it.runIf(platformInfo().data === 'containers')(`containers mode: a namespace reaches PostgreSQL where Docker publishes it on ${appBr}'s address, out of ${appBr}`, async () => {
+  it.runIf(platformInfo().data === 'containers')(`containers mode: order-service reaches PostgreSQL where Docker publishes it on ${appBr}'s address, out of ${appBr}`, async () => {
     const rs = await saved();
     const pg = publishedAt('postgres');
-    const packet = { in: appBr, src: nodeOf('gateway').ip, proto: 'tcp' as const, dport: pg.port };
+    const packet = { in: appBr, src: nodeOf('order').ip, proto: 'tcp' as const, dport: pg.port };
     const dnat = decide(rs, 'nat', 'PREROUTING', { ...packet, dst: pg.host, ctstate: ['NEW'], dstType: 'LOCAL' });
     expect(dnat.target, `Docker's DNAT of ${pg.host}:${pg.port}: ${explain(dnat)}`).toBe('DNAT');
     const to = optionOf(dnat.rule, '--to-destination') ?? '';
     expect(to).toMatch(/^[\d.]+:\d+$/);
     const [ip, port] = to.split(':');
     // testcontainers leaves the containers on Docker's default bridge.
-    const d = decide(rs, 'filter', 'FORWARD', { ...packet, out: 'docker0', dst: ip!, dport: Number(port), ctstate: ['NEW', 'DNAT'] });
+    const d = decide(rs, 'filter', 'FORWARD', { ...packet, out: 'docker0', dst: ip!, dport: Number(port), ctstate: ['NEW', 'DNAT'], origDst: pg.host, origDport: pg.port });
     expect(d.target, explain(d)).toBe('ACCEPT');
+  });
+});
+
+describe.runIf(platformInfo().data === 'containers')(`containers mode: the data layer Docker publishes on ${appBr}'s address`, () => {
+  it(`answers no connection arriving on another interface: ${client.name}, routed through the host, reaches neither port`, async () => {
+    for (const c of ['postgres', 'redis'] as const) {
+      const at = publishedAt(c);
+      const r = await recordedShell(nsCommand(client.name, `nc -z -w 2 ${at.host} ${at.port}`));
+      expect(r.exitCode, `${client.name} -> ${at.host}:${at.port}: ${r.stdout}${r.stderr}`).not.toBe(0);
+    }
+  });
+
+  it("still answers the namespace each one serves (the seed's nc -zv from order-service)", async () => {
+    const pg = publishedAt('postgres');
+    const r = await recordedShell(nsCommand(nodeOf('order').name, `nc -z -w 2 ${pg.host} ${pg.port}`));
+    expect(r.exitCode, r.stderr).toBe(0);
   });
 });

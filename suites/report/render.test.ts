@@ -175,3 +175,35 @@ describe('secrets', () => {
     expect(html).toContain('********');
   });
 });
+
+describe('the east-west truth table', () => {
+  const [a, b, c] = topology.app.nodes;
+  const cell = (from: string, to: string, address: string, proto: 'tcp' | 'icmp', expected: boolean, observed: boolean) => ({ from, to, address, proto, expected, observed });
+  const policy = {
+    policy: 'deny',
+    data: 'native',
+    sources: [a!.name, b!.name, c!.name],
+    cells: [
+      cell(a!.name, b!.name, `${b!.ip}:${b!.port}`, 'tcp', true, true),
+      cell(a!.name, c!.name, `${c!.ip}:${c!.port}`, 'tcp', false, true),
+      cell(b!.name, c!.name, `${c!.ip}:${c!.port}`, 'tcp', false, false),
+      cell(a!.name, b!.name, b!.ip, 'icmp', true, true),
+    ],
+    summary: 'policy deny: 2/3 service connections open, 1 mismatch',
+  };
+  const section = (html: string) => html.slice(html.indexOf('id="policy"'), html.indexOf('id="rules"'));
+
+  it('shows sources down and destinations across, for TCP and ICMP, the mismatch in red with what was expected', () => {
+    const html = section(renderDeliverables(syntheticInput({ matrix: undefined, policy })));
+    expect(html).toContain('policy deny: 2/3 service connections open, 1 mismatch');
+    expect(html).toContain('TCP connect');
+    expect(html).toContain('ICMP echo');
+    expect(html.match(/class="mismatch"/g)).toHaveLength(1);
+    expect(html).toContain(`${a!.name} → ${c!.name} ${c!.ip}:${c!.port}: expected denied, observed connected`);
+    expect(html).toContain('✓ (expected ✗)');
+  });
+
+  it('says "not captured" without one', () => {
+    expect(section(renderDeliverables(syntheticInput()))).toContain('east-west truth table not captured');
+  });
+});

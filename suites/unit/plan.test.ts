@@ -11,6 +11,7 @@ import { topology as containers } from '../fixtures/containers-topology.ts';
 import { decide, explain, optionOf, parseSave, type Decision, type Ruleset } from '../../src/grader/netfilter.ts';
 import { dnatProbes, failures, forwardProbes, masqueradeProbes, outsideOf } from '../../src/grader/rules.ts';
 import { exposureProbes, METADATA, NEIGHBOUR } from '../support/exposure.ts';
+import { restored } from '../support/restored.ts';
 
 const facts: HostFacts = { uplinkDev: 'eth0', dockerUser: false, sysctl: { 'net.ipv4.ip_forward': '0' }, routes: [] };
 
@@ -40,8 +41,23 @@ describe('plan for the six-node platform (no root needed)', () => {
     const filter = docker.rules.filter((r) => r.table === 'filter');
     expect(filter.every((r) => r.chain === 'ECOMNET-FORWARD')).toBe(true);
     expect(filter[0]!.id).toBe('uplink-guard');
-    // The rejects and the drop before every accept, so no accept can let their packets through.
-    expect(filter.map((r) => r.id)).toEqual(['uplink-guard', 'link-local-reject', 'bridge-ingress', 'forward-nginx-lb', 'bridge-internal', 'bridge-egress', 'bridge-replies']);
+    // The rejects and the drops before every accept, so no accept can let their packets through
+    // (a published port's accept sits among its own rules, which match only connections to it).
+    expect(filter.map((r) => r.id)).toEqual([
+      'uplink-guard',
+      'link-local-reject',
+      'bridge-ingress',
+      'published-postgres-ingress',
+      'published-postgres-from-order-service',
+      'published-postgres-deny',
+      'published-redis-ingress',
+      'published-redis-from-product-service',
+      'published-redis-deny',
+      'forward-nginx-lb',
+      'bridge-internal',
+      'bridge-egress',
+      'bridge-replies',
+    ]);
     expect(buildPlan(topology, facts, { guard: false }).rules.map((r) => r.id)).not.toContain('uplink-guard');
     expect(buildPlan(topology, { ...facts, uplinkDev: undefined }, { guard: true }).rules.map((r) => r.id)).not.toContain('uplink-guard');
   });
@@ -96,22 +112,6 @@ describe('our own iptables chains (no root needed)', () => {
       'tag "ecomnet-17-charss" is too long: it names the iptables chain ECOMNET-17-CHARSS-POSTROUTING (29 characters, iptables allows at most 28); use a tag of at most 16 characters',
     );
   });
-
-  /** A host as `iptables-restore --noflush` of `text` leaves it: chains declared, -A appended, -I put first. */
-  function restored(host: string, text: string): string {
-    const tables = new Map<string, { chains: string[]; rules: string[] }>();
-    let cur = { chains: [] as string[], rules: [] as string[] };
-    for (const line of [...host.split('\n'), ...text.split('\n')]) {
-      if (line.startsWith('*')) {
-        const name = line.slice(1);
-        if (!tables.has(name)) tables.set(name, { chains: [], rules: [] });
-        cur = tables.get(name)!;
-      } else if (line.startsWith(':')) cur.chains.push(line);
-      else if (line.startsWith('-A ')) cur.rules.push(line);
-      else if (line.startsWith('-I ')) cur.rules.unshift(`-A ${line.slice(3)}`);
-    }
-    return [...tables].map(([name, t]) => [`*${name}`, ...t.chains, ...t.rules, 'COMMIT'].join('\n')).join('\n');
-  }
 
   /**
    * A Docker host that publishes 8080 itself and accepts the bridge's traffic before anything of
@@ -204,16 +204,16 @@ COMMIT`;
       expect(by(toMetadata(rs, topology.outside.bridge.name))).toBe(`${topology.tag}:link-local-reject`);
     });
 
-    it('containers mode: a namespace still reaches the data layer Docker publishes on the bridge address (br-app -> docker0)', () => {
+    it('containers mode: order-service still reaches the PostgreSQL Docker publishes on the bridge address (br-app -> docker0)', () => {
       const rs = ruleset(hosts[1]!, true);
       const pg = publishedAt('postgres');
-      const from = { in: br, src: nodeOf('gateway').ip, proto: 'tcp' as const, dport: pg.port };
+      const from = { in: br, src: nodeOf('order').ip, proto: 'tcp' as const, dport: pg.port };
       const dnat = decide(rs, 'nat', 'PREROUTING', { ...from, dst: pg.host, ctstate: ['NEW'], dstType: 'LOCAL' });
       const to = optionOf(dnat.rule, '--to-destination');
       expect(to, explain(dnat)).toBe('172.17.0.3:5432');
-      const d = decide(rs, 'filter', 'FORWARD', { ...from, out: 'docker0', dst: to!.split(':')[0]!, ctstate: ['NEW', 'DNAT'] });
+      const d = decide(rs, 'filter', 'FORWARD', { ...from, out: 'docker0', dst: to!.split(':')[0]!, ctstate: ['NEW', 'DNAT'], origDst: pg.host, origDport: pg.port });
       expect(d, explain(d)).toMatchObject({ target: 'ACCEPT' });
-      expect(by(d)).toBe(`${topology.tag}:bridge-egress`);
+      expect(by(d)).toBe(`${topology.tag}:published-postgres-from-order-service`);
     });
   });
 });

@@ -97,6 +97,12 @@ sysctl -w net.ipv4.conf.br-app.route_localnet=1
 #     ecomnet:uplink-guard: Test guard: no connection from the container subnet may leave by the real uplink eth0; the only internet tests reach is our simulated one.
 #     ecomnet:link-local-reject: No namespace reaches a link-local address (169.254.0.0/16): a cloud's instance metadata service answers there with the machine's credentials.
 #     ecomnet:bridge-ingress: From any other interface only replies and port-forwarded (DNATed) connections enter br-app: with ip_forward on and a FORWARD policy ACCEPT, a neighbour routing 10.0.0.0/16 through this host would reach every service directly.
+#     ecomnet:published-postgres-ingress: PostgreSQL published on 10.0.0.1:5432 (containers mode) is reached only by the host and the namespaces: a connection arriving on any other interface is dropped.
+#     ecomnet:published-postgres-from-order-service: Flow order-service -> postgres-db, whose PostgreSQL is published on 10.0.0.1:5432 in containers mode.
+#     ecomnet:published-postgres-deny: East-west, deny by default: no other namespace reaches PostgreSQL published on 10.0.0.1:5432.
+#     ecomnet:published-redis-ingress: Redis cache published on 10.0.0.1:6379 (containers mode) is reached only by the host and the namespaces: a connection arriving on any other interface is dropped.
+#     ecomnet:published-redis-from-product-service: Flow product-service -> redis-cache, whose Redis cache is published on 10.0.0.1:6379 in containers mode.
+#     ecomnet:published-redis-deny: East-west, deny by default: no other namespace reaches Redis cache published on 10.0.0.1:6379.
 #     ecomnet:forward-nginx-lb: Forwarded (DNATed) connections may reach nginx-lb:80 even when the FORWARD policy is DROP.
 #     ecomnet:bridge-internal: Traffic between namespaces on br-app; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).
 #     ecomnet:bridge-egress: Namespaces may open connections out of br-app even when the FORWARD policy is DROP.
@@ -120,10 +126,134 @@ COMMIT
 -A ECOMNET-FORWARD -s 10.0.0.0/16 -o eth0 -m conntrack --ctstate NEW -m comment --comment "ecomnet:uplink-guard" -j REJECT --reject-with icmp-admin-prohibited
 -A ECOMNET-FORWARD -s 10.0.0.0/16 -d 169.254.0.0/16 -m comment --comment "ecomnet:link-local-reject" -j REJECT --reject-with icmp-admin-prohibited
 -A ECOMNET-FORWARD ! -i br-app -o br-app -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "ecomnet:bridge-ingress" -j DROP
+-A ECOMNET-FORWARD ! -i br-app ! -o br-app -p tcp -m conntrack --ctstate NEW --ctorigdst 10.0.0.1 --ctorigdstport 5432 -m comment --comment "ecomnet:published-postgres-ingress" -j DROP
+-A ECOMNET-FORWARD -i br-app ! -o br-app -s 10.0.0.40 -p tcp -m conntrack --ctstate NEW --ctorigdst 10.0.0.1 --ctorigdstport 5432 -m comment --comment "ecomnet:published-postgres-from-order-service" -j ACCEPT
+-A ECOMNET-FORWARD -i br-app ! -o br-app -p tcp -m conntrack --ctstate NEW --ctorigdst 10.0.0.1 --ctorigdstport 5432 -m comment --comment "ecomnet:published-postgres-deny" -j REJECT --reject-with icmp-admin-prohibited
+-A ECOMNET-FORWARD ! -i br-app ! -o br-app -p tcp -m conntrack --ctstate NEW --ctorigdst 10.0.0.1 --ctorigdstport 6379 -m comment --comment "ecomnet:published-redis-ingress" -j DROP
+-A ECOMNET-FORWARD -i br-app ! -o br-app -s 10.0.0.30 -p tcp -m conntrack --ctstate NEW --ctorigdst 10.0.0.1 --ctorigdstport 6379 -m comment --comment "ecomnet:published-redis-from-product-service" -j ACCEPT
+-A ECOMNET-FORWARD -i br-app ! -o br-app -p tcp -m conntrack --ctstate NEW --ctorigdst 10.0.0.1 --ctorigdstport 6379 -m comment --comment "ecomnet:published-redis-deny" -j REJECT --reject-with icmp-admin-prohibited
 -A ECOMNET-FORWARD -d 10.0.0.10 -p tcp --dport 80 -m comment --comment "ecomnet:forward-nginx-lb" -j ACCEPT
 -A ECOMNET-FORWARD -i br-app -o br-app -m comment --comment "ecomnet:bridge-internal" -j ACCEPT
 -A ECOMNET-FORWARD -i br-app ! -o br-app -m comment --comment "ecomnet:bridge-egress" -j ACCEPT
 -A ECOMNET-FORWARD -o br-app -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:bridge-replies" -j ACCEPT
 -I FORWARD -m comment --comment "ecomnet:jump" -j ECOMNET-FORWARD
+COMMIT
+EOF
+
+# East-west, deny by default: in each namespace, a chain of ours first in its INPUT lets through only
+# the topology's flows (and ICMP, loopback, the host, replies); it goes with the namespace. IPv6, which the
+# lab does not use and the chain does not see, is off there
+ip netns exec nginx-lb sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+#   nginx-lb ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
+#   nginx-lb ecomnet:ns-loopback: Loopback: nginx-lb reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   nginx-lb ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
+#   nginx-lb ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   nginx-lb ecomnet:public-80: The port forward's target nginx-lb:80: anyone reaching host port 8080 reaches it, so every source may.
+#   nginx-lb ecomnet:ns-deny: Deny by default: no other connection reaches nginx-lb.
+ip netns exec nginx-lb iptables-restore --noflush <<'EOF'
+*filter
+:ECOMNET-INPUT - [0:0]
+-A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
+-A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
+-A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -p tcp --dport 80 -m comment --comment "ecomnet:public-80" -j RETURN
+-A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
+-I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
+COMMIT
+EOF
+ip netns exec api-gateway sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+#   api-gateway ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
+#   api-gateway ecomnet:ns-loopback: Loopback: api-gateway reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   api-gateway ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
+#   api-gateway ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   api-gateway ecomnet:flow-nginx-lb: Flow nginx-lb -> api-gateway: nginx's upstream.
+#   api-gateway ecomnet:ns-deny: Deny by default: no other connection reaches api-gateway.
+ip netns exec api-gateway iptables-restore --noflush <<'EOF'
+*filter
+:ECOMNET-INPUT - [0:0]
+-A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
+-A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
+-A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.10 -p tcp --dport 3000 -m comment --comment "ecomnet:flow-nginx-lb" -j RETURN
+-A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
+-I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
+COMMIT
+EOF
+ip netns exec product-service sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+#   product-service ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
+#   product-service ecomnet:ns-loopback: Loopback: product-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   product-service ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
+#   product-service ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   product-service ecomnet:flow-api-gateway: Flow api-gateway -> product-service: /api/products.
+#   product-service ecomnet:ns-deny: Deny by default: no other connection reaches product-service.
+ip netns exec product-service iptables-restore --noflush <<'EOF'
+*filter
+:ECOMNET-INPUT - [0:0]
+-A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
+-A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
+-A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.20 -p tcp --dport 5000 -m comment --comment "ecomnet:flow-api-gateway" -j RETURN
+-A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
+-I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
+COMMIT
+EOF
+ip netns exec order-service sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+#   order-service ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
+#   order-service ecomnet:ns-loopback: Loopback: order-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   order-service ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
+#   order-service ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   order-service ecomnet:flow-api-gateway: Flow api-gateway -> order-service: /api/orders.
+#   order-service ecomnet:ns-deny: Deny by default: no other connection reaches order-service.
+ip netns exec order-service iptables-restore --noflush <<'EOF'
+*filter
+:ECOMNET-INPUT - [0:0]
+-A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
+-A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
+-A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.20 -p tcp --dport 5000 -m comment --comment "ecomnet:flow-api-gateway" -j RETURN
+-A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
+-I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
+COMMIT
+EOF
+ip netns exec redis-cache sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+#   redis-cache ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
+#   redis-cache ecomnet:ns-loopback: Loopback: redis-cache reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   redis-cache ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
+#   redis-cache ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   redis-cache ecomnet:flow-product-service: Flow product-service -> redis-cache: the product cache.
+#   redis-cache ecomnet:ns-deny: Deny by default: no other connection reaches redis-cache.
+ip netns exec redis-cache iptables-restore --noflush <<'EOF'
+*filter
+:ECOMNET-INPUT - [0:0]
+-A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
+-A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
+-A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.30 -p tcp --dport 6379 -m comment --comment "ecomnet:flow-product-service" -j RETURN
+-A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
+-I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
+COMMIT
+EOF
+ip netns exec postgres-db sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+#   postgres-db ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
+#   postgres-db ecomnet:ns-loopback: Loopback: postgres-db reaches itself (the seed's `curl localhost:PORT` inside a namespace).
+#   postgres-db ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
+#   postgres-db ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   postgres-db ecomnet:flow-order-service: Flow order-service -> postgres-db: the orders table.
+#   postgres-db ecomnet:ns-deny: Deny by default: no other connection reaches postgres-db.
+ip netns exec postgres-db iptables-restore --noflush <<'EOF'
+*filter
+:ECOMNET-INPUT - [0:0]
+-A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
+-A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
+-A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.40 -p tcp --dport 5432 -m comment --comment "ecomnet:flow-order-service" -j RETURN
+-A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
+-I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
 COMMIT
 EOF
