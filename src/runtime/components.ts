@@ -79,8 +79,8 @@ async function launchContainer(ctx: ServiceContext, c: DataComponent, ready: () 
 }
 
 /** node as `a`, with bounded memory and no capability; env, because sudo drops ours. */
-function nodeArgv(ctx: ServiceContext, a: Account, env: string[], script: string, ...args: string[]): string[] {
-  return [...dropTo(a), 'env', ...env, ctx.code.node, ...SERVICE_NODE_FLAGS, script, ...args];
+function nodeArgv(a: Account, env: string[], script: string, ...args: string[]): string[] {
+  return [...dropTo(a), 'env', ...env, process.execPath, ...SERVICE_NODE_FLAGS, script, ...args];
 }
 
 /**
@@ -95,7 +95,7 @@ async function appArgv(ctx: ServiceContext, c: 'gateway' | 'product' | 'order', 
   await writeOwnedBy(file, JSON.stringify({ service: c, listen: { host: '0.0.0.0', port: n.port }, ...extra }), a);
   const cache = ctx.dir.cacheOf(c);
   await priv(['install', '-d', '-m', '0700', '-o', String(a.uid), '-g', String(a.gid), cache]);
-  return nodeArgv(ctx, a, [`NODE_COMPILE_CACHE=${cache}`], ctx.code.main, file);
+  return nodeArgv(a, [`NODE_COMPILE_CACHE=${cache}`], ctx.code.main, file);
 }
 
 const urlOf = (c: Component, t: Topology, path: string) => `http://${addressOf(c, t)}${path}`;
@@ -143,7 +143,7 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
       // Per-namespace sysctl: lets the unprivileged server bind port 80 there, and only there.
       await priv(inNs(n.name, ['sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=0']));
       // Without a compile cache: nobody is shared with other daemons of the host.
-      return launchInNamespace(ctx, c, nodeArgv(ctx, nobody(), [], ctx.code.internetHost, n.ip, String(n.port)), () => waitFor(() => httpOk(urlOf(c, t, '/')), { what: c, timeoutMs: 10_000 }));
+      return launchInNamespace(ctx, c, nodeArgv(nobody(), [], ctx.code.internetHost, n.ip, String(n.port)), () => waitFor(() => httpOk(urlOf(c, t, '/')), { what: c, timeoutMs: 10_000 }));
     }
     default:
       return;

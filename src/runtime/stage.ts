@@ -6,9 +6,11 @@ import type { Progress } from '../host/network.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import { type Account, dropTo } from './account.ts';
 
-/** What the services run: node, the services' entry point, and the simulated internet host. */
+/**
+ * What node runs: the services' entry point and the simulated internet host. Node itself need
+ * not be readable by the accounts: setpriv execs it still privileged, and the exec drops every capability.
+ */
 export interface Code {
-  node: string;
   main: string;
   internetHost: string;
 }
@@ -22,18 +24,13 @@ const SERVICE_PACKAGES = ['fastify', 'pg', 'ioredis', 'undici'];
 const MAIN = 'src/services/main.ts';
 const INTERNET_HOST = 'src/runtime/internet-host.ts';
 
-/** The code as it is in a checkout (or a staged copy), run by this node. */
-const codeIn = (root: string): Code => ({ node: process.execPath, main: join(root, MAIN), internetHost: join(root, INTERNET_HOST) });
+/** The code as it is in a checkout, or in a staged copy. */
+const codeIn = (root: string): Code => ({ main: join(root, MAIN), internetHost: join(root, INTERNET_HOST) });
 
 export const inCheckout: Code = codeIn(checkout);
 
-const stagedNode = (dir: RunDir) => join(dir.stage, 'bin', 'node');
-
 /** The code a run uses: its staged copy when `up` made one (restarts use the same), else the checkout. */
-export function codeOf(dir: RunDir): Code {
-  if (!existsSync(join(dir.stage, MAIN))) return inCheckout;
-  return { node: existsSync(stagedNode(dir)) ? stagedNode(dir) : process.execPath, main: join(dir.stage, MAIN), internetHost: join(dir.stage, INTERNET_HOST) };
-}
+export const codeOf = (dir: RunDir): Code => (existsSync(join(dir.stage, MAIN)) ? codeIn(dir.stage) : inCheckout);
 
 /**
  * The packages the services import and everything they depend on, as directories of the
@@ -53,20 +50,17 @@ export function servicePackages(root = checkout): string[] {
   return [...found].sort().map((n) => join('node_modules', n));
 }
 
-/**
- * Whether `a` can start node and read what the services load (as that account: access(2)
- * checks the real uid, which setpriv has set).
- */
+/** Whether `a` can read what the services load (as that account: access(2) checks the real uid, which setpriv has set). */
 async function canRun(a: Account, code: Code, root: string): Promise<boolean> {
   const files = [code.main, code.internetHost, ...SERVICE_PACKAGES.map((p) => join(root, 'node_modules', p, 'package.json'))];
-  const r = await priv([...dropTo(a), code.node, '-e', 'for (const f of process.argv.slice(1)) require("fs").accessSync(f, require("fs").constants.R_OK)', ...files], { allowFail: true });
+  const r = await priv([...dropTo(a), process.execPath, '-e', 'for (const f of process.argv.slice(1)) require("fs").accessSync(f, require("fs").constants.R_OK)', ...files], { allowFail: true });
   return r.exitCode === 0;
 }
 
 /**
  * The code the services run, readable by `a` without any capability: the checkout when the
  * account can read it, else a copy into the run directory, owned by root and readable by all
- * (a checkout under /root or in a 0700 home), node too when the account cannot run it.
+ * (a checkout under /root or in a 0700 home).
  */
 export async function runnableCode(dir: RunDir, a: Account, progress: Progress, from = checkout): Promise<Code> {
   await priv(['rm', '-rf', dir.stage]);
@@ -76,12 +70,8 @@ export async function runnableCode(dir: RunDir, a: Account, progress: Progress, 
   await priv(['env', '-C', from, 'cp', '-R', '--parents', 'package.json', 'src/services', INTERNET_HOST, ...servicePackages(from), dir.stage]);
   // Files copied keep their modes, which a umask of 077 makes private: readable by all, writable by root.
   await priv(['chmod', '-R', 'u=rwX,go=rX', dir.stage]);
-  let code = codeIn(dir.stage);
-  if (!(await canRun(a, code, dir.stage))) {
-    await priv(['install', '-D', '-m', '0755', '-o', '0', '-g', '0', process.execPath, stagedNode(dir)]);
-    code = { ...code, node: stagedNode(dir) };
-    if (!(await canRun(a, code, dir.stage))) throw new Error(`${a.name} cannot run ${code.node} ${code.main} even from the copy in ${dir.stage}`);
-  }
-  progress(`services run from a copy in ${dir.stage} (${a.name} cannot read ${from}${code.node === process.execPath ? '' : ` or run ${process.execPath}`})`, performance.now() - t0);
+  const code = codeIn(dir.stage);
+  if (!(await canRun(a, code, dir.stage))) throw new Error(`${a.name} cannot read the services' code even from the copy in ${dir.stage}`);
+  progress(`services run from a copy in ${dir.stage} (${a.name} cannot read ${from})`, performance.now() - t0);
   return code;
 }
