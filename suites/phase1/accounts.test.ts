@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../../src/cleanup.ts';
 import { priv } from '../../src/host/exec.ts';
-import { runDirAt } from '../../src/host/run-dir.ts';
+import { ensureRunDir, runDirAt } from '../../src/host/run-dir.ts';
 import { readState, type State, writeState } from '../../src/host/state.ts';
 import { accountName, accountNames, ensureAccounts, localAccount, useraddArgv } from '../../src/runtime/account.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
@@ -26,7 +25,7 @@ describe('service accounts: created when missing, recorded first, removed only i
   it('up creates the missing ones, each recorded before it exists; a crash, then down, removes those and keeps the one found', async () => {
     for (const n of accountNames(alt)) expect(localAccount(n), `${n} must not exist before the test`).toBeUndefined();
     await priv(useraddArgv(theirs));
-    mkdirSync(dir.root, { recursive: true });
+    await ensureRunDir(dir);
     const state: State = {
       version: 1,
       tag: alt.tag,
