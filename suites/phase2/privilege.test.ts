@@ -70,9 +70,11 @@ describe.runIf(own)('least privilege: who runs what', () => {
     expect(cache).toBe(runDir.cacheOf(c));
     const st = statSync(cache!);
     expect({ uid: st.uid, mode: (st.mode & 0o777).toString(8) }).toEqual({ uid: localAccount(accountName(topology, c))!.uid, mode: '700' });
-    // The parent is root's and removed by `down` (a run file): nothing written here outlives the run.
+    // The parent is root's, made by this run's `up` and removed by `down` (a run file): nothing written here outlives the run.
     const parent = statSync(runDir.compileCache);
     expect({ uid: parent.uid, writableByOthers: (parent.mode & 0o022) !== 0 }).toEqual({ uid: 0, writableByOthers: false });
+    const startedAt = Date.parse(readState(runDir)!.startedAt);
+    for (const made of [parent.birthtimeMs, st.birthtimeMs]) expect(made).toBeGreaterThanOrEqual(startedAt);
     expect(runDir.runFiles).toContain(runDir.compileCache);
   });
 });
