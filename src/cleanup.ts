@@ -15,6 +15,7 @@ import { readSysctl } from './host/facts.ts';
 import { setSysctls } from './host/sysctl.ts';
 import type { RunDir } from './host/run-dir.ts';
 import { clearState, readState, StateError, validateState, writeState, type State } from './host/state.ts';
+import { removeAccounts } from './runtime/account.ts';
 import { engineEndpoint, engineReachable, labelFilter, removeContainers } from './runtime/engine.ts';
 import { stopInOrder } from './runtime/start-order.ts';
 import type { Topology } from './topology/types.ts';
@@ -40,6 +41,7 @@ export async function cleanup(dir: RunDir, progress: Progress, t: Topology = def
   await teardownNetwork(dir, state, backend, progress, t.tag);
   await removeDataContainers(state, t.tag, progress);
   await removeRunFiles(dir);
+  if (state?.accounts?.length) await timed(`remove accounts ${state.accounts.join(', ')}`, progress, () => removeAccounts(state.accounts!));
   clearState(dir);
   await removeProbe(dir, progress, t);
 }

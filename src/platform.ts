@@ -176,7 +176,7 @@ export class Platform {
       options: { ...opts, uplinkDev: facts.uplinkDev },
     };
     // initdb and the rest of the preparation need no network: they overlap its construction.
-    const prepared = prepareServices(t, dir, opts, this.#progress);
+    const prepared = prepareServices(t, dir, state, opts, this.#progress);
     prepared.catch(() => {});
     try {
       await applyNetwork(dir, plan, backend, state, this.#progress);

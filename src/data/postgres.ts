@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresBin } from '../host/doctor.ts';
+import { DDL, ORDER_TABLES } from '../services/order/schema.ts';
 import { run } from '../host/exec.ts';
 import { writeNewFile } from '../host/files.ts';
 import { waitFor } from '../wait.ts';
@@ -19,6 +20,10 @@ function pgBin(): string {
   return dir;
 }
 export const ORDERS_DATABASE = 'orders';
+/** The order service's login: owns its tables, nothing else. */
+export const ORDER_ROLE = 'order_service';
+/** The operator's login for the seed's `SELECT * FROM orders`: reads that table, nothing else. */
+export const READER_ROLE = 'orders_reader';
 
 export interface InitPostgresOptions {
   dataDir: string;
@@ -176,4 +181,39 @@ export async function startLocalPostgres(): Promise<LocalServer> {
   const target = { host, port, password };
   // SIGINT is postgres's "fast" shutdown: it disconnects clients instead of waiting for them.
   return localServer({ dir: base, argv, ready: () => waitPostgresReady(target), what: 'postgres', url: postgresUrl(target), ...target, stopSignal: 'SIGINT' });
+}
+
+/**
+ * Give the order service and the operator roles of their own, as the superuser `admin`:
+ * ORDER_ROLE owns the order tables (created here: it may create nothing), READER_ROLE may only
+ * read `orders`; neither may connect to another database or make temporary tables. Idempotent:
+ * a second run sets the new passwords. Passwords are sent as literals (DDL takes no parameters)
+ * on the client's own connection, never on a command line.
+ */
+export async function provisionOrderRoles(admin: PostgresTarget, passwords: { orders: string; reader: string }): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresUrl(admin), connectionTimeoutMillis: 5000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const db = client.escapeIdentifier(admin.database ?? ORDERS_DATABASE);
+    const role = (name: string, password: string) =>
+      `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN CREATE ROLE ${name}; END IF; END $$;
+ALTER ROLE ${name} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD ${client.escapeLiteral(password)};`;
+    await client.query(`BEGIN;
+${role(ORDER_ROLE, passwords.orders)}
+${role(READER_ROLE, passwords.reader)}
+REVOKE ALL ON DATABASE ${db}, postgres, template1 FROM PUBLIC;
+GRANT CONNECT ON DATABASE ${db} TO ${ORDER_ROLE}, ${READER_ROLE};
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO ${ORDER_ROLE}, ${READER_ROLE};
+${DDL}
+${ORDER_TABLES.map((t) => `ALTER TABLE ${t} OWNER TO ${ORDER_ROLE};`).join('\n')}
+GRANT SELECT ON orders TO ${READER_ROLE};
+COMMIT;`);
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

@@ -3,6 +3,7 @@
  * postgres/postgres, database orders; Redis without a password), ecomnet's per-run secrets when
  * the platform on the host is ecomnet's, or what ECOMNET_PG_URL / ECOMNET_REDIS_URL say.
  */
+import { READER_ROLE } from '../data/postgres.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import { readState } from '../host/state.ts';
 import { readSecrets, type Secrets } from '../runtime/secrets.ts';
@@ -29,9 +30,13 @@ function fromUrl(url: string | undefined): Partial<Login> {
 const pg = namespaces.find((n) => n.name === 'postgres-db')!;
 const redis = namespaces.find((n) => n.name === 'redis-cache')!;
 
-/** PostgreSQL where it was found (the seed's Docker on the bridge address when nowhere), as the seed logs in unless told otherwise. */
+/**
+ * PostgreSQL where it was found (the seed's Docker on the bridge address when nowhere), as the
+ * seed logs in unless told otherwise; on ecomnet's platform as its read-only operator role.
+ */
 export function pgLogin(model: HostModel, ecomnet?: Secrets, url = process.env.ECOMNET_PG_URL): Login {
-  return { host: postgresAt(model)?.address ?? bridge.ip, port: pg.port, user: seedLogin.user, password: ecomnet?.postgres ?? seedLogin.password, database: seedLogin.database, ...fromUrl(url) };
+  const as = ecomnet ? { user: READER_ROLE, password: ecomnet.reader } : { user: seedLogin.user, password: seedLogin.password };
+  return { host: postgresAt(model)?.address ?? bridge.ip, port: pg.port, ...as, database: seedLogin.database, ...fromUrl(url) };
 }
 
 /** Redis where it was found (the seed's redis-cache when nowhere), without a password unless ecomnet's or told. */

@@ -23,6 +23,8 @@ export const requirements: Requirement[] = [
   { tool: 'ping', pkg: 'iputils-ping', scope: 'network' },
   { tool: 'curl', pkg: 'curl', scope: 'network' },
   { tool: 'nc', pkg: 'netcat-openbsd', scope: 'network' },
+  { tool: 'useradd', pkg: 'passwd', scope: 'services' },
+  { tool: 'userdel', pkg: 'passwd', scope: 'services' },
   { tool: 'nginx', pkg: 'nginx', scope: 'services' },
   { tool: 'redis-server', pkg: 'redis-server', scope: 'services' },
   { tool: 'redis-cli', pkg: 'redis-tools', scope: 'services' },

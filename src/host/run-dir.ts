@@ -24,13 +24,19 @@ export interface RunDir {
   nginxConf: string;
   /** What `ecomnet verify` added to reach a build from outside, written before it adds it. */
   probe: string;
-  /** Node's compile cache for the services: kept across runs (it only speeds start-up). */
+  /**
+   * Node's compile caches, one per service and per run, each owned by its service's account:
+   * what one account wrote is never loaded by another, nor by a later run.
+   */
   compileCache: string;
-  /** What `down` removes besides logs: data, configs, secrets. */
+  /** A root-owned, world-readable copy of what the services run, when their accounts cannot read the checkout. */
+  stage: string;
+  /** What `down` removes besides logs: data, configs, secrets, compile caches, the staged code. */
   runFiles: string[];
   log(name: string): string;
   pidFile(name: string): string;
   configFile(name: string): string;
+  cacheOf(service: string): string;
 }
 
 /** ECOMNET_RUN_DIR, read when asked (not when a module loads), else /run/ecomnet. */
@@ -61,14 +67,16 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
     nginx: join(root, 'nginx'),
     nginxConf: join(root, 'nginx', 'nginx.conf'),
     compileCache: join(root, 'node-cache'),
+    stage: join(root, 'app'),
     probe: join(root, 'probe.json'),
   };
   return {
     ...at,
-    runFiles: [at.postgresData, at.redisData, at.config, at.nginx, at.secrets],
+    runFiles: [at.postgresData, at.redisData, at.config, at.nginx, at.secrets, at.compileCache, at.stage],
     log: (name) => join(logs, `${name}.log`),
     pidFile: (name) => join(logs, `${name}.pid`),
     configFile: (name) => join(config, name),
+    cacheOf: (service) => join(at.compileCache, service),
   };
 }
 

@@ -2,6 +2,7 @@ import { renameSync, rmSync } from 'node:fs';
 import { sysctlKeys, type Sysctl } from '../plan/plan.ts';
 import type { DataMode, Policy, Topology } from '../topology/types.ts';
 import { isTag, peerName } from '../topology/validate.ts';
+import { accountNames } from '../runtime/account.ts';
 import { writeNewFile } from './files.ts';
 import type { RunDir } from './run-dir.ts';
 import { readJson } from '../read-json.ts';
@@ -29,6 +30,8 @@ export interface State {
   services: ServiceRecord[];
   /** Docker containers we started (containers mode), by id. */
   containers: string[];
+  /** Unix accounts we created (services', nginx's), each recorded before useradd; absent in states of earlier versions. */
+  accounts?: string[];
   options: StateOptions;
 }
 
@@ -61,7 +64,7 @@ const bit = (v: unknown): boolean => v === '0' || v === '1';
  * The state as read, checked before root acts on it (`down` deletes what it names, writes its
  * sysctls, signals its pids): every name one topology `t` declares, its tag, only the sysctls
  * we change with 0/1 values, pids above 1, Docker ids. Fields a version before them did not
- * write (veths, a service's startTime, uplinkDev) may be absent. Undefined stays undefined (no
+ * write (veths, accounts, a service's startTime, uplinkDev) may be absent. Undefined stays undefined (no
  * file, or a torn write).
  */
 export function validateState(raw: unknown, t: Topology): State | undefined {
@@ -95,6 +98,7 @@ export function validateState(raw: unknown, t: Topology): State | undefined {
     return node !== undefined && s.ns === node.name && pidOk && startOk && typeof s.log === 'string';
   };
   list('services', service, `a service the topology runs, in its namespace, with a pid above 1`);
+  list('accounts', among(accountNames(t)), `an account of topology ${t.tag} (${accountNames(t).join(', ')})`, true);
   list('containers', (id) => typeof id === 'string' && /^[0-9a-f]{12,64}$/.test(id), 'a Docker container id (12 to 64 hex digits)');
   const o = raw.options;
   const optionsOk =

@@ -1,57 +1,95 @@
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { setprivArgv } from '../data/privilege.ts';
-import { isRoot, priv, run } from '../host/exec.ts';
-import type { Progress } from '../host/network.ts';
+import { priv } from '../host/exec.ts';
+import type { Topology } from '../topology/types.ts';
 
-/** The unix account our Node services run as. */
+/** A unix account a server runs as. */
 export interface Account {
   name: string;
   uid: number;
   gid: number;
-  /** May read (never write) any file: for a checkout the account cannot reach, e.g. under /root. */
-  readAll?: boolean;
 }
 
-/** What the services run: the account must be able to read it. */
-export const serviceMain = fileURLToPath(new URL('../services/main.ts', import.meta.url));
+/** What runs under an account of its own: the three services and nginx's workers. */
+export const ACCOUNT_ROLES = ['gateway', 'product', 'order', 'nginx'] as const;
+export type AccountRole = (typeof ACCOUNT_ROLES)[number];
 
-/** A unix account from /etc/passwd (no process needed); `getent` covers directory services. */
-export async function account(name: string): Promise<Account> {
-  const local = readFileSync('/etc/passwd', 'utf8')
+/** useradd refuses longer names. */
+const MAX_NAME = 32;
+
+/** The account a role runs as on topology `t`: named from its tag, so another topology has its own. */
+export function accountName(t: Pick<Topology, 'tag'>, role: AccountRole): string {
+  const name = `${t.tag}-${role}`;
+  if (name.length > MAX_NAME) throw new Error(`account ${name} would be longer than Linux's ${MAX_NAME} characters: choose a shorter tag than "${t.tag}"`);
+  return name;
+}
+
+export const accountNames = (t: Pick<Topology, 'tag'>): string[] => ACCOUNT_ROLES.map((r) => accountName(t, r));
+
+/** Fields of /etc/passwd or /etc/group, line by line (read, no process). */
+function dbLines(file: string): string[][] {
+  return readFileSync(file, 'utf8')
     .split('\n')
-    .map((l) => l.split(':'))
-    .find((f) => f[0] === name);
-  const fields = local ?? (await run(['getent', 'passwd', name], { allowFail: true })).stdout.trim().split(':');
-  if (fields.length < 4 || fields[0] !== name) throw new Error(`unix user ${name} does not exist on this host`);
-  return { name, uid: Number(fields[2]), gid: Number(fields[3]) };
+    .map((l) => l.split(':'));
 }
 
-/** argv prefix dropping to an account with its groups; setpriv execs, so the pid stays the server's. */
-export function dropTo(a: Account): string[] {
-  return setprivArgv(a.uid, a.gid, a.readAll ? ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'] : []);
+/** A local account from /etc/passwd, or undefined. System accounts we create are always local. */
+export function localAccount(name: string): Account | undefined {
+  const f = dbLines('/etc/passwd').find((x) => x[0] === name);
+  return f && f.length >= 4 ? { name, uid: Number(f[2]), gid: Number(f[3]) } : undefined;
+}
+
+/** The host's unprivileged `nobody`: for the simulated internet host, which is the outside world, not ours. */
+export function nobody(): Account {
+  const a = localAccount('nobody');
+  if (!a) throw new Error('the account nobody is missing from /etc/passwd');
+  return a;
+}
+
+/** A group's name from /etc/group (nginx's `user` directive takes names). */
+export function groupName(gid: number): string {
+  const f = dbLines('/etc/group').find((x) => Number(x[2]) === gid && x[0]);
+  if (!f) throw new Error(`no group with gid ${gid} in /etc/group`);
+  return f[0]!;
 }
 
 /**
- * Who our own services run as (ECOMNET_SERVICE_USER, else nobody under root, else the invoking
- * user), checked able to read the code and run node, or it would fail later, obscurely. A
- * checkout nobody can reach (under /root) is read by nobody with CAP_DAC_READ_SEARCH alone.
+ * useradd for a service account: a system account (uid below 1000, no aging), its own group and
+ * no other, no home directory, and no login shell; never in sudo, whose rights come from groups.
  */
-export async function serviceAccount(progress: Progress = () => {}): Promise<Account> {
-  const named = process.env.ECOMNET_SERVICE_USER;
-  const chosen = await account(named ?? (isRoot ? 'nobody' : userInfo().username));
-  if (await canRun(chosen)) return chosen;
-  const reader = { ...chosen, readAll: true };
-  if (isRoot && !named && (await canRun(reader))) {
-    const checkout = serviceMain.slice(0, serviceMain.lastIndexOf('/src/'));
-    progress(`services run as ${reader.name}, allowed to read (not write) every file: ${checkout} is not readable by ${reader.name}`, 0);
-    return reader;
-  }
-  throw new Error(`user ${chosen.name} cannot read ${serviceMain} or run ${process.execPath}; put the checkout and node where ${chosen.name} can read them, or set ECOMNET_SERVICE_USER`);
+export function useraddArgv(name: string): string[] {
+  return ['useradd', '--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'ecomnet service', name];
 }
 
-async function canRun(a: Account): Promise<boolean> {
-  const r = await priv([...dropTo(a), process.execPath, '-e', `require('fs').readFileSync(${JSON.stringify(serviceMain)})`], { allowFail: true });
-  return r.exitCode === 0;
+/**
+ * The accounts of topology `t`, created when missing. `record` is called with each name before
+ * it is created (the state file lists it, so `down` removes only what we created, even after a
+ * crash); an account that already existed is used as it is, and never removed.
+ */
+export async function ensureAccounts(t: Pick<Topology, 'tag'>, record: (name: string) => void): Promise<Record<AccountRole, Account>> {
+  const out = {} as Record<AccountRole, Account>;
+  // One after another: useradd locks /etc/passwd, and a second one at the same time fails.
+  for (const role of ACCOUNT_ROLES) {
+    const name = accountName(t, role);
+    let a = localAccount(name);
+    if (!a) {
+      record(name);
+      await priv(useraddArgv(name));
+      a = localAccount(name);
+      if (!a) throw new Error(`useradd ${name} succeeded but ${name} is not in /etc/passwd`);
+    }
+    if (a.uid === 0 || a.gid === 0) throw new Error(`account ${name} has uid or gid 0: it is not a service account; remove it or choose another tag`);
+    out[role] = a;
+  }
+  return out;
+}
+
+/** Remove accounts we created (the names our state recorded) that still exist; userdel also removes their own group. */
+export async function removeAccounts(names: string[]): Promise<void> {
+  for (const n of names.filter((x) => localAccount(x))) await priv(['userdel', n]);
+}
+
+/** argv prefix dropping to an account with its groups and no capability; setpriv execs, so the pid stays the server's. */
+export function dropTo(a: Account): string[] {
+  return setprivArgv(a.uid, a.gid);
 }

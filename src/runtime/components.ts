@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { addressOf, dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
-import { postgresArgv, postgresUrl, waitPostgresReady } from '../data/postgres.ts';
+import { ORDER_ROLE, postgresArgv, postgresUrl, provisionOrderRoles, waitPostgresReady } from '../data/postgres.ts';
 import { redisArgv, redisUrl, waitRedisReady, writeRedisConf } from '../data/redis.ts';
-import { inNs, priv, privPrefix, run } from '../host/exec.ts';
+import { inNs, priv, privPrefix } from '../host/exec.ts';
 import { writeNewFile } from '../host/files.ts';
 import type { Progress } from '../host/network.ts';
 import { procStartTime } from '../host/proc.ts';
@@ -11,23 +10,29 @@ import type { RunDir } from '../host/run-dir.ts';
 import { writeState, type ServiceRecord, type State } from '../host/state.ts';
 import { SERVICE_NODE_FLAGS } from '../services/config.ts';
 import type { Component, DataComponent, DataMode, Topology } from '../topology/types.ts';
-import { dropTo, serviceMain, type Account } from './account.ts';
+import { type Account, type AccountRole, dropTo, groupName, nobody } from './account.ts';
 import { nginxConf } from './nginx.ts';
-import { writePrivate, type Secrets } from './secrets.ts';
+import { writeOwnedBy, type Secrets } from './secrets.ts';
 import { lastLines, spawnInNs } from './spawn.ts';
+import type { Code } from './stage.ts';
 import { waitFor } from '../wait.ts';
 
-const internetHost = fileURLToPath(new URL('./internet-host.ts', import.meta.url));
-
-/** What starting a component needs: the platform, where its files go, who runs it, and its passwords. */
+/** What starting a component needs: the platform, where its files go, who runs what, and its passwords. */
 export interface ServiceContext {
   t: Topology;
   dir: RunDir;
   state: State;
   progress: Progress;
-  user: Account;
+  /** Absent when only the network (and the simulated internet host) is up. */
+  accounts?: Record<AccountRole, Account>;
+  code: Code;
   secrets: Secrets;
   data: DataMode;
+}
+
+function accountOf(ctx: ServiceContext, role: AccountRole): Account {
+  if (!ctx.accounts) throw new Error(`no account was prepared for ${role}`);
+  return ctx.accounts[role];
 }
 
 /** Written before the server is waited for, so a crash meanwhile leaves its pid for `down`. */
@@ -74,20 +79,24 @@ async function launchContainer(ctx: ServiceContext, c: DataComponent, ready: () 
   ctx.progress(`${c} container ready on ${at.host}:${at.port}`, performance.now() - t0);
 }
 
-/**
- * node as the service account, with bounded memory and a compile cache that account owns (a
- * warm cache also spares loading the TypeScript stripper); env, because sudo drops ours.
- */
-function nodeArgv(ctx: ServiceContext, script: string, ...args: string[]): string[] {
-  return [...dropTo(ctx.user), 'env', `NODE_COMPILE_CACHE=${ctx.dir.compileCache}`, process.execPath, ...SERVICE_NODE_FLAGS, script, ...args];
+/** node as `a`, with bounded memory and no capability; env, because sudo drops ours. */
+function nodeArgv(a: Account, env: string[], script: string, ...args: string[]): string[] {
+  return [...dropTo(a), 'env', ...env, process.execPath, ...SERVICE_NODE_FLAGS, script, ...args];
 }
 
-/** One of our Fastify services: its config file (owned by the service account, 0600), then node. */
-function appArgv(ctx: ServiceContext, c: 'gateway' | 'product' | 'order', extra: Record<string, string>): string[] {
+/**
+ * One of our Fastify services, as its own account: its config file (that account's, 0600: it
+ * holds credentials), and a compile cache of this run that only it writes and loads (a warm
+ * cache also spares a restart loading the TypeScript stripper).
+ */
+async function appArgv(ctx: ServiceContext, c: 'gateway' | 'product' | 'order', extra: Record<string, string>): Promise<string[]> {
   const n = nodeOf(c, ctx.t);
+  const a = accountOf(ctx, c);
   const file = ctx.dir.configFile(`${c}.json`);
-  writePrivate(file, JSON.stringify({ service: c, listen: { host: '0.0.0.0', port: n.port }, ...extra }), ctx.user);
-  return nodeArgv(ctx, serviceMain, file);
+  await writeOwnedBy(file, JSON.stringify({ service: c, listen: { host: '0.0.0.0', port: n.port }, ...extra }), a);
+  const cache = ctx.dir.cacheOf(c);
+  await priv(['install', '-d', '-m', '0700', '-o', String(a.uid), '-g', String(a.gid), cache]);
+  return nodeArgv(a, [`NODE_COMPILE_CACHE=${cache}`], ctx.code.main, file);
 }
 
 const urlOf = (c: Component, t: Topology, path: string) => `http://${addressOf(c, t)}${path}`;
@@ -97,7 +106,11 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
   const { t, secrets, dir } = ctx;
   const pgTarget = { ...dataAddress('postgres', ctx.data, t), password: secrets.postgres };
   const redisTarget = { ...dataAddress('redis', ctx.data, t), password: secrets.redis };
-  const pgReady = () => waitPostgresReady({ ...pgTarget, timeoutMs: 30_000 });
+  // Ready once the superuser logs in and the order service's and the operator's roles exist.
+  const pgReady = async () => {
+    await waitPostgresReady({ ...pgTarget, timeoutMs: 30_000 });
+    await provisionOrderRoles(pgTarget, secrets);
+  };
   const redisReady = () => waitRedisReady({ ...redisTarget, timeoutMs: 15_000 });
   const waitHttp = () => waitFor(() => httpOk(urlOf(c, t, '/health')), { what: c, timeoutMs: 30_000 });
   switch (c) {
@@ -115,22 +128,23 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
       return launchInNamespace(ctx, c, redisArgv({ configFile: conf, runAs: 'redis' }), redisReady);
     }
     case 'product':
-      return launchInNamespace(ctx, c, appArgv(ctx, c, { redisUrl: redisUrl(redisTarget) }), waitHttp);
+      return launchInNamespace(ctx, c, await appArgv(ctx, c, { redisUrl: redisUrl(redisTarget) }), waitHttp);
     case 'order':
-      return launchInNamespace(ctx, c, appArgv(ctx, c, { pgUrl: postgresUrl(pgTarget) }), waitHttp);
+      return launchInNamespace(ctx, c, await appArgv(ctx, c, { pgUrl: postgresUrl({ ...pgTarget, user: ORDER_ROLE, password: secrets.orders }) }), waitHttp);
     case 'gateway':
-      return launchInNamespace(ctx, c, appArgv(ctx, c, { productUrl: `http://${addressOf('product', t)}`, orderUrl: `http://${addressOf('order', t)}` }), waitHttp);
+      return launchInNamespace(ctx, c, await appArgv(ctx, c, { productUrl: `http://${addressOf('product', t)}`, orderUrl: `http://${addressOf('order', t)}` }), waitHttp);
     case 'nginx': {
       mkdirSync(dir.nginx, { recursive: true });
-      const group = (await run(['id', '-gn', ctx.user.name])).stdout.trim();
-      writeNewFile(dir.nginxConf, nginxConf(t, { dir: dir.nginx, accessLog: dir.log('nginx-access'), errorLog: dir.log('nginx-error'), user: ctx.user.name, group }));
+      const workers = accountOf(ctx, 'nginx');
+      writeNewFile(dir.nginxConf, nginxConf(t, { dir: dir.nginx, accessLog: dir.log('nginx-access'), errorLog: dir.log('nginx-error'), user: workers.name, group: groupName(workers.gid) }));
       return launchInNamespace(ctx, c, ['nginx', '-c', dir.nginxConf, '-g', 'daemon off;'], waitHttp);
     }
     case 'internet': {
       const n = nodeOf(c, t);
       // Per-namespace sysctl: lets the unprivileged server bind port 80 there, and only there.
       await priv(inNs(n.name, ['sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=0']));
-      return launchInNamespace(ctx, c, nodeArgv(ctx, internetHost, n.ip, String(n.port)), () => waitFor(() => httpOk(urlOf(c, t, '/')), { what: c, timeoutMs: 10_000 }));
+      // Without a compile cache: nobody is shared with other daemons of the host.
+      return launchInNamespace(ctx, c, nodeArgv(nobody(), [], ctx.code.internetHost, n.ip, String(n.port)), () => waitFor(() => httpOk(urlOf(c, t, '/')), { what: c, timeoutMs: 10_000 }));
     }
     default:
       return;

@@ -1,6 +1,6 @@
 import { chownSync } from 'node:fs';
 import { generatePassword } from '../data/password.ts';
-import { isRoot } from '../host/exec.ts';
+import { isRoot, priv } from '../host/exec.ts';
 import { writeNewFile } from '../host/files.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import type { Account } from './account.ts';
@@ -8,18 +8,29 @@ import { readJson } from '../read-json.ts';
 
 /** The run's passwords, new for every `up`. */
 export interface Secrets {
+  /** PostgreSQL's superuser: setting up the database, nothing after. */
   postgres: string;
   redis: string;
+  /** The order service's own PostgreSQL role. */
+  orders: string;
+  /** The operator's read-only PostgreSQL role (the seed's `SELECT * FROM orders`). */
+  reader: string;
 }
 
-export const newSecrets = (): Secrets => ({ postgres: generatePassword(), redis: generatePassword() });
+export const newSecrets = (): Secrets => ({ postgres: generatePassword(), redis: generatePassword(), orders: generatePassword(), reader: generatePassword() });
 
 export const readSecrets = (d: RunDir): Secrets | undefined => readJson<Secrets>(d.secrets);
 
-/** A file only its owner may read: the invoking user's, or `owner`'s when we are root. */
-export function writePrivate(file: string, content: string, owner?: Account): void {
+/** A file only its owner may read: the invoking user's. */
+export function writePrivate(file: string, content: string): void {
   writeNewFile(file, content, 0o600);
-  if (owner && isRoot) chownSync(file, owner.uid, owner.gid);
+}
+
+/** A file only `owner` may read (0600): written anew as the invoking user, then given to `owner` (through sudo when we are not root). */
+export async function writeOwnedBy(file: string, content: string, owner: Account): Promise<void> {
+  writePrivate(file, content);
+  if (isRoot) chownSync(file, owner.uid, owner.gid);
+  else await priv(['chown', `${owner.uid}:${owner.gid}`, file]);
 }
 
 export const writeSecrets = (d: RunDir, s: Secrets): void => writePrivate(d.secrets, JSON.stringify(s));

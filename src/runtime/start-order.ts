@@ -5,9 +5,10 @@ import type { Progress } from '../host/network.ts';
 import { ensureRunDir, type RunDir } from '../host/run-dir.ts';
 import { readState, validateState, writeState, type State } from '../host/state.ts';
 import type { Component, DataMode, Topology } from '../topology/types.ts';
-import { serviceAccount, type Account } from './account.ts';
+import { ACCOUNT_ROLES, type Account, type AccountRole, accountName, ensureAccounts, localAccount, nobody } from './account.ts';
 import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
+import { type Code, codeOf, runnableCode } from './stage.ts';
 
 /**
  * The order things start in: each stage waits for the one before, its components start in
@@ -16,11 +17,13 @@ import { stopPid } from './spawn.ts';
  */
 const startStages: Component[][] = [['postgres', 'redis', 'internet'], ['product', 'order'], ['gateway'], ['nginx']];
 
-/** What can be done before the network exists: account, secrets, configs, and the slow initdb. */
+/** What can be done before the network exists: accounts, code, secrets, configs, and the slow initdb. */
 export interface Prepared {
   t: Topology;
   dir: RunDir;
-  user: Account;
+  /** Absent when only the network (and the simulated internet host) is up. */
+  accounts?: Record<AccountRole, Account>;
+  code: Code;
   secrets: Secrets;
   data: DataMode;
   stages: Component[][];
@@ -28,29 +31,55 @@ export interface Prepared {
 
 /**
  * The components this run starts (network only: just the simulated internet host), prepared
- * while the network is being built; undefined when there is nothing to start.
+ * while the network is being built; undefined when there is nothing to start. Accounts it
+ * creates are recorded in `state` first.
  */
-export async function prepareServices(t: Topology, dir: RunDir, opts: { networkOnly: boolean; data: DataMode }, progress: Progress): Promise<Prepared | undefined> {
+export async function prepareServices(t: Topology, dir: RunDir, state: State, opts: { networkOnly: boolean; data: DataMode }, progress: Progress): Promise<Prepared | undefined> {
   const present = new Set([...t.app.nodes, ...t.outside.nodes].map((n) => n.component));
   const stages = startStages.map((s) => s.filter((c) => present.has(c) && (!opts.networkOnly || c === 'internet'))).filter((s) => s.length);
   if (!stages.length) return undefined;
   if (existsSync(dir.logs)) await priv(['rm', '-rf', dir.logs]);
   mkdirSync(dir.logs, { recursive: true });
   mkdirSync(dir.config, { recursive: true });
-  const user = await serviceAccount(progress);
-  await priv(['install', '-d', '-m', '0700', '-o', String(user.uid), '-g', String(user.gid), dir.compileCache]);
   const secrets = newSecrets();
   writeSecrets(dir, secrets);
-  if (opts.data === 'native' && stages.flat().includes('postgres')) {
-    const t0 = performance.now();
-    const { initPostgres, writePgHba } = await import('../data/postgres.ts');
-    // /run is emptied by a reboot anyway, so the cluster's creation need not be fsynced.
-    await initPostgres({ dataDir: dir.postgresData, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix, noSync: true });
-    // Only the order service and the operator on the host (psql from the bridge address) may log in.
-    await writePgHba(dir.configFile('pg_hba.conf'), [nodeOf('order', t).ip, t.app.bridge.ip]);
-    progress('postgres cluster initialised (initdb)', performance.now() - t0);
-  }
-  return { t, dir, user, secrets, data: opts.data, stages };
+  // Both are slow (useradd, initdb) and independent; neither is left running when the other fails, since a rollback follows.
+  const [users, cluster] = await Promise.allSettled([
+    prepareAccounts(t, dir, state, stages, progress),
+    opts.data === 'native' && stages.flat().includes('postgres') && initCluster(t, dir, secrets, progress),
+  ]);
+  if (users.status === 'rejected') throw users.reason;
+  if (cluster.status === 'rejected') throw cluster.reason;
+  await priv(['rm', '-rf', dir.compileCache]);
+  await priv(['install', '-d', '-m', '0755', dir.compileCache]);
+  return { t, dir, ...users.value, secrets, data: opts.data, stages };
+}
+
+/**
+ * The accounts of the services and nginx that this run starts (none for the network alone), and
+ * code they can run: any account will do for that, none has a group or capability the others lack.
+ */
+async function prepareAccounts(t: Topology, dir: RunDir, state: State, stages: Component[][], progress: Progress): Promise<Pick<Prepared, 'accounts' | 'code'>> {
+  const t0 = performance.now();
+  const needed = stages.flat().some((c) => (ACCOUNT_ROLES as readonly string[]).includes(c));
+  const accounts = needed
+    ? await ensureAccounts(t, (name) => {
+        state.accounts = [...(state.accounts ?? []), name];
+        writeState(dir, state);
+      })
+    : undefined;
+  if (accounts) progress(`accounts ${ACCOUNT_ROLES.map((r) => accounts[r].name).join(', ')}${state.accounts?.length ? ` (created ${state.accounts.join(', ')})` : ''}`, performance.now() - t0);
+  return { accounts, code: await runnableCode(dir, accounts?.gateway ?? nobody(), progress) };
+}
+
+/** initdb, and who may log in: only the order service and the operator on the host (psql from the bridge address). */
+async function initCluster(t: Topology, dir: RunDir, secrets: Secrets, progress: Progress): Promise<void> {
+  const t0 = performance.now();
+  const { initPostgres, writePgHba } = await import('../data/postgres.ts');
+  // /run is emptied by a reboot anyway, so the cluster's creation need not be fsynced.
+  await initPostgres({ dataDir: dir.postgresData, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix, noSync: true });
+  await writePgHba(dir.configFile('pg_hba.conf'), [nodeOf('order', t).ip, t.app.bridge.ip]);
+  progress('postgres cluster initialised (initdb)', performance.now() - t0);
 }
 
 /** Start what was prepared, stage by stage: each component waits for what it depends on. */
@@ -89,5 +118,15 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   if (!secrets) throw new Error('no secrets for this run');
   await stopPid(rec);
   const { bringUpComponent } = await import('./components.ts');
-  await bringUpComponent({ t, dir, state, progress, user: await serviceAccount(), secrets, data: state.options.data }, c);
+  await bringUpComponent({ t, dir, state, progress, accounts: existingAccounts(t), code: codeOf(dir), secrets, data: state.options.data }, c);
+}
+
+/** The accounts `up` made sure of, for a restart. */
+function existingAccounts(t: Topology): Record<AccountRole, Account> {
+  const entries = ACCOUNT_ROLES.map((r) => {
+    const a = localAccount(accountName(t, r));
+    if (!a) throw new Error(`account ${accountName(t, r)} is missing; run \`ecomnet down\` and \`ecomnet up\``);
+    return [r, a] as const;
+  });
+  return Object.fromEntries(entries) as Record<AccountRole, Account>;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { READER_ROLE } from '../../src/data/postgres.ts';
 import { pgLogin, redisLogin, loginUrl } from '../../src/grader/logins.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import { catalogue, mutate } from '../grader/catalogue.ts';
@@ -14,14 +15,14 @@ describe('how the grader logs in to the data layer it found', () => {
     expect(redisLogin(model, undefined, undefined)).toEqual({ host: '10.0.0.50', port: 6379, user: 'default' });
   });
 
-  it("uses ecomnet's per-run secrets when the platform is ecomnet's", () => {
-    const secrets = { postgres: 'pg-secret', redis: 'redis-secret' };
-    expect(pgLogin(model, secrets, undefined).password).toBe('pg-secret');
+  it("logs in to ecomnet's platform with its per-run secrets, to PostgreSQL as the read-only operator role, not the superuser", () => {
+    const secrets = { postgres: 'pg-secret', redis: 'redis-secret', orders: 'orders-secret', reader: 'reader-secret' };
+    expect(pgLogin(model, secrets, undefined)).toMatchObject({ user: READER_ROLE, password: 'reader-secret' });
     expect(redisLogin(model, secrets, undefined).password).toBe('redis-secret');
   });
 
   it('takes what a URL gives over both, decoded, and keeps the rest', () => {
-    const l = pgLogin(model, { postgres: 'x', redis: 'y' }, 'postgres://app:p%40ss@10.0.0.1:5433/shop');
+    const l = pgLogin(model, { postgres: 'x', redis: 'y', orders: 'z', reader: 'w' }, 'postgres://app:p%40ss@10.0.0.1:5433/shop');
     expect(l).toEqual({ host: '10.0.0.1', port: 5433, user: 'app', password: 'p@ss', database: 'shop' });
     expect(redisLogin(model, undefined, 'redis://:s3cret@10.0.0.1').password).toBe('s3cret');
     expect(redisLogin(model, undefined, 'redis://:s3cret@10.0.0.1').port).toBe(6379);

@@ -6,7 +6,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { openForAppend, openForWrite, writeNewFile } from '../../src/host/files.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
 import { writeState } from '../../src/host/state.ts';
-import { writeSecrets } from '../../src/runtime/secrets.ts';
+import { newSecrets, writeSecrets } from '../../src/runtime/secrets.ts';
 import { PID_FILE_SHELL } from '../../src/runtime/spawn.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'ecomnet-nofollow-'));
@@ -35,7 +35,7 @@ describe('files written as root never follow a symbolic link planted at their na
     const dir = runDirAt(mkdtempSync(join(base, 'run-')));
     plant(dir.secrets);
     plant(`${dir.state}.${process.pid}.tmp`);
-    writeSecrets(dir, { postgres: 'p'.repeat(32), redis: 'r'.repeat(32) });
+    writeSecrets(dir, newSecrets());
     writeState(dir, { phase: 'up' } as Parameters<typeof writeState>[1]);
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(lstatSync(dir.secrets).isFile()).toBe(true);

@@ -84,6 +84,7 @@ describe('validateState: down acts only on a state its topology could have writt
         delete (s.options as Record<string, unknown>).uplinkDev;
       }),
     ).toEqual([]);
+    expect(problemsOf((s) => (s.accounts = ['ecomnet-gateway', 'ecomnet-product', 'ecomnet-order', 'ecomnet-nginx']))).toEqual([]);
     expect(validateState(undefined, topology)).toBeUndefined();
   });
 
@@ -100,6 +101,8 @@ describe('validateState: down acts only on a state its topology could have writt
     ['services (not ours)', (s: Record<string, unknown>) => (s.services = [{ name: 'sshd', ns: 'nginx-lb', pid: 4242, log: '' }]), /^services: .*"sshd"/],
     ['services (another namespace)', (s: Record<string, unknown>) => (s.services = [{ name: 'nginx', ns: 'postgres-db', pid: 4242, log: '' }]), /^services: /],
     ['containers', (s: Record<string, unknown>) => (s.containers = ['registry']), /^containers: "registry" is not a Docker container id/],
+    ['accounts (one of the host)', (s: Record<string, unknown>) => (s.accounts = ['ecomnet-gateway', 'root']), /^accounts: "root" is not an account of topology ecomnet/],
+    ['accounts (another platform)', (s: Record<string, unknown>) => (s.accounts = ['ecomnet-hp-order']), /^accounts: "ecomnet-hp-order"/],
     ['options', (s: Record<string, unknown>) => (s.options = { data: 'host', networkOnly: false, guard: false }), /^options: /],
     ['version', (s: Record<string, unknown>) => (s.version = 2), /^version: 2 is not 1/],
   ])('refuses a tampered %s, naming the field', (_, edit, message) => {
