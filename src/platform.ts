@@ -19,6 +19,7 @@ import { ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
 import { readState, writeState, type State, type StateOptions } from './host/state.ts';
 import type { Plan } from './plan/plan.ts';
 import type { DataMode, Topology } from './topology/types.ts';
+import { startSupervisor, supervisorRunning } from './runtime/supervisor.ts';
 
 export type { DataMode };
 
@@ -150,6 +151,7 @@ export class Platform {
       previous.tag === t.tag &&
       sameOptions(previous, opts) &&
       previous.services.every(sameProcess) &&
+      (opts.networkOnly || supervisorRunning(previous.supervisor)) &&
       (await networkMatches(plan, backend)) &&
       (await Promise.all(previous.containers.map(containerRunning))).every(Boolean)
     )
@@ -183,6 +185,7 @@ export class Platform {
       throw e;
     }
     state.phase = 'up';
+    if (!opts.networkOnly) state.supervisor = startSupervisor(dir, t);
     writeState(dir, state);
     return true;
   }

@@ -5,6 +5,7 @@ import { ORDERS_DATABASE } from '../data/postgres.ts';
 import type { DataComponent } from '../topology/types.ts';
 import { containerName, LABEL } from './engine.ts';
 import { imageFor } from './images.ts';
+import { DEFAULT_POLICY } from './restart-policy.ts';
 
 // Ryuk would remove the containers as soon as a detached `up` exits (and it cannot be pulled
 // everywhere): `down` is our reaper, by recorded id and by label.
@@ -38,6 +39,8 @@ function onBridge<B extends Ctor<GenericContainer>>(Base: B, o: DataContainer) {
     protected override async beforeContainerCreated(): Promise<void> {
       const exposed = Object.keys(this.hostConfig.PortBindings ?? {});
       this.hostConfig.PortBindings = Object.fromEntries(exposed.map((p) => [p, [{ HostIp: o.at.host, HostPort: String(o.at.port) }]]));
+      // The supervisor's policy for the native servers, in Docker's words: a crash (kill -9) restarts it, a crash loop stops.
+      this.hostConfig.RestartPolicy = { Name: 'on-failure', MaximumRetryCount: DEFAULT_POLICY.maxRestarts };
     }
 
     protected override async containerCreated(id: string): Promise<void> {
@@ -51,6 +54,7 @@ function onBridge<B extends Ctor<GenericContainer>>(Base: B, o: DataContainer) {
  * gateway as in the seed (`docker run -p 5432:5432 ... postgres:15`). Their default wait
  * strategies probe the published port on localhost, which is deliberately closed, so
  * readiness is the image's own signal here and the caller then checks the published address.
+ * Docker restarts a crashed one (restart policy on-failure).
  */
 export async function startDataContainer(o: DataContainer): Promise<void> {
   const image = imageFor(o.component);

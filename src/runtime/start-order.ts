@@ -8,6 +8,7 @@ import type { Component, DataMode, Topology } from '../topology/types.ts';
 import { serviceAccount, type Account } from './account.ts';
 import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
+import { readSupervision, restartedBySupervisor, supervisorRunning } from './supervisor.ts';
 
 /**
  * The order things start in: each stage waits for the one before, its components start in
@@ -87,6 +88,14 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   if (rec.startTime === undefined) throw new Error(`${c} (pid ${rec.pid}) has no recorded start time (started by an earlier version), so it is not signalled; run \`ecomnet down\` and \`ecomnet up\``);
   const secrets = readSecrets(dir);
   if (!secrets) throw new Error('no secrets for this run');
+  if (supervisorRunning(state.supervisor)) {
+    // The supervisor owns the services while it runs: it starts the stopped one again, so two never race.
+    const before = readSupervision(dir)?.services[c]?.restarts ?? 0;
+    await stopPid(rec);
+    await restartedBySupervisor(dir, c, before);
+    progress(`${c} restarted by the supervisor`, 0);
+    return;
+  }
   await stopPid(rec);
   const { bringUpComponent } = await import('./components.ts');
   await bringUpComponent({ t, dir, state, progress, user: await serviceAccount(), secrets, data: state.options.data }, c);
