@@ -8,7 +8,7 @@ import { topology as alt } from '../fixtures/alt-topology.ts';
 const shown = (argvs: string[][]) => argvs.map((a) => a.join(' '));
 
 describe('faultPlan', () => {
-  it('link-down takes the host side of the namespace\'s veth down, and clear brings it up', () => {
+  it("link-down takes the host side of the namespace's veth down, and clear brings it up", () => {
     const p = faultPlan({ kind: 'link-down', ns: 'product-service' }, topology);
     expect(shown(p.apply)).toEqual(['ip link set veth-product-br down']);
     expect(shown(p.clear)).toEqual(['ip link set veth-product-br up']);
@@ -23,12 +23,7 @@ describe('faultPlan', () => {
       `${ipt} -I INPUT -i veth-product -j ECOMNET-FAULT`,
       `${ipt} -I OUTPUT -o veth-product -j ECOMNET-FAULT`,
     ]);
-    expect(shown(p.clear)).toEqual([
-      `${ipt} -D INPUT -i veth-product -j ECOMNET-FAULT`,
-      `${ipt} -D OUTPUT -o veth-product -j ECOMNET-FAULT`,
-      `${ipt} -F ECOMNET-FAULT`,
-      `${ipt} -X ECOMNET-FAULT`,
-    ]);
+    expect(shown(p.clear)).toEqual([`${ipt} -D INPUT -i veth-product -j ECOMNET-FAULT`, `${ipt} -D OUTPUT -o veth-product -j ECOMNET-FAULT`, `${ipt} -F ECOMNET-FAULT`, `${ipt} -X ECOMNET-FAULT`]);
     expect(faultPlan({ kind: 'loss', ns: alt.app.nodes[0]!.name, percent: 5 }, alt).apply[0]).toContain(`${alt.tag.toUpperCase()}-FAULT`);
   });
 
@@ -64,7 +59,11 @@ describe('parseFault', () => {
 
 describe('validateFaults: the record is checked before root undoes what it names', () => {
   it('accepts what ecomnet records, nothing is an empty list', () => {
-    const ok = [{ kind: 'link-down', ns: 'api-gateway' }, { kind: 'loss', ns: 'product-service', percent: 5 }, { kind: 'delay', ns: 'order-service', ms: 200 }];
+    const ok = [
+      { kind: 'link-down', ns: 'api-gateway' },
+      { kind: 'loss', ns: 'product-service', percent: 5 },
+      { kind: 'delay', ns: 'order-service', ms: 200 },
+    ];
     expect(validateFaults(ok, topology)).toEqual(ok);
     expect(validateFaults(undefined, topology)).toEqual([]);
   });

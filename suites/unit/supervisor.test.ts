@@ -9,7 +9,13 @@ import type { Component } from '../../src/topology/types.ts';
 describe('decide: the restart policy', () => {
   it('doubles the delay for each restart inside the window, up to its cap', () => {
     const p = { maxRestarts: 10, windowMs: 60_000, initialDelayMs: 250, maxDelayMs: 3000 };
-    const delays = [0, 1, 2, 3, 4, 5].map((n) => decide(Array.from({ length: n }, () => 1000), 2000, p));
+    const delays = [0, 1, 2, 3, 4, 5].map((n) =>
+      decide(
+        Array.from({ length: n }, () => 1000),
+        2000,
+        p,
+      ),
+    );
     expect(delays.map((d) => (d.action === 'restart' ? d.delayMs : -1))).toEqual([250, 500, 1000, 2000, 3000, 3000]);
   });
 
@@ -57,7 +63,7 @@ async function look(s: Supervisor): Promise<void> {
 }
 
 describe('Supervisor', () => {
-  it('supervises the seed\'s services only, and leaves running ones alone', async () => {
+  it("supervises the seed's services only, and leaves running ones alone", async () => {
     const host = new FakeHost();
     const s = new Supervisor(host, 7);
     await look(s);
