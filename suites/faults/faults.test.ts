@@ -213,6 +213,7 @@ describe('restarts under load', () => {
     const ids = join(dir, 'ids.json');
     try {
       // Straight to the gateway from nginx's namespace, as nginx itself would: nginx's per-client limits stay out of it.
+      const orderRestarts = (await restartsOf('order')).restarts;
       const posting = recordedShell(nsCommand(nodeOf('nginx').name, `${process.execPath} ${load} orders http://${addressOf('gateway')}/api/orders 5000 64 ${prefix} ${ids}`), { timeoutMs: 180_000 });
       await new Promise((r) => setTimeout(r, 700));
       const kill = await ecomnet(['fault', 'kill', 'postgres'], runDir.root);
@@ -220,9 +221,12 @@ describe('restarts under load', () => {
       expect(kill.exitCode, kill.stderr).toBe(0);
       const r = await posting;
       expect(r.exitCode, r.stderr).toBe(0);
-      const summary = JSON.parse(r.stdout) as { statuses: Record<string, number>; retries: number; created: number; startedAt: number; endedAt: number; hung: number };
+      const summary = JSON.parse(r.stdout) as { statuses: Record<string, number>; retries: number; seen5xx: Record<string, number>; created: number; startedAt: number; endedAt: number; hung: number };
       expect(killedAt, 'PostgreSQL died while the load ran').toBeLessThan(summary.endedAt);
       expect(summary.retries, 'the outage was felt: some requests were retried').toBeGreaterThan(0);
+      // The database's crash is the order service's 503, not its own: it outlives the connections it loses.
+      expect((await restartsOf('order')).restarts, 'the order service did not crash').toBe(orderRestarts);
+      expect(Object.keys(summary.seen5xx)).toEqual(['503 {"error":"Database unavailable"}']);
       expect((summary.statuses['201'] ?? 0) + (summary.statuses['200'] ?? 0)).toBe(5000);
       const rows = await sql(`SELECT count(*), count(DISTINCT k.key) FROM orders o JOIN order_idempotency_keys k ON k.order_id = o.id WHERE o.customer_id = '${prefix}';`, '-At', '-F,');
       expect(rows.stdout.trim()).toBe('5000,5000');
