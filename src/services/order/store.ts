@@ -60,11 +60,6 @@ export async function createOrder(pool: Pool, order: NewOrder, key?: string): Pr
   if (earlier) return earlier;
   const client = await pool.connect();
   let failure: Error | undefined;
-  // The pool hears a client's 'error' only while it is idle: one dying with the database while
-  // checked out here (between two queries) would be an unheard 'error' event and crash the
-  // service. Heard, it fails the next query instead, which answers 503 and discards the client.
-  const lost = (err: Error) => (failure ??= err);
-  client.on('error', lost);
   try {
     await client.query('BEGIN');
     const orderId = await insertOrder(client, order);
@@ -80,7 +75,6 @@ export async function createOrder(pool: Pool, order: NewOrder, key?: string): Pr
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
-    client.off('error', lost);
     // A connection that failed mid-transaction is discarded rather than reused.
     client.release(failure);
   }
