@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { statusTable } from '../../src/cli/status.ts';
 import type { ServiceRecord } from '../../src/host/state.ts';
 import { decide, DEFAULT_POLICY } from '../../src/runtime/restart-policy.ts';
 import { Supervisor, type Supervision, type SupervisorDeps } from '../../src/runtime/supervisor.ts';
@@ -117,5 +118,20 @@ describe('Supervisor', () => {
     expect(s.check()).toEqual([]);
     await Promise.all(first);
     expect(host.started).toEqual(['gateway']);
+  });
+});
+
+describe('ecomnet status', () => {
+  it("shows each service's restarts, and says when the supervisor gave one up", () => {
+    const row = { ip: '10.0.0.20', role: 'API gateway', exists: true, address: '10.0.0.20:3000', pid: 42 };
+    const shown = statusTable([
+      { ...row, namespace: 'api-gateway', service: 'gateway', restarts: 2, health: 'healthy' },
+      { ...row, namespace: 'order-service', service: 'order', restarts: 5, gaveUp: 'crashed again after 5 restarts within 60 s', health: 'unhealthy' },
+      { ...row, namespace: 'ext-client', health: 'n/a' },
+    ]).split('\n');
+    expect(shown[0]).toMatch(/PID\s+RESTARTS\s+HEALTH$/);
+    expect(shown[1]).toMatch(/\s42\s+2\s+healthy$/);
+    expect(shown[2]).toMatch(/\s42\s+5 \(gave up\)\s+unhealthy$/);
+    expect(shown[3]).toMatch(/\s42\s+-\s+n\/a$/);
   });
 });
