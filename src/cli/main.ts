@@ -15,7 +15,8 @@ const usage = `usage: ecomnet <command> [options]
                      (every field checked; never run as code)
   status [--json]    namespaces, services and their health
   logs [SERVICE] [-f] the services' logs
-  restart SERVICE    restart gateway, product or order with the same configuration
+  restart SERVICE    restart gateway, product or order with the same configuration (one the
+                     supervisor gave up is tried again)
   fault kill SERVICE | link-down NS | loss NS [--percent 5] | delay NS [--ms 200]
                      inject a fault and watch the platform cope (kill -9 a service, which the
                      supervisor restarts; a namespace's link down, lossy or slow)

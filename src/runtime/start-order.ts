@@ -8,7 +8,7 @@ import type { Component, DataMode, Topology } from '../topology/types.ts';
 import { serviceAccount, type Account } from './account.ts';
 import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
-import { readSupervision, restartedBySupervisor, supervisorRunning } from './supervisor.ts';
+import { readSupervision, restartedBySupervisor, retrySupervised, supervisorRunning } from './supervisor.ts';
 
 /**
  * The order things start in: each stage waits for the one before, its components start in
@@ -90,9 +90,11 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   if (!secrets) throw new Error('no secrets for this run');
   if (supervisorRunning(state.supervisor)) {
     // The supervisor owns the services while it runs: it starts the stopped one again, so two never race.
-    const before = readSupervision(dir)?.services[c]?.restarts ?? 0;
-    await stopPid(rec);
-    await restartedBySupervisor(dir, c, before);
+    const supervised = readSupervision(dir)?.services[c];
+    // One it gave up is tried again, its count of recent restarts started over.
+    if (supervised?.state === 'gave-up') await retrySupervised(state.supervisor!);
+    else await stopPid(rec);
+    await restartedBySupervisor(dir, c, supervised?.restarts ?? 0);
     progress(`${c} restarted by the supervisor`, 0);
     return;
   }

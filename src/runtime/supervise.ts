@@ -63,5 +63,7 @@ const supervisor = new Supervisor(
   },
   process.pid,
 );
+// `ecomnet restart` of a service given up.
+process.on('SIGUSR1', () => log({ event: 'retry given up', services: supervisor.retryGivenUp() }));
 log({ event: 'supervising', services: Object.keys(supervisor.status.services), policy: supervisor.status.policy });
 setInterval(() => supervisor.check(), 100);

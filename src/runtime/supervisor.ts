@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { priv } from '../host/exec.ts';
 import { procStartTime, sameProcess } from '../host/proc.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import type { ServiceRecord } from '../host/state.ts';
@@ -83,6 +84,14 @@ export class Supervisor {
     return started;
   }
 
+  /** `ecomnet restart` of a service given up: its count of recent restarts starts over, and the next look restarts it. */
+  retryGivenUp(): string[] {
+    const revived = Object.entries(this.#status.services).filter(([, s]) => s.state === 'gave-up');
+    for (const [, s] of revived) Object.assign(s, { state: 'restarting', restartedAt: [], reason: undefined });
+    if (revived.length) this.#deps.save(this.#status);
+    return revived.map(([name]) => name);
+  }
+
   async #recover(rec: ServiceRecord, s: ServiceSupervision): Promise<void> {
     const d = this.#deps;
     const downAt = d.now();
@@ -146,6 +155,12 @@ export function writeSupervision(dir: RunDir, s: Supervision): void {
   const tmp = `${dir.supervision}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
   renameSync(tmp, dir.supervision);
+}
+
+/** Ask the supervisor to try the services it gave up again (SIGUSR1). */
+export async function retrySupervised(rec: { pid: number; startTime: number }): Promise<void> {
+  if (!sameProcess(rec)) throw new Error('the supervisor is not running');
+  await priv(['kill', '-USR1', String(rec.pid)]);
 }
 
 /** Wait until the supervisor has brought `name` back after `before` restarts (what `ecomnet restart` waits for). */

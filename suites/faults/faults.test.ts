@@ -260,3 +260,40 @@ describe('restarts under load', () => {
     numbers['redis kill -9 during 4000 GETs at 16'] = summary;
   });
 });
+
+describe('a crash loop', () => {
+  it('a service that keeps crashing is given up after the limit, status says so, and `ecomnet restart` brings it back', async () => {
+    const service: Component = 'product';
+    let kills = 0;
+    for (; kills < 8; kills++) {
+      // Each time it is back, it crashes again.
+      const settled = await until(
+        async () => {
+          const r = await restartsOf(service);
+          return r.healthy || r.gaveUp !== undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 50 },
+      );
+      expect(settled, 'back, or given up').toBe(true);
+      if ((await restartsOf(service)).gaveUp) break;
+      const kill = await ecomnet(['fault', 'kill', service], runDir.root);
+      expect(kill.exitCode, kill.stderr).toBe(0);
+    }
+    const policy = readSupervision(runDir)!.policy;
+    expect(kills, `given up within ${policy.maxRestarts + 1} crashes`).toBeLessThanOrEqual(policy.maxRestarts + 1);
+    const shown = await ecomnet(['status'], runDir.root);
+    expect(shown.stdout).toMatch(/\bproduct\b.*\(gave up\)\s+unhealthy/);
+    // It stays down: no restart after the limit, and the gateway says so.
+    await new Promise((r) => setTimeout(r, 1500));
+    const down = reply(await recordedShell(getProducts));
+    expect(down.code).toBe(503);
+    expect(JSON.parse(down.body)).toEqual({ error: 'product-service unavailable' });
+
+    const restart = await ecomnet(['restart', service], runDir.root);
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    const after = reply(await recordedShell(getProducts));
+    expect(after.code).toBe(200);
+    expect(await restartsOf(service)).toMatchObject({ healthy: true, gaveUp: undefined });
+    numbers['crash loop product'] = { killsUntilGivenUp: kills, policy };
+  });
+});

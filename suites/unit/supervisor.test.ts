@@ -96,6 +96,22 @@ describe('Supervisor', () => {
     expect(s.status.services.gateway).toMatchObject({ state: 'running', restarts: 0 });
   });
 
+  it('a service given up is tried again when asked (ecomnet restart), its recent restarts forgotten', async () => {
+    const host = new FakeHost();
+    const s = new Supervisor(host, 7);
+    host.dead.add('postgres');
+    host.crashLoop.add('postgres');
+    for (let i = 0; i < 6; i++) await look(s);
+    expect(s.status.services.postgres?.state).toBe('gave-up');
+    expect(s.retryGivenUp()).toEqual(['postgres']);
+    host.crashLoop.delete('postgres');
+    host.slept = [];
+    await look(s);
+    expect(host.slept).toEqual([DEFAULT_POLICY.initialDelayMs]);
+    expect(s.status.services.postgres).toMatchObject({ state: 'running', restarts: 6 });
+    expect(s.retryGivenUp()).toEqual([]);
+  });
+
   it('a start that fails stops what it left and tries again on the next look', async () => {
     const host = new FakeHost();
     const s = new Supervisor(host, 7);
