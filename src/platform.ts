@@ -176,6 +176,10 @@ export class Platform {
     try {
       await applyNetwork(dir, plan, backend, state, this.#progress);
       await startInOrder(await prepared, state, this.#progress);
+      state.phase = 'up';
+      writeState(dir, state);
+      // From here the supervisor writes the state (it records itself in it first).
+      if (!opts.networkOnly) await startSupervisor(dir, t);
     } catch (e) {
       await prepared.catch(() => {});
       // The step that failed is the news; a rollback that fails too must not hide it.
@@ -184,9 +188,6 @@ export class Platform {
       });
       throw e;
     }
-    state.phase = 'up';
-    if (!opts.networkOnly) state.supervisor = startSupervisor(dir, t);
-    writeState(dir, state);
     return true;
   }
 }

@@ -8,7 +8,7 @@ import { nsPids } from '../host/links.ts';
 import { priv } from '../host/exec.ts';
 import { procStartTime, sameProcess } from '../host/proc.ts';
 import { ensureRunDir, runDirAt } from '../host/run-dir.ts';
-import { readState, validateState } from '../host/state.ts';
+import { readState, validateState, writeState } from '../host/state.ts';
 import { readTopologyFile } from '../topology/parse.ts';
 import { until } from '../wait.ts';
 import { serviceAccount } from './account.ts';
@@ -37,8 +37,9 @@ if (state?.phase !== 'up' || !secrets) {
   log({ event: 'nothing to supervise', phase: state?.phase });
   process.exit(0);
 }
-// Its own record, in the state it writes: `down` stops it before the services, whatever it last wrote.
+// Its own record in the state, written before anything else: `down` stops it before the services.
 state.supervisor = { pid: process.pid, startTime: procStartTime(process.pid)! };
+writeState(dir, state);
 const ctx = { t, dir, state, secrets, user: await serviceAccount(), data: state.options.data, progress: (step: string, ms: number) => log({ event: 'step', step, ms: Math.round(ms) }) };
 const rec = (name: string) => state.services.find((s) => s.name === name);
 

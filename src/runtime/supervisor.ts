@@ -17,7 +17,7 @@ import { readJson } from '../read-json.ts';
 import type { Component, Topology } from '../topology/types.ts';
 import { until } from '../wait.ts';
 import { decide, DEFAULT_POLICY, type RestartPolicy } from './restart-policy.ts';
-import { stopPid } from './spawn.ts';
+import { lastLines, stopPid } from './spawn.ts';
 
 /** The services it restarts: the seed's six (the simulated internet host is test scenery). */
 export const SUPERVISED: Component[] = ['postgres', 'redis', 'product', 'order', 'gateway', 'nginx'];
@@ -109,6 +109,7 @@ export class Supervisor {
     await d.sleep(decision.delayMs);
     s.restartedAt = [...s.restartedAt.filter((t) => downAt - t < this.#status.policy.windowMs), d.now()];
     s.restarts++;
+    d.save(this.#status);
     try {
       await d.start(rec.name as Component);
       Object.assign(s, { state: 'running', lastRecoveryMs: Math.round(d.now() - downAt), lastError: undefined });
@@ -126,9 +127,11 @@ const entry = fileURLToPath(new URL('./supervise.ts', import.meta.url));
 
 /**
  * Start the platform's supervisor, detached (it outlives `up --detach`), as this user: what it
- * does as root goes through the same `sudo -n` as the CLI. Returns its record for the state.
+ * does as root goes through the same `sudo -n` as the CLI. Returns once it supervises (it has
+ * recorded itself in the state and written its account), so `status`, `restart` and `down`
+ * right after `up` find it.
  */
-export function startSupervisor(dir: RunDir, t: Topology): { pid: number; startTime: number } {
+export async function startSupervisor(dir: RunDir, t: Topology): Promise<void> {
   writeFileSync(dir.topology, JSON.stringify(t));
   const fd = openSync(dir.log('supervisor'), 'a', 0o644);
   const child = spawn(process.execPath, [entry, dir.root], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ECOMNET_RUN_DIR: dir.root } });
@@ -136,8 +139,8 @@ export function startSupervisor(dir: RunDir, t: Topology): { pid: number; startT
   child.unref();
   const pid = child.pid;
   const startTime = pid === undefined ? undefined : procStartTime(pid);
-  if (pid === undefined || startTime === undefined) throw new Error(`the supervisor did not start (see ${dir.log('supervisor')})`);
-  return { pid, startTime };
+  const started = pid !== undefined && startTime !== undefined && (await until(() => readSupervision(dir)?.pid === pid || !sameProcess({ pid, startTime }), { timeoutMs: 15_000, intervalMs: 20 }));
+  if (!started || readSupervision(dir)?.pid !== pid) throw new Error(`the supervisor did not start: ${lastLines(dir.log('supervisor'), 5)}`);
 }
 
 /** Stop the supervisor (before the services: it must not restart what `down` stops). */

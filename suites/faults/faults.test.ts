@@ -26,6 +26,10 @@ afterAll(() => {
   const file = reportPaths().faults;
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(numbers, null, 2)}\n`);
+  const recoveries = Object.entries(numbers)
+    .filter(([k]) => k.startsWith('kill -9 '))
+    .map(([k, v]) => `${k.slice('kill -9 '.length)} ${(v as { recoveryMs: number }).recoveryMs} ms`);
+  console.log(`faults survived: ${Object.keys(numbers).length} cases; back after kill -9: ${recoveries.join(', ')} (all numbers: ${file})`);
 });
 
 /** A reply printed by curl -w '\n%{http_code} %{time_total}': body, status (0: no HTTP answer) and seconds. */
