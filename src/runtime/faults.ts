@@ -5,7 +5,6 @@
  * the service). The commands are planned by pure functions, as the network's are.
  */
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { nodeNamed } from '../../fixtures/topology.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { inNs, priv, type RunResult } from '../host/exec.ts';
 import { nsPids } from '../host/links.ts';
@@ -178,7 +177,7 @@ export async function killService(dir: RunDir, t: Topology, service: Component):
     throw new Error(`${service} is not running`);
   }
   if (!sameProcess(rec)) throw new Error(`${service} (pid ${rec.pid}) is not running now: the supervisor is restarting it, or gave it up (ecomnet status)`);
-  const pids = [...new Set([rec.pid, ...(await nsPids([nodeNamed(rec.ns, t).name]))])];
+  const pids = [...new Set([rec.pid, ...(await nsPids([rec.ns]))])];
   await priv(['kill', '-KILL', ...pids.map(String)]);
   return pids;
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addressOf, nodeOf, topology } from '../../fixtures/topology.ts';
 import { run } from '../../src/host/exec.ts';
+import { readState } from '../../src/host/state.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 import { status } from '../../src/cli/status.ts';
 import { readSupervision } from '../../src/runtime/supervisor.ts';
@@ -112,6 +113,13 @@ describe('kill -9 of each service: a clear answer while it is down, back by itse
     expect(back, `${service} answered again within 20 s`).toBe(true);
     const after = reply(await recordedShell(probe));
     expect(after.code).toBeLessThan(300);
+    const rec = readState(runDir)?.services.find((x) => x.name === service);
+    if (rec) {
+      // Natively, the listener in its namespace is the restarted process the state records.
+      const n = nodeOf(service);
+      const ss = await recordedShell(nsCommand(n.name, `ss -ltnpH 'sport = :${n.port}'`));
+      expect(ss.stdout).toContain(`pid=${rec.pid},`);
+    }
     expect(await restartsOf(service)).toEqual({ restarts: restartsBefore + 1, healthy: true });
     const shown = await ecomnet(['status'], runDir.root);
     expect(shown.stdout).toMatch(new RegExp(`\\b${service}\\b.*\\s${restartsBefore + 1}\\s+healthy`));
