@@ -40,7 +40,7 @@ export default defineConfig({
       {
         test: {
           name: 'platform',
-          include: existing ? gradedSuites : ['suites/phase1/**/*.test.ts', 'suites/phase2/**/*.test.ts', 'suites/containers/**/*.test.ts', 'suites/ci/**/*.test.ts'],
+          include: existing ? gradedSuites : ['suites/phase1/**/*.test.ts', 'suites/phase2/**/*.test.ts', 'suites/containers/**/*.test.ts', 'suites/ci/**/*.test.ts', 'suites/faults/**/*.test.ts'],
           globalSetup: [existing ? 'setup/verify-setup.ts' : 'setup/global-setup.ts'],
           // verify: the files share one module graph, so the host is discovered once, not once per file.
           isolate: !existing,

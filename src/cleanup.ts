@@ -17,7 +17,9 @@ import type { RunDir } from './host/run-dir.ts';
 import { clearState, readState, StateError, validateState, writeState, type State } from './host/state.ts';
 import { removeAccounts } from './runtime/account.ts';
 import { engineEndpoint, engineReachable, labelFilter, removeContainers } from './runtime/engine.ts';
+import { clearFaults } from './runtime/faults.ts';
 import { stopInOrder } from './runtime/start-order.ts';
+import { stopSupervisor } from './runtime/supervisor.ts';
 import type { Topology } from './topology/types.ts';
 import { peerName } from './topology/validate.ts';
 import { until } from './wait.ts';
@@ -37,6 +39,12 @@ export async function cleanup(dir: RunDir, progress: Progress, t: Topology = def
     if (!(e instanceof StateError)) throw e;
     return refuseState(dir, e, backend, progress, t);
   }
+  if (state?.supervisor) {
+    // First, so it restarts nothing that is being stopped; then the services as it last recorded them.
+    await stopSupervisor(state.supervisor);
+    state = validateState(readState(dir), t) ?? state;
+  }
+  await clearFaults(dir, t, progress);
   if (state) await stopInOrder(dir, state, progress);
   await teardownNetwork(dir, state, backend, progress, t.tag);
   await removeDataContainers(state, t.tag, progress);

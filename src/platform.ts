@@ -19,6 +19,7 @@ import { ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
 import { readState, writeState, type State, type StateOptions } from './host/state.ts';
 import type { Plan } from './plan/plan.ts';
 import type { DataMode, Policy, Topology } from './topology/types.ts';
+import { startSupervisor, supervisorRunning } from './runtime/supervisor.ts';
 
 export type { DataMode };
 
@@ -157,6 +158,7 @@ export class Platform {
       previous.tag === t.tag &&
       sameOptions(previous, opts) &&
       previous.services.every(sameProcess) &&
+      (opts.networkOnly || supervisorRunning(previous.supervisor)) &&
       (await networkMatches(plan, backend)) &&
       (await Promise.all(previous.containers.map(containerRunning))).every(Boolean)
     )
@@ -181,6 +183,10 @@ export class Platform {
     try {
       await applyNetwork(dir, plan, backend, state, this.#progress);
       await startInOrder(await prepared, state, this.#progress);
+      state.phase = 'up';
+      writeState(dir, state);
+      // From here the supervisor writes the state (it records itself in it first).
+      if (!opts.networkOnly) await startSupervisor(dir, t);
     } catch (e) {
       await prepared.catch(() => {});
       // The step that failed is the news; a rollback that fails too must not hide it.
@@ -189,8 +195,6 @@ export class Platform {
       });
       throw e;
     }
-    state.phase = 'up';
-    writeState(dir, state);
     return true;
   }
 }

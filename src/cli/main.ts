@@ -16,7 +16,13 @@ const usage = `usage: ecomnet <command> [options]
                      (every field checked; never run as code)
   status [--json]    namespaces, services and their health
   logs [SERVICE] [-f] the services' logs
-  restart SERVICE    restart gateway, product or order with the same configuration
+  restart SERVICE    restart gateway, product or order with the same configuration (one the
+                     supervisor gave up is tried again)
+  fault kill SERVICE | link-down NS | loss NS [--percent 5] | delay NS [--ms 200]
+                     inject a fault and watch the platform cope (kill -9 a service, which the
+                     supervisor restarts; a namespace's link down, lossy or slow)
+  fault clear | fault list
+                     remove every fault injected (down does too) / show them
   doctor             check this host and print exactly what to install
   diagram [--live] [--svg FILE]
                      the network diagram (Mermaid on stdout, or SVG); --live: drawn from the host as it is,
@@ -101,6 +107,32 @@ async function cmdDown(v: Record<string, string | boolean | undefined>): Promise
   return 0;
 }
 
+async function cmdFault([kind, target]: string[], v: Record<string, string | boolean | undefined>): Promise<number> {
+  const dir = runDirAt();
+  // Root acts on the fault record and signals the state's pids: only from a run directory no one else can change.
+  await ensureRunDir(dir);
+  const faults = await import('../runtime/faults.ts');
+  if (kind === 'clear') {
+    const cleared = await faults.clearFaults(dir, defaultTopology);
+    console.log(cleared.length ? `cleared: ${cleared.map(faults.describeFault).join(', ')}` : 'no faults to clear');
+    return 0;
+  }
+  if (kind === 'list') {
+    const now = faults.readFaults(dir, defaultTopology);
+    console.log(now.length ? now.map(faults.describeFault).join('\n') : 'no faults injected');
+    return 0;
+  }
+  const f = faults.parseFault(kind ?? '', target, { percent: v.percent as string | undefined, ms: v.ms as string | undefined }, defaultTopology);
+  if (f.kind === 'kill') {
+    const pids = await faults.killService(dir, defaultTopology, f.service);
+    console.log(`killed ${f.service} (kill -9 ${pids.join(' ')}); \`ecomnet status\` shows it restarted`);
+    return 0;
+  }
+  await faults.injectFault(dir, defaultTopology, f);
+  console.log(`injected ${faults.describeFault(f)}; \`ecomnet fault clear\` removes it`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values: v, positionals } = parseArgs({
@@ -123,6 +155,8 @@ async function main(argv: string[]): Promise<number> {
       reports: { type: 'string' },
       'no-allure': { type: 'boolean' },
       verbose: { type: 'boolean' },
+      percent: { type: 'string' },
+      ms: { type: 'string' },
     },
   });
   switch (command) {
@@ -145,6 +179,8 @@ async function main(argv: string[]): Promise<number> {
       await (await import('../runtime/start-order.ts')).restartService(defaultTopology, runDirAt(), c, progress);
       return 0;
     }
+    case 'fault':
+      return cmdFault(positionals, v);
     case 'doctor': {
       const [{ doctor }, { table }] = await Promise.all([import('../host/doctor.ts'), import('./status.ts')]);
       const checks = await doctor(defaultTopology);

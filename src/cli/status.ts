@@ -4,6 +4,7 @@ import type { RunDir } from '../host/run-dir.ts';
 import { readState } from '../host/state.ts';
 import { listNamespaces } from '../host/links.ts';
 import { alive } from '../host/proc.ts';
+import { readSupervision } from '../runtime/supervisor.ts';
 import type { DataComponent, NodeSpec, Topology } from '../topology/types.ts';
 
 export interface NodeStatus {
@@ -15,6 +16,9 @@ export interface NodeStatus {
   address?: string;
   pid?: number;
   running?: boolean;
+  /** How often the supervisor (or Docker, for a data container) restarted it, and whether it gave up. */
+  restarts?: number;
+  gaveUp?: string;
   health: 'healthy' | 'unhealthy' | 'n/a';
 }
 
@@ -50,6 +54,7 @@ export interface PlatformStatus {
 
 export async function status(topology: Topology, dir: RunDir): Promise<PlatformStatus> {
   const state = readState(dir);
+  const supervision = state?.supervisor ? readSupervision(dir) : undefined;
   const live = await listNamespaces();
   // Containers mode: the data layer answers on the bridge gateway, its namespaces stay empty.
   const inContainer = (n: NodeSpec): n is NodeSpec & { component: DataComponent } => Boolean(state?.containers.length) && (n.component === 'postgres' || n.component === 'redis');
@@ -59,13 +64,26 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
       const base: NodeStatus = { namespace: n.name, ip: n.ip, role: n.role, exists: live.includes(n.name), health: 'n/a' };
       if (inContainer(n)) {
         const at = publishedAt(n.component, topology);
-        return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, health: (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
+        const restarts = await containerRestarts(topology.tag, n.component);
+        return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, restarts, health: (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
       }
       if (!rec) return base;
-      return { ...base, service: rec.name, address: `${n.ip}:${n.port}`, pid: rec.pid, running: alive(rec.pid), health: (await healthOf(n)) ? 'healthy' : 'unhealthy' };
+      const sup = supervision?.services[rec.name];
+      const supervised = sup ? { restarts: sup.restarts, ...(sup.state === 'gave-up' ? { gaveUp: sup.reason } : {}) } : {};
+      return { ...base, service: rec.name, address: `${n.ip}:${n.port}`, pid: rec.pid, running: alive(rec.pid), ...supervised, health: (await healthOf(n)) ? 'healthy' : 'unhealthy' };
     }),
   );
   return { up: state?.phase === 'up', startedAt: state?.startedAt, nodes };
+}
+
+/** Docker's restart count of a data container (containers mode); undefined when no engine answers. */
+async function containerRestarts(tag: string, c: DataComponent): Promise<number | undefined> {
+  try {
+    const { containerName, engine } = await import('../runtime/engine.ts');
+    return (await (await engine()).getContainer(containerName(tag, c)).inspect()).RestartCount;
+  } catch {
+    return undefined;
+  }
 }
 
 export function table(rows: string[][]): string {
@@ -82,7 +100,15 @@ export function table(rows: string[][]): string {
 
 export function statusTable(nodes: NodeStatus[]): string {
   return table([
-    ['NAMESPACE', 'IP', 'SERVICE', 'ADDRESS', 'PID', 'HEALTH'],
-    ...nodes.map((n) => [n.namespace + (n.exists ? '' : ' (missing)'), n.ip, n.service ?? n.role, n.address ?? '-', n.pid ? String(n.pid) : '-', n.health]),
+    ['NAMESPACE', 'IP', 'SERVICE', 'ADDRESS', 'PID', 'RESTARTS', 'HEALTH'],
+    ...nodes.map((n) => [
+      n.namespace + (n.exists ? '' : ' (missing)'),
+      n.ip,
+      n.service ?? n.role,
+      n.address ?? '-',
+      n.pid ? String(n.pid) : '-',
+      n.restarts === undefined ? '-' : `${n.restarts}${n.gaveUp ? ' (gave up)' : ''}`,
+      n.health,
+    ]),
   ]);
 }

@@ -24,6 +24,12 @@ export interface RunDir {
   nginxConf: string;
   /** What `ecomnet verify` added to reach a build from outside, written before it adds it. */
   probe: string;
+  /** The faults `ecomnet fault` injected, written before each is applied, so `fault clear` and `down` remove exactly them. */
+  faults: string;
+  /** The topology the supervisor restarts services of, as validated JSON data. */
+  topology: string;
+  /** The supervisor's account of each service: restarts, backoff, given up (kept with the logs for a post-mortem). */
+  supervision: string;
   /**
    * Node's compile caches, one per service and per run, each owned by its service's account:
    * what one account wrote is never loaded by another, nor by a later run.
@@ -69,10 +75,13 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
     compileCache: join(root, 'node-cache'),
     stage: join(root, 'app'),
     probe: join(root, 'probe.json'),
+    faults: join(root, 'faults.json'),
+    topology: join(config, 'topology.json'),
+    supervision: join(logs, 'supervision.json'),
   };
   return {
     ...at,
-    runFiles: [at.postgresData, at.redisData, at.config, at.nginx, at.secrets, at.compileCache, at.stage],
+    runFiles: [at.postgresData, at.redisData, at.config, at.nginx, at.secrets, at.compileCache, at.stage, at.faults],
     log: (name) => join(logs, `${name}.log`),
     pidFile: (name) => join(logs, `${name}.pid`),
     configFile: (name) => join(config, name),

@@ -32,6 +32,8 @@ export interface State {
   containers: string[];
   /** Unix accounts we created (services', nginx's), each recorded before useradd; absent in states of earlier versions. */
   accounts?: string[];
+  /** The process that restarts crashed services (src/runtime/supervisor.ts); stopped by `down` before them. */
+  supervisor?: { pid: number; startTime: number };
   options: StateOptions;
 }
 
@@ -63,8 +65,8 @@ const bit = (v: unknown): boolean => v === '0' || v === '1';
 /**
  * The state as read, checked before root acts on it (`down` deletes what it names, writes its
  * sysctls, signals its pids): every name one topology `t` declares, its tag, only the sysctls
- * we change with 0/1 values, pids above 1, Docker ids. Fields a version before them did not
- * write (veths, accounts, a service's startTime, uplinkDev) may be absent. Undefined stays undefined (no
+ * we change with 0/1 values, pids above 1 (services' and the supervisor's), Docker ids. Fields a
+ * version before them did not write (veths, accounts, a service's startTime, uplinkDev) may be absent. Undefined stays undefined (no
  * file, or a torn write).
  */
 export function validateState(raw: unknown, t: Topology): State | undefined {
@@ -99,6 +101,9 @@ export function validateState(raw: unknown, t: Topology): State | undefined {
   };
   list('services', service, `a service the topology runs, in its namespace, with a pid above 1`);
   list('accounts', among(accountNames(t)), `an account of topology ${t.tag} (${accountNames(t).join(', ')})`, true);
+  const sup = raw.supervisor;
+  if (sup !== undefined && !(isObject(sup) && Number.isInteger(sup.pid) && (sup.pid as number) > 1 && Number.isInteger(sup.startTime) && (sup.startTime as number) >= 0))
+    problems.push(`supervisor: ${shown(sup)} is not { pid above 1, startTime }`);
   list('containers', (id) => typeof id === 'string' && /^[0-9a-f]{12,64}$/.test(id), 'a Docker container id (12 to 64 hex digits)');
   const o = raw.options;
   const optionsOk =

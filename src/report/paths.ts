@@ -17,6 +17,8 @@ export function reportPaths(root: string = process.cwd()) {
     html: join(reports, 'deliverables.html'),
     results: join(reports, 'results.json'),
     junit: join(reports, 'junit.xml'),
+    /** The fault suite's numbers: recovery after kill -9 per service, the load cases' counts. */
+    faults: join(reports, 'faults.json'),
     allureResults: join(reports, 'allure-results'),
     allureDir: join(reports, 'allure'),
     allureHtml: join(reports, 'allure', 'index.html'),

@@ -124,6 +124,8 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
       const redis = nodeOf(c, t);
       await priv(['install', '-d', '-m', '0700', '-o', 'redis', '-g', 'redis', dir.redisData]);
       const conf = dir.configFile('redis.conf');
+      // A restart writes it again: the one before belongs to redis now, which a sudo user may not overwrite.
+      await priv(['rm', '-f', conf]);
       await writeRedisConf(conf, { bind: redis.ip, port: redis.port!, password: secrets.redis, dir: dir.redisData }, { runAs: 'redis', prefix: privPrefix });
       return launchInNamespace(ctx, c, redisArgv({ configFile: conf, runAs: 'redis' }), redisReady);
     }

@@ -5,6 +5,7 @@ import type { DataComponent } from '../topology/types.ts';
 import { containerName, LABEL } from './engine.ts';
 import { ENTRYPOINT_FILE, entrypointScript, POSTGRES_PASSWORD_FILE, REDIS_CONF_FILE } from './entrypoint.ts';
 import { imageFor } from './images.ts';
+import { DEFAULT_POLICY } from './restart-policy.ts';
 
 // Ryuk would remove the containers as soon as a detached `up` exits (and it cannot be pulled
 // everywhere): `down` is our reaper, by recorded id and by label.
@@ -95,6 +96,8 @@ class DataServer extends GenericContainer {
   protected override async beforeContainerCreated(): Promise<void> {
     const exposed = Object.keys(this.hostConfig.PortBindings ?? {});
     this.hostConfig.PortBindings = Object.fromEntries(exposed.map((p) => [p, [{ HostIp: this.o.at.host, HostPort: String(this.o.at.port) }]]));
+    // The supervisor's policy for the native servers, in Docker's words: a crash (kill -9) restarts it, a crash loop stops.
+    this.hostConfig.RestartPolicy = { Name: 'on-failure', MaximumRetryCount: DEFAULT_POLICY.maxRestarts };
   }
 
   protected override async containerCreated(id: string): Promise<void> {
@@ -106,7 +109,8 @@ class DataServer extends GenericContainer {
  * Start PostgreSQL or Redis, published on the bridge gateway as in the seed
  * (`docker run -p 5432:5432 ... postgres:15`). testcontainers' default wait probes the published
  * port on localhost, which is deliberately closed, so readiness is the container's own signal
- * here and the caller then logs in at the published address.
+ * here and the caller then logs in at the published address. Docker restarts a crashed one
+ * (restart policy on-failure).
  */
 export async function startDataContainer(o: DataContainer): Promise<void> {
   const s = containerSpec(o);

@@ -56,6 +56,14 @@ http {
             proxy_set_header X-Real-IP $remote_addr;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Request-Id $request_id_out;
+            # The gateway refusing or silent (crashed, restarting): a JSON 503, never nginx's HTML page.
+            # Its own 502/504 answers pass unchanged (proxy_intercept_errors is off).
+            error_page 502 504 = @gateway_unavailable;
+        }
+
+        location @gateway_unavailable {
+            default_type application/json;
+            return 503 '{"error":"api gateway unavailable"}';
         }
 
         location /health {

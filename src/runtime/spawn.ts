@@ -50,7 +50,7 @@ function readPid(file: string): number {
  * another user. Only the process recorded (pid and start time): one that is gone, or whose pid
  * now names another process, is left alone.
  */
-export async function stopPid(p: { pid: number; startTime?: number }, signal: 'TERM' | 'INT' = 'TERM', graceMs = 8000): Promise<void> {
+export async function stopPid(p: { pid: number; startTime?: number }, signal: 'TERM' | 'INT' | 'KILL' = 'TERM', graceMs = 8000): Promise<void> {
   if (!sameProcess(p)) return;
   await priv(['kill', `-${signal}`, String(p.pid)], { allowFail: true });
   if (!(await until(() => !sameProcess(p), { timeoutMs: graceMs, intervalMs: 50 }))) await priv(['kill', '-KILL', String(p.pid)], { allowFail: true });

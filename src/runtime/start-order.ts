@@ -9,6 +9,7 @@ import { ACCOUNT_ROLES, type Account, type AccountRole, accountName, ensureAccou
 import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
 import { type Code, codeOf, runnableCode } from './stage.ts';
+import { readSupervision, restartedBySupervisor, retrySupervised, supervisorRunning } from './supervisor.ts';
 
 /**
  * The order things start in: each stage waits for the one before, its components start in
@@ -116,13 +117,23 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   if (rec.startTime === undefined) throw new Error(`${c} (pid ${rec.pid}) has no recorded start time (started by an earlier version), so it is not signalled; run \`ecomnet down\` and \`ecomnet up\``);
   const secrets = readSecrets(dir);
   if (!secrets) throw new Error('no secrets for this run');
+  if (supervisorRunning(state.supervisor)) {
+    // The supervisor owns the services while it runs: it starts the stopped one again, so two never race.
+    const supervised = readSupervision(dir)?.services[c];
+    // One it gave up is tried again, its count of recent restarts started over.
+    if (supervised?.state === 'gave-up') await retrySupervised(state.supervisor!);
+    else await stopPid(rec);
+    await restartedBySupervisor(dir, c, supervised?.restarts ?? 0);
+    progress(`${c} restarted by the supervisor`, 0);
+    return;
+  }
   await stopPid(rec);
   const { bringUpComponent } = await import('./components.ts');
   await bringUpComponent({ t, dir, state, progress, accounts: existingAccounts(t), code: codeOf(dir), secrets, data: state.options.data }, c);
 }
 
 /** The accounts `up` made sure of, for a restart. */
-function existingAccounts(t: Topology): Record<AccountRole, Account> {
+export function existingAccounts(t: Topology): Record<AccountRole, Account> {
   const entries = ACCOUNT_ROLES.map((r) => {
     const a = localAccount(accountName(t, r));
     if (!a) throw new Error(`account ${accountName(t, r)} is missing; run \`ecomnet down\` and \`ecomnet up\``);

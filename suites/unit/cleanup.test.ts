@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -102,5 +102,29 @@ describe('down (cleanup) acts only on a state its topology could have written', 
     expect(priv).not.toHaveBeenCalledWith(expect.arrayContaining(['kill']), expect.anything());
     for (const [pairs] of vi.mocked(setSysctls).mock.calls) expect(pairs.every((p) => p.key === keys.forward && p.value === '0')).toBe(true);
     expect(existsSync(dir.state)).toBe(false);
+  });
+
+  it('faults still injected are removed first, exactly those recorded, and their record goes', async () => {
+    const dir = runDirAt(mkdtempSync(join(base, 'run-')));
+    writeState(dir, currentState());
+    writeFileSync(
+      dir.faults,
+      JSON.stringify([
+        { kind: 'link-down', ns: 'product-service' },
+        { kind: 'loss', ns: 'order-service', percent: 5 },
+      ]),
+    );
+    const progress: string[] = [];
+    await cleanup(dir, (s) => progress.push(s), topology);
+    const commands = vi.mocked(priv).mock.calls.map(([argv]) => argv.join(' '));
+    expect(commands.slice(0, 5)).toEqual([
+      'ip netns exec order-service iptables -w -D INPUT -i veth-order -j ECOMNET-FAULT',
+      'ip netns exec order-service iptables -w -D OUTPUT -o veth-order -j ECOMNET-FAULT',
+      'ip netns exec order-service iptables -w -F ECOMNET-FAULT',
+      'ip netns exec order-service iptables -w -X ECOMNET-FAULT',
+      'ip link set veth-product-br up',
+    ]);
+    expect(progress).toContain('clear faults: link-down product-service, loss order-service 5%');
+    expect(existsSync(dir.faults)).toBe(false);
   });
 });

@@ -88,6 +88,10 @@ describe('validateState: down acts only on a state its topology could have writt
     expect(validateState(undefined, topology)).toBeUndefined();
   });
 
+  it('accepts the supervisor it records (pid and start time)', () => {
+    expect(problemsOf((s) => (s.supervisor = { pid: 4243, startTime: 1234 }))).toEqual([]);
+  });
+
   it.each([
     ['namespaces', (s: Record<string, unknown>) => (s.namespaces = ['nginx-lb', 'sshd']), /^namespaces: "sshd" is not a namespace declared by topology ecomnet/],
     ['bridges', (s: Record<string, unknown>) => (s.bridges = ['eth0']), /^bridges: "eth0"/],
@@ -105,6 +109,9 @@ describe('validateState: down acts only on a state its topology could have writt
     ['accounts (another platform)', (s: Record<string, unknown>) => (s.accounts = ['ecomnet-hp-order']), /^accounts: "ecomnet-hp-order"/],
     ['options', (s: Record<string, unknown>) => (s.options = { data: 'host', networkOnly: false, guard: false }), /^options: /],
     ['version', (s: Record<string, unknown>) => (s.version = 2), /^version: 2 is not 1/],
+    ['supervisor (init)', (s: Record<string, unknown>) => (s.supervisor = { pid: 1, startTime: 5 }), /^supervisor: /],
+    ['supervisor (no start time)', (s: Record<string, unknown>) => (s.supervisor = { pid: 4242 }), /^supervisor: /],
+    ['supervisor (a command)', (s: Record<string, unknown>) => (s.supervisor = 'kill -9 -1'), /^supervisor: "kill -9 -1"/],
   ])('refuses a tampered %s, naming the field', (_, edit, message) => {
     const problems = problemsOf(edit);
     expect(problems).toHaveLength(1);

@@ -23,13 +23,20 @@ export const DEFAULT_POOL_SIZE = 20;
 /** Defaults that turn a missing database into a prompt 503 instead of a hung request. */
 export function createOrderPool(config: pg.PoolConfig | string, max = DEFAULT_POOL_SIZE): pg.Pool {
   const base = typeof config === 'string' ? { connectionString: config } : config;
-  return new pg.Pool({
+  const pool = new pg.Pool({
     max,
     connectionTimeoutMillis: 2000,
     query_timeout: 5000,
     idleTimeoutMillis: 10_000,
     ...base,
   });
+  // The pool hears a connection's 'error' only while it is idle or inside pool.query(): one
+  // dying with the database while checked out (a transaction between two queries, or the
+  // server's FATAL arriving after the socket's reset) was an unheard 'error' event that crashed
+  // the service. Heard here, it costs nothing: the next query on it fails (a 503) and the pool
+  // discards it.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
 }
 
 /**

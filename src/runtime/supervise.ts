@@ -1,0 +1,80 @@
+/**
+ * The supervisor process: `node src/runtime/supervise.ts RUN_DIR`, started detached by `up`
+ * (src/runtime/supervisor.ts) and stopped by `down`. Every 100 ms it looks at the recorded
+ * services; a dead one is restarted through the same code that started it (components.ts).
+ */
+import '../../bin/compile-cache.js';
+import { nsPids } from '../host/links.ts';
+import { priv } from '../host/exec.ts';
+import { procStartTime, sameProcess } from '../host/proc.ts';
+import { ensureRunDir, runDirAt } from '../host/run-dir.ts';
+import { readState, validateState, writeState } from '../host/state.ts';
+import { readTopologyFile } from '../topology/parse.ts';
+import { until } from '../wait.ts';
+import { bringUpComponent } from './components.ts';
+import { readSecrets } from './secrets.ts';
+import { stopPid } from './spawn.ts';
+import { codeOf } from './stage.ts';
+import { existingAccounts } from './start-order.ts';
+import { Supervisor, writeSupervision } from './supervisor.ts';
+
+const root = process.argv[2];
+if (!root) {
+  process.stderr.write('usage: node src/runtime/supervise.ts RUN_DIR\n');
+  process.exit(2);
+}
+const dir = runDirAt(root);
+const log = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+// down's SIGTERM: leave at once; a service half started now dies with its namespace.
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
+
+// Root acts on what it reads here: only from a run directory nobody else can change.
+await ensureRunDir(dir);
+const t = readTopologyFile(dir.topology);
+const state = validateState(readState(dir), t);
+const secrets = readSecrets(dir);
+if (state?.phase !== 'up' || !secrets) {
+  log({ event: 'nothing to supervise', phase: state?.phase });
+  process.exit(0);
+}
+// Its own record in the state, written before anything else: `down` stops it before the services.
+state.supervisor = { pid: process.pid, startTime: procStartTime(process.pid)! };
+writeState(dir, state);
+const ctx = {
+  t,
+  dir,
+  state,
+  secrets,
+  accounts: existingAccounts(t),
+  code: codeOf(dir),
+  data: state.options.data,
+  progress: (step: string, ms: number) => log({ event: 'step', step, ms: Math.round(ms) }),
+};
+const rec = (name: string) => state.services.find((s) => s.name === name);
+
+const supervisor = new Supervisor(
+  {
+    records: () => state.services,
+    alive: sameProcess,
+    clearLeftovers: async (r) => {
+      const pids = await nsPids([r.ns]);
+      if (pids.length) await priv(['kill', '-KILL', ...pids.map(String)], { allowFail: true });
+      await until(async () => !(await nsPids([r.ns])).length, { timeoutMs: 5000, intervalMs: 20 });
+    },
+    start: (name) => bringUpComponent(ctx, name),
+    stopUnready: async (name) => {
+      const r = rec(name);
+      if (r) await stopPid(r, 'KILL', 1000);
+    },
+    save: (s) => writeSupervision(dir, s),
+    log,
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  },
+  process.pid,
+);
+// `ecomnet restart` of a service given up.
+process.on('SIGUSR1', () => log({ event: 'retry given up', services: supervisor.retryGivenUp() }));
+log({ event: 'supervising', services: Object.keys(supervisor.status.services), policy: supervisor.status.policy });
+setInterval(() => supervisor.check(), 100);

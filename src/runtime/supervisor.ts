@@ -1,0 +1,182 @@
+/**
+ * The supervisor: one small detached process per platform that watches the services recorded
+ * in the state file and starts a crashed one again, as `restart: on-failure` does in compose
+ * (src/runtime/restart-policy.ts says when). It is the only writer of the state while the
+ * platform is up; `down` stops it before the services, so a teardown never races a restart.
+ * Its account of each service (restarts, given up) is the run directory's supervision file,
+ * which `ecomnet status` shows.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { priv } from '../host/exec.ts';
+import { procStartTime, sameProcess } from '../host/proc.ts';
+import type { RunDir } from '../host/run-dir.ts';
+import type { ServiceRecord } from '../host/state.ts';
+import { readJson } from '../read-json.ts';
+import type { Component, Topology } from '../topology/types.ts';
+import { until } from '../wait.ts';
+import { decide, DEFAULT_POLICY, type RestartPolicy } from './restart-policy.ts';
+import { lastLines, stopPid } from './spawn.ts';
+
+/** The services it restarts: the seed's six (the simulated internet host is test scenery). */
+export const SUPERVISED: Component[] = ['postgres', 'redis', 'product', 'order', 'gateway', 'nginx'];
+
+export interface ServiceSupervision {
+  state: 'running' | 'restarting' | 'gave-up';
+  restarts: number;
+  /** When each restart was attempted (ms since the epoch): the policy's window counts them. */
+  restartedAt: number[];
+  /** From finding it dead to it answering again, for the last recovery. */
+  lastRecoveryMs?: number;
+  lastError?: string;
+  reason?: string;
+}
+
+export interface Supervision {
+  pid: number;
+  policy: RestartPolicy;
+  services: Record<string, ServiceSupervision>;
+}
+
+/** What the supervisor does to the host, injected so its decisions are tested with a fake one. */
+export interface SupervisorDeps {
+  /** The services as recorded now. */
+  records(): ServiceRecord[];
+  alive(rec: ServiceRecord): boolean;
+  /** Kill what is left of the dead service in its namespace (nginx's workers, PostgreSQL's backends). */
+  clearLeftovers(rec: ServiceRecord): Promise<void>;
+  /** Start it again with its configuration and wait until it serves; throws if it does not. */
+  start(name: Component): Promise<void>;
+  /** A start that failed may leave a process that never became ready: stop it, so the next look restarts it. */
+  stopUnready(name: Component): Promise<void>;
+  save(s: Supervision): void;
+  log(event: Record<string, unknown>): void;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export class Supervisor {
+  readonly #deps: SupervisorDeps;
+  readonly #status: Supervision;
+  readonly #busy = new Set<string>();
+
+  constructor(deps: SupervisorDeps, pid: number, policy: RestartPolicy = DEFAULT_POLICY) {
+    this.#deps = deps;
+    this.#status = { pid, policy, services: {} };
+    for (const r of deps.records()) if (SUPERVISED.includes(r.name as Component)) this.#status.services[r.name] = { state: 'running', restarts: 0, restartedAt: [] };
+    deps.save(this.#status);
+  }
+
+  get status(): Supervision {
+    return this.#status;
+  }
+
+  /** One look at every service: a dead one not already being handled or given up is recovered (in the background). */
+  check(): Promise<void>[] {
+    const started: Promise<void>[] = [];
+    for (const rec of this.#deps.records()) {
+      const s = this.#status.services[rec.name];
+      if (!s || s.state === 'gave-up' || this.#busy.has(rec.name) || this.#deps.alive(rec)) continue;
+      this.#busy.add(rec.name);
+      started.push(this.#recover(rec, s).finally(() => this.#busy.delete(rec.name)));
+    }
+    return started;
+  }
+
+  /** `ecomnet restart` of a service given up: its count of recent restarts starts over, and the next look restarts it. */
+  retryGivenUp(): string[] {
+    const revived = Object.entries(this.#status.services).filter(([, s]) => s.state === 'gave-up');
+    for (const [, s] of revived) Object.assign(s, { state: 'restarting', restartedAt: [], reason: undefined });
+    if (revived.length) this.#deps.save(this.#status);
+    return revived.map(([name]) => name);
+  }
+
+  async #recover(rec: ServiceRecord, s: ServiceSupervision): Promise<void> {
+    const d = this.#deps;
+    const downAt = d.now();
+    const decision = decide(s.restartedAt, downAt, this.#status.policy);
+    if (decision.action === 'give-up') {
+      Object.assign(s, { state: 'gave-up', reason: decision.reason });
+      d.save(this.#status);
+      d.log({ service: rec.name, event: 'gave up', reason: decision.reason });
+      return;
+    }
+    s.state = 'restarting';
+    d.save(this.#status);
+    d.log({ service: rec.name, event: 'down', pid: rec.pid, restartInMs: decision.delayMs });
+    await d.clearLeftovers(rec);
+    await d.sleep(decision.delayMs);
+    s.restartedAt = [...s.restartedAt.filter((t) => downAt - t < this.#status.policy.windowMs), d.now()];
+    s.restarts++;
+    d.save(this.#status);
+    try {
+      await d.start(rec.name as Component);
+      Object.assign(s, { state: 'running', lastRecoveryMs: Math.round(d.now() - downAt), lastError: undefined });
+      d.log({ service: rec.name, event: 'restarted', restarts: s.restarts, recoveryMs: s.lastRecoveryMs });
+    } catch (e) {
+      s.lastError = (e as Error).message.split('\n')[0];
+      d.log({ service: rec.name, event: 'restart failed', restarts: s.restarts, error: s.lastError });
+      await d.stopUnready(rec.name as Component);
+    }
+    d.save(this.#status);
+  }
+}
+
+const entry = fileURLToPath(new URL('./supervise.ts', import.meta.url));
+
+/**
+ * Start the platform's supervisor, detached (it outlives `up --detach`), as this user: what it
+ * does as root goes through the same `sudo -n` as the CLI. Returns once it supervises (it has
+ * recorded itself in the state and written its account), so `status`, `restart` and `down`
+ * right after `up` find it.
+ */
+export async function startSupervisor(dir: RunDir, t: Topology): Promise<void> {
+  writeFileSync(dir.topology, JSON.stringify(t));
+  const fd = openSync(dir.log('supervisor'), 'a', 0o644);
+  const child = spawn(process.execPath, [entry, dir.root], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ECOMNET_RUN_DIR: dir.root } });
+  closeSync(fd);
+  child.unref();
+  const pid = child.pid;
+  const startTime = pid === undefined ? undefined : procStartTime(pid);
+  const started = pid !== undefined && startTime !== undefined && (await until(() => readSupervision(dir)?.pid === pid || !sameProcess({ pid, startTime }), { timeoutMs: 15_000, intervalMs: 20 }));
+  if (!started || readSupervision(dir)?.pid !== pid) throw new Error(`the supervisor did not start: ${lastLines(dir.log('supervisor'), 5)}`);
+}
+
+/** Stop the supervisor (before the services: it must not restart what `down` stops). */
+export async function stopSupervisor(rec: { pid: number; startTime: number } | undefined): Promise<void> {
+  if (rec) await stopPid(rec, 'TERM', 3000);
+}
+
+export const supervisorRunning = (rec: { pid: number; startTime: number } | undefined): boolean => rec !== undefined && sameProcess(rec);
+
+/** The supervisor's account, if one runs or ran for this run directory. */
+export const readSupervision = (dir: RunDir): Supervision | undefined => readJson<Supervision>(dir.supervision);
+
+/** Atomic, as the state: `status` never reads half a file. */
+export function writeSupervision(dir: RunDir, s: Supervision): void {
+  const tmp = `${dir.supervision}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
+  renameSync(tmp, dir.supervision);
+}
+
+/** Ask the supervisor to try the services it gave up again (SIGUSR1). */
+export async function retrySupervised(rec: { pid: number; startTime: number }): Promise<void> {
+  if (!sameProcess(rec)) throw new Error('the supervisor is not running');
+  await priv(['kill', '-USR1', String(rec.pid)]);
+}
+
+/** Wait until the supervisor has brought `name` back after `before` restarts (what `ecomnet restart` waits for). */
+export async function restartedBySupervisor(dir: RunDir, name: Component, before: number, timeoutMs = 30_000): Promise<void> {
+  const now = () => readSupervision(dir)?.services[name];
+  const back = await until(
+    () => {
+      const s = now();
+      return s?.state === 'gave-up' || (s !== undefined && s.restarts > before && s.state === 'running');
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
+  const s = now();
+  if (s?.state === 'gave-up') throw new Error(`the supervisor gave ${name} up: ${s.reason}`);
+  if (!back) throw new Error(`${name} did not come back within ${timeoutMs / 1000} s (see ${dir.log('supervisor')})`);
+}
