@@ -199,6 +199,22 @@ export async function provisionOrderRoles(admin: PostgresTarget, passwords: { or
     const role = (name: string, password: string) =>
       `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN CREATE ROLE ${name}; END IF; END $$;
 ALTER ROLE ${name} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD ${client.escapeLiteral(password)};`;
+    // A cluster already provisioned (the supervisor restarting PostgreSQL, data kept across runs)
+    // only gets the new passwords: ALTER TABLE takes an exclusive lock, and taking it while the
+    // order service retries its inserts deadlocks them.
+    const settled = await client
+      .query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY($1::text[]) AND tableowner = $2
+         AND has_table_privilege($3, 'public.orders', 'SELECT')`,
+        [ORDER_TABLES, ORDER_ROLE, READER_ROLE],
+      )
+      .catch(() => undefined);
+    const tables =
+      settled?.rows[0]?.n === ORDER_TABLES.length
+        ? ''
+        : `${DDL}
+${ORDER_TABLES.map((t) => `ALTER TABLE ${t} OWNER TO ${ORDER_ROLE};`).join('\n')}
+GRANT SELECT ON orders TO ${READER_ROLE};`;
     await client.query(`BEGIN;
 ${role(ORDER_ROLE, passwords.orders)}
 ${role(READER_ROLE, passwords.reader)}
@@ -206,9 +222,7 @@ REVOKE ALL ON DATABASE ${db}, postgres, template1 FROM PUBLIC;
 GRANT CONNECT ON DATABASE ${db} TO ${ORDER_ROLE}, ${READER_ROLE};
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO ${ORDER_ROLE}, ${READER_ROLE};
-${DDL}
-${ORDER_TABLES.map((t) => `ALTER TABLE ${t} OWNER TO ${ORDER_ROLE};`).join('\n')}
-GRANT SELECT ON orders TO ${READER_ROLE};
+${tables}
 COMMIT;`);
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});

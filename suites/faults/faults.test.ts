@@ -3,17 +3,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addressOf, nodeOf, topology } from '../../fixtures/topology.ts';
+import { ORDER_ROLE } from '../../src/data/postgres.ts';
 import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 import { status } from '../../src/cli/status.ts';
+import { readSecrets } from '../../src/runtime/secrets.ts';
 import { readSupervision } from '../../src/runtime/supervisor.ts';
 import type { Component } from '../../src/topology/types.ts';
 import { until } from '../../src/wait.ts';
 import { nsCommand, port } from '../support/checks.ts';
 import { ecomnet } from '../support/cli.ts';
-import { sql } from '../support/data.ts';
+import { sql, sqlAs } from '../support/data.ts';
 import { recordedShell, type Captured } from '../support/evidence.ts';
+import { pgLogin } from '../support/live.ts';
 import { runDir } from '../support/platform.ts';
 
 /**
@@ -242,7 +245,9 @@ describe('restarts under load', () => {
       expect((await restartsOf('order')).restarts, 'the order service did not crash').toBe(orderRestarts);
       expect(Object.keys(summary.seen5xx)).toEqual(['503 {"error":"Database unavailable"}']);
       expect((summary.statuses['201'] ?? 0) + (summary.statuses['200'] ?? 0)).toBe(5000);
-      const rows = await sql(`SELECT count(*), count(DISTINCT k.key) FROM orders o JOIN order_idempotency_keys k ON k.order_id = o.id WHERE o.customer_id = '${prefix}';`, '-At', '-F,');
+      // The key ledger is the order service's alone (the operator's role reads orders only).
+      const owner = { ...pgLogin, user: ORDER_ROLE, password: readSecrets(runDir)?.orders };
+      const rows = await sqlAs(owner, `SELECT count(*), count(DISTINCT k.key) FROM orders o JOIN order_idempotency_keys k ON k.order_id = o.id WHERE o.customer_id = '${prefix}';`, '-At', '-F,');
       expect(rows.stdout.trim()).toBe('5000,5000');
       const all = await sql(`SELECT count(*) FROM orders WHERE customer_id = '${prefix}';`, '-At');
       expect(all.stdout.trim(), 'no row without its key').toBe('5000');

@@ -6,7 +6,7 @@ import { seedLogin } from '../../src/grader/contract.ts';
 import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
 import { recordEvidence, registerSecrets, type Captured } from './evidence.ts';
-import { pgLogin, redisLogin } from './live.ts';
+import { type Login, pgLogin, redisLogin } from './live.ts';
 import { runDir } from './platform.ts';
 
 // The seed's own password is public (and a word the evidence must keep: the server is named postgres).
@@ -28,8 +28,12 @@ async function client(argv: string[], how: { env?: Record<string, string>; input
 }
 
 /** The seed's `psql -U postgres -d orders -h HOST -c "QUERY"`; flags (-At, -F,) go before -c. */
-export async function sql(query: string, ...flags: string[]): Promise<Captured> {
-  const l = pgLogin;
+export function sql(query: string, ...flags: string[]): Promise<Captured> {
+  return sqlAs(pgLogin, query, ...flags);
+}
+
+/** The same as another login: e.g. the order service's role, for the tables only it may read. */
+export async function sqlAs(l: Login, query: string, ...flags: string[]): Promise<Captured> {
   const argv = ['psql', '-U', l.user, '-d', l.database ?? 'postgres', '-h', l.host, '-p', String(l.port), '-w', ...flags, '-c', query];
   if (l.password === undefined) return client(argv, {});
   const dir = mkdtempSync(join(tmpdir(), 'ecomnet-pgpass-'));
