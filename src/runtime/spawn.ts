@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { inNs, priv, privPrefix } from '../host/exec.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { inNs, priv, privPrefix, run } from '../host/exec.ts';
 import { sameProcess } from '../host/proc.ts';
 import { until, waitFor } from '../wait.ts';
+import { LOG_LIMIT, logKeeperScript } from './log-keeper.ts';
 
 export interface Started {
   /** The server's own pid (not sudo's, which stays as its parent). */
@@ -11,19 +13,44 @@ export interface Started {
   exited: Promise<never>;
 }
 
+const keeperArgv = (file: string, ...more: string[]) => [process.execPath, '--max-old-space-size=32', logKeeperScript, file, String(LOG_LIMIT.maxBytes), String(LOG_LIMIT.keep), ...more];
+
+/**
+ * A log keeper (log-keeper.ts) for `file`, detached like the server it serves; its stdin is the
+ * pipe the server writes to. It runs as we do, outside the namespace, and ends with the server.
+ */
+function logKeeper(file: string): ChildProcess & { stdin: Writable } {
+  const [node, ...args] = keeperArgv(file);
+  const keeper = spawn(node!, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  keeper.unref();
+  return keeper as ChildProcess & { stdin: Writable };
+}
+
+/**
+ * A named pipe at `fifo` for a server that opens its log by path, kept into `file` by a log
+ * keeper until the server whose pid `pidFile` will hold is gone. Start it before the server.
+ */
+export async function fifoLogKeeper(file: string, fifo: string, pidFile: string): Promise<void> {
+  rmSync(fifo, { force: true });
+  await run(['mkfifo', '-m', '0600', fifo]);
+  const [node, ...args] = keeperArgv(file, fifo, pidFile);
+  spawn(node!, args, { detached: true, stdio: 'ignore' }).unref();
+}
+
 /**
  * Start argv inside a namespace, detached from this process (so `up --detach` can return),
- * stdout and stderr appended to `log`. Under sudo the child we spawn is sudo, which forks the
+ * stdout and stderr going to `log` through a log keeper that bounds and rotates it. Under sudo the child we spawn is sudo, which forks the
  * command and waits: a shell writes its own pid to `pidFile` and then execs the command
  * (ip netns exec, setpriv and env exec too), so that pid is the server's.
  */
 export async function spawnInNs(ns: string, argv: string[], log: string, pidFile: string): Promise<Started> {
   rmSync(pidFile, { force: true });
-  const fd = openSync(log, 'a', 0o644);
+  const keeper = logKeeper(log);
   const wrapped = ['sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...inNs(ns, argv)];
   const [file, ...args] = [...privPrefix, ...wrapped];
-  const child = spawn(file!, args, { detached: true, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
+  const child = spawn(file!, args, { detached: true, stdio: ['ignore', keeper.stdin, keeper.stdin] });
+  // Only the server holds the pipe now: the keeper sees its end when the server is gone.
+  keeper.stdin.destroy();
   child.unref();
   const exited = new Promise<never>((_, reject) => {
     child.once('error', (e) => reject(new Error(`could not start: ${e.message}`)));

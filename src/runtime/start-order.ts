@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { nodeOf } from '../../fixtures/topology.ts';
 import { priv, privPrefix } from '../host/exec.ts';
 import type { Progress } from '../host/network.ts';
-import { ensureRunDir, type RunDir } from '../host/run-dir.ts';
+import { dataDirAt, ensureDataDir, ensureRunDir, type DataDir, type RunDir } from '../host/run-dir.ts';
 import { readState, validateState, writeState, type State } from '../host/state.ts';
 import type { Component, DataMode, Topology } from '../topology/types.ts';
 import { serviceAccount, type Account } from './account.ts';
@@ -20,6 +21,8 @@ const startStages: Component[][] = [['postgres', 'redis', 'internet'], ['product
 export interface Prepared {
   t: Topology;
   dir: RunDir;
+  /** Where the data is kept across runs (native mode's PostgreSQL cluster). */
+  store: DataDir;
   user: Account;
   secrets: Secrets;
   data: DataMode;
@@ -41,16 +44,25 @@ export async function prepareServices(t: Topology, dir: RunDir, opts: { networkO
   await priv(['install', '-d', '-m', '0700', '-o', String(user.uid), '-g', String(user.gid), dir.compileCache]);
   const secrets = newSecrets();
   writeSecrets(dir, secrets);
+  const store = dataDirAt(t.tag);
   if (opts.data === 'native' && stages.flat().includes('postgres')) {
     const t0 = performance.now();
-    const { initPostgres, writePgHba } = await import('../data/postgres.ts');
-    // /run is emptied by a reboot anyway, so the cluster's creation need not be fsynced.
-    await initPostgres({ dataDir: dir.postgresData, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix, noSync: true });
+    const { initPostgres, setPostgresPassword, writePgHba } = await import('../data/postgres.ts');
+    await ensureDataDir(store);
+    const cluster = { dataDir: store.postgres, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix };
+    const kept = (await priv(['test', '-f', store.postgresReady], { allowFail: true })).exitCode === 0;
+    if (kept) await setPostgresPassword(cluster);
+    else {
+      // A cluster without the mark is one whose creation was cut short: nothing in it to keep.
+      await priv(['rm', '-rf', store.postgres]);
+      await initPostgres(cluster);
+      await priv(['touch', store.postgresReady]);
+    }
     // Only the order service and the operator on the host (psql from the bridge address) may log in.
     await writePgHba(dir.configFile('pg_hba.conf'), [nodeOf('order', t).ip, t.app.bridge.ip]);
-    progress('postgres cluster initialised (initdb)', performance.now() - t0);
+    progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster initialised in ${store.postgres} (initdb)`, performance.now() - t0);
   }
-  return { t, dir, user, secrets, data: opts.data, stages };
+  return { t, dir, store, user, secrets, data: opts.data, stages };
 }
 
 /** Start what was prepared, stage by stage: each component waits for what it depends on. */
@@ -89,5 +101,6 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   if (!secrets) throw new Error('no secrets for this run');
   await stopPid(rec);
   const { bringUpComponent } = await import('./components.ts');
-  await bringUpComponent({ t, dir, state, progress, user: await serviceAccount(), secrets, data: state.options.data }, c);
+  const store = state.dataDir ? dataDirAt(t.tag, dirname(state.dataDir)) : dataDirAt(t.tag);
+  await bringUpComponent({ t, dir, store, state, progress, user: await serviceAccount(), secrets, data: state.options.data }, c);
 }
