@@ -16,7 +16,7 @@ import { readSysctl } from './host/facts.ts';
 import { setSysctls } from './host/sysctl.ts';
 import { dataDirAt, type RunDir } from './host/run-dir.ts';
 import { clearState, readState, StateError, validateState, writeState, type State } from './host/state.ts';
-import { engineEndpoint, engineReachable, labelFilter, removeContainers } from './runtime/engine.ts';
+import { engineEndpoint, engineReachable, labelFilter, removeContainers, removeVolumes } from './runtime/engine.ts';
 import { stopInOrder } from './runtime/start-order.ts';
 import type { Topology } from './topology/types.ts';
 import { peerName } from './topology/validate.ts';
@@ -53,13 +53,15 @@ export async function cleanup(dir: RunDir, progress: Progress, t: Topology = def
 
 /**
  * The data kept for topology `t`: the directory its state records and the one this invocation
- * names (ECOMNET_DATA_DIR or the default), and in each only what we put there.
+ * names (ECOMNET_DATA_DIR or the default), and in each only what we put there; the volumes
+ * labelled with its tag, where an engine answers.
  */
 async function removeData(state: State | undefined, t: Topology): Promise<void> {
+  if (await engineReachable()) await removeVolumes(t.tag);
   const dirs = [dataDirAt(t.tag), ...(state?.dataDir ? [dataDirAt(t.tag, dirname(state.dataDir))] : [])].filter((d, i, all) => all.findIndex((o) => o.root === d.root) === i);
   for (const d of dirs) {
     if (!existsSync(d.root)) continue;
-    await priv(['rm', '-rf', d.postgres, d.postgresReady]);
+    await priv(['rm', '-rf', d.postgres, d.postgresReady, d.postgresPassword]);
     // Empty now unless someone else put something there: that stays, and so does the directory.
     await priv(['rmdir', d.root], { allowFail: true });
   }

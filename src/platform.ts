@@ -145,8 +145,8 @@ export class Platform {
     const facts = await gatherFacts(t, backend);
     const plan = buildPlan(t, facts, opts);
     const previous = readState(dir);
-    // Native mode keeps its cluster on disk; containers mode in a volume (by label), network only keeps nothing.
-    const dataDir = opts.data === 'native' && !opts.networkOnly ? dataDirAt(t.tag).root : undefined;
+    // Where the data is kept (native: the cluster; containers: the password of the volume's); network only keeps nothing.
+    const dataDir = opts.networkOnly ? undefined : dataDirAt(t.tag).root;
     if (
       previous?.phase === 'up' &&
       previous.dataDir === dataDir &&

@@ -66,7 +66,8 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
 /**
  * Where a platform's data lives across `down` and `up`, as compose keeps its volumes: on disk,
  * not in the run directory (/run is a tmpfs that a flood of orders would fill, and a reboot
- * empties). One directory per topology tag, root's; `down --volumes` removes it.
+ * empties). One directory per topology tag, root's; `down --volumes` removes it (and, in
+ * containers mode, the named volume the cluster is in, labelled with the tag).
  */
 export interface DataDir {
   root: string;
@@ -74,6 +75,8 @@ export interface DataDir {
   postgres: string;
   /** Written once the cluster is complete (initdb and the orders database): without it the cluster is made again. */
   postgresReady: string;
+  /** Containers mode: the password of the cluster in our volume, kept with it (root's, 0600), since the image sets it only once. */
+  postgresPassword: string;
 }
 
 /** ECOMNET_DATA_DIR, read when asked, else /var/lib/ecomnet (the FHS place for a program's state). */
@@ -88,7 +91,7 @@ export const TEST_DATA_ROOT = '/var/lib/ecomnet/npm-test';
 
 export function dataDirAt(tag: string, base: string = defaultDataRootPath()): DataDir {
   const root = join(resolve(base), tag);
-  return { root, postgres: join(root, 'postgres'), postgresReady: join(root, 'postgres.ready') };
+  return { root, postgres: join(root, 'postgres'), postgresReady: join(root, 'postgres.ready'), postgresPassword: join(root, 'postgres.password') };
 }
 
 /** Create the data directory (root's, 0755, so the postgres account can reach its cluster) and refuse one others could change. */

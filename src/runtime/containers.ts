@@ -3,12 +3,16 @@ import { RedisContainer } from '@testcontainers/redis';
 import { Wait, type GenericContainer } from 'testcontainers';
 import { ORDERS_DATABASE } from '../data/postgres.ts';
 import type { DataComponent } from '../topology/types.ts';
-import { containerName, LABEL } from './engine.ts';
+import { containerName, ensureVolume, LABEL, volumeName } from './engine.ts';
 import { imageFor } from './images.ts';
+import { LOG_LIMIT } from './log-keeper.ts';
 
 // Ryuk would remove the containers as soon as a detached `up` exits (and it cannot be pulled
 // everywhere): `down` is our reaper, by recorded id and by label.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+
+/** Where the postgres images (official and ours, src/runtime/images.ts) keep the cluster. */
+const PGDATA = '/var/lib/postgresql/data';
 
 export interface Published {
   host: string;
@@ -31,13 +35,15 @@ type Ctor<T> = new (...args: any[]) => T;
 /**
  * testcontainers binds published ports on every address and has no option for one; the seed's
  * data layer must answer on the bridge gateway only, so the binding is rewritten just before
- * the container is created. The creation hook records the id before the container starts.
+ * the container is created, as is its log's bound. The creation hook records the id before the container starts.
  */
 function onBridge<B extends Ctor<GenericContainer>>(Base: B, o: DataContainer) {
   return class extends Base {
     protected override async beforeContainerCreated(): Promise<void> {
       const exposed = Object.keys(this.hostConfig.PortBindings ?? {});
       this.hostConfig.PortBindings = Object.fromEntries(exposed.map((p) => [p, [{ HostIp: o.at.host, HostPort: String(o.at.port) }]]));
+      // Its log bounded as our own services' are (Docker's json-file log grows without end by default).
+      this.hostConfig.LogConfig = { Type: 'json-file', Config: { 'max-size': String(LOG_LIMIT.maxBytes), 'max-file': String(LOG_LIMIT.keep + 1) } };
     }
 
     protected override async containerCreated(id: string): Promise<void> {
@@ -57,8 +63,19 @@ export async function startDataContainer(o: DataContainer): Promise<void> {
   const labels = { [LABEL]: o.tag };
   const name = containerName(o.tag, o.component);
   if (o.component === 'postgres') {
+    // Its data in a named volume of ours, kept across down and up (the image initialises it only when empty).
+    const volume = volumeName(o.tag, o.component);
+    await ensureVolume(volume, o.tag);
     const Pg = onBridge(PostgreSqlContainer, o);
-    await new Pg(image).withUsername('postgres').withPassword(o.password).withDatabase(ORDERS_DATABASE).withName(name).withLabels(labels).withWaitStrategy(Wait.forHealthCheck()).start();
+    await new Pg(image)
+      .withUsername('postgres')
+      .withPassword(o.password)
+      .withDatabase(ORDERS_DATABASE)
+      .withName(name)
+      .withLabels(labels)
+      .withBindMounts([{ source: volume, target: PGDATA }])
+      .withWaitStrategy(Wait.forHealthCheck())
+      .start();
     return;
   }
   const Redis = onBridge(RedisContainer, o);

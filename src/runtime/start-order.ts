@@ -43,8 +43,9 @@ export async function prepareServices(t: Topology, dir: RunDir, opts: { networkO
   const user = await serviceAccount(progress);
   await priv(['install', '-d', '-m', '0700', '-o', String(user.uid), '-g', String(user.gid), dir.compileCache]);
   const secrets = newSecrets();
-  writeSecrets(dir, secrets);
   const store = dataDirAt(t.tag);
+  if (opts.data === 'containers' && stages.flat().includes('postgres')) secrets.postgres = await keptContainerPassword(t, store, secrets.postgres);
+  writeSecrets(dir, secrets);
   if (opts.data === 'native' && stages.flat().includes('postgres')) {
     const t0 = performance.now();
     const { initPostgres, setPostgresPassword, writePgHba } = await import('../data/postgres.ts');
@@ -63,6 +64,24 @@ export async function prepareServices(t: Topology, dir: RunDir, opts: { networkO
     progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster initialised in ${store.postgres} (initdb)`, performance.now() - t0);
   }
   return { t, dir, store, user, secrets, data: opts.data, stages };
+}
+
+/**
+ * Containers mode: the image sets the superuser's password only when it initialises an empty
+ * volume, so the password of a kept volume is the one kept beside it; a new volume gets `fresh`,
+ * kept before the container starts.
+ */
+async function keptContainerPassword(t: Topology, store: DataDir, fresh: string): Promise<string> {
+  const { volumeKept, volumeName } = await import('./engine.ts');
+  await ensureDataDir(store);
+  const volume = volumeName(t.tag, 'postgres');
+  if (await volumeKept(volume, t.tag)) {
+    const kept = (await priv(['cat', store.postgresPassword], { allowFail: true })).stdout.trim();
+    if (!/^[A-Za-z0-9_-]+$/.test(kept)) throw new Error(`the volume ${volume} holds PostgreSQL data whose password is not in ${store.postgresPassword}; \`ecomnet down --volumes\` removes both`);
+    return kept;
+  }
+  await priv(['sh', '-c', 'umask 077 && cat > "$1"', 'sh', store.postgresPassword], { input: fresh });
+  return fresh;
 }
 
 /** Start what was prepared, stage by stage: each component waits for what it depends on. */

@@ -9,7 +9,9 @@ import { MAX_BODY_BYTES } from '../../src/services/http.ts';
 import { client, hostAddress, nsCommand, port } from '../support/checks.ts';
 import { recordedShell, type Captured } from '../support/evidence.ts';
 import { ecomnetExtras } from '../support/live.ts';
-import { runDir } from '../support/platform.ts';
+import { platformInfo, runDir } from '../support/platform.ts';
+import { escapeRegExp } from '../../src/text.ts';
+import { LOG_LIMIT } from '../../src/runtime/log-keeper.ts';
 
 const extras = ecomnetExtras('resource limits');
 
@@ -108,11 +110,23 @@ describe.runIf(extras)('resource limits at the edge (:8080)', () => {
     await new Promise((r) => setTimeout(r, (1000 * ORDER_RATE.burst) / ORDER_RATE.perSecond + 500));
   });
 
-  it("every service's output, nginx's access and error logs included, goes through a log keeper that bounds it", async () => {
-    const services = readState(runDir)!.services.map((s) => s.name);
-    const logs = services.flatMap((s) => (s === 'nginx' ? ['nginx-access', 'nginx-error'] : [s])).map((s) => runDir.log(s));
+  it("every service's output, nginx's access and error logs included, goes through a log keeper that bounds it; containers' logs are capped too", async () => {
+    const { services, containers } = readState(runDir)!;
+    const logs = services.flatMap((s) => (s.name === 'nginx' ? ['nginx-access', 'nginx-error'] : [s.name])).map((s) => runDir.log(s));
     const ps = await recordedShell('ps -eo args | grep "[l]og-keeper.ts"');
-    for (const log of logs) expect(ps.stdout, log).toMatch(new RegExp(`log-keeper\\.ts ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\d+ \\d+`));
-    expect(services).toEqual(expect.arrayContaining(topology.app.nodes.map((n) => n.component)));
+    for (const log of logs) expect(ps.stdout, log).toMatch(new RegExp(`log-keeper\\.ts ${escapeRegExp(log)} ${LOG_LIMIT.maxBytes} ${LOG_LIMIT.keep}`));
+    const inContainers = platformInfo().data === 'containers' ? ['postgres', 'redis'] : [];
+    expect(services.map((s) => s.name).sort()).toEqual(
+      topology.app.nodes
+        .map((n) => n.component!)
+        .filter((c) => !inContainers.includes(c))
+        .concat('internet')
+        .sort(),
+    );
+    for (const id of containers) {
+      const config = await recordedShell(`docker inspect -f '{{json .HostConfig.LogConfig}}' ${id}`);
+      expect(JSON.parse(config.stdout)).toEqual({ Type: 'json-file', Config: { 'max-size': String(LOG_LIMIT.maxBytes), 'max-file': String(LOG_LIMIT.keep + 1) } });
+    }
+    expect(containers).toHaveLength(inContainers.length);
   });
 });
