@@ -55,7 +55,8 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
   };
   return {
     ...at,
-    runFiles: [at.redisData, at.config, at.nginx, at.secrets],
+    // join(root, 'postgres'): where versions before the data directory kept the cluster.
+    runFiles: [at.redisData, at.config, at.nginx, at.secrets, join(root, 'postgres')],
     log: (name) => join(logs, `${name}.log`),
     logFifo: (name) => join(logs, `${name}.fifo`),
     pidFile: (name) => join(logs, `${name}.pid`),

@@ -1,9 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { printLogs } from '../../src/cli/logs.ts';
+import { runDirAt } from '../../src/host/run-dir.ts';
 import { logKeeperScript, RotatingLog } from '../../src/runtime/log-keeper.ts';
 
 let dir: string;
@@ -85,5 +87,33 @@ describe('log keeper: a bounded, rotated log', () => {
     expect(Object.keys(s).sort()).toEqual(['nginx-access.log', 'nginx-access.log.1', 'nginx.pid']);
     expect(s['nginx-access.log']! + s['nginx-access.log.1']!).toBeLessThanOrEqual(2 * 4096);
     expect(readFileSync(file, 'utf8')).toMatch(/request 199 r+\n$/);
+  });
+
+  it('ecomnet logs -f goes on after a rotation: the lines of the new, shorter file are printed', async () => {
+    fresh();
+    const runDir = runDirAt(dir);
+    mkdirSync(runDir.logs);
+    const file = runDir.log('order');
+    writeFileSync(file, `${'before rotation '.repeat(8)}\n`.repeat(4));
+    const printed: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    let stop: () => void = () => {};
+    try {
+      const following = printLogs(runDir, 'order', true, new Promise<void>((r) => (stop = r)));
+      await new Promise((r) => setTimeout(r, 300));
+      // What the keeper does when the file is full: rename it, start a new one.
+      renameSync(file, `${file}.1`);
+      writeFileSync(file, 'after rotation\n');
+      await new Promise((r) => setTimeout(r, 600));
+      stop();
+      expect(await following).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(printed.filter((l) => l.includes('before rotation'))).toHaveLength(4);
+    expect(printed).toContain('order | after rotation\n');
   });
 });
