@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { getCompileCacheDir } from 'node:module';
 import type { Writable } from 'node:stream';
 import { inNs, priv, privPrefix, run } from '../host/exec.ts';
 import { sameProcess } from '../host/proc.ts';
@@ -13,7 +14,25 @@ export interface Started {
   exited: Promise<never>;
 }
 
-const keeperArgv = (file: string, ...more: string[]) => [process.execPath, '--max-old-space-size=32', logKeeperScript, file, String(LOG_LIMIT.maxBytes), String(LOG_LIMIT.keep), ...more];
+const keeperArgv = (file: string, ...more: string[]) => [
+  process.execPath,
+  '--max-old-space-size=32',
+  '--max-semi-space-size=1',
+  logKeeperScript,
+  file,
+  String(LOG_LIMIT.maxBytes),
+  String(LOG_LIMIT.keep),
+  ...more,
+];
+
+/**
+ * The CLI's compile cache (bin/compile-cache.js), when it has one: a keeper compiled from it
+ * never loads the TypeScript stripper, which halves its memory (about 22 MB instead of 40 MB PSS).
+ */
+function keeperEnv(): NodeJS.ProcessEnv {
+  const cache = getCompileCacheDir();
+  return cache ? { ...process.env, NODE_COMPILE_CACHE: cache } : process.env;
+}
 
 /**
  * A log keeper (log-keeper.ts) for `file`, detached like the server it serves; its stdin is the
@@ -21,7 +40,7 @@ const keeperArgv = (file: string, ...more: string[]) => [process.execPath, '--ma
  */
 function logKeeper(file: string): ChildProcess & { stdin: Writable } {
   const [node, ...args] = keeperArgv(file);
-  const keeper = spawn(node!, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  const keeper = spawn(node!, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: keeperEnv() });
   keeper.unref();
   return keeper as ChildProcess & { stdin: Writable };
 }
@@ -34,7 +53,7 @@ export async function fifoLogKeeper(file: string, fifo: string, pidFile: string)
   rmSync(fifo, { force: true });
   await run(['mkfifo', '-m', '0600', fifo]);
   const [node, ...args] = keeperArgv(file, fifo, pidFile);
-  spawn(node!, args, { detached: true, stdio: 'ignore' }).unref();
+  spawn(node!, args, { detached: true, stdio: 'ignore', env: keeperEnv() }).unref();
 }
 
 /**
