@@ -29,9 +29,9 @@ export interface RemoveOptions {
 
 /**
  * Remove everything of the platform recorded in `dir` (or tagged as topology `t`'s) from this
- * host; its kept data stays unless `volumes` is asked for. The state is read once, and acted on only if `t` could have written it; each step
- * records in it what is gone, so a crash part way leaves an account for the next `down`. The
- * caller has made sure the run directory exists.
+ * host; its kept data stays unless `volumes` is asked for. The state is read once, and acted on
+ * only if `t` could have written it; each step records in it what is gone, so a crash part way
+ * leaves an account for the next `down`. The caller has made sure the run directory exists.
  */
 export async function cleanup(dir: RunDir, progress: Progress, t: Topology = defaultTopology, opts: RemoveOptions = {}): Promise<void> {
   const backend = await detectBackend();

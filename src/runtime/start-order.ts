@@ -21,7 +21,7 @@ const startStages: Component[][] = [['postgres', 'redis', 'internet'], ['product
 export interface Prepared {
   t: Topology;
   dir: RunDir;
-  /** Where the data is kept across runs (native mode's PostgreSQL cluster). */
+  /** Where the data is kept across runs (native: the PostgreSQL cluster; containers: its volume's password). */
   store: DataDir;
   user: Account;
   secrets: Secrets;
