@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { TEST_DATA_ROOT } from './src/host/run-dir.ts';
 import { deliverables } from './src/report/deliverables.ts';
 import { allureEnvironment } from './src/report/environment.ts';
 import { reportPaths } from './src/report/paths.ts';
@@ -10,6 +11,9 @@ import DeliverablesReporter from './src/report/reporter.ts';
  * build, break or grade platforms of their own stay out.
  */
 const existing = process.env.ECOMNET_TARGET === 'existing';
+// The test run's platforms keep their data apart from the user's, set here so the global setup,
+// the workers and the CLIs they run all see it.
+if (!existing) process.env.ECOMNET_DATA_DIR = TEST_DATA_ROOT;
 const paths = reportPaths();
 const gradedSuites = [...new Set(deliverables.flatMap((d) => d.suites))].filter((f) => !f.startsWith('suites/containers/'));
 

@@ -110,4 +110,5 @@ export async function waitHealthy(timeoutMs = 30_000): Promise<void> {
 }
 
 export const platformUp = (lock: PlatformLock) => lock.lend(() => cli(['up', '--detach']));
-export const platformDown = (lock: PlatformLock) => lock.lend(() => cli(['down']));
+/** With its data: the bench's platforms keep none (a cold start starts from nothing, initdb included). */
+export const platformDown = (lock: PlatformLock) => lock.lend(() => cli(['down', '--volumes']));

@@ -1,7 +1,7 @@
 import { cpus, loadavg, release } from 'node:os';
 import { priv } from '../src/host/exec.ts';
 import { readSysctl } from '../src/host/facts.ts';
-import { ensureRunDir, runDirAt } from '../src/host/run-dir.ts';
+import { ensureRunDir, runDirAt, TEST_DATA_ROOT } from '../src/host/run-dir.ts';
 import { benchLeftovers, forwardBefore } from './clean.ts';
 import { coldStart } from './coldstart.ts';
 import { bareNodeRss, getThroughput, orderThroughput, serviceRss } from './datapath.ts';
@@ -20,6 +20,9 @@ import { INSTALL_HINT, wrkPath } from './wrk.ts';
  */
 
 const say = (line: string) => console.error(`[bench] ${line}`);
+
+// Its platforms' data (thousands of orders) is kept apart from the user's, as npm test's is, and removed by its downs.
+process.env.ECOMNET_DATA_DIR = TEST_DATA_ROOT;
 
 // Ctrl-C or SIGTERM must not kill the bench outright: it stops at the next section boundary
 // (a terminal's Ctrl-C also ends the child in flight) and the finally still cleans the host.

@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { topology } from '../fixtures/topology.ts';
-import { run } from '../src/host/exec.ts';
+import { priv, run } from '../src/host/exec.ts';
 import { detectBackend } from '../src/host/iptables.ts';
+import { TEST_DATA_ROOT } from '../src/host/run-dir.ts';
 import { diffSnapshots, snapshotHost } from '../src/host/snapshot.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';
 import { Platform } from '../src/platform.ts';
@@ -38,8 +39,11 @@ async function buildPlatform(project: TestProject) {
   const platform = Platform.from(topology).withGuard().withData(data).withPolicy(policy).withProgress(log).heldAs('npm test');
   const backend = await detectBackend();
   const keys = Object.values(sysctlKeys(topology)).filter((k) => !k.includes(topology.app.bridge.name));
+  // The test run's data (vitest.config.ts sets ECOMNET_DATA_DIR), never the user's: started empty, removed at the end.
+  if (process.env.ECOMNET_DATA_DIR !== TEST_DATA_ROOT)
+    throw new Error(`ECOMNET_DATA_DIR is ${process.env.ECOMNET_DATA_DIR}, not the test run's ${TEST_DATA_ROOT}: run the suites through vitest.config.ts`);
   // A platform already up (ecomnet up --detach) is removed, then the host is measured.
-  await platform.stop();
+  await platform.stop({ volumes: true });
   // This host may not pull: local images from Debian's packages stand in (and the CLI children inherit the choice).
   if (data === 'containers') await ensureImages((line) => console.log(`[ecomnet] ${line}`));
   const before = await snapshotHost(backend, keys);
@@ -63,7 +67,9 @@ async function buildPlatform(project: TestProject) {
   project.provide('runDir', started.dir.root);
 
   return async () => {
-    await started.stop(log);
+    await started.stop(log, { volumes: true });
+    // And /var/lib/ecomnet if the run made it: rmdir leaves a directory that holds anything (a user's data).
+    await priv(['rmdir', TEST_DATA_ROOT, dirname(TEST_DATA_ROOT)], { allowFail: true });
     const leaks = await watch.stop();
     const diff = diffSnapshots(before, await snapshotHost(backend, keys));
     const problems = [

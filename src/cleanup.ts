@@ -4,6 +4,7 @@
  * it also finishes a crashed or half-done run, and is idempotent.
  */
 import { existsSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { topology as defaultTopology } from '../fixtures/topology.ts';
 import { priv } from './host/exec.ts';
 import { buildProbePlan } from './plan/plan.ts';
@@ -13,10 +14,10 @@ import { ipBatch, linkedAcrossNamespaces, listLinks, listNamespaces, nsPids, wai
 import { timed, type Progress } from './host/network.ts';
 import { readSysctl } from './host/facts.ts';
 import { setSysctls } from './host/sysctl.ts';
-import type { RunDir } from './host/run-dir.ts';
+import { dataDirAt, type RunDir } from './host/run-dir.ts';
 import { clearState, readState, StateError, validateState, writeState, type State } from './host/state.ts';
 import { removeAccounts } from './runtime/account.ts';
-import { engineEndpoint, engineReachable, labelFilter, removeContainers } from './runtime/engine.ts';
+import { engineEndpoint, engineReachable, labelFilter, removeContainers, removeVolumes } from './runtime/engine.ts';
 import { clearFaults } from './runtime/faults.ts';
 import { stopInOrder } from './runtime/start-order.ts';
 import { stopSupervisor } from './runtime/supervisor.ts';
@@ -24,13 +25,18 @@ import type { Topology } from './topology/types.ts';
 import { peerName } from './topology/validate.ts';
 import { until } from './wait.ts';
 
+export interface RemoveOptions {
+  /** Its kept data too, as `docker compose down --volumes`: the data directory, the containers' volumes. */
+  volumes?: boolean;
+}
+
 /**
  * Remove everything of the platform recorded in `dir` (or tagged as topology `t`'s) from this
- * host. The state is read once, and acted on only if `t` could have written it; each step
- * records in it what is gone, so a crash part way leaves an account for the next `down`. The
- * caller has made sure the run directory exists.
+ * host; its kept data stays unless `volumes` is asked for. The state is read once, and acted on
+ * only if `t` could have written it; each step records in it what is gone, so a crash part way
+ * leaves an account for the next `down`. The caller has made sure the run directory exists.
  */
-export async function cleanup(dir: RunDir, progress: Progress, t: Topology = defaultTopology): Promise<void> {
+export async function cleanup(dir: RunDir, progress: Progress, t: Topology = defaultTopology, opts: RemoveOptions = {}): Promise<void> {
   const backend = await detectBackend();
   let state: State | undefined;
   try {
@@ -50,8 +56,25 @@ export async function cleanup(dir: RunDir, progress: Progress, t: Topology = def
   await removeDataContainers(state, t.tag, progress);
   await removeRunFiles(dir);
   if (state?.accounts?.length) await timed(`remove accounts ${state.accounts.join(', ')}`, progress, () => removeAccounts(state.accounts!));
+  if (opts.volumes) await timed('remove the kept data', progress, () => removeData(state, t));
   clearState(dir);
   await removeProbe(dir, progress, t);
+}
+
+/**
+ * The data kept for topology `t`: the directory its state records and the one this invocation
+ * names (ECOMNET_DATA_DIR or the default), and in each only what we put there; the volumes
+ * labelled with its tag, where an engine answers.
+ */
+async function removeData(state: State | undefined, t: Topology): Promise<void> {
+  if (await engineReachable()) await removeVolumes(t.tag);
+  const dirs = [dataDirAt(t.tag), ...(state?.dataDir ? [dataDirAt(t.tag, dirname(state.dataDir))] : [])].filter((d, i, all) => all.findIndex((o) => o.root === d.root) === i);
+  for (const d of dirs) {
+    if (!existsSync(d.root)) continue;
+    await priv(['rm', '-rf', d.postgres, d.postgresReady, d.postgresPassword]);
+    // Empty now unless someone else put something there: that stays, and so does the directory.
+    await priv(['rmdir', d.root], { allowFail: true });
+  }
 }
 
 /**

@@ -8,14 +8,14 @@
  *   await p.stop();
  */
 import { topology as defaultTopology } from '../fixtures/topology.ts';
-import { cleanup } from './cleanup.ts';
+import { cleanup, type RemoveOptions } from './cleanup.ts';
 import type { PlatformStatus } from './cli/status.ts';
 import { detectBackend } from './host/iptables.ts';
 import { listLinks, listNamespaces } from './host/links.ts';
 import { acquireLock } from './host/lock.ts';
 import type { Progress } from './host/network.ts';
 import { sameProcess } from './host/proc.ts';
-import { ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
+import { dataDirAt, ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
 import { readState, writeState, type State, type StateOptions } from './host/state.ts';
 import type { Plan } from './plan/plan.ts';
 import type { DataMode, Policy, Topology } from './topology/types.ts';
@@ -128,10 +128,10 @@ export class Platform {
     return state?.phase === 'up' ? new StartedPlatform(this.topology, this.#dir, false) : undefined;
   }
 
-  /** Remove whatever of this platform is on the host (a crashed run too), under the lock. */
-  async stop(): Promise<void> {
+  /** Remove whatever of this platform is on the host (a crashed run too), under the lock; with `volumes`, its kept data too. */
+  async stop(opts: RemoveOptions = {}): Promise<void> {
     await ensureRunDir(this.#dir);
-    await underLock(this.#dir, this.#holder, () => cleanup(this.#dir, this.#progress, this.topology));
+    await underLock(this.#dir, this.#holder, () => cleanup(this.#dir, this.#progress, this.topology, opts));
   }
 
   async #up(): Promise<boolean> {
@@ -153,8 +153,11 @@ export class Platform {
     const facts = await gatherFacts(t, backend);
     const plan = buildPlan(t, facts, opts);
     const previous = readState(dir);
+    // Where the data is kept (native: the cluster; containers: the password of the volume's); network only keeps nothing.
+    const dataDir = opts.networkOnly ? undefined : dataDirAt(t.tag).root;
     if (
       previous?.phase === 'up' &&
+      previous.dataDir === dataDir &&
       previous.tag === t.tag &&
       sameOptions(previous, opts) &&
       previous.services.every(sameProcess) &&
@@ -176,6 +179,7 @@ export class Platform {
       services: [],
       containers: [],
       options: { ...opts, uplinkDev: facts.uplinkDev },
+      ...(dataDir ? { dataDir } : {}),
     };
     // initdb and the rest of the preparation need no network: they overlap its construction.
     const prepared = prepareServices(t, dir, state, opts, this.#progress);
@@ -242,9 +246,9 @@ export class StartedPlatform {
     this.#release = undefined;
   }
 
-  /** Remove it from the host under the lock: the one it holds, or one taken now (attached, detached). */
-  async stop(progress: Progress = () => {}): Promise<void> {
-    const remove = () => cleanup(this.dir, progress, this.topology);
+  /** Remove it from the host under the lock: the one it holds, or one taken now (attached, detached); with `volumes`, its kept data too. */
+  async stop(progress: Progress = () => {}, opts: RemoveOptions = {}): Promise<void> {
+    const remove = () => cleanup(this.dir, progress, this.topology, opts);
     if (!this.#release) return underLock(this.dir, 'ecomnet down', remove);
     try {
       await remove();

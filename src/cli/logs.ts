@@ -10,7 +10,7 @@ function logFiles(dir: string, service?: string): string[] {
 }
 
 /**
- * Print the services' logs, each line prefixed with its service as `docker compose` does;
+ * Print the services' logs (the current file of each; older ones are FILE.1, FILE.2), each line prefixed with its service as `docker compose` does;
  * with follow, keep printing new lines until `stop` resolves.
  */
 export async function printLogs(runDir: RunDir, service: string | undefined, follow: boolean, stop?: Promise<unknown>): Promise<number> {
@@ -25,7 +25,8 @@ export async function printLogs(runDir: RunDir, service: string | undefined, fol
   const pump = () => {
     for (const f of files) {
       const size = existsSync(f) ? statSync(f).size : 0;
-      const from = offsets.get(f)!;
+      // Smaller than what was read: the keeper rotated it, and this is a new file.
+      const from = size < offsets.get(f)! ? 0 : offsets.get(f)!;
       if (size <= from) continue;
       const buf = Buffer.alloc(size - from);
       const fd = openSync(f, 'r');

@@ -11,7 +11,8 @@ const usage = `usage: ecomnet <command> [options]
   up [--detach] [--network-only] [--data native|containers] [--policy deny|open] [--dry-run] [--guard] [--topology FILE.json]
                      bring the platform up (foreground until Ctrl-C, like docker compose up)
                      --policy: deny (default) lets namespaces open only the topology's flows; open is the seed's flat network
-  down [--topology FILE.json]   remove everything of ours from this host (idempotent)
+  down [--volumes] [--topology FILE.json]   remove everything of ours from this host (idempotent);
+                     the data (orders) is kept for the next up unless --volumes
                      --topology: another platform, as JSON data in the shape of fixtures/topology.ts
                      (every field checked; never run as code)
   status [--json]    namespaces, services and their health
@@ -82,7 +83,7 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
   clearInterval(waiting);
   console.log('\necomnet: stopping');
   await started.stop(progress);
-  console.log('down: nothing of ours is left on this host');
+  console.log('down: nothing of ours is left on this host but its data, kept for the next up');
   return 0;
 }
 
@@ -102,8 +103,8 @@ async function cmdDown(v: Record<string, string | boolean | undefined>): Promise
     process.kill(holder.pid, 'SIGTERM');
     await until(() => !alive(holder.pid), { timeoutMs: 30_000 });
   }
-  await platform.stop();
-  console.log('down: nothing of ours is left on this host');
+  await platform.stop({ volumes: Boolean(v.volumes) });
+  console.log(v.volumes ? 'down: nothing of ours is left on this host, data included' : 'down: nothing of ours is left on this host but its data, kept for the next up (--volumes removes it)');
   return 0;
 }
 
@@ -157,6 +158,7 @@ async function main(argv: string[]): Promise<number> {
       verbose: { type: 'boolean' },
       percent: { type: 'string' },
       ms: { type: 'string' },
+      volumes: { type: 'boolean', short: 'v' },
     },
   });
   switch (command) {

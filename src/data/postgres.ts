@@ -73,6 +73,19 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
   }
 }
 
+/**
+ * A kept cluster takes this run's password: the superuser's is changed in single-user mode
+ * (no listener open), the new one read from stdin, never from argv.
+ */
+export async function setPostgresPassword(o: { dataDir: string; password: string; superuser?: string; runAs?: string; prefix?: string[] }): Promise<void> {
+  const { superuser = 'postgres', prefix = [] } = o;
+  if (!/^[A-Za-z0-9_-]+$/.test(o.password)) throw new Error('a generated password is base64url');
+  if (!/^[a-z_][a-z0-9_]*$/.test(superuser)) throw new Error(`unsafe role name ${superuser}`);
+  const as = [...prefix, ...asUser('runAs' in o ? o.runAs : defaultRunAs('postgres'))];
+  const single = await run([...as, `${pgBin()}/postgres`, '--single', '-D', o.dataDir, 'postgres'], { input: `ALTER ROLE ${superuser} PASSWORD '${o.password}';\n` });
+  if (/\b(ERROR|FATAL):/.test(single.stdout + single.stderr)) throw new Error(`setting the password of the kept cluster in ${o.dataDir} failed: ${single.stderr || single.stdout}`);
+}
+
 /** pg_hba.conf admitting only `allowedClients` (IPs or CIDRs), all by scram-sha-256; local socket likewise. */
 export function pgHbaConf(allowedClients: string[]): string {
   const lines = ['# TYPE  DATABASE  USER  ADDRESS  METHOD', 'local all all scram-sha-256'];

@@ -17,7 +17,6 @@ export interface RunDir {
   /** The services' logs and pid files; kept after `down` for a post-mortem, until the next `up`. */
   logs: string;
   config: string;
-  postgresData: string;
   redisData: string;
   /** nginx's pid, temp files and generated configuration. */
   nginx: string;
@@ -40,6 +39,8 @@ export interface RunDir {
   /** What `down` removes besides logs: data, configs, secrets, compile caches, the staged code. */
   runFiles: string[];
   log(name: string): string;
+  /** A named pipe a server opens as its log (nginx's access log), drained by a log keeper into log(name). */
+  logFifo(name: string): string;
   pidFile(name: string): string;
   configFile(name: string): string;
   cacheOf(service: string): string;
@@ -68,7 +69,6 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
     secrets: join(root, 'secrets.json'),
     logs,
     config,
-    postgresData: join(root, 'postgres'),
     redisData: join(root, 'redis'),
     nginx: join(root, 'nginx'),
     nginxConf: join(root, 'nginx', 'nginx.conf'),
@@ -81,12 +81,53 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
   };
   return {
     ...at,
-    runFiles: [at.postgresData, at.redisData, at.config, at.nginx, at.secrets, at.compileCache, at.stage, at.faults],
+    // join(root, 'postgres'): where versions before the data directory kept the cluster.
+    runFiles: [at.redisData, at.config, at.nginx, at.secrets, at.compileCache, at.stage, at.faults, join(root, 'postgres')],
     log: (name) => join(logs, `${name}.log`),
+    logFifo: (name) => join(logs, `${name}.fifo`),
     pidFile: (name) => join(logs, `${name}.pid`),
     configFile: (name) => join(config, name),
     cacheOf: (service) => join(at.compileCache, service),
   };
+}
+
+/**
+ * Where a platform's data lives across `down` and `up`, as compose keeps its volumes: on disk,
+ * not in the run directory (/run is a tmpfs that a flood of orders would fill, and a reboot
+ * empties). One directory per topology tag, root's; `down --volumes` removes it (and, in
+ * containers mode, the named volume the cluster is in, labelled with the tag).
+ */
+export interface DataDir {
+  root: string;
+  /** The PostgreSQL cluster, the postgres account's (0700). */
+  postgres: string;
+  /** Written once the cluster is complete (initdb and the orders database): without it the cluster is made again. */
+  postgresReady: string;
+  /** Containers mode: the password of the cluster in our volume, kept with it (root's, 0600), since the image sets it only once. */
+  postgresPassword: string;
+}
+
+/** ECOMNET_DATA_DIR, read when asked, else /var/lib/ecomnet (the FHS place for a program's state). */
+export const defaultDataRootPath = (): string => process.env.ECOMNET_DATA_DIR ?? '/var/lib/ecomnet';
+
+/**
+ * `npm test`'s and `npm run bench`'s own data root (both hold the platform lock, so never at
+ * once): their platforms start empty and are removed with their data, and a user's (under
+ * /var/lib/ecomnet/TAG, TAG always holding "ecomnet") is never this one.
+ */
+export const TEST_DATA_ROOT = '/var/lib/ecomnet/npm-test';
+
+export function dataDirAt(tag: string, base: string = defaultDataRootPath()): DataDir {
+  const root = join(resolve(base), tag);
+  return { root, postgres: join(root, 'postgres'), postgresReady: join(root, 'postgres.ready'), postgresPassword: join(root, 'postgres.password') };
+}
+
+/** Create the data directory (root's, 0755, so the postgres account can reach its cluster) and refuse one others could change. */
+export async function ensureDataDir(d: DataDir): Promise<void> {
+  await priv(['install', '-d', '-m', '0755', d.root]);
+  const dir = statSync(d.root);
+  const problem = runDirProblem({ path: d.root, uid: dir.uid, mode: dir.mode }, pathEntries(d.root), [0]);
+  if (problem) throw new Error(`refusing the data directory ${d.root}: ${problem}; fix or remove it, or choose another ECOMNET_DATA_DIR (default /var/lib/ecomnet)`);
 }
 
 /**

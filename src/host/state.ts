@@ -1,4 +1,5 @@
 import { renameSync, rmSync } from 'node:fs';
+import { basename, isAbsolute, normalize } from 'node:path';
 import { sysctlKeys, type Sysctl } from '../plan/plan.ts';
 import type { DataMode, Policy, Topology } from '../topology/types.ts';
 import { isTag, peerName } from '../topology/validate.ts';
@@ -34,6 +35,8 @@ export interface State {
   accounts?: string[];
   /** The process that restarts crashed services (src/runtime/supervisor.ts); stopped by `down` before them. */
   supervisor?: { pid: number; startTime: number };
+  /** Where the platform's data is kept across runs (DataDir.root): `down --volumes` removes it. Absent in states of earlier versions. */
+  dataDir?: string;
   options: StateOptions;
 }
 
@@ -65,8 +68,9 @@ const bit = (v: unknown): boolean => v === '0' || v === '1';
 /**
  * The state as read, checked before root acts on it (`down` deletes what it names, writes its
  * sysctls, signals its pids): every name one topology `t` declares, its tag, only the sysctls
- * we change with 0/1 values, pids above 1 (services' and the supervisor's), Docker ids. Fields a
- * version before them did not write (veths, accounts, a service's startTime, uplinkDev) may be absent. Undefined stays undefined (no
+ * we change with 0/1 values, pids above 1 (services' and the supervisor's), Docker ids, a data
+ * directory named after the tag. Fields a version before them did not write (veths, accounts, a
+ * service's startTime, uplinkDev, dataDir) may be absent. Undefined stays undefined (no
  * file, or a torn write).
  */
 export function validateState(raw: unknown, t: Topology): State | undefined {
@@ -105,6 +109,10 @@ export function validateState(raw: unknown, t: Topology): State | undefined {
   if (sup !== undefined && !(isObject(sup) && Number.isInteger(sup.pid) && (sup.pid as number) > 1 && Number.isInteger(sup.startTime) && (sup.startTime as number) >= 0))
     problems.push(`supervisor: ${shown(sup)} is not { pid above 1, startTime }`);
   list('containers', (id) => typeof id === 'string' && /^[0-9a-f]{12,64}$/.test(id), 'a Docker container id (12 to 64 hex digits)');
+  // `down --volumes` deletes it: only a directory named after this topology's tag, by an absolute, plain path.
+  const d = raw.dataDir;
+  if (d !== undefined && !(typeof d === 'string' && isAbsolute(d) && normalize(d) === d && basename(d) === t.tag))
+    problems.push(`dataDir: ${shown(d)} is not an absolute path ending in the topology's tag "${t.tag}"`);
   const o = raw.options;
   const optionsOk =
     isObject(o) &&

@@ -6,14 +6,14 @@ import { inNs, priv, privPrefix } from '../host/exec.ts';
 import { writeNewFile } from '../host/files.ts';
 import type { Progress } from '../host/network.ts';
 import { procStartTime } from '../host/proc.ts';
-import type { RunDir } from '../host/run-dir.ts';
+import type { DataDir, RunDir } from '../host/run-dir.ts';
 import { writeState, type ServiceRecord, type State } from '../host/state.ts';
 import { SERVICE_NODE_FLAGS } from '../services/config.ts';
 import type { Component, DataComponent, DataMode, Topology } from '../topology/types.ts';
 import { type Account, type AccountRole, dropTo, groupName, nobody } from './account.ts';
 import { nginxConf } from './nginx.ts';
 import { writeOwnedBy, type Secrets } from './secrets.ts';
-import { lastLines, spawnInNs } from './spawn.ts';
+import { fifoLogKeeper, lastLines, spawnInNs } from './spawn.ts';
 import type { Code } from './stage.ts';
 import { waitFor } from '../wait.ts';
 
@@ -21,6 +21,8 @@ import { waitFor } from '../wait.ts';
 export interface ServiceContext {
   t: Topology;
   dir: RunDir;
+  /** Where the data is kept across runs. */
+  store: DataDir;
   state: State;
   progress: Progress;
   /** Absent when only the network (and the simulated internet host) is up. */
@@ -47,9 +49,8 @@ async function httpOk(url: string): Promise<void> {
 }
 
 /** Start one component's server in its namespace and wait until it answers from the host. */
-async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string[], ready: () => Promise<void>): Promise<void> {
+async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string[], ready: () => Promise<void>, log = ctx.dir.log(c)): Promise<void> {
   const n = nodeOf(c, ctx.t);
-  const log = ctx.dir.log(c);
   const t0 = performance.now();
   try {
     const started = await spawnInNs(n.name, argv, log, ctx.dir.pidFile(c));
@@ -117,7 +118,7 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
     case 'postgres': {
       if (ctx.data === 'containers') return launchContainer(ctx, c, pgReady);
       const pg = nodeOf(c, t);
-      return launchInNamespace(ctx, c, postgresArgv({ dataDir: dir.postgresData, host: pg.ip, port: pg.port!, hbaFile: dir.configFile('pg_hba.conf'), runAs: 'postgres' }), pgReady);
+      return launchInNamespace(ctx, c, postgresArgv({ dataDir: ctx.store.postgres, host: pg.ip, port: pg.port!, hbaFile: dir.configFile('pg_hba.conf'), runAs: 'postgres' }), pgReady);
     }
     case 'redis': {
       if (ctx.data === 'containers') return launchContainer(ctx, c, redisReady);
@@ -138,8 +139,11 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
     case 'nginx': {
       mkdirSync(dir.nginx, { recursive: true });
       const workers = accountOf(ctx, 'nginx');
-      writeNewFile(dir.nginxConf, nginxConf(t, { dir: dir.nginx, accessLog: dir.log('nginx-access'), errorLog: dir.log('nginx-error'), user: workers.name, group: groupName(workers.gid) }));
-      return launchInNamespace(ctx, c, ['nginx', '-c', dir.nginxConf, '-g', 'daemon off;'], waitHttp);
+      // Both logs bounded by log keepers: errors on its stderr, the access log through a named pipe.
+      const access = dir.logFifo('nginx-access');
+      await fifoLogKeeper(dir.log('nginx-access'), access, dir.pidFile(c));
+      writeNewFile(dir.nginxConf, nginxConf(t, { dir: dir.nginx, accessLog: access, errorLog: 'stderr', user: workers.name, group: groupName(workers.gid) }));
+      return launchInNamespace(ctx, c, ['nginx', '-c', dir.nginxConf, '-g', 'daemon off;'], waitHttp, dir.log('nginx-error'));
     }
     case 'internet': {
       const n = nodeOf(c, t);

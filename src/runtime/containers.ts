@@ -2,14 +2,18 @@ import { GenericContainer, Wait } from 'testcontainers';
 import { ORDERS_DATABASE } from '../data/postgres.ts';
 import { redisConf } from '../data/redis.ts';
 import type { DataComponent } from '../topology/types.ts';
-import { containerName, LABEL } from './engine.ts';
+import { containerName, ensureVolume, LABEL, volumeName } from './engine.ts';
 import { ENTRYPOINT_FILE, entrypointScript, POSTGRES_PASSWORD_FILE, REDIS_CONF_FILE } from './entrypoint.ts';
 import { imageFor } from './images.ts';
+import { LOG_LIMIT } from './log-keeper.ts';
 import { DEFAULT_POLICY } from './restart-policy.ts';
 
 // Ryuk would remove the containers as soon as a detached `up` exits (and it cannot be pulled
 // everywhere): `down` is our reaper, by recorded id and by label.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+
+/** Where the postgres images (official and ours, src/runtime/images.ts) keep the cluster. */
+const PGDATA = '/var/lib/postgresql/data';
 
 export interface Published {
   host: string;
@@ -83,7 +87,7 @@ export function containerSpec(o: Pick<DataContainer, 'component' | 'tag' | 'pass
 /**
  * testcontainers binds published ports on every address and has no option for one; the seed's
  * data layer must answer on the bridge gateway only, so the binding is rewritten just before
- * the container is created. The creation hook records the id before the container starts.
+ * the container is created, as is its log's bound. The creation hook records the id before the container starts.
  */
 class DataServer extends GenericContainer {
   readonly o: DataContainer;
@@ -98,6 +102,8 @@ class DataServer extends GenericContainer {
     this.hostConfig.PortBindings = Object.fromEntries(exposed.map((p) => [p, [{ HostIp: this.o.at.host, HostPort: String(this.o.at.port) }]]));
     // The supervisor's policy for the native servers, in Docker's words: a crash (kill -9) restarts it, a crash loop stops.
     this.hostConfig.RestartPolicy = { Name: 'on-failure', MaximumRetryCount: DEFAULT_POLICY.maxRestarts };
+    // Its log bounded as our own services' are (Docker's json-file log grows without end by default).
+    this.hostConfig.LogConfig = { Type: 'json-file', Config: { 'max-size': String(LOG_LIMIT.maxBytes), 'max-file': String(LOG_LIMIT.keep + 1) } };
   }
 
   protected override async containerCreated(id: string): Promise<void> {
@@ -122,6 +128,12 @@ export async function startDataContainer(o: DataContainer): Promise<void> {
     .withCommand(s.command)
     .withEnvironment(s.env)
     .withCopyContentToContainer(s.files);
+  if (o.component === 'postgres') {
+    // Its data in a named volume of ours, kept across down and up (the entrypoint initialises it only when empty).
+    const volume = volumeName(o.tag, o.component);
+    await ensureVolume(volume, o.tag);
+    c.withBindMounts([{ source: volume, target: PGDATA }]);
+  }
   if (s.healthcheck) c.withHealthCheck({ test: s.healthcheck, interval: 250, timeout: 1000, retries: 1000 }).withWaitStrategy(Wait.forHealthCheck());
   else if (s.readyLog) c.withWaitStrategy(Wait.forLogMessage(s.readyLog));
   await c.start();

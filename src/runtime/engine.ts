@@ -134,6 +134,44 @@ export async function removeContainers(ids: string[], tag: string): Promise<numb
   return removed;
 }
 
+/** The named volume a data server keeps its data in (containers mode), as compose names them: kept by `down`, removed by `down --volumes`. */
+export const volumeName = (tag: string, component: string): string => `${tag}-${component}-data`;
+
+/** Create our volume, labelled with the tag, unless it exists; true when it was there already (kept data). */
+export async function ensureVolume(name: string, tag: string): Promise<boolean> {
+  const docker = await engine();
+  const timeoutMs = 10_000;
+  try {
+    const v = await docker.getVolume(name).inspect({ abortSignal: AbortSignal.timeout(timeoutMs) });
+    if (v.Labels?.[LABEL] !== tag) throw new Error(`the volume ${name} exists and is not ours (label ${labelFilter(tag)}): remove or rename it`);
+    return true;
+  } catch (e) {
+    if (statusOf(e) !== 404) throw e;
+  }
+  await docker.createVolume({ Name: name, Labels: { [LABEL]: tag }, abortSignal: AbortSignal.timeout(timeoutMs) });
+  return false;
+}
+
+/** Does our volume exist (kept data from an earlier run)? */
+export async function volumeKept(name: string, tag: string): Promise<boolean> {
+  try {
+    const v = await (await engine()).getVolume(name).inspect({ abortSignal: AbortSignal.timeout(10_000) });
+    return v.Labels?.[LABEL] === tag;
+  } catch (e) {
+    if (statusOf(e) === 404) return false;
+    throw e;
+  }
+}
+
+/** Remove every volume carrying our label for `tag` (after its containers are gone); returns how many went. */
+export async function removeVolumes(tag: string): Promise<number> {
+  const docker = await engine();
+  const timeoutMs = 30_000;
+  const { Volumes } = await docker.listVolumes({ filters: { label: [labelFilter(tag)] }, abortSignal: AbortSignal.timeout(timeoutMs) });
+  for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove({ abortSignal: AbortSignal.timeout(timeoutMs) });
+  return Volumes?.length ?? 0;
+}
+
 /** Progress events of a streamed call (pull, import); the engine reports a failure in the stream itself. */
 interface ProgressEvent {
   status?: string;

@@ -1,9 +1,18 @@
 import { addressOf, nodeOf } from '../../fixtures/topology.ts';
+import { MAX_BODY_BYTES } from '../services/http.ts';
 import type { Topology } from '../topology/types.ts';
+
+/**
+ * POST /api/orders per client address: each accepted order is a row on disk, so one client
+ * cannot fill it. This host itself (loopback, and the bridge address its own and the
+ * namespaces' hairpin traffic leaves from) is not limited: its bench and tests are the operator's.
+ */
+export const ORDER_RATE = { perSecond: 10, burst: 20 };
 
 export interface NginxPaths {
   /** Directory for pid, temp files and the generated config. */
   dir: string;
+  /** Where nginx writes its logs: a log keeper's named pipe, and `stderr` (nginx's own word for its fd 2). */
   accessLog: string;
   errorLog: string;
   /** Unix user for the worker processes (the master needs root only to bind port 80). */
@@ -31,7 +40,23 @@ http {
     fastcgi_temp_path ${p.dir}/fastcgi;
     uwsgi_temp_path ${p.dir}/uwsgi;
     scgi_temp_path ${p.dir}/scgi;
-    client_max_body_size 1m;
+    # The gateway's own limit: nginx refuses first, so the gateway never answers (and closes)
+    # while nginx is still sending it a body, which nginx would report as a 502.
+    client_max_body_size ${MAX_BODY_BYTES};
+
+    geo $order_limited_client {
+        default 1;
+        127.0.0.0/8 0;
+        ${t.app.bridge.ip}/32 0;
+    }
+    # An empty key is not counted: only POST /api/orders from a client elsewhere is.
+    map "$order_limited_client:$request_method:$uri" $order_limit_key {
+        default "";
+        "~^1:POST:/api/orders$" $binary_remote_addr;
+    }
+    limit_req_zone $order_limit_key zone=orders:1m rate=${ORDER_RATE.perSecond}r/s;
+    limit_req_status 429;
+    limit_req_log_level warn;
 
     # Keep X-Request-Id from the client, or make one, so a request is traceable end to end.
     map $http_x_request_id $request_id_out {
@@ -48,7 +73,25 @@ http {
         listen ${lb.ip}:${lb.port};
         listen 127.0.0.1:${lb.port};
 
+        # nginx's own refusals in the services' shape: JSON { "error": ... }, not its HTML pages.
+        error_page 413 @body_too_large;
+        error_page 429 @too_many_orders;
+
+        location @body_too_large {
+            default_type application/json;
+            add_header X-Request-Id $request_id_out always;
+            return 413 '{"error":"Request body is too large (at most ${MAX_BODY_BYTES} bytes)"}\\n';
+        }
+
+        location @too_many_orders {
+            default_type application/json;
+            add_header X-Request-Id $request_id_out always;
+            add_header Retry-After 1 always;
+            return 429 '{"error":"Too many orders from this address (at most ${ORDER_RATE.perSecond} per second)"}\\n';
+        }
+
         location / {
+            limit_req zone=orders burst=${ORDER_RATE.burst} nodelay;
             proxy_pass http://api_gateway;
             proxy_http_version 1.1;
             proxy_set_header Connection "";

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { nodeOf } from '../../fixtures/topology.ts';
 import { priv, privPrefix } from '../host/exec.ts';
 import type { Progress } from '../host/network.ts';
-import { ensureRunDir, type RunDir } from '../host/run-dir.ts';
+import { dataDirAt, ensureDataDir, ensureRunDir, type DataDir, type RunDir } from '../host/run-dir.ts';
 import { readState, validateState, writeState, type State } from '../host/state.ts';
 import type { Component, DataMode, Topology } from '../topology/types.ts';
 import { ACCOUNT_ROLES, type Account, type AccountRole, accountName, ensureAccounts, localAccount, nobody } from './account.ts';
@@ -22,6 +23,8 @@ const startStages: Component[][] = [['postgres', 'redis', 'internet'], ['product
 export interface Prepared {
   t: Topology;
   dir: RunDir;
+  /** Where the data is kept across runs (native: the PostgreSQL cluster; containers: its volume's password). */
+  store: DataDir;
   /** Absent when only the network (and the simulated internet host) is up. */
   accounts?: Record<AccountRole, Account>;
   code: Code;
@@ -43,17 +46,19 @@ export async function prepareServices(t: Topology, dir: RunDir, state: State, op
   mkdirSync(dir.logs, { recursive: true });
   mkdirSync(dir.config, { recursive: true });
   const secrets = newSecrets();
+  const store = dataDirAt(t.tag);
+  if (opts.data === 'containers' && stages.flat().includes('postgres')) secrets.postgres = await keptContainerPassword(t, store, secrets.postgres);
   writeSecrets(dir, secrets);
   // Both are slow (useradd, initdb) and independent; neither is left running when the other fails, since a rollback follows.
   const [users, cluster] = await Promise.allSettled([
     prepareAccounts(t, dir, state, stages, progress),
-    opts.data === 'native' && stages.flat().includes('postgres') && initCluster(t, dir, secrets, progress),
+    opts.data === 'native' && stages.flat().includes('postgres') && initCluster(t, dir, store, secrets, progress),
   ]);
   if (users.status === 'rejected') throw users.reason;
   if (cluster.status === 'rejected') throw cluster.reason;
   await priv(['rm', '-rf', dir.compileCache]);
   await priv(['install', '-d', '-m', '0755', dir.compileCache]);
-  return { t, dir, ...users.value, secrets, data: opts.data, stages };
+  return { t, dir, store, ...users.value, secrets, data: opts.data, stages };
 }
 
 /**
@@ -73,14 +78,44 @@ async function prepareAccounts(t: Topology, dir: RunDir, state: State, stages: C
   return { accounts, code: await runnableCode(dir, accounts?.gateway ?? nobody(), progress) };
 }
 
-/** initdb, and who may log in: only the order service and the operator on the host (psql from the bridge address). */
-async function initCluster(t: Topology, dir: RunDir, secrets: Secrets, progress: Progress): Promise<void> {
+/**
+ * The PostgreSQL cluster on disk, kept across runs (its superuser's password renewed), or made
+ * anew; and who may log in: only the order service and the operator on the host (psql from the
+ * bridge address).
+ */
+async function initCluster(t: Topology, dir: RunDir, store: DataDir, secrets: Secrets, progress: Progress): Promise<void> {
   const t0 = performance.now();
-  const { initPostgres, writePgHba } = await import('../data/postgres.ts');
-  // /run is emptied by a reboot anyway, so the cluster's creation need not be fsynced.
-  await initPostgres({ dataDir: dir.postgresData, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix, noSync: true });
+  const { initPostgres, setPostgresPassword, writePgHba } = await import('../data/postgres.ts');
+  await ensureDataDir(store);
+  const cluster = { dataDir: store.postgres, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix };
+  const kept = (await priv(['test', '-f', store.postgresReady], { allowFail: true })).exitCode === 0;
+  if (kept) await setPostgresPassword(cluster);
+  else {
+    // A cluster without the mark is one whose creation was cut short: nothing in it to keep.
+    await priv(['rm', '-rf', store.postgres]);
+    await initPostgres(cluster);
+    await priv(['touch', store.postgresReady]);
+  }
   await writePgHba(dir.configFile('pg_hba.conf'), [nodeOf('order', t).ip, t.app.bridge.ip]);
-  progress('postgres cluster initialised (initdb)', performance.now() - t0);
+  progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster initialised in ${store.postgres} (initdb)`, performance.now() - t0);
+}
+
+/**
+ * Containers mode: the image sets the superuser's password only when it initialises an empty
+ * volume, so the password of a kept volume is the one kept beside it; a new volume gets `fresh`,
+ * kept before the container starts.
+ */
+async function keptContainerPassword(t: Topology, store: DataDir, fresh: string): Promise<string> {
+  const { volumeKept, volumeName } = await import('./engine.ts');
+  await ensureDataDir(store);
+  const volume = volumeName(t.tag, 'postgres');
+  if (await volumeKept(volume, t.tag)) {
+    const kept = (await priv(['cat', store.postgresPassword], { allowFail: true })).stdout.trim();
+    if (!/^[A-Za-z0-9_-]+$/.test(kept)) throw new Error(`the volume ${volume} holds PostgreSQL data whose password is not in ${store.postgresPassword}; \`ecomnet down --volumes\` removes both`);
+    return kept;
+  }
+  await priv(['sh', '-c', 'umask 077 && cat > "$1"', 'sh', store.postgresPassword], { input: fresh });
+  return fresh;
 }
 
 /** Start what was prepared, stage by stage: each component waits for what it depends on. */
@@ -129,8 +164,11 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   }
   await stopPid(rec);
   const { bringUpComponent } = await import('./components.ts');
-  await bringUpComponent({ t, dir, state, progress, accounts: existingAccounts(t), code: codeOf(dir), secrets, data: state.options.data }, c);
+  await bringUpComponent({ t, dir, store: keptDataOf(t, state), state, progress, accounts: existingAccounts(t), code: codeOf(dir), secrets, data: state.options.data }, c);
 }
+
+/** Where the running platform keeps its data (the state's record; the default for states of earlier versions), for a restart. */
+export const keptDataOf = (t: Topology, state: State): DataDir => (state.dataDir ? dataDirAt(t.tag, dirname(state.dataDir)) : dataDirAt(t.tag));
 
 /** The accounts `up` made sure of, for a restart. */
 export function existingAccounts(t: Topology): Record<AccountRole, Account> {

@@ -15,7 +15,7 @@ import { bringUpComponent } from './components.ts';
 import { readSecrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
 import { codeOf } from './stage.ts';
-import { existingAccounts } from './start-order.ts';
+import { existingAccounts, keptDataOf } from './start-order.ts';
 import { Supervisor, writeSupervision } from './supervisor.ts';
 
 const root = process.argv[2];
@@ -46,6 +46,7 @@ const ctx = {
   dir,
   state,
   secrets,
+  store: keptDataOf(t, state),
   accounts: existingAccounts(t),
   code: codeOf(dir),
   data: state.options.data,

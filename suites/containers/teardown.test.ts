@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { publishedAt } from '../../fixtures/topology.ts';
 import { priv } from '../../src/host/exec.ts';
-import { engine, labelFilter, labelledContainers } from '../../src/runtime/engine.ts';
+import { engine, labelFilter, labelledContainers, volumeName } from '../../src/runtime/engine.ts';
 import { ensureImages } from '../../src/runtime/images.ts';
 import { topology as ct } from '../fixtures/containers-topology.ts';
 import { leftovers } from '../../src/cleanup.ts';
@@ -19,7 +19,7 @@ const on = containersMode('suites/containers/teardown');
 const ctFile = on ? topologyFile(ct) : '';
 const ctDir = testRunDirs.containers;
 const upArgs = ['up', '--detach', '--data', 'containers', '--topology', ctFile];
-const ctDown = () => ecomnet(['down', '--topology', ctFile], ctDir);
+const ctDown = (...flags: string[]) => ecomnet(['down', ...flags, '--topology', ctFile], ctDir);
 
 /** Containers of the second platform, running or not: what `down` itself looks for. */
 const labelled = (): Promise<string[]> => labelledContainers(ct.tag);
@@ -37,15 +37,15 @@ describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, 
     await ensureImages(() => {});
   });
   beforeEach(async () => {
-    await ctDown();
+    await ctDown('--volumes');
   });
   afterAll(async () => {
-    await ctDown();
+    await ctDown('--volumes');
     await priv(['rm', '-rf', ctDir]);
     rmSync(dirname(ctFile), { recursive: true, force: true });
   });
 
-  it('up then down: its two labelled containers, published on its own gateway, then none and nothing else', async () => {
+  it('up then down: its two labelled containers, published on its own gateway, then none and nothing else but its data volume, which down --volumes removes', async () => {
     const before = await dockerObjects();
     const u = await ecomnet(upArgs, ctDir);
     expect(u.exitCode, u.stderr).toBe(0);
@@ -59,8 +59,14 @@ describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, 
     expect(d.exitCode, d.stderr).toBe(0);
     expect((await recordedShell(`docker ps -a --filter label=${labelFilter(ct.tag)}`)).stdout.trim().split('\n')).toHaveLength(1);
     expect(await labelled()).toEqual([]);
-    expect(await dockerObjects()).toEqual(before);
     expect(await leftovers(ct)).toEqual([]);
+    // Its data stays, as compose keeps its volumes: one named volume, labelled ours; down --volumes removes it.
+    const kept = await dockerObjects();
+    expect(kept.networks).toEqual(before.networks);
+    expect(kept.volumes.filter((v) => !before.volumes.includes(v))).toEqual([volumeName(ct.tag, 'postgres')]);
+    const wiped = await ctDown('--volumes');
+    expect(wiped.exitCode, wiped.stderr).toBe(0);
+    expect(await dockerObjects()).toEqual(before);
   });
 
   it('kill -9 during up, as soon as a container exists, then down: no container of it remains', async () => {

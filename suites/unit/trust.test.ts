@@ -60,6 +60,7 @@ function currentState(): State {
     services: [{ name: 'nginx', ns: 'nginx-lb', pid: 4242, log: '/run/ecomnet/logs/nginx.log' }],
     containers: ['0123456789ab', 'f'.repeat(64)],
     options: { data: 'native', networkOnly: false, guard: true, uplinkDev: 'eth0' },
+    dataDir: `/var/lib/ecomnet/${topology.tag}`,
   };
 }
 
@@ -76,11 +77,12 @@ function problemsOf(edit: (s: Record<string, unknown>) => void, t: Topology = to
 }
 
 describe('validateState: down acts only on a state its topology could have written', () => {
-  it('accepts a state of the current version (no start times), and one without veths or uplinkDev; no file stays undefined', () => {
+  it('accepts a state of the current version (no start times), and one without veths, uplinkDev or dataDir; no file stays undefined', () => {
     expect(validateState(JSON.parse(JSON.stringify(currentState())), topology)).toEqual(currentState());
     expect(
       problemsOf((s) => {
         delete s.veths;
+        delete s.dataDir;
         delete (s.options as Record<string, unknown>).uplinkDev;
       }),
     ).toEqual([]);
@@ -112,6 +114,11 @@ describe('validateState: down acts only on a state its topology could have writt
     ['supervisor (init)', (s: Record<string, unknown>) => (s.supervisor = { pid: 1, startTime: 5 }), /^supervisor: /],
     ['supervisor (no start time)', (s: Record<string, unknown>) => (s.supervisor = { pid: 4242 }), /^supervisor: /],
     ['supervisor (a command)', (s: Record<string, unknown>) => (s.supervisor = 'kill -9 -1'), /^supervisor: "kill -9 -1"/],
+    // `down --volumes` deletes what the data directory holds: only one named after the tag, by a plain absolute path.
+    ['dataDir (a system directory)', (s: Record<string, unknown>) => (s.dataDir = '/etc'), /^dataDir: "\/etc" is not an absolute path ending in the topology's tag "ecomnet"/],
+    ['dataDir (a way out)', (s: Record<string, unknown>) => (s.dataDir = '/var/lib/ecomnet/../../../etc/ecomnet'), /^dataDir: /],
+    ['dataDir (relative)', (s: Record<string, unknown>) => (s.dataDir = 'ecomnet'), /^dataDir: /],
+    ['dataDir (not a path)', (s: Record<string, unknown>) => (s.dataDir = ['/var/lib/ecomnet/ecomnet']), /^dataDir: /],
   ])('refuses a tampered %s, naming the field', (_, edit, message) => {
     const problems = problemsOf(edit);
     expect(problems).toHaveLength(1);

@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { topology } from '../../fixtures/topology.ts';
+import { readState } from '../../src/host/state.ts';
+import { ORDER_RATE } from '../../src/runtime/nginx.ts';
+import { MAX_BODY_BYTES } from '../../src/services/http.ts';
+import { client, hostAddress, nsCommand, port } from '../support/checks.ts';
+import { recordedShell, type Captured } from '../support/evidence.ts';
+import { ecomnetExtras } from '../support/live.ts';
+import { platformInfo, runDir } from '../support/platform.ts';
+import { escapeRegExp } from '../../src/text.ts';
+import { LOG_LIMIT } from '../../src/runtime/log-keeper.ts';
+
+const extras = ecomnetExtras('resource limits');
+
+/** Replies of a curl run that wrote each body followed by `@@ STATUS CONTENT-TYPE` (-w). */
+function replies(r: Captured): { status: number; type: string; body: string }[] {
+  const out: { status: number; type: string; body: string }[] = [];
+  let body = '';
+  for (const line of r.stdout.split('\n')) {
+    const m = /^@@ (\d{3}) ?(.*)$/.exec(line);
+    if (!m) {
+      body += `${line}\n`;
+      continue;
+    }
+    out.push({ status: Number(m[1]), type: m[2]!, body: body.trim() });
+    body = '';
+  }
+  return out;
+}
+
+const json = (body: string): unknown => {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+};
+
+function tally(rs: { status: number }[]): Record<number, number> {
+  const n: Record<number, number> = {};
+  for (const r of rs) n[r.status] = (n[r.status] ?? 0) + 1;
+  return n;
+}
+const W = `-w '\\n@@ %{http_code} %{content_type}\\n'`;
+
+describe.runIf(extras)('resource limits at the edge (:8080)', () => {
+  it.each([
+    { what: `just over the services' limit (${MAX_BODY_BYTES + 1} bytes)`, bytes: MAX_BODY_BYTES + 1, chunked: false },
+    { what: 'over nginx default limit (2 MB)', bytes: 2_000_000, chunked: false },
+    { what: `over the limit, chunked (${2 * MAX_BODY_BYTES} bytes, no Content-Length)`, bytes: 2 * MAX_BODY_BYTES, chunked: true },
+  ])('50 bodies $what: 50x 413 with a JSON error, never a 502 or an HTML page', async ({ bytes, chunked }) => {
+    const file = `/tmp/ecomnet-oversized-${bytes}`;
+    const te = chunked ? `-H 'Transfer-Encoding: chunked'` : '';
+    const r = await recordedShell(
+      `head -c ${bytes} /dev/zero | tr '\\0' 'a' > ${file}; for i in $(seq 50); do curl -sS -m 10 -X POST -H 'Content-Type: application/json' ${te} --data-binary @${file} ${W} http://localhost:${port}/api/orders; done; rm -f ${file}`,
+      { timeoutMs: 120_000 },
+    );
+    const rs = replies(r);
+    expect(rs).toHaveLength(50);
+    expect(tally(rs)).toEqual({ 413: 50 });
+    for (const x of rs) {
+      expect(x.type).toMatch(/^application\/json/);
+      expect(json(x.body)).toEqual({ error: expect.stringContaining('too large') });
+    }
+  });
+
+  it(`a body of exactly ${MAX_BODY_BYTES} bytes still reaches the order service (its 400 for a bad order, not a 413)`, async () => {
+    const r = await recordedShell(
+      `head -c ${MAX_BODY_BYTES} /dev/zero | tr '\\0' ' ' | curl -sS -m 10 -X POST -H 'Content-Type: application/json' --data-binary @- ${W} http://localhost:${port}/api/orders`,
+    );
+    const [x] = replies(r);
+    expect(x?.status, r.stdout).toBe(400);
+  });
+
+  it(`POST /api/orders from one outside client is limited to ${ORDER_RATE.perSecond}/s (burst ${ORDER_RATE.burst}): 429 with a JSON error; GETs and the host are not`, async () => {
+    const n = 3 * ORDER_RATE.burst;
+    const outsideUrl = `http://${hostAddress}:${port}`;
+    const bodies = mkdtempSync(join(tmpdir(), 'ecomnet-429-'));
+    try {
+      // In parallel, each answer in a file of its own (#1: the transfer's number) named on its -w line.
+      // Invalid orders (400 from the order service) count as well, and write nothing.
+      const burst = (url: string, from?: string, method = "-X POST -H 'Content-Type: application/json' -d '{}'", path = '/api/orders') => {
+        const curl = `curl -sS -Z --parallel-max ${n} -m 10 ${method} -o '${bodies}/#1.json' -w 'answer %{http_code} %{filename_effective} %{content_type}\\n' '${url}${path}?[1-${n}]'`;
+        return recordedShell(from ? nsCommand(from, curl) : curl);
+      };
+      const answers = (r: Captured) =>
+        [...r.stdout.matchAll(/^answer (\d{3}) (\S+) ?(.*)$/gm)].map(([, status, file, type]) => ({ status: Number(status), type: type!, body: readFileSync(file!, 'utf8') }));
+      const outside = answers(await burst(outsideUrl, client.name));
+      expect(outside).toHaveLength(n);
+      const limited = outside.filter((x) => x.status === 429);
+      const passed = outside.filter((x) => x.status !== 429);
+      expect(passed.length).toBeGreaterThanOrEqual(ORDER_RATE.burst);
+      expect(passed.every((x) => x.status === 400)).toBe(true);
+      expect(limited.length).toBeGreaterThanOrEqual(n - ORDER_RATE.burst - 1 - ORDER_RATE.perSecond);
+      for (const x of limited) {
+        expect(x.type).toMatch(/^application\/json/);
+        expect(json(x.body)).toEqual({ error: expect.stringContaining('Too many orders') });
+      }
+      // Reads are not limited, from the same client at the same moment.
+      expect(tally(answers(await burst(outsideUrl, client.name, '', '/api/products')))).toEqual({ 200: n });
+      // The host itself (its bench and tests) is not limited.
+      expect(tally(answers(await burst(`http://localhost:${port}`)))).toEqual({ 400: n });
+    } finally {
+      rmSync(bodies, { recursive: true, force: true });
+    }
+    // Let the bucket refill, so later suites posting from the outside client start with a full burst.
+    await new Promise((r) => setTimeout(r, (1000 * ORDER_RATE.burst) / ORDER_RATE.perSecond + 500));
+  });
+
+  it("every service's output, nginx's access and error logs included, goes through a log keeper that bounds it; containers' logs are capped too", async () => {
+    const { services, containers } = readState(runDir)!;
+    const logs = services.flatMap((s) => (s.name === 'nginx' ? ['nginx-access', 'nginx-error'] : [s.name])).map((s) => runDir.log(s));
+    const ps = await recordedShell('ps -eo args | grep "[l]og-keeper.ts"');
+    for (const log of logs) expect(ps.stdout, log).toMatch(new RegExp(`log-keeper\\.ts ${escapeRegExp(log)} ${LOG_LIMIT.maxBytes} ${LOG_LIMIT.keep}`));
+    const inContainers = platformInfo().data === 'containers' ? ['postgres', 'redis'] : [];
+    expect(services.map((s) => s.name).sort()).toEqual(
+      topology.app.nodes
+        .map((n) => n.component!)
+        .filter((c) => !inContainers.includes(c))
+        .concat('internet')
+        .sort(),
+    );
+    for (const id of containers) {
+      const config = await recordedShell(`docker inspect -f '{{json .HostConfig.LogConfig}}' ${id}`);
+      expect(JSON.parse(config.stdout)).toEqual({ Type: 'json-file', Config: { 'max-size': String(LOG_LIMIT.maxBytes), 'max-file': String(LOG_LIMIT.keep + 1) } });
+    }
+    expect(containers).toHaveLength(inContainers.length);
+  });
+});
