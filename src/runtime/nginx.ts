@@ -74,8 +74,12 @@ http {
         listen 127.0.0.1:${lb.port};
 
         # nginx's own refusals in the services' shape: JSON { "error": ... }, not its HTML pages.
+        # All at this level: a location with an error_page of its own would inherit none of these.
         error_page 413 @body_too_large;
         error_page 429 @too_many_orders;
+        # The gateway refusing or silent (crashed, restarting): a JSON 503, never nginx's HTML page.
+        # Its own 502/504 answers pass unchanged (proxy_intercept_errors is off).
+        error_page 502 504 = @gateway_unavailable;
 
         location @body_too_large {
             default_type application/json;
@@ -99,13 +103,11 @@ http {
             proxy_set_header X-Real-IP $remote_addr;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Request-Id $request_id_out;
-            # The gateway refusing or silent (crashed, restarting): a JSON 503, never nginx's HTML page.
-            # Its own 502/504 answers pass unchanged (proxy_intercept_errors is off).
-            error_page 502 504 = @gateway_unavailable;
         }
 
         location @gateway_unavailable {
             default_type application/json;
+            add_header X-Request-Id $request_id_out always;
             return 503 '{"error":"api gateway unavailable"}';
         }
 
