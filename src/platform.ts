@@ -16,7 +16,7 @@ import { acquireLock } from './host/lock.ts';
 import type { Progress } from './host/network.ts';
 import { sameProcess } from './host/proc.ts';
 import { dataDirAt, ensureRunDir, runDirAt, type RunDir } from './host/run-dir.ts';
-import { readState, writeState, type State, type StateOptions } from './host/state.ts';
+import { newState, readState, writeState, type State, type StateOptions } from './host/state.ts';
 import type { Plan } from './plan/plan.ts';
 import type { DataMode, Policy, Topology } from './topology/types.ts';
 import { startSupervisor, supervisorRunning } from './runtime/supervisor.ts';
@@ -168,19 +168,7 @@ export class Platform {
       return false;
     await cleanup(dir, this.#progress, t);
     await refuseForeign(plan, dir);
-    const state: State = {
-      version: 1,
-      tag: t.tag,
-      startedAt: new Date().toISOString(),
-      phase: 'applying',
-      namespaces: [],
-      bridges: [],
-      sysctls: [],
-      services: [],
-      containers: [],
-      options: { ...opts, uplinkDev: facts.uplinkDev },
-      ...(dataDir ? { dataDir } : {}),
-    };
+    const state = newState(t.tag, { ...opts, uplinkDev: facts.uplinkDev }, dataDir);
     // initdb and the rest of the preparation need no network: they overlap its construction.
     const prepared = prepareServices(t, dir, state, opts, this.#progress);
     prepared.catch(() => {});

@@ -86,10 +86,17 @@ export async function setPostgresPassword(o: { dataDir: string; password: string
   if (/\b(ERROR|FATAL):/.test(single.stdout + single.stderr)) throw new Error(`setting the password of the kept cluster in ${o.dataDir} failed: ${single.stderr || single.stdout}`);
 }
 
-/** pg_hba.conf admitting only `allowedClients` (IPs or CIDRs), all by scram-sha-256; local socket likewise. */
-export function pgHbaConf(allowedClients: string[]): string {
+/** A client pg_hba admits: an IP or CIDR, any role from it; or one role only from that address. */
+export type HbaClient = string | { address: string; user: string };
+
+/** pg_hba.conf admitting only `allowedClients`, all by scram-sha-256; local socket likewise. */
+export function pgHbaConf(allowedClients: HbaClient[]): string {
   const lines = ['# TYPE  DATABASE  USER  ADDRESS  METHOD', 'local all all scram-sha-256'];
-  for (const client of allowedClients) lines.push(`host all all ${toCidr(client)} scram-sha-256`);
+  for (const client of allowedClients) {
+    const { address, user } = typeof client === 'string' ? { address: client, user: 'all' } : client;
+    if (!/^[a-z_][a-z0-9_]*$/.test(user)) throw new Error(`not a role name: ${user}`);
+    lines.push(`host all ${user} ${toCidr(address)} scram-sha-256`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -104,7 +111,7 @@ function toCidr(client: string): string {
 }
 
 /** Write pg_hba.conf for the server to read (0644: it names networks, not secrets). */
-export async function writePgHba(file: string, allowedClients: string[]): Promise<void> {
+export async function writePgHba(file: string, allowedClients: HbaClient[]): Promise<void> {
   writeNewFile(file, pgHbaConf(allowedClients), 0o644);
 }
 

@@ -52,6 +52,11 @@ export interface StateOptions {
 
 export const readState = (d: RunDir): State | undefined => readJson<State>(d.state);
 
+/** The state of a platform about to be applied: nothing recorded yet. */
+export function newState(tag: string, options: StateOptions, dataDir?: string): State {
+  return { version: 1, tag, startedAt: new Date().toISOString(), phase: 'applying', namespaces: [], bridges: [], sysctls: [], services: [], containers: [], options, ...(dataDir ? { dataDir } : {}) };
+}
+
 /** A state file that topology's platform did not write (tampered, or another topology's): each problem names its field. */
 export class StateError extends Error {
   readonly problems: string[];

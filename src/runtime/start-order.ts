@@ -85,7 +85,7 @@ async function prepareAccounts(t: Topology, dir: RunDir, state: State, stages: C
  */
 async function initCluster(t: Topology, dir: RunDir, store: DataDir, secrets: Secrets, progress: Progress): Promise<void> {
   const t0 = performance.now();
-  const { initPostgres, setPostgresPassword, writePgHba } = await import('../data/postgres.ts');
+  const { initPostgres, ORDER_ROLE, setPostgresPassword, writePgHba } = await import('../data/postgres.ts');
   await ensureDataDir(store);
   const cluster = { dataDir: store.postgres, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix };
   const kept = (await priv(['test', '-f', store.postgresReady], { allowFail: true })).exitCode === 0;
@@ -96,7 +96,8 @@ async function initCluster(t: Topology, dir: RunDir, store: DataDir, secrets: Se
     await initPostgres(cluster);
     await priv(['touch', store.postgresReady]);
   }
-  await writePgHba(dir.configFile('pg_hba.conf'), [nodeOf('order', t).ip, t.app.bridge.ip]);
+  // From the order service's address only its own role: the superuser's and the reader's passwords are no use there.
+  await writePgHba(dir.configFile('pg_hba.conf'), [{ address: nodeOf('order', t).ip, user: ORDER_ROLE }, t.app.bridge.ip]);
   progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster initialised in ${store.postgres} (initdb)`, performance.now() - t0);
 }
 

@@ -41,6 +41,8 @@ describe('data helpers (pure)', () => {
     const conf = pgHbaConf([nodeOf('order').ip, topology.app.subnet]);
     const rules = conf.split('\n').filter((l) => l && !l.startsWith('#'));
     expect(rules).toEqual(['local all all scram-sha-256', `host all all ${nodeOf('order').ip}/32 scram-sha-256`, `host all all ${topology.app.subnet} scram-sha-256`]);
+    expect(pgHbaConf([{ address: nodeOf('order').ip, user: 'order_service' }]).split('\n')).toContain(`host all order_service ${nodeOf('order').ip}/32 scram-sha-256`);
+    expect(() => pgHbaConf([{ address: nodeOf('order').ip, user: 'all; host all all 0.0.0.0/0 trust' }])).toThrow();
     expect(() => pgHbaConf(['not-an-ip'])).toThrow();
     expect(() => pgHbaConf([`${nodeOf('order').ip}/33`])).toThrow();
   });

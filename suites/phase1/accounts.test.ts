@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../../src/cleanup.ts';
 import { priv } from '../../src/host/exec.ts';
 import { ensureRunDir, runDirAt } from '../../src/host/run-dir.ts';
-import { readState, type State, writeState } from '../../src/host/state.ts';
+import { newState, readState, writeState } from '../../src/host/state.ts';
 import { accountName, accountNames, ensureAccounts, localAccount, useraddArgv } from '../../src/runtime/account.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 
@@ -26,18 +26,7 @@ describe('service accounts: created when missing, recorded first, removed only i
     for (const n of accountNames(alt)) expect(localAccount(n), `${n} must not exist before the test`).toBeUndefined();
     await priv(useraddArgv(theirs));
     await ensureRunDir(dir);
-    const state: State = {
-      version: 1,
-      tag: alt.tag,
-      startedAt: new Date().toISOString(),
-      phase: 'applying',
-      namespaces: [],
-      bridges: [],
-      sysctls: [],
-      services: [],
-      containers: [],
-      options: { data: 'native', networkOnly: false, guard: false },
-    };
+    const state = newState(alt.tag, { data: 'native', networkOnly: false, guard: false });
     const existedWhenRecorded: boolean[] = [];
     const accounts = await ensureAccounts(alt, (name) => {
       existedWhenRecorded.push(localAccount(name) !== undefined);
