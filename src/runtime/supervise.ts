@@ -11,6 +11,7 @@ import { ensureRunDir, runDirAt } from '../host/run-dir.ts';
 import { readState, validateState, writeState } from '../host/state.ts';
 import { readTopologyFile } from '../topology/parse.ts';
 import { until } from '../wait.ts';
+import { ACCOUNT_ROLES } from './account.ts';
 import { bringUpComponent } from './components.ts';
 import { readSecrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
@@ -47,7 +48,8 @@ const ctx = {
   state,
   secrets,
   store: keptDataOf(t, state),
-  accounts: existingAccounts(t),
+  // The services' accounts exist only when a service does (a platform of the data layer alone has none).
+  accounts: state.services.some((r) => (ACCOUNT_ROLES as readonly string[]).includes(r.name)) ? existingAccounts(t) : undefined,
   code: codeOf(dir),
   data: state.options.data,
   progress: (step: string, ms: number) => log({ event: 'step', step, ms: Math.round(ms) }),
