@@ -224,6 +224,18 @@ describe('link faults on the product service', () => {
 describe('restarts under load', () => {
   const load = join(process.cwd(), 'suites/faults/load.ts');
 
+  /** Start `command` (a load, printing its JSON summary), kill -9 `service` once it has run `afterMs`, and wait for the load. */
+  async function killDuringLoad<S>(command: string, timeoutMs: number, afterMs: number, service: Component): Promise<{ summary: S; killedAt: number }> {
+    const loading = recordedShell(command, { timeoutMs });
+    await new Promise((r) => setTimeout(r, afterMs));
+    const kill = await ecomnet(['fault', 'kill', service], runDir.root);
+    const killedAt = Date.now();
+    expect(kill.exitCode, kill.stderr).toBe(0);
+    const r = await loading;
+    expect(r.exitCode, r.stderr).toBe(0);
+    return { summary: JSON.parse(r.stdout) as S, killedAt };
+  }
+
   it('PostgreSQL killed during 5,000 POST /api/orders at concurrency 64, retried with the same Idempotency-Key: exactly 5,000 rows, none twice, every 201 stored', async () => {
     const prefix = `load-${Date.now()}`;
     const dir = mkdtempSync(join(tmpdir(), 'ecomnet-orders-'));
@@ -231,14 +243,15 @@ describe('restarts under load', () => {
     try {
       // Straight to the gateway from nginx's namespace, as nginx itself would: nginx's per-client limits stay out of it.
       const orderRestarts = (await restartsOf('order')).restarts;
-      const posting = recordedShell(nsCommand(nodeOf('nginx').name, `${process.execPath} ${load} orders http://${addressOf('gateway')}/api/orders 5000 64 ${prefix} ${ids}`), { timeoutMs: 180_000 });
-      await new Promise((r) => setTimeout(r, 700));
-      const kill = await ecomnet(['fault', 'kill', 'postgres'], runDir.root);
-      const killedAt = Date.now();
-      expect(kill.exitCode, kill.stderr).toBe(0);
-      const r = await posting;
-      expect(r.exitCode, r.stderr).toBe(0);
-      const summary = JSON.parse(r.stdout) as { statuses: Record<string, number>; retries: number; seen5xx: Record<string, number>; created: number; startedAt: number; endedAt: number; hung: number };
+      const { summary, killedAt } = await killDuringLoad<{
+        statuses: Record<string, number>;
+        retries: number;
+        seen5xx: Record<string, number>;
+        created: number;
+        startedAt: number;
+        endedAt: number;
+        hung: number;
+      }>(nsCommand(nodeOf('nginx').name, `${process.execPath} ${load} orders http://${addressOf('gateway')}/api/orders 5000 64 ${prefix} ${ids}`), 180_000, 700, 'postgres');
       expect(killedAt, 'PostgreSQL died while the load ran').toBeLessThan(summary.endedAt);
       expect(summary.retries, 'the outage was felt: some requests were retried').toBeGreaterThan(0);
       // The database's crash is the order service's 503, not its own: it outlives the connections it loses.
@@ -262,14 +275,12 @@ describe('restarts under load', () => {
   });
 
   it('Redis killed during GET load: no 5xx (the product service bypasses the cache), and the cache comes back', async () => {
-    const getting = recordedShell(`${process.execPath} ${load} gets ${base}/api/products 4000 16`, { timeoutMs: 120_000 });
-    await new Promise((r) => setTimeout(r, 500));
-    const kill = await ecomnet(['fault', 'kill', 'redis'], runDir.root);
-    const killedAt = Date.now();
-    expect(kill.exitCode, kill.stderr).toBe(0);
-    const r = await getting;
-    expect(r.exitCode, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout) as { statuses: Record<string, number>; cache: Record<string, number>; endedAt: number; hung: number };
+    const { summary, killedAt } = await killDuringLoad<{ statuses: Record<string, number>; cache: Record<string, number>; endedAt: number; hung: number }>(
+      `${process.execPath} ${load} gets ${base}/api/products 4000 16`,
+      120_000,
+      500,
+      'redis',
+    );
     expect(killedAt).toBeLessThan(summary.endedAt);
     expect(summary.statuses).toEqual({ 200: 4000 });
     expect(summary.cache.BYPASS ?? 0, 'some requests met Redis down').toBeGreaterThan(0);
