@@ -157,7 +157,7 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
     // The supervisor owns the services while it runs: it starts the stopped one again, so two never race.
     const supervised = readSupervision(dir)?.services[c];
     // One it gave up is tried again, its count of recent restarts started over.
-    if (supervised?.state === 'gave-up') await retrySupervised(state.supervisor!);
+    if (supervised?.state === 'gave-up') await retrySupervised(dir, state.supervisor!, c);
     else await stopPid(rec);
     await restartedBySupervisor(dir, c, supervised?.restarts ?? 0);
     progress(`${c} restarted by the supervisor`, 0);

@@ -160,10 +160,14 @@ export function writeSupervision(dir: RunDir, s: Supervision): void {
   renameSync(tmp, dir.supervision);
 }
 
-/** Ask the supervisor to try the services it gave up again (SIGUSR1). */
-export async function retrySupervised(rec: { pid: number; startTime: number }): Promise<void> {
+/** Ask the supervisor to try the services it gave up again (SIGUSR1); resolves once its record of `name` shows it took the retry. */
+export async function retrySupervised(dir: RunDir, rec: { pid: number; startTime: number }, name: Component): Promise<void> {
   if (!sameProcess(rec)) throw new Error('the supervisor is not running');
   await priv(['kill', '-USR1', String(rec.pid)]);
+  // The supervisor takes the signal on its next turn; until then its record still says it gave up,
+  // and a caller waiting for the restart would read that as a new give-up.
+  if (!(await until(() => readSupervision(dir)?.services[name]?.state !== 'gave-up', { timeoutMs: 5000, intervalMs: 20 })))
+    throw new Error(`the supervisor did not take the retry of ${name} (see ${dir.log('supervisor')})`);
 }
 
 /** Wait until the supervisor has brought `name` back after `before` restarts (what `ecomnet restart` waits for). */
