@@ -21,7 +21,7 @@ export interface Probed {
 const reason = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e);
 
 /** One kept-alive socket per service: a probe a second would otherwise fill conntrack with TIME_WAITs. */
-export const probeAgent = (): Agent => new Agent({ keepAlive: true, maxSockets: 1, timeout: PROBE_TIMEOUT_MS });
+export const probeAgent = (): Agent => new Agent({ keepAlive: true, maxSockets: 1 });
 
 export function probeHttp(agent: Agent, ip: string, port: number, path = '/health'): Promise<Probed> {
   const t0 = performance.now();
