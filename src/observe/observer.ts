@@ -89,12 +89,14 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
 
   const holders = new Map<string, number>();
   const notes = new Set<string>();
+  // Accounting starts with a connection: one kept open from before it was on carries no counts.
+  const switchedOn = new Set<string>();
   const watch = async (names: string[]) => {
     for (const ns of names) {
       if (holders.has(ns)) continue;
       const old = await reader.accountingOf(ns);
       if (!old) notes.add(`${ns}: no conntrack accounting in this kernel's view of it`);
-      else if (old === '0') notes.add(`${ns}: conntrack accounting was off until now: connections it already had open (kept alive) carry no counts`);
+      else if (old === '0') switchedOn.add(ns);
       record.accounting[ns] = old;
       saveRecord();
       holders.set(ns, await reader.add(ns, old));
@@ -196,7 +198,11 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
       states: traffic.states,
       interfaces,
       observer: { cpuPercent: Math.round(cpuPercent * 100) / 100, sampleMs: Math.round((performance.now() - t0) * 10) / 10 },
-      notes: [...notes, ...(names.length ? [] : ['no network namespaces on this host: nothing to observe yet'])],
+      notes: [
+        ...notes,
+        ...(switchedOn.size ? [`conntrack accounting switched on for observing in ${[...switchedOn].join(', ')}: connections already open there carry no counts`] : []),
+        ...(names.length ? [] : ['no network namespaces on this host: nothing to observe yet']),
+      ],
     };
     history.push(s);
     if (history.length > historySize) history.shift();
