@@ -16,6 +16,7 @@ import { detectBackend } from '../host/iptables.ts';
 import { alive, statFields } from '../host/proc.ts';
 import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
 import { readJson } from '../read-json.ts';
+import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
 import { HealthBook, PostgresProbe, type Probed, probeAgent, probeHttp, probeRedis } from './health.ts';
 import { Reader } from './reader.ts';
@@ -46,7 +47,7 @@ const HTTP_SERVICES = new Set(['nginx-lb', 'api-gateway', 'product-service', 'or
 const TICKS_PER_SECOND = 100;
 
 function endpointsOf(model: HostModel): Endpoint[] {
-  const ipsOf = (links: HostModel['host']['links']) => links.flatMap((l) => l.addresses.map((a) => a.ip));
+  const ipsOf = (links: HostModel['host']['links']) => links.flatMap((l) => l.addresses.map((a) => a.ip)).filter((ip) => !ip.startsWith('127.'));
   return [
     { id: 'host', kind: 'host', ips: ipsOf(model.host.links), up: true },
     ...model.namespaces.map((n): Endpoint => ({ id: n.name, kind: 'namespace', ips: ipsOf(n.links), up: true })),
@@ -62,6 +63,22 @@ function linksOf(model: HostModel): Snapshot['links'] {
       return peer?.master ? [{ from: n.name, to: 'host', via: peer.master }] : [];
     }),
   );
+}
+
+/**
+ * An address this host owns, or one of its namespaces' reached by a link route of the host (a
+ * bridge's subnet): what the observer may send a probe to. Anything else would go out by the
+ * default route to another machine.
+ */
+export function onThisHost(m: HostModel, ip: string): boolean {
+  if (ip.startsWith('127.') || m.host.links.some((l) => l.addresses.some((a) => a.ip === ip))) return true;
+  const n = parseIp(ip);
+  if (n === undefined || !m.namespaces.some((ns) => ns.links.some((l) => l.addresses.some((a) => a.ip === ip)))) return false;
+  return m.host.routes.some((r) => {
+    if (r.dst === 'default' || r.via) return false;
+    const net = parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`);
+    return net !== undefined && contains(net, n);
+  });
 }
 
 /** CPU seconds of a process and its waited-for children (the reader's greps). */
@@ -133,10 +150,18 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     const redisAt = redisLogin(m, secrets);
     return Promise.all(
       seedNamespaces.map(async (n): Promise<Health> => {
-        if (HTTP_SERVICES.has(n.name)) return book.record(n.name, 'http', `${n.ip}:${n.port}/health`, await probeHttp(agent, n.ip, n.port), at);
-        if (n.name === 'redis-cache') return book.record(n.name, 'redis', `${redisAt.host}:${redisAt.port}`, await probeRedis(redisAt), at);
+        const [protocol, host, port, address] =
+          n.name === 'redis-cache'
+            ? (['redis', redisAt.host, redisAt.port, `${redisAt.host}:${redisAt.port}`] as const)
+            : n.name === 'postgres-db'
+              ? (['postgres', pgAt.host, pgAt.port, `${pgAt.host}:${pgAt.port}`] as const)
+              : (['http', n.ip, n.port, `${n.ip}:${n.port}/health`] as const);
+        // Never a packet to an address that is not on this host: without the namespace (or the route to it) it would leave by the default route.
+        if (!onThisHost(m, host)) return book.record(n.name, protocol, address, { healthy: false, detail: `not probed: no namespace of this host answers for ${host}` }, at);
+        if (protocol === 'http') return book.record(n.name, protocol, address, await probeHttp(agent, host, port), at);
+        if (protocol === 'redis') return book.record(n.name, protocol, address, await probeRedis(redisAt), at);
         const p: Probed = await pgProbe.probe(pgAt);
-        return book.record(n.name, 'postgres', `${pgAt.host}:${pgAt.port}`, p, at);
+        return book.record(n.name, protocol, address, p, at);
       }),
     );
   };
