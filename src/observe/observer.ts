@@ -11,12 +11,12 @@ import { namespaces as seedNamespaces } from '../grader/contract.ts';
 import { discover } from '../grader/discover.ts';
 import { ecomnetSecrets, pgLogin, redisLogin } from '../grader/logins.ts';
 import type { HostModel } from '../grader/model.ts';
+import { notProbed } from '../grader/service-facts.ts';
 import { writeNewFile } from '../host/files.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { alive, statFields } from '../host/proc.ts';
 import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
 import { readJson } from '../read-json.ts';
-import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
 import { HealthBook, PostgresProbe, type Probed, probeAgent, probeHttp, probeRedis } from './health.ts';
 import { Reader } from './reader.ts';
@@ -63,22 +63,6 @@ function linksOf(model: HostModel): Snapshot['links'] {
       return peer?.master ? [{ from: n.name, to: 'host', via: peer.master }] : [];
     }),
   );
-}
-
-/**
- * An address this host owns, or one of its namespaces' reached by a link route of the host (a
- * bridge's subnet): what the observer may send a probe to. Anything else would go out by the
- * default route to another machine.
- */
-export function onThisHost(m: HostModel, ip: string): boolean {
-  if (ip.startsWith('127.') || m.host.links.some((l) => l.addresses.some((a) => a.ip === ip))) return true;
-  const n = parseIp(ip);
-  if (n === undefined || !m.namespaces.some((ns) => ns.links.some((l) => l.addresses.some((a) => a.ip === ip)))) return false;
-  return m.host.routes.some((r) => {
-    if (r.dst === 'default' || r.via) return false;
-    const net = parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`);
-    return net !== undefined && contains(net, n);
-  });
 }
 
 /** CPU seconds of a process and its waited-for children (the reader's greps). */
@@ -156,8 +140,9 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
             : n.name === 'postgres-db'
               ? (['postgres', pgAt.host, pgAt.port, `${pgAt.host}:${pgAt.port}`] as const)
               : (['http', n.ip, n.port, `${n.ip}:${n.port}/health`] as const);
-        // Never a packet to an address that is not on this host: without the namespace (or the route to it) it would leave by the default route.
-        if (!onThisHost(m, host)) return book.record(n.name, protocol, address, { healthy: false, detail: `not probed: no namespace of this host answers for ${host}` }, at);
+        // Never a packet that could leave the host: without the bridge and its route, 10.0.0.x goes out by the default route.
+        const why = notProbed(m, host);
+        if (why) return book.record(n.name, protocol, address, { healthy: false, detail: `not probed: ${why}` }, at);
         if (protocol === 'http') return book.record(n.name, protocol, address, await probeHttp(agent, host, port), at);
         if (protocol === 'redis') return book.record(n.name, protocol, address, await probeRedis(redisAt), at);
         const p: Probed = await pgProbe.probe(pgAt);
