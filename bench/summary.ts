@@ -3,6 +3,7 @@ import type { ColdStart } from './coldstart.ts';
 import type { CpuShare } from './cpu.ts';
 import type { GetResult, Measured, OrderResult, Rss } from './datapath.ts';
 import type { NetResult, UpDown } from './network.ts';
+import { OBSERVER_BUDGET_PCT, type ObserverCost } from './observer.ts';
 import type { Table } from './report.ts';
 import type { SpawnCost } from './spawncost.ts';
 import { median, ms, sec, target, type Target } from './stats.ts';
@@ -30,6 +31,7 @@ export interface Results {
   /** Right after the cold start, and after the load of sections 4-5. */
   memory?: { idle: Rss[]; afterLoad?: Rss[]; bareNode?: Omit<Rss, 'name' | 'pid' | 'exe'> };
   verify?: VerifyBench;
+  observer?: ObserverCost;
   hostClean?: { clean: boolean; leftovers: string[] };
   error?: string;
 }
@@ -244,6 +246,23 @@ function memorySection(mem: NonNullable<Results['memory']>, tables: Table[], tar
   if (after.length) targets.push(target('6', 'RSS of the 3 services after load <= 250 MB', `${sum(after, 'rssMb').toFixed(0)} MB`, sum(after, 'rssMb') <= 250));
 }
 
+function observerSection(o: ObserverCost, cores: number, tables: Table[], targets: Target[]): void {
+  const p = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}%` : '-');
+  tables.push({
+    title: `8. ecomnet observe's own cost at ${(1000 / o.intervalMs).toFixed(0)} Hz on the running platform (${o.seconds.toFixed(0)} s, ${o.samples} samples, ${cores} cores)`,
+    rows: [
+      ['', '% of one core'],
+      ['the observer in Node (sampling, health probes, bookkeeping)', p(o.selfPct)],
+      ['its privileged reader and what it runs (descendants, from /proc)', p(o.childrenPct)],
+      ['total', p(o.totalPct)],
+      ['as the observer reports itself (mean of Snapshot.observer.cpuPercent)', p(o.reportedPct)],
+      ['ratio total / budget', x(o.totalPct / OBSERVER_BUDGET_PCT)],
+    ],
+    notes: [`median time one sample took: ${Number.isFinite(o.sampleMs) ? ms(o.sampleMs) : '-'}`],
+  });
+  targets.push(target('8', `observer under ${OBSERVER_BUDGET_PCT}% of one core at 1 Hz`, `${p(o.totalPct)} (${x(o.totalPct / OBSERVER_BUDGET_PCT)} the budget)`, o.totalPct < OBSERVER_BUDGET_PCT));
+}
+
 /** Verify's wall time cut where it can be seen from outside: its stdout lines and its Vitest log. */
 function verifyPhases(r: VerifyRun): number[] | undefined {
   if (r.vitestMs === undefined || r.durationLineAt === undefined || r.suitesDoneAt === undefined) return undefined;
@@ -335,6 +354,7 @@ export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
   loadSections(r, tables, targets);
   if (r.memory) memorySection(r.memory, tables, targets);
   if (r.verify) verifySection(r.verify, r.host.cores, tables, targets);
+  if (r.observer) observerSection(r.observer, r.host.cores, tables, targets);
   if (r.hostClean) targets.push(target('-', 'host left clean (netns, links, iptables)', r.hostClean.clean ? 'clean' : r.hostClean.leftovers.join('; '), r.hostClean.clean));
   tables.push({ title: 'targets', rows: [['section', 'target', 'measured', 'result'], ...targets.map((t) => [t.section, t.target, t.measured, t.met ? 'met' : 'NOT MET'])] });
   return { tables, targets };
