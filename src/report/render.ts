@@ -195,19 +195,19 @@ function trafficSection(c: TrafficCapture | undefined): string {
     const silent = r.opened + r.packetsOut + r.packetsIn === 0;
     const cls = r.onPath ? (silent ? 'mismatch' : 'path') : silent ? 'offpath' : 'mismatch';
     const what = r.onPath ? `${esc(r.proto)}/${esc(r.port)}` : 'any';
-    const why = r.onPath ? esc(r.why ?? '') : silent ? 'off the path: nothing, as expected' : 'off the path, yet it carried traffic';
+    const why = r.onPath ? esc(r.why ?? '') : silent ? 'off the path: none' : 'off the path, yet it carried traffic';
     return `<tr class="${cls}" data-pair="${esc(`${r.from} → ${r.to}`)}" data-on-path="${r.onPath}"><td>${esc(r.from)} → ${esc(r.to)}</td><td>${what}</td><td>${why}</td><td>${esc(r.opened)}</td><td>${esc(r.packetsOut)}</td><td>${esc(formatBytes(r.bytesOut))}</td><td>${esc(r.packetsIn)}</td><td>${esc(formatBytes(r.bytesIn))}</td></tr>`;
   };
   return `<p>${esc(c.summary)}</p>
 <p class="meta">Data layer ${esc(c.data)}. Sent from <code>${esc(b.from)}</code> to <code>${esc(b.target)}</code> at ${esc(b.startedAt)} in ${esc(span)} s: ${requests}; curl sent ${esc(formatBytes(b.requestBytes))} and received ${esc(formatBytes(b.responseBytes))}. Counted by <code>ecomnet observe</code> from each namespace's conntrack table (per-connection accounting), the observer's sample after the burst minus the one before; out is the originator's side, in the replies.</p>
 <pre class="term"><span class="ps1">$ </span><span class="cmdline">${esc(b.command)}</span></pre>
-<table class="traffic"><thead><tr><th>Pair</th><th>Proto/port</th><th>Why</th><th>Connections opened</th><th>Packets out</th><th>Bytes out</th><th>Packets in</th><th>Bytes in</th></tr></thead><tbody>
-${c.rows.map(row).join('\n')}
-</tbody></table>
 <h4>Packets and bytes per pair of the path</h4>
 ${trafficBars(c.rows)}
 <h4>Bytes per second, sample by sample</h4>
-${trafficSeries(c)}`;
+${trafficSeries(c)}
+<table class="traffic"><thead><tr><th>Pair</th><th>Proto/port</th><th>Why</th><th>Connections opened</th><th>Packets out</th><th>Bytes out</th><th>Packets in</th><th>Bytes in</th></tr></thead><tbody>
+${c.rows.map(row).join('\n')}
+</tbody></table>`;
 }
 
 function rulesTable(rules: RuleDoc[] | undefined): string {

@@ -34,7 +34,7 @@ td code, .rule { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; fo
 .matrix .mismatch { background: #fee2e2; color: var(--fail); }
 .diagram { width: 100%; height: auto; }
 .chart { display: block; max-width: 100%; height: auto; margin: 6px 0 12px; }
-.traffic td:first-child { white-space: nowrap; }
+.traffic td:first-child, .traffic tr.offpath td { white-space: nowrap; }
 .traffic td:nth-child(n+4) { text-align: right; font-variant-numeric: tabular-nums; }
 .traffic tr.offpath td { color: var(--muted); }
 .traffic tr.mismatch td { background: #fee2e2; color: var(--fail); }

@@ -81,7 +81,7 @@ export function trafficSeries(c: TrafficCapture): string {
   const x = (v: number) => m.left + ((v - tMin) / (tMax - tMin)) * w;
   const y = (v: number) => m.top + h - (v / yMax) * h;
   const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * yMax);
-  const xStep = tMax - tMin > 12 ? 2 : 1;
+  const xStep = tMax - tMin > 12 ? 2 : tMax - tMin > 4 ? 1 : 0.5;
   const xTicks: number[] = [];
   for (let v = Math.ceil(tMin); v <= tMax; v += xStep) xTicks.push(v);
   const grid = [

@@ -20,10 +20,12 @@ export interface PathPair {
 
 /**
  * The request path: the external client to nginx (the port forward's target), then each of the
- * topology's flows (which list exactly the connections the platform makes) to where its destination's service answers in this data mode. `endpointOf`
- * names the endpoint owning an address (the snapshot's); a namespace's own address is its name.
+ * topology's flows (which list exactly the connections the platform makes) to where its
+ * destination's service answers in this data mode. A namespace's own address is its name; any
+ * other (the data layer published on the bridge address in containers mode) is named by
+ * `endpointOf`, from what the observer saw: the host, or the container Docker sends it to.
  */
-export function requestPath(t: Topology, data: DataMode, endpointOf: (ip: string) => string | undefined): PathPair[] {
+export function requestPath(t: Topology, data: DataMode, endpointOf: (from: string, ip: string, port: number) => string | undefined): PathPair[] {
   const client = nodeOf('client', t);
   const forward = t.portForwards[0]!;
   const nodes = t.app.nodes;
@@ -34,7 +36,7 @@ export function requestPath(t: Topology, data: DataMode, endpointOf: (ip: string
   const flows = service.map((f): PathPair => {
     const dest = nodes.find((n) => n.name === f.to)!;
     const at = serviceAddress(t, dest, data)!;
-    return { from: f.from, to: at.host === dest.ip ? dest.name : (endpointOf(at.host) ?? `external:${at.host}`), proto: 'tcp', port: at.port, why: f.why };
+    return { from: f.from, to: at.host === dest.ip ? dest.name : (endpointOf(f.from, at.host, at.port) ?? `external:${at.host}`), proto: 'tcp', port: at.port, why: f.why };
   });
   return [first, ...flows];
 }

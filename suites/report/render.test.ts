@@ -222,7 +222,7 @@ describe('the traffic analysis', () => {
     expect(rows.slice(0, topology.flows!.length + 1).every((r) => r.onPath)).toBe(true);
     expect(rows.filter((r) => !r.onPath)).toHaveLength(offPath);
     expect(rows.filter((r) => !r.onPath).every((r) => r.cls === 'offpath')).toBe(true);
-    expect(html).toContain('off the path: nothing, as expected');
+    expect(html).toContain('off the path: none');
     // The command is shown as the suite ran it, escaped.
     expect(html).toContain('&lt;script&gt;');
     expect(html).not.toContain(HOSTILE);

@@ -24,8 +24,11 @@ describe('the request path of a burst through host port 8080', () => {
   });
 
   it('containers: the data layer is reached on its published port at the bridge address, named by the endpoint owning it', () => {
-    const path = requestPath(topology, 'containers', (ip) => (ip === topology.app.bridge.ip ? 'host' : undefined));
-    expect(path.slice(4).map((p) => `${p.from} -> ${p.to} ${p.proto}/${p.port}`)).toEqual(['product-service -> host tcp/6379', 'order-service -> host tcp/5432']);
+    const path = requestPath(topology, 'containers', (from, ip, port) => (ip === topology.app.bridge.ip ? `container:${from}-${port}` : undefined));
+    expect(path.slice(4).map((p) => `${p.from} -> ${p.to} ${p.proto}/${p.port}`)).toEqual([
+      'product-service -> container:product-service-6379 tcp/6379',
+      'order-service -> container:order-service-5432 tcp/5432',
+    ]);
   });
 
   it('refuses a topology without flows: its request path is unknown', () => {
