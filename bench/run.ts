@@ -69,7 +69,7 @@ async function main(): Promise<number> {
     // After section 6, so verify's own requests don't weigh on the memory measured after the load.
     checkpoint('section 7: ecomnet verify against the running platform');
     results.verify = await verifyBench(say);
-    checkpoint("section 8: ecomnet observe's own cost at 1 Hz (20 s)");
+    checkpoint("section 8: ecomnet observe's own cost at 1 Hz (20 s), then a service stopped to unhealthy (5 trials)");
     results.observer = await observerCost(20);
   } catch (e) {
     results.error = (e as Error).stack ?? String(e);
