@@ -53,13 +53,19 @@ const nextSample = (o: Observer) =>
     });
   });
 
+/** What the burst test recorded; the tests after it judge it. */
+function captured(): TrafficCapture {
+  if (!capture) throw new Error('no capture: the burst test did not get as far as the observer');
+  return capture;
+}
+
 /** The path pair from `from` to `to` (by name), or to whatever answers on `port` (the data layer, wherever it runs). */
 function row(from: string, to: { name?: string; port?: number }): TrafficRow {
-  if (!capture) throw new Error('no capture: the burst test did not get as far as the observer');
-  const r = capture.rows.find((x) => x.onPath && x.from === from && (to.name === undefined || x.to === to.name) && (to.port === undefined || x.port === to.port));
+  const c = captured();
+  const r = c.rows.find((x) => x.onPath && x.from === from && (to.name === undefined || x.to === to.name) && (to.port === undefined || x.port === to.port));
   if (!r)
     throw new Error(
-      `${from} -> ${JSON.stringify(to)} is not on the request path: ${capture.rows
+      `${from} -> ${JSON.stringify(to)} is not on the request path: ${c.rows
         .filter((x) => x.onPath)
         .map(pairLabel)
         .join(', ')}`,
@@ -69,7 +75,7 @@ function row(from: string, to: { name?: string; port?: number }): TrafficRow {
 
 /** Where the data layer answers in this mode: its namespace's port, or the one published on the bridge address. */
 const dataPort = (c: 'redis' | 'postgres') => serviceAddress(topology, nodeOf(c), info.data)!.port;
-/** Who must have counted it: the data layer's namespace, or in containers mode the host or the container behind its DNAT. */
+/** Where the data layer's traffic must be counted: its namespace, or in containers mode the host or the container behind its DNAT. */
 const dataEnd = (c: 'redis' | 'postgres') => (info.data === 'native' ? new RegExp(`^${nodeOf(c).name}$`) : /^(host|container:.+)$/);
 
 if (info.networkOnly) console.log('traffic analysis: skipped: the platform is network-only, no service answers a request');
@@ -106,7 +112,7 @@ describe.skipIf(info.networkOnly)(`traffic analysis: ${requests} requests from $
     const delta = pairDelta(before, after);
     // The data layer published on the bridge address (containers mode) is the host's, or the
     // container the host's DNAT sent it to: whichever the observer counted the service's traffic on.
-    const dataEnd = (from: string, ip: string, dport: number) =>
+    const destinationOf = (from: string, ip: string, dport: number) =>
       delta.find((p) => p.from === from && p.proto === 'tcp' && p.port === dport && p.packetsOut > 0 && (p.to === 'host' || p.to.startsWith('container:')))?.to ??
       after.endpoints.find((e) => e.ips.includes(ip))?.id;
     capture = trafficCapture({
@@ -121,7 +127,7 @@ describe.skipIf(info.networkOnly)(`traffic analysis: ${requests} requests from $
         startedAt,
         endedAt,
       },
-      path: requestPath(topology, info.data, dataEnd),
+      path: requestPath(topology, info.data, destinationOf),
       names,
       delta,
       steps,
@@ -142,8 +148,8 @@ describe.skipIf(info.networkOnly)(`traffic analysis: ${requests} requests from $
     expect(r.packetsOut).toBeGreaterThanOrEqual(requests);
     expect(r.packetsIn).toBeGreaterThanOrEqual(requests);
     // Conntrack counts IP packets: each request's HTTP bytes plus its IP and TCP headers.
-    expect(r.bytesOut).toBeGreaterThanOrEqual(capture!.burst.requestBytes);
-    expect(r.bytesIn).toBeGreaterThanOrEqual(capture!.burst.responseBytes);
+    expect(r.bytesOut).toBeGreaterThanOrEqual(captured().burst.requestBytes);
+    expect(r.bytesIn).toBeGreaterThanOrEqual(captured().burst.responseBytes);
   });
 
   it(`${lb.name} -> ${gw.name} tcp/${gw.port}: every request forwarded (at least ${requests} packets each way) over kept-alive upstream connections, at most 2 new per nginx worker (${nginxWorkers})`, () => {
@@ -176,13 +182,13 @@ describe.skipIf(info.networkOnly)(`traffic analysis: ${requests} requests from $
   });
 
   it(`no traffic at all on any pair among the six namespaces and ${client.name} that the request path does not use`, () => {
-    const off = capture!.rows.filter((x) => !x.onPath);
+    const off = captured().rows.filter((x) => !x.onPath);
     expect(off.length).toBeGreaterThan(0);
     expect(off.filter((x) => x.opened + x.packetsOut + x.packetsIn > 0).map((x) => `${pairLabel(x)}: ${x.opened} opened, ${x.packetsOut}/${x.packetsIn} packets`)).toEqual([]);
   });
 
   it('the per-second series spans the burst: a path pair carried bytes in some sample after it started', () => {
-    const { t, lines } = capture!.series;
+    const { t, lines } = captured().series;
     expect(t.length).toBeGreaterThanOrEqual(2 * CONTEXT);
     const first = lines[0]!.bytesPerSecond;
     expect(first.some((v, i) => t[i]! > 0 && v > 0)).toBe(true);
