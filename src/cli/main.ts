@@ -24,6 +24,10 @@ const usage = `usage: ecomnet <command> [options]
                      supervisor restarts; a namespace's link down, lossy or slow)
   fault clear | fault list
                      remove every fault injected (down does too) / show them
+  observe [--once|--watch] [--json] [--port N]
+                     watch the platform live (any build of the lab): a page on 127.0.0.1 with health,
+                     traffic per service pair, protocols, connection states and the topology; --once
+                     or --watch print the same tables in the terminal, --json for scripts
   doctor             check this host and print exactly what to install
   diagram [--live] [--svg FILE]
                      the network diagram (Mermaid on stdout, or SVG); --live: drawn from the host as it is,
@@ -159,6 +163,9 @@ async function main(argv: string[]): Promise<number> {
       percent: { type: 'string' },
       ms: { type: 'string' },
       volumes: { type: 'boolean', short: 'v' },
+      once: { type: 'boolean' },
+      watch: { type: 'boolean' },
+      port: { type: 'string' },
     },
   });
   switch (command) {
@@ -183,6 +190,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'fault':
       return cmdFault(positionals, v);
+    case 'observe':
+    case 'top':
+      return (await import('./observe.ts')).observe({ once: Boolean(v.once), watch: Boolean(v.watch) || command === 'top', json: Boolean(v.json), ...(v.port ? { port: Number(v.port) } : {}) });
     case 'doctor': {
       const [{ doctor }, { table }] = await Promise.all([import('../host/doctor.ts'), import('./status.ts')]);
       const checks = await doctor(defaultTopology);

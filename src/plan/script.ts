@@ -22,7 +22,7 @@ export function planScript(plan: Plan): string {
   if (plan.firewalls.length) {
     out.push('# East-west, deny by default: in each namespace, a chain of ours first in its INPUT lets through only');
     out.push("# the topology's flows (and ICMP, loopback, the host, replies); it goes with the namespace. IPv6, which the");
-    out.push('# lab does not use and the chain does not see, is off there');
+    out.push('# lab does not use and the chain does not see, is off there; conntrack accounting is on (ecomnet observe counts bytes per connection)');
     for (const f of plan.firewalls) {
       if (f.sysctls.length) out.push(`ip netns exec ${f.ns} sysctl -w ${f.sysctls.map((s) => `${s.key}=${s.value}`).join(' ')}`);
       out.push(...f.rules.map((r) => `#   ${f.ns} ${comment(plan.tag, r.id)}: ${r.why}`));

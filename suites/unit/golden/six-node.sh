@@ -142,7 +142,7 @@ EOF
 
 # East-west, deny by default: in each namespace, a chain of ours first in its INPUT lets through only
 # the topology's flows (and ICMP, loopback, the host, replies); it goes with the namespace. IPv6, which the
-# lab does not use and the chain does not see, is off there
+# lab does not use and the chain does not see, is off there; conntrack accounting is on (ecomnet observe counts bytes per connection)
 ip netns exec nginx-lb sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.netfilter.nf_conntrack_acct=1
 #   nginx-lb ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   nginx-lb ecomnet:ns-loopback: Loopback: nginx-lb reaches itself (the seed's `curl localhost:PORT` inside a namespace).
