@@ -146,8 +146,8 @@ describe('kill -9 of each service: a clear answer while it is down, back by itse
 
 /** Issue 11: `fault kill --hold` keeps a service down (what the observe page's test needs to see it red) until `fault clear`. */
 describe('kill --hold: down until fault clear, then back', () => {
-  /** The held service in containers mode (redis, a data container, Docker's), natively the supervisor's. */
-  it.each(['product', 'redis'] as Component[])('%s stays down for 3 s, not restarted, status says held; fault clear returns once it serves', async (service) => {
+  /** Each service, natively the supervisor's; in containers mode redis and postgres are data containers, Docker's. */
+  it.each(['nginx', 'gateway', 'product', 'order', 'redis', 'postgres'] as Component[])('%s stays down for 3 s, not restarted, status says held; fault clear returns once it serves', async (service) => {
     const probe = probeOf[service];
     const expected = whileDown[service]!;
     expect(reply(await recordedShell(probe)).code, 'before: it serves').toBeLessThan(300);
