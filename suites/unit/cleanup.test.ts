@@ -131,7 +131,13 @@ describe('down (cleanup) acts only on a state its topology could have written', 
   it('a service held down (fault kill --hold) is only dropped from the record: down starts nothing again', async () => {
     const dir = runDirAt(mkdtempSync(join(base, 'run-')));
     writeState(dir, currentState());
-    writeFileSync(dir.faults, JSON.stringify([{ kind: 'hold', service: 'product' }, { kind: 'link-down', ns: 'product-service' }]));
+    writeFileSync(
+      dir.faults,
+      JSON.stringify([
+        { kind: 'hold', service: 'product' },
+        { kind: 'link-down', ns: 'product-service' },
+      ]),
+    );
     const progress: string[] = [];
     await cleanup(dir, (s) => progress.push(s), topology);
     const commands = vi.mocked(priv).mock.calls.map(([argv]) => argv.join(' '));
