@@ -6,6 +6,7 @@
  * clear`. The commands are planned by pure functions, as the network's are.
  */
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { publishedAt } from '../../fixtures/topology.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { inNs, priv, type RunResult } from '../host/exec.ts';
 import { nsPids } from '../host/links.ts';
@@ -17,7 +18,6 @@ import { readJson } from '../read-json.ts';
 import type { Component, DataComponent, NodeSpec, Topology } from '../topology/types.ts';
 import { peerName } from '../topology/validate.ts';
 import { until } from '../wait.ts';
-import { publishedAt } from '../../fixtures/topology.ts';
 import { readSecrets } from './secrets.ts';
 import { readSupervision, SUPERVISED, supervisorRunning } from './supervisor.ts';
 
@@ -83,7 +83,7 @@ function appNode(ns: string, t: Topology): NodeSpec {
   return n;
 }
 
-/** The services of the platform a kill may name: the supervised ones its topology has. */
+/** The supervised services topology `t` has: the only ones a hold may name. */
 const servicesOf = (t: Topology): Component[] => SUPERVISED.filter((c) => t.app.nodes.some((n) => n.component === c));
 
 /** The fault asked for on the command line, checked: kind, target, its amount, and --hold (a kill's only). */
