@@ -19,11 +19,13 @@ const usage = `usage: ecomnet <command> [options]
   logs [SERVICE] [-f] the services' logs
   restart SERVICE    restart gateway, product or order with the same configuration (one the
                      supervisor gave up is tried again)
-  fault kill SERVICE | link-down NS | loss NS [--percent 5] | delay NS [--ms 200]
+  fault kill SERVICE [--hold] | link-down NS | loss NS [--percent 5] | delay NS [--ms 200]
                      inject a fault and watch the platform cope (kill -9 a service, which the
-                     supervisor restarts; a namespace's link down, lossy or slow)
+                     supervisor restarts, or with --hold keeps down until fault clear; a
+                     namespace's link down, lossy or slow)
   fault clear | fault list
-                     remove every fault injected (down does too) / show them
+                     remove every fault injected (down does too; clear returns once a held
+                     service serves again) / show them
   observe [--once|--watch] [--json] [--port N]
                      watch the platform live (any build of the lab): a page on 127.0.0.1 with health,
                      traffic per service pair, protocols, connection states and the topology; --once
@@ -120,6 +122,8 @@ async function cmdFault([kind, target]: string[], v: Record<string, string | boo
   if (kind === 'clear') {
     const cleared = await faults.clearFaults(dir, defaultTopology);
     console.log(cleared.length ? `cleared: ${cleared.map(faults.describeFault).join(', ')}` : 'no faults to clear');
+    const served = await faults.releaseHolds(dir, defaultTopology, cleared.filter(faults.isHold));
+    for (const [service, ms] of Object.entries(served)) console.log(`${service} serves again (${ms} ms after the clear)`);
     return 0;
   }
   if (kind === 'list') {
@@ -127,10 +131,14 @@ async function cmdFault([kind, target]: string[], v: Record<string, string | boo
     console.log(now.length ? now.map(faults.describeFault).join('\n') : 'no faults injected');
     return 0;
   }
-  const f = faults.parseFault(kind ?? '', target, { percent: v.percent as string | undefined, ms: v.ms as string | undefined }, defaultTopology);
+  const f = faults.parseFault(kind ?? '', target, { percent: v.percent as string | undefined, ms: v.ms as string | undefined, hold: Boolean(v.hold) }, defaultTopology);
   if (f.kind === 'kill') {
-    const pids = await faults.killService(dir, defaultTopology, f.service);
-    console.log(`killed ${f.service} (kill -9 ${pids.join(' ')}); \`ecomnet status\` shows it restarted`);
+    const pids = await faults.killService(dir, defaultTopology, f.service, { hold: f.hold });
+    console.log(
+      f.hold
+        ? `killed ${f.service} (kill -9 ${pids.join(' ')}) and holding it down; \`ecomnet fault clear\` brings it back`
+        : `killed ${f.service} (kill -9 ${pids.join(' ')}); \`ecomnet status\` shows it restarted`,
+    );
     return 0;
   }
   await faults.injectFault(dir, defaultTopology, f);
@@ -162,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
       verbose: { type: 'boolean' },
       percent: { type: 'string' },
       ms: { type: 'string' },
+      hold: { type: 'boolean' },
       volumes: { type: 'boolean', short: 'v' },
       once: { type: 'boolean' },
       watch: { type: 'boolean' },

@@ -5,6 +5,7 @@ import type { RunDir } from '../host/run-dir.ts';
 import { readState } from '../host/state.ts';
 import { listNamespaces } from '../host/links.ts';
 import { alive } from '../host/proc.ts';
+import { heldServices, readFaults } from '../runtime/faults.ts';
 import { readSupervision } from '../runtime/supervisor.ts';
 import type { DataComponent, NodeSpec, Topology } from '../topology/types.ts';
 
@@ -20,6 +21,8 @@ export interface NodeStatus {
   /** How often the supervisor (or Docker, for a data container) restarted it, and whether it gave up. */
   restarts?: number;
   gaveUp?: string;
+  /** Kept down by `ecomnet fault kill --hold` until `ecomnet fault clear`. */
+  held?: boolean;
   health: 'healthy' | 'unhealthy' | 'n/a';
 }
 
@@ -59,6 +62,8 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
   const live = await listNamespaces();
   // Probed only through its segment's bridge: without it, the address would leave by the default route.
   const bridged = (n: NodeSpec) => existsSync(`/sys/class/net/${(topology.app.nodes.includes(n) ? topology.app : topology.outside).bridge.name}`);
+  // A data container is Docker's, not the supervisor's: its hold is known from the fault record alone.
+  const held = heldOf(topology, dir);
   // Containers mode: the data layer answers on the bridge gateway, its namespaces stay empty.
   const inContainer = (n: NodeSpec): n is NodeSpec & { component: DataComponent } => Boolean(state?.containers.length) && (n.component === 'postgres' || n.component === 'redis');
   const nodes = await Promise.all(
@@ -68,11 +73,12 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
       if (inContainer(n)) {
         const at = publishedAt(n.component, topology);
         const restarts = await containerRestarts(topology.tag, n.component);
-        return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, restarts, health: bridged(n) && (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
+        const hold = held.includes(n.component) ? { held: true } : {};
+        return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, restarts, ...hold, health: bridged(n) && (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
       }
       if (!rec) return base;
       const sup = supervision?.services[rec.name];
-      const supervised = sup ? { restarts: sup.restarts, ...(sup.state === 'gave-up' ? { gaveUp: sup.reason } : {}) } : {};
+      const supervised = sup ? { restarts: sup.restarts, ...(sup.state === 'gave-up' ? { gaveUp: sup.reason } : {}), ...(sup.state === 'held' ? { held: true } : {}) } : {};
       return {
         ...base,
         service: rec.name,
@@ -85,6 +91,15 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
     }),
   );
   return { up: state?.phase === 'up', startedAt: state?.startedAt, nodes };
+}
+
+/** The services the fault record holds down; none when it cannot be read (status only shows, it acts on nothing). */
+function heldOf(t: Topology, dir: RunDir): string[] {
+  try {
+    return heldServices(readFaults(dir, t));
+  } catch {
+    return [];
+  }
 }
 
 /** Docker's restart count of a data container (containers mode); undefined when no engine answers. */
@@ -118,7 +133,7 @@ export function statusTable(nodes: NodeStatus[]): string {
       n.service ?? n.role,
       n.address ?? '-',
       n.pid ? String(n.pid) : '-',
-      n.restarts === undefined ? '-' : `${n.restarts}${n.gaveUp ? ' (gave up)' : ''}`,
+      n.restarts === undefined ? '-' : `${n.restarts}${n.gaveUp ? ' (gave up)' : n.held ? ' (held)' : ''}`,
       n.health,
     ]),
   ]);

@@ -156,6 +156,7 @@ export async function restartService(t: Topology, dir: RunDir, c: Component, pro
   if (supervisorRunning(state.supervisor)) {
     // The supervisor owns the services while it runs: it starts the stopped one again, so two never race.
     const supervised = readSupervision(dir)?.services[c];
+    if (supervised?.state === 'held') throw new Error(`${c} is held down (ecomnet fault kill --hold); \`ecomnet fault clear\` brings it back`);
     // One it gave up is tried again, its count of recent restarts started over.
     if (supervised?.state === 'gave-up') await retrySupervised(dir, state.supervisor!, c);
     else await stopPid(rec);

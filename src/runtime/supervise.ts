@@ -1,7 +1,8 @@
 /**
  * The supervisor process: `node src/runtime/supervise.ts RUN_DIR`, started detached by `up`
  * (src/runtime/supervisor.ts) and stopped by `down`. Every 100 ms it looks at the recorded
- * services; a dead one is restarted through the same code that started it (components.ts).
+ * services; a dead one is restarted through the same code that started it (components.ts),
+ * unless the fault record holds it down.
  */
 import '../../bin/compile-cache.js';
 import { nsPids } from '../host/links.ts';
@@ -13,6 +14,7 @@ import { readTopologyFile } from '../topology/parse.ts';
 import { until } from '../wait.ts';
 import { ACCOUNT_ROLES } from './account.ts';
 import { bringUpComponent } from './components.ts';
+import { heldServices, readFaults } from './faults.ts';
 import { readSecrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
 import { codeOf } from './stage.ts';
@@ -55,10 +57,24 @@ const ctx = {
   progress: (step: string, ms: number) => log({ event: 'step', step, ms: Math.round(ms) }),
 };
 const rec = (name: string) => state.services.find((s) => s.name === name);
+// The holds as last read: a record that fails its check is logged once and the holds stay as they were, rather than restarting a held service.
+let holds = new Set<string>();
+let unreadable: string | undefined;
+const held = (): Set<string> => {
+  try {
+    holds = new Set(heldServices(readFaults(dir, t)));
+    unreadable = undefined;
+  } catch (e) {
+    if ((e as Error).message !== unreadable) log({ event: 'fault record unreadable', error: (e as Error).message });
+    unreadable = (e as Error).message;
+  }
+  return holds;
+};
 
 const supervisor = new Supervisor(
   {
     records: () => state.services,
+    held,
     alive: sameProcess,
     clearLeftovers: async (r) => {
       const pids = await nsPids([r.ns]);

@@ -3,8 +3,9 @@
  * in the state file and starts a crashed one again, as `restart: on-failure` does in compose
  * (src/runtime/restart-policy.ts says when). It is the only writer of the state while the
  * platform is up; `down` stops it before the services, so a teardown never races a restart.
- * Its account of each service (restarts, given up) is the run directory's supervision file,
- * which `ecomnet status` shows.
+ * Its account of each service (restarts, given up, held) is the run directory's supervision
+ * file, which `ecomnet status` shows. A service the fault record holds down (`ecomnet fault kill
+ * --hold`) is left down, and started again once the hold is cleared.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
@@ -23,11 +24,12 @@ import { lastLines, stopPid } from './spawn.ts';
 export const SUPERVISED: Component[] = ['postgres', 'redis', 'product', 'order', 'gateway', 'nginx'];
 
 export interface ServiceSupervision {
-  state: 'running' | 'restarting' | 'gave-up';
+  /** `held`: down on purpose (`fault kill --hold`), not restarted and not counted until the hold is cleared. */
+  state: 'running' | 'restarting' | 'gave-up' | 'held';
   restarts: number;
   /** When each restart was attempted (ms since the epoch): the policy's window counts them. */
   restartedAt: number[];
-  /** From finding it dead to it answering again, for the last recovery. */
+  /** From finding it dead (or its hold cleared) to it answering again, for the last recovery. */
   lastRecoveryMs?: number;
   lastError?: string;
   reason?: string;
@@ -43,6 +45,8 @@ export interface Supervision {
 export interface SupervisorDeps {
   /** The services as recorded now. */
   records(): ServiceRecord[];
+  /** The services the fault record holds down now (read on each look). */
+  held(): Set<string>;
   alive(rec: ServiceRecord): boolean;
   /** Kill what is left of the dead service in its namespace (nginx's workers, PostgreSQL's backends). */
   clearLeftovers(rec: ServiceRecord): Promise<void>;
@@ -72,16 +76,43 @@ export class Supervisor {
     return this.#status;
   }
 
-  /** One look at every service: a dead one not already being handled or given up is recovered (in the background). */
+  /**
+   * One look at every service: a dead one not already being handled or given up is held (the
+   * fault record holds it), started again (it was held and no longer is) or recovered as a
+   * crash, in the background.
+   */
   check(): Promise<void>[] {
     const started: Promise<void>[] = [];
+    const held = this.#deps.held();
     for (const rec of this.#deps.records()) {
       const s = this.#status.services[rec.name];
       if (!s || s.state === 'gave-up' || this.#busy.has(rec.name) || this.#deps.alive(rec)) continue;
+      if (held.has(rec.name)) {
+        this.#hold(rec, s);
+        continue;
+      }
       this.#busy.add(rec.name);
-      started.push(this.#recover(rec, s).finally(() => this.#busy.delete(rec.name)));
+      started.push((s.state === 'held' ? this.#release(rec, s) : this.#recover(rec, s)).finally(() => this.#busy.delete(rec.name)));
     }
     return started;
+  }
+
+  #hold(rec: ServiceRecord, s: ServiceSupervision): void {
+    if (s.state === 'held') return;
+    s.state = 'held';
+    this.#deps.save(this.#status);
+    this.#deps.log({ service: rec.name, event: 'held', pid: rec.pid });
+  }
+
+  /** The hold is cleared: start it at once, as asked, outside the restart policy (no delay, not counted); a start that fails is a crash from then on. */
+  async #release(rec: ServiceRecord, s: ServiceSupervision): Promise<void> {
+    const d = this.#deps;
+    const releasedAt = d.now();
+    s.state = 'restarting';
+    d.save(this.#status);
+    d.log({ service: rec.name, event: 'released' });
+    await d.clearLeftovers(rec);
+    await this.#start(rec, s, releasedAt);
   }
 
   /** `ecomnet restart` of a service given up: its count of recent restarts starts over, and the next look restarts it. */
@@ -107,9 +138,17 @@ export class Supervisor {
     d.log({ service: rec.name, event: 'down', pid: rec.pid, restartInMs: decision.delayMs });
     await d.clearLeftovers(rec);
     await d.sleep(decision.delayMs);
+    // A hold recorded just before its kill may have been read too late by the look that found it dead.
+    if (d.held().has(rec.name)) return this.#hold(rec, s);
     s.restartedAt = [...s.restartedAt.filter((t) => downAt - t < this.#status.policy.windowMs), d.now()];
     s.restarts++;
     d.save(this.#status);
+    await this.#start(rec, s, downAt);
+  }
+
+  /** Start it and wait until it serves; `downAt` is when it was found dead (or released), for the recovery time. */
+  async #start(rec: ServiceRecord, s: ServiceSupervision, downAt: number): Promise<void> {
+    const d = this.#deps;
     try {
       await d.start(rec.name as Component);
       Object.assign(s, { state: 'running', lastRecoveryMs: Math.round(d.now() - downAt), lastError: undefined });

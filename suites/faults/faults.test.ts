@@ -8,6 +8,7 @@ import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 import { status } from '../../src/cli/status.ts';
+import { containerName } from '../../src/runtime/engine.ts';
 import { readSecrets } from '../../src/runtime/secrets.ts';
 import { readSupervision } from '../../src/runtime/supervisor.ts';
 import type { Component } from '../../src/topology/types.ts';
@@ -33,7 +34,10 @@ afterAll(() => {
   const recoveries = Object.entries(numbers)
     .filter(([k]) => k.startsWith('kill -9 '))
     .map(([k, v]) => `${k.slice('kill -9 '.length)} ${(v as { recoveryMs: number }).recoveryMs} ms`);
-  console.log(`faults survived: ${Object.keys(numbers).length} cases; back after kill -9: ${recoveries.join(', ')} (all numbers: ${file})`);
+  const released = Object.entries(numbers)
+    .filter(([k]) => k.startsWith('kill --hold '))
+    .map(([k, v]) => `${k.slice('kill --hold '.length)} ${(v as { servesAgainAfterClearMs: number }).servesAgainAfterClearMs} ms`);
+  console.log(`faults survived: ${Object.keys(numbers).length} cases; back after kill -9: ${recoveries.join(', ')}; serving after the clear of a hold: ${released.join(', ')} (all numbers: ${file})`);
 });
 
 /** A reply printed by curl -w '\n%{http_code} %{time_total}': body, status (0: no HTTP answer) and seconds. */
@@ -139,6 +143,92 @@ describe('kill -9 of each service: a clear answer while it is down, back by itse
       whileDown: service === 'nginx' ? 'connection refused' : `${d.code} ${d.body}`,
     };
   });
+});
+
+/** Issue 11: `fault kill --hold` keeps a service down (what the observe page's test needs to see it red) until `fault clear`. */
+describe('kill --hold: down until fault clear, then back', () => {
+  /** Each service, natively the supervisor's; in containers mode redis and postgres are data containers, Docker's. */
+  it.each(['nginx', 'gateway', 'product', 'order', 'redis', 'postgres'] as Component[])(
+    '%s stays down for 3 s, not restarted, status says held; fault clear returns once it serves',
+    async (service) => {
+      const probe = probeOf[service];
+      const expected = whileDown[service]!;
+      expect(reply(await recordedShell(probe)).code, 'before: it serves').toBeLessThan(300);
+      const restartsBefore = (await restartsOf(service)).restarts;
+      const native = readState(runDir)?.services.find((x) => x.name === service);
+      const n = nodeOf(service);
+
+      const kill = await ecomnet(['fault', 'kill', service, '--hold'], runDir.root);
+      const killedAt = performance.now();
+      expect(kill.exitCode, kill.stderr).toBe(0);
+      let clear: Awaited<ReturnType<typeof ecomnet>> | undefined;
+      // Looked at every 200 ms for 3 s: never healthy, never restarted.
+      const samples: { restarts: number; healthy: boolean }[] = [];
+      try {
+        expect((await ecomnet(['fault', 'list'], runDir.root)).stdout).toContain(`kill --hold ${service}`);
+        while (performance.now() - killedAt < 3000) {
+          samples.push(await restartsOf(service));
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(samples.length).toBeGreaterThan(5);
+        expect(
+          samples.filter((x) => x.healthy || x.restarts !== restartsBefore),
+          'a sample while held showed it healthy or restarted',
+        ).toEqual([]);
+        const during = reply(await recordedShell(probe));
+        expect(during.code, `while held: ${during.body}`).toBe(expected.code);
+        if (expected.error) expect(JSON.parse(during.body)).toEqual({ error: expected.error });
+        if (native) {
+          expect(readSupervision(runDir)?.services[service]).toMatchObject({ state: 'held', restarts: restartsBefore });
+          const ss = await recordedShell(nsCommand(n.name, `ss -ltnH 'sport = :${n.port}'`));
+          expect(ss.stdout.trim(), 'nothing listens in its namespace').toBe('');
+        } else {
+          // Docker's on-failure policy did not bring the container back.
+          const inspect = await recordedShell(`docker inspect -f '{{.State.Running}} {{.RestartCount}}' ${containerName(topology.tag, service)}`);
+          expect(inspect.stdout.trim()).toBe(`false ${restartsBefore}`);
+        }
+        const shown = await ecomnet(['status'], runDir.root);
+        expect(shown.stdout).toMatch(new RegExp(`\\b${service}\\b.*\\s${restartsBefore} \\(held\\)\\s+unhealthy`));
+        // Held means held: neither a second kill nor a restart touches it.
+        const again = await ecomnet(['fault', 'kill', service], runDir.root);
+        expect(again.exitCode).toBe(1);
+        expect(again.stderr).toContain(`${service} is held down`);
+        if (service === 'gateway' || service === 'product' || service === 'order') {
+          const restart = await ecomnet(['restart', service], runDir.root);
+          expect(restart.exitCode).toBe(1);
+          expect(restart.stderr).toContain(`${service} is held down`);
+        }
+        expect(performance.now() - killedAt).toBeGreaterThanOrEqual(3000);
+      } finally {
+        clear = await ecomnet(['fault', 'clear'], runDir.root);
+      }
+      const heldForMs = Math.round(performance.now() - killedAt - clear.durationMs);
+      expect(clear.exitCode, clear.stderr).toBe(0);
+      const served = new RegExp(`${service} serves again \\((\\d+) ms after the clear\\)`).exec(clear.stdout);
+      expect(served, clear.stdout).not.toBeNull();
+      // clear returned once it serves: the first request after it is answered, with no polling.
+      const after = reply(await recordedShell(probe));
+      expect(after.code, `after the clear: ${after.body}`).toBeLessThan(300);
+      expect(await restartsOf(service)).toEqual({ restarts: restartsBefore, healthy: true });
+      expect((await ecomnet(['fault', 'list'], runDir.root)).stdout.trim()).toBe('no faults injected');
+      if (native) {
+        const rec = readState(runDir)?.services.find((x) => x.name === service);
+        expect(rec?.pid, 'a new process').not.toBe(native.pid);
+        expect(readSupervision(runDir)?.services[service]).toMatchObject({ state: 'running', restarts: restartsBefore });
+        const ss = await recordedShell(nsCommand(n.name, `ss -ltnpH 'sport = :${n.port}'`));
+        expect(ss.stdout).toContain(`pid=${rec!.pid},`);
+      }
+      numbers[`kill --hold ${service}`] = {
+        heldForMs,
+        samplesWhileHeld: samples.length,
+        healthyOrRestartedSamples: 0,
+        whileHeld: `${whileDown[service]!.code}${whileDown[service]!.error ? ` ${whileDown[service]!.error}` : ''}`,
+        servesAgainAfterClearMs: Number(served![1]),
+        clearCommandMs: Math.round(clear.durationMs),
+        restartedBy: native ? 'the supervisor, once the hold was cleared' : 'fault clear (docker start)',
+      };
+    },
+  );
 });
 
 describe('link faults on the product service', () => {

@@ -127,4 +127,22 @@ describe('down (cleanup) acts only on a state its topology could have written', 
     expect(progress).toContain('clear faults: link-down product-service, loss order-service 5%');
     expect(existsSync(dir.faults)).toBe(false);
   });
+
+  it('a service held down (fault kill --hold) is only dropped from the record: down starts nothing again', async () => {
+    const dir = runDirAt(mkdtempSync(join(base, 'run-')));
+    writeState(dir, currentState());
+    writeFileSync(
+      dir.faults,
+      JSON.stringify([
+        { kind: 'hold', service: 'product' },
+        { kind: 'link-down', ns: 'product-service' },
+      ]),
+    );
+    const progress: string[] = [];
+    await cleanup(dir, (s) => progress.push(s), topology);
+    const commands = vi.mocked(priv).mock.calls.map(([argv]) => argv.join(' '));
+    expect(commands[0]).toBe('ip link set veth-product-br up');
+    expect(progress).toContain('clear faults: kill --hold product, link-down product-service');
+    expect(existsSync(dir.faults)).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
-import { faultPlan, parseFault, validateFaults } from '../../src/runtime/faults.ts';
+import { describeFault, faultPlan, heldServices, parseFault, validateFaults } from '../../src/runtime/faults.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 
 /** Issue 12: `ecomnet fault` injects on our namespaces only, and every fault has its exact undoing. */
@@ -42,6 +42,12 @@ describe('parseFault', () => {
     expect(parseFault('delay', 'product-service', { ms: '50' }, topology)).toEqual({ kind: 'delay', ns: 'product-service', ms: 50 });
   });
 
+  it('--hold goes with a kill, by service or namespace name', () => {
+    expect(parseFault('kill', 'product', { hold: true }, topology)).toEqual({ kind: 'kill', service: 'product', hold: true });
+    expect(parseFault('kill', 'postgres-db', { hold: true }, topology)).toEqual({ kind: 'kill', service: 'postgres', hold: true });
+    expect(() => parseFault('link-down', 'product-service', { hold: true }, topology)).toThrow(/--hold .* kill only, not link-down/);
+  });
+
   it.each([
     ['explode', 'redis', {}, /unknown fault explode/],
     ['kill', undefined, {}, /needs a target/],
@@ -63,8 +69,10 @@ describe('validateFaults: the record is checked before root undoes what it names
       { kind: 'link-down', ns: 'api-gateway' },
       { kind: 'loss', ns: 'product-service', percent: 5 },
       { kind: 'delay', ns: 'order-service', ms: 200 },
+      ...['nginx', 'gateway', 'product', 'order', 'redis', 'postgres'].map((service) => ({ kind: 'hold', service })),
     ];
     expect(validateFaults(ok, topology)).toEqual(ok);
+    expect(heldServices(validateFaults(ok, topology))).toEqual(['nginx', 'gateway', 'product', 'order', 'redis', 'postgres']);
     expect(validateFaults(undefined, topology)).toEqual([]);
   });
 
@@ -74,6 +82,11 @@ describe('validateFaults: the record is checked before root undoes what it names
     [{ kind: 'loss', ns: 'product-service', percent: 500 }],
     [{ kind: 'delay', ns: 'product-service', ms: '200ms; reboot' }],
     [{ kind: 'flood', ns: 'product-service' }],
+    [{ kind: 'hold', service: 'sshd' }],
+    [{ kind: 'hold', service: 'internet' }],
+    [{ kind: 'hold', service: 'client' }],
+    [{ kind: 'hold', ns: 'product-service' }],
+    [{ kind: 'hold', service: 'product', ns: 'product-service' }],
   ])('refuses %o', (f) => {
     expect(() => validateFaults([f], topology)).toThrow(/no fault ecomnet injects/);
   });
@@ -81,5 +94,14 @@ describe('validateFaults: the record is checked before root undoes what it names
   it('refuses a record that is not a list, and one of another topology', () => {
     expect(() => validateFaults({ kind: 'link-down' }, topology)).toThrow(/not a list/);
     expect(() => validateFaults([{ kind: 'link-down', ns: 'api-gateway' }], alt)).toThrow(/no fault/);
+    // The small platform runs no services: nothing of it can be held.
+    expect(() => validateFaults([{ kind: 'hold', service: 'product' }], alt)).toThrow(/no fault/);
+  });
+});
+
+describe('describeFault: what `fault list` and `fault clear` say', () => {
+  it('names a hold as the command that made it', () => {
+    expect(describeFault({ kind: 'hold', service: 'product' })).toBe('kill --hold product');
+    expect(describeFault({ kind: 'loss', ns: 'product-service', percent: 5 })).toBe('loss product-service 5%');
   });
 });

@@ -39,8 +39,13 @@ class FakeHost implements SupervisorDeps {
   /** Services that die again as soon as they are started. */
   crashLoop = new Set<string>();
   failStart = new Set<string>();
+  /** What the fault record holds down (`fault kill --hold`). */
+  holds = new Set<string>();
+  /** Run when the supervisor sleeps (its restart delay): what happens meanwhile. */
+  duringSleep = () => {};
   recs: ServiceRecord[] = ['postgres', 'gateway', 'internet'].map((name, i) => ({ name, ns: `${name}-ns`, pid: 100 + i, startTime: 1, log: '' }));
   records = () => this.recs;
+  held = () => this.holds;
   alive = (r: ServiceRecord) => !this.dead.has(r.name);
   clearLeftovers = async (r: ServiceRecord) => void this.leftoversCleared.push(r.name);
   start = async (name: Component) => {
@@ -56,6 +61,7 @@ class FakeHost implements SupervisorDeps {
   sleep = async (ms: number) => {
     this.slept.push(ms);
     this.clock += ms;
+    this.duringSleep();
   };
 }
 
@@ -137,17 +143,106 @@ describe('Supervisor', () => {
   });
 });
 
+/** Issue 11: `ecomnet fault kill SERVICE --hold` keeps a service down until `ecomnet fault clear`. */
+describe('Supervisor: a held service', () => {
+  it('is not restarted while held, nor counted: its account says held', async () => {
+    const host = new FakeHost();
+    const s = new Supervisor(host, 7);
+    host.holds.add('gateway');
+    host.dead.add('gateway');
+    for (let i = 0; i < 20; i++) await look(s);
+    expect(host.started).toEqual([]);
+    expect(host.slept).toEqual([]);
+    expect(s.status.services.gateway).toMatchObject({ state: 'held', restarts: 0, restartedAt: [] });
+    expect(host.saved.at(-1)?.services.gateway?.state).toBe('held');
+    // Said once, not on every look.
+    expect(host.saved.filter((x) => x.services.gateway?.state === 'held').length).toBe(1);
+  });
+
+  it('once cleared, is started on the next look at once (no backoff), its leftovers cleared, and not counted as a restart', async () => {
+    const host = new FakeHost();
+    const s = new Supervisor(host, 7);
+    host.holds.add('gateway');
+    host.dead.add('gateway');
+    await look(s);
+    host.holds.clear();
+    await look(s);
+    expect(host.started).toEqual(['gateway']);
+    expect(host.leftoversCleared).toEqual(['gateway']);
+    expect(host.slept).toEqual([]);
+    expect(s.status.services.gateway).toMatchObject({ state: 'running', restarts: 0, restartedAt: [], lastRecoveryMs: 40 });
+    expect(host.saved.at(-1)?.services.gateway?.state).toBe('running');
+  });
+
+  it('holding and clearing again and again never makes it give up, and a crash after it is restarted with the first delay', async () => {
+    const host = new FakeHost();
+    const s = new Supervisor(host, 7);
+    for (let i = 0; i < 2 * DEFAULT_POLICY.maxRestarts; i++) {
+      host.holds.add('postgres');
+      host.dead.add('postgres');
+      await look(s);
+      host.holds.clear();
+      await look(s);
+    }
+    expect(s.status.services.postgres).toMatchObject({ state: 'running', restarts: 0 });
+    host.dead.add('postgres');
+    await look(s);
+    expect(host.slept).toEqual([DEFAULT_POLICY.initialDelayMs]);
+    expect(s.status.services.postgres).toMatchObject({ state: 'running', restarts: 1 });
+  });
+
+  it('a hold recorded while the look that found it dead waits to restart it is honoured: not started, not counted', async () => {
+    const host = new FakeHost();
+    const s = new Supervisor(host, 7);
+    host.dead.add('gateway');
+    host.duringSleep = () => host.holds.add('gateway');
+    await look(s);
+    expect(host.started).toEqual([]);
+    expect(s.status.services.gateway).toMatchObject({ state: 'held', restarts: 0, restartedAt: [] });
+    host.holds.clear();
+    await look(s);
+    expect(s.status.services.gateway).toMatchObject({ state: 'running', restarts: 0 });
+  });
+
+  it('a start after the clear that fails is a crash from then on: restarted under the policy', async () => {
+    const host = new FakeHost();
+    const s = new Supervisor(host, 7);
+    host.holds.add('gateway');
+    host.dead.add('gateway');
+    await look(s);
+    host.holds.clear();
+    host.failStart.add('gateway');
+    await look(s);
+    expect(host.stoppedUnready).toEqual(['gateway']);
+    expect(s.status.services.gateway).toMatchObject({ state: 'restarting', restarts: 0, lastError: 'gateway failed to start: port in use' });
+    host.failStart.delete('gateway');
+    await look(s);
+    expect(host.slept).toEqual([DEFAULT_POLICY.initialDelayMs]);
+    expect(s.status.services.gateway).toMatchObject({ state: 'running', restarts: 1 });
+  });
+
+  it('a running service that is held but not (yet) killed is left alone', async () => {
+    const host = new FakeHost();
+    const s = new Supervisor(host, 7);
+    host.holds.add('gateway');
+    await look(s);
+    expect(s.status.services.gateway?.state).toBe('running');
+  });
+});
+
 describe('ecomnet status', () => {
-  it("shows each service's restarts, and says when the supervisor gave one up", () => {
+  it("shows each service's restarts, and says when the supervisor gave one up or holds one down", () => {
     const row = { ip: '10.0.0.20', role: 'API gateway', exists: true, address: '10.0.0.20:3000', pid: 42 };
     const shown = statusTable([
       { ...row, namespace: 'api-gateway', service: 'gateway', restarts: 2, health: 'healthy' },
       { ...row, namespace: 'order-service', service: 'order', restarts: 5, gaveUp: 'crashed again after 5 restarts within 60 s', health: 'unhealthy' },
       { ...row, namespace: 'ext-client', health: 'n/a' },
+      { ...row, namespace: 'product-service', service: 'product', restarts: 0, held: true, health: 'unhealthy' },
     ]).split('\n');
     expect(shown[0]).toMatch(/PID\s+RESTARTS\s+HEALTH$/);
     expect(shown[1]).toMatch(/\s42\s+2\s+healthy$/);
     expect(shown[2]).toMatch(/\s42\s+5 \(gave up\)\s+unhealthy$/);
     expect(shown[3]).toMatch(/\s42\s+-\s+n\/a$/);
+    expect(shown[4]).toMatch(/\bproduct\b.*\s42\s+0 \(held\)\s+unhealthy$/);
   });
 });
