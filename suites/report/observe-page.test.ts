@@ -1,0 +1,151 @@
+/**
+ * The page of `ecomnet observe` in headless Chrome or Chromium, fed by a synthetic observer
+ * through the real server: what a person watching it sees when traffic flows and a service
+ * goes down and comes back. The screenshot lands in reports/ for a person to look at.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topology } from '../../fixtures/topology.ts';
+import { type ObserverServer, serveObserver } from '../../src/observe/server.ts';
+import { relativeTo, reportPaths } from '../../src/report/paths.ts';
+import { BURST, type Flow, SyntheticObserver } from '../support/observe-synthetic.ts';
+import { findChrome } from './chrome.ts';
+
+const browser = findChrome();
+if (!browser.found) console.warn(`observe page check skipped: ${browser.reason}`);
+
+/** The row background of an unhealthy service (page.css --bad-bg). */
+const RED_ROW = 'rgb(253, 226, 226)';
+const services = topology.app.nodes.map((n) => n.name);
+/** The host's health probes: a trickle to every service, as the real observer sees them. */
+const probes: Flow[] = topology.app.nodes.map((n) => ({ from: 'host', to: n.name, port: n.port, bytesPerSecond: 300, packetsPerSecond: 6, connectionsPerSecond: 1 }));
+
+describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ecomnet-observe-page-'));
+  const observer = new SyntheticObserver();
+  const offServer: string[] = [];
+  let server: ObserverServer | undefined;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    if (!browser.found) return;
+    // A few minutes' history before the page opens: the charts start full.
+    for (let i = 0; i < 90; i++) observer.next({ flows: i % 20 < 5 ? [...probes, ...BURST.slice(0, 3 + (i % 3))] : probes });
+    server = await serveObserver(observer);
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: browser.path,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    // Everything the page loads comes from its own server: anything else is refused and noted.
+    const own = server.url;
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(own)) return route.continue();
+      offServer.push(url);
+      return route.abort();
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Make a sample and return how long the page took to show it (its #updated says its seq). */
+  async function shown(page: Page, change: Parameters<SyntheticObserver['next']>[0]): Promise<number> {
+    const t0 = Date.now();
+    const s = observer.next(change);
+    await page.waitForFunction((seq) => document.getElementById('updated')?.dataset.seq === String(seq), s.seq, { timeout: 2000 });
+    return Date.now() - t0;
+  }
+
+  it('shows every service healthy, traffic on the request path only, a service red within 2 s of going down and green after; loads nothing from elsewhere', async ({ annotate, skip }) => {
+    if (!browser.found || !context || !server) return skip(browser.found ? 'the browser did not start' : browser.reason);
+    await annotate(`browser: ${browser.path} (${browser.version})`);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // A Content-Security-Policy violation is reported on the console, as an error.
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(server.url);
+    expect(await page.title()).toBe('ecomnet observe');
+    await page.waitForFunction((seq) => document.getElementById('updated')?.dataset.seq === String(seq), observer.latest()!.seq, { timeout: 5000 });
+    await expect.poll(() => page.locator('#link').getAttribute('data-state')).toBe('live');
+
+    // Every service, healthy, with its latency sparkline (uPlot's canvas) and no red.
+    for (const name of services) {
+      const row = page.locator(`[data-health="${name}"]`);
+      expect(await row.getAttribute('data-state'), name).toBe('healthy');
+      expect(await row.evaluate((e) => getComputedStyle(e).backgroundColor), name).not.toBe(RED_ROW);
+      expect(await row.locator('.spark canvas').count(), `${name}'s sparkline`).toBe(1);
+      expect(await page.locator(`[data-node="${name}"]`).getAttribute('data-state'), name).toBe('ok');
+    }
+    for (const n of topology.outside.nodes) expect(await page.locator(`[data-node="${n.name}"]`).count(), n.name).toBe(1);
+    expect(await page.locator('[data-node="host"]').count()).toBe(1);
+    // The traffic chart: uPlot, seeded from the history, a line for the total and the busiest pairs.
+    expect(await page.locator('#traffic-chart canvas').count()).toBe(1);
+    expect(await page.locator('#traffic-chart .u-legend').textContent()).toContain('nginx-lb → api-gateway');
+
+    // A burst: the request path's edges carry it, with their rates; a pair off the path has no edge at all.
+    const took = await shown(page, { flows: [...probes, ...BURST] });
+    expect(took).toBeLessThan(2000);
+    const edge = page.locator('[data-edge="nginx-lb>api-gateway"]');
+    expect(await edge.getAttribute('data-bytes-rate')).toBe('52000');
+    expect(Number(await edge.getAttribute('data-bytes'))).toBe(
+      observer.latest()!.pairs.find((p) => p.from === 'nginx-lb' && p.to === 'api-gateway')!.bytesOut + observer.latest()!.pairs.find((p) => p.from === 'nginx-lb' && p.to === 'api-gateway')!.bytesIn,
+    );
+    expect(await edge.getAttribute('data-active')).toBe('true');
+    const label = edge.locator('text');
+    expect(await label.allTextContents()).toEqual(['51 KiB/s', '180 pkt/s · 2 conn/s']);
+    for (const [from, to] of [
+      ['nginx-lb', 'product-service'],
+      ['product-service', 'postgres-db'],
+      ['ext-client', 'api-gateway'],
+    ]) {
+      expect(await page.locator(`[data-edge="${from}>${to}"]`).count(), `${from}>${to}`).toBe(0);
+    }
+    expect(await page.locator('[data-talker="nginx-lb>api-gateway"]').count()).toBe(1);
+    expect(await page.locator('#protocols [data-proto="tcp"]').textContent()).toMatch(/TCP/);
+
+    // Quiet again: the same edge is drawn idle, with no rate.
+    await shown(page, { flows: probes });
+    expect(await edge.getAttribute('data-bytes-rate')).toBe('0');
+    expect(await edge.getAttribute('data-active')).toBe('false');
+    const [idle, total] = await label.allTextContents();
+    expect(idle).toBe('idle');
+    expect(total).toMatch(/^[\d.]+ (KiB|MiB) so far$/);
+
+    // The product service stops answering: its row and node turn red at the first sample saying so.
+    const row = page.locator('[data-health="product-service"]');
+    const red = await shown(page, { flows: probes.filter((f) => f.to !== 'product-service'), down: ['product-service'] });
+    expect(red, 'the page shows the unhealthy sample within 2 s').toBeLessThan(2000);
+    expect(await row.getAttribute('data-state')).toBe('unhealthy');
+    expect(await row.evaluate((e) => getComputedStyle(e).backgroundColor)).toBe(RED_ROW);
+    expect(await row.textContent()).toContain('ECONNREFUSED');
+    expect(await page.locator('[data-node="product-service"]').getAttribute('data-state')).toBe('bad');
+    for (const name of services.filter((s) => s !== 'product-service')) expect(await page.locator(`[data-health="${name}"]`).getAttribute('data-state'), name).toBe('healthy');
+
+    const shots = reportPaths().reports;
+    mkdirSync(shots, { recursive: true });
+    const shot = join(shots, 'observe-synthetic.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    await annotate(`screenshot: ${relativeTo(process.cwd(), shot)}`);
+
+    // Back: green again.
+    await shown(page, { flows: probes });
+    expect(await row.getAttribute('data-state')).toBe('healthy');
+    expect(await row.evaluate((e) => getComputedStyle(e).backgroundColor)).not.toBe(RED_ROW);
+    expect(await page.locator('[data-node="product-service"]').getAttribute('data-state')).toBe('ok');
+
+    // It fits the 1280-pixel window it was designed for: nothing scrolls sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    expect(offServer).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
