@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** The fields of /proc/PID/stat after the command name (state, ppid, ...); undefined when there is no such process. */
-function statFields(pid: number): string[] | undefined {
+export function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');

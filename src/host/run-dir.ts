@@ -25,6 +25,8 @@ export interface RunDir {
   probe: string;
   /** The faults `ecomnet fault` injected, written before each is applied, so `fault clear` and `down` remove exactly them. */
   faults: string;
+  /** What `ecomnet observe` changed in each namespace (conntrack accounting, its chain), written before it changes it, so the next observer undoes a crashed one's. */
+  observe: string;
   /** The topology the supervisor restarts services of, as validated JSON data. */
   topology: string;
   /** The supervisor's account of each service: restarts, backoff, given up (kept with the logs for a post-mortem). */
@@ -76,6 +78,7 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
     stage: join(root, 'app'),
     probe: join(root, 'probe.json'),
     faults: join(root, 'faults.json'),
+    observe: join(root, 'observe.json'),
     topology: join(config, 'topology.json'),
     supervision: join(logs, 'supervision.json'),
   };

@@ -48,6 +48,13 @@ export const IPV6_OFF = [
 ];
 
 /**
+ * The chain tracks every connection anyway; with accounting on from the start, `ecomnet observe`
+ * counts the bytes of connections kept alive since before it started (nginx's to the gateway, the
+ * services' to Redis and PostgreSQL), which it could not switch accounting on for afterwards.
+ */
+export const CONNTRACK_ACCOUNTING = { key: 'net.netfilter.nf_conntrack_acct', value: '1' };
+
+/**
  * The rules in each app namespace's INPUT. Allowed traffic RETURNs (the namespace's INPUT goes
  * on, so a rule someone adds there still sees it); anything else is rejected with
  * admin-prohibited, which a client tells apart from a closed port.
@@ -95,7 +102,7 @@ export function nsFirewalls(t: Topology, policy: Policy): NsFirewall[] {
       ns: n.name,
       rules,
       jump: { table: 'filter', from: 'INPUT', chain, insert: true, why: `First in ${n.name}'s INPUT: the policy decides before anything else there.` },
-      sysctls: IPV6_OFF,
+      sysctls: [...IPV6_OFF, CONNTRACK_ACCOUNTING],
     };
   });
 }

@@ -3,7 +3,7 @@ import { nodeOf, nodeNamed, publishedAt, topology } from '../../fixtures/topolog
 import { decide, explain, optionOf, parseSave, type Packet } from '../../src/grader/netfilter.ts';
 import type { HostFacts } from '../../src/plan/facts.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
-import { allowedBy, IPV6_OFF } from '../../src/plan/policy.ts';
+import { allowedBy, CONNTRACK_ACCOUNTING, IPV6_OFF } from '../../src/plan/policy.ts';
 import { planScript } from '../../src/plan/script.ts';
 import { parseTopology } from '../../src/topology/parse.ts';
 import type { NodeSpec, Policy } from '../../src/topology/types.ts';
@@ -88,8 +88,8 @@ describe('east-west policy, deny by default: each namespace lets in only the dec
     expect(planScript(plan('open'))).not.toContain('ip netns exec');
   });
 
-  it('turns IPv6 off in each app namespace, where the IPv4 chain would not see it (link-local addresses on every veth)', () => {
-    for (const f of plan().firewalls) expect(f.sysctls).toEqual(IPV6_OFF);
+  it('turns IPv6 off in each app namespace, where the IPv4 chain would not see it (link-local addresses on every veth), and conntrack accounting on (for ecomnet observe)', () => {
+    for (const f of plan().firewalls) expect(f.sysctls).toEqual([...IPV6_OFF, CONNTRACK_ACCOUNTING]);
     expect(IPV6_OFF.map((s) => s.key)).toEqual(['net.ipv6.conf.all.disable_ipv6', 'net.ipv6.conf.default.disable_ipv6']);
     expect(planScript(plan())).toContain(`ip netns exec ${nodeOf('postgres').name} sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1`);
   });

@@ -1,0 +1,247 @@
+/**
+ * `startObserver`: about once a second, one privileged read of every namespace's conntrack
+ * table, interface counters and link states (reader.ts), the services' health by their own
+ * protocols (health.ts), and the host's shape from the grader's discovery, turned into a
+ * Snapshot. Nothing is read from ecomnet's plan or state: it watches any build of the lab.
+ */
+import { rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { topology } from '../../fixtures/topology.ts';
+import { namespaces as seedNamespaces } from '../grader/contract.ts';
+import { discover } from '../grader/discover.ts';
+import { ecomnetSecrets, pgLogin, redisLogin } from '../grader/logins.ts';
+import type { HostModel } from '../grader/model.ts';
+import { writeNewFile } from '../host/files.ts';
+import { detectBackend } from '../host/iptables.ts';
+import { alive, statFields } from '../host/proc.ts';
+import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
+import { readJson } from '../read-json.ts';
+import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
+import { HealthBook, PostgresProbe, type Probed, probeAgent, probeHttp, probeRedis } from './health.ts';
+import { Reader } from './reader.ts';
+import { Accountant, Directory, type Table } from './traffic.ts';
+import type { Endpoint, Health, InterfaceCounters, Observer, Snapshot } from './types.ts';
+
+export interface ObserveOptions {
+  intervalMs?: number;
+  /** Where the record of what observing changed is kept (default: the platform's run directory). */
+  runDir?: RunDir;
+  /** Samples kept for history() (default 300: five minutes at 1 Hz). */
+  historySize?: number;
+  /** How often the host is discovered again (its shape changes rarely; namespaces coming and going are seen every sample). */
+  rediscoverMs?: number;
+}
+
+/** What observing changed, per namespace: its accounting before (restored at the end). */
+interface ObserveRecord {
+  pid: number;
+  chain: string;
+  accounting: Record<string, string>;
+}
+
+/** The observer's own chain in each namespace, named from our tag like every chain of ours. */
+export const observeChain = (tag = topology.tag): string => `${tag.toUpperCase()}-OBSERVE`;
+
+const HTTP_SERVICES = new Set(['nginx-lb', 'api-gateway', 'product-service', 'order-service']);
+const TICKS_PER_SECOND = 100;
+
+function endpointsOf(model: HostModel): Endpoint[] {
+  const ipsOf = (links: HostModel['host']['links']) => links.flatMap((l) => l.addresses.map((a) => a.ip));
+  return [
+    { id: 'host', kind: 'host', ips: ipsOf(model.host.links), up: true },
+    ...model.namespaces.map((n): Endpoint => ({ id: n.name, kind: 'namespace', ips: ipsOf(n.links), up: true })),
+    ...(model.containers ?? []).map((c): Endpoint => ({ id: `container:${c.name}`, kind: 'container', ips: [], up: c.running })),
+  ];
+}
+
+/** Each namespace's veth and the host bridge its peer is a port of. */
+function linksOf(model: HostModel): Snapshot['links'] {
+  return model.namespaces.flatMap((n) =>
+    n.links.flatMap((l) => {
+      const peer = l.peer && l.peer.namespace === undefined ? model.host.links.find((h) => h.name === l.peer!.name) : undefined;
+      return peer?.master ? [{ from: n.name, to: 'host', via: peer.master }] : [];
+    }),
+  );
+}
+
+/** CPU seconds of a process and its waited-for children (the reader's greps). */
+function cpuSecondsOf(pid: number): number {
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND : 0;
+}
+
+export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
+  const intervalMs = o.intervalMs ?? 1000;
+  const historySize = o.historySize ?? 300;
+  const dir = o.runDir ?? runDirAt();
+  await ensureRunDir(dir);
+  const chain = observeChain();
+  const reader = await Reader.start(chain, (await detectBackend()).iptables);
+  const record: ObserveRecord = { pid: process.pid, chain, accounting: {} };
+  const saveRecord = () => writeNewFile(dir.observe, JSON.stringify(record));
+
+  // A crashed observer's changes first: its accounting back, its chain out.
+  const stale = readJson<ObserveRecord>(dir.observe);
+  if (stale && stale.pid !== process.pid && !alive(stale.pid) && stale.accounting && typeof stale.accounting === 'object') {
+    for (const [ns, old] of Object.entries(stale.accounting)) await reader.restore(ns, String(old)).catch(() => {});
+  }
+  saveRecord();
+
+  const holders = new Map<string, number>();
+  const notes = new Set<string>();
+  const watch = async (names: string[]) => {
+    for (const ns of names) {
+      if (holders.has(ns)) continue;
+      const old = await reader.accountingOf(ns);
+      if (!old) notes.add(`${ns}: no conntrack accounting in this kernel's view of it`);
+      else if (old === '0') notes.add(`${ns}: conntrack accounting was off until now: connections it already had open (kept alive) carry no counts`);
+      record.accounting[ns] = old;
+      saveRecord();
+      holders.set(ns, await reader.add(ns, old));
+    }
+    for (const [ns, holder] of holders) {
+      if (names.includes(ns)) continue;
+      await reader.drop(ns, holder);
+      holders.delete(ns);
+      delete record.accounting[ns];
+      saveRecord();
+    }
+  };
+
+  let model = await discover();
+  let discoveredAt = Date.now();
+  await watch(model.namespaces.map((n) => n.name));
+
+  const accountant = new Accountant();
+  const book = new HealthBook();
+  const agent = probeAgent();
+  const pgProbe = new PostgresProbe(pgLogin(model, ecomnetSecrets(dir)));
+  const previousDev = new Map<string, { rx: number; tx: number }>();
+  const history: Snapshot[] = [];
+  const listeners = new Set<(s: Snapshot) => void>();
+  let seq = 0;
+  let last = { at: performance.now(), cpu: process.cpuUsage(), reader: cpuSecondsOf(reader.pid) };
+  let inFlight: Promise<Snapshot> | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const probeAll = async (m: HostModel, at: string): Promise<Health[]> => {
+    const secrets = ecomnetSecrets(dir);
+    const pgAt = pgLogin(m, secrets);
+    const redisAt = redisLogin(m, secrets);
+    return Promise.all(
+      seedNamespaces.map(async (n): Promise<Health> => {
+        if (HTTP_SERVICES.has(n.name)) return book.record(n.name, 'http', `${n.ip}:${n.port}/health`, await probeHttp(agent, n.ip, n.port), at);
+        if (n.name === 'redis-cache') return book.record(n.name, 'redis', `${redisAt.host}:${redisAt.port}`, await probeRedis(redisAt), at);
+        const p: Probed = await pgProbe.probe(pgAt);
+        return book.record(n.name, 'postgres', `${pgAt.host}:${pgAt.port}`, p, at);
+      }),
+    );
+  };
+
+  const takeSample = async (): Promise<Snapshot> => {
+    const t0 = performance.now();
+    const names = await readdir('/run/netns').catch(() => [] as string[]);
+    const changed = names.length !== holders.size || names.some((n) => !holders.has(n));
+    if (changed || Date.now() - discoveredAt > (o.rediscoverMs ?? 30_000)) {
+      model = await discover();
+      discoveredAt = Date.now();
+      await watch(model.namespaces.map((n) => n.name).filter((n) => names.includes(n)));
+    }
+    const at = new Date().toISOString();
+    const [raw, health] = await Promise.all([reader.sample(), probeAll(model, at)]);
+    const files = splitByFile(raw);
+    const now = performance.now();
+    const seconds = Math.max((now - last.at) / 1000, 0.001);
+
+    const tables: Table[] = [{ ns: 'host', entries: parseConntrack(files.get('/proc/net/nf_conntrack') ?? '') }];
+    const devs: { ns: string; text: string }[] = [{ ns: 'host', text: files.get('/proc/net/dev') ?? '' }];
+    const upOf = new Map<string, boolean>();
+    for (const [ns, h] of holders) {
+      tables.push({ ns, entries: parseConntrack(files.get(`/proc/${h}/net/nf_conntrack`) ?? '') });
+      devs.push({ ns, text: files.get(`/proc/${h}/net/dev`) ?? '' });
+      const states = [...files].filter(([f]) => f.startsWith(`/proc/${h}/root/sys/class/net/`) && !f.endsWith('/lo/operstate')).map(([, v]) => v.trim());
+      upOf.set(ns, states.length > 0 && states.every((s) => s === 'up' || s === 'unknown'));
+    }
+    const endpoints = endpointsOf(model).map((e) => (e.kind === 'namespace' ? { ...e, up: upOf.get(e.id) ?? false } : e));
+    const published = (model.containers ?? []).filter((c) => c.running).flatMap((c) => c.ports.map((p) => ({ hostPort: p.hostPort, container: c.name })));
+    const traffic = accountant.account(tables, new Directory(endpoints, published), seconds);
+
+    const interfaces: InterfaceCounters[] = devs.flatMap(({ ns, text }) =>
+      parseNetDev(text)
+        .filter((d) => d.name !== 'lo')
+        .map((d) => {
+          const key = `${ns}|${d.name}`;
+          const was = previousDev.get(key);
+          previousDev.set(key, { rx: d.rxBytes, tx: d.txBytes });
+          const rate = was && d.rxBytes >= was.rx && d.txBytes >= was.tx ? { rxBytes: (d.rxBytes - was.rx) / seconds, txBytes: (d.txBytes - was.tx) / seconds } : { rxBytes: 0, txBytes: 0 };
+          return { namespace: ns, ...d, rate };
+        }),
+    );
+
+    const cpu = process.cpuUsage(last.cpu);
+    const readerCpu = cpuSecondsOf(reader.pid);
+    const cpuPercent = (((cpu.user + cpu.system) / 1e6 + Math.max(readerCpu - last.reader, 0)) / seconds) * 100;
+    last = { at: now, cpu: process.cpuUsage(), reader: readerCpu };
+
+    const s: Snapshot = {
+      at,
+      seq: ++seq,
+      intervalMs,
+      endpoints,
+      links: linksOf(model),
+      health,
+      pairs: traffic.pairs,
+      protocols: traffic.protocols,
+      states: traffic.states,
+      interfaces,
+      observer: { cpuPercent: Math.round(cpuPercent * 100) / 100, sampleMs: Math.round((performance.now() - t0) * 10) / 10 },
+      notes: [...notes, ...(names.length ? [] : ['no network namespaces on this host: nothing to observe yet'])],
+    };
+    history.push(s);
+    if (history.length > historySize) history.shift();
+    for (const l of listeners) l(s);
+    return s;
+  };
+
+  const sample = (): Promise<Snapshot> => {
+    if (stopped) return Promise.reject(new Error('the observer is stopped'));
+    inFlight ??= takeSample().finally(() => (inFlight = undefined));
+    return inFlight;
+  };
+
+  const tick = () => {
+    if (stopped) return;
+    const started = performance.now();
+    sample()
+      .catch((e: Error) => notes.add(`sample failed: ${e.message}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, Math.max(intervalMs - (performance.now() - started), 50));
+      });
+  };
+
+  // The first sample is the baseline: what conntrack held before counts from here.
+  await sample();
+  timer = setTimeout(tick, intervalMs);
+
+  return {
+    latest: () => history.at(-1),
+    history: () => [...history],
+    subscribe(onSample) {
+      listeners.add(onSample);
+      return () => listeners.delete(onSample);
+    },
+    sample,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight?.catch(() => {});
+      pgProbe.close();
+      agent.destroy();
+      await reader.stop();
+      rmSync(dir.observe, { force: true });
+      listeners.clear();
+    },
+  };
+}

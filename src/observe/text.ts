@@ -1,0 +1,95 @@
+/** A snapshot as the terminal shows it (`ecomnet observe --once`, `--watch`): the page's tables, same numbers. */
+import type { Pair, Snapshot } from './types.ts';
+
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+export const humanRate = (perSecond: number): string => `${humanBytes(perSecond)}/s`;
+
+/** Columns padded to their widest cell. */
+export function columns(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export const pairLabel = (p: Pair): string => `${p.proto}${p.port === undefined ? '' : `/${p.port}`}`;
+
+export function snapshotText(s: Snapshot, topPairs = 15): string {
+  const health = columns([
+    ['SERVICE', 'PROTOCOL', 'ADDRESS', 'STATE', 'LATENCY', 'SINCE', 'DETAIL'],
+    ...s.health.map((h) => [h.name, h.protocol, h.address, h.healthy ? 'healthy' : 'DOWN', h.latencyMs === undefined ? '-' : `${h.latencyMs.toFixed(1)} ms`, h.since.slice(11, 19), h.detail]),
+  ]);
+  const pairs = columns([
+    ['FROM', 'TO', 'PROTO', 'LIVE', 'OPENED', 'PKTS OUT/IN', 'BYTES OUT/IN', 'NOW'],
+    ...s.pairs
+      .slice(0, topPairs)
+      .map((p) => [
+        p.from,
+        p.to,
+        pairLabel(p),
+        String(p.live),
+        String(p.opened),
+        `${p.packetsOut}/${p.packetsIn}`,
+        `${humanBytes(p.bytesOut)}/${humanBytes(p.bytesIn)}`,
+        `${humanRate(p.rate.bytes)} ${p.rate.packets.toFixed(1)} pkt/s`,
+      ]),
+  ]);
+  const protocols = columns([
+    ['PROTOCOL', 'LIVE', 'OPENED', 'BYTES', 'NOW'],
+    ...s.protocols.map((p) => [p.proto.toUpperCase(), String(p.live), String(p.opened), humanBytes(p.bytes), humanRate(p.rate.bytes)]),
+  ]);
+  const states = columns([
+    ['STATE', 'CONNECTIONS'],
+    ...Object.entries(s.states)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, String(v)]),
+  ]);
+  const interfaces = columns([
+    ['NAMESPACE', 'INTERFACE', 'RX NOW', 'TX NOW', 'RX', 'TX', 'DROPS', 'ERRORS'],
+    ...s.interfaces
+      .filter((i) => i.namespace !== 'host' || /^(veth|br-)/.test(i.name))
+      .map((i) => [
+        i.namespace,
+        i.name,
+        humanRate(i.rate.rxBytes),
+        humanRate(i.rate.txBytes),
+        humanBytes(i.rxBytes),
+        humanBytes(i.txBytes),
+        String(i.rxDropped + i.txDropped),
+        String(i.rxErrors + i.txErrors),
+      ]),
+  ]);
+  const down = s.endpoints.filter((e) => e.kind === 'namespace' && !e.up).map((e) => e.id);
+  return [
+    `ecomnet observe · sample ${s.seq} at ${s.at} · observer ${s.observer.cpuPercent.toFixed(1)}% of a core, ${s.observer.sampleMs.toFixed(0)} ms a sample`,
+    ...(down.length ? [`links down: ${down.join(', ')}`] : []),
+    ...s.notes.map((n) => `note: ${n}`),
+    '',
+    'HEALTH',
+    health,
+    '',
+    `TRAFFIC since the observer started (top ${Math.min(topPairs, s.pairs.length)} of ${s.pairs.length} pairs, busiest now first)`,
+    s.pairs.length ? pairs : '(none yet)',
+    '',
+    protocols,
+    '',
+    states,
+    '',
+    interfaces,
+  ].join('\n');
+}

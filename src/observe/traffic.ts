@@ -1,0 +1,168 @@
+/**
+ * Traffic per (source, destination, protocol, port) from the namespaces' conntrack tables. Each
+ * connection is counted once: in the table of the namespace it reached (after DNAT, its reply's
+ * source), or in its sender's when it went to no namespace we read (the host, a container behind
+ * Docker's DNAT, an outside address). The host's own table only says where a DNAT sent a
+ * connection, so a client's request to host port 8080 is nginx-lb's, counted by nginx-lb.
+ */
+import type { ConntrackEntry } from './conntrack.ts';
+import type { Endpoint, Pair, Proto, Snapshot, Volume } from './types.ts';
+
+/** One namespace's table (`host` for the root namespace's). */
+export interface Table {
+  ns: string;
+  entries: ConntrackEntry[];
+}
+
+/** Who owns an address, from the discovered host. */
+export class Directory {
+  readonly #byIp = new Map<string, string>();
+  readonly #read: Set<string>;
+  readonly #published: Map<number, string>;
+
+  constructor(endpoints: Endpoint[], published: { hostPort: number; container: string }[] = []) {
+    for (const e of endpoints) for (const ip of e.ips) if (!this.#byIp.has(ip)) this.#byIp.set(ip, e.id);
+    this.#read = new Set(endpoints.filter((e) => e.kind === 'namespace').map((e) => e.id));
+    this.#published = new Map(published.map((p) => [p.hostPort, `container:${p.container}`]));
+  }
+
+  /** The endpoint owning `ip`: a namespace, the host, or `external:IP`. */
+  endpointOf(ip: string): string {
+    if (ip.startsWith('127.')) return 'host';
+    return this.#byIp.get(ip) ?? `external:${ip}`;
+  }
+
+  /** A namespace whose table is read: it counts what reaches it. */
+  isRead(id: string): boolean {
+    return this.#read.has(id);
+  }
+
+  /** The container Docker publishes on host port `port`, if any. */
+  containerAt(port: number): string | undefined {
+    return this.#published.get(port);
+  }
+}
+
+const pairKey = (p: { from: string; to: string; proto: Proto; port?: number }): string => `${p.from}>${p.to}|${p.proto}|${p.port ?? ''}`;
+const tupleKey = (proto: Proto, e: ConntrackEntry): string => `${proto}|${e.orig.src}|${e.orig.sport}|${e.orig.dst}|${e.orig.dport}`;
+const emptyVolume = (): Volume => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0 });
+const volumeOf = (e: ConntrackEntry): Volume => ({ packetsOut: e.orig.packets, bytesOut: e.orig.bytes, packetsIn: e.reply.packets, bytesIn: e.reply.bytes });
+
+interface Counted {
+  from: string;
+  to: string;
+  proto: Proto;
+  port?: number;
+}
+
+/** Where `e`, found in `table`, is counted; undefined when another table counts it. */
+export function attribute(table: string, e: ConntrackEntry, dir: Directory, hostNat: Map<string, string>): Counted | undefined {
+  const port = e.proto === 'tcp' || e.proto === 'udp' ? e.reply.sport : undefined;
+  const from = dir.endpointOf(e.orig.src);
+  const to = dir.endpointOf(e.reply.src);
+  if (to === table) return { from, to, proto: e.proto, ...(port === undefined ? {} : { port }) };
+  if (from !== table || dir.isRead(to)) return undefined;
+  // Sent to an address that is no namespace of ours: the host's table says where its DNAT took it.
+  const natTo = hostNat.get(tupleKey(e.proto, e));
+  if (natTo !== undefined && dir.isRead(dir.endpointOf(natTo))) return undefined;
+  const container = natTo !== undefined && port !== undefined ? dir.containerAt(e.orig.dport) : undefined;
+  return { from, to: container ?? (natTo !== undefined ? dir.endpointOf(natTo) : to), proto: e.proto, ...(port === undefined ? {} : { port }) };
+}
+
+export interface Accounted {
+  pairs: Pair[];
+  protocols: Snapshot['protocols'];
+  states: Record<string, number>;
+}
+
+/**
+ * Running totals since the first sample. Conntrack keeps a connection's counters for its life
+ * (and a closed TCP one for TIME_WAIT's two minutes), so each sample adds what every connection
+ * carried since the last; one seen for the first time after the first sample was opened since.
+ */
+export class Accountant {
+  readonly #conns = new Map<string, Volume>();
+  readonly #pairs = new Map<string, Pair>();
+  #first = true;
+
+  account(tables: Table[], dir: Directory, seconds: number): Accounted {
+    const hostNat = new Map<string, string>();
+    for (const e of tables.find((t) => t.ns === 'host')?.entries ?? []) if (e.reply.src !== e.orig.dst) hostNat.set(tupleKey(e.proto, e), e.reply.src);
+    for (const p of this.#pairs.values()) {
+      p.live = 0;
+      p.rate = { opened: 0, packets: 0, bytes: 0 };
+    }
+    const seen = new Map<string, Volume>();
+    const states: Record<string, number> = {};
+    for (const t of tables) {
+      if (t.ns === 'host') continue;
+      for (const e of t.entries) {
+        const c = attribute(t.ns, e, dir, hostNat);
+        if (!c) continue;
+        const key = `${t.ns}|${tupleKey(e.proto, e)}`;
+        const now = volumeOf(e);
+        const before = this.#conns.get(key);
+        // A counter that went back is the same tuple reused by a new connection.
+        const fresh = !before || now.packetsOut < before.packetsOut || now.packetsIn < before.packetsIn;
+        seen.set(key, now);
+        const k = pairKey(c);
+        let p = this.#pairs.get(k);
+        if (!p) this.#pairs.set(k, (p = { ...c, ...emptyVolume(), opened: 0, live: 0, rate: { opened: 0, packets: 0, bytes: 0 } }));
+        p.live++;
+        states[e.state] = (states[e.state] ?? 0) + 1;
+        if (this.#first) continue;
+        const d = fresh
+          ? now
+          : { packetsOut: now.packetsOut - before.packetsOut, bytesOut: now.bytesOut - before.bytesOut, packetsIn: now.packetsIn - before.packetsIn, bytesIn: now.bytesIn - before.bytesIn };
+        p.packetsOut += d.packetsOut;
+        p.bytesOut += d.bytesOut;
+        p.packetsIn += d.packetsIn;
+        p.bytesIn += d.bytesIn;
+        if (fresh) p.opened++;
+        p.rate.opened += fresh ? 1 / seconds : 0;
+        p.rate.packets += (d.packetsOut + d.packetsIn) / seconds;
+        p.rate.bytes += (d.bytesOut + d.bytesIn) / seconds;
+      }
+    }
+    this.#conns.clear();
+    for (const [k, v] of seen) this.#conns.set(k, v);
+    this.#first = false;
+    const pairs = [...this.#pairs.values()]
+      .filter((p) => p.live > 0 || p.opened > 0 || p.packetsOut + p.packetsIn > 0)
+      .map((p) => ({ ...p, rate: { ...p.rate } }))
+      .sort((a, b) => b.rate.bytes - a.rate.bytes || b.bytesOut + b.bytesIn - (a.bytesOut + a.bytesIn) || pairKey(a).localeCompare(pairKey(b)));
+    return { pairs, protocols: protocolMix(pairs), states };
+  }
+}
+
+function protocolMix(pairs: Pair[]): Snapshot['protocols'] {
+  const by = new Map<Proto, Snapshot['protocols'][number]>();
+  for (const p of pairs) {
+    let m = by.get(p.proto);
+    if (!m) by.set(p.proto, (m = { proto: p.proto, live: 0, opened: 0, bytes: 0, rate: { bytes: 0 } }));
+    m.live += p.live;
+    m.opened += p.opened;
+    m.bytes += p.bytesOut + p.bytesIn;
+    m.rate.bytes += p.rate.bytes;
+  }
+  return (['tcp', 'udp', 'icmp', 'other'] as Proto[]).flatMap((p) => by.get(p) ?? []);
+}
+
+/**
+ * What happened between two samples of the same observer, per pair: the counts of `after` minus
+ * those of `before` (a pair `before` lacks counts from zero). `live` and `rate` are `after`'s.
+ */
+export function pairDelta(before: Snapshot, after: Snapshot): Pair[] {
+  const was = new Map(before.pairs.map((p) => [pairKey(p), p]));
+  return after.pairs.map((p) => {
+    const b = was.get(pairKey(p));
+    return {
+      ...p,
+      opened: p.opened - (b?.opened ?? 0),
+      packetsOut: p.packetsOut - (b?.packetsOut ?? 0),
+      bytesOut: p.bytesOut - (b?.bytesOut ?? 0),
+      packetsIn: p.packetsIn - (b?.packetsIn ?? 0),
+      bytesIn: p.bytesIn - (b?.bytesIn ?? 0),
+    };
+  });
+}
