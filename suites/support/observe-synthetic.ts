@@ -124,9 +124,10 @@ export class SyntheticObserver implements Observer {
         { id: 'host', kind: 'host', ips: [topology.app.bridge.ip, topology.outside.bridge.ip], up: true },
         ...nodes.map((n) => ({ id: n.name, kind: 'namespace' as const, ips: [n.ip], up: true })),
       ],
+      // As the observer reports them: each namespace's veth reaches the host, on that bridge.
       links: [
-        ...topology.app.nodes.map((n) => ({ from: n.name, to: topology.app.bridge.name, via: n.veth })),
-        ...topology.outside.nodes.map((n) => ({ from: n.name, to: topology.outside.bridge.name, via: n.veth })),
+        ...topology.app.nodes.map((n) => ({ from: n.name, to: 'host', via: topology.app.bridge.name })),
+        ...topology.outside.nodes.map((n) => ({ from: n.name, to: 'host', via: topology.outside.bridge.name })),
       ],
       health,
       pairs,
