@@ -87,6 +87,16 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
       expect(await page.locator(`[data-node="${name}"]`).getAttribute('data-state'), name).toBe('ok');
     }
     for (const n of topology.outside.nodes) expect(await page.locator(`[data-node="${n.name}"]`).count(), n.name).toBe(1);
+    // The app namespaces in a row in address order (the request path left to right), each labelled with its own address.
+    const drawn = await page
+      .locator('[data-node]')
+      .evaluateAll((nodes) =>
+        nodes.map((n) => ({ id: n.getAttribute('data-node'), box: { x: n.getBoundingClientRect().x, y: n.getBoundingClientRect().y }, ip: n.querySelector('.ip')?.textContent })),
+      );
+    const appRow = drawn.filter((n) => services.includes(n.id!));
+    expect(appRow.sort((a, b) => a.box.x - b.box.x).map((n) => n.id)).toEqual(services);
+    expect(new Set(appRow.map((n) => n.box.y)).size).toBe(1);
+    for (const n of topology.app.nodes) expect(appRow.find((r) => r.id === n.name)?.ip).toBe(n.ip);
     expect(await page.locator('[data-node="host"]').count()).toBe(1);
     // The traffic chart: uPlot, seeded from the history, a line for the total and the busiest pairs.
     expect(await page.locator('#traffic-chart canvas').count()).toBe(1);

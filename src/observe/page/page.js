@@ -161,6 +161,26 @@ function bridgeOf(s) {
 }
 
 /**
+ * An endpoint's address worth showing: its first that is not loopback.
+ * @param {Endpoint | undefined} e
+ */
+const addressOf = (e) => e?.ips.find((ip) => !ip.startsWith('127.')) ?? '';
+
+/**
+ * IPv4 addresses in numeric order, so a row reads as the subnet is laid out (the seed's
+ * nginx-lb .10, api-gateway .20, ... left to right); those without one last, by name.
+ * @param {Map<string, Endpoint>} endpoints
+ * @returns {(a: string, b: string) => number}
+ */
+function byAddress(endpoints) {
+  const key = (/** @type {string} */ id) => {
+    const parts = addressOf(endpoints.get(id)).split('.').map(Number);
+    return parts.length === 4 ? parts.reduce((n, p) => n * 256 + p, 0) : Number.MAX_SAFE_INTEGER;
+  };
+  return (a, b) => key(a) - key(b) || a.localeCompare(b);
+}
+
+/**
  * Where each endpoint is drawn: the busiest bridge's namespaces in a row at the bottom (the app
  * bridge), the other bridges' on top (the outside world), the host between, anything else
  * (containers, external addresses) beside the host.
@@ -179,8 +199,9 @@ function layout(s, edges) {
   const [app, ...outside] = ranked;
   const placed = new Set([...(app?.[1] ?? []), ...outside.flatMap(([, m]) => m)]);
   // Namespaces no link places (a build without bridge data) join the app row.
-  const appRow = [...(app?.[1] ?? []), ...s.endpoints.filter((e) => e.kind === 'namespace' && !placed.has(e.id)).map((e) => e.id)];
-  const topRow = outside.flatMap(([, m]) => m);
+  const order = byAddress(new Map(s.endpoints.map((e) => [e.id, e])));
+  const appRow = [...(app?.[1] ?? []), ...s.endpoints.filter((e) => e.kind === 'namespace' && !placed.has(e.id)).map((e) => e.id)].sort(order);
+  const topRow = outside.flatMap(([, m]) => m).sort(order);
   const known = new Set([...appRow, ...topRow, 'host']);
   const side = [...new Set([...s.endpoints.map((e) => e.id), ...edges.flatMap((e) => [e.from, e.to])])].filter((id) => !known.has(id));
 
@@ -318,7 +339,7 @@ function drawTopology(s) {
         svg('title', {}, why || id),
         svg('rect', { width: NODE_W, height: NODE_H, rx: 5 }),
         svg('text', { class: 'name', x: NODE_W / 2, y: 14 }, id),
-        svg('text', { class: 'ip', x: NODE_W / 2, y: 27 }, ep?.ips[0] ?? ''),
+        svg('text', { class: 'ip', x: NODE_W / 2, y: 27 }, addressOf(ep)),
       ),
     );
   }
