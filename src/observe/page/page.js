@@ -20,6 +20,8 @@ const KEEP = 300;
 const CHART_PAIRS = 5;
 /** Rows of the top talkers table. */
 const TALKERS = 10;
+/** Rows of the interfaces table (more when more carry traffic, drops or errors). */
+const INTERFACES = 10;
 
 /** @type {Snapshot[]} */
 const samples = [];
@@ -484,25 +486,25 @@ function drawTables(s) {
     ),
     'no traffic yet',
   );
-  fillBody(
-    '#interfaces',
-    [...s.interfaces]
-      .sort((a, b) => b.rate.rxBytes + b.rate.txBytes - (a.rate.rxBytes + a.rate.txBytes) || a.namespace.localeCompare(b.namespace))
-      .map((i) => {
-        const errors = i.rxErrors + i.txErrors;
-        return el(
-          'tr',
-          { 'data-iface': `${i.namespace}/${i.name}` },
-          td(i.namespace),
-          td(i.name),
-          td(`${bytes(i.rate.rxBytes)}/s`, 'num'),
-          td(`${bytes(i.rate.txBytes)}/s`, 'num'),
-          td(`${count(i.rxDropped)} / ${count(i.txDropped)}`, 'num'),
-          td(`${count(i.rxErrors)} / ${count(i.txErrors)}`, errors ? 'num err' : 'num'),
-        );
-      }),
-    'no interfaces read',
-  );
+  // The busiest first, then any with errors or drops; quiet ones beyond the table's rows are counted, not listed.
+  const loud = (/** @type {import('../types.ts').InterfaceCounters} */ i) => i.rate.rxBytes + i.rate.txBytes > 0 || i.rxErrors + i.txErrors + i.rxDropped + i.txDropped > 0;
+  const ifaces = [...s.interfaces].sort((a, b) => b.rate.rxBytes + b.rate.txBytes - (a.rate.rxBytes + a.rate.txBytes) || Number(loud(b)) - Number(loud(a)) || a.namespace.localeCompare(b.namespace));
+  const listed = ifaces.filter((i, n) => n < INTERFACES || loud(i));
+  const rows = listed.map((i) => {
+    const errors = i.rxErrors + i.txErrors;
+    return el(
+      'tr',
+      { 'data-iface': `${i.namespace}/${i.name}` },
+      td(i.namespace),
+      td(i.name),
+      td(`${bytes(i.rate.rxBytes)}/s`, 'num'),
+      td(`${bytes(i.rate.txBytes)}/s`, 'num'),
+      td(`${count(i.rxDropped)} / ${count(i.txDropped)}`, 'num'),
+      td(`${count(i.rxErrors)} / ${count(i.txErrors)}`, errors ? 'num err' : 'num'),
+    );
+  });
+  if (ifaces.length > listed.length) rows.push(el('tr', {}, el('td', { colspan: 6, class: 'empty' }, `${ifaces.length - listed.length} more, quiet: no traffic, drops or errors`)));
+  fillBody('#interfaces', rows, 'no interfaces read');
   const notes = /** @type {HTMLElement} */ (document.getElementById('notes'));
   notes.replaceChildren(...(s.notes.length ? s.notes.map((n) => el('li', {}, n)) : [el('li', {}, 'none: every source was read')]));
 }
