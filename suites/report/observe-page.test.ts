@@ -97,6 +97,7 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
     expect(appRow.sort((a, b) => a.box.x - b.box.x).map((n) => n.id)).toEqual(services);
     expect(new Set(appRow.map((n) => n.box.y)).size).toBe(1);
     for (const n of topology.app.nodes) expect(appRow.find((r) => r.id === n.name)?.ip).toBe(n.ip);
+    expect(drawn.find((n) => n.id === 'host')?.ip).toBe(`${topology.app.bridge.ip} · ${topology.outside.bridge.ip}`);
     expect(await page.locator('[data-node="host"]').count()).toBe(1);
     // The traffic chart: uPlot, seeded from the history, a line for the total and the busiest pairs.
     expect(await page.locator('#traffic-chart canvas').count()).toBe(1);

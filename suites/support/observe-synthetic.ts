@@ -120,9 +120,9 @@ export class SyntheticObserver implements Observer {
       at,
       seq,
       intervalMs: this.intervalMs,
-      // As discovery lists them: by name, loopback first.
+      // As discovery lists them: by name, loopback first; the host with an address of its own uplink too.
       endpoints: [
-        { id: 'host', kind: 'host', ips: ['127.0.0.1', topology.app.bridge.ip, topology.outside.bridge.ip], up: true },
+        { id: 'host', kind: 'host', ips: ['127.0.0.1', '192.0.2.2', topology.app.bridge.ip, topology.outside.bridge.ip], up: true },
         ...nodes.map((n) => ({ id: n.name, kind: 'namespace' as const, ips: ['127.0.0.1', n.ip], up: true })).sort((a, b) => a.id.localeCompare(b.id)),
       ],
       // As the observer reports them: each namespace's veth reaches the host, on that bridge.

@@ -328,20 +328,26 @@ function drawTopology(s) {
     );
   }
 
+  // The host has many addresses (its uplink, Docker's, ...): it shows those on the namespaces' subnets, where they meet it.
+  const nsIps = s.endpoints.filter((e) => e.kind === 'namespace').map(addressOf);
+  const near = (/** @type {string} */ ip) => nsIps.some((n) => n.split('.').slice(0, 2).join('.') === ip.split('.').slice(0, 2).join('.'));
+  const hostIps = (endpoints.get('host')?.ips ?? []).filter((ip) => !ip.startsWith('127.') && near(ip));
   const nodeLayer = svg('g', { class: 'nodes' });
   for (const [id, p] of at) {
     const ep = endpoints.get(id);
     const h = health.get(id);
     const bad = (h && !h.healthy) || (ep && !ep.up);
+    const label = id === 'host' && hostIps.length ? hostIps.join(' · ') : addressOf(ep);
+    const w = Math.max(NODE_W, label.length * 6 + 16);
     const why = [h ? `${h.protocol} ${h.address}: ${h.healthy ? 'healthy' : 'unhealthy'} (${h.detail})` : '', ep && !ep.up ? 'link down or gone' : ''].filter(Boolean).join('; ');
     nodeLayer.append(
       svg(
         'g',
-        { class: 'node', 'data-node': id, 'data-state': bad ? 'bad' : 'ok', transform: `translate(${p.x - NODE_W / 2} ${p.y - NODE_H / 2})` },
+        { class: 'node', 'data-node': id, 'data-state': bad ? 'bad' : 'ok', transform: `translate(${p.x - w / 2} ${p.y - NODE_H / 2})` },
         svg('title', {}, why || id),
-        svg('rect', { width: NODE_W, height: NODE_H, rx: 5 }),
-        svg('text', { class: 'name', x: NODE_W / 2, y: 14 }, id),
-        svg('text', { class: 'ip', x: NODE_W / 2, y: 27 }, addressOf(ep)),
+        svg('rect', { width: w, height: NODE_H, rx: 5 }),
+        svg('text', { class: 'name', x: w / 2, y: 14 }, id),
+        svg('text', { class: 'ip', x: w / 2, y: 27 }, label),
       ),
     );
   }
