@@ -154,6 +154,20 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
     expect(await row.evaluate((e) => getComputedStyle(e).backgroundColor)).not.toBe(RED_ROW);
     expect(await page.locator('[data-node="product-service"]').getAttribute('data-state')).toBe('ok');
 
+    // A namespace whose link is down: its node red, though no service of its own says so.
+    await shown(page, { flows: probes, linkDown: ['ext-client'] });
+    expect(await page.locator('[data-node="ext-client"]').getAttribute('data-state')).toBe('bad');
+    await shown(page, { flows: probes });
+    expect(await page.locator('[data-node="ext-client"]').getAttribute('data-state')).toBe('ok');
+
+    // An observer that stops sampling while the stream stays open: said, in red, after three intervals.
+    const link = page.locator('#link');
+    await page.waitForFunction(() => document.getElementById('link')?.dataset.state === 'stale', undefined, { timeout: 5000 });
+    expect(await link.textContent()).toMatch(/^no sample for \d+ s$/);
+    expect(await link.evaluate((e) => getComputedStyle(e).backgroundColor)).toBe('rgb(185, 28, 28)');
+    await shown(page, { flows: probes });
+    expect(await link.getAttribute('data-state')).toBe('live');
+
     // It fits the 1280-pixel window it was designed for: nothing scrolls sideways.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
     expect(offServer).toEqual([]);

@@ -23,6 +23,8 @@ export interface Flow {
 export interface SampleChange {
   /** Services (namespace names) that do not answer in this sample. */
   down?: string[];
+  /** Namespaces whose links are down in this sample (their endpoint not up). */
+  linkDown?: string[];
   flows?: Flow[];
 }
 
@@ -123,7 +125,7 @@ export class SyntheticObserver implements Observer {
       // As discovery lists them: by name, loopback first; the host with an address of its own uplink too.
       endpoints: [
         { id: 'host', kind: 'host', ips: ['127.0.0.1', '192.0.2.2', topology.app.bridge.ip, topology.outside.bridge.ip], up: true },
-        ...nodes.map((n) => ({ id: n.name, kind: 'namespace' as const, ips: ['127.0.0.1', n.ip], up: true })).sort((a, b) => a.id.localeCompare(b.id)),
+        ...nodes.map((n) => ({ id: n.name, kind: 'namespace' as const, ips: ['127.0.0.1', n.ip], up: !change.linkDown?.includes(n.name) })).sort((a, b) => a.id.localeCompare(b.id)),
       ],
       // As the observer reports them: each namespace's veth reaches the host, on that bridge.
       links: [

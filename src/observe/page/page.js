@@ -338,7 +338,7 @@ function drawTopology(s) {
     const h = health.get(id);
     const bad = (h && !h.healthy) || (ep && !ep.up);
     const label = id === 'host' && hostIps.length ? hostIps.join(' · ') : addressOf(ep);
-    const w = Math.max(NODE_W, label.length * 6 + 16);
+    const w = Math.max(NODE_W, Math.max(label.length, id.length) * 6.2 + 16);
     const why = [h ? `${h.protocol} ${h.address}: ${h.healthy ? 'healthy' : 'unhealthy'} (${h.detail})` : '', ep && !ep.up ? 'link down or gone' : ''].filter(Boolean).join('; ');
     nodeLayer.append(
       svg(
@@ -525,7 +525,20 @@ function show(s) {
   if (last && s.seq <= last.seq) samples.length = 0;
   samples.push(s);
   if (samples.length > KEEP) samples.splice(0, samples.length - KEEP);
+  shownAt = Date.now();
+  if (document.getElementById('link')?.dataset.state === 'stale') linkState('live');
   render();
+}
+
+/** When the page last got a sample: a stream that stays open but brings none (a stalled observer) is trouble too. */
+let shownAt = 0;
+
+/** Flag a stream silent for three intervals. */
+function watchStaleness() {
+  const s = samples.at(-1);
+  const silent = Date.now() - shownAt;
+  if (!s || silent < 3 * s.intervalMs || document.getElementById('link')?.dataset.state === 'lost') return;
+  linkState('stale', `no sample for ${Math.round(silent / 1000)} s`);
 }
 
 function render() {
@@ -542,11 +555,14 @@ function render() {
   drawTables(s);
 }
 
-/** @param {string} state */
-function linkState(state) {
+/**
+ * @param {'live' | 'connecting' | 'lost' | 'stale'} state
+ * @param {string} [text]
+ */
+function linkState(state, text) {
   const link = /** @type {HTMLElement} */ (document.getElementById('link'));
   link.dataset.state = state;
-  link.textContent = { live: 'live', connecting: 'connecting', lost: 'connection lost: retrying' }[state] ?? state;
+  link.textContent = text ?? { live: 'live', connecting: 'connecting', lost: 'connection lost: retrying', stale: 'no new sample' }[state];
 }
 
 async function start() {
@@ -560,7 +576,8 @@ async function start() {
   events.onopen = () => linkState('live');
   events.onerror = () => linkState('lost');
   events.onmessage = (m) => show(JSON.parse(m.data));
-  // The "since" column ages between samples too.
+  setInterval(watchStaleness, 1000);
+  // The "for" column ages between samples too.
   setInterval(() => {
     for (const h of samples.at(-1)?.health ?? []) {
       const cell = healthRows.get(h.name)?.row.children[5];
