@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { publishedAt } from '../../fixtures/topology.ts';
 import type { RunDir } from '../host/run-dir.ts';
@@ -56,6 +57,8 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
   const state = readState(dir);
   const supervision = state?.supervisor ? readSupervision(dir) : undefined;
   const live = await listNamespaces();
+  // Probed only through its segment's bridge: without it, the address would leave by the default route.
+  const bridged = (n: NodeSpec) => existsSync(`/sys/class/net/${(topology.app.nodes.includes(n) ? topology.app : topology.outside).bridge.name}`);
   // Containers mode: the data layer answers on the bridge gateway, its namespaces stay empty.
   const inContainer = (n: NodeSpec): n is NodeSpec & { component: DataComponent } => Boolean(state?.containers.length) && (n.component === 'postgres' || n.component === 'redis');
   const nodes = await Promise.all(
@@ -65,12 +68,20 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
       if (inContainer(n)) {
         const at = publishedAt(n.component, topology);
         const restarts = await containerRestarts(topology.tag, n.component);
-        return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, restarts, health: (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
+        return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, restarts, health: bridged(n) && (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
       }
       if (!rec) return base;
       const sup = supervision?.services[rec.name];
       const supervised = sup ? { restarts: sup.restarts, ...(sup.state === 'gave-up' ? { gaveUp: sup.reason } : {}) } : {};
-      return { ...base, service: rec.name, address: `${n.ip}:${n.port}`, pid: rec.pid, running: alive(rec.pid), ...supervised, health: (await healthOf(n)) ? 'healthy' : 'unhealthy' };
+      return {
+        ...base,
+        service: rec.name,
+        address: `${n.ip}:${n.port}`,
+        pid: rec.pid,
+        running: alive(rec.pid),
+        ...supervised,
+        health: base.exists && bridged(n) && (await healthOf(n)) ? 'healthy' : 'unhealthy',
+      };
     }),
   );
   return { up: state?.phase === 'up', startedAt: state?.startedAt, nodes };

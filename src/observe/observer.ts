@@ -11,6 +11,7 @@ import { namespaces as seedNamespaces } from '../grader/contract.ts';
 import { discover } from '../grader/discover.ts';
 import { ecomnetSecrets, pgLogin, redisLogin } from '../grader/logins.ts';
 import type { HostModel } from '../grader/model.ts';
+import { notProbed } from '../grader/service-facts.ts';
 import { writeNewFile } from '../host/files.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { alive, statFields } from '../host/proc.ts';
@@ -46,7 +47,7 @@ const HTTP_SERVICES = new Set(['nginx-lb', 'api-gateway', 'product-service', 'or
 const TICKS_PER_SECOND = 100;
 
 function endpointsOf(model: HostModel): Endpoint[] {
-  const ipsOf = (links: HostModel['host']['links']) => links.flatMap((l) => l.addresses.map((a) => a.ip));
+  const ipsOf = (links: HostModel['host']['links']) => links.flatMap((l) => l.addresses.map((a) => a.ip)).filter((ip) => !ip.startsWith('127.'));
   return [
     { id: 'host', kind: 'host', ips: ipsOf(model.host.links), up: true },
     ...model.namespaces.map((n): Endpoint => ({ id: n.name, kind: 'namespace', ips: ipsOf(n.links), up: true })),
@@ -89,12 +90,14 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
 
   const holders = new Map<string, number>();
   const notes = new Set<string>();
+  // Accounting starts with a connection: one kept open from before it was on carries no counts.
+  const switchedOn = new Set<string>();
   const watch = async (names: string[]) => {
     for (const ns of names) {
       if (holders.has(ns)) continue;
       const old = await reader.accountingOf(ns);
       if (!old) notes.add(`${ns}: no conntrack accounting in this kernel's view of it`);
-      else if (old === '0') notes.add(`${ns}: conntrack accounting was off until now: connections it already had open (kept alive) carry no counts`);
+      else if (old === '0') switchedOn.add(ns);
       record.accounting[ns] = old;
       saveRecord();
       holders.set(ns, await reader.add(ns, old));
@@ -131,10 +134,19 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     const redisAt = redisLogin(m, secrets);
     return Promise.all(
       seedNamespaces.map(async (n): Promise<Health> => {
-        if (HTTP_SERVICES.has(n.name)) return book.record(n.name, 'http', `${n.ip}:${n.port}/health`, await probeHttp(agent, n.ip, n.port), at);
-        if (n.name === 'redis-cache') return book.record(n.name, 'redis', `${redisAt.host}:${redisAt.port}`, await probeRedis(redisAt), at);
+        const [protocol, host, port, address] =
+          n.name === 'redis-cache'
+            ? (['redis', redisAt.host, redisAt.port, `${redisAt.host}:${redisAt.port}`] as const)
+            : n.name === 'postgres-db'
+              ? (['postgres', pgAt.host, pgAt.port, `${pgAt.host}:${pgAt.port}`] as const)
+              : (['http', n.ip, n.port, `${n.ip}:${n.port}/health`] as const);
+        // Never a packet that could leave the host: without the bridge and its route, 10.0.0.x goes out by the default route.
+        const why = notProbed(m, host);
+        if (why) return book.record(n.name, protocol, address, { healthy: false, detail: `not probed: ${why}` }, at);
+        if (protocol === 'http') return book.record(n.name, protocol, address, await probeHttp(agent, host, port), at);
+        if (protocol === 'redis') return book.record(n.name, protocol, address, await probeRedis(redisAt), at);
         const p: Probed = await pgProbe.probe(pgAt);
-        return book.record(n.name, 'postgres', `${pgAt.host}:${pgAt.port}`, p, at);
+        return book.record(n.name, protocol, address, p, at);
       }),
     );
   };
@@ -196,7 +208,11 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
       states: traffic.states,
       interfaces,
       observer: { cpuPercent: Math.round(cpuPercent * 100) / 100, sampleMs: Math.round((performance.now() - t0) * 10) / 10 },
-      notes: [...notes, ...(names.length ? [] : ['no network namespaces on this host: nothing to observe yet'])],
+      notes: [
+        ...notes,
+        ...(switchedOn.size ? [`conntrack accounting switched on for observing in ${[...switchedOn].join(', ')}: connections already open there carry no counts`] : []),
+        ...(names.length ? [] : ['no network namespaces on this host: nothing to observe yet']),
+      ],
     };
     history.push(s);
     if (history.length > historySize) history.shift();
