@@ -122,7 +122,9 @@ describe('ecomnet observe: the live page of the running platform', () => {
       timeout: observer!.latest()!.intervalMs + 2000,
       polling: 50,
     });
-    console.log(`observe page: the burst showed on nginx-lb>api-gateway ${Date.now() - sent} ms after it ended`);
+    console.log(
+      `observe page: the burst showed on nginx-lb>api-gateway ${Date.now() - sent} ms after it ended; a sample is ${JSON.stringify(observer!.latest()).length} bytes of JSON, the history ${JSON.stringify(observer!.history()).length}`,
+    );
     expect(Number(await edgeAttr(page, `${client.name}>nginx-lb`, 'data-bytes'))).toBeGreaterThan(0);
     for (const off of ['nginx-lb>product-service', 'product-service>postgres-db', 'nginx-lb>redis-cache', `${client.name}>api-gateway`]) {
       expect(Number((await edgeAttr(page, off, 'data-bytes')) ?? 0), off).toBe(0);
