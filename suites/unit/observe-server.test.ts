@@ -224,6 +224,22 @@ describe('serveObserver: the page server of ecomnet observe', () => {
     await expect(call(s.port, '/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it('an observer that fails to answer gets a 503 JSON naming why, and the server goes on serving', async () => {
+    const o = new SyntheticObserver();
+    o.next();
+    const broken = Object.assign(Object.create(o) as SyntheticObserver, {
+      history: () => {
+        throw new Error('the reader is gone');
+      },
+    });
+    server = await serveObserver(broken);
+    const r = await call(server.port, '/history.json');
+    expect(r.status).toBe(503);
+    expect(JSON.parse(r.body)).toEqual({ error: 'the observer could not answer: the reader is gone' });
+    expect((await call(server.port, '/snapshot.json?fresh=1')).status).toBe(200);
+    expect((await call(server.port, '/index.html')).body).toContain('<title>ecomnet observe</title>');
+  });
+
   it('a port it is given: used when free, an error naming it when taken', async () => {
     server = await serveObserver(new SyntheticObserver());
     await expect(serveObserver(new SyntheticObserver(), { port: server.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
