@@ -154,6 +154,13 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
     expect(await row.evaluate((e) => getComputedStyle(e).backgroundColor)).not.toBe(RED_ROW);
     expect(await page.locator('[data-node="product-service"]').getAttribute('data-state')).toBe('ok');
 
+    // A namespace talking to itself (the seed's `curl localhost:3000` inside the gateway): a loop of its own, with its rate.
+    await shown(page, { flows: [...probes, { from: 'api-gateway', to: 'api-gateway', port: 3000, bytesPerSecond: 2048, packetsPerSecond: 8, connectionsPerSecond: 1 }] });
+    const self = page.locator('[data-edge="api-gateway>api-gateway"]');
+    expect(await self.locator('text').allTextContents()).toEqual(['2.0 KiB/s', '8 pkt/s · 1 conn/s']);
+    // Drawn as a loop one can see, not an arc from a point to itself.
+    expect((await self.locator('path').boundingBox())!.width).toBeGreaterThan(20);
+
     // A namespace whose link is down: its node red, though no service of its own says so.
     await shown(page, { flows: probes, linkDown: ['ext-client'] });
     expect(await page.locator('[data-node="ext-client"]').getAttribute('data-state')).toBe('bad');

@@ -267,7 +267,7 @@ function drawTopology(s) {
   const health = new Map(s.health.map((h) => [h.name, h]));
   const endpoints = new Map(s.endpoints.map((e) => [e.id, e]));
 
-  const sameRow = edges.filter((e) => at.get(e.from)?.y === ROW.appNodes && at.get(e.to)?.y === ROW.appNodes);
+  const sameRow = edges.filter((e) => e.from !== e.to && at.get(e.from)?.y === ROW.appNodes && at.get(e.to)?.y === ROW.appNodes);
   const levels = arcLevels(sameRow, at);
   const depth = (/** @type {number} */ l) => 46 + l * 40;
   const maxLevel = Math.max(-1, ...levels.values());
@@ -298,7 +298,13 @@ function drawTopology(s) {
     let lx;
     let ly;
     const level = levels.get(e);
-    if (level !== undefined) {
+    if (e.from === e.to) {
+      // A namespace talking to itself (its own loopback): a small loop under its node.
+      const y0 = a.y + NODE_H / 2;
+      d = `M ${a.x - 12} ${y0} C ${a.x - 34} ${y0 + 44}, ${a.x + 34} ${y0 + 44}, ${a.x + 12} ${y0}`;
+      lx = a.x;
+      ly = y0 + 44;
+    } else if (level !== undefined) {
       const y0 = ROW.appNodes + NODE_H / 2;
       const dy = depth(level);
       d = `M ${a.x} ${y0} C ${a.x} ${y0 + dy * 1.3}, ${b.x} ${y0 + dy * 1.3}, ${b.x} ${y0}`;
