@@ -107,7 +107,8 @@ export async function serveObserver(observer: Observer, o: { port?: number; hear
     }
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) return json(res, 405, { error: `${req.method} is not allowed: the page is read-only (GET, HEAD)` }, false, { Allow: 'GET, HEAD' });
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = URL.parse(req.url ?? '/', 'http://localhost')?.pathname;
+    if (path === undefined) return json(res, 400, { error: 'a request target that is no URL path' }, head);
     const asset = assets.get(path === '/index.html' ? '/' : path);
     if (asset) return send(res, 200, asset.type, asset.body, head);
     if (path === '/snapshot.json') {

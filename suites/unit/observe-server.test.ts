@@ -128,6 +128,17 @@ describe('serveObserver: the page server of ecomnet observe', () => {
       expect(r.status, path).toBe(404);
       expect(JSON.parse(r.body).error).toMatch(/^nothing at /);
     }
+    // A request target no URL parser accepts: 400 JSON, never the 503 that blames the observer.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = connect({ host: OBSERVE_HOST, port }, () => sock.end(`GET http://[::1 HTTP/1.1\r\nHost: ${OBSERVE_HOST}:${port}\r\nConnection: close\r\n\r\n`));
+      let text = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (c: string) => (text += c));
+      sock.on('end', () => resolve(text));
+      sock.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error).toBeTruthy();
     // Before the first sample there is nothing to show yet: said in JSON, to be asked again.
     const early = await call(port, '/snapshot.json');
     expect(early.status).toBe(503);
