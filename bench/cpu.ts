@@ -8,9 +8,9 @@ import type { ServiceRecord } from '../src/host/state.ts';
  */
 
 /** USER_HZ: the unit of /proc times; 100 on every Linux architecture Node runs on. */
-const HZ = 100;
+export const HZ = 100;
 
-interface Proc {
+export interface Proc {
   ppid: number;
   comm: string;
   ticks: number;
@@ -18,7 +18,7 @@ interface Proc {
   childTicks: number;
 }
 
-function readProc(pid: string): Proc {
+export function readProc(pid: string): Proc {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const close = stat.lastIndexOf(')');
   // Fields after "(comm)": state ppid ... utime stime cutime cstime (14th-17th counting from pid).
@@ -29,7 +29,7 @@ function readProc(pid: string): Proc {
   return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: f[1]!, ticks: f[11]! + f[12]!, childTicks: f[13]! + f[14]! };
 }
 
-function readProcs(): Map<number, Proc> {
+export function readProcs(): Map<number, Proc> {
   const out = new Map<number, Proc>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;

@@ -6,6 +6,7 @@ import { benchLeftovers, forwardBefore } from './clean.ts';
 import { coldStart } from './coldstart.ts';
 import { bareNodeRss, getThroughput, orderThroughput, serviceRss } from './datapath.ts';
 import { networkBench } from './network.ts';
+import { observerCost } from './observer.ts';
 import { PlatformLock, platformDown } from './platform.ts';
 import { toMarkdown, toText, writeReports } from './report.ts';
 import { spawnCost } from './spawncost.ts';
@@ -68,6 +69,8 @@ async function main(): Promise<number> {
     // After section 6, so verify's own requests don't weigh on the memory measured after the load.
     checkpoint('section 7: ecomnet verify against the running platform');
     results.verify = await verifyBench(say);
+    checkpoint("section 8: ecomnet observe's own cost at 1 Hz (20 s), then a service stopped to unhealthy (5 trials)");
+    results.observer = await observerCost(20);
   } catch (e) {
     results.error = (e as Error).stack ?? String(e);
     say(`failed: ${results.error}`);

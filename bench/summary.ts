@@ -2,7 +2,9 @@ import { topology } from '../fixtures/topology.ts';
 import type { ColdStart } from './coldstart.ts';
 import type { CpuShare } from './cpu.ts';
 import type { GetResult, Measured, OrderResult, Rss } from './datapath.ts';
+import { PROBE_TIMEOUT_MS } from '../src/observe/health.ts';
 import type { NetResult, UpDown } from './network.ts';
+import { OBSERVER_BUDGET_PCT, type ObserverCost, RED_WITHIN_MS } from './observer.ts';
 import type { Table } from './report.ts';
 import type { SpawnCost } from './spawncost.ts';
 import { median, ms, sec, target, type Target } from './stats.ts';
@@ -30,6 +32,7 @@ export interface Results {
   /** Right after the cold start, and after the load of sections 4-5. */
   memory?: { idle: Rss[]; afterLoad?: Rss[]; bareNode?: Omit<Rss, 'name' | 'pid' | 'exe'> };
   verify?: VerifyBench;
+  observer?: ObserverCost;
   hostClean?: { clean: boolean; leftovers: string[] };
   error?: string;
 }
@@ -244,6 +247,43 @@ function memorySection(mem: NonNullable<Results['memory']>, tables: Table[], tar
   if (after.length) targets.push(target('6', 'RSS of the 3 services after load <= 250 MB', `${sum(after, 'rssMb').toFixed(0)} MB`, sum(after, 'rssMb') <= 250));
 }
 
+function observerSection(o: ObserverCost, cores: number, tables: Table[], targets: Target[]): void {
+  const p = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}%` : '-');
+  tables.push({
+    title: `8. ecomnet observe's own cost at ${(1000 / o.intervalMs).toFixed(0)} Hz on the running platform (${o.seconds.toFixed(0)} s, ${o.samples} samples, ${cores} cores)`,
+    rows: [
+      ['', '% of one core'],
+      ['the observer in Node (sampling, health probes, bookkeeping)', p(o.selfPct)],
+      ['its privileged reader and what it runs (descendants, from /proc)', p(o.childrenPct)],
+      ['total', p(o.totalPct)],
+      ['as the observer reports itself (mean of Snapshot.observer.cpuPercent)', p(o.reportedPct)],
+      ['ratio total / budget', x(o.totalPct / OBSERVER_BUDGET_PCT)],
+    ],
+    notes: [`median time one sample took: ${Number.isFinite(o.sampleMs) ? ms(o.sampleMs) : '-'}`],
+  });
+  const seen = o.downToUnhealthyMs.filter((v) => v !== null);
+  const missed = o.downToUnhealthyMs.length - seen.length;
+  tables.push({
+    title: `8a. ${o.stopped} stopped (SIGSTOP: it stops answering, the supervisor sees no exit) to the first sample marking it unhealthy, ${o.downToUnhealthyMs.length} trials`,
+    rows: [
+      ['median', 'max', 'trials (ms)'],
+      [seen.length ? ms(median(seen)) : '-', seen.length ? ms(Math.max(...seen)) : '-', o.downToUnhealthyMs.map((v) => (v === null ? 'none in 10 s' : v.toFixed(0))).join(', ')],
+    ],
+    notes: [
+      `each trial starts at a random phase of the sampling interval; a sample marks it unhealthy once its probe times out (${ms(PROBE_TIMEOUT_MS)}); the page is sent each sample as it is taken`,
+    ],
+  });
+  targets.push(
+    target('8', `observer under ${OBSERVER_BUDGET_PCT}% of one core at 1 Hz`, `${p(o.totalPct)} (${x(o.totalPct / OBSERVER_BUDGET_PCT)} the budget)`, o.totalPct < OBSERVER_BUDGET_PCT),
+    target(
+      '8a',
+      `a service down shows unhealthy within ${RED_WITHIN_MS / 1000} s`,
+      seen.length ? `max ${ms(Math.max(...seen))}${missed ? `, ${missed} never` : ''}` : 'never seen',
+      missed === 0 && seen.length > 0 && Math.max(...seen) <= RED_WITHIN_MS,
+    ),
+  );
+}
+
 /** Verify's wall time cut where it can be seen from outside: its stdout lines and its Vitest log. */
 function verifyPhases(r: VerifyRun): number[] | undefined {
   if (r.vitestMs === undefined || r.durationLineAt === undefined || r.suitesDoneAt === undefined) return undefined;
@@ -335,6 +375,7 @@ export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
   loadSections(r, tables, targets);
   if (r.memory) memorySection(r.memory, tables, targets);
   if (r.verify) verifySection(r.verify, r.host.cores, tables, targets);
+  if (r.observer) observerSection(r.observer, r.host.cores, tables, targets);
   if (r.hostClean) targets.push(target('-', 'host left clean (netns, links, iptables)', r.hostClean.clean ? 'clean' : r.hostClean.leftovers.join('; '), r.hostClean.clean));
   tables.push({ title: 'targets', rows: [['section', 'target', 'measured', 'result'], ...targets.map((t) => [t.section, t.target, t.measured, t.met ? 'met' : 'NOT MET'])] });
   return { tables, targets };

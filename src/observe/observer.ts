@@ -43,7 +43,6 @@ interface ObserveRecord {
 /** The observer's own chain in each namespace, named from our tag like every chain of ours. */
 export const observeChain = (tag = topology.tag): string => `${tag.toUpperCase()}-OBSERVE`;
 
-const HTTP_SERVICES = new Set(['nginx-lb', 'api-gateway', 'product-service', 'order-service']);
 const TICKS_PER_SECOND = 100;
 
 function endpointsOf(model: HostModel): Endpoint[] {

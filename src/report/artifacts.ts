@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReportPaths } from './paths.ts';
-import type { EvidenceRecord, Matrix, PolicyTable, RuleDoc, RunMeta } from './types.ts';
+import type { EvidenceRecord, Matrix, PolicyTable, RuleDoc, RunMeta, TrafficCapture } from './types.ts';
 import { readJson } from '../read-json.ts';
 
 /** All evidence lines of all workers, oldest first; a torn last line is skipped. */
@@ -22,13 +22,15 @@ export function readEvidence(dir: string): EvidenceRecord[] {
   return records.sort((a, b) => a.at.localeCompare(b.at));
 }
 
-export function readArtifacts(paths: ReportPaths): { matrix?: Matrix; policy?: PolicyTable; rules?: RuleDoc[]; meta?: RunMeta } {
+export function readArtifacts(paths: ReportPaths): { matrix?: Matrix; policy?: PolicyTable; rules?: RuleDoc[]; traffic?: TrafficCapture; meta?: RunMeta } {
   const matrix = readJson<Matrix>(paths.matrix);
   const policy = readJson<PolicyTable>(paths.policy);
+  const traffic = readJson<TrafficCapture>(paths.traffic);
   const rules = readJson<RuleDoc[]>(paths.rules);
   return {
     matrix: matrix && Array.isArray(matrix.nodes) && Array.isArray(matrix.cells) ? matrix : undefined,
     ...(policy && Array.isArray(policy.sources) && Array.isArray(policy.cells) ? { policy } : {}),
+    ...(traffic && Array.isArray(traffic.rows) && Array.isArray(traffic.series?.lines) ? { traffic } : {}),
     rules: Array.isArray(rules) ? rules : undefined,
     meta: readJson<RunMeta>(paths.meta),
   };

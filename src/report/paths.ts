@@ -11,6 +11,8 @@ export function reportPaths(root: string = process.cwd()) {
     evidence,
     matrix: join(evidence, 'matrix.json'),
     policy: join(evidence, 'policy.json'),
+    /** The burst through :8080 and the traffic the observer saw on each pair (suites/phase2/traffic.test.ts). */
+    traffic: join(evidence, 'traffic.json'),
     rules: join(evidence, 'rules.json'),
     meta: join(evidence, 'meta.json'),
     runErrors: join(evidence, 'run-errors.json'),

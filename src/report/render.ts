@@ -6,7 +6,8 @@
 import { esc } from './html.ts';
 import { countByStatus, runLine, sameTest, summarizeRun, type RunSummary } from './results.ts';
 import { css } from './styles.ts';
-import type { DeliverableResult, EvidenceRecord, LiveHost, Matrix, PolicyCell, PolicyTable, ReportInput, RuleDoc, TestOutcome } from './types.ts';
+import { formatBytes, trafficBars, trafficSeries } from './traffic-chart.ts';
+import type { DeliverableResult, EvidenceRecord, LiveHost, Matrix, PolicyCell, PolicyTable, ReportInput, RuleDoc, TestOutcome, TrafficCapture } from './types.ts';
 
 /** Past this a stream is cut: the report must stay a file a browser opens instantly. */
 const MAX_STREAM = 20_000;
@@ -173,6 +174,42 @@ ${grid('tcp')}
 ${grid('icmp')}`;
 }
 
+/**
+ * The course's traffic analysis: a burst of known size through host port 8080 and what the
+ * observer counted on each pair, path pairs first, then every pair the path does not use (red
+ * unless zero), with the charts.
+ */
+function trafficSection(c: TrafficCapture | undefined): string {
+  if (!c) return notCaptured('The traffic analysis');
+  const b = c.burst;
+  const requests = b.requests
+    .map(
+      (r) =>
+        `${esc(r.count)} × <code>${esc(r.method)} ${esc(r.path)}</code> (${Object.entries(r.statuses)
+          .map(([s, n]) => `${esc(n)} × ${esc(s)}`)
+          .join(', ')})`,
+    )
+    .join(', ');
+  const span = ((Date.parse(b.endedAt) - Date.parse(b.startedAt)) / 1000).toFixed(1);
+  const row = (r: TrafficCapture['rows'][number]) => {
+    const silent = r.opened + r.packetsOut + r.packetsIn === 0;
+    const cls = r.onPath ? (silent ? 'mismatch' : 'path') : silent ? 'offpath' : 'mismatch';
+    const what = r.onPath ? `${esc(r.proto)}/${esc(r.port)}` : 'any';
+    const why = r.onPath ? esc(r.why ?? '') : silent ? 'off the path: none' : 'off the path, yet it carried traffic';
+    return `<tr class="${cls}" data-pair="${esc(`${r.from} → ${r.to}`)}" data-on-path="${r.onPath}"><td>${esc(r.from)} → ${esc(r.to)}</td><td>${what}</td><td>${why}</td><td>${esc(r.opened)}</td><td>${esc(r.packetsOut)}</td><td>${esc(formatBytes(r.bytesOut))}</td><td>${esc(r.packetsIn)}</td><td>${esc(formatBytes(r.bytesIn))}</td></tr>`;
+  };
+  return `<p>${esc(c.summary)}</p>
+<p class="meta">Data layer ${esc(c.data)}. Sent from <code>${esc(b.from)}</code> to <code>${esc(b.target)}</code> at ${esc(b.startedAt)} in ${esc(span)} s: ${requests}; curl sent ${esc(formatBytes(b.requestBytes))} and received ${esc(formatBytes(b.responseBytes))}. Counted by <code>ecomnet observe</code> from each namespace's conntrack table (per-connection accounting), the observer's sample after the burst minus the one before; out is the originator's side, in the replies.</p>
+<pre class="term"><span class="ps1">$ </span><span class="cmdline">${esc(b.command)}</span></pre>
+<h4>Packets and bytes per pair of the path</h4>
+${trafficBars(c.rows)}
+<h4>Bytes per second, sample by sample</h4>
+${trafficSeries(c)}
+<table class="traffic"><thead><tr><th>Pair</th><th>Proto/port</th><th>Why</th><th>Connections opened</th><th>Packets out</th><th>Bytes out</th><th>Packets in</th><th>Bytes in</th></tr></thead><tbody>
+${c.rows.map(row).join('\n')}
+</tbody></table>`;
+}
+
 function rulesTable(rules: RuleDoc[] | undefined): string {
   if (!rules) return notCaptured('iptables rules');
   const rows = rules.map((r) => `<tr><td>${esc(r.table)}</td><td>${esc(r.chain)}</td><td class="rule">${esc(r.rule)}</td><td>${esc(r.why)}</td><td><code>${esc(r.id)}</code></td></tr>`).join('\n');
@@ -216,6 +253,7 @@ ${summary(input, run)}
 <section id="diagram"><h2>Network diagram, as discovered on the host</h2>${input.live ? input.live.svg : notCaptured('The live diagram (no platform suite read the host)')}</section>
 <section id="matrix"><h2>Reachability matrix</h2>${matrixTable(input.matrix)}</section>
 <section id="policy"><h2>East-west policy: truth table</h2>${policyTables(input.policy)}</section>
+<section id="traffic"><h2>Traffic analysis</h2>${trafficSection(input.traffic)}</section>
 <section id="rules"><h2>iptables rules</h2>${rulesTable(input.rules)}</section>
 <div id="deliverables">
 ${byFeature(input.results, input.live)}

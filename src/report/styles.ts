@@ -33,6 +33,11 @@ td code, .rule { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; fo
 .matrix .reach { color: var(--pass); } .matrix .block { color: var(--muted); }
 .matrix .mismatch { background: #fee2e2; color: var(--fail); }
 .diagram { width: 100%; height: auto; }
+.chart { display: block; max-width: 100%; height: auto; margin: 6px 0 12px; }
+.traffic td:first-child, .traffic tr.offpath td { white-space: nowrap; }
+.traffic td:nth-child(n+4) { text-align: right; font-variant-numeric: tabular-nums; }
+.traffic tr.offpath td { color: var(--muted); }
+.traffic tr.mismatch td { background: #fee2e2; color: var(--fail); }
 .failures li { margin: 4px 0; }
 article.fail { border-left: 6px solid var(--fail); }
 article.pass { border-left: 6px solid var(--pass); }

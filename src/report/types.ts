@@ -54,6 +54,48 @@ export interface PolicyTable {
   summary: string;
 }
 
+/** One row of the traffic table: a pair's counts over the burst (the observer's samples after minus before). */
+export interface TrafficRow {
+  from: string;
+  to: string;
+  /** A path pair's protocol and destination port; absent on an off-path row, which sums every protocol and port. */
+  proto?: string;
+  port?: number;
+  /** On the request path (why it carries the burst), or a pair the path does not use, which must carry nothing. */
+  onPath: boolean;
+  why?: string;
+  opened: number;
+  packetsOut: number;
+  bytesOut: number;
+  packetsIn: number;
+  bytesIn: number;
+}
+
+/** The burst as it was sent: its command line and what curl said of each request. */
+export interface TrafficBurst {
+  command: string;
+  /** The namespace it was sent from, and where to (the host's address and forwarded port). */
+  from: string;
+  target: string;
+  requests: { method: string; path: string; count: number; statuses: Record<string, number> }[];
+  /** Bytes curl sent (request heads and bodies) and received (response heads and bodies), summed. */
+  requestBytes: number;
+  responseBytes: number;
+  startedAt: string;
+  endedAt: string;
+}
+
+/** reports/.evidence/traffic.json, written by suites/phase2/traffic.test.ts from the observer's samples. */
+export interface TrafficCapture {
+  data: string;
+  burst: TrafficBurst;
+  /** Path pairs first, in the request's order, then every off-path pair. */
+  rows: TrafficRow[];
+  /** Bytes per second (both ways) of each path pair, sample by sample around the burst; `t` in seconds from its start. */
+  series: { t: number[]; lines: { pair: string; bytesPerSecond: number[] }[] };
+  summary: string;
+}
+
 /** One entry of reports/.evidence/rules.json: a live iptables-save line with its reason. */
 export interface RuleDoc {
   table: string;
@@ -134,6 +176,7 @@ export interface ReportInput {
   matrix?: Matrix;
   policy?: PolicyTable;
   rules?: RuleDoc[];
+  traffic?: TrafficCapture;
   /** Every test of the run, deliverable or not; absent, the test totals render as "not captured". */
   tests?: TestOutcome[];
   /** Failures outside any test (global setup, collection, unhandled errors). */

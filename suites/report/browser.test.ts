@@ -50,7 +50,7 @@ describe('deliverables.html in Chrome or Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows the red verdict first, all 27 deliverables and the network diagram, fetching nothing', async ({ annotate, skip }) => {
+  it('shows the red verdict first, all 27 deliverables, the network diagram and the traffic analysis, fetching nothing', async ({ annotate, skip }) => {
     if (!browser.found || !context) return skip(browser.found ? 'the browser did not start' : browser.reason);
     await annotate(`browser: ${browser.path} (${browser.version})`);
     const page = await context.newPage();
@@ -73,6 +73,17 @@ describe('deliverables.html in Chrome or Chromium', () => {
     for (const n of namespaces) expect(await page.locator(`#diagram [data-node="${n.name}"]`).count(), n.name).toBe(1);
     expect(await page.locator(`#d-${FAILING.replace(/\./g, '\\.')} .failure`).isVisible()).toBe(true);
     expect(await page.title()).toBe(`${topology.tag} deliverables: run failed`);
+    // The traffic analysis: one row per pair, its two charts drawn inline.
+    const traffic = page.locator('#traffic');
+    expect(await traffic.locator('h2').textContent()).toBe('Traffic analysis');
+    const names = [...topology.app.nodes.map((n) => n.name), 'ext-client'];
+    expect(await traffic.locator('tr[data-pair]').count()).toBe(names.length * (names.length - 1));
+    expect(await traffic.locator('tr[data-on-path="true"]').count()).toBe(topology.flows!.length + 1);
+    for (const chart of ['traffic-bars', 'traffic-series']) {
+      const svg = traffic.locator(`svg[data-chart="${chart}"]`);
+      expect(await svg.isVisible(), chart).toBe(true);
+      expect((await svg.boundingBox())!.width, chart).toBeGreaterThan(600);
+    }
     expect(offDisk).toEqual([]);
     expect(errors).toEqual([]);
 
@@ -80,8 +91,10 @@ describe('deliverables.html in Chrome or Chromium', () => {
     mkdirSync(shots, { recursive: true });
     const preview = join(shots, 'report-preview.png');
     const summary = join(shots, 'report-summary.png');
+    const trafficShot = join(shots, 'report-traffic.png');
     await page.screenshot({ path: preview, fullPage: true });
     await page.locator('#summary').screenshot({ path: summary });
-    await annotate(`screenshots: ${[preview, summary].map((p) => relativeTo(process.cwd(), p)).join(', ')}`);
+    await traffic.screenshot({ path: trafficShot });
+    await annotate(`screenshots: ${[preview, summary, trafficShot].map((p) => relativeTo(process.cwd(), p)).join(', ')}`);
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { renderDeliverables } from '../../src/report/render.ts';
 import { buildResults } from '../../src/report/results.ts';
 import type { TestOutcome } from '../../src/report/types.ts';
 import { evidenceDir, recordEvidence, redact, registerSecrets } from '../support/evidence.ts';
-import { DIAGNOSIS, FAILING, FAILURE_MESSAGE, HOSTILE, MISSING, syntheticInput } from './synthetic.ts';
+import { DIAGNOSIS, FAILING, FAILURE_MESSAGE, HOSTILE, MISSING, syntheticInput, syntheticTraffic } from './synthetic.ts';
 
 function article(html: string, id: string): string {
   const start = html.indexOf(`<article id="d-${id}"`);
@@ -205,5 +205,52 @@ describe('the east-west truth table', () => {
 
   it('says "not captured" without one', () => {
     expect(section(renderDeliverables(syntheticInput()))).toContain('east-west truth table not captured');
+  });
+});
+
+describe('the traffic analysis', () => {
+  const section = (html: string) => html.slice(html.indexOf('id="traffic"'), html.indexOf('id="rules"'));
+  const names = [...topology.app.nodes.map((n) => n.name), 'ext-client'];
+  const offPath = names.length * (names.length - 1) - (topology.flows!.length + 1);
+
+  it('shows the burst, then one row per pair: the path in request order, then every off-path pair with its zero', () => {
+    const html = section(renderDeliverables(syntheticInput()));
+    expect(html).toContain('<h2>Traffic analysis</h2>');
+    expect(html).toContain('220 requests (200 GET /api/products, 20 POST /api/orders) from ext-client to 203.0.113.129:8080');
+    const rows = [...html.matchAll(/<tr class="(\w+)" data-pair="([^"]+)" data-on-path="(\w+)">/g)].map((m) => ({ cls: m[1], pair: m[2], onPath: m[3] === 'true' }));
+    expect(rows.filter((r) => r.onPath).map((r) => r.pair)).toEqual(['ext-client → nginx-lb', ...topology.flows!.map((f) => `${f.from} → ${f.to}`)]);
+    expect(rows.slice(0, topology.flows!.length + 1).every((r) => r.onPath)).toBe(true);
+    expect(rows.filter((r) => !r.onPath)).toHaveLength(offPath);
+    expect(rows.filter((r) => !r.onPath).every((r) => r.cls === 'offpath')).toBe(true);
+    expect(html).toContain('off the path: none');
+    // The command is shown as the suite ran it, escaped.
+    expect(html).toContain('&lt;script&gt;');
+    expect(html).not.toContain(HOSTILE);
+  });
+
+  it('draws packets and bytes as bars for each path pair and the per-second series as one line per path pair', () => {
+    const html = section(renderDeliverables(syntheticInput()));
+    const bars = html.slice(html.indexOf('data-chart="traffic-bars"'), html.indexOf('</svg>', html.indexOf('data-chart="traffic-bars"')));
+    // Two panels (packets, bytes) x two directions per pair.
+    expect(bars.match(/<rect [^>]*data-pair=/g)).toHaveLength((topology.flows!.length + 1) * 4);
+    expect(bars).toContain('data-pair="ext-client → nginx-lb :80" data-dir="out" data-value="1100"');
+    const series = html.slice(html.indexOf('data-chart="traffic-series"'));
+    expect(series.match(/<g data-line=/g)).toHaveLength(topology.flows!.length + 1);
+    expect(series).toContain('<g data-line="nginx-lb → api-gateway :3000">');
+    expect(series).toContain('seconds from the burst');
+  });
+
+  it('marks an off-path pair that carried traffic in red, saying so', () => {
+    const html = section(renderDeliverables(syntheticInput({ traffic: syntheticTraffic({ from: 'nginx-lb', to: 'postgres-db' }) })));
+    expect(html).toMatch(
+      /<tr class="mismatch" data-pair="nginx-lb → postgres-db" data-on-path="false"><td>[^<]+<\/td><td>any<\/td><td>off the path, yet it carried traffic<\/td><td>1<\/td><td>5<\/td>/,
+    );
+    expect(html).toContain(`, 1/${offPath} off-path pairs did`);
+  });
+
+  it('says "not captured" without one', () => {
+    const html = section(renderDeliverables(syntheticInput({ traffic: undefined })));
+    expect(html).toContain('traffic analysis not captured');
+    expect(html).not.toContain('<svg');
   });
 });

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { topology } from '../../fixtures/topology.ts';
 import { diagramFindings, liveDiagramSvg } from '../../src/grader/diagram.ts';
 import type { HostModel } from '../../src/grader/model.ts';
+import type { Pair } from '../../src/observe/types.ts';
 import { deliverables } from '../../src/report/deliverables.ts';
 import { buildResults } from '../../src/report/results.ts';
-import type { EvidenceRecord, ReportInput, TestOutcome } from '../../src/report/types.ts';
+import { requestPath, trafficCapture } from '../../src/report/traffic.ts';
+import type { EvidenceRecord, ReportInput, TestOutcome, TrafficCapture } from '../../src/report/types.ts';
 
 export const FAILING = '2.4-order-written';
 export const MISSING = '2.3-redis-listening';
@@ -51,6 +53,42 @@ function evidence(i: number, t: TestOutcome): EvidenceRecord {
 const hostModel = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
 export const DIAGNOSIS = 'gateway-not-listening';
 
+/** A pair's counts as pairDelta gives them (rates and live connections do not matter to the report). */
+export function pairOf(from: string, to: string, port: number, opened: number, packets: number, bytes: number): Pair {
+  return { from, to, proto: 'tcp', port, opened, live: 0, packetsOut: packets, bytesOut: bytes, packetsIn: packets, bytesIn: bytes * 3, rate: { opened: 0, packets: 0, bytes: 0 } };
+}
+
+/** A burst of 220 requests as the traffic suite captures one: counts on each path pair, one off-path pair `noisy` (none by default). */
+export function syntheticTraffic(noisy?: { from: string; to: string }): TrafficCapture {
+  const path = requestPath(topology, 'native', () => undefined);
+  const delta = [...path.map((p, i) => pairOf(p.from, p.to, p.port, i === 0 ? 220 : 2, 1100 - i * 150, 90_000 - i * 12_000)), ...(noisy ? [pairOf(noisy.from, noisy.to, 5000, 1, 5, 300)] : [])];
+  const steps = [-2, -1, 0, 1, 2, 3].map((t, j) => ({
+    at: at(30 + t),
+    seconds: 1,
+    delta: t < 0 || t > 1 ? [] : delta.map((d) => ({ ...d, bytesOut: d.bytesOut / 2, bytesIn: d.bytesIn / 2 + j })),
+  }));
+  return trafficCapture({
+    data: 'native',
+    burst: {
+      command: `ip netns exec ext-client curl -sS -H 'Connection: close' ... ${HOSTILE}`,
+      from: 'ext-client',
+      target: '203.0.113.129:8080',
+      requests: [
+        { method: 'GET', path: '/api/products', count: 200, statuses: { '200': 200 } },
+        { method: 'POST', path: '/api/orders', count: 20, statuses: { '201': 20 } },
+      ],
+      requestBytes: 30_000,
+      responseBytes: 150_000,
+      startedAt: at(29),
+      endedAt: at(30),
+    },
+    path,
+    names: [...topology.app.nodes.map((n) => n.name), 'ext-client'],
+    delta,
+    steps,
+  });
+}
+
 export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInput {
   const tests = deliverables.map((d, i) => outcome(i, d.id));
   const records = tests.filter((t) => t.state !== 'skipped').map((t, i) => evidence(i, t));
@@ -66,6 +104,7 @@ export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInpu
       cells: names.flatMap((from) => names.map((to) => ({ from, to, expected: true, received: !(from === names[0] && to === names[1]) }))),
       summary: `${names.length * names.length - 1} of ${names.length * names.length} as expected`,
     },
+    traffic: syntheticTraffic(),
     rules: [
       { table: 'nat', chain: 'POSTROUTING', rule: `-A POSTROUTING -s ${topology.app.subnet} ! -o ${topology.app.bridge.name} -j MASQUERADE`, id: 'masq', why: 'egress <hidden> behind the host' },
     ],
