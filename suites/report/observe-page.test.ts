@@ -161,6 +161,18 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
     // Drawn as a loop one can see, not an arc from a point to itself.
     expect((await self.locator('path').boundingBox())!.width).toBeGreaterThan(20);
 
+    // Containers mode: the data layer is Docker's, drawn beside the host, its traffic an edge like any other.
+    await shown(page, { flows: [...probes, { from: 'order-service', to: 'container:ecomnet-postgres', port: 5432, bytesPerSecond: 4096 }], containers: ['ecomnet-postgres', 'ecomnet-redis'] });
+    for (const c of ['container:ecomnet-postgres', 'container:ecomnet-redis']) {
+      const box = await page.locator(`[data-node="${c}"] rect`).boundingBox();
+      expect(box, c).not.toBeNull();
+      expect(await page.locator(`[data-node="${c}"] .name`).textContent()).toBe(c);
+      // Its name fits its box.
+      expect((await page.locator(`[data-node="${c}"] .name`).boundingBox())!.width).toBeLessThan(box!.width);
+    }
+    expect(await page.locator('[data-edge="order-service>container:ecomnet-postgres"]').getAttribute('data-bytes-rate')).toBe('4096');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+
     // A namespace whose link is down: its node red, though no service of its own says so.
     await shown(page, { flows: probes, linkDown: ['ext-client'] });
     expect(await page.locator('[data-node="ext-client"]').getAttribute('data-state')).toBe('bad');

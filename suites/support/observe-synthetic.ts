@@ -25,6 +25,8 @@ export interface SampleChange {
   down?: string[];
   /** Namespaces whose links are down in this sample (their endpoint not up). */
   linkDown?: string[];
+  /** Containers mode: data containers (names) with no namespace of their own, as `container:NAME` endpoints. */
+  containers?: string[];
   flows?: Flow[];
 }
 
@@ -126,6 +128,7 @@ export class SyntheticObserver implements Observer {
       endpoints: [
         { id: 'host', kind: 'host', ips: ['127.0.0.1', '192.0.2.2', topology.app.bridge.ip, topology.outside.bridge.ip], up: true },
         ...nodes.map((n) => ({ id: n.name, kind: 'namespace' as const, ips: ['127.0.0.1', n.ip], up: !change.linkDown?.includes(n.name) })).sort((a, b) => a.id.localeCompare(b.id)),
+        ...(change.containers ?? []).map((c) => ({ id: `container:${c}`, kind: 'container' as const, ips: [], up: true })),
       ],
       // As the observer reports them: each namespace's veth reaches the host, on that bridge.
       links: [
