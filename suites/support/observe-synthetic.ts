@@ -112,7 +112,8 @@ export class SyntheticObserver implements Observer {
         protocol,
         address: `${n.ip}:${n.port}${protocol === 'http' ? '/health' : ''}`,
         healthy,
-        latencyMs: healthy ? 0.8 + ((seq * 7 + n.port!) % 13) / 4 : undefined,
+        // A slow wave per service, so the sparklines read as a person would expect.
+        latencyMs: healthy ? 1.5 + (n.port! % 7) / 4 + Math.sin(seq / 6 + n.port!) * 0.6 : undefined,
         detail: healthy ? (protocol === 'redis' ? 'PONG' : protocol === 'postgres' ? 'SELECT 1' : '200') : 'ECONNREFUSED',
         since: this.since.get(n.name)!.at,
       };
