@@ -143,7 +143,7 @@ EOF
 # East-west, deny by default: in each namespace, a chain of ours first in its INPUT lets through only
 # the topology's flows (and ICMP, loopback, the host, replies); it goes with the namespace. IPv6, which the
 # lab does not use and the chain does not see, is off there
-ip netns exec nginx-lb sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip netns exec nginx-lb sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.netfilter.nf_conntrack_acct=1
 #   nginx-lb ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   nginx-lb ecomnet:ns-loopback: Loopback: nginx-lb reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   nginx-lb ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
@@ -162,7 +162,7 @@ ip netns exec nginx-lb iptables-restore --noflush <<'EOF'
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
 COMMIT
 EOF
-ip netns exec api-gateway sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip netns exec api-gateway sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.netfilter.nf_conntrack_acct=1
 #   api-gateway ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   api-gateway ecomnet:ns-loopback: Loopback: api-gateway reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   api-gateway ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
@@ -181,7 +181,7 @@ ip netns exec api-gateway iptables-restore --noflush <<'EOF'
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
 COMMIT
 EOF
-ip netns exec product-service sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip netns exec product-service sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.netfilter.nf_conntrack_acct=1
 #   product-service ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   product-service ecomnet:ns-loopback: Loopback: product-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   product-service ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
@@ -200,7 +200,7 @@ ip netns exec product-service iptables-restore --noflush <<'EOF'
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
 COMMIT
 EOF
-ip netns exec order-service sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip netns exec order-service sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.netfilter.nf_conntrack_acct=1
 #   order-service ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   order-service ecomnet:ns-loopback: Loopback: order-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   order-service ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
@@ -219,7 +219,7 @@ ip netns exec order-service iptables-restore --noflush <<'EOF'
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
 COMMIT
 EOF
-ip netns exec redis-cache sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip netns exec redis-cache sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.netfilter.nf_conntrack_acct=1
 #   redis-cache ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   redis-cache ecomnet:ns-loopback: Loopback: redis-cache reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   redis-cache ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
@@ -238,7 +238,7 @@ ip netns exec redis-cache iptables-restore --noflush <<'EOF'
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
 COMMIT
 EOF
-ip netns exec postgres-db sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip netns exec postgres-db sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.netfilter.nf_conntrack_acct=1
 #   postgres-db ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   postgres-db ecomnet:ns-loopback: Loopback: postgres-db reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   postgres-db ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
