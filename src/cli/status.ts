@@ -74,7 +74,14 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
         const at = publishedAt(n.component, topology);
         const restarts = await containerRestarts(topology.tag, n.component);
         const hold = held.includes(n.component) ? { held: true } : {};
-        return { ...base, service: `${n.component} (container)`, address: `${at.host}:${at.port}`, restarts, ...hold, health: bridged(n) && (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy' };
+        return {
+          ...base,
+          service: `${n.component} (container)`,
+          address: `${at.host}:${at.port}`,
+          restarts,
+          ...hold,
+          health: bridged(n) && (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy',
+        };
       }
       if (!rec) return base;
       const sup = supervision?.services[rec.name];
