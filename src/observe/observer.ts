@@ -192,7 +192,8 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
 
     const cpu = process.cpuUsage(last.cpu);
     const readerCpu = cpuSecondsOf(reader.pid);
-    const cpuPercent = (((cpu.user + cpu.system) / 1e6 + Math.max(readerCpu - last.reader, 0)) / seconds) * 100;
+    // The baseline sample would measure the observer's start-up (loading, discovery, the reader's setup), not its running cost.
+    const cpuPercent = seq === 0 ? 0 : (((cpu.user + cpu.system) / 1e6 + Math.max(readerCpu - last.reader, 0)) / seconds) * 100;
     last = { at: now, cpu: process.cpuUsage(), reader: readerCpu };
 
     const s: Snapshot = {
