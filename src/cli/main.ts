@@ -203,7 +203,7 @@ async function main(argv: string[]): Promise<number> {
     case 'top':
       return (await import('./observe.ts')).observe({ once: Boolean(v.once), watch: Boolean(v.watch) || command === 'top', json: Boolean(v.json), ...(v.port ? { port: Number(v.port) } : {}) });
     case 'doctor': {
-      const [{ doctor }, { table }] = await Promise.all([import('../host/doctor.ts'), import('./status.ts')]);
+      const [{ doctor }, { table }] = await Promise.all([import('../host/doctor.ts'), import('../text.ts')]);
       const checks = await doctor(defaultTopology);
       console.log(table([['', 'CHECK', 'DETAIL'], ...checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.name, c.detail])]));
       const missing = [...new Set(checks.filter((c) => !c.ok && c.detail.startsWith('missing: apt-get install ')).map((c) => c.detail.slice('missing: apt-get install '.length)))];

@@ -5,6 +5,7 @@ import type { RunDir } from '../host/run-dir.ts';
 import { readState } from '../host/state.ts';
 import { listNamespaces } from '../host/links.ts';
 import { alive } from '../host/proc.ts';
+import { table } from '../text.ts';
 import { heldServices, readFaults } from '../runtime/faults.ts';
 import { readSupervision } from '../runtime/supervisor.ts';
 import type { DataComponent, NodeSpec, Topology } from '../topology/types.ts';
@@ -117,18 +118,6 @@ async function containerRestarts(tag: string, c: DataComponent): Promise<number 
   } catch {
     return undefined;
   }
-}
-
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 export function statusTable(nodes: NodeStatus[]): string {

@@ -2,7 +2,7 @@
  * The kernel's own accounts, parsed: a namespace's connection tracking table
  * (/proc/net/nf_conntrack) and its interface counters (/proc/net/dev). Pure: text in, records out.
  */
-import type { Proto } from './types.ts';
+import type { InterfaceCounters, Proto } from './types.ts';
 
 /** One direction of a tracked connection: its addresses, ports and (with accounting on) counters. */
 export interface Tuple {
@@ -70,17 +70,8 @@ export function parseConntrack(text: string): ConntrackEntry[] {
   return out;
 }
 
-export interface NetDev {
-  name: string;
-  rxBytes: number;
-  rxPackets: number;
-  rxErrors: number;
-  rxDropped: number;
-  txBytes: number;
-  txPackets: number;
-  txErrors: number;
-  txDropped: number;
-}
+/** An interface's counters as /proc/net/dev gives them (the snapshot adds where it is and its rates). */
+export type NetDev = Omit<InterfaceCounters, 'namespace' | 'rate'>;
 
 /** /proc/net/dev: two header lines, then `name: rx bytes packets errs drop fifo frame compressed multicast tx bytes packets errs drop ...`. */
 export function parseNetDev(text: string): NetDev[] {

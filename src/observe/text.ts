@@ -1,4 +1,5 @@
 /** A snapshot as the terminal shows it (`ecomnet observe --once`, `--watch`): the page's tables, same numbers. */
+import { table } from '../text.ts';
 import type { Pair, Snapshot } from './types.ts';
 
 export function humanBytes(n: number): string {
@@ -14,27 +15,14 @@ export function humanBytes(n: number): string {
 
 export const humanRate = (perSecond: number): string => `${humanBytes(perSecond)}/s`;
 
-/** Columns padded to their widest cell. */
-export function columns(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 export const pairLabel = (p: Pair): string => `${p.proto}${p.port === undefined ? '' : `/${p.port}`}`;
 
 export function snapshotText(s: Snapshot, topPairs = 15): string {
-  const health = columns([
+  const health = table([
     ['SERVICE', 'PROTOCOL', 'ADDRESS', 'STATE', 'LATENCY', 'SINCE', 'DETAIL'],
     ...s.health.map((h) => [h.name, h.protocol, h.address, h.healthy ? 'healthy' : 'DOWN', h.latencyMs === undefined ? '-' : `${h.latencyMs.toFixed(1)} ms`, h.since.slice(11, 19), h.detail]),
   ]);
-  const pairs = columns([
+  const pairs = table([
     ['FROM', 'TO', 'PROTO', 'LIVE', 'OPENED', 'PKTS OUT/IN', 'BYTES OUT/IN', 'NOW'],
     ...s.pairs
       .slice(0, topPairs)
@@ -49,17 +37,17 @@ export function snapshotText(s: Snapshot, topPairs = 15): string {
         `${humanRate(p.rate.bytes)} ${p.rate.packets.toFixed(1)} pkt/s`,
       ]),
   ]);
-  const protocols = columns([
+  const protocols = table([
     ['PROTOCOL', 'LIVE', 'OPENED', 'BYTES', 'NOW'],
     ...s.protocols.map((p) => [p.proto.toUpperCase(), String(p.live), String(p.opened), humanBytes(p.bytes), humanRate(p.rate.bytes)]),
   ]);
-  const states = columns([
+  const states = table([
     ['STATE', 'CONNECTIONS'],
     ...Object.entries(s.states)
       .sort((a, b) => b[1] - a[1])
       .map(([k, v]) => [k, String(v)]),
   ]);
-  const interfaces = columns([
+  const interfaces = table([
     ['NAMESPACE', 'INTERFACE', 'RX NOW', 'TX NOW', 'RX', 'TX', 'DROPS', 'ERRORS'],
     ...s.interfaces
       .filter((i) => i.namespace !== 'host' || /^(veth|br-)/.test(i.name))

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { namespaces } from '../../src/grader/contract.ts';
@@ -15,7 +15,7 @@ import { startObserver } from '../../src/observe/observer.ts';
 import { type ObserverServer, serveObserver } from '../../src/observe/server.ts';
 import type { Observer } from '../../src/observe/types.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
-import { findChrome } from '../report/chrome.ts';
+import { findChrome, launchOffline } from '../report/chrome.ts';
 import { client, hostAddress, nsCommand, port } from '../support/checks.ts';
 import { ecomnet } from '../support/cli.ts';
 import { recordedShell } from '../support/evidence.ts';
@@ -75,23 +75,12 @@ describe('ecomnet observe: the live page of the running platform', () => {
     observer = await startObserver({ runDir });
     server = await serveObserver(observer);
     if (!browser.found) return;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: browser.path,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const own = server.url;
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith(own)) return route.continue();
-      offServer.push(url);
-      return route.abort();
-    });
+    // Everything the page loads comes from its own server: anything else is refused and noted.
+    context = await launchOffline(browser.path, dir, server.url, offServer);
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(own);
+    await page.goto(server.url);
   }, 120_000);
 
   afterAll(async () => {

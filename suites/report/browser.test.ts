@@ -7,14 +7,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { namespaces } from '../../src/grader/contract.ts';
 import { deliverables } from '../../src/report/deliverables.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
-import { findChrome } from './chrome.ts';
+import { findChrome, launchOffline } from './chrome.ts';
 import { FAILING, syntheticInput } from './synthetic.ts';
 
 const browser = findChrome();
@@ -30,19 +30,8 @@ describe('deliverables.html in Chrome or Chromium', () => {
   beforeAll(async () => {
     if (!browser.found) return;
     writeFileSync(file, renderDeliverables(syntheticInput()));
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: browser.path,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
     // The report must be self-contained: anything it asks for beyond the file is refused and noted.
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:')) return route.continue();
-      offDisk.push(url);
-      return route.abort();
-    });
+    context = await launchOffline(browser.path, dir, 'file:', offDisk);
   }, 60_000);
 
   afterAll(async () => {

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROME_NAMES = ['google-chrome', 'google-chrome-stable', 'chromium', 'chromium-browser'];
 
@@ -50,4 +51,24 @@ export function findChrome(env: NodeJS.ProcessEnv = process.env, locations: stri
     found: false,
     reason: `no Chrome or Chromium: CHROME_PATH is unset, none of ${CHROME_NAMES.join(', ')} on PATH, none at ${locations.join(', ')}${failing}; install one (apt-get install chromium) or set CHROME_PATH`,
   };
+}
+
+/**
+ * Headless Chrome or Chromium with a profile in `dir`, offline: every request whose URL does not
+ * start with `allowed` is refused and its URL pushed to `refused`, for the test to assert none was.
+ */
+export async function launchOffline(path: string, dir: string, allowed: string, refused: string[]): Promise<BrowserContext> {
+  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: path,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(allowed)) return route.continue();
+    refused.push(url);
+    return route.abort();
+  });
+  return context;
 }

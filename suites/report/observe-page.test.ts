@@ -6,13 +6,13 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { type ObserverServer, serveObserver } from '../../src/observe/server.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import { BURST, type Flow, SyntheticObserver } from '../support/observe-synthetic.ts';
-import { findChrome } from './chrome.ts';
+import { findChrome, launchOffline } from './chrome.ts';
 
 const browser = findChrome();
 if (!browser.found) console.warn(`observe page check skipped: ${browser.reason}`);
@@ -35,20 +35,8 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
     // A few minutes' history before the page opens: the charts start full.
     for (let i = 0; i < 90; i++) observer.next({ flows: i % 20 < 5 ? [...probes, ...BURST.slice(0, 3 + (i % 3))] : probes });
     server = await serveObserver(observer);
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: browser.path,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
     // Everything the page loads comes from its own server: anything else is refused and noted.
-    const own = server.url;
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith(own)) return route.continue();
-      offServer.push(url);
-      return route.abort();
-    });
+    context = await launchOffline(browser.path, dir, server.url, offServer);
   }, 60_000);
 
   afterAll(async () => {
