@@ -15,6 +15,18 @@ const existing = process.env.ECOMNET_TARGET === 'existing';
 // the workers and the CLIs they run all see it.
 if (!existing) process.env.ECOMNET_DATA_DIR = TEST_DATA_ROOT;
 const paths = reportPaths();
+/**
+ * verify's workers: three by default (beyond, a broken build's timeouts overlap no more and each
+ * worker costs its own imports); ECOMNET_VERIFY_WORKERS=1 judges one file at a time, as the bench's baseline.
+ */
+const VERIFY_WORKERS = verifyWorkers(process.env.ECOMNET_VERIFY_WORKERS);
+
+function verifyWorkers(given: string | undefined): number {
+  if (given === undefined || given === '') return 3;
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`ECOMNET_VERIFY_WORKERS=${given}: a whole number of workers from 1 to 16`);
+  return n;
+}
 const gradedSuites = [...new Set(deliverables.flatMap((d) => d.suites))].filter((f) => !f.startsWith('suites/containers/'));
 
 export default defineConfig({
@@ -46,11 +58,13 @@ export default defineConfig({
           name: 'platform',
           include: existing ? gradedSuites : ['suites/phase1/**/*.test.ts', 'suites/phase2/**/*.test.ts', 'suites/containers/**/*.test.ts', 'suites/ci/**/*.test.ts', 'suites/faults/**/*.test.ts'],
           globalSetup: [existing ? 'setup/verify-setup.ts' : 'setup/global-setup.ts'],
-          // verify: the files share one module graph, so the host is discovered once, not once per file.
+          // verify: the files of a worker share one module graph, so each worker discovers the host once.
           isolate: !existing,
-          // One platform on one host: files take turns, tests inside a file run their pings in parallel.
+          // npm test: one platform on one host, which the suites start, break and stop, so files take
+          // turns. verify only probes: its files wait on the network side by side, and a broken build's
+          // timeouts overlap instead of adding up (ip_forward off: 32 s with one worker, 10 s with three).
           // Group 1, first: Vitest runs a single-worker project left at group 0 after every numbered group.
-          maxWorkers: 1,
+          maxWorkers: existing ? VERIFY_WORKERS : 1,
           sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -12,7 +12,7 @@ import { toMarkdown, toText, writeReports } from './report.ts';
 import { spawnCost } from './spawncost.ts';
 import { summarize, type Results } from './summary.ts';
 import { BENCH_RUN_DIR } from './synthetic.ts';
-import { verifyBench } from './verify.ts';
+import { brokenVerifyBench, verifyBench } from './verify.ts';
 import { INSTALL_HINT, wrkPath } from './wrk.ts';
 
 /**
@@ -69,6 +69,8 @@ async function main(): Promise<number> {
     // After section 6, so verify's own requests don't weigh on the memory measured after the load.
     checkpoint('section 7: ecomnet verify against the running platform');
     results.verify = await verifyBench(say);
+    checkpoint('section 7c: ecomnet verify of a broken platform (forwarding off), one worker vs the default');
+    results.brokenVerify = await brokenVerifyBench(say);
     checkpoint("section 8: ecomnet observe's own cost at 1 Hz (20 s), then a service stopped to unhealthy (5 trials)");
     results.observer = await observerCost(20);
   } catch (e) {

@@ -8,7 +8,7 @@ import { OBSERVER_BUDGET_PCT, type ObserverCost, RED_WITHIN_MS } from './observe
 import type { Table } from './report.ts';
 import type { SpawnCost } from './spawncost.ts';
 import { median, ms, sec, target, type Target } from './stats.ts';
-import { LOG_POLL_MS, type VerifyBench, type VerifyRun } from './verify.ts';
+import { type BrokenVerifyBench, LOG_POLL_MS, type VerifyBench, type VerifyRun } from './verify.ts';
 
 /** Everything one `npm run bench` measured; what is missing was not reached (see `error`). */
 export interface Results {
@@ -32,6 +32,7 @@ export interface Results {
   /** Right after the cold start, and after the load of sections 4-5. */
   memory?: { idle: Rss[]; afterLoad?: Rss[]; bareNode?: Omit<Rss, 'name' | 'pid' | 'exe'> };
   verify?: VerifyBench;
+  brokenVerify?: BrokenVerifyBench;
   observer?: ObserverCost;
   hostClean?: { clean: boolean; leftovers: string[] };
   error?: string;
@@ -355,6 +356,30 @@ function verifySection(v: VerifyBench, cores: number, tables: Table[], targets: 
   );
 }
 
+function brokenVerifySection(b: BrokenVerifyBench, tables: Table[], targets: Target[]): void {
+  const one = median(b.inTurn.map((r) => r.ms));
+  const many = median(b.sideBySide.map((r) => r.ms));
+  const printed = (rs: VerifyRun[]) => rs.map((r) => r.printed ?? `nothing printed, exit ${r.exitCode}`).join(', ');
+  const verdicts = new Set([...b.inTurn, ...b.sideBySide].map((r) => `${r.printed}: ${r.failed.join(' ')}`));
+  tables.push({
+    title: `7c. verify of a broken platform (${b.fault}): test files one after another vs side by side (${b.inTurn.length} rounds each, alternated)`,
+    rows: [
+      ['', 'median', 'rounds (ms)', 'deliverables passed'],
+      ['ECOMNET_VERIFY_WORKERS=1: one file at a time (the baseline)', ms(one), list(b.inTurn.map((r) => r.ms)), printed(b.inTurn)],
+      ['default: three workers, the independent probes of a file side by side', ms(many), list(b.sideBySide.map((r) => r.ms)), printed(b.sideBySide)],
+      ['ratio default/one', x(many / one), '', ''],
+    ],
+    notes: [
+      'a failing probe waits for its timeout (curl -m 5 through the host port, ping -W); side by side, those waits overlap instead of adding up',
+      `the same deliverables failed in every run: ${verdicts.size === 1 ? 'yes' : `no: ${[...verdicts].join(' | ')}`}`,
+    ],
+  });
+  targets.push(
+    target('7c', 'verify of a broken platform: default/one worker <= 0.5x', x(many / one), many / one <= 0.5),
+    target('7c', 'both ways fail the same deliverables', verdicts.size === 1 ? 'same' : 'different', verdicts.size === 1),
+  );
+}
+
 export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
   const tables: Table[] = [];
   const targets: Target[] = [];
@@ -375,6 +400,7 @@ export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
   loadSections(r, tables, targets);
   if (r.memory) memorySection(r.memory, tables, targets);
   if (r.verify) verifySection(r.verify, r.host.cores, tables, targets);
+  if (r.brokenVerify) brokenVerifySection(r.brokenVerify, tables, targets);
   if (r.observer) observerSection(r.observer, r.host.cores, tables, targets);
   if (r.hostClean) targets.push(target('-', 'host left clean (netns, links, iptables)', r.hostClean.clean ? 'clean' : r.hostClean.leftovers.join('; '), r.hostClean.clean));
   tables.push({ title: 'targets', rows: [['section', 'target', 'measured', 'result'], ...targets.map((t) => [t.section, t.target, t.measured, t.met ? 'met' : 'NOT MET'])] });

@@ -20,6 +20,7 @@ import { countOrders, SEED_ORDER } from './datapath.ts';
  */
 
 const ROUNDS = 3;
+const BROKEN_ROUNDS = 2;
 const cliBin = fileURLToPath(new URL('../bin/ecomnet.js', import.meta.url));
 /** Often enough to place Vitest's Duration line within a few ms, rarely enough to cost no CPU. */
 export const LOG_POLL_MS = 20;
@@ -38,6 +39,8 @@ export interface VerifyRun {
   ok: boolean;
   /** The failing deliverables, their diagnoses and run errors, as printed (empty when ok). */
   failures: string[];
+  /** Every deliverable printed as failed (✗), by id. */
+  failed: string[];
   /** ms after spawn: the CLI's first line (Node start-up, CLI imports). */
   firstLineAt: number;
   /** ms after spawn: Vitest's Duration line seen in verify.log (within LOG_POLL_MS). */
@@ -102,11 +105,11 @@ const readText = (file: string) => {
 };
 
 /** One `ecomnet verify` process, each output line time-stamped, its verify.log watched for Vitest's Duration. */
-async function verifyOnce(reports: string): Promise<VerifyRun> {
+async function verifyOnce(reports: string, env: NodeJS.ProcessEnv = {}): Promise<VerifyRun> {
   const log = join(reports, 'verify.log');
   const t0 = performance.now();
   // Its own process group, so a timeout stops the CLI and its Vitest together, as Ctrl-C would.
-  const p = spawn(process.execPath, [cliBin, 'verify', '--no-allure', '--reports', reports], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const p = spawn(process.execPath, [cliBin, 'verify', '--no-allure', '--reports', reports], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
   const stdout: { at: number; line: string }[] = [];
   const stderr: string[] = [];
   createInterface({ input: p.stdout }).on('line', (line) => stdout.push({ at: performance.now() - t0, line }));
@@ -141,6 +144,7 @@ async function verifyOnce(reports: string): Promise<VerifyRun> {
     printed,
     ok,
     failures,
+    failed: stdout.map((l) => /^✗\s+(\S+)/.exec(l.line)?.[1]).filter((id) => id !== undefined),
     firstLineAt: stdout[0]?.at ?? ms,
     durationLineAt,
     suitesDoneAt: stdout[1]?.at,
@@ -260,6 +264,42 @@ export async function verifyBench(say: (line: string) => void): Promise<VerifyBe
     }
   } finally {
     // Verify's Vitest may leave files only root can remove when it ran through sudo.
+    await priv(['rm', '-rf', dir], { allowFail: true });
+  }
+  return out;
+}
+
+export interface BrokenVerifyBench {
+  /** The fault, as a person would make it. */
+  fault: string;
+  /** ECOMNET_VERIFY_WORKERS=1: the files one after another, as verify ran them before. */
+  inTurn: VerifyRun[];
+  /** The default: files side by side, the independent probes of a file too. */
+  sideBySide: VerifyRun[];
+}
+
+const IP_FORWARD = 'net.ipv4.ip_forward';
+
+/**
+ * Section 7c: verify of a broken platform, where failing probes wait for their timeouts. The
+ * platform of section 3 with the host's forwarding off (the grader's "ip_forward off" learner
+ * fault), judged with one worker and with the default, alternated; forwarding is put back after.
+ */
+export async function brokenVerifyBench(say: (line: string) => void): Promise<BrokenVerifyBench> {
+  const was = (await run(['sysctl', '-n', IP_FORWARD])).stdout.trim();
+  const dir = mkdtempSync(join(tmpdir(), 'ecomnet-bench-broken-'));
+  const out: BrokenVerifyBench = { fault: `sysctl -w ${IP_FORWARD}=0`, inTurn: [], sideBySide: [] };
+  try {
+    await priv(['sysctl', '-q', '-w', `${IP_FORWARD}=0`]);
+    for (let i = 0; i < BROKEN_ROUNDS; i++) {
+      const one = await verifyOnce(join(dir, `in-turn-${i + 1}`), { ECOMNET_VERIFY_WORKERS: '1' });
+      out.inTurn.push(one);
+      const many = await verifyOnce(join(dir, `side-by-side-${i + 1}`));
+      out.sideBySide.push(many);
+      say(`broken platform, verify ${i + 1}: one worker ${one.ms.toFixed(0)} ms (${one.printed}), default ${many.ms.toFixed(0)} ms (${many.printed})`);
+    }
+  } finally {
+    await priv(['sysctl', '-q', '-w', `${IP_FORWARD}=${was}`]);
     await priv(['rm', '-rf', dir], { allowFail: true });
   }
   return out;

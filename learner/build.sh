@@ -40,6 +40,9 @@ trap 'echo "learner: FAILED at line $LINENO: $BASH_COMMAND" >&2; undo_hint' ERR
 # Polls "$@" every 0.1 s for at most $2 seconds, instead of a learner's sleep; gives up early
 # when the server's process ($3, "-" for none) has died. Like a learner typing on, the build
 # goes on either way: what does not answer is for the checks to find, with its log named here.
+# Each server is asked where it runs (its own namespace, or the host for PostgreSQL): whether it
+# started is the build's question, whether the others reach it is the checks', so a broken
+# network costs the build no waiting.
 wait_until() {
   local what=$1 secs=$2 pidfile=$3
   local deadline=$((SECONDS + secs))
@@ -253,7 +256,7 @@ http {
 }
 EOF
 ip netns exec nginx-lb nginx -c "$LEARNER_DIR/nginx/nginx.conf"
-wait_until "nginx-lb (10.0.0.10:80/health)" 5 - ip netns exec api-gateway curl -sf -m 1 http://10.0.0.10/health
+wait_until "nginx-lb (:80)" 5 - ip netns exec nginx-lb curl -s -o /dev/null -m 1 http://127.0.0.1/
 
 say "Task 2.2: starting the API gateway in api-gateway"
 cat <<EOF >"$LEARNER_DIR/api-gateway.json"
@@ -261,12 +264,12 @@ cat <<EOF >"$LEARNER_DIR/api-gateway.json"
 EOF
 ip netns exec api-gateway "$NODE" "$REPO/src/services/main.ts" "$LEARNER_DIR/api-gateway.json" >"$LEARNER_DIR/api-gateway.log" 2>&1 &
 echo $! >"$LEARNER_DIR/api-gateway.pid"
-wait_until "api-gateway (10.0.0.20:3000/health)" 5 "$LEARNER_DIR/api-gateway.pid" ip netns exec nginx-lb curl -sf -m 1 http://10.0.0.20:3000/health
+wait_until "api-gateway (:3000/health)" 5 "$LEARNER_DIR/api-gateway.pid" ip netns exec api-gateway curl -sf -m 1 http://127.0.0.1:3000/health
 
 say "Task 2.3: starting Redis in redis-cache"
 ip netns exec redis-cache redis-server --bind 10.0.0.50 --port 6379 --protected-mode no --save '' --appendonly no --dir "$LEARNER_DIR" >"$LEARNER_DIR/redis.log" 2>&1 &
 echo $! >"$LEARNER_DIR/redis.pid"
-wait_until "redis-cache (10.0.0.50:6379)" 5 "$LEARNER_DIR/redis.pid" ip netns exec product-service nc -z -w 1 10.0.0.50 6379
+wait_until "redis-cache (10.0.0.50:6379)" 5 "$LEARNER_DIR/redis.pid" ip netns exec redis-cache nc -z -w 1 10.0.0.50 6379
 
 say "Task 2.3: starting the product service in product-service"
 cat <<EOF >"$LEARNER_DIR/product-service.json"
@@ -274,7 +277,7 @@ cat <<EOF >"$LEARNER_DIR/product-service.json"
 EOF
 ip netns exec product-service "$NODE" "$REPO/src/services/main.ts" "$LEARNER_DIR/product-service.json" >"$LEARNER_DIR/product-service.log" 2>&1 &
 echo $! >"$LEARNER_DIR/product-service.pid"
-wait_until "product-service (10.0.0.30:5000/health)" 5 "$LEARNER_DIR/product-service.pid" ip netns exec api-gateway curl -sf -m 1 http://10.0.0.30:5000/health
+wait_until "product-service (:5000/health)" 5 "$LEARNER_DIR/product-service.pid" ip netns exec product-service curl -sf -m 1 http://127.0.0.1:5000/health
 
 if [ "$PG_MODE" = docker ]; then
   say "Task 2.4: starting PostgreSQL in Docker ($POSTGRES_IMAGE), published on port 5432"
@@ -296,7 +299,7 @@ else
   (cd "$LEARNER_DIR" && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$LEARNER_DIR/pgdata" -l "$LEARNER_DIR/postgres.log" -w -o "-c listen_addresses=10.0.0.1 -c port=5432 -c unix_socket_directories=$LEARNER_DIR/pgrun" start >/dev/null)
   PGPASSWORD=postgres createdb -h 10.0.0.1 -U postgres orders
 fi
-wait_until "PostgreSQL (10.0.0.1:5432)" 20 - ip netns exec order-service pg_isready -q -t 1 -h 10.0.0.1 -p 5432
+wait_until "PostgreSQL (10.0.0.1:5432)" 20 - pg_isready -q -t 1 -h 10.0.0.1 -p 5432
 
 # The seed's order service creates its orders table itself at start (init_db); so does ours.
 say "Task 2.4: starting the order service in order-service"
@@ -305,6 +308,6 @@ cat <<EOF >"$LEARNER_DIR/order-service.json"
 EOF
 ip netns exec order-service "$NODE" "$REPO/src/services/main.ts" "$LEARNER_DIR/order-service.json" >"$LEARNER_DIR/order-service.log" 2>&1 &
 echo $! >"$LEARNER_DIR/order-service.pid"
-wait_until "order-service (10.0.0.40:5000/health)" 8 "$LEARNER_DIR/order-service.pid" ip netns exec api-gateway curl -sf -m 1 http://10.0.0.40:5000/health
+wait_until "order-service (:5000/health)" 8 "$LEARNER_DIR/order-service.pid" ip netns exec order-service curl -sf -m 1 http://127.0.0.1:5000/health
 
 say "done: try 'ip netns exec api-gateway curl -s localhost:3000/api/products'; undo with learner/teardown.sh"

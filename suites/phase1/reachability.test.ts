@@ -13,7 +13,8 @@ const product = contractNs('product-service');
 const order = contractNs('order-service');
 const n = namespaces.length;
 
-describe('1.2 connectivity between namespaces', () => {
+// Pings are independent: a dropped path costs its timeout once, not once per test.
+describe.concurrent('1.2 connectivity between namespaces', () => {
   it(`${lb.name} pings ${gw.name} and ${product.name} (the seed's commands)`, async () => {
     deliverable('1.2-ping-nginx');
     for (const to of [gw, product]) {

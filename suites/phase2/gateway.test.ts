@@ -39,7 +39,8 @@ async function expectListed(url: string, inNs: boolean, id: number) {
   expect(orders.map((o) => o.id)).toEqual(orders.map((o) => o.id).sort((a, b) => b - a));
 }
 
-describe('2.2 API gateway', () => {
+// Each test makes its own requests and reads only their answers: they wait on the network side by side.
+describe.concurrent('2.2 API gateway', () => {
   it(`listens on :${gw.port} in its namespace (ss -lntp)`, async () => {
     deliverable('2.2-listening');
     const r = await recordedShell(nsCommand(gw.name, `ss -lntp | grep ${gw.port}`));

@@ -21,7 +21,8 @@ function expectHealth(r: Captured) {
   if (extras) expect(reply.body).toBe(nginx.health);
 }
 
-describe('2.1 nginx load balancer', () => {
+// Each test makes its own requests and reads only their answers (the counting rules match only a header their own request sends).
+describe.concurrent('2.1 nginx load balancer', () => {
   it.runIf(extras)(`nginx listens on :${lb.port} in ${lb.name}, with the seed's upstream and headers in its config`, async () => {
     const ss = await recordedShell(nsCommand(lb.name, `ss -lntp | grep ':${lb.port} '`));
     expect(ss.stdout).toMatch(/nginx/);
