@@ -5,14 +5,17 @@
  * checks; suites/unit/seed.test.ts holds the topology to these values.
  */
 
-/** Task 1.1's namespaces with task 1.2's addresses and the ports tasks 2.1-2.4 listen on. */
+/**
+ * Task 1.1's namespaces with task 1.2's addresses, the ports tasks 2.1-2.4 listen on, and how the
+ * seed's own commands ask each service (curl .../health, redis-cli, psql).
+ */
 export const namespaces = [
-  { name: 'nginx-lb', ip: '10.0.0.10', port: 80 },
-  { name: 'api-gateway', ip: '10.0.0.20', port: 3000 },
-  { name: 'product-service', ip: '10.0.0.30', port: 5000 },
-  { name: 'order-service', ip: '10.0.0.40', port: 5000 },
-  { name: 'redis-cache', ip: '10.0.0.50', port: 6379 },
-  { name: 'postgres-db', ip: '10.0.0.60', port: 5432 },
+  { name: 'nginx-lb', ip: '10.0.0.10', port: 80, protocol: 'http' },
+  { name: 'api-gateway', ip: '10.0.0.20', port: 3000, protocol: 'http' },
+  { name: 'product-service', ip: '10.0.0.30', port: 5000, protocol: 'http' },
+  { name: 'order-service', ip: '10.0.0.40', port: 5000, protocol: 'http' },
+  { name: 'redis-cache', ip: '10.0.0.50', port: 6379, protocol: 'redis' },
+  { name: 'postgres-db', ip: '10.0.0.60', port: 5432, protocol: 'postgres' },
 ] as const;
 
 /** Task 1.2: `ip addr add 10.0.0.1/16 dev br-app`, and the veth pair it spells out for nginx-lb. */

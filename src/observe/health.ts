@@ -5,8 +5,8 @@
  * credentials where the platform is ecomnet's and the seed's otherwise (src/grader/logins.ts).
  */
 import { Agent, get } from 'node:http';
-import { connect } from 'node:net';
-import pg from 'pg';
+import { connect, type Socket } from 'node:net';
+import type pg from 'pg';
 import type { Login } from '../grader/logins.ts';
 import type { Health } from './types.ts';
 
@@ -36,29 +36,99 @@ export function probeHttp(agent: Agent, ip: string, port: number, path = '/healt
   });
 }
 
-/** RESP by hand: AUTH (when there is a password) and PING, answered +OK and +PONG. */
-export function probeRedis(l: Login): Promise<Probed> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    let got = '';
-    const done = (p: Probed) => {
-      s.destroy();
-      resolve(p);
-    };
-    const s = connect({ host: l.host, port: l.port, timeout: PROBE_TIMEOUT_MS }, () => {
-      const bulk = (w: string) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`;
-      const auth = l.password === undefined ? '' : `*3\r\n${bulk('AUTH')}${bulk(l.user)}${bulk(l.password)}`;
-      s.write(`${auth}*1\r\n${bulk('PING')}`);
+/** A RESP command as Redis reads it: an array of bulk strings. */
+const resp = (...words: string[]): string => `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`;
+
+/**
+ * A Redis connection kept between probes, like the PostgreSQL session: AUTH once when it opens
+ * (when there is a password), then a PING per probe answered +PONG; opened again after any
+ * failure. A connection a second would show as new traffic to Redis and leave TIME_WAITs.
+ */
+export class RedisProbe {
+  #socket: Socket | undefined;
+  #login: Login | undefined;
+  #buffered = '';
+  #waiting: ((reply: string | Error) => void) | undefined;
+
+  async probe(login: Login): Promise<Probed> {
+    if (this.#login && JSON.stringify(login) !== JSON.stringify(this.#login)) this.close();
+    this.#login = login;
+    const t0 = performance.now();
+    try {
+      if (!this.#socket) {
+        await this.#open(login);
+        if (login.password !== undefined) expectReply(await this.#ask(resp('AUTH', login.user, login.password)), '+OK');
+      }
+      expectReply(await this.#ask(resp('PING')), '+PONG');
+      return { healthy: true, latencyMs: performance.now() - t0, detail: 'PONG' };
+    } catch (e) {
+      this.close();
+      return { healthy: false, detail: reason(e) };
+    }
+  }
+
+  close(): void {
+    this.#socket?.destroy();
+    this.#socket = undefined;
+    this.#buffered = '';
+    this.#settle(new Error('closed'));
+  }
+
+  #open(l: Login): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host: l.host, port: l.port, timeout: PROBE_TIMEOUT_MS }, () => {
+        s.setTimeout(0);
+        resolve();
+      });
+      this.#socket = s;
+      // A socket closed by close() may still report: only the current one speaks to the waiter.
+      const current = () => this.#socket === s;
+      s.setEncoding('utf8').on('data', (d: string) => {
+        if (!current()) return;
+        this.#buffered += d;
+        const end = this.#buffered.indexOf('\r\n');
+        if (end < 0) return;
+        const line = this.#buffered.slice(0, end);
+        this.#buffered = this.#buffered.slice(end + 2);
+        this.#settle(line);
+      });
+      s.once('timeout', () => s.destroy(new Error('timeout')));
+      s.once('error', (e) => {
+        reject(e);
+        if (current()) this.#settle(e);
+      });
+      s.once('close', () => {
+        reject(new Error('closed'));
+        if (!current()) return;
+        this.#socket = undefined;
+        this.#settle(new Error('closed'));
+      });
     });
-    s.setEncoding('utf8').on('data', (d: string) => {
-      got += d;
-      if (got.includes('+PONG\r\n')) done({ healthy: true, latencyMs: performance.now() - t0, detail: 'PONG' });
-      else if (got.startsWith('-') && got.includes('\r\n')) done({ healthy: false, detail: got.slice(1, got.indexOf('\r\n')) });
+  }
+
+  /** Writes a command and waits for its one-line reply (AUTH and PING answer on one line). */
+  #ask(command: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.#settle(new Error('timeout')), PROBE_TIMEOUT_MS);
+      this.#waiting = (reply) => {
+        clearTimeout(timer);
+        if (reply instanceof Error) reject(reply);
+        else resolve(reply);
+      };
+      this.#socket?.write(command);
     });
-    s.once('timeout', () => done({ healthy: false, detail: 'timeout' }));
-    s.once('error', (e) => done({ healthy: false, detail: reason(e) }));
-    s.once('close', () => done({ healthy: false, detail: got.trim() || 'closed' }));
-  });
+  }
+
+  #settle(reply: string | Error): void {
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    w?.(reply);
+  }
+}
+
+/** A reply other than the expected one fails the probe with Redis's own words (-WRONGPASS ..., -LOADING ...). */
+function expectReply(got: string, wanted: string): void {
+  if (got !== wanted) throw new Error(got.replace(/^[-+]/, '') || 'empty reply');
 }
 
 /** A PostgreSQL session kept between probes, opened again after any failure. */
@@ -79,7 +149,9 @@ export class PostgresProbe {
     let timer: NodeJS.Timeout | undefined;
     try {
       if (!this.#client) {
-        const c = new pg.Client({
+        // Loaded on the first probe: \`ecomnet status\` uses this module's HTTP check and never needs pg.
+        const { default: pgModule } = await import('pg');
+        const c = new pgModule.Client({
           host: login.host,
           port: login.port,
           user: login.user,

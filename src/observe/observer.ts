@@ -5,7 +5,6 @@
  * Snapshot. Nothing is read from ecomnet's plan or state: it watches any build of the lab.
  */
 import { rmSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { topology } from '../../fixtures/topology.ts';
 import { namespaces as seedNamespaces } from '../grader/contract.ts';
 import { discover } from '../grader/discover.ts';
@@ -14,11 +13,12 @@ import type { HostModel } from '../grader/model.ts';
 import { notProbed } from '../grader/service-facts.ts';
 import { writeNewFile } from '../host/files.ts';
 import { detectBackend } from '../host/iptables.ts';
+import { listNamespaces } from '../host/links.ts';
 import { alive, statFields } from '../host/proc.ts';
 import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
 import { readJson } from '../read-json.ts';
 import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
-import { HealthBook, PostgresProbe, type Probed, probeAgent, probeHttp, probeRedis } from './health.ts';
+import { HealthBook, PostgresProbe, type Probed, probeAgent, probeHttp, RedisProbe } from './health.ts';
 import { Reader } from './reader.ts';
 import { Accountant, Directory, type Table } from './traffic.ts';
 import type { Endpoint, Health, InterfaceCounters, Observer, Snapshot } from './types.ts';
@@ -111,13 +111,16 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   };
 
   let model = await discover();
+  // The run's passwords change only with the platform, which a rediscovery follows.
+  let secrets = ecomnetSecrets(dir);
   let discoveredAt = Date.now();
   await watch(model.namespaces.map((n) => n.name));
 
   const accountant = new Accountant();
   const book = new HealthBook();
   const agent = probeAgent();
-  const pgProbe = new PostgresProbe(pgLogin(model, ecomnetSecrets(dir)));
+  const pgProbe = new PostgresProbe(pgLogin(model, secrets));
+  const redisProbe = new RedisProbe();
   const previousDev = new Map<string, { rx: number; tx: number }>();
   const history: Snapshot[] = [];
   const listeners = new Set<(s: Snapshot) => void>();
@@ -128,22 +131,22 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   let timer: NodeJS.Timeout | undefined;
 
   const probeAll = async (m: HostModel, at: string): Promise<Health[]> => {
-    const secrets = ecomnetSecrets(dir);
     const pgAt = pgLogin(m, secrets);
     const redisAt = redisLogin(m, secrets);
     return Promise.all(
       seedNamespaces.map(async (n): Promise<Health> => {
-        const [protocol, host, port, address] =
-          n.name === 'redis-cache'
-            ? (['redis', redisAt.host, redisAt.port, `${redisAt.host}:${redisAt.port}`] as const)
-            : n.name === 'postgres-db'
-              ? (['postgres', pgAt.host, pgAt.port, `${pgAt.host}:${pgAt.port}`] as const)
-              : (['http', n.ip, n.port, `${n.ip}:${n.port}/health`] as const);
+        const { protocol } = n;
+        const [host, port, address] =
+          protocol === 'redis'
+            ? [redisAt.host, redisAt.port, `${redisAt.host}:${redisAt.port}`]
+            : protocol === 'postgres'
+              ? [pgAt.host, pgAt.port, `${pgAt.host}:${pgAt.port}`]
+              : [n.ip, n.port, `${n.ip}:${n.port}/health`];
         // Never a packet that could leave the host: without the bridge and its route, 10.0.0.x goes out by the default route.
         const why = notProbed(m, host);
         if (why) return book.record(n.name, protocol, address, { healthy: false, detail: `not probed: ${why}` }, at);
         if (protocol === 'http') return book.record(n.name, protocol, address, await probeHttp(agent, host, port), at);
-        if (protocol === 'redis') return book.record(n.name, protocol, address, await probeRedis(redisAt), at);
+        if (protocol === 'redis') return book.record(n.name, protocol, address, await redisProbe.probe(redisAt), at);
         const p: Probed = await pgProbe.probe(pgAt);
         return book.record(n.name, protocol, address, p, at);
       }),
@@ -152,10 +155,11 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
 
   const takeSample = async (): Promise<Snapshot> => {
     const t0 = performance.now();
-    const names = await readdir('/run/netns').catch(() => [] as string[]);
+    const names = await listNamespaces();
     const changed = names.length !== holders.size || names.some((n) => !holders.has(n));
     if (changed || Date.now() - discoveredAt > (o.rediscoverMs ?? 30_000)) {
       model = await discover();
+      secrets = ecomnetSecrets(dir);
       discoveredAt = Date.now();
       await watch(model.namespaces.map((n) => n.name).filter((n) => names.includes(n)));
     }
@@ -254,6 +258,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
       clearTimeout(timer);
       await inFlight?.catch(() => {});
       pgProbe.close();
+      redisProbe.close();
       agent.destroy();
       await reader.stop();
       rmSync(dir.observe, { force: true });

@@ -39,6 +39,7 @@ function loadAssets(): Map<string, Asset> {
   const files: [string, string, string][] = [
     ['/', page('index.html'), 'text/html; charset=utf-8'],
     ['/page.js', page('page.js'), 'text/javascript; charset=utf-8'],
+    ['/units.js', page('units.js'), 'text/javascript; charset=utf-8'],
     ['/page.css', page('page.css'), 'text/css; charset=utf-8'],
     ['/favicon.svg', page('favicon.svg'), 'image/svg+xml'],
     ['/vendor/uPlot.iife.min.js', fromPackage('uplot/dist/uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],

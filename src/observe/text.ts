@@ -1,17 +1,7 @@
 /** A snapshot as the terminal shows it (`ecomnet observe --once`, `--watch`): the page's tables, same numbers. */
 import { table } from '../text.ts';
+import { humanBytes } from './page/units.js';
 import type { Pair, Snapshot } from './types.ts';
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
-}
 
 export const humanRate = (perSecond: number): string => `${humanBytes(perSecond)}/s`;
 

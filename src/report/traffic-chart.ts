@@ -10,6 +10,7 @@ import type { TrafficCapture, TrafficRow } from './types.ts';
 const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 const colour = (i: number) => COLOURS[i % COLOURS.length]!;
 
+/** Decimal units (1 kB = 1000 B), unlike the observer's KiB: the report's axes tick at powers of ten. */
 export function formatBytes(n: number): string {
   if (n < 1000) return `${Math.round(n)} B`;
   const units = ['kB', 'MB', 'GB'];

@@ -9,8 +9,10 @@ import { bridge, namespaces, nginxVeth, rules } from '../../src/grader/contract.
  * literals (suites/support/seed.ts); this is where the two must agree.
  */
 describe('the topology declares what the seed asks for', () => {
-  it("the seed's six namespaces, with its addresses and ports, in its order", () => {
-    expect(topology.app.nodes.map(({ name, ip, port }) => ({ name, ip, port }))).toEqual(namespaces);
+  it("the seed's six namespaces, with its addresses, ports and protocols, in its order", () => {
+    // The data services speak their own protocols; every other service of the seed answers HTTP.
+    const protocolOf = (component: string | undefined) => (component === 'redis' || component === 'postgres' ? component : 'http');
+    expect(topology.app.nodes.map(({ name, ip, port, component }) => ({ name, ip, port, protocol: protocolOf(component) }))).toEqual(namespaces);
   });
 
   it(`${bridge.name} ${bridge.ip}/${bridge.prefix} over ${rules.masquerade.source}, and nginx-lb's veth pair as the seed names it`, () => {

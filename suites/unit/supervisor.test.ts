@@ -144,12 +144,18 @@ describe('Supervisor', () => {
 });
 
 /** Issue 11: `ecomnet fault kill SERVICE --hold` keeps a service down until `ecomnet fault clear`. */
+/** A supervisor over a fake host where `service` has been killed with --hold. */
+function heldAndDead(service: string) {
+  const host = new FakeHost();
+  const s = new Supervisor(host, 7);
+  host.holds.add(service);
+  host.dead.add(service);
+  return { host, s };
+}
+
 describe('Supervisor: a held service', () => {
   it('is not restarted while held, nor counted: its account says held', async () => {
-    const host = new FakeHost();
-    const s = new Supervisor(host, 7);
-    host.holds.add('gateway');
-    host.dead.add('gateway');
+    const { host, s } = heldAndDead('gateway');
     for (let i = 0; i < 20; i++) await look(s);
     expect(host.started).toEqual([]);
     expect(host.slept).toEqual([]);
@@ -160,10 +166,7 @@ describe('Supervisor: a held service', () => {
   });
 
   it('once cleared, is started on the next look at once (no backoff), its leftovers cleared, and not counted as a restart', async () => {
-    const host = new FakeHost();
-    const s = new Supervisor(host, 7);
-    host.holds.add('gateway');
-    host.dead.add('gateway');
+    const { host, s } = heldAndDead('gateway');
     await look(s);
     host.holds.clear();
     await look(s);
@@ -205,10 +208,7 @@ describe('Supervisor: a held service', () => {
   });
 
   it('a start after the clear that fails is a crash from then on: restarted under the policy', async () => {
-    const host = new FakeHost();
-    const s = new Supervisor(host, 7);
-    host.holds.add('gateway');
-    host.dead.add('gateway');
+    const { host, s } = heldAndDead('gateway');
     await look(s);
     host.holds.clear();
     host.failStart.add('gateway');

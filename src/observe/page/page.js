@@ -11,6 +11,8 @@
 /** @typedef {import('uplot')} UPlot */
 /** @typedef {import('uplot').Options} UPlotOptions */
 
+import { humanBytes } from './units.js';
+
 /** @type {typeof import('uplot')} */
 const UPlotClass = /** @type {any} */ (window).uPlot;
 
@@ -54,21 +56,6 @@ function svg(tag, attrs = {}, ...children) {
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined) e.setAttribute(k, String(v));
   e.append(...children);
   return e;
-}
-
-/**
- * Bytes in binary units: 999 B, 1.2 KiB, 3.4 MiB.
- * @param {number} n
- */
-function bytes(n) {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? Math.round(v) : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
 /** @param {number} n */
@@ -228,8 +215,8 @@ function layout(s, edges) {
  * @param {Edge} e
  */
 function edgeLabel(e) {
-  if (!isActive(e)) return ['idle', `${bytes(e.bytes)} so far`];
-  return [`${bytes(e.rate.bytes)}/s`, `${perSecond(e.rate.packets)} pkt/s · ${perSecond(e.rate.opened)} conn/s`];
+  if (!isActive(e)) return ['idle', `${humanBytes(e.bytes)} so far`];
+  return [`${humanBytes(e.rate.bytes)}/s`, `${perSecond(e.rate.packets)} pkt/s · ${perSecond(e.rate.opened)} conn/s`];
 }
 
 /**
@@ -321,7 +308,7 @@ function drawTopology(s) {
     const width = isActive(e) ? Math.min(7, 1.5 + 1.2 * Math.log10(1 + e.rate.bytes / 1024)) : 1.2;
     const [rate, detail] = edgeLabel(e);
     const path = svg('path', { d, 'stroke-width': width.toFixed(1) });
-    const title = svg('title', {}, `${e.from} → ${e.to} (${e.protos.join(', ')}): ${bytes(e.bytes)} in total`);
+    const title = svg('title', {}, `${e.from} → ${e.to} (${e.protos.join(', ')}): ${humanBytes(e.bytes)} in total`);
     edgeLayer.append(
       svg(
         'g',
@@ -449,7 +436,7 @@ function drawTraffic() {
       // The legend names the lines; the values are on the axis.
       legend: { live: false },
       scales: { x: { time: true } },
-      axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((t) => `${bytes(t)}/s`) }],
+      axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((t) => `${humanBytes(t)}/s`) }],
       series: [{}, { label: 'total', stroke: '#1f2933', width: 1.5 }, ...keys.map((k, i) => ({ label: k.replace('>', ' → '), stroke: PALETTE[i % PALETTE.length], width: 1.2 }))],
     };
     trafficChart = { plot: new UPlotClass(opts, [[]], into), keys };
@@ -467,7 +454,7 @@ function drawTables(s) {
   fillBody(
     '#protocols',
     s.protocols.map((p) =>
-      el('tr', { 'data-proto': p.proto }, td(p.proto.toUpperCase()), td(count(p.live), 'num'), td(count(p.opened), 'num'), td(bytes(p.bytes), 'num'), td(`${bytes(p.rate.bytes)}/s`, 'num')),
+      el('tr', { 'data-proto': p.proto }, td(p.proto.toUpperCase()), td(count(p.live), 'num'), td(count(p.opened), 'num'), td(humanBytes(p.bytes), 'num'), td(`${humanBytes(p.rate.bytes)}/s`, 'num')),
     ),
     'no connections yet',
   );
@@ -490,8 +477,8 @@ function drawTables(s) {
         td(p.port === undefined ? p.proto : `${p.proto}/${p.port}`),
         td(perSecond(p.rate.opened), 'num'),
         td(perSecond(p.rate.packets), 'num'),
-        td(`${bytes(p.rate.bytes)}/s`, 'num'),
-        td(bytes(p.bytesOut + p.bytesIn), 'num'),
+        td(`${humanBytes(p.rate.bytes)}/s`, 'num'),
+        td(humanBytes(p.bytesOut + p.bytesIn), 'num'),
         td(count(p.live), 'num'),
         td(count(p.opened), 'num'),
       ),
@@ -509,8 +496,8 @@ function drawTables(s) {
       { 'data-iface': `${i.namespace}/${i.name}` },
       td(i.namespace),
       td(i.name),
-      td(`${bytes(i.rate.rxBytes)}/s`, 'num'),
-      td(`${bytes(i.rate.txBytes)}/s`, 'num'),
+      td(`${humanBytes(i.rate.rxBytes)}/s`, 'num'),
+      td(`${humanBytes(i.rate.txBytes)}/s`, 'num'),
       td(`${count(i.rxDropped)} / ${count(i.txDropped)}`, 'num'),
       td(`${count(i.rxErrors)} / ${count(i.txErrors)}`, errors ? 'num err' : 'num'),
     );
