@@ -147,7 +147,10 @@ export class Platform {
       import('./runtime/engine.ts'),
       import('./runtime/start-order.ts'),
     ]);
-    if (opts.data === 'containers' && !opts.networkOnly) await requireEngine();
+    if (opts.data === 'containers' && !opts.networkOnly) {
+      await requireEngine();
+      await (await import('./runtime/images.ts')).chooseImages(this.#say);
+    }
     await ensurePackages(opts.networkOnly ? 'network' : 'services', this.#say);
     const backend = await detectBackend();
     const facts = await gatherFacts(t, backend);

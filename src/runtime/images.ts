@@ -99,6 +99,21 @@ export async function ensureImages(say: (line: string) => void): Promise<Record<
 }
 
 /**
+ * `ecomnet up --data containers`: an ECOMNET_*_IMAGE as given, else the official image if it is
+ * here, else the local build if it is here, so an up never pulls what this host already has.
+ * With neither, the official image is pulled (as `docker compose up` would), said first with the
+ * way to build instead. Sets the variables for this process and its children.
+ */
+export async function chooseImages(say: (line: string) => void): Promise<void> {
+  for (const r of roles) {
+    if (process.env[imageEnv(r)]) continue;
+    const here = (await imageExists(defaultImages[r])) ? defaultImages[r] : (await imageExists(localImages[r])) ? localImages[r] : undefined;
+    if (!here) say(`${defaultImages[r]} is not on this host: pulling it from Docker Hub (where that cannot be reached, \`node src/runtime/images.ts\` builds ${localImages[r]} from Debian packages)`);
+    process.env[imageEnv(r)] = here ?? defaultImages[r];
+  }
+}
+
+/**
  * `node src/runtime/images.ts`: make sure usable images exist and print the variables, for
  * `eval` in CI. `--pull`: pull the official images, on hosts that can reach Docker Hub.
  */

@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { publishedAt } from '../../fixtures/topology.ts';
 import { priv } from '../../src/host/exec.ts';
-import { engine, labelFilter, labelledContainers, volumeName } from '../../src/runtime/engine.ts';
-import { ensureImages } from '../../src/runtime/images.ts';
+import { containerName, engine, labelFilter, labelledContainers, volumeName } from '../../src/runtime/engine.ts';
+import { ensureImages, imageEnv } from '../../src/runtime/images.ts';
+import { escapeRegExp } from '../../src/text.ts';
 import { topology as ct } from '../fixtures/containers-topology.ts';
 import { leftovers } from '../../src/cleanup.ts';
 import { testRunDirs } from '../../src/host/run-dir.ts';
@@ -45,14 +46,16 @@ describe.skipIf(!on)('containers mode leaves nothing behind (a second platform, 
     rmSync(dirname(ctFile), { recursive: true, force: true });
   });
 
-  it('up then down: its two labelled containers, published on its own gateway, then none and nothing else but its data volume, which down --volumes removes', async () => {
+  it('up without ECOMNET_*_IMAGE runs the images this host has and pulls nothing; then down: its two labelled containers, published on its own gateway, then none and nothing else but its data volume, which down --volumes removes', async () => {
     const before = await dockerObjects();
-    const u = await ecomnet(upArgs, ctDir);
+    // As a person types it: no image variables, so up finds the images itself (those ensureImages chose above).
+    const u = await ecomnet(upArgs, ctDir, { [imageEnv('postgres')]: '', [imageEnv('redis')]: '' });
     expect(u.exitCode, u.stderr).toBe(0);
-    const ps = await recordedShell(`docker ps --filter label=${labelFilter(ct.tag)}`);
+    expect(u.stdout + u.stderr).not.toMatch(/pulling/i);
+    const ps = await recordedShell(`docker ps --filter label=${labelFilter(ct.tag)} --format '{{.Names}} {{.Image}} {{.Ports}}'`);
     for (const c of ['postgres', 'redis'] as const) {
       const at = publishedAt(c, ct);
-      expect(ps.stdout).toContain(`${at.host}:${at.port}->`);
+      expect(ps.stdout).toMatch(new RegExp(`^${containerName(ct.tag, c)} ${escapeRegExp(process.env[imageEnv(c)]!)} .*${escapeRegExp(`${at.host}:${at.port}->`)}`, 'm'));
     }
     expect(await labelled()).toHaveLength(2);
     const d = await ctDown();
