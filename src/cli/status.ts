@@ -44,7 +44,7 @@ async function healthOf(n: NodeSpec): Promise<boolean> {
   if (!n.port) return false;
   if (n.component === 'redis' || n.component === 'postgres') return tcpOpen(n.ip, n.port);
   // The observer's check, on a connection of its own (status asks once and exits). Loaded here:
-  // node:http costs \`up --network-only\`, which probes nothing, tens of milliseconds.
+  // node:http costs `up --network-only`, which probes nothing, tens of milliseconds.
   const [{ Agent }, { probeHttp }] = await Promise.all([import('node:http'), import('../observe/health.ts')]);
   return (await probeHttp(new Agent(), n.ip, n.port)).healthy;
 }

@@ -149,7 +149,7 @@ export class PostgresProbe {
     let timer: NodeJS.Timeout | undefined;
     try {
       if (!this.#client) {
-        // Loaded on the first probe: \`ecomnet status\` uses this module's HTTP check and never needs pg.
+        // Loaded on the first probe: `ecomnet status` uses this module's HTTP check and never needs pg.
         const { default: pgModule } = await import('pg');
         const c = new pgModule.Client({
           host: login.host,
