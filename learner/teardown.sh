@@ -35,11 +35,20 @@ done
 for ns in $ours; do
   while read -r pid; do pids+=("$pid"); done < <(ip netns pids "$ns" 2>/dev/null)
 done
+# Running, not merely not yet reaped: the services outlived build.sh, so whoever adopted them reaps
+# them, and an init that reaps late (or never, as in a container without one) leaves zombies that
+# kill -0 still finds.
+running() {
+  local stat
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
 if [ "${#pids[@]}" -gt 0 ]; then
   kill -TERM "${pids[@]}" 2>/dev/null
   for _ in $(seq 50); do
     alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    for pid in "${pids[@]}"; do running "$pid" && alive=1; done
     [ "$alive" = 0 ] && break
     sleep 0.1
   done
