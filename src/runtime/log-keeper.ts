@@ -8,7 +8,7 @@
  *   node log-keeper.ts FILE MAX_BYTES KEEP  <  the server's output
  *   node log-keeper.ts FILE MAX_BYTES KEEP FIFO PID_FILE    (a server that opens FIFO itself)
  */
-import { closeSync, constants, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { alive } from '../host/proc.ts';
 import { openForAppend } from '../host/files.ts';
@@ -90,23 +90,42 @@ function pidIn(file: string): number | undefined {
  * A named pipe, for a server that opens its log by path (nginx's access_log: a path it opens
  * itself, which a socket behind /dev/stdout cannot be). Held open for reading and writing, so
  * it neither blocks before the server opens it nor ends while the server reopens it; the
- * keeper ends once the server named in `pidFile` is gone (or never started within a minute).
+ * keeper ends once its server is gone (or never started within a minute).
+ *
+ * A restart gives the next server a new pipe at the same path and a new pid in the same file,
+ * while this keeper may still be on its way out. So it watches the first pid the file names,
+ * its own server's, and removes the path only while it is still its own pipe: removing the
+ * next one before its keeper opened it left nginx blocked in open() for good (no reader could
+ * ever come), and the supervisor waiting 30 s for it to answer.
  */
 function keepFifo(log: RotatingLog, fifo: string, pidFile: string): void {
+  const fd = openSync(fifo, constants.O_RDWR);
+  const own = fstatSync(fd);
   // A socket over the fd (libuv polls a pipe): a file stream's blocked read would keep the process from exiting.
-  new Socket({ fd: openSync(fifo, constants.O_RDWR), readable: true, writable: false }).on('data', (chunk) => log.write(chunk));
+  new Socket({ fd, readable: true, writable: false }).on('data', (chunk) => log.write(chunk));
   const since = Date.now();
+  let server: number | undefined;
   const watch = setInterval(() => {
-    const pid = pidIn(pidFile);
-    if (pid === undefined ? Date.now() - since < 60_000 : alive(pid)) return;
+    server ??= pidIn(pidFile);
+    if (server === undefined ? Date.now() - since < 60_000 : alive(server)) return;
     clearInterval(watch);
     // What the server wrote last is read before the keeper goes.
     setTimeout(() => {
       log.close();
-      rmSync(fifo, { force: true });
+      if (isFile(fifo, own)) rmSync(fifo, { force: true });
       process.exit(0);
     }, 500);
   }, 500);
+}
+
+/** Does `path` still name the file `st` describes (the same inode on the same device)? */
+function isFile(path: string, st: { dev: number; ino: number }): boolean {
+  try {
+    const now = statSync(path);
+    return now.dev === st.dev && now.ino === st.ino;
+  } catch {
+    return false;
+  }
 }
 
 if (process.argv[1] === logKeeperScript) {

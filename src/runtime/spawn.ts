@@ -53,6 +53,8 @@ function logKeeper(file: string): ChildProcess & { stdin: Writable } {
  * keeper until the server whose pid `pidFile` will hold is gone. Start it before the server.
  */
 export async function fifoLogKeeper(file: string, fifo: string, pidFile: string): Promise<void> {
+  // The keeper watches the first pid this file names: never the server before this one.
+  rmSync(pidFile, { force: true });
   rmSync(fifo, { force: true });
   await run(['mkfifo', '-m', '0600', fifo]);
   const [node, ...args] = keeperArgv(file, fifo, pidFile);

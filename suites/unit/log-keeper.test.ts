@@ -89,6 +89,38 @@ describe('log keeper: a bounded, rotated log', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/request 199 r+\n$/);
   });
 
+  it("a restart's new pipe at the same path outlives the keeper of the server before: it watches its own server, and removes only its own pipe", async () => {
+    fresh();
+    const [file, fifo, pidFile] = ['nginx-access.log', 'nginx-access.fifo', 'nginx.pid'].map((f) => join(dir, f)) as [string, string, string];
+    const sleeper = () => spawn('sleep', ['30'], { stdio: 'ignore' });
+    const first = sleeper();
+    const next = sleeper();
+    try {
+      execFileSync('mkfifo', [fifo]);
+      writeFileSync(pidFile, `${first.pid}\n`);
+      const keeper = spawn(process.execPath, [logKeeperScript, file, '4096', '1', fifo, pidFile], { stdio: 'ignore' });
+      const exited = once(keeper, 'exit');
+      // Open for writing only once the keeper has it open for reading: then it has read the pid file too.
+      await vi.waitFor(() => expect(readdirSync(dir)).toContain('nginx-access.log'), { timeout: 5000 });
+      writeFileSync(fifo, 'first server\n');
+      first.kill('SIGKILL');
+      // Long enough for the keeper's look (every 500 ms) to find its server dead, not for it to leave.
+      await new Promise((r) => setTimeout(r, 700));
+      // The restart, as fifoLogKeeper and the server's start do it: a new pipe at the path, the next pid in the file.
+      rmSync(fifo);
+      execFileSync('mkfifo', [fifo]);
+      const made = statSync(fifo).ino;
+      writeFileSync(pidFile, `${next.pid}\n`);
+      const [code] = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the keeper of the dead server is still running')), 5000))]);
+      expect(code).toBe(0);
+      expect(statSync(fifo).isFIFO() && statSync(fifo).ino, "the next server's pipe").toBe(made);
+      expect(readFileSync(file, 'utf8')).toBe('first server\n');
+    } finally {
+      first.kill('SIGKILL');
+      next.kill('SIGKILL');
+    }
+  });
+
   it('ecomnet logs -f goes on after a rotation: the lines of the new, shorter file are printed', async () => {
     fresh();
     const runDir = runDirAt(dir);
