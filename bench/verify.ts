@@ -8,6 +8,9 @@ import { stripVTControlCharacters } from 'node:util';
 import { hostPort, nodeOf, topology } from '../fixtures/topology.ts';
 import { pgpassLine } from '../src/data/postgres.ts';
 import { priv, run } from '../src/host/exec.ts';
+import { readSysctl } from '../src/host/facts.ts';
+import { setSysctls } from '../src/host/sysctl.ts';
+import { sysctlKeys } from '../src/plan/plan.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { deliverables } from '../src/report/deliverables.ts';
 import { readSecrets } from '../src/runtime/secrets.ts';
@@ -278,19 +281,19 @@ export interface BrokenVerifyBench {
   sideBySide: VerifyRun[];
 }
 
-const IP_FORWARD = 'net.ipv4.ip_forward';
-
 /**
  * Section 7c: verify of a broken platform, where failing probes wait for their timeouts. The
  * platform of section 3 with the host's forwarding off (the grader's "ip_forward off" learner
  * fault), judged with one worker and with the default, alternated; forwarding is put back after.
  */
 export async function brokenVerifyBench(say: (line: string) => void): Promise<BrokenVerifyBench> {
-  const was = (await run(['sysctl', '-n', IP_FORWARD])).stdout.trim();
+  const key = sysctlKeys(topology).forward;
+  const was = readSysctl(key);
+  if (was === null) throw new Error(`${key} cannot be read on this host`);
   const dir = mkdtempSync(join(tmpdir(), 'ecomnet-bench-broken-'));
-  const out: BrokenVerifyBench = { fault: `sysctl -w ${IP_FORWARD}=0`, inTurn: [], sideBySide: [] };
+  const out: BrokenVerifyBench = { fault: `sysctl -w ${key}=0`, inTurn: [], sideBySide: [] };
   try {
-    await priv(['sysctl', '-q', '-w', `${IP_FORWARD}=0`]);
+    await setSysctls([{ key, value: '0' }]);
     for (let i = 0; i < BROKEN_ROUNDS; i++) {
       const one = await verifyOnce(join(dir, `in-turn-${i + 1}`), { ECOMNET_VERIFY_WORKERS: '1' });
       out.inTurn.push(one);
@@ -299,7 +302,7 @@ export async function brokenVerifyBench(say: (line: string) => void): Promise<Br
       say(`broken platform, verify ${i + 1}: one worker ${one.ms.toFixed(0)} ms (${one.printed}), default ${many.ms.toFixed(0)} ms (${many.printed})`);
     }
   } finally {
-    await priv(['sysctl', '-q', '-w', `${IP_FORWARD}=${was}`]);
+    await setSysctls([{ key, value: was }]);
     await priv(['rm', '-rf', dir], { allowFail: true });
   }
   return out;

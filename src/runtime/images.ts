@@ -84,6 +84,9 @@ async function buildLocalImages(say: (line: string) => void): Promise<void> {
   }
 }
 
+/** The official image, when the engine already has it. */
+const officialHere = async (r: DataComponent): Promise<string | undefined> => ((await imageExists(defaultImages[r])) ? defaultImages[r] : undefined);
+
 /**
  * Images a host that cannot pull can run, for the suites and CI: an ECOMNET_*_IMAGE that is
  * set is used as given; otherwise the official image if it is already here, else the local
@@ -91,7 +94,7 @@ async function buildLocalImages(say: (line: string) => void): Promise<void> {
  */
 export async function ensureImages(say: (line: string) => void): Promise<Record<DataComponent, string>> {
   const chosen = {} as Record<DataComponent, string>;
-  for (const r of roles) chosen[r] = process.env[imageEnv(r)] || ((await imageExists(defaultImages[r])) ? defaultImages[r] : localImages[r]);
+  for (const r of roles) chosen[r] = process.env[imageEnv(r)] || ((await officialHere(r)) ?? localImages[r]);
   const missing = roles.filter((r) => chosen[r] === localImages[r]);
   if (missing.length && !(await Promise.all(missing.map((r) => imageExists(localImages[r])))).every(Boolean)) await buildLocalImages(say);
   for (const r of roles) process.env[imageEnv(r)] = chosen[r];
@@ -107,7 +110,7 @@ export async function ensureImages(say: (line: string) => void): Promise<Record<
 export async function chooseImages(say: (line: string) => void): Promise<void> {
   for (const r of roles) {
     if (process.env[imageEnv(r)]) continue;
-    const here = (await imageExists(defaultImages[r])) ? defaultImages[r] : (await imageExists(localImages[r])) ? localImages[r] : undefined;
+    const here = (await officialHere(r)) ?? ((await imageExists(localImages[r])) ? localImages[r] : undefined);
     if (!here) say(`${defaultImages[r]} is not on this host: pulling it from Docker Hub (where that cannot be reached, \`node src/runtime/images.ts\` builds ${localImages[r]} from Debian packages)`);
     process.env[imageEnv(r)] = here ?? defaultImages[r];
   }
