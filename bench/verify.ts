@@ -12,7 +12,7 @@ import { readSysctl } from '../src/host/facts.ts';
 import { setSysctls } from '../src/host/sysctl.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
-import { deliverables } from '../src/report/deliverables.ts';
+import { deliverables } from '../src/grader/deliverables.ts';
 import { readSecrets } from '../src/runtime/secrets.ts';
 import type { NodeSpec } from '../src/topology/types.ts';
 import { countOrders, SEED_ORDER } from './datapath.ts';

@@ -8,7 +8,7 @@ import { reportPaths } from '../src/report/paths.ts';
 import type { ResultsJson } from '../src/report/results.ts';
 import { readJson } from '../src/read-json.ts';
 
-const icon = { pass: '✅ pass', fail: '❌ fail', missing: '⚠️ missing' } as const;
+const icon = { pass: '✅ pass', fail: '❌ fail', missing: '⚠️ missing', inconclusive: '❔ inconclusive', 'not graded': '➖ not graded' } as const;
 
 /** Markdown table cells must not break the table. */
 function cell(text: string): string {
@@ -25,7 +25,7 @@ export interface MutationScore {
 
 export function jobSummary(results: ResultsJson | undefined, mutation?: MutationScore): string {
   if (!results) return '## ecomnet deliverables\n\nNo reports/results.json: the test run did not get as far as reporting.\n';
-  const { pass, fail, missing } = results.counts;
+  const { pass, fail, missing, inconclusive } = results.counts;
   const rows = results.deliverables.map((d) => {
     // The diagnosis says why in the lab's terms; the test's first error line when there is none.
     const causes = d.status === 'pass' ? [] : results.diagnoses.filter((x) => x.deliverables.includes(d.id)).map((x) => `${x.cause} Fix: \`${x.fix}\``);
@@ -43,7 +43,7 @@ export function jobSummary(results: ResultsJson | undefined, mutation?: Mutation
     `**${results.ok ? '✅' : '❌'} ${results.verdict}**`,
     ...(failures.length ? ['', ...failures] : []),
     '',
-    `**Deliverables: ${pass} pass, ${fail} fail, ${missing} missing** · deliverables: ${pass}/${results.deliverables.length} passed · mode: ${results.mode} · ${results.generatedAt}`,
+    `**Deliverables: ${pass} pass, ${fail} fail${missing ? `, ${missing} missing` : ''}${inconclusive ? `, ${inconclusive} inconclusive` : ''}**${results.score ? ` · score: ${results.score.points}/${results.score.max}` : ` · deliverables: ${pass}/${results.deliverables.length} passed`} · mode: ${results.mode} · ${results.generatedAt}`,
     '',
     ...(deviations.length ? ['Deviations from the seed, accepted:', '', ...deviations, ''] : []),
     ...(advice.length ? ["Advice (not part of the seed's contract):", '', ...advice, ''] : []),

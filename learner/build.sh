@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # A learner's build of the seed lab (/work/shared/seed/container-networking-project.md): the
 # seed's commands in the seed's order, typed out one per line, with no ecomnet code for the
-# network. Phase 2 runs ecomnet's TypeScript services in place of the seed's Flask apps (the
-# contract is the routes). Undo with learner/teardown.sh. Env: LEARNER_DIR (work dir, default
-# /var/tmp/ecomnet-learner), LEARNER_POSTGRES=host|docker, ECOMNET_POSTGRES_IMAGE.
+# network. Phase 2 runs the seed's three Flask services, written out here with heredocs as the
+# seed does (LEARNER_SERVICES=flask, the default), or ecomnet's TypeScript services in their place
+# (LEARNER_SERVICES=ecomnet). Undo with learner/teardown.sh.
+# Env: LEARNER_DIR (work dir, default /run/ecomnet-learner; root's alone), LEARNER_SERVICES,
+# LEARNER_POSTGRES=namespace|host|docker, LEARNER_PGDATA_TEMPLATE (a cluster made by
+# learner/pg-template.sh, copied instead of running initdb), ECOMNET_POSTGRES_IMAGE.
 set -euo pipefail
 # ip, iptables and sysctl live in /usr/sbin, which a normal user's PATH may lack.
 export PATH="$PATH:/usr/sbin:/sbin"
 if [ "$(id -u)" -ne 0 ]; then
-  # sudo resets PATH, and node is found through it.
+  # sudo resets PATH, and node and python3 are found through it.
   exec sudo -E env PATH="$PATH" bash "$0" "$@"
 fi
+# Root writes here: nothing it writes is for others to read, and no `>` goes through a file (or a
+# symbolic link) already at its name.
+umask 077
+set -o noclobber
 
 # Started servers must not inherit the caller's descriptors: a `flock LOCK build.sh` lock would
 # stay held by them (and a later `flock LOCK teardown.sh` wait forever), a pipe never close.
@@ -22,8 +29,9 @@ done
 
 # LEARNER_REPO: where ecomnet's services are, when this script runs from a copy elsewhere.
 REPO="${LEARNER_REPO:-$(cd "$(dirname "$0")/.." && pwd)}"
-LEARNER_DIR="${LEARNER_DIR:-/var/tmp/ecomnet-learner}"
+LEARNER_DIR="${LEARNER_DIR:-/run/ecomnet-learner}"
 STATE="$LEARNER_DIR/state"
+SERVICES="${LEARNER_SERVICES:-flask}"
 PG_CONTAINER=ecomnet-learner-postgres
 PG_BIN=/usr/lib/postgresql/15/bin
 
@@ -60,9 +68,41 @@ wait_until() {
   done
 }
 
-NODE="$(command -v node)" || die "node not found on PATH (Node.js 22 or newer is needed)"
-NODE_MAJOR="$("$NODE" -p 'process.versions.node.split(".")[0]')"
-[ "$NODE_MAJOR" -ge 22 ] || die "$NODE is Node.js $NODE_MAJOR; 22 or newer is needed (it runs .ts files)"
+# Root reads its orders from LEARNER_DIR (teardown.sh runs what `state` lists) and writes its
+# files there, so no one else may have made it or be able to change it or a directory above it
+# (a sticky one such as /var/tmp aside, where others cannot move what is root's).
+[ "$(realpath -m "$LEARNER_DIR")" = "$LEARNER_DIR" ] || die "LEARNER_DIR must be an absolute path without symbolic links, '.' or '..' (not $LEARNER_DIR)"
+if [ -e "$LEARNER_DIR" ] || [ -L "$LEARNER_DIR" ]; then
+  if [ -L "$LEARNER_DIR" ] || [ ! -d "$LEARNER_DIR" ] || [ "$(stat -c %u "$LEARNER_DIR")" != 0 ] || [ $((0$(stat -c %a "$LEARNER_DIR") & 022)) != 0 ]; then
+    die "LEARNER_DIR $LEARNER_DIR is not a directory of root's that only root can change"
+  fi
+fi
+d=$LEARNER_DIR
+while [ "$d" != / ]; do
+  d=$(dirname "$d")
+  [ -d "$d" ] || die "$d, above LEARNER_DIR, is not a directory"
+  if [ "$(stat -c %u "$d")" != 0 ] || { [ $((0$(stat -c %a "$d") & 022)) != 0 ] && [ ! -k "$d" ]; }; then
+    die "$d, above LEARNER_DIR, can be changed by others than root"
+  fi
+done
+
+case "$SERVICES" in
+  flask)
+    # The seed's services need Flask, redis-py, psycopg2 and requests (Debian's python3-flask,
+    # python3-redis, python3-psycopg2, python3-requests); a pyenv or venv python3 first on PATH may lack them.
+    if ! python3 -c 'import flask, redis, psycopg2, requests' 2>/dev/null && /usr/bin/python3 -c 'import flask, redis, psycopg2, requests' 2>/dev/null; then
+      PATH="/usr/bin:$PATH"
+    fi
+    python3 -c 'import flask, redis, psycopg2, requests' 2>/dev/null ||
+      die "python3 lacks Flask, redis, psycopg2 or requests: apt-get install python3-flask python3-redis python3-psycopg2 python3-requests"
+    ;;
+  ecomnet)
+    NODE="$(command -v node)" || die "node not found on PATH (Node.js 22 or newer is needed)"
+    NODE_MAJOR="$("$NODE" -p 'process.versions.node.split(".")[0]')"
+    [ "$NODE_MAJOR" -ge 22 ] || die "$NODE is Node.js $NODE_MAJOR; 22 or newer is needed (it runs .ts files)"
+    ;;
+  *) die "LEARNER_SERVICES must be flask or ecomnet, not '$SERVICES'" ;;
+esac
 
 [ ! -e "$STATE" ] || die "already built ($STATE exists): run learner/teardown.sh first"
 # teardown.sh deletes the whole work dir, so it must start out as ours alone.
@@ -72,10 +112,13 @@ if ip netns list | grep -qE '^(nginx-lb|api-gateway|product-service|order-servic
 fi
 if ip link show br-app >/dev/null 2>&1; then die "bridge br-app already exists: another platform is up on this host"; fi
 
-# The seed runs PostgreSQL in Docker; without an engine, Debian's PostgreSQL 15 on the host stands in.
+# The seed runs PostgreSQL in Docker. Without an engine, Debian's PostgreSQL 15 stands in, by
+# default inside postgres-db at 10.0.0.60: the address the seed's order-service.py names, so the
+# seed's file runs unchanged, and nothing new listens on the host. `host` runs it on the host
+# behind the bridge address 10.0.0.1, where the seed's Docker publishes it.
 PG_MODE="${LEARNER_POSTGRES:-}"
 if [ -z "$PG_MODE" ]; then
-  if docker info >/dev/null 2>&1; then PG_MODE=docker; else PG_MODE=host; fi
+  if docker info >/dev/null 2>&1; then PG_MODE=docker; else PG_MODE=namespace; fi
 fi
 case "$PG_MODE" in
   docker)
@@ -92,15 +135,24 @@ case "$PG_MODE" in
       die "no PostgreSQL image here: run 'eval \"\$(node $REPO/src/runtime/images.ts)\"' or set ECOMNET_POSTGRES_IMAGE"
     fi
     ;;
-  host)
-    [ -x "$PG_BIN/postgres" ] || die "LEARNER_POSTGRES=host needs Debian's postgresql-15 ($PG_BIN)"
+  host | namespace)
+    [ -x "$PG_BIN/postgres" ] || die "LEARNER_POSTGRES=$PG_MODE needs Debian's postgresql-15 ($PG_BIN)"
+    TEMPLATE="${LEARNER_PGDATA_TEMPLATE:-}"
+    TEMPLATE="${TEMPLATE%/}"
+    # A template's configuration runs as postgres: it must be postgres's alone, as pg-template.sh makes it.
+    if [ -n "$TEMPLATE" ]; then
+      if [ -L "$TEMPLATE" ] || [ ! -f "$TEMPLATE/PG_VERSION" ] || [ "$(stat -c %U "$TEMPLATE")" != postgres ] || [ $((0$(stat -c %a "$TEMPLATE") & 077)) != 0 ]; then
+        die "LEARNER_PGDATA_TEMPLATE $TEMPLATE is not a cluster of postgres's alone: make one with learner/pg-template.sh"
+      fi
+    fi
     ;;
-  *) die "LEARNER_POSTGRES must be host or docker, not '$PG_MODE'" ;;
+  *) die "LEARNER_POSTGRES must be namespace, host or docker, not '$PG_MODE'" ;;
 esac
 
-mkdir -p "$LEARNER_DIR"
-# The postgres user must reach its data directory inside.
-chmod 755 "$LEARNER_DIR"
+# mkdir, not -p: if someone made it after the check above, this fails rather than use theirs.
+[ -d "$LEARNER_DIR" ] || mkdir -m 700 "$LEARNER_DIR"
+# The postgres user must reach its own directories inside: it may pass through, not list.
+if [ "$PG_MODE" = docker ]; then chmod 700 "$LEARNER_DIR"; else chmod 711 "$LEARNER_DIR"; fi
 echo "pg-mode $PG_MODE" >"$STATE"
 STARTED=1
 
@@ -259,10 +311,56 @@ ip netns exec nginx-lb nginx -c "$LEARNER_DIR/nginx/nginx.conf"
 wait_until "nginx-lb (:80)" 5 - ip netns exec nginx-lb curl -s -o /dev/null -m 1 http://127.0.0.1/
 
 say "Task 2.2: starting the API gateway in api-gateway"
+if [ "$SERVICES" = flask ]; then
+cat <<'EOF' >"$LEARNER_DIR/api-gateway.py"
+from flask import Flask, jsonify, request
+import requests
+
+app = Flask(__name__)
+
+PRODUCT_SERVICE = "http://10.0.0.30:5000"
+ORDER_SERVICE = "http://10.0.0.40:5000"
+
+
+def forward(call):
+    # Pass on what the service answered, or 503 when it could not be asked.
+    try:
+        reply = call()
+        return jsonify(reply.json()), reply.status_code
+    except Exception as e:
+        return jsonify({"error": str(e)}), 503
+
+
+@app.route('/health')
+def health():
+    return jsonify({"status": "healthy", "service": "api-gateway"})
+
+
+@app.route('/api/products', methods=['GET'])
+def products():
+    return forward(lambda: requests.get(PRODUCT_SERVICE + "/products"))
+
+
+@app.route('/api/products/<id>', methods=['GET'])
+def product(id):
+    return forward(lambda: requests.get(PRODUCT_SERVICE + "/products/" + id))
+
+
+@app.route('/api/orders', methods=['POST'])
+def create_order():
+    return forward(lambda: requests.post(ORDER_SERVICE + "/orders", json=request.json))
+
+
+if __name__ == '__main__':
+    app.run(host='0.0.0.0', port=3000)
+EOF
+ip netns exec api-gateway python3 "$LEARNER_DIR/api-gateway.py" >"$LEARNER_DIR/api-gateway.log" 2>&1 &
+else
 cat <<EOF >"$LEARNER_DIR/api-gateway.json"
 {"service": "gateway", "listen": {"host": "0.0.0.0", "port": 3000}, "productUrl": "http://10.0.0.30:5000", "orderUrl": "http://10.0.0.40:5000"}
 EOF
 ip netns exec api-gateway "$NODE" "$REPO/src/services/main.ts" "$LEARNER_DIR/api-gateway.json" >"$LEARNER_DIR/api-gateway.log" 2>&1 &
+fi
 echo $! >"$LEARNER_DIR/api-gateway.pid"
 wait_until "api-gateway (:3000/health)" 5 "$LEARNER_DIR/api-gateway.pid" ip netns exec api-gateway curl -sf -m 1 http://127.0.0.1:3000/health
 
@@ -272,10 +370,62 @@ echo $! >"$LEARNER_DIR/redis.pid"
 wait_until "redis-cache (10.0.0.50:6379)" 5 "$LEARNER_DIR/redis.pid" ip netns exec redis-cache nc -z -w 1 10.0.0.50 6379
 
 say "Task 2.3: starting the product service in product-service"
+if [ "$SERVICES" = flask ]; then
+cat <<'EOF' >"$LEARNER_DIR/product-service.py"
+from flask import Flask, jsonify
+import json
+import redis
+
+app = Flask(__name__)
+
+cache = redis.Redis(host='10.0.0.50', port=6379, decode_responses=True)
+
+PRODUCTS = {
+    "1": {"id": "1", "name": "Laptop", "price": 999.99, "stock": 50},
+    "2": {"id": "2", "name": "Mouse", "price": 29.99, "stock": 200},
+    "3": {"id": "3", "name": "Keyboard", "price": 79.99, "stock": 150},
+}
+
+
+def from_cache(key, lookup):
+    # Redis first; on a miss look it up and keep it there for 5 minutes.
+    hit = cache.get(key)
+    if hit:
+        return json.loads(hit)
+    value = lookup()
+    if value is not None:
+        cache.setex(key, 300, json.dumps(value))
+    return value
+
+
+@app.route('/health')
+def health():
+    return jsonify({"status": "healthy", "service": "product-service"})
+
+
+@app.route('/products', methods=['GET'])
+def products():
+    return jsonify(from_cache('all_products', lambda: list(PRODUCTS.values())))
+
+
+@app.route('/products/<product_id>', methods=['GET'])
+def product(product_id):
+    found = from_cache('product_' + product_id, lambda: PRODUCTS.get(product_id))
+    if found is None:
+        return jsonify({"error": "Product not found"}), 404
+    return jsonify(found)
+
+
+if __name__ == '__main__':
+    app.run(host='0.0.0.0', port=5000)
+EOF
+ip netns exec product-service python3 "$LEARNER_DIR/product-service.py" >"$LEARNER_DIR/product-service.log" 2>&1 &
+else
 cat <<EOF >"$LEARNER_DIR/product-service.json"
 {"service": "product", "listen": {"host": "0.0.0.0", "port": 5000}, "redisUrl": "redis://10.0.0.50:6379"}
 EOF
 ip netns exec product-service "$NODE" "$REPO/src/services/main.ts" "$LEARNER_DIR/product-service.json" >"$LEARNER_DIR/product-service.log" 2>&1 &
+fi
 echo $! >"$LEARNER_DIR/product-service.pid"
 wait_until "product-service (:5000/health)" 5 "$LEARNER_DIR/product-service.pid" ip netns exec product-service curl -sf -m 1 http://127.0.0.1:5000/health
 
@@ -285,28 +435,115 @@ if [ "$PG_MODE" = docker ]; then
   # --pull never: this host must not reach a registry.
   docker run -d --pull never --name "$PG_CONTAINER" -p 5432:5432 -e POSTGRES_USER=postgres -e POSTGRES_PASSWORD=postgres -e POSTGRES_DB=orders "$POSTGRES_IMAGE" >/dev/null
 else
-  say "Task 2.4: no Docker: starting the host's PostgreSQL 15 on 10.0.0.1:5432"
+  say "Task 2.4: no Docker: starting Debian's PostgreSQL 15 ($PG_MODE)"
   echo "pgdata $LEARNER_DIR/pgdata" >>"$STATE"
-  install -d -o postgres -g postgres -m 700 "$LEARNER_DIR/pgdata" "$LEARNER_DIR/pgrun"
-  install -o postgres -g postgres -m 600 /dev/null "$LEARNER_DIR/pgpass"
+  if [ -n "$TEMPLATE" ]; then
+    # A cluster initdb made once (learner/pg-template.sh): copying it takes a fraction of initdb's time.
+    cp -a "$TEMPLATE" "$LEARNER_DIR/pgdata"
+  else
+    install -d -o postgres -g postgres -m 700 "$LEARNER_DIR/pgdata"
+    echo postgres >"$LEARNER_DIR/pgpass"
+    chown postgres: "$LEARNER_DIR/pgpass"
+    (cd "$LEARNER_DIR" && runuser -u postgres -- "$PG_BIN/initdb" -D "$LEARNER_DIR/pgdata" -U postgres --pwfile="$LEARNER_DIR/pgpass" --auth-local=peer --auth-host=scram-sha-256 >"$LEARNER_DIR/initdb.log" 2>&1)
+  fi
+  install -d -o postgres -g postgres -m 700 "$LEARNER_DIR/pgrun"
   install -o postgres -g postgres -m 600 /dev/null "$LEARNER_DIR/postgres.log"
-  echo postgres >"$LEARNER_DIR/pgpass"
-  (cd "$LEARNER_DIR" && runuser -u postgres -- "$PG_BIN/initdb" -D "$LEARNER_DIR/pgdata" -U postgres --pwfile="$LEARNER_DIR/pgpass" --auth-local=peer --auth-host=scram-sha-256 >"$LEARNER_DIR/initdb.log" 2>&1)
-  echo "host all all 10.0.0.0/16 scram-sha-256" >>"$LEARNER_DIR/pgdata/pg_hba.conf"
+  # Written as postgres, whose file it is (root following a link left there would write elsewhere).
+  echo "host all all 10.0.0.0/16 scram-sha-256" | runuser -u postgres -- tee -a "$LEARNER_DIR/pgdata/pg_hba.conf" >/dev/null
   # The seed's MASQUERADE also catches the host's own psql to 10.0.0.1 (it leaves by lo, not
   # br-app), which then arrives from one of the host's addresses.
-  echo "host all all samehost scram-sha-256" >>"$LEARNER_DIR/pgdata/pg_hba.conf"
-  (cd "$LEARNER_DIR" && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$LEARNER_DIR/pgdata" -l "$LEARNER_DIR/postgres.log" -w -o "-c listen_addresses=10.0.0.1 -c port=5432 -c unix_socket_directories=$LEARNER_DIR/pgrun" start >/dev/null)
-  PGPASSWORD=postgres createdb -h 10.0.0.1 -U postgres orders
+  echo "host all all samehost scram-sha-256" | runuser -u postgres -- tee -a "$LEARNER_DIR/pgdata/pg_hba.conf" >/dev/null
+  if [ "$PG_MODE" = namespace ]; then
+    (cd "$LEARNER_DIR" && ip netns exec postgres-db runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$LEARNER_DIR/pgdata" -l "$LEARNER_DIR/postgres.log" -w -o "-c listen_addresses=10.0.0.60 -c port=5432 -c unix_socket_directories=$LEARNER_DIR/pgrun" start >/dev/null)
+    PGPASSWORD=postgres createdb -h 10.0.0.60 -U postgres orders
+  else
+    (cd "$LEARNER_DIR" && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$LEARNER_DIR/pgdata" -l "$LEARNER_DIR/postgres.log" -w -o "-c listen_addresses=10.0.0.1 -c port=5432 -c unix_socket_directories=$LEARNER_DIR/pgrun" start >/dev/null)
+    PGPASSWORD=postgres createdb -h 10.0.0.1 -U postgres orders
+  fi
 fi
-wait_until "PostgreSQL (10.0.0.1:5432)" 20 - pg_isready -q -t 1 -h 10.0.0.1 -p 5432
+if [ "$PG_MODE" = namespace ]; then
+  wait_until "PostgreSQL (10.0.0.60:5432 in postgres-db)" 20 - ip netns exec postgres-db pg_isready -q -t 1 -h 10.0.0.60 -p 5432
+else
+  wait_until "PostgreSQL (10.0.0.1:5432)" 20 - pg_isready -q -t 1 -h 10.0.0.1 -p 5432
+fi
 
 # The seed's order service creates its orders table itself at start (init_db); so does ours.
 say "Task 2.4: starting the order service in order-service"
+if [ "$SERVICES" = flask ]; then
+cat <<'EOF' >"$LEARNER_DIR/order-service.py"
+from flask import Flask, jsonify, request
+import psycopg2
+
+app = Flask(__name__)
+
+
+def get_db():
+    return psycopg2.connect(host='10.0.0.60', database='orders', user='postgres', password='postgres')
+
+
+def init_db():
+    conn = get_db()
+    with conn.cursor() as cur:
+        cur.execute('''
+            CREATE TABLE IF NOT EXISTS orders (
+                id SERIAL PRIMARY KEY,
+                customer_id VARCHAR(100),
+                product_id VARCHAR(100),
+                quantity INTEGER,
+                total_price DECIMAL(10, 2),
+                created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+            )
+        ''')
+    conn.commit()
+    conn.close()
+
+
+@app.route('/health')
+def health():
+    return jsonify({"status": "healthy", "service": "order-service"})
+
+
+@app.route('/orders', methods=['POST'])
+def create_order():
+    data = request.json
+    conn = get_db()
+    with conn.cursor() as cur:
+        cur.execute('INSERT INTO orders (customer_id, product_id, quantity, total_price) VALUES (%s, %s, %s, %s) RETURNING id',
+                    (data['customer_id'], data['product_id'], data['quantity'], data['total_price']))
+        order_id = cur.fetchone()[0]
+    conn.commit()
+    conn.close()
+    return jsonify({"order_id": order_id, "status": "created"}), 201
+
+
+@app.route('/orders/<order_id>', methods=['GET'])
+def get_order(order_id):
+    conn = get_db()
+    with conn.cursor() as cur:
+        cur.execute('SELECT * FROM orders WHERE id = %s', (order_id,))
+        row = cur.fetchone()
+    conn.close()
+    if row is None:
+        return jsonify({"error": "Order not found"}), 404
+    id, customer_id, product_id, quantity, total_price, created_at = row
+    return jsonify({"id": id, "customer_id": customer_id, "product_id": product_id, "quantity": quantity,
+                    "total_price": float(total_price), "created_at": created_at.isoformat()})
+
+
+if __name__ == '__main__':
+    init_db()
+    app.run(host='0.0.0.0', port=5000)
+EOF
+# The seed's file names postgres-db (10.0.0.60), but its Docker PostgreSQL is reached at 10.0.0.1.
+[ "$PG_MODE" = namespace ] || sed -i "s/host='10.0.0.60'/host='10.0.0.1'/" "$LEARNER_DIR/order-service.py"
+ip netns exec order-service python3 "$LEARNER_DIR/order-service.py" >"$LEARNER_DIR/order-service.log" 2>&1 &
+else
 cat <<EOF >"$LEARNER_DIR/order-service.json"
 {"service": "order", "listen": {"host": "0.0.0.0", "port": 5000}, "pgUrl": "postgres://postgres:postgres@10.0.0.1:5432/orders"}
 EOF
+[ "$PG_MODE" != namespace ] || sed -i 's/@10.0.0.1:5432/@10.0.0.60:5432/' "$LEARNER_DIR/order-service.json"
 ip netns exec order-service "$NODE" "$REPO/src/services/main.ts" "$LEARNER_DIR/order-service.json" >"$LEARNER_DIR/order-service.log" 2>&1 &
+fi
 echo $! >"$LEARNER_DIR/order-service.pid"
 wait_until "order-service (:5000/health)" 8 "$LEARNER_DIR/order-service.pid" ip netns exec order-service curl -sf -m 1 http://127.0.0.1:5000/health
 

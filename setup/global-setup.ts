@@ -13,6 +13,8 @@ import { recordFailureOf } from '../src/report/run-errors.ts';
 import { runDirsOfARun } from '../src/host/run-dir.ts';
 import { watchSecrets } from '../suites/support/secret-sampler.ts';
 import { ensureImages } from '../src/runtime/images.ts';
+import { handshakeLogins } from '../src/runtime/handshake.ts';
+import { discover } from '../src/grader/discover.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -63,8 +65,10 @@ async function buildPlatform(project: TestProject) {
       startedAt: new Date().toISOString(),
     }),
   );
-  // The suites attach to it from their workers through its run directory.
+  // The suites attach to it from their workers through its run directory, and judge it with its logins,
+  // handed over as `ecomnet verify` gets them: only while this platform is the one serving.
   project.provide('runDir', started.dir.root);
+  project.provide('logins', handshakeLogins(started.dir, await discover()) ?? {});
 
   return async () => {
     await started.stop(log, { volumes: true });

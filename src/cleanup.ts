@@ -3,12 +3,11 @@
  * teardown, the bench and the suites all come here. Works from the state file and the tags, so
  * it also finishes a crashed or half-done run, and is idempotent.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { topology as defaultTopology } from '../fixtures/topology.ts';
 import { priv } from './host/exec.ts';
-import { buildProbePlan } from './plan/plan.ts';
-import { readJson } from './read-json.ts';
+import { removeProbe } from './grader/probe.ts';
 import { detectBackend, ownedLines, removeOwned, save, type Backend } from './host/iptables.ts';
 import { ipBatch, linkedAcrossNamespaces, listLinks, listNamespaces, nsPids, waitGone } from './host/links.ts';
 import { timed, type Progress } from './host/network.ts';
@@ -58,7 +57,8 @@ export async function cleanup(dir: RunDir, progress: Progress, t: Topology = def
   if (state?.accounts?.length) await timed(`remove accounts ${state.accounts.join(', ')}`, progress, () => removeAccounts(state.accounts!));
   if (opts.volumes) await timed('remove the kept data', progress, () => removeData(state, t));
   clearState(dir);
-  await removeProbe(dir, progress, t);
+  // And a probe a killed verify left (the grader's own record, apart from any platform's).
+  await removeProbe();
 }
 
 /**
@@ -88,27 +88,6 @@ async function refuseState(dir: RunDir, e: StateError, backend: Backend, progres
     `${dir.state}: ${e.message}\nNothing it names was touched (namespaces, links, sysctls, processes, container ids); removed only what the tag "${t.tag}" marks: our iptables chains and rules${containers}. ` +
       `If it was brought up with --topology FILE, run \`ecomnet down --topology FILE\`; otherwise check the host and remove ${dir.state} yourself.`,
   );
-}
-
-/** What `ecomnet verify` records before it adds its probe (src/grader/probe.ts). */
-export interface ProbeRecord {
-  namespaces: string[];
-  bridges: string[];
-  veths: string[];
-}
-
-/**
- * Remove the probe a verify added, also one left by a verify killed part way. Only names of the
- * topology's outside segment are acted on, whatever the record says.
- */
-export async function removeProbe(dir: RunDir, progress: Progress, t: Topology = defaultTopology): Promise<boolean> {
-  const record = readJson<ProbeRecord>(dir.probe);
-  if (!record) return false;
-  const plan = buildProbePlan(t);
-  const ours = (names: string[] | undefined, allowed: string[]) => (names ?? []).filter((n) => allowed.includes(n));
-  await removeLinks({ namespaces: ours(record.namespaces, plan.namespaces), bridges: ours(record.bridges, plan.bridges), veths: ours(record.veths, plan.veths) }, progress);
-  rmSync(dir.probe, { force: true });
-  return true;
 }
 
 /** Stop whatever still runs inside our namespaces: a namespace with processes outlives `ip netns del`. */

@@ -34,9 +34,17 @@ const usage = `usage: ecomnet <command> [options]
   diagram [--live] [--svg FILE]
                      the network diagram (Mermaid on stdout, or SVG); --live: drawn from the host as it is,
                      red where it differs from the seed (exit 1 then)
-  verify [--pg-url URL] [--redis-url URL] [--reports DIR] [--no-allure] [--verbose]
-                     grade the platform on this host (any build of the lab) against the seed's
-                     27 deliverables; changes nothing of it. Exit 0 only when all pass`;
+  verify [--only 1.1,1.2|phase1|ID,...] [--phase 1|2] [--build SCRIPT [--teardown SCRIPT] [--docker-forward]]
+         [--pg-url URL] [--redis-url URL] [--reports DIR] [--json]
+                     grade a build of the lab against the seed's 27 deliverables: the one on this
+                     host (changing nothing of it), or --build: SCRIPT run in a virtual host of its
+                     own, graded there, this host untouched. Exit 0 all graded pass, 1 a
+                     deliverable failed, 2 inconclusive (could not judge), 3 usage error
+  grade DIR... [--jobs N] [--shard I/N] [--only LIST] [--script build.sh] [--reports DIR] [--docker-forward]
+  grade --merge CLASS.json... [--reports DIR]
+                     grade a class: each DIR's build script in a virtual host of its own, N at a
+                     time; each build's reports and a class report (HTML, CSV, JSON); --shard
+                     grades one slice of the class, --merge joins slices into one report`;
 
 const progress = (step: string, ms: number) => console.log(`  ✓ ${step} (${ms.toFixed(0)} ms)`);
 
@@ -166,8 +174,15 @@ async function main(argv: string[]): Promise<number> {
       'pg-url': { type: 'string' },
       'redis-url': { type: 'string' },
       reports: { type: 'string' },
-      'no-allure': { type: 'boolean' },
-      verbose: { type: 'boolean' },
+      only: { type: 'string' },
+      phase: { type: 'string' },
+      build: { type: 'string' },
+      teardown: { type: 'string' },
+      'docker-forward': { type: 'boolean' },
+      jobs: { type: 'string', short: 'j' },
+      shard: { type: 'string' },
+      merge: { type: 'boolean' },
+      script: { type: 'string' },
       percent: { type: 'string' },
       ms: { type: 'string' },
       hold: { type: 'boolean' },
@@ -217,8 +232,23 @@ async function main(argv: string[]): Promise<number> {
         pgUrl: (v['pg-url'] as string | undefined) ?? process.env.ECOMNET_PG_URL,
         redisUrl: (v['redis-url'] as string | undefined) ?? process.env.ECOMNET_REDIS_URL,
         reports: v.reports as string | undefined,
-        allure: !v['no-allure'],
-        verbose: Boolean(v.verbose),
+        only: v.only as string | undefined,
+        phase: v.phase as string | undefined,
+        build: v.build as string | undefined,
+        teardown: v.teardown as string | undefined,
+        dockerForward: Boolean(v['docker-forward']),
+        json: Boolean(v.json),
+      });
+    case 'grade':
+      return (await import('./grade.ts')).gradeCommand({
+        dirs: positionals,
+        jobs: v.jobs as string | undefined,
+        shard: v.shard as string | undefined,
+        merge: Boolean(v.merge),
+        only: v.only as string | undefined,
+        script: v.script as string | undefined,
+        reports: v.reports as string | undefined,
+        dockerForward: Boolean(v['docker-forward']),
       });
     default:
       console.error(usage);

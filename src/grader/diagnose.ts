@@ -10,16 +10,15 @@
  * per deliverable, the keys the grader's check for it depends on; a finding's deliverables are
  * those whose needs meet what it breaks.
  */
-import { deliverables as catalogue } from '../report/deliverables.ts';
-import { contains, formatIp, parseCidr, parseIp } from '../topology/ipv4.ts';
+import { deliverables as catalogue } from './deliverables.ts';
+import { cidrHas, contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { bridge, cache, namespaces, nginxVeth, rules } from './contract.ts';
-import { appBridge, type Bridge, CLIENT, type ContractName, contractNs, dataAt, type DataLocation, hostLink, hostPeer, namespaceOf, nsLink, type RuleCheck, ruleChecks, servesAt } from './find.ts';
+import { appBridge, type Bridge, type ContractName, contractNs, dataAt, type DataLocation, hostPeer, namespaceOf, nsLink, servesAt } from './find.ts';
+import type { Judgement, RuleFault } from './judge.ts';
 import type { HostModel, Listener } from './model.ts';
-import { decide, type Decision, explain, optionOf, type Packet, parseSave, type Ruleset, type SavedRule } from './netfilter.ts';
-import type { Outside } from './rules.ts';
 import type { ServiceFacts } from './service-facts.ts';
 
-export { type Credentials, gatherServiceFacts, type NginxFacts, type PostgresFacts, type RedisFacts, type ServiceFacts, type Target } from './service-facts.ts';
+export { gatherServiceFacts, type Logins, type NginxFacts, type PostgresFacts, type RedisFacts, type ServiceFacts, type Target } from './service-facts.ts';
 
 export interface Finding {
   /** Stable kebab-case name of the cause (the mutation catalogue asserts on it). */
@@ -37,22 +36,17 @@ export interface Deviation {
   deliverables: string[];
 }
 
-/** Where the outside is for the packets the rules are judged on (rules.ts's Outside); by default the default route's device. */
-export type Vantage = Partial<Outside>;
-
 interface Fault {
   id: string;
   cause: string;
   fix: string;
-  /** Requirement keys; `drawn` when the live diagram shows it red. */
+  /** Requirement keys; `drawn` when the live diagram shows it red as a fault of task 1.2's network. */
   breaks: string[];
 }
 
 type Name = ContractName;
 const NAMES = namespaces.map((n) => n.name);
 const SUBNET = rules.masquerade.source;
-const subnet = parseCidr(SUBNET)!;
-const LAST_HOST = formatIp(subnet.base + 2 ** (32 - subnet.prefix) - 2);
 
 const ip = (ns: Name) => contractNs(ns).ip;
 const port = (ns: Name) => contractNs(ns).port;
@@ -162,15 +156,15 @@ function needsOf(ctx: Ctx): Record<string, string[]> {
   const toStore = (from: Name, s: Store) => (s.onHost ? viaHost(from) : l2(from, s.ns));
   const pgServes = ['pg-running', 'pg-listen', 'pg-open'];
   const redisServes = [...(redis.onHost ? [] : [`ns:${redis.ns}`]), 'redis-running', 'redis-listen', 'redis-open'];
-  const ext = [...viaHost('nginx-lb'), 'route:nginx-lb', 'forward', 'dnat', 'fwd-dnat', ...served('nginx-lb')];
+  const ext = [...viaHost('nginx-lb'), 'route:nginx-lb', 'forward', 'dnat-path', ...served('nginx-lb')];
   const gwLocal = ['ns:api-gateway', 'lo:api-gateway', 'listening:api-gateway', 'listen-local:api-gateway'];
   const nginxToGw = [...l2('nginx-lb', 'api-gateway'), ...served('api-gateway'), 'nginx-upstream'];
   const health = ctx.nginxAnswersHealth ? [] : nginxToGw;
   const productToRedis = [...toStore('product-service', redis), ...redisServes, 'redis-reach', 'product-redis-addr'];
-  const toProduct = [...l2('api-gateway', 'product-service'), ...served('product-service'), ...(ctx.productNeedsRedis ? productToRedis : [])];
+  const toProduct = [...l2('api-gateway', 'product-service'), ...served('product-service'), 'gateway-product', ...(ctx.productNeedsRedis ? productToRedis : [])];
   const orderToPg = [...toStore('order-service', pg), ...pgServes];
   const hostToPg = [...(pg.onHost ? [] : viaHost(pg.ns)), ...pgServes, 'pg-reach'];
-  const toOrder = [...l2('api-gateway', 'order-service'), ...served('order-service'), ...orderToPg, 'pg-reach', 'pg-auth', 'pg-db', 'pg-table', 'order-db-addr'];
+  const toOrder = [...l2('api-gateway', 'order-service'), ...served('order-service'), 'gateway-order', ...orderToPg, 'pg-reach', 'pg-auth', 'pg-db', 'pg-table', 'order-db-addr'];
   const extHealth = [...ext, ...health];
   return {
     '1.1-netns-list': NAMES.map((n) => `ns:${n}`),
@@ -179,9 +173,9 @@ function needsOf(ctx: Ctx): Record<string, string[]> {
     '1.2-diagram': ['drawn'],
     '1.2-ping-nginx': [...l2('nginx-lb', 'api-gateway', true), ...l2('nginx-lb', 'product-service', true)],
     '1.2-ping-gateway': [...l2('api-gateway', 'product-service', true), ...l2('api-gateway', 'order-service', true)],
-    '1.3-internet': [...viaHost('product-service'), 'route:product-service', 'forward', 'masq', 'fwd-egress'],
+    '1.3-internet': [...viaHost('product-service'), 'route:product-service', 'forward', 'egress'],
     '1.4-external-client': extHealth,
-    '1.4-nat-rules': ['masq', 'masq-all', 'dnat', 'fwd-dnat', 'fwd-rule'],
+    '1.4-nat-rules': ['rule:masquerade', 'rule:dnat', 'rule:forward'],
     '1.4-traffic-flow': extHealth,
     '2.1-health-host': extHealth,
     '2.1-health-namespace': [...l2('api-gateway', 'nginx-lb'), ...served('nginx-lb'), ...health],
@@ -189,7 +183,7 @@ function needsOf(ctx: Ctx): Record<string, string[]> {
     '2.2-health-inside': gwLocal,
     '2.2-health-nginx': [...l2('nginx-lb', 'api-gateway'), ...served('api-gateway')],
     '2.2-products-namespace': [...gwLocal, ...toProduct],
-    '2.2-products-host': [...ext, ...nginxToGw, ...toProduct],
+    '2.2-products-host': [...ext, ...nginxToGw, ...toProduct, 'real-ip'],
     '2.2-orders-namespace': [...gwLocal, ...toOrder],
     '2.2-orders-host': [...ext, ...nginxToGw, ...toOrder],
     '2.3-redis-listening': [...(redis.onHost ? [] : [`ns:${redis.ns}`]), 'redis-running', 'redis-listen'],
@@ -200,7 +194,7 @@ function needsOf(ctx: Ctx): Record<string, string[]> {
     '2.4-postgres-listening': hostToPg,
     '2.4-order-reaches-postgres': orderToPg,
     '2.4-order-written': [...gwLocal, ...toOrder],
-    '2.4-order-read-back': [...gwLocal, ...toOrder, ...hostToPg],
+    '2.4-order-read-back': [...gwLocal, ...toOrder, ...hostToPg, 'pg-columns'],
   };
 }
 
@@ -344,220 +338,19 @@ function namespaceFaults(ctx: Ctx): Fault[] {
   return [...missing, ...vethMissing, ...vethDown, ...address, ...detached, ...peerDown, ...lo, ...route];
 }
 
-// ---- iptables ---------------------------------------------------------------------------------------
+// ---- iptables: the judge's faults -------------------------------------------------------------------
 
-interface Where {
-  uplink: string;
-  /** The lab's bridge as built. */
-  bridge: string;
-  hostAddress: string;
-  client: string;
-  internet: string;
-  internetPort: number;
-}
+/** What each of the judge's cuts takes down, as requirement keys. */
+const CUT_KEYS: Record<RuleFault['cuts'][number], string> = {
+  routing: 'forward',
+  egress: 'egress',
+  'dnat-path': 'dnat-path',
+  'bridged-tcp': 'fwd-bridge',
+  'bridged-icmp': 'fwd-bridge-icmp',
+};
 
-function whereOf(model: HostModel, v: Vantage): Where {
-  const uplink = v.ifaces?.[0] ?? model.host.routes.find((r) => r.dst === 'default')?.dev ?? 'uplink';
-  const client = v.client ?? CLIENT;
-  return {
-    uplink,
-    bridge: v.bridge ?? appBridge(model)?.name ?? bridge.name,
-    hostAddress: v.hostAddress ?? hostLink(model, uplink)?.addresses[0]?.ip ?? bridge.ip,
-    client,
-    internet: v.internet ?? client,
-    internetPort: v.internetPort ?? 80,
-  };
-}
-
-/** decide(), where a table iptables-save left out has no rules (the packet passes) and a walk that cannot finish proves nothing. */
-function walk(rs: Ruleset, table: string, chain: string, p: Packet): Decision {
-  if (!rs.chains.has(`${table} ${chain}`)) return { target: 'ACCEPT', path: [chain] };
-  try {
-    return decide(rs, table, chain, p);
-  } catch {
-    return { target: 'UNKNOWN', path: [chain] };
-  }
-}
-
-const stops = (d: Decision) => d.target === 'DROP' || d.target === 'REJECT';
-const masqueraded = (d: Decision) => d.target === 'MASQUERADE' || d.target === 'SNAT';
-
-function cidrHas(spec: string, addr: string): boolean {
-  const [base, mask] = spec.split('/');
-  const prefix = mask?.includes('.') ? [...(parseIp(mask) ?? 0).toString(2)].filter((b) => b === '1').length : (mask ?? 32);
-  const net = parseCidr(`${base}/${prefix}`);
-  const n = parseIp(addr);
-  return !!net && n !== undefined && contains(net, n);
-}
-
-/** Does the rule's `-s` let `addr` through (no -s does). */
-function fromSource(r: SavedRule, addr: string): boolean {
-  const s = r.matches.find((o) => o.name === '-s');
-  return !s || cidrHas(s.value, addr) !== s.negated;
-}
-
-const egress = (w: Where, src: string, out = w.uplink): Packet => ({ src, dst: w.internet, out, proto: 'tcp', dport: w.internetPort, ctstate: ['NEW'] });
-
-/** Where a learner adds FORWARD accepts: DOCKER-USER on a Docker host (Docker rewrites FORWARD), else FORWARD. */
-const acceptChain = (rs: Ruleset) => (rs.chains.has('filter DOCKER-USER') ? 'DOCKER-USER' : 'FORWARD');
-
-const SEED_MASQUERADE = `sudo iptables -t nat -A ${rules.masquerade.chain} -s ${SUBNET} ! -o ${bridge.name} -j MASQUERADE`;
-const SEED_DNAT = `sudo iptables -t nat -A ${rules.dnat.chain} -p ${rules.dnat.proto} --dport ${rules.dnat.dport} -j DNAT --to-destination ${rules.dnat.to}`;
-const SEED_FORWARD = `-p ${rules.forward.proto} -d ${rules.forward.destination} --dport ${rules.forward.dport} -j ACCEPT`;
-
-function masqueradeFaults(rs: Ruleset, w: Where, drawn: string[]): Fault[] {
-  const product = ip('product-service');
-  const d = walk(rs, 'nat', 'POSTROUTING', egress(w, product));
-  if (d.target === 'UNKNOWN') return [];
-  if (!masqueraded(d)) {
-    const nat = rs.rules.filter((r) => r.table === 'nat' && (r.target === 'MASQUERADE' || r.target === 'SNAT'));
-    const forLab = nat.find((r) => fromSource(r, product));
-    // A rule naming another network's interface (Docker's `-s 172.17.0.0/16 ! -o docker0`) is that network's, not an attempt at the lab's.
-    const other = nat.find((r) => r.matches.some((o) => o.name === '-s') && r.matches.every((o) => o.name !== '-o' || o.value === w.bridge || o.value === w.uplink));
-    // An earlier rule that decides (ACCEPT, RETURN) would shadow an appended one.
-    const fix = d.rule ? SEED_MASQUERADE.replace(' -A ', ' -I ') : SEED_MASQUERADE;
-    const breaks = ['masq', 'masq-all', ...drawn];
-    if (forLab)
-      return [
-        { id: 'masquerade-wrong-interface', cause: `\`${forLab.line}\` does not apply to ${product} leaving by ${w.uplink} (${explain(d)}): replies from outside cannot come back`, fix, breaks },
-      ];
-    if (other)
-      return [
-        { id: 'masquerade-wrong-subnet', cause: `the only MASQUERADE is for ${optionOf(other, '-s')} (\`${other.line}\`), not ${SUBNET}: ${product} leaves with its private address`, fix, breaks },
-      ];
-    return [{ id: 'masquerade-missing', cause: `nothing masquerades ${SUBNET} leaving by ${w.uplink} (${explain(d)}): the outside cannot answer a private address`, fix, breaks }];
-  }
-  // The seed's rule covers all of 10.0.0.0/16, not only the namespace that egress is tested from.
-  const missed = [...namespaces.map((n) => n.ip), LAST_HOST].filter((a) => !masqueraded(walk(rs, 'nat', 'POSTROUTING', egress(w, a))));
-  if (!missed.length) return [];
-  return [
-    {
-      id: 'masquerade-wrong-subnet',
-      cause: `\`${d.rule?.line ?? 'the MASQUERADE'}\` leaves ${missed.join(', ')} unmasqueraded: it does not cover all of ${SUBNET}`,
-      fix: SEED_MASQUERADE,
-      breaks: ['masq-all', ...drawn],
-    },
-  ];
-}
-
-function dnatFaults(rs: Ruleset, w: Where, drawn: string[]): Fault[] {
-  const { dport, to } = rules.dnat;
-  const d = walk(rs, 'nat', 'PREROUTING', { in: w.uplink, src: w.client, dst: w.hostAddress, proto: 'tcp', dport, ctstate: ['NEW'], dstType: 'LOCAL' });
-  const [toIp, toPort] = to.split(':');
-  const breaks = ['dnat', ...drawn];
-  if (d.target === 'DNAT') {
-    const given = optionOf(d.rule, '--to-destination') ?? '';
-    const m = /^([\d.]+)(?:-[\d.]+)?(?::(\d+))?/.exec(given);
-    const gotIp = m?.[1];
-    const gotPort = m?.[2] ?? String(dport);
-    if (gotIp === toIp && gotPort === toPort) return [];
-    // The learner's own rule is deleted; one in someone else's chain (Docker's) is overtaken instead.
-    const own = d.rule!.chain === rules.dnat.chain;
-    const fix = own ? `sudo iptables -t nat ${d.rule!.line.replace(/^-A /, '-D ')} && ${SEED_DNAT}` : SEED_DNAT.replace(' -A ', ' -I ');
-    const wrongAddress = gotIp !== toIp;
-    return [
-      {
-        id: wrongAddress ? 'dnat-wrong-address' : 'dnat-wrong-port',
-        cause: `tcp ${dport} is DNATed to ${given} (\`${d.rule!.line}\`), not ${to}: ${wrongAddress ? `${gotIp} is not nginx-lb` : `nginx listens on ${toPort}`}`,
-        fix,
-        breaks,
-      },
-    ];
-  }
-  if (d.target === 'UNKNOWN') return [];
-  const elsewhere = rs.rules.find((r) => r.table === 'nat' && r.target === 'DNAT' && optionOf(r, '--dport') === String(dport));
-  return [
-    {
-      id: 'dnat-missing',
-      cause: `tcp ${w.hostAddress}:${dport} from outside is not DNATed (${explain(d)})${elsewhere ? `; \`${elsewhere.line}\` does not apply to it` : ''}`,
-      fix: SEED_DNAT,
-      breaks,
-    },
-  ];
-}
-
-function forwardFaults(ctx: Ctx, rs: Ruleset, w: Where, drawn: string[]): Fault[] {
-  const out: Fault[] = [];
-  const br = ctx.brName;
-  const chain = acceptChain(rs);
-  const fwd = (p: Packet) => walk(rs, 'filter', 'FORWARD', p);
-  const insert = (spec: string) => `sudo iptables -I ${chain} ${spec}`;
-  // Bridged frames only meet FORWARD when br_netfilter hands them to iptables.
-  if (ctx.model.sysctl['net.bridge.bridge-nf-call-iptables'] === '1') {
-    const [a, b, c] = [ip('api-gateway'), ip('product-service'), ip('order-service')];
-    const tcp = fwd({ in: br, out: br, src: b, dst: c, proto: 'tcp', dport: port('order-service'), ctstate: ['NEW'] });
-    const icmp = fwd({ in: br, out: br, src: a, dst: b, proto: 'icmp', ctstate: ['NEW'] });
-    if (stops(tcp) || stops(icmp)) {
-      out.push({
-        id: 'forward-drops-bridged',
-        cause: `net.bridge.bridge-nf-call-iptables is 1, so traffic across ${br} passes FORWARD, which drops it: ${explain(stops(tcp) ? tcp : icmp)}`,
-        fix: insert(`-i ${br} -o ${br} -j ACCEPT`),
-        breaks: [...(stops(tcp) ? ['fwd-bridge'] : []), ...(stops(icmp) ? ['fwd-bridge-icmp'] : [])],
-      });
-    }
-  }
-  const nginx = ip('nginx-lb');
-  const inD = fwd({ in: w.uplink, out: br, src: w.client, dst: nginx, proto: 'tcp', dport: rules.forward.dport, ctstate: ['NEW', 'DNAT'] });
-  const backD = fwd({ in: br, out: w.uplink, src: nginx, dst: w.client, proto: 'tcp', ctstate: ['ESTABLISHED'] });
-  const replies = insert(`-o ${w.uplink} -i ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
-  if (stops(inD) || stops(backD)) {
-    out.push({
-      id: 'forward-drops-dnat',
-      cause: stops(inD) ? `FORWARD drops the DNATed request to ${nginx}:${rules.forward.dport}: ${explain(inD)}` : `FORWARD drops nginx-lb's replies to the client: ${explain(backD)}`,
-      fix: [...(stops(inD) ? [insert(SEED_FORWARD)] : []), ...(stops(backD) ? [replies] : [])].join(' && '),
-      breaks: ['fwd-dnat', 'fwd-rule', ...drawn],
-    });
-  } else if (inD.target === 'ACCEPT' && !inD.rule) {
-    out.push({
-      id: 'forward-accept-missing',
-      cause: `no FORWARD rule accepts the DNATed traffic to ${nginx}:${rules.forward.dport}; only the ACCEPT policy lets it through, which a Docker host's DROP would not`,
-      fix: `sudo iptables -A FORWARD ${SEED_FORWARD}`,
-      breaks: ['fwd-rule', ...drawn],
-    });
-  }
-  const product = ip('product-service');
-  const outD = fwd({ in: br, out: w.uplink, src: product, dst: w.internet, proto: 'tcp', dport: w.internetPort, ctstate: ['NEW'] });
-  const inBack = fwd({ in: w.uplink, out: br, src: w.internet, dst: product, proto: 'tcp', ctstate: ['ESTABLISHED'] });
-  if (stops(outD) || stops(inBack)) {
-    out.push({
-      id: 'forward-drops-egress',
-      cause: stops(outD) ? `FORWARD drops ${SUBNET} leaving by ${w.uplink}: ${explain(outD)}` : `FORWARD drops the outside's replies to ${SUBNET}: ${explain(inBack)}`,
-      fix: [...(stops(outD) ? [insert(`-i ${br} ! -o ${br} -j ACCEPT`)] : []), ...(stops(inBack) ? [insert(`-o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`)] : [])].join(' && '),
-      breaks: ['fwd-egress'],
-    });
-  }
-  return out;
-}
-
-function ruleFaults(ctx: Ctx, rs: Ruleset | undefined, w: Where): Fault[] {
-  const fwdOn = ctx.model.sysctl['net.ipv4.ip_forward'];
-  const sysctl: Fault[] =
-    fwdOn === '0'
-      ? [
-          {
-            id: 'ip-forward-off',
-            cause: `net.ipv4.ip_forward is 0: the host does not route between ${ctx.brName} and the outside`,
-            fix: 'sudo sysctl -w net.ipv4.ip_forward=1',
-            breaks: ['forward', 'drawn'],
-          },
-        ]
-      : [];
-  if (!rs) return sysctl;
-  // The diagram draws a rule red by its own check (the default route's device, one packet each), whatever the grader's uplink.
-  let checks: RuleCheck[] = [];
-  try {
-    checks = ruleChecks(ctx.model);
-  } catch {}
-  const drawn = (id: RuleCheck['id']) => (checks.find((c) => c.id === id)?.holds === false ? ['drawn'] : []);
-  const fwd = forwardFaults(ctx, rs, w, drawn('forward'));
-  // Bridged drops take down pings between namespaces: before the NAT faults.
-  return [
-    ...sysctl,
-    ...fwd.filter((f) => f.id === 'forward-drops-bridged'),
-    ...masqueradeFaults(rs, w, drawn('masquerade')),
-    ...dnatFaults(rs, w, drawn('dnat')),
-    ...fwd.filter((f) => f.id !== 'forward-drops-bridged'),
-  ];
+function ruleFaults(j: Judgement): Fault[] {
+  return j.faults.map((f) => ({ id: f.id, cause: f.cause, fix: f.fix, breaks: [...f.rules.map((r) => `rule:${r}`), ...f.cuts.map((c) => CUT_KEYS[c])] }));
 }
 
 // ---- services and the data layer ----------------------------------------------------------------------------
@@ -593,8 +386,23 @@ function serviceFaults(ctx: Ctx): Fault[] {
     if (!on.length) {
       const others = n.listeners.filter((l) => l.proto === 'tcp');
       const running = [...new Set(n.processes.map((x) => x.comm))];
-      const seen = others.length ? ` (it listens on ${shownListeners(others)})` : running.length ? ` (running there: ${running.join(', ')})` : ' (nothing runs there)';
-      return [{ id: `${id}-not-listening`, cause: `nothing listens on ${addr}:${p} in ${ns}${seen}`, fix: startCommand(ctx, ns), breaks: [keys.listening, keys.listen, keys.local, 'drawn'] }];
+      const dead = ctx.facts.dead?.find((d) => d.ns === ns);
+      // A service the build started that is gone: its own last words say why.
+      const seen = others.length
+        ? ` (it listens on ${shownListeners(others)})`
+        : running.length
+          ? ` (running there: ${running.join(', ')})`
+          : dead
+            ? `: the build started it (\`${dead.line}\`) and it exited${dead.lastWords ? `, its last words: ${dead.lastWords}` : ' without a word'}`
+            : ' (nothing runs there)';
+      return [
+        {
+          id: `${id}-not-listening`,
+          cause: `nothing listens on ${addr}:${p} in ${ns}${seen}`,
+          fix: dead ? `${dead.line.replace(/\s*&\s*$/, '')} (in the foreground, to read why it stops)` : startCommand(ctx, ns),
+          breaks: [keys.listening, keys.listen, keys.local],
+        },
+      ];
     }
     const out: Fault[] = [];
     if (!on.some((l) => servesAt(l, addr))) {
@@ -603,7 +411,7 @@ function serviceFaults(ctx: Ctx): Fault[] {
         id: loop ? `${id}-loopback-only` : `${id}-not-listening`,
         cause: `${ns} listens on ${shownListeners(on)} only: other namespaces cannot reach ${addr}:${p}`,
         fix: `${bind} ${startCommand(ctx, ns)}`,
-        breaks: [keys.listen, 'drawn'],
+        breaks: [keys.listen],
       });
     } else if (ns === 'api-gateway' && !on.some((l) => servesAt(l, '127.0.0.1') || isLoopback(l.address))) {
       // The seed's checks call the gateway as localhost:3000 from its own namespace.
@@ -634,7 +442,7 @@ function storeFaults(ctx: Ctx, s: Store): Fault[] {
             id: 'postgres-missing',
             cause: `no PostgreSQL runs: nothing in postgres-db, no container, nothing on the host's port ${p}`,
             fix: 'sudo docker run -d --name postgres -p 5432:5432 -e POSTGRES_USER=postgres -e POSTGRES_PASSWORD=postgres -e POSTGRES_DB=orders postgres:15',
-            breaks: ['pg-running', 'pg-listen', 'pg-open', 'drawn'],
+            breaks: ['pg-running', 'pg-listen', 'pg-open'],
           },
         ]
       : [
@@ -642,7 +450,7 @@ function storeFaults(ctx: Ctx, s: Store): Fault[] {
             id: 'redis-not-listening',
             cause: `no Redis runs: nothing listens on ${ip('redis-cache')}:${p} in redis-cache and none is published on the host`,
             fix: inNs('redis-cache', 'redis-server --bind 0.0.0.0 --protected-mode no --daemonize yes'),
-            breaks: ['redis-running', 'redis-listen', 'redis-open', 'drawn'],
+            breaks: ['redis-running', 'redis-listen', 'redis-open'],
           },
         ];
   }
@@ -657,7 +465,7 @@ function storeFaults(ctx: Ctx, s: Store): Fault[] {
         id: `${isPg ? 'postgres' : 'redis'}-not-listening`,
         cause: `${isPg ? 'PostgreSQL' : 'Redis'} runs but nothing serves ${where}:${p}${seen}`,
         fix: isPg ? (s.onHost ? 'sudo docker run -d --name postgres -p 5432:5432 -e POSTGRES_USER=postgres -e POSTGRES_PASSWORD=postgres -e POSTGRES_DB=orders postgres:15' : openPg) : openRedis,
-        breaks: [`${key}-listen`, `${key}-open`, 'drawn'],
+        breaks: [`${key}-listen`, `${key}-open`],
       },
     ];
   }
@@ -666,12 +474,16 @@ function storeFaults(ctx: Ctx, s: Store): Fault[] {
       id: `${isPg ? 'postgres' : 'redis'}-loopback-only`,
       cause: `${isPg ? 'PostgreSQL' : 'Redis'} listens on loopback only${seen}: ${isPg ? 'order-service' : 'product-service'} cannot reach ${where}:${p}`,
       fix: isPg ? openPg : openRedis,
-      breaks: [`${key}-open`, 'drawn'],
+      breaks: [`${key}-open`],
     },
   ];
 }
 
+/** Task 2.4's orders table, column by column. */
+const SEED_COLUMNS = ['id', 'customer_id', 'product_id', 'quantity', 'total_price', 'created_at'];
+
 const isHostAddress = (model: HostModel, a: string) => model.host.links.some((l) => l.addresses.some((x) => x.ip === a));
+const inLab = (a: string) => cidrHas(SUBNET, a);
 
 /** A service's configured target against where the store serves; undefined when it matches or cannot be judged (a host name). */
 function targetFault(ctx: Ctx, s: Store, t: { host: string; port: number; source: string } | undefined, who: Name, id: string, key: string): Fault | undefined {
@@ -710,9 +522,40 @@ function configFaults(ctx: Ctx): Fault[] {
       });
     }
   }
+  if (n && !n.error && namespaceOf(ctx.model, 'nginx-lb') && n.upstream.includes(gw) && !n.realIp) {
+    out.push({
+      id: 'nginx-real-ip-missing',
+      cause: `${n.configPath} does not pass the client's address to the gateway: the location /api/ goes through sets no \`proxy_set_header X-Real-IP $remote_addr\``,
+      fix: `add \`proxy_set_header X-Real-IP $remote_addr;\` to \`location /\` in ${n.configPath}, then: ${inNs('nginx-lb', `nginx -c ${n.configPath} -s reload`)}`,
+      breaks: ['real-ip'],
+    });
+  }
+  out.push(...gatewayFaults(ctx));
   const db = targetFault(ctx, ctx.pg, ctx.facts.orderDb, 'order-service', 'order-db-address-wrong', 'order-db-addr');
   const kv = targetFault(ctx, ctx.redis, ctx.facts.productRedis, 'product-service', 'product-redis-address-wrong', 'product-redis-addr');
   return [...out, ...(db ? [db] : []), ...(kv ? [kv] : [])];
+}
+
+/** Where the gateway sends products and orders, against where those services answer: judged only when it names lab addresses at all. */
+function gatewayFaults(ctx: Ctx): Fault[] {
+  const targets = ctx.facts.gatewayTargets?.filter((t) => inLab(t.host));
+  if (!targets?.length) return [];
+  return (['product-service', 'order-service'] as const).flatMap((ns): Fault[] => {
+    const want = `${ip(ns)}:${port(ns)}`;
+    if (targets.some((t) => `${t.host}:${t.port}` === want)) return [];
+    // The URL meant for it: the one at its address (a wrong port), else the one at its port (a wrong address).
+    const meant = targets.find((t) => t.host === ip(ns)) ?? targets.find((t) => t.port === port(ns) && !NAMES.some((n) => n !== ns && ip(n) === t.host));
+    if (!meant) return [];
+    const what = ns === 'product-service' ? 'products' : 'orders';
+    return [
+      {
+        id: `gateway-${ns === 'product-service' ? 'product' : 'order'}-address-wrong`,
+        cause: `the gateway sends ${what} to ${meant.host}:${meant.port} (${meant.source}), but ${ns} answers at ${want}`,
+        fix: `set http://${want} in ${meant.source}, then restart the gateway: ${startCommand(ctx, 'api-gateway')}`,
+        breaks: [ns === 'product-service' ? 'gateway-product' : 'gateway-order'],
+      },
+    ];
+  });
 }
 
 /** Facts from connecting: blamed only when nothing the host shows already explains them. */
@@ -747,6 +590,15 @@ function liveFaults(ctx: Ctx, needs: Record<string, string[]>, broken: Set<strin
         cause: `database ${pg.database} at ${pg.host} has no orders table: the order service creates it when it starts (init_db), and has not`,
         fix: `${psql} -d ${pg.database} -c 'CREATE TABLE IF NOT EXISTS orders (id SERIAL PRIMARY KEY, customer_id VARCHAR(100), product_id VARCHAR(100), quantity INTEGER, total_price DECIMAL(10, 2), created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)'`,
         breaks: ['pg-table'],
+      });
+    } else if (pg.ordersColumns && SEED_COLUMNS.join() !== pg.ordersColumns.join()) {
+      const missing = SEED_COLUMNS.filter((c) => !pg.ordersColumns!.includes(c));
+      const extra = pg.ordersColumns.filter((c) => !SEED_COLUMNS.includes(c));
+      out.push({
+        id: 'orders-columns-differ',
+        cause: `the orders table in ${pg.database} at ${pg.host} has the columns ${pg.ordersColumns.join(', ')}, not the seed's ${SEED_COLUMNS.join(', ')}${missing.length ? ` (missing ${missing.join(', ')}${extra.length ? `; instead ${extra.join(', ')}` : ''})` : ''}: the seed's SELECT reads them by name`,
+        fix: `${missing.length && extra.length === missing.length ? missing.map((c, i) => `${psql} -d ${pg.database} -c 'ALTER TABLE orders RENAME COLUMN ${extra[i]} TO ${c}'`).join(' && ') : `recreate the table with the seed's schema (init_db)`}, and use the seed's column names in the order service`,
+        breaks: ['pg-columns'],
       });
     }
   }
@@ -799,40 +651,46 @@ function contextOf(model: HostModel, facts: ServiceFacts): Ctx {
   };
 }
 
-function rulesetOf(model: HostModel): Ruleset | undefined {
-  try {
-    return parseSave(model.iptables.save);
-  } catch {
-    return undefined;
-  }
+/** A service told the wrong address died of it: one finding, the address, with the service's last words and what its death takes down. */
+function rootCauses(faults: Fault[], ctx: Ctx): Fault[] {
+  const causedBy: Record<string, string> = { 'order-db-address-wrong': 'order-not-listening', 'product-redis-address-wrong': 'product-not-listening' };
+  const folded = new Set<Fault>();
+  const out = faults.map((f) => {
+    const symptom = faults.find((x) => x.id === causedBy[f.id]);
+    const ns = f.id.startsWith('order') ? 'order-service' : 'product-service';
+    const dead = ctx.facts.dead?.find((d) => d.ns === ns);
+    if (!symptom || !dead) return f;
+    folded.add(symptom);
+    return { ...f, cause: `${f.cause}; it exited${dead.lastWords ? `, its last words: ${dead.lastWords}` : ''}`, breaks: [...f.breaks, ...symptom.breaks] };
+  });
+  return out.filter((f) => !folded.has(f));
 }
 
 /**
  * Why deliverables fail, root causes first: the bridge, the namespaces and their links, the
- * sysctl and rules, the services, the data layer, then what connecting showed. `vantage` says
- * where the outside is (the grader's uplink); without it, the default route's device.
+ * sysctl and rules (the judge's), the services, the data layer, then what connecting showed.
  */
-export function diagnose(model: HostModel, facts: ServiceFacts = {}, vantage: Vantage = {}): Finding[] {
+export function diagnose(model: HostModel, judgement: Judgement, facts: ServiceFacts = {}): Finding[] {
   const ctx = contextOf(model, facts);
   const needs = needsOf(ctx);
   const structural = [
     ...bridgeFaults(ctx),
     ...namespaceFaults(ctx),
-    ...ruleFaults(ctx, rulesetOf(model), whereOf(model, vantage)),
+    ...ruleFaults(judgement),
     ...serviceFaults(ctx),
     ...storeFaults(ctx, ctx.redis),
     ...storeFaults(ctx, ctx.pg),
     ...configFaults(ctx),
   ];
   const broken = new Set(structural.flatMap((f) => f.breaks));
-  return [...structural, ...liveFaults(ctx, needs, broken)].map((f) => {
+  return rootCauses([...structural, ...liveFaults(ctx, needs, broken)], ctx).map((f) => {
     const b = new Set(f.breaks);
     return { id: f.id, cause: f.cause, fix: f.fix, deliverables: catalogue.filter((d) => needs[d.id]?.some((k) => b.has(k))).map((d) => d.id) };
   });
 }
 
 /** How the lab differs from the seed's spelling while doing its job; never a failure by itself. */
-export function deviations(model: HostModel, facts: ServiceFacts = {}, vantage: Vantage = {}): Deviation[] {
+export function deviations(model: HostModel, judgement: Judgement, facts: ServiceFacts = {}): Deviation[] {
   const out: Deviation[] = [];
   const br = appBridge(model);
   if (br && br.name !== bridge.name) out.push({ id: 'bridge-renamed', text: `the app bridge is ${br.name}, not the seed's ${bridge.name}`, deliverables: ['1.2-bridge'] });
@@ -855,30 +713,7 @@ export function deviations(model: HostModel, facts: ServiceFacts = {}, vantage: 
   if (nginx && nginxPeer && (nginx.name !== nginxVeth.inside || nginxPeer.name !== nginxVeth.onBridge)) {
     out.push({ id: 'veth-renamed', text: `nginx-lb's pair is ${nginx.name} / ${nginxPeer.name}, not the seed's ${nginxVeth.inside} / ${nginxVeth.onBridge}`, deliverables: ['1.2-veth'] });
   }
-  const rs = rulesetOf(model);
-  if (rs) {
-    const w = whereOf(model, vantage);
-    // Out of each way out (the grader's uplink, then the host's real one): a rule naming one of them.
-    const named = (vantage.ifaces ?? [w.uplink])
-      .map((out) => walk(rs, 'nat', 'POSTROUTING', egress(w, ip('product-service'), out)))
-      .find((x) => masqueraded(x) && x.rule?.matches.some((m) => m.name === '-o' && !m.negated));
-    const o = named?.rule?.matches.find((x) => x.name === '-o');
-    if (named && o) {
-      out.push({
-        id: 'masquerade-names-uplink',
-        text: `\`${named.rule!.line}\` names ${o.value}; the seed's \`! -o ${bridge.name}\` masquerades whichever interface leads out`,
-        deliverables: ['1.3-internet', '1.4-nat-rules'],
-      });
-    }
-    const inside = walk(rs, 'nat', 'POSTROUTING', egress(w, ip('api-gateway'), appBridge(model)?.name ?? bridge.name));
-    if (masqueraded(inside)) {
-      out.push({
-        id: 'masquerade-includes-bridge',
-        text: `\`${inside.rule?.line}\` also rewrites traffic leaving by ${appBridge(model)?.name ?? bridge.name}; the seed's \`! -o ${bridge.name}\` leaves it alone`,
-        deliverables: ['1.4-nat-rules'],
-      });
-    }
-  }
+  out.push(...judgement.deviations);
   if (facts.nginx && !facts.nginx.error && !facts.nginx.health) {
     out.push({
       id: 'nginx-no-health',
@@ -887,23 +722,4 @@ export function deviations(model: HostModel, facts: ServiceFacts = {}, vantage: 
     });
   }
   return out;
-}
-
-/**
- * What the seed does not ask for but a person may try, judged from the rules: the host's own
- * `curl localhost:8080` (and a namespace calling the host on 8080) only reach nginx through an
- * OUTPUT DNAT, which the seed's PREROUTING-only rule does not give. Advice, never a failure.
- */
-export function advice(model: HostModel): Deviation[] {
-  const rs = rulesetOf(model);
-  if (!rs) return [];
-  const local = walk(rs, 'nat', 'OUTPUT', { src: '127.0.0.1', dst: '127.0.0.1', proto: 'tcp', dport: rules.dnat.dport, ctstate: ['NEW'], dstType: 'LOCAL' });
-  if (local.target === 'DNAT' || local.target === 'UNKNOWN') return [];
-  return [
-    {
-      id: 'host-clients-not-forwarded',
-      text: `the host's own \`curl localhost:${rules.dnat.dport}\` does not reach nginx: the DNAT is in PREROUTING only, as the seed writes it. For the host's own clients add \`sudo iptables -t nat -A OUTPUT -p tcp --dport ${rules.dnat.dport} -m addrtype --dst-type LOCAL -j DNAT --to-destination ${rules.dnat.to}\` and \`sudo sysctl -w net.ipv4.conf.${appBridge(model)?.name ?? bridge.name}.route_localnet=1\``,
-      deliverables: ['2.1-health-host', '2.2-products-host', '2.2-orders-host'],
-    },
-  ];
 }

@@ -9,8 +9,10 @@ import { bar, centres, DNAT, DNAT_BOX, MASQ, MASQ_BOX, masqPath, mid, mlabel, na
 import { esc } from '../report/html.ts';
 import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { bridge, namespaces, rules } from './contract.ts';
-import { appBridge, type Bridge, type ContractNamespace, dataAt, type DataLocation, hostLink, hostPeer, namespaceOf, nsLink, type RuleCheck, ruleChecks, servesAt, uplinkDev } from './find.ts';
+import { appBridge, type Bridge, type ContractNamespace, dataAt, type DataLocation, hostLink, hostPeer, namespaceOf, nsLink, servesAt } from './find.ts';
+import { type Judgement, judgeRules, type SeedRule } from './judge.ts';
 import type { Address, HostModel, Link } from './model.ts';
+import { explain } from './netfilter.ts';
 
 /** Something that differs from the contract: `what` is drawn beside the part, `why` says what was found instead. */
 export interface Fault {
@@ -32,7 +34,7 @@ interface LiveView {
   bridge: { name: string; id: string; label: string; faults: Fault[] };
   uplink: string;
   nodes: NodeView[];
-  rules: RuleCheck[];
+  rules: SeedRule[];
   data: string;
 }
 
@@ -67,27 +69,27 @@ function vethFaults(model: HostModel, c: ContractNamespace, link: Link | undefin
   return faults;
 }
 
-/** The namespace's own faults: its address, and its service (or the data server it stands for) listening. */
-function nodeFaults(model: HostModel, c: ContractNamespace, link: Link | undefined, data: DataLocation | undefined): Fault[] {
+/** The namespace's own fault as task 1.2 has it: its address. */
+function nodeFaults(c: ContractNamespace, link: Link | undefined): Fault[] {
   const addresses = link?.addresses ?? [];
-  const faults: Fault[] = hasAddress(addresses, c.ip) ? [] : [{ what: `wants ${wanted(c.ip)}`, why: `${link?.name ?? 'no interface'} has ${shown(addresses)}` }];
+  return hasAddress(addresses, c.ip) ? [] : [{ what: `wants ${wanted(c.ip)}`, why: `${link?.name ?? 'no interface'} has ${shown(addresses)}` }];
+}
+
+/** Whether its service (or the data server it stands for) serves yet: Phase 2's, drawn as a note, never a fault of the diagram. */
+function serviceNote(model: HostModel, c: ContractNamespace, data: DataLocation | undefined): string {
+  if (data && data.where !== 'namespace') return `in ${data.where} → ${data.address}:${data.port}`;
   const listeners = namespaceOf(model, c.name)?.listeners.filter((l) => l.proto === 'tcp' && l.port === c.port) ?? [];
-  if (!data && !listeners.some((l) => servesAt(l, c.ip))) {
-    const elsewhere = listeners.map((l) => `${l.address}:${l.port}`).join(', ');
-    const why = elsewhere ? `listens on ${elsewhere} only` : isData(c.name) ? `nor a container or host process on ${bridge.ip}:${c.port}` : undefined;
-    faults.push({ what: `not listening on :${c.port}`, ...(why ? { why } : {}) });
-  }
-  return faults;
+  const serving = listeners.find((l) => servesAt(l, c.ip));
+  if (serving) return `${serving.process ?? 'listening'} :${c.port}`;
+  return listeners.length ? `listens on ${listeners.map((l) => `${l.address}:${l.port}`).join(', ')} only` : `nothing on :${c.port} yet`;
 }
 
 function nodeView(model: HostModel, c: ContractNamespace, br: Bridge | undefined): NodeView {
   if (!namespaceOf(model, c.name)) return { name: c.name, box: { name: c.name, address: '—', note: '', fault: 'namespace missing' }, faults: [{ what: 'namespace missing' }] };
   const link = nsLink(model, c.name);
-  const data = dataOf(model, c.name);
-  const faults = nodeFaults(model, c, link, data);
+  const faults = nodeFaults(c, link);
   const own = link?.addresses.find((a) => a.ip === c.ip) ?? link?.addresses[0];
-  const serving = namespaceOf(model, c.name)?.listeners.find((l) => l.proto === 'tcp' && l.port === c.port && servesAt(l, c.ip));
-  const note = data && data.where !== 'namespace' ? `in ${data.where} → ${data.address}:${data.port}` : `${serving?.process ?? 'listening'} :${c.port}`;
+  const note = serviceNote(model, c, dataOf(model, c.name));
   return {
     name: c.name,
     box: { name: c.name, address: own ? `${own.ip}/${own.prefix}` : '—', note, ...(faults[0] ? { fault: faults[0].what } : {}) },
@@ -115,10 +117,10 @@ function dataText(model: HostModel): string {
     .join(' · ');
 }
 
-function liveView(model: HostModel): LiveView {
+function liveView(model: HostModel, judgement: Judgement): LiveView {
   const br = appBridge(model);
   const forward = model.sysctl['net.ipv4.ip_forward'];
-  const dev = uplinkDev(model);
+  const dev = judgement.outside.uplink;
   const uplinkAddr = dev ? hostLink(model, dev)?.addresses[0] : undefined;
   return {
     // Task 1.3 sets it: without it nothing is routed between the bridge and the uplink.
@@ -126,35 +128,41 @@ function liveView(model: HostModel): LiveView {
     bridge: bridgeView(br),
     uplink: dev ? `via ${dev}${uplinkAddr ? ` ${uplinkAddr.ip}/${uplinkAddr.prefix}` : ''}` : 'no default route',
     nodes: namespaces.map((c) => nodeView(model, c, br)),
-    rules: ruleChecks(model),
+    rules: Object.values(judgement.rules),
     data: dataText(model),
   };
 }
 
 const sentence = (subject: string, f: Fault) => `${subject}: ${f.what}${f.why ? ` (${f.why})` : ''}`;
-const ruleFault = (r: RuleCheck): Fault => ({ what: 'not found', why: `got ${r.got}` });
+const ruleFault = (r: SeedRule): Fault => ({ what: 'not found', why: `got ${explain(r.main.decision)}` });
 
-function findingsOf(v: LiveView): string[] {
+/** Task 1.2's network as drawn: the bridge, each namespace's address and veth. The diagram's deliverable rests on these. */
+function networkFindings(v: LiveView): string[] {
   return [
-    ...(v.ipForward.fault ? [sentence('host', v.ipForward.fault)] : []),
     ...v.bridge.faults.map((f) => sentence(`bridge ${v.bridge.name}`, f)),
     ...v.nodes.flatMap((n) => [...n.faults.map((f) => sentence(n.name, f)), ...(n.veth?.faults ?? []).map((f) => sentence(`${n.name} veth`, f))]),
-    ...v.rules.filter((r) => !r.holds).map((r) => sentence(r.wanted, ruleFault(r))),
   ];
 }
 
-/** What is drawn red, one sentence each: `api-gateway veth: not on br-app (veth-api-br has no master)`. [] when the host matches the contract. */
-export function diagramFindings(model: HostModel): string[] {
-  return findingsOf(liveView(model));
+/** Everything drawn red: task 1.2's network, then what tasks 1.3 and 1.4 add (forwarding, the rules), whose own deliverables judge them. */
+function findingsOf(v: LiveView): string[] {
+  return [...(v.ipForward.fault ? [sentence('host', v.ipForward.fault)] : []), ...networkFindings(v), ...v.rules.filter((r) => !r.holds).map((r) => sentence(r.wanted, ruleFault(r)))];
 }
 
-/** A rule's line in a NAT box: what the seed wants, then where it was found or what happened instead. */
-function ruleLines(r: RuleCheck): string[] {
-  return [r.wanted, r.holds ? `found in ${r.path.join(' > ')}` : `✗ not found: ${r.target} (${r.path.join(' > ')})`];
+/** What of task 1.2's network differs from the seed, one sentence each: `api-gateway veth: not on br-app (veth-api-br has no master)`. [] when it matches. */
+export function diagramFindings(model: HostModel, judgement: Judgement = judgeRules(model)): string[] {
+  return networkFindings(liveView(model, judgement));
 }
 
-export function liveDiagramSvg(model: HostModel): string {
-  const v = liveView(model);
+/** A rule's line in a NAT box: what the seed wants, then how the live rules do it or what happened instead. */
+function ruleLines(r: SeedRule): string[] {
+  const d = r.main.decision;
+  const how = d.rule ? `found in ${d.path.join(' > ')}` : `by ${d.path.join(' > ')}'s ${d.target} policy`;
+  return [r.wanted, r.holds ? how : `✗ not found: ${d.target} (${d.path.join(' > ')})`];
+}
+
+export function liveDiagramSvg(model: HostModel, judgement: Judgement = judgeRules(model)): string {
+  const v = liveView(model, judgement);
   const findings = findingsOf(v);
   const appW = Math.min(150, (W - 40) / v.nodes.length - 10);
   const appX = centres(v.nodes.length, appW);
@@ -194,8 +202,8 @@ ${findings.length ? `<g class="findings" font-size="11" fill="${RED}">${findings
 </svg>`;
 }
 
-export function liveDiagramMermaid(model: HostModel): string {
-  const v = liveView(model);
+export function liveDiagramMermaid(model: HostModel, judgement: Judgement = judgeRules(model)): string {
+  const v = liveView(model, judgement);
   const bad: string[] = [];
   const badLinks: number[] = [];
   const links: string[] = [];

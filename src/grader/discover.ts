@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { priv } from '../host/exec.ts';
+import { priv, type RunResult } from '../host/exec.ts';
 import { detectBackend, save } from '../host/iptables.ts';
 import { listNamespaces } from '../host/links.ts';
 import { engine, engineEndpoint } from '../runtime/engine.ts';
@@ -110,8 +110,13 @@ export function parseSockets(text: string): Listener[] {
     });
 }
 
-async function readNs(ns?: string): Promise<RawNs> {
+/** Where the reads that built a model are kept as evidence: each command line with what it printed. */
+export type Recorder = (c: RunResult & { at: string }) => void;
+
+async function readNs(ns: string | undefined, record?: Recorder): Promise<RawNs> {
+  const at = new Date().toISOString();
   const r = await priv(['sh', '-c', readScript(ns)], { allowFail: true });
+  record?.({ ...r, command: `sh -c ${quote(readScript(ns))}`, at });
   const s = splitSections(r.stdout);
   const { links, routes, ids } = ipSections(s.ip);
   return {
@@ -202,16 +207,20 @@ async function readContainers(): Promise<Container[] | undefined> {
   }
 }
 
-async function readIptables(): Promise<HostModel['iptables']> {
+async function readIptables(record?: Recorder): Promise<HostModel['iptables']> {
   const b = await detectBackend();
-  return { backend: b.name === 'legacy' ? 'legacy' : 'nft', save: await save(b) };
+  const at = new Date().toISOString();
+  const t0 = performance.now();
+  const text = await save(b);
+  record?.({ command: b.save, stdout: text, stderr: '', exitCode: 0, durationMs: performance.now() - t0, at });
+  return { backend: b.name === 'legacy' ? 'legacy' : 'nft', save: text };
 }
 
-/** The live host, read in parallel: every namespace, the rules, the engine and the sysctls at once. */
-export async function discover(): Promise<HostModel> {
+/** The live host, read in parallel: every namespace, the rules, the engine and the sysctls at once; each read handed to `record` when given. */
+export async function discover(record?: Recorder): Promise<HostModel> {
   // `ip netns list` reads /run/netns; so does listNamespaces, without a process.
   const names = (await listNamespaces()).sort();
-  const [raws, iptables, containers, sysctl] = await Promise.all([Promise.all([undefined, ...names].map(readNs)), readIptables(), readContainers(), readSysctls()]);
+  const [raws, iptables, containers, sysctl] = await Promise.all([Promise.all([undefined, ...names].map((n) => readNs(n, record))), readIptables(record), readContainers(), readSysctls()]);
   const [host, ...inside] = raws as [RawNs, ...RawNs[]];
   const links = (r: RawNs) => r.links.map((l) => toLink(l, r, raws));
   const namespaces = await Promise.all(

@@ -1,13 +1,12 @@
 /**
  * Small pure questions over a HostModel, asked in the contract's terms (its namespaces, its
  * addresses, its bridge address and its rules) and never the topology's: where is the app
- * bridge, which interface is a namespace's, who listens, where does the data layer live, do the
- * seed's rules hold. The grader's checks and the live diagram both ask them.
+ * bridge, which interface is a namespace's, who listens, where does the data layer live (the
+ * rules are judged in judge.ts). The grader's checks, its diagnosis and the live diagram ask them.
  */
 import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { bridge, namespaces, rules } from './contract.ts';
 import type { Address, HostModel, Link, Listener, Namespace } from './model.ts';
-import { decide, explain, optionOf, type Decision, type Packet, parseSave } from './netfilter.ts';
 
 /** One of the contract's six namespaces. */
 export type ContractNamespace = (typeof namespaces)[number];
@@ -26,9 +25,6 @@ export const contractNs = (name: ContractName): ContractNamespace => namespaces.
 export const namespaceOf = (model: HostModel, ns: string): Namespace | undefined => model.namespaces.find((n) => n.name === ns);
 
 export const hostLink = (model: HostModel, name: string): Link | undefined => model.host.links.find((l) => l.name === name);
-
-/** The host's uplink: the device of its default route. */
-export const uplinkDev = (model: HostModel): string | undefined => model.host.routes.find((r) => r.dst === 'default')?.dev;
 
 /** The namespace's interface on the app network: the one with an address in the subnet, else its first veth. */
 export function nsLink(model: HostModel, ns: string): Link | undefined {
@@ -104,52 +100,3 @@ export function dataAt(model: HostModel, name: 'postgres-db' | 'redis-cache'): D
 
 export const postgresAt = (model: HostModel): DataLocation | undefined => dataAt(model, 'postgres-db');
 export const redisAt = (model: HostModel): DataLocation | undefined => dataAt(model, 'redis-cache');
-
-/** One of the seed's rules (tasks 1.3, 1.4) judged by its effect on a packet it is about. */
-export interface RuleCheck {
-  id: keyof typeof rules;
-  /** The rule as the seed means it. */
-  wanted: string;
-  holds: boolean;
-  /** What decided (MASQUERADE, DNAT, ACCEPT, UNKNOWN, the policy's verdict) and the chains walked to it. */
-  target: string;
-  path: string[];
-  /** The walk's answer in one line: which rule decided, through which chains. */
-  got: string;
-  /** The deciding rule as saved, when one decided. */
-  line?: string;
-}
-
-/** An outside client for the packets: TEST-NET-2, which no lab uses. */
-export const CLIENT = '198.51.100.7';
-
-function check(id: RuleCheck['id'], wanted: string, d: Decision, holds: boolean): RuleCheck {
-  return { id, wanted, holds, target: d.target, path: d.path, got: explain(d), ...(d.rule ? { line: d.rule.line } : {}) };
-}
-
-/**
- * The seed's three rules, each held to one packet that shows what it is for: egress from a
- * namespace by the host's uplink (the default route's device; any name but the bridge's serves
- * when there is none) masqueraded, tcp 8080 to a host address DNATed to nginx-lb, and that
- * DNATed packet accepted in FORWARD by a rule.
- */
-export function ruleChecks(model: HostModel): RuleCheck[] {
-  const rs = parseSave(model.iptables.save);
-  const uplink = uplinkDev(model) ?? 'uplink';
-  const hostIp = hostLink(model, uplink)?.addresses[0]?.ip ?? bridge.ip;
-  const br = appBridge(model)?.name ?? bridge.name;
-  const { masquerade: m, dnat, forward: f } = rules;
-  const from = namespaces[0];
-  const egress: Packet = { src: from.ip, dst: CLIENT, out: uplink, proto: 'tcp', ctstate: ['NEW'] };
-  const inbound: Packet = { in: uplink, src: CLIENT, dst: hostIp, proto: dnat.proto, dport: dnat.dport, ctstate: ['NEW'], dstType: 'LOCAL' };
-  const [toIp, toPort] = dnat.to.split(':');
-  const forwarded: Packet = { in: uplink, out: br, src: CLIENT, dst: toIp!, proto: dnat.proto, dport: Number(toPort), ctstate: ['NEW', 'DNAT'] };
-  const masq = decide(rs, m.table, m.chain, egress);
-  const nat = decide(rs, dnat.table, dnat.chain, inbound);
-  const fwd = decide(rs, f.table, f.chain, forwarded);
-  return [
-    check('masquerade', `${m.table} ${m.chain} -s ${m.source} ! -o ${br} → MASQUERADE`, masq, masq.target === 'MASQUERADE'),
-    check('dnat', `${dnat.table} ${dnat.chain} ${dnat.proto} dport ${dnat.dport} → DNAT ${dnat.to}`, nat, nat.target === 'DNAT' && optionOf(nat.rule, '--to-destination') === dnat.to),
-    check('forward', `${f.table} ${f.chain} ${f.proto} -d ${f.destination} dport ${f.dport} → ACCEPT`, fwd, fwd.target === 'ACCEPT' && fwd.rule !== undefined),
-  ];
-}

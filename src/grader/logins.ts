@@ -1,12 +1,10 @@
 /**
  * How the grader logs in to the data layer it found: the seed's credentials (PostgreSQL
- * postgres/postgres, database orders; Redis without a password), ecomnet's per-run secrets when
- * the platform on the host is ecomnet's, or what ECOMNET_PG_URL / ECOMNET_REDIS_URL say.
+ * postgres/postgres, database orders; Redis without a password) unless told otherwise, by
+ * `--pg-url` / `--redis-url` (ECOMNET_PG_URL, ECOMNET_REDIS_URL) or by whoever runs the grader
+ * (ecomnet's own platform hands over its run's logins through src/runtime/handshake.ts). The
+ * grader reads no file of anyone's to find them.
  */
-import { READER_ROLE } from '../data/postgres.ts';
-import type { RunDir } from '../host/run-dir.ts';
-import { readState } from '../host/state.ts';
-import { readSecrets, type Secrets } from '../runtime/secrets.ts';
 import { bridge, namespaces, seedLogin } from './contract.ts';
 import { postgresAt, redisAt } from './find.ts';
 import type { HostModel } from './model.ts';
@@ -17,6 +15,12 @@ export interface Login {
   user: string;
   password?: string;
   database?: string;
+}
+
+/** What the grader is told to log in with: URLs, each part of which overrides what was found. */
+export interface Credentials {
+  pgUrl?: string;
+  redisUrl?: string;
 }
 
 function fromUrl(url: string | undefined): Partial<Login> {
@@ -30,24 +34,17 @@ function fromUrl(url: string | undefined): Partial<Login> {
 const pg = namespaces.find((n) => n.name === 'postgres-db')!;
 const redis = namespaces.find((n) => n.name === 'redis-cache')!;
 
-/**
- * PostgreSQL where it was found (the seed's Docker on the bridge address when nowhere), as the
- * seed logs in unless told otherwise; on ecomnet's platform as its read-only operator role.
- */
-export function pgLogin(model: HostModel, ecomnet?: Secrets, url = process.env.ECOMNET_PG_URL): Login {
-  const as = ecomnet ? { user: READER_ROLE, password: ecomnet.reader } : { user: seedLogin.user, password: seedLogin.password };
-  return { host: postgresAt(model)?.address ?? bridge.ip, port: pg.port, ...as, database: seedLogin.database, ...fromUrl(url) };
+/** PostgreSQL where it was found (the seed's Docker on the bridge address when nowhere), as the seed logs in unless a URL says otherwise. */
+export function pgLogin(model: HostModel, url = process.env.ECOMNET_PG_URL): Login {
+  return { host: postgresAt(model)?.address ?? bridge.ip, port: pg.port, user: seedLogin.user, password: seedLogin.password, database: seedLogin.database, ...fromUrl(url) };
 }
 
-/** Redis where it was found (the seed's redis-cache when nowhere), without a password unless ecomnet's or told. */
-export function redisLogin(model: HostModel, ecomnet?: Secrets, url = process.env.ECOMNET_REDIS_URL): Login {
-  return { host: redisAt(model)?.address ?? redis.ip, port: redis.port, user: 'default', ...(ecomnet ? { password: ecomnet.redis } : {}), ...fromUrl(url) };
+/** Redis where it was found (the seed's redis-cache when nowhere), without a password unless a URL gives one. */
+export function redisLogin(model: HostModel, url = process.env.ECOMNET_REDIS_URL): Login {
+  return { host: redisAt(model)?.address ?? redis.ip, port: redis.port, user: 'default', ...fromUrl(url) };
 }
 
-/** ecomnet's per-run passwords, when the platform up in `dir` is ecomnet's; else none (a learner's build). */
-export const ecomnetSecrets = (dir: RunDir): Secrets | undefined => (readState(dir)?.phase === 'up' ? readSecrets(dir) : undefined);
-
-/** A login as a URL, for clients that take one (pg, ioredis). */
+/** A login as a URL, for clients that take one (pg, ioredis) and for handing one over. */
 export function loginUrl(scheme: 'postgres' | 'redis', l: Login): string {
   const auth = l.password !== undefined ? `${encodeURIComponent(scheme === 'redis' ? '' : l.user)}:${encodeURIComponent(l.password)}@` : scheme === 'postgres' ? `${encodeURIComponent(l.user)}@` : '';
   return `${scheme}://${auth}${l.host}:${l.port}${l.database ? `/${encodeURIComponent(l.database)}` : ''}`;

@@ -1,52 +1,113 @@
 /**
- * What verify adds to reach a build it did not make, as a person's screenshots do: an external
- * client and a simulated internet host on an uplink bridge of our own (the topology's outside
- * segment, documentation addresses). Recorded before it is added, so `ecomnet down` or the next
- * verify removes one left by a verify that was killed.
+ * What verify adds to stand outside a build on a real host, as a person's screenshots do: an
+ * external client and an internet host (nginx answering with the address it saw) in two
+ * namespaces of its own on an uplink bridge of its own, on the grader's documentation addresses
+ * (vantage.ts). Recorded, root's, in a directory of the grader's before it is added, so `ecomnet
+ * down` or the next verify removes one a killed verify left. Where the host already has that
+ * outside segment whole (ecomnet's own platform declares the same), it is used as it is.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { nodeOf, topology as defaultTopology } from '../../fixtures/topology.ts';
-import { removeProbe, type ProbeRecord } from '../cleanup.ts';
-import { ipBatch, listLinks, listNamespaces, nsBatches } from '../host/links.ts';
-import { writeNewFile } from '../host/files.ts';
-import type { Progress } from '../host/network.ts';
-import { ensureRunDir, type RunDir } from '../host/run-dir.ts';
-import { buildProbePlan } from '../plan/plan.ts';
-import { spawnInNs } from '../runtime/spawn.ts';
-import type { Topology } from '../topology/types.ts';
-import { waitFor } from '../wait.ts';
+import { ipBatch, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from '../host/links.ts';
+import { priv, run } from '../host/exec.ts';
+import { readJson } from '../read-json.ts';
+import { check, waitFor } from '../wait.ts';
+import { OUTSIDE } from './vantage.ts';
 
-const internetHost = fileURLToPath(new URL('../runtime/internet-host.ts', import.meta.url));
+/** The grader's own directory: root's, readable by all, apart from any platform's. */
+export const PROBE_DIR = '/run/ecomnet-verify';
+const RECORD = `${PROBE_DIR}/probe.json`;
+
+const veth = { client: 'veth-ext', internet: 'veth-inet' } as const;
+const NAMESPACES: string[] = [OUTSIDE.client.ns, OUTSIDE.internet.ns];
+const prefix = OUTSIDE.host.prefix;
+
+/** Every name the probe adds: the only names its removal acts on, whatever a record says. */
+export const probeNames = { namespaces: NAMESPACES, bridges: [OUTSIDE.bridge], veths: [`${veth.client}-br`, `${veth.internet}-br`] };
+
+const hostLines = [
+  ...NAMESPACES.map((n) => `netns add ${n}`),
+  `link add ${OUTSIDE.bridge} type bridge`,
+  `addr add ${OUTSIDE.host.ip}/${prefix} dev ${OUTSIDE.bridge}`,
+  `link set ${OUTSIDE.bridge} up`,
+  ...(
+    [
+      [OUTSIDE.client.ns, veth.client],
+      [OUTSIDE.internet.ns, veth.internet],
+    ] as const
+  ).flatMap(([ns, v]) => [`link add ${v}-br type veth peer name ${v} netns ${ns}`, `link set ${v}-br master ${OUTSIDE.bridge}`, `link set ${v}-br up`]),
+];
+const nodeLines = (v: string, ip: string) => [`addr add ${ip}/${prefix} dev ${v}`, `link set ${v} up`, 'link set lo up', `route add default via ${OUTSIDE.host.ip}`];
+
+/** The internet host's nginx: every request answered with the address it came from. */
+const internetConf = `pid ${PROBE_DIR}/internet.pid;
+error_log ${PROBE_DIR}/internet.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    server {
+        listen ${OUTSIDE.internet.ip}:${OUTSIDE.internet.port};
+        location / { default_type text/plain; return 200 "$remote_addr\\n"; }
+    }
+}
+`;
 
 export interface Probe {
-  /** False when the platform on the host has its own outside segment (ecomnet's), used as it is. */
+  /** False when the outside segment was already there (ecomnet's platform), used as it is. */
   added: boolean;
   release(): Promise<void>;
 }
 
-export async function attachProbe(dir: RunDir, progress: Progress, t: Topology = defaultTopology): Promise<Probe> {
-  await ensureRunDir(dir);
-  await removeProbe(dir, progress, t);
-  const plan = buildProbePlan(t);
+/** Writes a file as root in the grader's directory (made root's if missing): no user's file is followed or trusted. */
+async function writeRoot(file: string, content: string): Promise<void> {
+  await priv(['install', '-d', '-m', '0755', '-o', 'root', '-g', 'root', PROBE_DIR]);
+  await priv(['sh', '-c', 'umask 022; rm -f "$1" && cat > "$1"', 'sh', file], { input: content });
+}
+
+export async function attachProbe(progress: (step: string, ms: number) => void = () => {}): Promise<Probe> {
+  await removeProbe();
   const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
-  const present = [...plan.namespaces.filter((n) => ns.includes(n)), ...plan.bridges.filter((b) => links.includes(b))];
-  if (present.length === plan.namespaces.length + plan.bridges.length) return { added: false, release: async () => {} };
+  const present = [...NAMESPACES.filter((n) => ns.includes(n)), ...[OUTSIDE.bridge].filter((b) => links.includes(b))];
+  if (present.length === NAMESPACES.length + 1) return { added: false, release: async () => {} };
   if (present.length) throw new Error(`verify: ${present.join(', ')} exist but not the whole outside segment; not ours to change (\`ecomnet down\` removes ecomnet's)`);
-  const record: ProbeRecord = { namespaces: plan.namespaces, bridges: plan.bridges, veths: plan.veths };
-  writeNewFile(dir.probe, `${JSON.stringify(record)}\n`);
-  mkdirSync(dir.logs, { recursive: true });
+  await writeRoot(RECORD, `${JSON.stringify(probeNames)}\n`);
   const t0 = performance.now();
   try {
-    await ipBatch(plan.hostBatch, { what: 'probe host batch' });
-    await nsBatches(plan.nsBatches);
-    const inet = nodeOf('internet', t);
-    await spawnInNs(inet.name, [process.execPath, internetHost, inet.ip, String(inet.port)], dir.log('probe-internet'), dir.pidFile('probe-internet'));
-    await waitFor(() => fetch(`http://${inet.ip}:${inet.port}/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text()), { what: 'the simulated internet host', timeoutMs: 10_000 });
+    await ipBatch(hostLines, { what: 'probe host batch' });
+    await nsBatches([
+      { ns: OUTSIDE.client.ns, lines: nodeLines(veth.client, OUTSIDE.client.ip) },
+      { ns: OUTSIDE.internet.ns, lines: nodeLines(veth.internet, OUTSIDE.internet.ip) },
+    ]);
+    await writeRoot(`${PROBE_DIR}/internet.conf`, internetConf);
+    await priv(['ip', 'netns', 'exec', OUTSIDE.internet.ns, 'nginx', '-c', `${PROBE_DIR}/internet.conf`, '-e', `${PROBE_DIR}/internet.log`]);
+    const url = `http://${OUTSIDE.internet.ip}:${OUTSIDE.internet.port}/`;
+    await waitFor(async () => check((await run(['curl', '-s', '-m', '1', url], { allowFail: true })).exitCode === 0, 'no answer'), {
+      what: 'the simulated internet host',
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
   } catch (e) {
-    await removeProbe(dir, progress, t);
+    await removeProbe();
     throw e;
   }
-  progress(`probe: ${plan.namespaces.join(', ')} on ${plan.bridges.join(', ')}`, performance.now() - t0);
-  return { added: true, release: () => removeProbe(dir, progress, t).then(() => undefined) };
+  progress(`probe: ${NAMESPACES.join(', ')} on ${OUTSIDE.bridge}`, performance.now() - t0);
+  return { added: true, release: () => removeProbe().then(() => undefined) };
+}
+
+/**
+ * Remove a probe a verify added, also one left by a verify killed part way: only the probe's
+ * own names are acted on, whatever the record says. True when there was one.
+ */
+export async function removeProbe(): Promise<boolean> {
+  const record = readJson<typeof probeNames>(RECORD);
+  if (!record) return false;
+  const only = (names: unknown, allowed: string[]) => (Array.isArray(names) ? names.filter((n): n is string => allowed.includes(n)) : []);
+  const namespaces = only(record.namespaces, probeNames.namespaces);
+  const bridges = only(record.bridges, probeNames.bridges);
+  const pids = await nsPids(namespaces.filter((n) => NAMESPACES.includes(n)));
+  if (pids.length) await priv(['kill', '-KILL', ...pids.map(String)], { allowFail: true });
+  const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
+  await ipBatch([...namespaces.filter((n) => ns.includes(n)).map((n) => `netns del ${n}`), ...bridges.filter((b) => links.includes(b)).map((b) => `link del ${b}`)], { force: true });
+  await waitGone(namespaces, [...bridges, ...only(record.veths, probeNames.veths)]);
+  await priv(['rm', '-f', RECORD, `${PROBE_DIR}/internet.conf`, `${PROBE_DIR}/internet.pid`, `${PROBE_DIR}/internet.log`]);
+  await priv(['rmdir', PROBE_DIR], { allowFail: true });
+  return true;
 }

@@ -5,6 +5,7 @@
  * Gathered live with connections of at most 2 s that are always closed; never throws: a fact
  * that could not be read carries `error` instead.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +33,8 @@ export interface NginxFacts {
   upstream: string[];
   /** /health is answered by nginx itself (a location that returns), as the seed's config does. */
   health: boolean;
+  /** The location /api/ goes through sets X-Real-IP to $remote_addr (its own, or inherited from the server or http level). */
+  realIp: boolean;
   error?: string;
 }
 
@@ -45,6 +48,8 @@ export interface PostgresFacts {
   authOk?: boolean;
   databaseExists?: boolean;
   ordersTable?: boolean;
+  /** The orders table's columns, in order. */
+  ordersColumns?: string[];
   /** SQLSTATE of the refusal (28P01 bad password, 28000 no pg_hba entry, 3D000 no database). */
   code?: string;
   error?: string;
@@ -61,6 +66,15 @@ export interface RedisFacts {
   error?: string;
 }
 
+/** A service the build started that is not running: where it was started, and the end of what it said. */
+export interface DeadService {
+  ns: string;
+  /** The build's line that started it. */
+  line: string;
+  /** Its last lines of output (its log named on that line), when there were any. */
+  lastWords?: string;
+}
+
 export interface ServiceFacts {
   nginx?: NginxFacts;
   postgres?: PostgresFacts;
@@ -69,14 +83,16 @@ export interface ServiceFacts {
   orderDb?: Target;
   /** Where the product service connects to Redis, likewise. */
   productRedis?: Target;
+  /** Where the gateway sends products and orders: every http URL its script or config names. */
+  gatewayTargets?: Target[];
+  /** Services the build started that are not running. */
+  dead?: DeadService[];
 }
 
-/** How to log in: a Login (logins.ts) or a URL; the seed's credentials where neither says. */
-export interface Credentials {
-  pg?: Login;
-  redis?: Login;
-  pgUrl?: string;
-  redisUrl?: string;
+/** How to log in: the logins the grader settled on. */
+export interface Logins {
+  pg: Login;
+  redis: Login;
 }
 
 const TIMEOUT_MS = 2000;
@@ -165,8 +181,17 @@ function proxyTargets(url: string, upstreams: Map<string, string[]>): string[] {
   return [`${m[2]}:${m[3] ?? (m[1] === 'https' ? 443 : 80)}`];
 }
 
-/** What the seed's two requests meet in this configuration: where /api/products goes, and whether /health is nginx's own. */
-export function nginxRoutes(ds: Directive[]): { upstream: string[]; health: boolean } {
+/** The proxy_set_header directives in effect in a block: its own, else those it inherits (nginx inherits only when a level sets none). */
+function headersIn(levels: Directive[][]): Directive[] {
+  for (const body of levels) {
+    const own = body.filter((d) => d.name === 'proxy_set_header');
+    if (own.length) return own;
+  }
+  return [];
+}
+
+/** What the seed's two requests meet in this configuration: where /api/products goes, whether it carries X-Real-IP, and whether /health is nginx's own. */
+export function nginxRoutes(ds: Directive[]): { upstream: string[]; health: boolean; realIp: boolean } {
   const upstreams = new Map(
     all(ds, 'upstream').map((u) => [
       u.args[0] ?? '',
@@ -179,13 +204,22 @@ export function nginxRoutes(ds: Directive[]): { upstream: string[]; health: bool
     const listens = (s.block ?? []).filter((d) => d.name === 'listen').map((d) => d.args[0] ?? '');
     return !listens.length || listens.some((l) => /(^|:)80$/.test(l));
   });
-  const locations = (on80.length ? on80 : servers).flatMap((s) =>
-    all(s.block ?? [], 'location').map((l) => (l.args.length > 1 ? { modifier: l.args[0]!, path: l.args[1]!, body: l.block ?? [] } : { modifier: '', path: l.args[0] ?? '', body: l.block ?? [] })),
+  const chosen = on80.length ? on80 : servers;
+  const locations = chosen.flatMap((s) =>
+    all(s.block ?? [], 'location').map((l) => ({
+      ...(l.args.length > 1 ? { modifier: l.args[0]!, path: l.args[1]! } : { modifier: '', path: l.args[0] ?? '' }),
+      body: l.block ?? [],
+      server: s.block ?? [],
+    })),
   );
   const proxyOf = (l: Location | undefined) => l?.body.find((d) => d.name === 'proxy_pass')?.args[0];
-  const api = proxyOf(locationFor(locations, '/api/products'));
+  const apiLocation = locationFor(locations, '/api/products') as (Location & { server: Directive[] }) | undefined;
+  const api = proxyOf(apiLocation);
   const health = locationFor(locations, '/health');
-  return { upstream: api ? proxyTargets(api, upstreams) : [], health: !!health && !proxyOf(health) && health.body.some((d) => d.name === 'return') };
+  const httpLevel = ds.find((d) => d.name === 'http')?.block ?? [];
+  const headers = apiLocation ? headersIn([apiLocation.body, apiLocation.server, httpLevel]) : [];
+  const realIp = headers.some((d) => d.args[0]?.toLowerCase() === 'x-real-ip' && d.args[1] === '$remote_addr');
+  return { upstream: api ? proxyTargets(api, upstreams) : [], health: !!health && !proxyOf(health) && health.body.some((d) => d.name === 'return'), realIp };
 }
 
 /** The `-c` file of nginx's master (its argv is rewritten to one string: `nginx: master process nginx -c FILE`). */
@@ -248,7 +282,7 @@ async function nginxFacts(model: HostModel): Promise<NginxFacts | undefined> {
     const { directives, text } = await loadNginx(master.pid, configPath);
     return { configPath, config: text, ...nginxRoutes(directives) };
   } catch (e) {
-    return { configPath, upstream: [], health: false, error: message(e) };
+    return { configPath, upstream: [], health: false, realIp: false, error: message(e) };
   }
 }
 
@@ -302,12 +336,97 @@ async function targetOfProcess(p: Process, kind: Kind): Promise<Target | undefin
   return undefined;
 }
 
-async function targetOf(model: HostModel, ns: string, kind: Kind): Promise<Target | undefined> {
+/**
+ * The script's own variables, as its simple assignments set them (`DIR=/tmp/lab`,
+ * `DIR="${DIR:-/run/lab}"`: the default), so the paths on its lines can be read as it meant them.
+ */
+export function scriptVars(build: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const m of build.matchAll(/^\s*(?:export\s+)?([A-Za-z_]\w*)=(.*)$/gm)) {
+    const raw = m[2]!
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .replace(/^'(.*)'$/, '$1');
+    const value = raw.replace(new RegExp(`^\\$\\{${m[1]}:-(.*)\\}$`), '$1');
+    if (!/[`$(]/.test(value.replace(/\$\{?\w+\}?/g, ''))) vars.set(m[1]!, fillIn(value, vars));
+  }
+  return vars;
+}
+
+const fillIn = (text: string, vars: Map<string, string>) => text.replace(/\$\{(\w+)\}|\$(\w+)/g, (all, a: string | undefined, b: string | undefined) => vars.get((a ?? b)!) ?? all);
+
+/**
+ * The build script's line that starts something in `ns` (`ip netns exec NS CMD...`), ignoring
+ * network setup, with the script's variables filled in. Of several (branches of an `if`), the one
+ * whose files are there: what ran left them.
+ */
+export function startLine(build: string, ns: string): string | undefined {
+  const re = new RegExp(
+    `^\\s*(?:sudo\\s+)?ip\\s+netns\\s+exec\\s+${ns.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+(?!ip\\b|sysctl\\b|iptables\\b|ping\\b|curl\\b|nc\\b|ss\\b|cat\\b|bash -c 'cat)(.+)$`,
+    'gm',
+  );
+  const vars = scriptVars(build);
+  const lines = [...build.matchAll(re)].map((m) => fillIn(m[0].trim(), vars));
+  const ran = lines.filter((l) => {
+    const f = filesOf(l);
+    return [...f.scripts, ...(f.log ? [f.log] : [])].some((x) => existsSync(x));
+  });
+  return ran.at(-1) ?? lines.at(-1);
+}
+
+/** Files a start line names (the script it runs, a config), and the file its output goes to. */
+function filesOf(line: string): { scripts: string[]; log?: string } {
+  const words = line.split(/\s+/).map((w) => w.replace(/^["']|["']$/g, ''));
+  const log = /(?:^|\s)(?:&?>{1,2}|1>>?)\s*["']?([^\s"'&;]+)/.exec(line)?.[1];
+  return { scripts: words.filter((w) => isAbsolute(w) && SCRIPT.test(w) && w !== log), ...(log && isAbsolute(log) ? { log } : {}) };
+}
+
+async function targetOf(model: HostModel, ns: string, kind: Kind, build?: string): Promise<Target | undefined> {
   for (const p of namespaceOf(model, ns)?.processes ?? []) {
     const t = await targetOfProcess(p, kind).catch(() => undefined);
     if (t) return t;
   }
+  // Not running: what the build started there says where it was told to connect.
+  const line = build ? startLine(build, ns) : undefined;
+  for (const file of line ? filesOf(line).scripts : []) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const found = text && targetIn(text.slice(0, 256 * 1024), kind);
+    if (found) return { ...found, source: file };
+  }
   return undefined;
+}
+
+/** Every http URL with an address in a text: where a gateway sends requests. */
+export function httpTargets(text: string): { host: string; port: number }[] {
+  return [...text.matchAll(/https?:\/\/([\d.]+)(?::(\d+))?/g)].map((m) => ({ host: m[1]!, port: Number(m[2] ?? 80) }));
+}
+
+/** Where the gateway sends its requests: the URLs its running process's script or config (or the one the build started) names. */
+async function gatewayTargets(model: HostModel, build?: string): Promise<Target[] | undefined> {
+  const files = new Map<string, number | undefined>();
+  for (const p of namespaceOf(model, 'api-gateway')?.processes ?? []) for (const arg of p.argv.slice(1).filter((a) => SCRIPT.test(a))) files.set(arg, p.pid);
+  const line = build ? startLine(build, 'api-gateway') : undefined;
+  if (!files.size) for (const f of line ? filesOf(line).scripts : []) files.set(f, undefined);
+  const out: Target[] = [];
+  for (const [file, pid] of files) {
+    const text = await (pid && !isAbsolute(file) ? readFile(`/proc/${pid}/cwd/${file}`, 'utf8') : pid ? readAs(pid, file) : readFile(file, 'utf8')).catch(() => undefined);
+    for (const t of text ? httpTargets(text.slice(0, 256 * 1024)) : []) out.push({ ...t, source: file });
+  }
+  return out.length ? out : undefined;
+}
+
+/** The services the build started that run no process now, each with the end of what it said. */
+async function deadServices(model: HostModel, build: string): Promise<DeadService[]> {
+  const out: DeadService[] = [];
+  for (const ns of ['nginx-lb', 'api-gateway', 'product-service', 'order-service', 'redis-cache', 'postgres-db']) {
+    const line = startLine(build, ns);
+    if (!line || namespaceOf(model, ns)?.processes.length) continue;
+    const { log } = filesOf(line);
+    const text = log ? await readFile(log, 'utf8').catch(() => '') : '';
+    const last = text.trim().split('\n').filter(Boolean).slice(-3).join('\n').slice(-600);
+    out.push({ ns, line, ...(last ? { lastWords: last } : {}) });
+  }
+  return out;
 }
 
 // ---- PostgreSQL and Redis ---------------------------------------------------------------------------
@@ -344,7 +463,13 @@ async function postgresFacts(model: HostModel, l: Login): Promise<PostgresFacts>
   try {
     await client.connect();
     const r = await client.query<{ t: string | null }>("SELECT to_regclass('public.orders')::text AS t");
-    return { ...base, reachable: true, authOk: true, databaseExists: true, ordersTable: r.rows[0]?.t != null };
+    const exists = r.rows[0]?.t != null;
+    const columns = exists
+      ? (await client.query<{ c: string }>("SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'orders' ORDER BY ordinal_position")).rows.map(
+          (x) => x.c,
+        )
+      : undefined;
+    return { ...base, reachable: true, authOk: true, databaseExists: true, ordersTable: exists, ...(columns ? { ordersColumns: columns } : {}) };
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     // A SQLSTATE is PostgreSQL speaking; anything else (ECONNREFUSED, a timeout) is no answer.
@@ -394,15 +519,25 @@ async function redisFacts(model: HostModel, l: Login): Promise<RedisFacts> {
 const settled = async <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
 
 /** The live facts for diagnose(): each read on its own, in parallel; a failure leaves its fact out or says why. */
-export async function gatherServiceFacts(model: HostModel, creds: Credentials = {}): Promise<ServiceFacts> {
-  const pgL = creds.pg ?? pgLogin(model, undefined, creds.pgUrl);
-  const redisL = creds.redis ?? redisLogin(model, undefined, creds.redisUrl);
-  const [nginx, postgres, redis, orderDb, productRedis] = await Promise.all([
+/** The live facts for diagnose(): each read on its own, in parallel; a failure leaves its fact out or says why. `build`: the build script's text, when the grader ran it. */
+export async function gatherServiceFacts(model: HostModel, logins: Logins = { pg: pgLogin(model), redis: redisLogin(model) }, build?: string): Promise<ServiceFacts> {
+  const { pg: pgL, redis: redisL } = logins;
+  const [nginx, postgres, redis, orderDb, productRedis, gateway, dead] = await Promise.all([
     settled(nginxFacts(model)),
     settled(postgresFacts(model, pgL)),
     settled(redisFacts(model, redisL)),
-    settled(targetOf(model, 'order-service', 'postgres')),
-    settled(targetOf(model, 'product-service', 'redis')),
+    settled(targetOf(model, 'order-service', 'postgres', build)),
+    settled(targetOf(model, 'product-service', 'redis', build)),
+    settled(gatewayTargets(model, build)),
+    build ? settled(deadServices(model, build)) : undefined,
   ]);
-  return { ...(nginx ? { nginx } : {}), ...(postgres ? { postgres } : {}), ...(redis ? { redis } : {}), ...(orderDb ? { orderDb } : {}), ...(productRedis ? { productRedis } : {}) };
+  return {
+    ...(nginx ? { nginx } : {}),
+    ...(postgres ? { postgres } : {}),
+    ...(redis ? { redis } : {}),
+    ...(orderDb ? { orderDb } : {}),
+    ...(productRedis ? { productRedis } : {}),
+    ...(gateway ? { gatewayTargets: gateway } : {}),
+    ...(dead?.length ? { dead } : {}),
+  };
 }

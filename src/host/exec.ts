@@ -32,7 +32,7 @@ export class CommandError extends Error {
 }
 
 export interface RunOptions {
-  input?: string;
+  input?: string | Buffer;
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFail?: boolean;
   timeoutMs?: number;

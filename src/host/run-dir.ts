@@ -21,8 +21,6 @@ export interface RunDir {
   /** nginx's pid, temp files and generated configuration. */
   nginx: string;
   nginxConf: string;
-  /** What `ecomnet verify` added to reach a build from outside, written before it adds it. */
-  probe: string;
   /** The faults `ecomnet fault` injected, written before each is applied, so `fault clear` and `down` remove exactly them. */
   faults: string;
   /** What `ecomnet observe` changed in each namespace (conntrack accounting, its chain), written before it changes it, so the next observer undoes a crashed one's. */
@@ -76,7 +74,6 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
     nginxConf: join(root, 'nginx', 'nginx.conf'),
     compileCache: join(root, 'node-cache'),
     stage: join(root, 'app'),
-    probe: join(root, 'probe.json'),
     faults: join(root, 'faults.json'),
     observe: join(root, 'observe.json'),
     topology: join(config, 'topology.json'),

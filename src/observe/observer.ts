@@ -8,7 +8,8 @@ import { rmSync } from 'node:fs';
 import { topology } from '../../fixtures/topology.ts';
 import { namespaces as seedNamespaces } from '../grader/contract.ts';
 import { discover } from '../grader/discover.ts';
-import { ecomnetSecrets, pgLogin, redisLogin } from '../grader/logins.ts';
+import { pgLogin, redisLogin } from '../grader/logins.ts';
+import { handshakeLogins } from '../runtime/handshake.ts';
 import type { HostModel } from '../grader/model.ts';
 import { notProbed } from '../grader/service-facts.ts';
 import { writeNewFile } from '../host/files.ts';
@@ -111,15 +112,15 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   };
 
   let model = await discover();
-  // The run's passwords change only with the platform, which a rediscovery follows.
-  let secrets = ecomnetSecrets(dir);
+  // The run's logins change only with the platform, which a rediscovery follows.
+  let logins = handshakeLogins(dir, model);
   let discoveredAt = Date.now();
   await watch(model.namespaces.map((n) => n.name));
 
   const accountant = new Accountant();
   const book = new HealthBook();
   const agent = probeAgent();
-  const pgProbe = new PostgresProbe(pgLogin(model, secrets));
+  const pgProbe = new PostgresProbe(pgLogin(model, logins?.pgUrl));
   const redisProbe = new RedisProbe();
   const previousDev = new Map<string, { rx: number; tx: number }>();
   const history: Snapshot[] = [];
@@ -131,8 +132,8 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   let timer: NodeJS.Timeout | undefined;
 
   const probeAll = async (m: HostModel, at: string): Promise<Health[]> => {
-    const pgAt = pgLogin(m, secrets);
-    const redisAt = redisLogin(m, secrets);
+    const pgAt = pgLogin(m, logins?.pgUrl);
+    const redisAt = redisLogin(m, logins?.redisUrl);
     return Promise.all(
       seedNamespaces.map(async (n): Promise<Health> => {
         const { protocol } = n;
@@ -159,7 +160,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     const changed = names.length !== holders.size || names.some((n) => !holders.has(n));
     if (changed || Date.now() - discoveredAt > (o.rediscoverMs ?? 30_000)) {
       model = await discover();
-      secrets = ecomnetSecrets(dir);
+      logins = handshakeLogins(dir, model);
       discoveredAt = Date.now();
       await watch(model.namespaces.map((n) => n.name).filter((n) => names.includes(n)));
     }

@@ -68,25 +68,6 @@ function hairpinLines(t: Topology): string[] {
  * The outside segment alone (external client, simulated internet, their uplink bridge): what
  * `ecomnet verify` adds beside a build it did not make, to reach it from outside.
  */
-export interface ProbePlan {
-  namespaces: string[];
-  bridges: string[];
-  veths: string[];
-  hostBatch: string[];
-  nsBatches: NsBatch[];
-}
-
-export function buildProbePlan(t: Topology): ProbePlan {
-  const seg = t.outside;
-  return {
-    namespaces: seg.nodes.map((n) => n.name),
-    bridges: [seg.bridge.name],
-    veths: seg.nodes.map((n) => peerName(n.veth)),
-    hostBatch: [...seg.nodes.map((n) => `netns add ${n.name}`), ...segmentHostLines(seg)],
-    nsBatches: seg.nodes.map((n) => ({ ns: n.name, lines: nodeLines(seg, n) })),
-  };
-}
-
 export function sysctlKeys(t: Topology): { forward: string; localnet: string } {
   return { forward: 'net.ipv4.ip_forward', localnet: `net.ipv4.conf.${t.app.bridge.name}.route_localnet` };
 }

@@ -3,7 +3,7 @@
  * each of the 27 seed deliverables is in it with a verdict (a deliverable no test proved fails).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { deliverables } from './deliverables.ts';
+import { deliverables } from '../grader/deliverables.ts';
 import { reportPaths } from './paths.ts';
 import type { ResultsJson } from './results.ts';
 import { readJson } from '../read-json.ts';

@@ -4,6 +4,7 @@
  */
 import { runDirAt, runDirsOfARun } from '../host/run-dir.ts';
 import { readSecrets } from '../runtime/secrets.ts';
+import { esc } from './html.ts';
 
 export const MASK = '********';
 
@@ -46,7 +47,8 @@ export class Redactor {
   redact(text: string): string {
     let out = text;
     for (const s of this.#secrets) {
-      for (const form of new Set([s, encodeURIComponent(s)])) out = out.split(form).join(MASK);
+      // As written raw, in a URL, in HTML and in JSON: each writer escapes before it is masked.
+      for (const form of new Set([s, encodeURIComponent(s), esc(s), JSON.stringify(s).slice(1, -1)])) out = out.split(form).join(MASK);
       if (!out.includes('…')) continue;
       for (let n = s.length - 1; n >= MIN_LENGTH; n--) out = out.split(`${s.slice(0, n)}…`).join(`${MASK}…`);
     }

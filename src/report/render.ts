@@ -26,7 +26,7 @@ function clip(text: string): string {
 }
 
 function badge(status: string): string {
-  return `<span class="badge ${esc(status)}">${esc(status.toUpperCase())}</span>`;
+  return `<span class="badge ${esc(status.replace(' ', '-'))}">${esc(status.toUpperCase())}</span>`;
 }
 
 function terminal(r: EvidenceRecord): string {
@@ -79,7 +79,7 @@ function deliverableCard(d: DeliverableResult, live?: LiveHost): string {
   const tests = d.tests.length ? `<h4>Proved by</h4><ul class="tests">${d.tests.map(testItem).join('\n')}</ul>` : '<p class="note">No test captured evidence for this deliverable.</p>';
   const evidence = otherEvidence.length ? `<h4>Evidence</h4>${otherEvidence.map(terminal).join('\n')}` : '';
   const at = when(d);
-  return `<article id="d-${esc(d.id)}" class="deliverable ${esc(d.status)}" data-deliverable="${esc(d.id)}" data-status="${esc(d.status)}">
+  return `<article id="d-${esc(d.id)}" class="deliverable ${esc(d.status.replace(' ', '-'))}" data-deliverable="${esc(d.id)}" data-status="${esc(d.status)}">
 <h3>${badge(d.status)} ${esc(d.id)} — ${esc(d.title)}</h3>
 <p class="meta">${at ? `${esc(at)} · ` : ''}${esc(Math.round(d.durationMs))} ms</p>
 ${failure}${judgement(d, live)}${also}${tests}${evidence}
@@ -121,7 +121,12 @@ function summary(input: ReportInput, run: RunSummary): string {
 ${testTotals(run)}
 ${failedTests(run)}${runErrors}
 <h3>Seed deliverables</h3>
-<div class="counts">${(['pass', 'fail', 'missing'] as const).map((s) => `<div class="count ${s}"><b>${counts[s]}</b>${s}</div>`).join('')}</div>
+<div class="counts">${(['pass', 'fail', 'missing', 'inconclusive', 'not graded'] as const)
+    .filter((s) => counts[s] || s === 'pass' || s === 'fail')
+    .map((s) => `<div class="count ${s.replace(' ', '-')}"><b>${counts[s]}</b>${s}</div>`)
+    .join(
+      '',
+    )}</div>${input.score ? `<p class="score" data-score="${input.score.points}/${input.score.max}"><b>score: ${input.score.points}/${input.score.max}</b>${input.score.graded < input.score.of ? ` (${input.score.graded} of ${input.score.of} deliverables graded)` : ''}</p>` : ''}
 ${failList}
 <table class="overview"><thead><tr><th>Status</th><th>Deliverable</th><th>Title</th><th>Tests</th></tr></thead><tbody>
 ${rows}
@@ -223,8 +228,8 @@ function header(input: ReportInput, run: RunSummary): string {
   const mode = m ? `<span class="badge mode">mode: ${esc(m.mode)}</span>` : '<span class="badge missing">mode not captured</span>';
   const env = m ? `kernel ${esc(m.kernel)} · iptables ${esc(m.iptablesBackend)} · Node ${esc(m.node)} · platform up at ${esc(m.startedAt)}` : 'run environment not captured';
   // The verdict of the whole run leads: passing deliverables must not make a red run look green.
-  const verdict = `<p class="verdict ${run.ok ? 'passed' : 'failed'}" data-ok="${run.ok}">${esc(runLine(run))}${run.ok ? '' : ' — <a href="#summary">see the failures</a>'}</p>`;
-  return `<header><h1>${esc(input.topology.tag)}: seed deliverables</h1>
+  const verdict = `<p class="verdict ${run.ok ? 'passed' : run.verdict === 'inconclusive' ? 'inconclusive' : 'failed'}" data-ok="${run.ok}">${esc(runLine(run))}${run.ok ? '' : ' — <a href="#summary">see the failures</a>'}</p>`;
+  return `<header><h1>${esc(input.title)}: seed deliverables</h1>
 ${verdict}
 <p class="meta">${mode} · report generated ${esc(input.generatedAt)}</p><p class="meta">${env}</p></header>`;
 }
@@ -245,7 +250,7 @@ function byFeature(results: DeliverableResult[], live: LiveHost | undefined): st
 export function renderDeliverables(input: ReportInput, run: RunSummary = summarizeRun(input)): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(input.topology.tag)} deliverables${run.ok ? '' : ': run failed'}</title>
+<title>${esc(input.title)} deliverables${run.ok ? '' : `: run ${run.verdict === 'inconclusive' ? 'inconclusive' : 'failed'}`}</title>
 <style>${css}</style></head>
 <body><main>
 ${header(input, run)}

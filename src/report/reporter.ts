@@ -11,7 +11,7 @@ import type { SerializedError, TestError } from 'vitest';
 import type { Reporter, TestCase, TestModule, TestRunEndReason, TestSpecification, TestSuite, Vitest } from 'vitest/node';
 import { topology } from '../../fixtures/topology.ts';
 import { readArtifacts, readEvidence } from './artifacts.ts';
-import { deliverables } from './deliverables.ts';
+import { deliverables } from '../grader/deliverables.ts';
 import { relativeTo, reportPaths, type ReportPaths } from './paths.ts';
 import { renderDeliverables } from './render.ts';
 import { buildResults, countByStatus, resultsJson, runLine, summarizeRun } from './results.ts';
@@ -154,7 +154,7 @@ export default class DeliverablesReporter implements Reporter {
     const evidence = readEvidence(this.paths.evidence).map((r) => ({ ...r, file: this.rel(r.file) }));
     const results = buildResults(deliverables, tests, evidence, blockedFiles(modules, this.scheduled, errors, this.rel));
     const live = await this.liveHost(modules, results, errors);
-    const input: ReportInput = { generatedAt: new Date().toISOString(), topology, results, tests, runErrors: errors, ...readArtifacts(this.paths), ...(live ? { live } : {}) };
+    const input: ReportInput = { generatedAt: new Date().toISOString(), title: topology.tag, results, tests, runErrors: errors, ...readArtifacts(this.paths), ...(live ? { live } : {}) };
     this.last = { input, recorded: recorded.length };
     this.write(input);
   }

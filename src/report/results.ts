@@ -1,5 +1,5 @@
 /** Joins test outcomes and captured evidence onto the seed's deliverables, and judges the run. Pure. */
-import type { Deliverable } from './deliverables.ts';
+import type { Deliverable } from '../grader/deliverables.ts';
 import type { BlockedFile, DeliverableResult, DeliverableStatus, EvidenceRecord, ReportInput, TestOutcome, TestState } from './types.ts';
 
 /** Whether a record was captured by this test (by task id; by name for older records). */
@@ -45,7 +45,7 @@ export function buildResults(list: Deliverable[], tests: TestOutcome[], evidence
 }
 
 export function countByStatus(results: { status: DeliverableStatus }[]): Record<DeliverableStatus, number> {
-  const counts: Record<DeliverableStatus, number> = { pass: 0, fail: 0, missing: 0 };
+  const counts: Record<DeliverableStatus, number> = { pass: 0, fail: 0, missing: 0, inconclusive: 0, 'not graded': 0 };
   for (const r of results) counts[r.status] += 1;
   return counts;
 }
@@ -53,8 +53,10 @@ export function countByStatus(results: { status: DeliverableStatus }[]): Record<
 export type TestTotals = { total: number } & Record<TestState, number>;
 
 export interface RunSummary {
-  /** False when any test failed, any deliverable failed or anything went wrong outside the tests. */
+  /** False when any test failed, any deliverable failed or could not be judged, or anything went wrong outside the tests. */
   ok: boolean;
+  /** fail when anything failed; inconclusive when nothing did but a deliverable could not be judged; else pass. */
+  verdict: 'pass' | 'fail' | 'inconclusive';
   /** Over every test of the run; undefined when the input did not carry them. */
   totals?: TestTotals;
   failures: TestOutcome[];
@@ -71,9 +73,12 @@ function totalsOf(tests: TestOutcome[]): TestTotals {
 /** The run as a whole: what `npm test`'s exit code says, with the numbers behind it. */
 export function summarizeRun(input: Pick<ReportInput, 'results' | 'tests' | 'runErrors'>): RunSummary {
   const failures = (input.tests ?? []).filter((t) => t.state === 'failed');
-  const failedDeliverables = countByStatus(input.results).fail;
+  const counts = countByStatus(input.results);
+  const failedDeliverables = counts.fail;
+  const verdict = failures.length || failedDeliverables || input.runErrors.length ? 'fail' : counts.inconclusive ? 'inconclusive' : 'pass';
   return {
-    ok: failures.length === 0 && failedDeliverables === 0 && input.runErrors.length === 0,
+    ok: verdict === 'pass',
+    verdict,
     totals: input.tests && totalsOf(input.tests),
     failures,
     failedDeliverables,
@@ -88,7 +93,7 @@ export function runLine(s: RunSummary): string {
   const t = s.totals;
   const tests = t ? `tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.todo} todo${t.pending ? `, ${t.pending} pending` : ''}` : 'test totals not captured';
   const extra = [s.runErrors.length ? plural(s.runErrors.length, 'run error') : '', s.failedDeliverables ? plural(s.failedDeliverables, 'failing deliverable') : ''].filter(Boolean);
-  return [`run ${s.ok ? 'passed' : 'FAILED'}`, tests, ...extra].join(' · ');
+  return [`run ${s.verdict === 'pass' ? 'passed' : s.verdict === 'fail' ? 'FAILED' : 'INCONCLUSIVE'}`, tests, ...extra].join(' · ');
 }
 
 /**
@@ -107,11 +112,14 @@ export function resultsJson(input: ReportInput, run: RunSummary = summarizeRun(i
     },
     runErrors: run.runErrors,
     counts: countByStatus(input.results),
+    ...(input.score ? { score: input.score } : {}),
     diagnoses: input.live?.diagnoses ?? [],
     deviations: input.live?.deviations ?? [],
     advice: input.live?.advice ?? [],
-    deliverables: input.results.map(({ id, title, epic, feature, status, durationMs, tests }) => ({
+    deliverables: input.results.map(({ id, task, points, title, epic, feature, status, durationMs, tests }) => ({
       id,
+      task,
+      points,
       title,
       epic,
       feature,

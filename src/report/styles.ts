@@ -1,6 +1,6 @@
 /** The report's only stylesheet, inlined so the file opens from disk with nothing fetched. */
 export const css = `
-:root { --pass:#15803d; --fail:#b91c1c; --missing:#a16207; --ink:#0f172a; --muted:#475569; --line:#e2e8f0; }
+:root { --pass:#15803d; --fail:#b91c1c; --missing:#a16207; --unknown:#6d28d9; --ungraded:#64748b; --ink:#0f172a; --muted:#475569; --line:#e2e8f0; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: #f1f5f9; }
 main { max-width: 1080px; margin: 0 auto; padding: 24px; }
@@ -14,6 +14,7 @@ section, article { background: #fff; border: 1px solid var(--line); border-radiu
 .badge.pass, .badge.passed { background: var(--pass); }
 .badge.fail, .badge.failed { background: var(--fail); }
 .badge.missing, .badge.skipped, .badge.todo, .badge.pending { background: var(--missing); }
+.badge.inconclusive { background: var(--unknown); } .badge.not-graded { background: var(--ungraded); }
 .badge.mode { background: #334155; }
 .counts { display: flex; gap: 16px; margin: 8px 0 16px; }
 .count { flex: 1; padding: 10px 14px; border-radius: 8px; border: 1px solid var(--line); }
@@ -42,6 +43,8 @@ td code, .rule { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; fo
 article.fail { border-left: 6px solid var(--fail); }
 article.pass { border-left: 6px solid var(--pass); }
 article.missing { border-left: 6px solid var(--missing); }
+article.inconclusive { border-left: 6px solid var(--unknown); } article.not-graded { border-left: 6px solid var(--ungraded); opacity: .7; }
+.count.inconclusive b { color: var(--unknown); } .count.not-graded b { color: var(--ungraded); } .verdict.inconclusive { background: var(--unknown); } .score { font-size: 1.2em; }
 .failure { background: #fef2f2; border: 1px solid #fecaca; border-radius: 8px; padding: 8px 12px; }
 .diagnosis { background: #fff7ed; border: 1px solid #fed7aa; border-radius: 8px; padding: 8px 12px; margin-top: 8px; }
 .deviation { background: #f0f9ff; border: 1px solid #bae6fd; border-radius: 8px; padding: 8px 12px; margin-top: 8px; }

@@ -1,8 +1,7 @@
 /** The shapes that flow from a run (tests, evidence, lead's artifacts) into the report. */
 import type { Deviation, Finding as Diagnosis } from '../grader/diagnose.ts';
 import type { RunResult } from '../host/exec.ts';
-import type { Deliverable } from './deliverables.ts';
-import type { Topology } from '../topology/types.ts';
+import type { Deliverable } from '../grader/deliverables.ts';
 
 /** What a person would have seen in their terminal when the test ran. */
 export interface Captured extends RunResult {
@@ -110,7 +109,8 @@ export interface RuleDoc {
 export const VERIFY_MODE = 'verify: existing platform';
 
 export interface RunMeta {
-  mode: 'native' | 'containers' | typeof VERIFY_MODE;
+  /** How the platform was brought up, or how verify stood outside the build it judged. */
+  mode: string;
   kernel: string;
   iptablesBackend: string;
   node: string;
@@ -145,7 +145,8 @@ export interface BlockedFile {
   errors: string[];
 }
 
-export type DeliverableStatus = 'pass' | 'fail' | 'missing';
+/** npm test's: pass, fail, or missing (no test proved it); verify's: pass, fail, inconclusive (the grader could not judge it) or not graded (not selected). */
+export type DeliverableStatus = 'pass' | 'fail' | 'missing' | 'inconclusive' | 'not graded';
 
 export interface DeliverableResult extends Deliverable {
   status: DeliverableStatus;
@@ -170,7 +171,10 @@ export interface LiveHost {
 /** Everything renderDeliverables needs; optional parts render as "not captured". */
 export interface ReportInput {
   generatedAt: string;
-  topology: Topology;
+  /** Who made the report: the platform's tag for npm test, `verify` for a graded build. */
+  title: string;
+  /** The points of the graded deliverables that passed, out of those graded (verify). */
+  score?: { points: number; max: number; graded: number; of: number };
   results: DeliverableResult[];
   meta?: RunMeta;
   matrix?: Matrix;

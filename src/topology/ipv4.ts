@@ -40,3 +40,12 @@ export function prefixOf(cidr: string): number {
 export function formatIp(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
+
+/** Does `spec` (a CIDR, a bare address, or a dotted mask as old iptables and hand-written rules print it) hold `addr`; false when either is not IPv4. */
+export function cidrHas(spec: string, addr: string): boolean {
+  const [base, mask] = spec.split('/');
+  const prefix = mask?.includes('.') ? [...(parseIp(mask) ?? 0).toString(2)].filter((b) => b === '1').length : (mask ?? 32);
+  const net = parseCidr(`${base}/${prefix}`);
+  const n = parseIp(addr);
+  return !!net && n !== undefined && contains(net, n);
+}

@@ -1,34 +1,27 @@
 /**
- * Mutation testing of the grader: learner/build.sh with one fault at a time, judged by `ecomnet
- * verify`, must fail exactly the deliverables the catalogue names, with its diagnosis; the
- * unmutated build must score 27/27 (PostgreSQL on the host, and in Docker where an engine
- * answers). Each build is torn down by learner/teardown.sh before the next.
+ * Mutation testing of the grader: learner/build.sh (the seed's commands, Flask services in the
+ * seed's manner) with one fault at a time, each built and graded in a virtual host of its own, as
+ * many side by side as the machine has cores (`ecomnet grade`'s engine): each must fail exactly the
+ * deliverables the catalogue names, naming its diagnosis; the unmutated build scores every
+ * deliverable in each way a learner runs it. The kill matrix (mutants × deliverables) is in
+ * reports/mutants/class.html and reports/mutation.json: a deliverable no mutant fails is a check
+ * nothing has proven, and fails the suite like a surviving or misattributed mutant.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { priv } from '../../src/host/exec.ts';
-import { hostRoutes } from '../../src/host/facts.ts';
-import { detectBackend } from '../../src/host/iptables.ts';
-import { engineReachable } from '../../src/runtime/engine.ts';
-import { readJson } from '../../src/read-json.ts';
-import { deliverables } from '../../src/report/deliverables.ts';
+import { type ClassResult, type ClassRow, gradeClass } from '../../src/grader/class.ts';
+import { deliverables } from '../../src/grader/deliverables.ts';
+import { writeClassReports } from '../../src/report/class-report.ts';
 import { reportPaths } from '../../src/report/paths.ts';
-import type { ResultsJson } from '../../src/report/results.ts';
-import { catalogue, type Mutant, mutate } from './catalogue.ts';
-import { stopEcomnetPlatform } from './host.ts';
+import { catalogue, type Mutant, mutate, unmutated } from './catalogue.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const script = readFileSync(join(root, 'learner', 'build.sh'), 'utf8');
-/** Each mutant's script, build, verify and teardown logs and reports, kept with the run's reports. */
+/** Each build's script, log and reports, and the class report (the kill matrix), kept with the run's reports. */
 const work = join(reportPaths().reports, 'mutants');
-rmSync(work, { recursive: true, force: true });
-const learnerDir = '/var/tmp/ecomnet-learner';
-/** The host's real uplink: its default route's device. */
-const uplinkDev = (await hostRoutes()).find((r) => r.dst === 'default')?.dev;
-/** Docker's FORWARD policy DROP: only then does the build add FORWARD accepts a learner could leave out. */
-const forwardDrop = (await priv([(await detectBackend()).iptables, '-S', 'FORWARD'], { allowFail: true })).stdout.startsWith('-P FORWARD DROP');
 
 interface Outcome {
   name: string;
@@ -38,91 +31,100 @@ interface Outcome {
   deviations: string[];
   buildExit: number | null;
 }
-const outcomes: Outcome[] = [];
 
-function sh(argv: string[], env: NodeJS.ProcessEnv, log: string) {
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 240_000 });
-  writeFileSync(log, `$ ${argv.join(' ')}\nexit ${r.status}\n${r.stdout}\n${r.stderr}`);
+let graded: ClassResult;
+let template: string | undefined;
+const rowOf = (name: string): ClassRow => {
+  const r = graded.rows.find((x) => x.name === name);
+  if (!r) throw new Error(`${name} was not graded`);
   return r;
-}
-
-const teardown = (dir: string) => sh(['bash', join(root, 'learner', 'teardown.sh')], { LEARNER_DIR: learnerDir }, join(dir, 'teardown.log'));
-
-/** Build the (mutated) learner's lab, verify it into its own reports, tear it down; the results verify wrote. */
-function buildAndVerify(name: string, text: string, pg: 'host' | 'docker') {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  const build = join(dir, 'build.sh');
-  writeFileSync(build, text);
-  teardown(dir);
-  try {
-    const b = sh(['bash', build], { LEARNER_DIR: learnerDir, LEARNER_REPO: root, LEARNER_POSTGRES: pg }, join(dir, 'build.log'));
-    sh([process.execPath, join(root, 'bin', 'ecomnet.js'), 'verify', '--no-allure', '--reports', join(dir, 'reports')], {}, join(dir, 'verify.log'));
-    const results = readJson<ResultsJson>(join(dir, 'reports', 'results.json'));
-    if (!results) throw new Error(`verify wrote no results for ${name}: see ${dir}/verify.log`);
-    return { results, buildExit: b.status };
-  } finally {
-    teardown(dir);
-  }
-}
-
-const failedOf = (r: ResultsJson) =>
-  r.deliverables
-    .filter((d) => d.status !== 'pass')
-    .map((d) => d.id)
+};
+const failedOf = (r: ClassRow) =>
+  Object.entries(r.deliverables)
+    .filter(([, d]) => d.status !== 'pass')
+    .map(([id]) => id)
     .sort();
 
-/** The learner's build never uses ecomnet's data layer: a containers-mode run would repeat the native one's mutants. */
-const repeatsNative = process.env.ECOMNET_DATA === 'containers';
-if (repeatsNative) console.log("mutation testing: skipped: ECOMNET_DATA=containers changes only ecomnet's own platform, which the learner's build does not use; the native run grades the mutants");
+/** Everything, graded at once: every build's directory holds its script, the class runs them side by side. */
+async function gradeAll(): Promise<ClassResult> {
+  rmSync(work, { recursive: true, force: true });
+  const builds = [
+    ...unmutated.map((u) => ({ name: u.name, text: script, env: u.env, ...(u.forward ? { forward: u.forward } : {}) })),
+    ...catalogue.map((m) => ({ name: m.name, text: mutate(script, m.edits), env: { LEARNER_POSTGRES: 'host', ...m.env }, ...(m.forward ? { forward: m.forward } : {}) })),
+  ];
+  const dirs = builds.map((b) => {
+    const dir = join(work, b.name, 'src');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'build.sh'), b.text);
+    return { name: b.name, dir, env: b.env, ...(b.forward ? { forward: b.forward } : {}) };
+  });
+  const result = await gradeClass(dirs, {
+    jobs: availableParallelism(),
+    reports: work,
+    // The services' code is this checkout's; PostgreSQL starts from one cluster initialised for the run.
+    env: { LEARNER_REPO: root, ...(template ? { LEARNER_PGDATA_TEMPLATE: template } : {}) },
+    progress: (line) => console.log(`mutation: ${line}`),
+  });
+  writeClassReports(result, work);
+  return result;
+}
 
-describe.skipIf(repeatsNative)('mutation testing of the grader (learner/build.sh, one fault at a time)', () => {
-  beforeAll(stopEcomnetPlatform);
+describe('mutation testing of the grader (learner/build.sh, one fault at a time, each in a virtual host)', () => {
+  const outcomes: Outcome[] = [];
+
+  beforeAll(async () => {
+    // One initdb for every build: each copies it (0.08 s) instead of running its own (0.5 s).
+    const parent = mkdtempSync('/var/tmp/ecomnet-pg-template-');
+    const made = spawnSync('bash', [join(root, 'learner', 'pg-template.sh'), join(parent, 'pgdata')], { encoding: 'utf8' });
+    if (made.status === 0) template = join(parent, 'pgdata');
+    else console.log(`mutation: no PostgreSQL template (each build runs initdb): ${made.stderr.trim()}`);
+    graded = await gradeAll();
+    rmSync(parent, { recursive: true, force: true });
+  }, 600_000);
 
   afterAll(() => {
     const count = (v: Outcome['verdict']) => outcomes.filter((o) => o.verdict === v).length;
     const mutants = outcomes.filter((o) => o.verdict === 'killed' || o.verdict === 'survived' || o.verdict === 'misattributed');
     const score = { killed: count('killed'), survived: count('survived'), misattributed: count('misattributed'), mutants: mutants.length };
-    const paths = reportPaths();
-    mkdirSync(paths.reports, { recursive: true });
-    writeFileSync(join(paths.reports, 'mutation.json'), `${JSON.stringify({ score, outcomes }, null, 2)}\n`);
-    console.log(`mutation score: ${score.killed}/${score.mutants} killed, ${score.survived} survived, ${score.misattributed} misattributed (logs: ${work})`);
+    // The kill matrix: which deliverable each fault fails, and which checks caught it.
+    const matrix = catalogue.map((m) => {
+      const r = graded?.rows.find((x) => x.name === m.name);
+      return { mutant: m.name, fault: m.fault, fails: Object.fromEntries(Object.entries(r?.deliverables ?? {}).flatMap(([id, d]) => (d.status === 'pass' ? [] : [[id, d.checks ?? [d.status]]]))) };
+    });
+    const unkillable = deliverables.map((d) => d.id).filter((id) => !matrix.some((m) => id in m.fails));
+    mkdirSync(reportPaths().reports, { recursive: true });
+    writeFileSync(join(reportPaths().reports, 'mutation.json'), `${JSON.stringify({ score, unkillable, outcomes, matrix }, null, 2)}\n`);
+    console.log(
+      `mutation score: ${score.killed}/${score.mutants} killed, ${score.survived} survived, ${score.misattributed} misattributed; deliverables no mutant fails: ${unkillable.join(', ') || 'none'} (kill matrix: ${work}/class.html)`,
+    );
   });
 
-  it.for(['host', 'docker'] as const)('the unmutated build, PostgreSQL on the %s, scores 27/27', async (pg, ctx) => {
-    if (pg === 'docker' && !(await engineReachable())) {
-      console.log('unmutated build with PostgreSQL in Docker: skipped: no Docker engine answers on this host');
-      ctx.skip();
-    }
-    const { results, buildExit } = buildAndVerify(`unmutated-${pg}`, script, pg);
-    const failed = failedOf(results);
-    outcomes.push({ name: `unmutated (${pg})`, verdict: 'scored', failed, diagnoses: results.diagnoses.map((d) => d.id), deviations: results.deviations.map((d) => d.id), buildExit });
-    expect(buildExit).toBe(0);
-    expect(failed).toEqual([]);
-    expect(results.deliverables).toHaveLength(deliverables.length);
+  it.for(unmutated.map((u) => u.name))('%s scores every deliverable', (name) => {
+    const r = rowOf(name);
+    outcomes.push({ name, verdict: 'scored', failed: failedOf(r), diagnoses: r.causes.map((c) => c.id), deviations: [], buildExit: r.buildExit });
+    expect(r.errors, `${name}: see ${work}/${name}`).toEqual([]);
+    expect(r.buildExit).toBe(0);
+    expect(failedOf(r)).toEqual([]);
+    expect(r.score).toEqual({ points: deliverables.length, max: deliverables.length, graded: deliverables.length, of: deliverables.length });
   });
 
-  it.for(catalogue)('$name: $fault', (m: Mutant, ctx) => {
-    if (m.needsForwardDrop && !forwardDrop) {
-      console.log(`${m.name}: skipped: FORWARD's policy is ACCEPT on this host, so the build adds no FORWARD accepts to leave out`);
-      ctx.skip();
-    }
-    if (m.needsUplink && !uplinkDev) {
-      console.log(`${m.name}: skipped: this host has no default route, so no real uplink for the rule to name`);
-      ctx.skip();
-    }
-    const edits = m.edits.map((e) => ({ ...e, typed: e.typed.replaceAll('{uplink}', uplinkDev ?? '') }));
-    const { results, buildExit } = buildAndVerify(m.name, mutate(script, edits), 'host');
-    const failed = failedOf(results);
+  it.for(catalogue)('$name: $fault', (m: Mutant) => {
+    const r = rowOf(m.name);
+    const failed = failedOf(r);
     // Named: the expected diagnosis, on at least one of the deliverables that failed.
-    const named = results.diagnoses.some((d) => d.id === m.diagnosis && d.deliverables.some((id) => failed.includes(id)));
-    const devs = results.deviations.map((d) => d.id);
+    const named = r.causes.some((c) => c.id === m.diagnosis && c.deliverables.some((id) => failed.includes(id)));
+    const devs = JSON.parse(readFileSync(join(work, m.name, 'results.json'), 'utf8')).deviations.map((d: { id: string }) => d.id) as string[];
     const wanted = [...new Set(m.fails)].sort();
     const exact = JSON.stringify(failed) === JSON.stringify(wanted);
     const verdict: Outcome['verdict'] = m.deviation ? 'deviated' : failed.length === 0 ? 'survived' : exact && named ? 'killed' : 'misattributed';
-    outcomes.push({ name: m.name, verdict, failed, diagnoses: results.diagnoses.map((d) => d.id), deviations: devs, buildExit });
-    expect(failed, 'the deliverables that failed').toEqual(wanted);
-    if (m.diagnosis) expect(named, `diagnosis ${m.diagnosis} named on a failing deliverable; got ${JSON.stringify(results.diagnoses.map((d) => [d.id, d.deliverables]))}`).toBe(true);
+    outcomes.push({ name: m.name, verdict, failed, diagnoses: r.causes.map((c) => c.id), deviations: devs, buildExit: r.buildExit });
+    expect(failed, `the deliverables that failed (${work}/${m.name}/deliverables.html)`).toEqual(wanted);
+    if (m.diagnosis) expect(named, `diagnosis ${m.diagnosis} named on a failing deliverable; got ${JSON.stringify(r.causes.map((c) => [c.id, c.deliverables]))}`).toBe(true);
     if (m.deviation) expect(devs).toContain(m.deviation);
+  });
+
+  it('every deliverable is failed by some mutant: no check stands unproven', () => {
+    const killable = new Set(catalogue.flatMap((m) => failedOf(rowOf(m.name))));
+    expect(deliverables.map((d) => d.id).filter((id) => !killable.has(id))).toEqual([]);
   });
 });

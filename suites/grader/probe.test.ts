@@ -1,7 +1,8 @@
 /**
- * The probe verify adds (an outside client and internet on an uplink of our own) is recorded
- * before it is added: a verify killed with SIGKILL leaves it, and `ecomnet down` or the next
- * verify removes it. Runs in the grader project, on a host ecomnet's platform has left.
+ * The probe verify adds on a real host (an outside client and internet on an uplink of its own)
+ * is recorded, root's, in the grader's own directory before it is added: a verify killed with
+ * SIGKILL leaves it, and `ecomnet down` or the next verify removes it. Runs in the grader project,
+ * on a host ecomnet's platform has left.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,15 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
-import { attachProbe } from '../../src/grader/probe.ts';
+import { attachProbe, PROBE_DIR } from '../../src/grader/probe.ts';
 import { listLinks, listNamespaces } from '../../src/host/links.ts';
-import { runDirAt } from '../../src/host/run-dir.ts';
 import { waitFor } from '../../src/wait.ts';
 import { ecomnet } from '../support/cli.ts';
 import { stopEcomnetPlatform } from './host.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const dir = runDirAt();
+const record = join(PROBE_DIR, 'probe.json');
 const outsideNs = topology.outside.nodes.map((n) => n.name);
 
 /** The probe's namespaces and bridge that are on the host now. */
@@ -30,7 +30,7 @@ async function probeOnHost(): Promise<string[]> {
 async function killedVerify(): Promise<void> {
   const reports = mkdtempSync(join(tmpdir(), 'ecomnet-killed-'));
   onTestFinished(() => rmSync(reports, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [join(root, 'bin', 'ecomnet.js'), 'verify', '--no-allure', '--reports', reports], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'ecomnet.js'), 'verify', '--reports', reports], {
     cwd: root,
     detached: true,
     stdio: 'ignore',
@@ -52,21 +52,21 @@ describe("verify's probe after a kill -9", () => {
   it('is recorded and left on the host, and `ecomnet down` removes it', async () => {
     expect(await probeOnHost()).toEqual([]);
     await killedVerify();
-    expect(existsSync(dir.probe)).toBe(true);
+    expect(existsSync(record)).toBe(true);
     expect((await probeOnHost()).sort()).toEqual([...outsideNs, topology.outside.bridge.name].sort());
     const down = await ecomnet(['down']);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await probeOnHost()).toEqual([]);
-    expect(existsSync(dir.probe)).toBe(false);
+    expect(existsSync(record)).toBe(false);
   });
 
   it('is removed by the next verify before it adds its own, which it removes when done', async () => {
     await killedVerify();
-    const probe = await attachProbe(dir, () => {});
+    const probe = await attachProbe();
     expect(probe.added).toBe(true);
     expect((await probeOnHost()).length).toBe(outsideNs.length + 1);
     await probe.release();
     expect(await probeOnHost()).toEqual([]);
-    expect(existsSync(dir.probe)).toBe(false);
+    expect(existsSync(record)).toBe(false);
   });
 });

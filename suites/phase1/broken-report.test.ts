@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { detectBackend, restore, save, taggedLines } from '../../src/host/iptables.ts';
-import { deliverables } from '../../src/report/deliverables.ts';
+import { deliverables } from '../../src/grader/deliverables.ts';
 import { esc } from '../../src/report/html.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
 import { buildResults } from '../../src/report/results.ts';
@@ -48,7 +48,7 @@ describe('a deliberately broken platform shows in the report as the failing deli
     const record: EvidenceRecord = { ...broken, file: outcome.file, test: outcome.name, testId: outcome.id, deliverables: [id] };
     const results = buildResults(deliverables, [outcome], [record]);
     expect(results.find((r) => r.id === id)?.status).toBe('fail');
-    const html = renderDeliverables({ generatedAt: new Date().toISOString(), topology, results, runErrors: [] });
+    const html = renderDeliverables({ generatedAt: new Date().toISOString(), title: topology.tag, results, runErrors: [] });
     const failing = html.slice(html.indexOf('Failing deliverables'));
     expect(failing.slice(0, 400)).toContain(id);
     expect(html).toContain(esc(broken.stderr.trim().split('\n')[0]!));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeOf, publishedAt } from '../../fixtures/topology.ts';
 import { decide, explain, optionOf, parseSave, type Ruleset } from '../../src/grader/netfilter.ts';
-import { failures, forwardProbes } from '../../src/grader/rules.ts';
+import { failures, forwardProbes } from '../../src/grader/judge.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
 import { client, nsCommand } from '../support/checks.ts';
 import { recordedShell } from '../support/evidence.ts';

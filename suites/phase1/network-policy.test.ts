@@ -7,22 +7,19 @@ import type { NodeSpec } from '../../src/topology/types.ts';
 import { nsCommand } from '../support/checks.ts';
 import { recordedShell } from '../support/evidence.ts';
 import { reportPaths } from '../../src/report/paths.ts';
-import { target } from '../support/live.ts';
 import { platformInfo } from '../support/platform.ts';
 
 /**
  * East-west truth table (an ecomnet extra, not a seed deliverable), in the style of Kubernetes'
  * network-policy tests: every app namespace tries every other namespace's service port (TCP
  * connect) and its address (ICMP echo), from inside itself, all at once; what it observes is
- * compared with what the topology's flows expect. On a build that is not ecomnet's the table
- * is printed as observed, judged against nothing.
+ * compared with what the topology's flows expect.
  */
 
-const own = target === 'own';
-const info = own ? platformInfo() : undefined;
+const info = platformInfo();
 // A state of a version before the policy had none: the flat network.
-const policy = info?.policy ?? 'open';
-const data = info?.data ?? 'native';
+const policy = info.policy ?? 'open';
+const data = info.data;
 const nodes = topology.app.nodes;
 
 interface Probe {
@@ -61,7 +58,7 @@ async function observe(): Promise<PolicyCell[]> {
       return mine.map((p): PolicyCell => {
         const observed = seen.get(`${p.proto} ${p.address}`);
         if (observed === undefined) throw new Error(`${from.name}: no result for ${p.proto} ${p.address} in:\n${r.stdout}`);
-        const why = p.proto === 'icmp' ? 'ICMP between all namespaces' : own ? allowedBy(topology, policy, p.from, p.to, p.to.port!) : undefined;
+        const why = p.proto === 'icmp' ? 'ICMP between all namespaces' : allowedBy(topology, policy, p.from, p.to, p.to.port!);
         return { from: from.name, to: p.to.name, address: p.address, proto: p.proto, expected: p.proto === 'icmp' || why !== undefined, observed, ...(why ? { why } : {}) };
       });
     }),
@@ -77,7 +74,7 @@ function asText(cells: PolicyCell[], proto: 'tcp' | 'icmp'): string {
   const rows = nodes.map((from) => {
     const marks = cols.map((col) => {
       const c = mine.find((x) => x.from === from.name && `${x.to} ${x.address}` === col);
-      const mark = !c ? '-' : `${c.observed ? '.' : 'X'}${own && c.expected !== c.observed ? '!' : ' '}`;
+      const mark = !c ? '-' : `${c.observed ? '.' : 'X'}${c.expected !== c.observed ? '!' : ' '}`;
       return mark.padEnd(col.length);
     });
     return `${from.name.padEnd(width)}  ${marks.join('  ')}`;
@@ -86,19 +83,16 @@ function asText(cells: PolicyCell[], proto: 'tcp' | 'icmp'): string {
 }
 
 describe(`east-west policy (${policy}): every namespace x every other x its service port, expected against observed`, () => {
-  if (info?.networkOnly) console.log('east-west truth table: skipped: the platform is network-only, no service listens');
-  it.skipIf(info?.networkOnly)(`${probes.length} probes from inside the ${nodes.length} namespaces match the topology's flows`, async () => {
+  if (info.networkOnly) console.log('east-west truth table: skipped: the platform is network-only, no service listens');
+  it.skipIf(info.networkOnly)(`${probes.length} probes from inside the ${nodes.length} namespaces match the topology's flows`, async () => {
     const cells = await observe();
     const mismatches = cells.filter((c) => c.expected !== c.observed);
     const allowed = cells.filter((c) => c.proto === 'tcp' && c.observed).length;
     const tcp = cells.filter((c) => c.proto === 'tcp').length;
-    const summary = own
-      ? `policy ${policy}: ${allowed}/${tcp} service connections open, ${mismatches.length} mismatch${mismatches.length === 1 ? '' : 'es'} with the topology's flows`
-      : `observed on a build that is not ecomnet's: ${allowed}/${tcp} service connections open (no expectation)`;
-    const table: PolicyTable = { policy: own ? policy : 'unknown', data, sources: nodes.map((n) => n.name), cells, summary };
+    const summary = `policy ${policy}: ${allowed}/${tcp} service connections open, ${mismatches.length} mismatch${mismatches.length === 1 ? '' : 'es'} with the topology's flows`;
+    const table: PolicyTable = { policy, data, sources: nodes.map((n) => n.name), cells, summary };
     writeFileSync(reportPaths().policy, JSON.stringify(table));
     console.log(`${summary}\n${asText(cells, 'tcp')}\n${asText(cells, 'icmp')}`);
-    if (!own) return;
     expect(cells).toHaveLength(probes.length);
     expect(mismatches.map((c) => `${c.from} -> ${c.to} ${c.proto} ${c.address}: expected ${c.expected ? 'open' : 'closed'}, observed ${c.observed ? 'open' : 'closed'}`)).toEqual([]);
     // Deny by default must deny something: nginx-lb reaching the data layer was the finding.
@@ -106,7 +100,7 @@ describe(`east-west policy (${policy}): every namespace x every other x its serv
   });
 });
 
-describe.runIf(own && policy === 'deny')('east-west policy: nothing bypasses the IPv4 chain', () => {
+describe.runIf(policy === 'deny')('east-west policy: nothing bypasses the IPv4 chain', () => {
   it('no app namespace has an IPv6 address (a server on :: would otherwise be reached over link-local from any other)', async () => {
     const found = await Promise.all(nodes.map(async (n) => ({ ns: n.name, r: await recordedShell(nsCommand(n.name, 'ip -6 -o addr show')) })));
     for (const { r } of found) expect(r.exitCode, r.stderr).toBe(0);

@@ -7,7 +7,7 @@ import { priv, run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
 import { accountName, localAccount } from '../../src/runtime/account.ts';
 import { readSecrets } from '../../src/runtime/secrets.ts';
-import { ecomnetExtras, pgLogin } from '../support/live.ts';
+import { pgLogin } from '../support/live.ts';
 import { platformInfo, runDir } from '../support/platform.ts';
 
 /**
@@ -16,12 +16,11 @@ import { platformInfo, runDir } from '../support/platform.ts';
  * credentials are readable by the one account that needs them; the order service's database
  * login owns its tables and nothing else, and the operator's reads.
  */
-const own = ecomnetExtras('least privilege of the services');
 const services = ['gateway', 'product', 'order'] as const;
 const pidOf = (name: string) => readState(runDir)?.services.find((s) => s.name === name)?.pid;
 const procFile = async (pid: number, file: string) => (await priv(['cat', `/proc/${pid}/${file}`])).stdout;
 
-describe.runIf(own)('least privilege: who runs what', () => {
+describe('least privilege: who runs what', () => {
   it.each(services)('%s runs as its own account, with no capability at all', async (c) => {
     const pid = pidOf(c)!;
     expect(pid).toBeGreaterThan(1);
@@ -79,8 +78,8 @@ describe.runIf(own)('least privilege: who runs what', () => {
   });
 });
 
-describe.runIf(own)("least privilege: the order service's and the operator's database roles", () => {
-  const secrets = own ? readSecrets(runDir) : undefined;
+describe("least privilege: the order service's and the operator's database roles", () => {
+  const secrets = readSecrets(runDir);
   const as = (user: string, password: string) => new pg.Client({ host: pgLogin.host, port: pgLogin.port, database: 'orders', user, password, connectionTimeoutMillis: 5000 });
   async function withClient<T>(c: pg.Client, fn: (c: pg.Client) => Promise<T>): Promise<T> {
     await c.connect();

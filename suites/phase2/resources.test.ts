@@ -8,12 +8,9 @@ import { ORDER_RATE } from '../../src/runtime/nginx.ts';
 import { MAX_BODY_BYTES } from '../../src/services/http.ts';
 import { client, hostAddress, nsCommand, port } from '../support/checks.ts';
 import { recordedShell, type Captured } from '../support/evidence.ts';
-import { ecomnetExtras } from '../support/live.ts';
 import { platformInfo, runDir } from '../support/platform.ts';
 import { escapeRegExp } from '../../src/text.ts';
 import { LOG_LIMIT } from '../../src/runtime/log-keeper.ts';
-
-const extras = ecomnetExtras('resource limits');
 
 /** Replies of a curl run that wrote each body followed by `@@ STATUS CONTENT-TYPE` (-w). */
 function replies(r: Captured): { status: number; type: string; body: string }[] {
@@ -46,7 +43,7 @@ function tally(rs: { status: number }[]): Record<number, number> {
 }
 const W = `-w '\\n@@ %{http_code} %{content_type}\\n'`;
 
-describe.runIf(extras)('resource limits at the edge (:8080)', () => {
+describe('resource limits at the edge (:8080)', () => {
   it.each([
     { what: `just over the services' limit (${MAX_BODY_BYTES + 1} bytes)`, bytes: MAX_BODY_BYTES + 1, chunked: false },
     { what: 'over nginx default limit (2 MB)', bytes: 2_000_000, chunked: false },

@@ -11,7 +11,7 @@ import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { namespaces } from '../../src/grader/contract.ts';
-import { deliverables } from '../../src/report/deliverables.ts';
+import { deliverables } from '../../src/grader/deliverables.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
 import { findChrome, launchOffline } from './chrome.ts';

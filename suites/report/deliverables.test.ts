@@ -1,12 +1,16 @@
 import { globSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { deliverables } from '../../src/report/deliverables.ts';
+import { deliverables } from '../../src/grader/deliverables.ts';
 
-/** Every call of the deliverable tagger in the test files, by file, read from the source. */
+/**
+ * Every call that tags tests with deliverables, by file, read from the source: deliverable() itself,
+ * and checksOf() (suites/support/graded.ts), whose grader checks each tag their deliverable; a
+ * check id's `/what` is cut to its deliverable.
+ */
 function calls(): { file: string; args: string }[] {
   return globSync('suites/**/*.test.ts').flatMap((file) =>
-    [...readFileSync(file, 'utf8').matchAll(/\bdeliverable\(([^)]*)\)/g)]
-      .map((m) => ({ file, args: m[1]!.trim() }))
+    [...readFileSync(file, 'utf8').matchAll(/\b(?:deliverable|checksOf)\(([^)]*)\)/g)]
+      .map((m) => ({ file, args: m[1]!.trim().replace(/\/[^',]*'/g, "'") }))
       // `deliverable()` with nothing inside is prose (a describe title), not a call that tags.
       .filter((c) => c.args !== ''),
   );

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVitest } from 'vitest/node';
-import { deliverables } from '../../src/report/deliverables.ts';
+import { deliverables } from '../../src/grader/deliverables.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 import DeliverablesReporter from '../../src/report/reporter.ts';
 import type { ResultsJson } from '../../src/report/results.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
-import { deliverables } from '../../src/report/deliverables.ts';
+import { deliverables } from '../../src/grader/deliverables.ts';
 import { relativeTo } from '../../src/report/paths.ts';
 import { buildResults, resultsJson, runLine, summarizeRun } from '../../src/report/results.ts';
 import type { EvidenceRecord, TestOutcome } from '../../src/report/types.ts';
@@ -86,14 +86,16 @@ describe('resultsJson', () => {
   it("writes the verdict, every test's totals and failures, and the deliverables without evidence", () => {
     const tests = [test('a', 'passed', [first]), test('b', 'failed')];
     const results = buildResults(deliverables, tests, []);
-    const json = resultsJson({ generatedAt: 'now', topology, results, tests, runErrors: ['suites/x.test.ts: cannot load'] });
+    const json = resultsJson({ generatedAt: 'now', title: topology.tag, results, tests, runErrors: ['suites/x.test.ts: cannot load'] });
     expect(json.mode).toBe('not captured');
     expect(json.ok).toBe(false);
     expect(json.tests).toEqual({ total: 2, passed: 1, failed: 1, skipped: 0, todo: 0, pending: 0, failures: [{ name: 'test b', file: 'suites/s.test.ts', errors: ['boom'] }] });
     expect(json.runErrors).toEqual(['suites/x.test.ts: cannot load']);
-    expect(json.counts).toEqual({ pass: 1, fail: 0, missing: 26 });
+    expect(json.counts).toEqual({ pass: 1, fail: 0, missing: 26, inconclusive: 0, 'not graded': 0 });
     expect(json.deliverables[0]).toEqual({
       id: first,
+      task: deliverables[0]!.task,
+      points: deliverables[0]!.points,
       title: deliverables[0]!.title,
       epic: deliverables[0]!.epic,
       feature: deliverables[0]!.feature,

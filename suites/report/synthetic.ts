@@ -5,7 +5,7 @@ import { topology } from '../../fixtures/topology.ts';
 import { diagramFindings, liveDiagramSvg } from '../../src/grader/diagram.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import type { Pair } from '../../src/observe/types.ts';
-import { deliverables } from '../../src/report/deliverables.ts';
+import { deliverables } from '../../src/grader/deliverables.ts';
 import { buildResults } from '../../src/report/results.ts';
 import { requestPath, trafficCapture } from '../../src/report/traffic.ts';
 import type { EvidenceRecord, ReportInput, TestOutcome, TrafficCapture } from '../../src/report/types.ts';
@@ -95,7 +95,7 @@ export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInpu
   const names = topology.app.nodes.map((n) => n.name);
   return {
     generatedAt: at(59),
-    topology,
+    title: topology.tag,
     results: buildResults(deliverables, tests, records),
     tests,
     meta: { mode: 'native', kernel: '6.1.0-test', iptablesBackend: 'nf_tables', node: 'v24.0.0', startedAt: at(0) },

@@ -8,7 +8,7 @@ import { priv, privPrefix } from '../../src/host/exec.ts';
 import { runDirsOfARun } from '../../src/host/run-dir.ts';
 import { Redactor } from '../../src/report/redact.ts';
 import { runDir } from './platform.ts';
-import { deliverables as known } from '../../src/report/deliverables.ts';
+import { deliverables as known } from '../../src/grader/deliverables.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import type { Captured, EvidenceRecord } from '../../src/report/types.ts';
 
@@ -55,7 +55,7 @@ function currentTest(): RunnerTestCase | undefined {
 export function deliverable(...ids: string[]): void {
   const found = ids.map((id) => {
     const d = known.find((k) => k.id === id);
-    if (!d) throw new Error(`unknown deliverable id "${id}" (see src/report/deliverables.ts)`);
+    if (!d) throw new Error(`unknown deliverable id "${id}" (see src/grader/deliverables.ts)`);
     return d;
   });
   const task = currentTest();

@@ -1,6 +1,7 @@
 import { nodeNamed, topology } from '../../fixtures/topology.ts';
 import type { Decision, Packet } from '../../src/grader/netfilter.ts';
-import type { Outside, Probe } from '../../src/grader/rules.ts';
+import type { Outside, Probe } from '../../src/grader/judge.ts';
+import { OUTSIDE } from '../../src/grader/vantage.ts';
 import type { Topology } from '../../src/topology/types.ts';
 
 /**
@@ -12,6 +13,24 @@ import type { Topology } from '../../src/topology/types.ts';
 export const NEIGHBOUR = '192.0.2.7';
 /** A cloud's instance metadata service, which answers with the machine's credentials. */
 export const METADATA = { ip: '169.254.169.254', port: 80 };
+
+/**
+ * The grader's outside on ecomnet's own platform with its test guard: verify's outside segment
+ * first, and the way out egress is judged by, since the guard closes the real uplink `uplinkDev`
+ * (a second way in) to the lab. judge.ts's outsideOf would take `uplinkDev` as the way out.
+ */
+export function guardedOutside(uplinkDev: string | undefined, bridge = topology.app.bridge.name): Outside {
+  return {
+    ifaces: [OUTSIDE.bridge, ...(uplinkDev ? [uplinkDev] : [])],
+    uplink: OUTSIDE.bridge,
+    hostAddress: OUTSIDE.host.ip,
+    client: OUTSIDE.client.ip,
+    internet: OUTSIDE.internet.ip,
+    internetPort: OUTSIDE.internet.port,
+    bridge,
+    bridgedHopsFiltered: true,
+  };
+}
 
 const probe = (what: string, packet: Packet, wanted: string): Probe => ({ what, table: 'filter', chain: 'FORWARD', packet, wanted, holds: (d: Decision) => d.target === wanted });
 

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bridge, namespaces } from '../../src/grader/contract.ts';
-import { advice, deviations, diagnose, type Finding, gatherServiceFacts, type ServiceFacts } from '../../src/grader/diagnose.ts';
+import { deviations, diagnose, type Finding, gatherServiceFacts, type ServiceFacts } from '../../src/grader/diagnose.ts';
+import { judgeRules } from '../../src/grader/judge.ts';
+import { pgLogin, redisLogin } from '../../src/grader/logins.ts';
 import type { HostModel, Link, Namespace } from '../../src/grader/model.ts';
 import { nginxConfigPath, nginxRoutes, notProbed, parseNginx, targetIn } from '../../src/grader/service-facts.ts';
-import { deliverables } from '../../src/report/deliverables.ts';
+import { deliverables } from '../../src/grader/deliverables.ts';
+import { probeVantage, type Vantage } from '../../src/grader/vantage.ts';
 
 /**
  * Diagnosis on hand-made models: the seed's lab as the seed builds it (PostgreSQL in postgres-db,
@@ -88,7 +91,7 @@ function seedLab(): HostModel {
 /** What gatherServiceFacts reads from the seed's lab after a GET /api/products. */
 function seedFacts(): ServiceFacts {
   return {
-    nginx: { configPath: '/tmp/nginx/nginx.conf', upstream: ['10.0.0.20:3000'], health: true },
+    nginx: { configPath: '/tmp/nginx/nginx.conf', upstream: ['10.0.0.20:3000'], health: true, realIp: true },
     postgres: { host: '10.0.0.60', port: 5432, user: 'postgres', database: 'orders', reachable: true, authOk: true, databaseExists: true, ordersTable: true },
     redis: { host: '10.0.0.50', port: 6379, reachable: true, allProducts: true, allProductsTtl: 287 },
     orderDb: { host: '10.0.0.60', port: 5432, source: '/tmp/order-service.py' },
@@ -119,8 +122,12 @@ const ids = (...groups: (string | string[])[]) => {
   return deliverables.map((d) => d.id).filter((id) => want.has(id));
 };
 
-function only(m: HostModel, facts: ServiceFacts = seedFacts(), vantage = {}): Finding {
-  const found = diagnose(m, facts, vantage);
+/** The diagnosis with the rules judged as verify judges them: from `vantage`, or from the host's own uplink. */
+const diagnosed = (m: HostModel, facts: ServiceFacts = {}, vantage?: Vantage) => diagnose(m, judgeRules(m, vantage), facts);
+const deviated = (m: HostModel, facts: ServiceFacts = {}) => deviations(m, judgeRules(m), facts);
+
+function only(m: HostModel, facts: ServiceFacts = seedFacts(), vantage?: Vantage): Finding {
+  const found = diagnosed(m, facts, vantage);
   expect(found.map((f) => f.id)).toHaveLength(1);
   return found[0]!;
 }
@@ -131,7 +138,7 @@ interface Case {
   deliverables: string[];
   model?: (m: HostModel) => void;
   facts?: (f: ServiceFacts) => void;
-  vantage?: { ifaces?: string[] };
+  vantage?: Vantage;
 }
 
 const cases: Case[] = [
@@ -284,25 +291,27 @@ const cases: Case[] = [
     model: (m) => {
       m.sysctl['net.ipv4.ip_forward'] = '0';
     },
-    deliverables: ids('1.2-diagram', '1.3-internet', EXT),
+    // Task 1.3's, not the diagram's: 1.2-diagram judges task 1.2's network only.
+    deliverables: ids('1.3-internet', EXT),
   },
   {
     name: 'no MASQUERADE',
     id: 'masquerade-missing',
     model: (m) => rules(m, (s) => s.replace(/^-A POSTROUTING.*\n/m, '')),
-    deliverables: ['1.2-diagram', '1.3-internet', '1.4-nat-rules'],
+    // A rule's fault is 1.4's (and the paths it cuts), never the diagram's.
+    deliverables: ['1.3-internet', '1.4-nat-rules'],
   },
   {
     name: "no MASQUERADE of the lab's, on a Docker host (its own -s 172.17.0.0/16 ! -o docker0 is not a wrong subnet)",
     id: 'masquerade-missing',
     model: (m) => rules(m, (s) => s.replace(/^-A POSTROUTING.*$/m, '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE')),
-    deliverables: ['1.2-diagram', '1.3-internet', '1.4-nat-rules'],
+    deliverables: ['1.3-internet', '1.4-nat-rules'],
   },
   {
     name: 'MASQUERADE for 10.1.0.0/16',
     id: 'masquerade-wrong-subnet',
     model: (m) => rules(m, (s) => s.replace('-s 10.0.0.0/16', '-s 10.1.0.0/16')),
-    deliverables: ['1.2-diagram', '1.3-internet', '1.4-nat-rules'],
+    deliverables: ['1.3-internet', '1.4-nat-rules'],
   },
   {
     name: 'MASQUERADE for 10.0.0.0/24 (the six, not the /16)',
@@ -311,36 +320,38 @@ const cases: Case[] = [
     deliverables: ['1.4-nat-rules'],
   },
   {
-    name: "MASQUERADE -o eth0 while the grader's outside is br-uplink",
+    name: "MASQUERADE -o eth1 while the host's uplink (its default route) is eth0",
     id: 'masquerade-wrong-interface',
-    model: (m) => rules(m, (s) => s.replace('! -o br-app', '-o eth0')),
-    vantage: { ifaces: ['br-uplink'] },
-    // The diagram judges by the default route's device, where this rule does hold.
+    model: (m) => rules(m, (s) => s.replace('! -o br-app', '-o eth1')),
+    deliverables: ['1.3-internet', '1.4-nat-rules'],
+  },
+  {
+    name: "MASQUERADE -o eth0 on a host without a default route: the way out is the grader's br-uplink",
+    id: 'masquerade-wrong-interface',
+    model: (m) => {
+      rules(m, (s) => s.replace('! -o br-app', '-o eth0'));
+      m.host.routes = m.host.routes.filter((r) => r.dst !== 'default');
+    },
+    vantage: probeVantage,
     deliverables: ['1.3-internet', '1.4-nat-rules'],
   },
   {
     name: 'no DNAT',
     id: 'dnat-missing',
     model: (m) => rules(m, (s) => s.replace(/^-A PREROUTING.*\n/m, '')),
-    deliverables: ids('1.2-diagram', '1.4-nat-rules', EXT),
+    deliverables: ids('1.4-nat-rules', EXT),
   },
   {
     name: 'DNAT without a port (8080 kept)',
     id: 'dnat-wrong-port',
     model: (m) => rules(m, (s) => s.replace('10.0.0.10:80', '10.0.0.10')),
-    deliverables: ids('1.2-diagram', '1.4-nat-rules', EXT),
+    deliverables: ids('1.4-nat-rules', EXT),
   },
   {
     name: 'DNAT to the gateway',
     id: 'dnat-wrong-address',
     model: (m) => rules(m, (s) => s.replace('10.0.0.10:80', '10.0.0.20:80')),
-    deliverables: ids('1.2-diagram', '1.4-nat-rules', EXT),
-  },
-  {
-    name: 'no FORWARD accept (policy ACCEPT carries it)',
-    id: 'forward-accept-missing',
-    model: (m) => rules(m, (s) => s.replace(/^-A FORWARD.*\n/m, '')),
-    deliverables: ['1.2-diagram', '1.4-nat-rules'],
+    deliverables: ids('1.4-nat-rules', EXT),
   },
   {
     name: 'Docker host: FORWARD DROP, br_netfilter on, nothing accepts br-app to br-app',
@@ -351,7 +362,8 @@ const cases: Case[] = [
         s.replace(':FORWARD ACCEPT', ':FORWARD DROP').replace(/^(-A FORWARD.*\n)/m, '$1-A FORWARD -i br-app ! -o br-app -j ACCEPT\n-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n'),
       );
     },
-    deliverables: ids('1.2-ping-nginx', '1.2-ping-gateway', '2.1-health-namespace', '2.2-health-nginx', PRODUCTS, ORDERS, '2.3-product-reaches-redis', '2.4-order-reaches-postgres'),
+    // The forward rule's probes include the bridged hops here, so 1.4's verdict goes with them.
+    deliverables: ids('1.2-ping-nginx', '1.2-ping-gateway', '1.4-nat-rules', '2.1-health-namespace', '2.2-health-nginx', PRODUCTS, ORDERS, '2.3-product-reaches-redis', '2.4-order-reaches-postgres'),
   },
   {
     name: 'nothing on 80 in nginx-lb',
@@ -359,7 +371,7 @@ const cases: Case[] = [
     model: (m) => {
       ns(m, 'nginx-lb').listeners = [];
     },
-    deliverables: ids('1.2-diagram', EXT, '2.1-health-namespace'),
+    deliverables: ids(EXT, '2.1-health-namespace'),
   },
   {
     name: 'nothing on 3000 in api-gateway',
@@ -367,7 +379,7 @@ const cases: Case[] = [
     model: (m) => {
       ns(m, 'api-gateway').listeners = [];
     },
-    deliverables: ids('1.2-diagram', '2.2-listening', '2.2-health-inside', '2.2-health-nginx', PRODUCTS, ORDERS, '2.3-product-reaches-redis'),
+    deliverables: ids('2.2-listening', '2.2-health-inside', '2.2-health-nginx', PRODUCTS, ORDERS, '2.3-product-reaches-redis'),
   },
   {
     name: 'gateway on 127.0.0.1:3000',
@@ -375,7 +387,7 @@ const cases: Case[] = [
     model: (m) => {
       ns(m, 'api-gateway').listeners[0]!.address = '127.0.0.1';
     },
-    deliverables: ['1.2-diagram', '2.2-health-nginx', '2.2-products-host', '2.2-orders-host'],
+    deliverables: ['2.2-health-nginx', '2.2-products-host', '2.2-orders-host'],
   },
   {
     name: 'gateway on 10.0.0.20:3000 only (localhost refused)',
@@ -391,7 +403,7 @@ const cases: Case[] = [
     model: (m) => {
       ns(m, 'product-service').listeners = [];
     },
-    deliverables: ids('1.2-diagram', PRODUCTS, '2.3-product-reaches-redis'),
+    deliverables: ids(PRODUCTS, '2.3-product-reaches-redis'),
   },
   {
     name: 'nothing on 5000 in order-service',
@@ -399,7 +411,7 @@ const cases: Case[] = [
     model: (m) => {
       ns(m, 'order-service').listeners = [];
     },
-    deliverables: ids('1.2-diagram', ORDERS, '2.4-order-listening'),
+    deliverables: ids(ORDERS, '2.4-order-listening'),
   },
   {
     name: 'no Redis anywhere',
@@ -409,7 +421,7 @@ const cases: Case[] = [
       ns(m, 'redis-cache').processes = [];
     },
     // The seed's Flask product service fails a GET when Redis does not answer.
-    deliverables: ids('1.2-diagram', PRODUCTS, '2.3-redis-listening', '2.3-product-reaches-redis'),
+    deliverables: ids(PRODUCTS, '2.3-redis-listening', '2.3-product-reaches-redis'),
   },
   {
     name: "Redis on 127.0.0.1 (redis.conf's default bind)",
@@ -417,7 +429,7 @@ const cases: Case[] = [
     model: (m) => {
       ns(m, 'redis-cache').listeners[0]!.address = '127.0.0.1';
     },
-    deliverables: ids('1.2-diagram', PRODUCTS, '2.3-product-reaches-redis'),
+    deliverables: ids(PRODUCTS, '2.3-product-reaches-redis'),
   },
   {
     name: 'no PostgreSQL anywhere',
@@ -426,7 +438,7 @@ const cases: Case[] = [
       ns(m, 'postgres-db').listeners = [];
       ns(m, 'postgres-db').processes = [];
     },
-    deliverables: ids('1.2-diagram', ORDERS, '2.4-postgres-running', '2.4-postgres-listening', '2.4-order-reaches-postgres'),
+    deliverables: ids(ORDERS, '2.4-postgres-running', '2.4-postgres-listening', '2.4-order-reaches-postgres'),
   },
   {
     name: 'postgres runs in postgres-db without a TCP listener',
@@ -434,7 +446,7 @@ const cases: Case[] = [
     model: (m) => {
       ns(m, 'postgres-db').listeners = [];
     },
-    deliverables: ids('1.2-diagram', ORDERS, '2.4-postgres-listening', '2.4-order-reaches-postgres'),
+    deliverables: ids(ORDERS, '2.4-postgres-listening', '2.4-order-reaches-postgres'),
   },
   {
     name: "PostgreSQL on 127.0.0.1 (listen_addresses' default)",
@@ -442,7 +454,7 @@ const cases: Case[] = [
     model: (m) => {
       ns(m, 'postgres-db').listeners[0]!.address = '127.0.0.1';
     },
-    deliverables: ids('1.2-diagram', ORDERS, '2.4-postgres-listening', '2.4-order-reaches-postgres'),
+    deliverables: ids(ORDERS, '2.4-postgres-listening', '2.4-order-reaches-postgres'),
   },
   {
     name: 'nginx proxies to 10.0.0.20:8080',
@@ -537,9 +549,10 @@ const cases: Case[] = [
 
 describe('diagnose', () => {
   it("finds nothing wrong with the seed's lab, and it deviates in nothing", () => {
-    expect(diagnose(seedLab(), seedFacts())).toEqual([]);
-    expect(diagnose(seedLab())).toEqual([]);
-    expect(deviations(seedLab(), seedFacts())).toEqual([]);
+    expect(diagnosed(seedLab(), seedFacts())).toEqual([]);
+    expect(diagnosed(seedLab())).toEqual([]);
+    expect(diagnosed(seedLab(), seedFacts(), probeVantage)).toEqual([]);
+    expect(deviated(seedLab(), seedFacts())).toEqual([]);
   });
 
   it.each(cases)('$name: $id', (c) => {
@@ -565,7 +578,7 @@ describe('diagnose', () => {
     dropNamespace(m, 'nginx-lb');
     const f = seedFacts();
     f.nginx!.upstream = ['10.0.0.99:1'];
-    const found = diagnose(m, f);
+    const found = diagnosed(m, f);
     expect(found.map((x) => x.id)).toEqual(['namespace-missing']);
     expect(found[0]!.deliverables).toEqual(
       ids('1.1-netns-list', '1.2-bridge', '1.2-veth', '1.2-diagram', '1.2-ping-nginx', EXT, '2.1-health-namespace', '2.2-health-nginx', '2.2-products-host', '2.2-orders-host'),
@@ -578,7 +591,7 @@ describe('diagnose', () => {
     dropNamespace(m, 'redis-cache');
     const f = seedFacts();
     f.redis = { host: '10.0.0.50', port: 6379, reachable: false, error: 'connect EHOSTUNREACH' };
-    expect(diagnose(m, f).map((x) => x.id)).toEqual(['namespace-missing']);
+    expect(diagnosed(m, f).map((x) => x.id)).toEqual(['namespace-missing']);
   });
 
   it("a live fact explained by the host's state is left out: postgres-db's veth down, PostgreSQL unreachable", () => {
@@ -586,7 +599,7 @@ describe('diagnose', () => {
     inside(m, 'postgres-db').up = false;
     const f = seedFacts();
     f.postgres = { ...f.postgres!, reachable: false, error: 'timeout' };
-    expect(diagnose(m, f).map((x) => x.id)).toEqual(['veth-down']);
+    expect(diagnosed(m, f).map((x) => x.id)).toEqual(['veth-down']);
   });
 
   it('no cache write is not blamed on the product service while the gateway is down', () => {
@@ -594,7 +607,7 @@ describe('diagnose', () => {
     ns(m, 'api-gateway').listeners = [];
     const f = seedFacts();
     f.redis!.allProducts = false;
-    expect(diagnose(m, f).map((x) => x.id)).toEqual(['gateway-not-listening']);
+    expect(diagnosed(m, f).map((x) => x.id)).toEqual(['gateway-not-listening']);
   });
 
   it('orders root causes first: bridge, namespaces, links, sysctl, rules, services', () => {
@@ -605,29 +618,31 @@ describe('diagnose', () => {
     m.sysctl['net.ipv4.ip_forward'] = '0';
     rules(m, (s) => s.replace(/^-A POSTROUTING.*\n/m, ''));
     ns(m, 'product-service').listeners = [];
-    expect(diagnose(m, seedFacts()).map((x) => x.id)).toEqual(['bridge-address-missing', 'namespace-missing', 'veth-down', 'ip-forward-off', 'masquerade-missing', 'product-not-listening']);
+    expect(diagnosed(m, seedFacts()).map((x) => x.id)).toEqual(['bridge-address-missing', 'namespace-missing', 'veth-down', 'ip-forward-off', 'masquerade-missing', 'product-not-listening']);
   });
 
   it("FORWARD DROP with only the seed's accept: the replies and the egress are dropped", () => {
     const m = seedLab();
     rules(m, (s) => s.replace(':FORWARD ACCEPT', ':FORWARD DROP'));
-    const found = diagnose(m, seedFacts());
+    const found = diagnosed(m, seedFacts());
     expect(found.map((x) => x.id)).toEqual(['forward-drops-dnat', 'forward-drops-egress']);
-    // The request itself is accepted (the seed's rule): the diagram's FORWARD check holds.
+    // The request itself is accepted (the seed's rule); its replies are not.
     expect(found[0]!.deliverables).toEqual(ids('1.4-nat-rules', EXT));
-    expect(found[1]!.deliverables).toEqual(['1.3-internet']);
+    // Every FORWARD probe is part of the seed's forward rule: its egress failing fails 1.4 too.
+    expect(found[1]!.deliverables).toEqual(ids('1.3-internet', '1.4-nat-rules'));
     rules(m, (s) => s.replace(/^-A FORWARD -d 10.0.0.10.*\n/m, ''));
-    expect(diagnose(m, seedFacts())[0]!.deliverables).toEqual(ids('1.2-diagram', '1.4-nat-rules', EXT));
+    expect(diagnosed(m, seedFacts())[0]!.deliverables).toEqual(ids('1.4-nat-rules', EXT));
     // Docker rewrites FORWARD; DOCKER-USER is where a learner's accepts survive.
     rules(m, (s) => s.replace(':FORWARD DROP [0:0]\n', ':FORWARD DROP [0:0]\n:DOCKER-USER - [0:0]\n'));
-    expect(diagnose(m, seedFacts())[0]!.fix).toContain('sudo iptables -I DOCKER-USER');
+    expect(diagnosed(m, seedFacts())[0]!.fix).toContain('sudo iptables -I DOCKER-USER');
   });
 
   it("ecomnet's product service answers without Redis: a Redis fault leaves the product routes alone", () => {
     const m = seedLab();
     ns(m, 'product-service').processes = [{ pid: 7, comm: 'node', argv: ['node', 'src/services/main.ts', '/run/ecomnet/product.json'] }];
     ns(m, 'redis-cache').listeners[0]!.address = '127.0.0.1';
-    expect(only(m).deliverables).toEqual(['1.2-diagram', '2.3-product-reaches-redis']);
+    // A data server that does not serve is a note on the diagram, not its fault.
+    expect(only(m).deliverables).toEqual(['2.3-product-reaches-redis']);
   });
 
   it("the seed's Docker PostgreSQL (published on 10.0.0.1:5432) is no fault, and the order service must use that address", () => {
@@ -639,23 +654,23 @@ describe('diagnose', () => {
     const f = seedFacts();
     f.postgres = { ...f.postgres!, host: bridge.ip };
     f.orderDb = { host: bridge.ip, port: 5432, source: '/tmp/order-service.py' };
-    expect(diagnose(m, f)).toEqual([]);
+    expect(diagnosed(m, f)).toEqual([]);
     f.orderDb = { host: '10.0.0.60', port: 5432, source: '/tmp/order-service.py' };
     expect(only(m, f)).toMatchObject({ id: 'order-db-address-wrong', deliverables: ids(ORDERS) });
     // Published on 127.0.0.1 only: the namespaces cannot reach it.
     m.host.listeners.at(-1)!.address = '127.0.0.1';
     m.containers[0]!.ports[0]!.hostIp = '127.0.0.1';
-    expect(only(m, f)).toMatchObject({ id: 'postgres-loopback-only', deliverables: ids('1.2-diagram', ORDERS, '2.4-postgres-listening', '2.4-order-reaches-postgres') });
+    expect(only(m, f)).toMatchObject({ id: 'postgres-loopback-only', deliverables: ids(ORDERS, '2.4-postgres-listening', '2.4-order-reaches-postgres') });
   });
 
   it('without its own /health, nginx sends /health to the gateway: a deviation, and the gateway then matters to it', () => {
     const m = seedLab();
     const f = seedFacts();
     f.nginx!.health = false;
-    expect(diagnose(m, f)).toEqual([]);
-    expect(deviations(m, f).map((d) => d.id)).toEqual(['nginx-no-health']);
+    expect(diagnosed(m, f)).toEqual([]);
+    expect(deviated(m, f).map((d) => d.id)).toEqual(['nginx-no-health']);
     ns(m, 'api-gateway').listeners = [];
-    expect(only(m, f).deliverables).toEqual(ids('1.2-diagram', EXT, '2.1-health-namespace', '2.2-listening', '2.2-health-inside', '2.2-health-nginx', PRODUCTS, ORDERS, '2.3-product-reaches-redis'));
+    expect(only(m, f).deliverables).toEqual(ids(EXT, '2.1-health-namespace', '2.2-listening', '2.2-health-inside', '2.2-health-nginx', PRODUCTS, ORDERS, '2.3-product-reaches-redis'));
   });
 });
 
@@ -672,27 +687,40 @@ describe('deviations', () => {
     ];
     inside(m, 'api-gateway').addresses = [{ ip: '10.0.0.20', prefix: 24 }];
     rules(m, (s) => s.replace('! -o br-app', '! -o br0'));
-    expect(diagnose(m, seedFacts())).toEqual([]);
-    expect(deviations(m).map((d) => d.id)).toEqual(['bridge-renamed', 'bridge-prefix', 'namespace-prefix']);
+    expect(diagnosed(m, seedFacts())).toEqual([]);
+    expect(deviated(m).map((d) => d.id)).toEqual(['bridge-renamed', 'bridge-prefix', 'namespace-prefix']);
   });
 
   it('MASQUERADE -o eth0 serves the real uplink: a deviation, not a fault, when that is where the outside is', () => {
     const m = seedLab();
     rules(m, (s) => s.replace('! -o br-app', '-o eth0'));
-    expect(diagnose(m, seedFacts())).toEqual([]);
-    expect(deviations(m)).toEqual([expect.objectContaining({ id: 'masquerade-names-uplink', deliverables: ['1.3-internet', '1.4-nat-rules'] })]);
+    expect(diagnosed(m, seedFacts())).toEqual([]);
+    // From verify's probe too: egress is judged out of the host's real uplink, not the probe's bridge.
+    expect(diagnosed(m, seedFacts(), probeVantage)).toEqual([]);
+    expect(deviated(m)).toEqual([expect.objectContaining({ id: 'masquerade-names-uplink', deliverables: ['1.3-internet', '1.4-nat-rules'] })]);
+  });
+
+  it('no FORWARD accept under policy ACCEPT: the policy carries the DNATed traffic, a deviation (it was the fault forward-accept-missing)', () => {
+    const m = seedLab();
+    rules(m, (s) => s.replace(/^-A FORWARD.*\n/m, ''));
+    expect(diagnosed(m, seedFacts())).toEqual([]);
+    expect(deviated(m)).toEqual([expect.objectContaining({ id: 'forward-by-policy', deliverables: ['1.4-nat-rules'] })]);
+    // Under DROP nothing carries it: a fault, and no deviation.
+    rules(m, (s) => s.replace(':FORWARD ACCEPT', ':FORWARD DROP'));
+    expect(diagnosed(m, seedFacts()).map((f) => f.id)).toContain('forward-drops-dnat');
+    expect(deviated(m).map((d) => d.id)).not.toContain('forward-by-policy');
   });
 
   it('a MASQUERADE without `! -o br-app` also rewrites bridge traffic', () => {
     const m = seedLab();
     rules(m, (s) => s.replace(' ! -o br-app', ''));
-    expect(deviations(m).map((d) => d.id)).toEqual(['masquerade-includes-bridge']);
+    expect(deviated(m).map((d) => d.id)).toEqual(['masquerade-includes-bridge']);
   });
 
   it("nginx's veth pair under other names", () => {
     const m = seedLab();
     inside(m, 'nginx-lb').name = 'eth0';
-    expect(deviations(m).map((d) => d.id)).toEqual(['veth-renamed']);
+    expect(deviated(m).map((d) => d.id)).toEqual(['veth-renamed']);
   });
 });
 
@@ -724,9 +752,9 @@ http {
 `;
 
   it("reads the seed's nginx.conf: /api/ to the gateway, /health its own", () => {
-    expect(nginxRoutes(parseNginx(SEED_NGINX))).toEqual({ upstream: ['10.0.0.20:3000'], health: true });
+    expect(nginxRoutes(parseNginx(SEED_NGINX))).toEqual({ upstream: ['10.0.0.20:3000'], health: true, realIp: true });
     const direct = SEED_NGINX.replace('http://api_gateway', 'http://10.0.0.20:8080/').replace(/location \/health \{[^}]*\}/, '');
-    expect(nginxRoutes(parseNginx(direct))).toEqual({ upstream: ['10.0.0.20:8080'], health: false });
+    expect(nginxRoutes(parseNginx(direct))).toEqual({ upstream: ['10.0.0.20:8080'], health: false, realIp: true });
   });
 
   it("finds the master's -c file in its rewritten argv", () => {
@@ -756,7 +784,7 @@ http {
 
   it('gathers nothing it may not reach, and does not throw', async () => {
     const empty: HostModel = { at: '', host: { links: [], routes: [], listeners: [] }, namespaces: [], sysctl: {}, iptables: { backend: 'nft', save: '' } };
-    const facts = await gatherServiceFacts(empty, { pgUrl: 'postgres://postgres:postgres@10.0.0.60:5432/orders', redisUrl: 'redis://10.0.0.50:6379' });
+    const facts = await gatherServiceFacts(empty, { pg: pgLogin(empty, 'postgres://postgres:postgres@10.0.0.60:5432/orders'), redis: redisLogin(empty, 'redis://10.0.0.50:6379') });
     expect(facts.nginx).toBeUndefined();
     expect(facts.postgres).toMatchObject({ host: '10.0.0.60', error: expect.stringMatching(/^not probed/) });
     expect(facts.postgres?.reachable).toBeUndefined();
@@ -766,7 +794,7 @@ http {
 
 describe('advice: what the seed does not ask for', () => {
   it("the seed's PREROUTING-only DNAT leaves the host's own curl localhost:8080 unforwarded, and says how to add it", () => {
-    const [a] = advice(seedLab());
+    const [a] = judgeRules(seedLab()).advice;
     expect(a).toMatchObject({ id: 'host-clients-not-forwarded', deliverables: expect.arrayContaining(['2.1-health-host']) });
     expect(a!.text).toContain('iptables -t nat -A OUTPUT -p tcp --dport 8080');
   });
@@ -774,6 +802,6 @@ describe('advice: what the seed does not ask for', () => {
   it('an OUTPUT DNAT for local destinations gives none', () => {
     const m = seedLab();
     rules(m, (s) => s.replace(':POSTROUTING ACCEPT [0:0]\n', ':POSTROUTING ACCEPT [0:0]\n-A OUTPUT -p tcp -m tcp --dport 8080 -m addrtype --dst-type LOCAL -j DNAT --to-destination 10.0.0.10:80\n'));
-    expect(advice(m)).toEqual([]);
+    expect(judgeRules(m).advice).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { bridge, namespaces } from '../../src/grader/contract.ts';
 import { diagramFindings, liveDiagramMermaid, liveDiagramSvg } from '../../src/grader/diagram.ts';
 import { ipSections, parseSockets, splitSections } from '../../src/grader/discover.ts';
-import { appBridge, listener, nsLink, postgresAt, redisAt, ruleChecks } from '../../src/grader/find.ts';
+import { appBridge, listener, nsLink, postgresAt, redisAt } from '../../src/grader/find.ts';
+import { judgeRules } from '../../src/grader/judge.ts';
 import type { HostModel, Link } from '../../src/grader/model.ts';
 import { RED } from '../../src/report/diagram.ts';
 import { esc } from '../../src/report/html.ts';
@@ -96,11 +97,13 @@ describe('find', () => {
     expect(postgresAt(host)).toEqual({ where: 'host', address: bridge.ip, port: 5432, by: 'postgres' });
     const nowhere = broken(noPostgres);
     expect(postgresAt(nowhere)).toBeUndefined();
-    expect(diagramFindings(nowhere)).toEqual([`postgres-db: not listening on :5432 (nor a container or host process on ${bridge.ip}:5432)`]);
+    // Phase 2's data layer is a grey note on the diagram, not a fault of task 1.2's network.
+    expect(diagramFindings(nowhere)).toEqual([]);
+    expect(liveDiagramSvg(nowhere)).toContain('nothing on :5432 yet');
   });
 
   it("holds the seed's three rules by their effect, through the chains they live in", () => {
-    expect(ruleChecks(fixture).map((r) => [r.id, r.holds, r.path.join(' > ')])).toEqual([
+    expect(Object.values(judgeRules(fixture).rules).map((r) => [r.id, r.holds, r.main.decision.path.join(' > ')])).toEqual([
       ['masquerade', true, 'POSTROUTING > ECOMNET-POSTROUTING'],
       ['dnat', true, 'PREROUTING > ECOMNET-PREROUTING'],
       ['forward', true, 'FORWARD > DOCKER-USER > ECOMNET-FORWARD'],
@@ -152,27 +155,6 @@ describe('live diagram', () => {
       mermaid: /^ {2}class nginx_lb fault$/m,
     },
     {
-      what: 'a service not listening',
-      change: (m) => {
-        nsNamed(m, 'order-service').listeners = [];
-      },
-      finding: 'order-service: not listening on :5000',
-      red: (svg) => groupsWith(svg, 'data-node="order-service"'),
-      mermaid: /^ {2}class order_service fault$/m,
-    },
-    {
-      what: 'the DNAT rule deleted',
-      change: (m) => {
-        m.iptables.save = m.iptables.save
-          .split('\n')
-          .filter((l) => !l.includes('--dport 8080') || !l.startsWith('-A ECOMNET-PREROUTING'))
-          .join('\n');
-      },
-      finding: 'nat PREROUTING tcp dport 8080 → DNAT 10.0.0.10:80: not found (got ACCEPT by the policy (PREROUTING))',
-      red: (svg) => groupsWith(svg, 'port forwarding (DNAT)'),
-      mermaid: /^ {2}linkStyle 8,9 stroke:#dc2626/m,
-    },
-    {
       what: 'a namespace missing',
       change: (m) => {
         m.namespaces = m.namespaces.filter((n) => n.name !== 'redis-cache');
@@ -211,5 +193,33 @@ describe('live diagram', () => {
     for (const g of parts) expect(g).toContain(RED);
     expect(svg).toContain(esc(`✗ ${finding}`));
     expect(liveDiagramMermaid(m)).toMatch(mermaid);
+  });
+  it("draws a rule that does not hold red and lists it, but it is 1.4's finding, not the diagram's (task 1.2)", () => {
+    const m = broken((m) => {
+      m.iptables.save = m.iptables.save
+        .split('\n')
+        .filter((l) => !l.includes('--dport 8080') || !l.startsWith('-A ECOMNET-PREROUTING'))
+        .join('\n');
+    });
+    expect(diagramFindings(m)).toEqual([]);
+    const svg = liveDiagramSvg(m);
+    const box = groupsWith(svg, 'port forwarding (DNAT)');
+    expect(box.length).toBeGreaterThan(0);
+    for (const g of box) expect(g).toContain(RED);
+    expect(svg).toContain(esc('✗ nat PREROUTING tcp dport 8080 → DNAT 10.0.0.10:80: not found (got ACCEPT by the policy (PREROUTING))'));
+    expect(liveDiagramMermaid(m)).toMatch(/^ {2}linkStyle 8,9 stroke:#dc2626/m);
+  });
+
+  it("draws a service not listening as a grey note, not red: Phase 2 is not the diagram's", () => {
+    const m = broken((m) => {
+      nsNamed(m, 'order-service').listeners = [];
+    });
+    expect(diagramFindings(m)).toEqual([]);
+    const svg = liveDiagramSvg(m);
+    const node = groupsWith(svg, 'data-node="order-service"');
+    expect(node.length).toBeGreaterThan(0);
+    expect(node.join('')).toContain('nothing on :5000 yet');
+    for (const g of node) expect(g).not.toContain(RED);
+    expect(liveDiagramMermaid(m)).not.toMatch(/^ {2}class .*order_service/m);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { READER_ROLE } from '../../src/data/postgres.ts';
 import { pgLogin, redisLogin, loginUrl } from '../../src/grader/logins.ts';
 import type { HostModel } from '../../src/grader/model.ts';
@@ -11,22 +11,26 @@ const build = readFileSync(join(import.meta.dirname, '..', '..', 'learner', 'bui
 
 describe('how the grader logs in to the data layer it found', () => {
   it("uses the seed's login where PostgreSQL was found, and no Redis password", () => {
-    expect(pgLogin(model, undefined, undefined)).toEqual({ host: '10.0.0.60', port: 5432, user: 'postgres', password: 'postgres', database: 'orders' });
-    expect(redisLogin(model, undefined, undefined)).toEqual({ host: '10.0.0.50', port: 6379, user: 'default' });
+    expect(pgLogin(model, '')).toEqual({ host: '10.0.0.60', port: 5432, user: 'postgres', password: 'postgres', database: 'orders' });
+    expect(redisLogin(model, '')).toEqual({ host: '10.0.0.50', port: 6379, user: 'default' });
   });
 
-  it("logs in to ecomnet's platform with its per-run secrets, to PostgreSQL as the read-only operator role, not the superuser", () => {
-    const secrets = { postgres: 'pg-secret', redis: 'redis-secret', orders: 'orders-secret', reader: 'reader-secret' };
-    expect(pgLogin(model, secrets, undefined)).toMatchObject({ user: READER_ROLE, password: 'reader-secret' });
-    expect(redisLogin(model, secrets, undefined).password).toBe('redis-secret');
-  });
-
-  it('takes what a URL gives over both, decoded, and keeps the rest', () => {
-    const l = pgLogin(model, { postgres: 'x', redis: 'y', orders: 'z', reader: 'w' }, 'postgres://app:p%40ss@10.0.0.1:5433/shop');
+  it("takes what a URL gives over the seed's, decoded, and keeps the rest", () => {
+    const l = pgLogin(model, 'postgres://app:p%40ss@10.0.0.1:5433/shop');
     expect(l).toEqual({ host: '10.0.0.1', port: 5433, user: 'app', password: 'p@ss', database: 'shop' });
-    expect(redisLogin(model, undefined, 'redis://:s3cret@10.0.0.1').password).toBe('s3cret');
-    expect(redisLogin(model, undefined, 'redis://:s3cret@10.0.0.1').port).toBe(6379);
+    expect(redisLogin(model, 'redis://:s3cret@10.0.0.1').password).toBe('s3cret');
+    expect(redisLogin(model, 'redis://:s3cret@10.0.0.1').port).toBe(6379);
     expect(loginUrl('postgres', l)).toBe('postgres://app:p%40ss@10.0.0.1:5433/shop');
+  });
+
+  it('reads ECOMNET_PG_URL and ECOMNET_REDIS_URL when no URL is passed', () => {
+    vi.stubEnv('ECOMNET_PG_URL', `postgres://${READER_ROLE}:r%2Fw@10.0.0.60/orders`);
+    vi.stubEnv('ECOMNET_REDIS_URL', 'redis://:k3y@10.0.0.50:6380');
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
+    expect(pgLogin(model)).toEqual({ host: '10.0.0.60', port: 5432, user: READER_ROLE, password: 'r/w', database: 'orders' });
+    expect(redisLogin(model)).toEqual({ host: '10.0.0.50', port: 6380, user: 'default', password: 'k3y' });
   });
 });
 

@@ -9,8 +9,8 @@ import { TopologyError } from '../../src/topology/validate.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { topology as containers } from '../fixtures/containers-topology.ts';
 import { decide, explain, optionOf, parseSave, type Decision, type Ruleset } from '../../src/grader/netfilter.ts';
-import { dnatProbes, failures, forwardProbes, masqueradeProbes, outsideOf } from '../../src/grader/rules.ts';
-import { exposureProbes, METADATA, NEIGHBOUR } from '../support/exposure.ts';
+import { dnatProbes, failures, forwardProbes, masqueradeProbes, type Outside } from '../../src/grader/judge.ts';
+import { exposureProbes, guardedOutside, METADATA, NEIGHBOUR } from '../support/exposure.ts';
 import { restored } from '../support/restored.ts';
 
 const facts: HostFacts = { uplinkDev: 'eth0', dockerUser: false, sysctl: { 'net.ipv4.ip_forward': '0' }, routes: [] };
@@ -136,11 +136,14 @@ COMMIT
 -A DOCKER-USER -i br-app -j ACCEPT
 -A DOCKER-USER -j RETURN
 COMMIT`;
-  const outside = outsideOf(facts.uplinkDev);
+  /** Egress judged out of the outside segment where the guard closes eth0; without the guard, out of eth0 as verify judges a host. */
+  const outside = guardedOutside(facts.uplinkDev);
+  const seedOutside = (guard: boolean): Outside => (guard ? outside : { ...outside, uplink: facts.uplinkDev! });
+  const seedProbes = (o: Outside) => [...masqueradeProbes(o), ...dnatProbes(o), ...forwardProbes(o)];
 
   it("through their jumps, do what the seed's rules do on a Docker host: our DNAT wins for host addresses, and the guard comes before any accept", () => {
     const rs = parseSave(restored(DOCKER_HOST, buildPlan(topology, { ...facts, dockerUser: true }, { guard: true }).restore));
-    expect(failures(rs, [...masqueradeProbes(outside), ...dnatProbes(outside), ...forwardProbes(outside)])).toEqual([]);
+    expect(failures(rs, seedProbes(outside))).toEqual([]);
     const leaving = decide(rs, 'filter', 'FORWARD', {
       in: topology.app.bridge.name,
       out: facts.uplinkDev,
@@ -178,7 +181,7 @@ COMMIT`;
       '$name, guard $guard: from outside only the port forward and replies enter br-app; the bridge and egress pass; link-local is rejected',
       (h) => {
         expect(direct.length + forwarded.length + linkLocal.length).toBeGreaterThan(20);
-        expect(failures(ruleset(h, h.guard), [...masqueradeProbes(outside), ...dnatProbes(outside), ...forwardProbes(outside), ...direct, ...forwarded, ...linkLocal])).toEqual([]);
+        expect(failures(ruleset(h, h.guard), [...seedProbes(seedOutside(h.guard)), ...direct, ...forwarded, ...linkLocal])).toEqual([]);
       },
     );
 

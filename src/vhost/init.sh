@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# PID 1 of a virtual host (src/vhost/vhost.ts): run by `unshare --net --mount --pid --ipc --uts
+# --fork` as root. It makes this mount namespace a machine of its own, wires an uplink `eth0` to a
+# simulated world that lives inside it, prints "ready", then waits on its standard input: when the
+# process that made it closes that pipe, or dies, this shell exits and the kernel ends every
+# process of the PID namespace with it, which frees the namespaces, links, rules and mounts.
+# Args: HOSTNAME FORWARD_POLICY(ACCEPT|DROP) DOCKER_CHAINS(0|1) BRIDGE_NF(0|1|-) WORLD(0|1)
+#       HOST_CIDR CLIENT_CIDR INTERNET_CIDR INTERNET_PORT NGINX
+set -eu
+name=$1 policy=$2 docker=$3 bridge_nf=$4 with_world=$5 host_cidr=$6 client_cidr=$7 internet_cidr=$8 internet_port=$9 nginx=${10}
+scratch=/run/.vhost
+
+# Private /run (its own /run/netns: `ip netns add` here is seen only here), /tmp and /dev/shm.
+mount -t tmpfs -o mode=0755,nosuid,nodev vhost-run /run
+mkdir -p /run/netns "$scratch"
+mount -t tmpfs -o mode=1777,nosuid,nodev vhost-tmp /tmp
+mount -t tmpfs -o mode=1777,nosuid,nodev vhost-shm /dev/shm
+# Writable copies of the machine's directories: a build may add accounts (/etc/passwd), data
+# (/var/lib), packages (/usr/local), homes; all of it lands in this host's memory and goes with it.
+writable=(/etc /var /usr /opt /srv /home /root)
+mkdir -p "${writable[@]/#/$scratch/upper}" "${writable[@]/#/$scratch/work}"
+for d in "${writable[@]}"; do
+  [ -d "$d" ] && mount -t overlay "vhost-${d#/}" -o "lowerdir=$d,upperdir=$scratch/upper$d,workdir=$scratch/work$d" "$d"
+done
+mount -t proc proc /proc
+# Its own sysfs: /sys/class/net lists this host's links, not the machine's.
+mount -t sysfs vhost-sys /sys
+# Everything else the machine has mounted stays as it is, read-only: nothing here writes to it.
+while read -r _ _ _ _ point _; do
+  case "$point" in
+    / | /run* | /tmp* | /dev* | /proc* | /sys*) ;;
+    /etc | /var | /usr | /opt | /srv | /home | /root) ;;
+    *) mount -o remount,bind,ro "$point" 2>/dev/null || true ;;
+  esac
+done </proc/self/mountinfo
+mount -o remount,bind,ro / 2>/dev/null || true
+hostname "$name"
+
+ip link set lo up
+# The simulated world: a network namespace of its own, named by a file no `ip netns list` shows.
+world() { nsenter --net="$scratch/world" "$@"; }
+if [ "$with_world" = 1 ]; then
+  : >"$scratch/world"
+  unshare --net="$scratch/world" true
+  ip link add eth0 type veth peer name wan0 netns "$scratch/world"
+  world ip -batch - <<EOF
+link set lo up
+addr add $client_cidr dev wan0
+addr add $internet_cidr dev wan0
+link set wan0 up
+EOF
+  ip -batch - <<EOF
+addr add $host_cidr dev eth0
+link set eth0 up
+route add default via ${client_cidr%/*}
+EOF
+fi
+[ "$bridge_nf" = - ] || sysctl -q -w "net.bridge.bridge-nf-call-iptables=$bridge_nf"
+if [ "$docker" = 1 ]; then
+  # The chains Docker leaves on a GitHub runner's FORWARD, with its DROP policy.
+  iptables-restore <<'EOF'
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:DOCKER-ISOLATION-STAGE-1 - [0:0]
+:DOCKER-ISOLATION-STAGE-2 - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A DOCKER-ISOLATION-STAGE-1 -j RETURN
+-A DOCKER-ISOLATION-STAGE-2 -j RETURN
+-A DOCKER-USER -j RETURN
+COMMIT
+EOF
+elif [ "$policy" != ACCEPT ]; then
+  iptables -P FORWARD "$policy"
+fi
+
+# The internet host: answers any request with the address it saw, as a "what is my IP" service.
+cat >"$scratch/internet.conf" <<EOF
+pid $scratch/internet.pid;
+error_log $scratch/internet.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    server {
+        listen ${internet_cidr%/*}:$internet_port;
+        location / { default_type text/plain; return 200 "\$remote_addr\n"; }
+    }
+}
+EOF
+[ "$with_world" = 0 ] || world "$nginx" -c "$scratch/internet.conf" -e "$scratch/internet.log"
+
+echo ready
+# Until whoever made this host lets go of it (EOF), or dies (the kernel closes its end).
+while read -r _; do :; done

@@ -1,0 +1,159 @@
+/**
+ * A virtual host: a network, mount, PID, IPC and UTS namespace that stands in for a whole machine
+ * (CNI's testutils.NewNS, taken to a machine). Inside it, `ip netns add` makes namespaces only it
+ * sees, iptables and sysctls are its own, /run, /tmp and /dev/shm are private, and /etc, /var,
+ * /usr, /opt, /srv, /home and /root are writable copies of the machine's, kept in its memory; the
+ * rest of the machine is read-only. Its uplink `eth0` leads to a simulated world inside it (an
+ * external client and an internet host on documentation addresses) and nowhere else, so nothing a
+ * build sends can leave it. No Docker engine answers inside.
+ *
+ * Its PID 1 (init.sh) waits on a pipe from the process that made it: when that process closes it
+ * or dies, however (kill -9 included), PID 1 exits and the kernel ends everything inside, which
+ * frees every namespace, link, rule and mount with it. Nothing is written on the real host.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { privPrefix, type RunOptions, type RunResult, run } from '../host/exec.ts';
+
+const initScript = fileURLToPath(new URL('./init.sh', import.meta.url));
+
+/** The world behind a virtual host's eth0: documentation addresses (RFC 5737), the same as verify's probe on a real host. */
+export const WORLD = {
+  /** The host's own address on eth0: where the external client finds port 8080. */
+  host: { ip: '203.0.113.129', prefix: 25 },
+  client: { ip: '203.0.113.130' },
+  internet: { ip: '203.0.113.200', port: 80 },
+  /** Inside the host: the world's network namespace, a file `ip netns list` does not show. */
+  netns: '/run/.vhost/world',
+  uplink: 'eth0',
+} as const;
+
+/** Docker's socket where no engine listens: a build that asks for one is told where it is. */
+export const NO_DOCKER = 'unix:///run/no-docker-in-a-virtual-host.sock';
+
+export interface VirtualHostOptions {
+  /** Its hostname (uts namespace), shown in logs. */
+  name?: string;
+  /** FORWARD's policy; `docker` adds Docker's chains with DROP, as on a GitHub runner. */
+  forward?: 'ACCEPT' | 'DROP' | 'docker';
+  /** br_netfilter's net.bridge.bridge-nf-call-iptables inside; as the machine's when left out. */
+  bridgeNetfilter?: boolean;
+  /** The uplink eth0 and the world behind it (default); without, a host with only lo and no route out. */
+  world?: boolean;
+}
+
+export interface ExecOptions extends RunOptions {
+  /** Working directory inside (default: this process's). */
+  cwd?: string;
+}
+
+let made = 0;
+
+export class VirtualHost {
+  /** Its PID 1, as the real host numbers it. */
+  readonly pid: number;
+  readonly name: string;
+  private readonly init: ChildProcess;
+  private readonly exited: Promise<void>;
+
+  private constructor(pid: number, name: string, init: ChildProcess) {
+    this.pid = pid;
+    this.name = name;
+    this.init = init;
+    this.exited = new Promise((resolve) => {
+      if (init.exitCode !== null || init.signalCode !== null) resolve();
+      else init.once('close', () => resolve());
+    });
+  }
+
+  static async create(o: VirtualHostOptions = {}): Promise<VirtualHost> {
+    const name = o.name ?? `vhost-${process.pid}-${++made}`;
+    const nginx = (await run(['sh', '-c', 'command -v nginx'], { allowFail: true })).stdout.trim() || '/usr/sbin/nginx';
+    const forward = o.forward ?? 'ACCEPT';
+    const args = [
+      name,
+      forward === 'docker' ? 'DROP' : forward,
+      forward === 'docker' ? '1' : '0',
+      o.bridgeNetfilter === undefined ? '-' : o.bridgeNetfilter ? '1' : '0',
+      o.world === false ? '0' : '1',
+      `${WORLD.host.ip}/${WORLD.host.prefix}`,
+      `${WORLD.client.ip}/${WORLD.host.prefix}`,
+      `${WORLD.internet.ip}/${WORLD.host.prefix}`,
+      String(WORLD.internet.port),
+      nginx,
+    ];
+    const argv = [...privPrefix, 'unshare', '--net', '--mount', '--pid', '--ipc', '--uts', '--fork', '--kill-child', 'bash', initScript, ...args];
+    // stdin is the lifeline: only this process holds its write end.
+    const init = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    init.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const ready = await new Promise<boolean>((resolve) => {
+      init.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.includes('ready\n')) resolve(true);
+      });
+      init.once('close', () => resolve(false));
+      init.once('error', (e) => {
+        err += e.message;
+        resolve(false);
+      });
+    });
+    if (!ready) throw new Error(`virtual host ${name} did not start: ${(err || out).trim() || `exit ${init.exitCode}`}`);
+    const pid = await innerInit(init.pid!);
+    return new VirtualHost(pid, name, init);
+  }
+
+  /** argv that runs `argv` inside, as root there (sudo's for a normal user). */
+  argv(argv: string[], cwd = process.cwd()): string[] {
+    return [...privPrefix, 'nsenter', '-t', String(this.pid), '--net', '--mount', '--pid', '--ipc', '--uts', `--wd=${cwd}`, '--', 'env', `DOCKER_HOST=${NO_DOCKER}`, ...argv];
+  }
+
+  /** Run argv inside and wait for it. */
+  exec(argv: string[], o: ExecOptions = {}): Promise<RunResult> {
+    return run(this.argv(argv, o.cwd), o);
+  }
+
+  /** Start argv inside; it ends with the host at the latest. */
+  spawn(argv: string[], o: { cwd?: string; stdio?: ('pipe' | 'ignore' | 'inherit' | number)[] } = {}): ChildProcess {
+    const full = this.argv(argv, o.cwd);
+    return spawn(full[0]!, full.slice(1), { stdio: o.stdio ?? ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** argv that runs `argv` in the world behind eth0 (the external client and the internet host's side). */
+  worldArgv(argv: string[]): string[] {
+    return ['nsenter', `--net=${WORLD.netns}`, ...argv];
+  }
+
+  get alive(): boolean {
+    return this.init.exitCode === null && this.init.signalCode === null;
+  }
+
+  /** Ends it and everything inside; resolves once its PID 1 has exited. */
+  async destroy(): Promise<void> {
+    this.init.stdin?.end();
+    await this.exited;
+  }
+}
+
+/**
+ * PID 1 of the host: unshare's child, under sudo's when sudo is there. Read from /proc: the
+ * first child of each process down from the one spawned.
+ */
+async function innerInit(spawned: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const childOf = async (pid: number) => {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+    const first = Number(text.trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 0 ? first : undefined;
+  };
+  let pid = spawned;
+  for (let depth = 0; depth < 4; depth++) {
+    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+    if (comm === 'bash') return pid;
+    const next = await childOf(pid);
+    if (next === undefined) break;
+    pid = next;
+  }
+  throw new Error(`the virtual host's init was not found under pid ${spawned}`);
+}
