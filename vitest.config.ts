@@ -46,12 +46,25 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
-      // Mutation testing of the grader: learner builds of the seed's names, so after the platform
-      // group, on a host its tests have left (they stop ecomnet's platform first).
+      // Mutation testing of the grader: its run starts with the test run (its global setup) and goes
+      // on beside the platform suites, every mutant in a virtual host; its judging comes last.
+      {
+        test: {
+          name: 'mutation',
+          include: ['suites/grader/mutation.test.ts'],
+          globalSetup: ['setup/mutation-setup.ts'],
+          maxWorkers: 1,
+          sequence: { groupOrder: 3 },
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
+        },
+      },
+      // The grader on the real host: its probe after a kill -9 (it stops ecomnet's platform first).
       {
         test: {
           name: 'grader',
           include: ['suites/grader/**/*.test.ts'],
+          exclude: ['suites/grader/mutation.test.ts'],
           maxWorkers: 1,
           sequence: { groupOrder: 3 },
           testTimeout: 120_000,

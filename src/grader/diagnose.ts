@@ -357,6 +357,9 @@ function ruleFaults(j: Judgement): Fault[] {
 
 /** The seed's start commands (tasks 2.1-2.4). */
 function startCommand(ctx: Ctx, ns: Name): string {
+  // The build's own line when the grader ran it; the seed's otherwise.
+  const own = ctx.facts.starts?.[ns];
+  if (own) return own.startsWith('sudo ') ? own : `sudo ${own}`;
   switch (ns) {
     case 'nginx-lb':
       return inNs(ns, `nginx -c ${ctx.facts.nginx?.configPath ?? '/tmp/nginx/nginx.conf'}`);
@@ -584,7 +587,7 @@ function liveFaults(ctx: Ctx, needs: Record<string, string[]>, broken: Set<strin
       });
     } else if (pg.databaseExists === false) {
       out.push({ id: 'orders-database-missing', cause: `PostgreSQL at ${pg.host} has no database ${pg.database}`, fix: `${psql} -c 'CREATE DATABASE ${pg.database}'`, breaks: ['pg-db'] });
-    } else if (pg.ordersTable === false) {
+    } else if (pg.ordersTable === false && !broken.has('listening:order-service')) {
       out.push({
         id: 'orders-table-missing',
         cause: `database ${pg.database} at ${pg.host} has no orders table: the order service creates it when it starts (init_db), and has not`,

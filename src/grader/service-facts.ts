@@ -87,6 +87,8 @@ export interface ServiceFacts {
   gatewayTargets?: Target[];
   /** Services the build started that are not running. */
   dead?: DeadService[];
+  /** The line the build started each service with, by namespace: the fix a learner retypes. */
+  starts?: Record<string, string>;
 }
 
 /** How to log in: the logins the grader settled on. */
@@ -367,11 +369,12 @@ export function startLine(build: string, ns: string): string | undefined {
   );
   const vars = scriptVars(build);
   const lines = [...build.matchAll(re)].map((m) => fillIn(m[0].trim(), vars));
-  const ran = lines.filter((l) => {
+  // The script a branch runs is its own; a log may be shared by every branch.
+  const ran = (l: string, what: 'scripts' | 'log') => {
     const f = filesOf(l);
-    return [...f.scripts, ...(f.log ? [f.log] : [])].some((x) => existsSync(x));
-  });
-  return ran.at(-1) ?? lines.at(-1);
+    return (what === 'scripts' ? f.scripts : f.log ? [f.log] : []).some((x) => existsSync(x));
+  };
+  return lines.filter((l) => ran(l, 'scripts')).at(-1) ?? lines.filter((l) => ran(l, 'log')).at(-1) ?? lines.at(-1);
 }
 
 /** Files a start line names (the script it runs, a config), and the file its output goes to. */
@@ -423,7 +426,14 @@ async function deadServices(model: HostModel, build: string): Promise<DeadServic
     if (!line || namespaceOf(model, ns)?.processes.length) continue;
     const { log } = filesOf(line);
     const text = log ? await readFile(log, 'utf8').catch(() => '') : '';
-    const last = text.trim().split('\n').filter(Boolean).slice(-3).join('\n').slice(-600);
+    // Its last three lines that say something (a traceback's ^^^ markers say nothing), each kept short.
+    const last = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /[A-Za-z0-9]/.test(l))
+      .slice(-3)
+      .map((l) => (l.length > 240 ? `${l.slice(0, 240)}…` : l))
+      .join(' / ');
     out.push({ ns, line, ...(last ? { lastWords: last } : {}) });
   }
   return out;
@@ -539,5 +549,15 @@ export async function gatherServiceFacts(model: HostModel, logins: Logins = { pg
     ...(productRedis ? { productRedis } : {}),
     ...(gateway ? { gatewayTargets: gateway } : {}),
     ...(dead?.length ? { dead } : {}),
+    ...(build
+      ? {
+          starts: Object.fromEntries(
+            ['nginx-lb', 'api-gateway', 'product-service', 'order-service'].flatMap((ns) => {
+              const l = startLine(build, ns);
+              return l ? [[ns, l]] : [];
+            }),
+          ),
+        }
+      : {}),
   };
 }

@@ -11,16 +11,31 @@ export interface HostSnapshot {
   sysctl: Record<string, string | null>;
 }
 
+/**
+ * The rule lines of a dump, without counters, and without tables that hold nothing: a table with
+ * only its built-in chains at ACCEPT and no rule is what a host without it does (the first iptables
+ * command on a fresh machine creates it), so it is no difference.
+ */
+export function ruleLines(saved: string): string[] {
+  const tables = saved.split(/^(?=\*)/m).map((t) =>
+    t
+      .split('\n')
+      .filter((l) => l.startsWith('-') || l.startsWith('*') || l.startsWith(':'))
+      .map((l) => l.replace(/\[\d+:\d+\]/, '').trim()),
+  );
+  const empty = (t: string[]) => t.every((l) => l.startsWith('*') || /^:\S+ ACCEPT$/.test(l)) && !t.some((l) => /^:\S+ -$/.test(l));
+  return tables
+    .filter((t) => t.length && !empty(t))
+    .flat()
+    .sort();
+}
+
 export async function snapshotHost(backend: Backend, sysctlKeys: string[]): Promise<HostSnapshot> {
   const [namespaces, links, saved] = await Promise.all([listNamespaces(), listLinks(), save(backend)]);
   return {
     namespaces: namespaces.sort(),
     links: links.sort(),
-    rules: saved
-      .split('\n')
-      .filter((l) => l.startsWith('-') || l.startsWith('*') || l.startsWith(':'))
-      .map((l) => l.replace(/\[\d+:\d+\]/, ''))
-      .sort(),
+    rules: ruleLines(saved),
     sysctl: Object.fromEntries(sysctlKeys.map((k) => [k, readSysctl(k)])),
   };
 }

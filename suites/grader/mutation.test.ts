@@ -1,27 +1,23 @@
 /**
  * Mutation testing of the grader: learner/build.sh (the seed's commands, Flask services in the
- * seed's manner) with one fault at a time, each built and graded in a virtual host of its own, as
- * many side by side as the machine has cores (`ecomnet grade`'s engine): each must fail exactly the
+ * seed's manner) with one fault at a time, each built and graded in a virtual host of its own
+ * (suites/grader/mutants.ts, started with the test run by setup/mutation-setup.ts): each must fail exactly the
  * deliverables the catalogue names, naming its diagnosis; the unmutated build scores every
  * deliverable in each way a learner runs it. The kill matrix (mutants × deliverables) is in
  * reports/mutants/class.html and reports/mutation.json: a deliverable no mutant fails is a check
  * nothing has proven, and fails the suite like a surviving or misattributed mutant.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClassResult, type ClassRow, gradeClass } from '../../src/grader/class.ts';
+import type { ClassResult, ClassRow } from '../../src/grader/class.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
-import { writeClassReports } from '../../src/report/class-report.ts';
 import { reportPaths } from '../../src/report/paths.ts';
-import { catalogue, type Mutant, mutate, unmutated } from './catalogue.ts';
-
-const root = join(import.meta.dirname, '..', '..');
-const script = readFileSync(join(root, 'learner', 'build.sh'), 'utf8');
-/** Each build's script, log and reports, and the class report (the kill matrix), kept with the run's reports. */
-const work = join(reportPaths().reports, 'mutants');
+import { check, waitFor } from '../../src/wait.ts';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { catalogue, type Mutant, unmutated } from './catalogue.ts';
+import { repeatsNative } from '../../setup/mutation-setup.ts';
+import { mutantsGraded, work } from './mutants.ts';
 
 interface Outcome {
   name: string;
@@ -33,7 +29,6 @@ interface Outcome {
 }
 
 let graded: ClassResult;
-let template: string | undefined;
 const rowOf = (name: string): ClassRow => {
   const r = graded.rows.find((x) => x.name === name);
   if (!r) throw new Error(`${name} was not graded`);
@@ -45,42 +40,24 @@ const failedOf = (r: ClassRow) =>
     .map(([id]) => id)
     .sort();
 
-/** Everything, graded at once: every build's directory holds its script, the class runs them side by side. */
-async function gradeAll(): Promise<ClassResult> {
-  rmSync(work, { recursive: true, force: true });
-  const builds = [
-    ...unmutated.map((u) => ({ name: u.name, text: script, env: u.env, ...(u.forward ? { forward: u.forward } : {}) })),
-    ...catalogue.map((m) => ({ name: m.name, text: mutate(script, m.edits), env: { LEARNER_POSTGRES: 'host', ...m.env }, ...(m.forward ? { forward: m.forward } : {}) })),
-  ];
-  const dirs = builds.map((b) => {
-    const dir = join(work, b.name, 'src');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'build.sh'), b.text);
-    return { name: b.name, dir, env: b.env, ...(b.forward ? { forward: b.forward } : {}) };
-  });
-  const result = await gradeClass(dirs, {
-    jobs: availableParallelism(),
-    reports: work,
-    // The services' code is this checkout's; PostgreSQL starts from one cluster initialised for the run.
-    env: { LEARNER_REPO: root, ...(template ? { LEARNER_PGDATA_TEMPLATE: template } : {}) },
-    progress: (line) => console.log(`mutation: ${line}`),
-  });
-  writeClassReports(result, work);
-  return result;
-}
+if (repeatsNative) console.log("mutation testing: skipped: ECOMNET_DATA=containers changes only ecomnet's own platform, which the learner's build does not use; the native run grades the mutants");
 
-describe('mutation testing of the grader (learner/build.sh, one fault at a time, each in a virtual host)', () => {
+describe.skipIf(repeatsNative)('mutation testing of the grader (learner/build.sh, one fault at a time, each in a virtual host)', () => {
   const outcomes: Outcome[] = [];
 
+  // The run started with the test run (setup/mutation-setup.ts): wait for it to end, then judge what it wrote.
   beforeAll(async () => {
-    // One initdb for every build: each copies it (0.08 s) instead of running its own (0.5 s).
-    const parent = mkdtempSync('/var/tmp/ecomnet-pg-template-');
-    const made = spawnSync('bash', [join(root, 'learner', 'pg-template.sh'), join(parent, 'pgdata')], { encoding: 'utf8' });
-    if (made.status === 0) template = join(parent, 'pgdata');
-    else console.log(`mutation: no PostgreSQL template (each build runs initdb): ${made.stderr.trim()}`);
-    graded = await gradeAll();
-    rmSync(parent, { recursive: true, force: true });
-  }, 600_000);
+    const { done, result } = await waitFor(
+      () => {
+        const g = mutantsGraded();
+        check(g.done !== undefined, 'the mutation run has not ended yet');
+        return g;
+      },
+      { what: 'the mutation run (setup/mutation-setup.ts)', timeoutMs: 900_000, intervalMs: 500 },
+    );
+    if (!done!.ok || !result) throw new Error(`the mutation run failed: ${done!.error}`);
+    graded = result;
+  }, 900_000);
 
   afterAll(() => {
     const count = (v: Outcome['verdict']) => outcomes.filter((o) => o.verdict === v).length;
@@ -95,14 +72,14 @@ describe('mutation testing of the grader (learner/build.sh, one fault at a time,
     mkdirSync(reportPaths().reports, { recursive: true });
     writeFileSync(join(reportPaths().reports, 'mutation.json'), `${JSON.stringify({ score, unkillable, outcomes, matrix }, null, 2)}\n`);
     console.log(
-      `mutation score: ${score.killed}/${score.mutants} killed, ${score.survived} survived, ${score.misattributed} misattributed; deliverables no mutant fails: ${unkillable.join(', ') || 'none'} (kill matrix: ${work}/class.html)`,
+      `mutation score: ${score.killed}/${score.mutants} killed, ${score.survived} survived, ${score.misattributed} misattributed; deliverables no mutant fails: ${unkillable.join(', ') || 'none'} (kill matrix: ${work()}/class.html)`,
     );
   });
 
   it.for(unmutated.map((u) => u.name))('%s scores every deliverable', (name) => {
     const r = rowOf(name);
     outcomes.push({ name, verdict: 'scored', failed: failedOf(r), diagnoses: r.causes.map((c) => c.id), deviations: [], buildExit: r.buildExit });
-    expect(r.errors, `${name}: see ${work}/${name}`).toEqual([]);
+    expect(r.errors, `${name}: see ${work()}/${name}`).toEqual([]);
     expect(r.buildExit).toBe(0);
     expect(failedOf(r)).toEqual([]);
     expect(r.score).toEqual({ points: deliverables.length, max: deliverables.length, graded: deliverables.length, of: deliverables.length });
@@ -113,12 +90,12 @@ describe('mutation testing of the grader (learner/build.sh, one fault at a time,
     const failed = failedOf(r);
     // Named: the expected diagnosis, on at least one of the deliverables that failed.
     const named = r.causes.some((c) => c.id === m.diagnosis && c.deliverables.some((id) => failed.includes(id)));
-    const devs = JSON.parse(readFileSync(join(work, m.name, 'results.json'), 'utf8')).deviations.map((d: { id: string }) => d.id) as string[];
+    const devs = JSON.parse(readFileSync(join(work(), m.name, 'results.json'), 'utf8')).deviations.map((d: { id: string }) => d.id) as string[];
     const wanted = [...new Set(m.fails)].sort();
     const exact = JSON.stringify(failed) === JSON.stringify(wanted);
     const verdict: Outcome['verdict'] = m.deviation ? 'deviated' : failed.length === 0 ? 'survived' : exact && named ? 'killed' : 'misattributed';
     outcomes.push({ name: m.name, verdict, failed, diagnoses: r.causes.map((c) => c.id), deviations: devs, buildExit: r.buildExit });
-    expect(failed, `the deliverables that failed (${work}/${m.name}/deliverables.html)`).toEqual(wanted);
+    expect(failed, `the deliverables that failed (${work()}/${m.name}/deliverables.html)`).toEqual(wanted);
     if (m.diagnosis) expect(named, `diagnosis ${m.diagnosis} named on a failing deliverable; got ${JSON.stringify(r.causes.map((c) => [c.id, c.deliverables]))}`).toBe(true);
     if (m.deviation) expect(devs).toContain(m.deviation);
   });

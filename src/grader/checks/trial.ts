@@ -97,12 +97,13 @@ export class Trial {
   async psql(query: string, ...flags: string[]): Promise<Captured> {
     const l = this.lab.pg;
     const argv = ['psql', '-U', l.user, '-d', l.database ?? 'postgres', '-h', l.host, '-p', String(l.port), '-w', ...flags, '-c', query];
-    if (l.password === undefined) return this.client(argv, {});
+    // libpq waits for ever for a server that does not answer.
+    if (l.password === undefined) return this.client(argv, { env: { PGCONNECT_TIMEOUT: '5' } });
     const dir = mkdtempSync(join(tmpdir(), 'ecomnet-pgpass-'));
     try {
       const file = join(dir, 'pgpass');
       writeFileSync(file, pgpassLine(l.user, l.password), { mode: 0o600, flag: 'wx' });
-      return await this.client(argv, { env: { PGPASSFILE: file } });
+      return await this.client(argv, { env: { PGPASSFILE: file, PGCONNECT_TIMEOUT: '5' } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -112,10 +113,13 @@ export class Trial {
   redis(...args: string[]): Promise<Captured> {
     const l = this.lab.redis;
     const at = ['-h', l.host, '-p', String(l.port)];
-    return l.password === undefined ? this.client(['redis-cli', ...at, ...args], {}) : this.client(['redis-cli', '--askpass', ...at, ...args], { input: `${l.password}\n` });
+    // redis-cli waits for ever for a Redis that does not answer (Debian 12's has no -t): 5 s is its time.
+    return l.password === undefined
+      ? this.client(['redis-cli', ...at, ...args], { timeoutMs: 5000 })
+      : this.client(['redis-cli', '--askpass', ...at, ...args], { input: `${l.password}\n`, timeoutMs: 5000 });
   }
 
-  private async client(argv: string[], how: { env?: Record<string, string>; input?: string }): Promise<Captured> {
+  private async client(argv: string[], how: { env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<Captured> {
     const at = new Date().toISOString();
     const r = await run(argv, { allowFail: true, timeoutMs: 20_000, ...how });
     const env = Object.entries(how.env ?? {}).map(([k, v]) => `${k}=${v} `);
