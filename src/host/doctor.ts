@@ -71,10 +71,24 @@ function isDebianLike(): boolean {
  * first); elsewhere, say exactly what to install.
  */
 export async function ensurePackages(scope: 'network' | 'services', say: (line: string) => void): Promise<void> {
-  const missing = missingPackages(scope);
+  await installPackages(missingPackages(scope), 'the platform', say);
+}
+
+/** The seed's Python modules, as a learner's Flask services import them, and Debian's packages for them. */
+const PYTHON_MODULES: Record<string, string> = { flask: 'python3-flask', redis: 'python3-redis', psycopg2: 'python3-psycopg2', requests: 'python3-requests' };
+
+/** The packages of the seed's Flask services that Debian's python3 lacks (learner/build.sh runs them). */
+export async function missingLearnerPackages(): Promise<string[]> {
+  const r = await run(['/usr/bin/python3', '-c', `import importlib.util as u; print(" ".join(m for m in ${JSON.stringify(Object.keys(PYTHON_MODULES))} if not u.find_spec(m)))`], { allowFail: true });
+  if (r.exitCode !== 0) return ['python3', ...Object.values(PYTHON_MODULES)];
+  return r.stdout.split(/\s+/).filter(Boolean).map((m) => PYTHON_MODULES[m]!);
+}
+
+/** On Debian or Ubuntu, with privileges, install `missing` (announced first, saying for `what`); elsewhere, say exactly what to install. */
+export async function installPackages(missing: string[], what: string, say: (line: string) => void): Promise<void> {
   if (!missing.length) return;
   if (!isDebianLike()) throw new Error(`missing tools; install the packages that provide: ${missing.join(' ')} (see \`ecomnet doctor\`)`);
-  say(`preflight: installing ${missing.join(' ')} with apt-get (needed by the platform)`);
+  say(`preflight: installing ${missing.join(' ')} with apt-get (needed by ${what})`);
   const env = { DEBIAN_FRONTEND: 'noninteractive', PATH: process.env.PATH ?? '' };
   const install = () => priv(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', ...missing], { allowFail: true, env, timeoutMs: 600_000 });
   let r = await install();

@@ -75,7 +75,7 @@ export function classHtml(c: ClassResult): string {
 table.class { border-collapse: collapse; font-size: 12px; } table.class th, table.class td { border: 1px solid var(--line); padding: 3px 5px; text-align: center; }
 table.class thead th span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
 td.cell.pass { color: var(--pass); } td.cell.fail { color: #fff; background: var(--fail); } td.cell.inconclusive { background: var(--unknown); color: #fff; } td.cell.not-graded { color: var(--ungraded); }
-td.causes { text-align: left; font-size: 11px; }</style></head>
+td.causes { text-align: left; font-size: 11px; } main { max-width: none; }</style></head>
 <body><main>
 <header><h1>Class report: ${c.rows.length} builds graded</h1>
 <p class="meta">${esc(c.generatedAt)} · ${c.only ? `graded: ${esc(c.only)} · ` : ''}${total}/${max} points in all · each build in a virtual host of its own · ${(c.durationMs / 1000).toFixed(1)} s</p></header>

@@ -4,58 +4,62 @@
 # simulated world that lives inside it, prints "ready", then waits on its standard input: when the
 # process that made it closes that pipe, or dies, this shell exits and the kernel ends every
 # process of the PID namespace with it, which frees the namespaces, links, rules and mounts.
+# Few processes on purpose (each costs a couple of ms): one mount for most filesystems, builtins
+# where the kernel takes a plain write, one ip batch a side.
 # Args: HOSTNAME FORWARD_POLICY(ACCEPT|DROP) DOCKER_CHAINS(0|1) BRIDGE_NF(0|1|-) WORLD(0|1)
 #       HOST_CIDR CLIENT_CIDR INTERNET_CIDR INTERNET_PORT NGINX
 set -eu
 name=$1 policy=$2 docker=$3 bridge_nf=$4 with_world=$5 host_cidr=$6 client_cidr=$7 internet_cidr=$8 internet_port=$9 nginx=${10}
 scratch=/run/.vhost
 
-# Private /run (its own /run/netns: `ip netns add` here is seen only here), /tmp and /dev/shm.
+# Private /run (its own /run/netns: `ip netns add` here is seen only here).
 mount -t tmpfs -o mode=0755,nosuid,nodev vhost-run /run
-mkdir -p /run/netns "$scratch"
-mount -t tmpfs -o mode=1777,nosuid,nodev vhost-tmp /tmp
-mount -t tmpfs -o mode=1777,nosuid,nodev vhost-shm /dev/shm
 # Writable copies of the machine's directories: a build may add accounts (/etc/passwd), data
 # (/var/lib), packages (/usr/local), homes; all of it lands in this host's memory and goes with it.
-writable=(/etc /var /usr /opt /srv /home /root)
-mkdir -p "${writable[@]/#/$scratch/upper}" "${writable[@]/#/$scratch/work}"
-for d in "${writable[@]}"; do
-  [ -d "$d" ] && mount -t overlay "vhost-${d#/}" -o "lowerdir=$d,upperdir=$scratch/upper$d,workdir=$scratch/work$d" "$d"
-done
-mount -t proc proc /proc
-# Its own sysfs: /sys/class/net lists this host's links, not the machine's.
-mount -t sysfs vhost-sys /sys
+writable=()
+for d in /etc /var /usr /opt /srv /home /root; do [ -d "$d" ] && writable+=("$d"); done
+mkdir -p /run/netns "${writable[@]/#/$scratch/upper}" "${writable[@]/#/$scratch/work}"
+{
+  echo "vhost-tmp /tmp tmpfs mode=1777,nosuid,nodev 0 0"
+  echo "vhost-shm /dev/shm tmpfs mode=1777,nosuid,nodev 0 0"
+  for d in "${writable[@]}"; do echo "vhost-${d#/} $d overlay lowerdir=$d,upperdir=$scratch/upper$d,workdir=$scratch/work$d 0 0"; done
+  # Its own names: `mount -a` passes over an entry that looks mounted already, as the machine's proc would.
+  echo "vhost-proc /proc proc defaults 0 0"
+  # Its own sysfs: /sys/class/net lists this host's links, not the machine's.
+  echo "vhost-sys /sys sysfs defaults 0 0"
+} >"$scratch/fstab"
+mount -a -T "$scratch/fstab"
 # Everything else the machine has mounted stays as it is, read-only: nothing here writes to it.
 while read -r _ _ _ _ point _; do
   case "$point" in
-    / | /run* | /tmp* | /dev* | /proc* | /sys*) ;;
+    /run* | /tmp* | /dev* | /proc* | /sys*) ;;
     /etc | /var | /usr | /opt | /srv | /home | /root) ;;
     *) mount -o remount,bind,ro "$point" 2>/dev/null || true ;;
   esac
 done </proc/self/mountinfo
-mount -o remount,bind,ro / 2>/dev/null || true
-hostname "$name"
+echo "$name" >/proc/sys/kernel/hostname
+[ "$bridge_nf" = - ] || echo "$bridge_nf" >/proc/sys/net/bridge/bridge-nf-call-iptables
 
-ip link set lo up
 # The simulated world: a network namespace of its own, named by a file no `ip netns list` shows.
-world() { nsenter --net="$scratch/world" "$@"; }
 if [ "$with_world" = 1 ]; then
   : >"$scratch/world"
   unshare --net="$scratch/world" true
-  ip link add eth0 type veth peer name wan0 netns "$scratch/world"
-  world ip -batch - <<EOF
+  ip -batch - <<EOF
+link set lo up
+link add eth0 type veth peer name wan0 netns $scratch/world
+addr add $host_cidr dev eth0
+link set eth0 up
+route add default via ${client_cidr%/*}
+EOF
+  nsenter --net="$scratch/world" ip -batch - <<EOF
 link set lo up
 addr add $client_cidr dev wan0
 addr add $internet_cidr dev wan0
 link set wan0 up
 EOF
-  ip -batch - <<EOF
-addr add $host_cidr dev eth0
-link set eth0 up
-route add default via ${client_cidr%/*}
-EOF
+else
+  ip link set lo up
 fi
-[ "$bridge_nf" = - ] || sysctl -q -w "net.bridge.bridge-nf-call-iptables=$bridge_nf"
 if [ "$docker" = 1 ]; then
   # The chains Docker leaves on a GitHub runner's FORWARD, with its DROP policy.
   iptables-restore <<'EOF'
@@ -79,19 +83,11 @@ elif [ "$policy" != ACCEPT ]; then
 fi
 
 # The internet host: answers any request with the address it saw, as a "what is my IP" service.
-cat >"$scratch/internet.conf" <<EOF
-pid $scratch/internet.pid;
-error_log $scratch/internet.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    server {
-        listen ${internet_cidr%/*}:$internet_port;
-        location / { default_type text/plain; return 200 "\$remote_addr\n"; }
-    }
-}
-EOF
-[ "$with_world" = 0 ] || world "$nginx" -c "$scratch/internet.conf" -e "$scratch/internet.log"
+if [ "$with_world" = 1 ]; then
+  printf '%s\n' "pid $scratch/internet.pid;" "error_log $scratch/internet.log;" 'events { worker_connections 64; }' 'http {' '    access_log off;' \
+    "    server { listen ${internet_cidr%/*}:$internet_port; location / { default_type text/plain; return 200 \"\$remote_addr\\n\"; } }" '}' >"$scratch/internet.conf"
+  nsenter --net="$scratch/world" "$nginx" -c "$scratch/internet.conf" -e "$scratch/internet.log"
+fi
 
 echo ready
 # Until whoever made this host lets go of it (EOF), or dies (the kernel closes its end).

@@ -48,6 +48,8 @@ export interface ExecOptions extends RunOptions {
 }
 
 let made = 0;
+/** Where nginx is, looked up once: it serves the world's internet host. */
+let nginxPath: Promise<string> | undefined;
 
 export class VirtualHost {
   /** Its PID 1, as the real host numbers it. */
@@ -68,7 +70,8 @@ export class VirtualHost {
 
   static async create(o: VirtualHostOptions = {}): Promise<VirtualHost> {
     const name = o.name ?? `vhost-${process.pid}-${++made}`;
-    const nginx = (await run(['sh', '-c', 'command -v nginx'], { allowFail: true })).stdout.trim() || '/usr/sbin/nginx';
+    nginxPath ??= run(['sh', '-c', 'command -v nginx'], { allowFail: true }).then((r) => r.stdout.trim() || '/usr/sbin/nginx');
+    const nginx = await nginxPath;
     const forward = o.forward ?? 'ACCEPT';
     const args = [
       name,
