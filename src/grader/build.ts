@@ -5,11 +5,11 @@
  * `iptables -F`, accounts, services, a kernel setting) happens in that host and goes with it.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VirtualHost, WORLD } from '../vhost/vhost.ts';
-import type { GradeResult } from './grade.ts';
+import { NO_DOCKER, VirtualHost, WORLD } from '../vhost/vhost.ts';
+import { type GradeResult, withoutDocker } from './grade.ts';
 import type { Credentials } from './logins.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -87,7 +87,7 @@ export async function gradeBuild(o: BuildOptions): Promise<BuildOutcome> {
   if (teardown && !existsSync(teardown)) throw new Error(`${o.teardown}: no such teardown script`);
   const say = o.progress ?? (() => {});
   const t0 = performance.now();
-  const vh = await VirtualHost.create({ ...(o.name ? { name: o.name } : {}), forward: o.forward ?? 'ACCEPT' });
+  const vh = await VirtualHost.create({ ...(o.name ? { label: o.name } : {}), forward: o.forward ?? 'ACCEPT' });
   const tHost = performance.now();
   try {
     await placeScript(vh, script);
@@ -108,6 +108,14 @@ export async function gradeBuild(o: BuildOptions): Promise<BuildOutcome> {
     } catch {
       throw new Error(`the grader in ${vh.name} gave no result (exit ${graded.exitCode}): ${graded.stderr.trim().split('\n').slice(-5).join('\n')}`);
     }
+    // The docker client names the socket it tried: this host's says it has no engine.
+    if (readFileSync(o.log, 'utf8').includes(NO_DOCKER.replace('unix://', ''))) {
+      result = withoutDocker(
+        result,
+        'the build asked for Docker, which a virtual host does not have: what it would have run in a container could not be judged (grade it where Docker runs: `sudo bash build.sh && npx ecomnet verify`)',
+      );
+    }
+    say(`${vh.name}: graded (${result.score.points}/${result.score.max}), ${teardown ? 'tearing down, then removing the host' : 'removing the host'}`);
     let teardownExit: number | null | undefined;
     if (teardown) teardownExit = await runLogged(vh, ['env', ...env, 'bash', teardown], dirname(teardown), o.log, 120_000);
     const tEnd = performance.now();

@@ -139,7 +139,7 @@ export async function gradeClass(builds: ClassBuild[], o: ClassOptions): Promise
           ...(o.only ? { only: o.only } : {}),
           forward: b.forward ?? o.forward ?? 'ACCEPT',
           env: { ...o.env, ...b.env },
-          name: `grade-${b.name}`.slice(0, 60),
+          name: b.name,
         });
         writeGradeReports(outcome.result, dir, { title: b.name });
       } catch (e) {

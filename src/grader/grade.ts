@@ -324,6 +324,25 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
   }
 }
 
+/**
+ * A build that asked for Docker where none answers (a virtual host has none): what failed for want
+ * of the server it would have started there (no PostgreSQL or Redis at all) was not the build's
+ * fault to judge, so it is inconclusive, with why, and the cause is no longer the build's.
+ */
+export function withoutDocker(r: GradeResult, why: string): GradeResult {
+  // The data servers Docker would have run, and the services that died for want of them.
+  const data = r.diagnoses.filter((f) => f.id === 'postgres-missing' || f.id === 'redis-not-listening');
+  const starved = r.diagnoses.filter(
+    (f) => (f.id === 'order-not-listening' && data.some((d) => d.id === 'postgres-missing')) || (f.id === 'product-not-listening' && data.some((d) => d.id === 'redis-not-listening')),
+  );
+  const missing = [...data, ...starved];
+  const unjudged = new Set(missing.flatMap((f) => f.deliverables));
+  if (!unjudged.size) return { ...r, errors: [...r.errors, why] };
+  const list = r.deliverables.map((d) => (unjudged.has(d.id) && d.status === 'fail' ? { ...d, status: 'inconclusive' as const, reason: why } : d));
+  const diagnoses = r.diagnoses.filter((f) => !missing.includes(f));
+  return { ...r, deliverables: list, diagnoses, score: scoreOf(list), errors: [...r.errors, why], verdict: verdictOf(list, [why]) };
+}
+
 /** The exit code of a result: 0 all graded pass, 1 a deliverable failed, 2 nothing failed but something could not be judged. */
 export const exitCodeOf = (r: GradeResult): number => EXIT[r.verdict];
 

@@ -81,7 +81,10 @@ const PYTHON_MODULES: Record<string, string> = { flask: 'python3-flask', redis: 
 export async function missingLearnerPackages(): Promise<string[]> {
   const r = await run(['/usr/bin/python3', '-c', `import importlib.util as u; print(" ".join(m for m in ${JSON.stringify(Object.keys(PYTHON_MODULES))} if not u.find_spec(m)))`], { allowFail: true });
   if (r.exitCode !== 0) return ['python3', ...Object.values(PYTHON_MODULES)];
-  return r.stdout.split(/\s+/).filter(Boolean).map((m) => PYTHON_MODULES[m]!);
+  return r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((m) => PYTHON_MODULES[m]!);
 }
 
 /** On Debian or Ubuntu, with privileges, install `missing` (announced first, saying for `what`); elsewhere, say exactly what to install. */

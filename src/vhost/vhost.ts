@@ -32,8 +32,8 @@ export const WORLD = {
 export const NO_DOCKER = 'unix:///run/no-docker-in-a-virtual-host.sock';
 
 export interface VirtualHostOptions {
-  /** Its hostname (uts namespace), shown in logs. */
-  name?: string;
+  /** Said in its hostname after `vhost-PID-N-` (PID: the process that made it, so whose it is can be told from its PID 1's command line). */
+  label?: string;
   /** FORWARD's policy; `docker` adds Docker's chains with DROP, as on a GitHub runner. */
   forward?: 'ACCEPT' | 'DROP' | 'docker';
   /** br_netfilter's net.bridge.bridge-nf-call-iptables inside; as the machine's when left out. */
@@ -69,7 +69,7 @@ export class VirtualHost {
   }
 
   static async create(o: VirtualHostOptions = {}): Promise<VirtualHost> {
-    const name = o.name ?? `vhost-${process.pid}-${++made}`;
+    const name = `vhost-${process.pid}-${++made}${o.label ? `-${o.label}` : ''}`.slice(0, 63);
     nginxPath ??= run(['sh', '-c', 'command -v nginx'], { allowFail: true }).then((r) => r.stdout.trim() || '/usr/sbin/nginx');
     const nginx = await nginxPath;
     const forward = o.forward ?? 'ACCEPT';

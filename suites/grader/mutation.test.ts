@@ -100,6 +100,16 @@ describe.skipIf(repeatsNative)('mutation testing of the grader (learner/build.sh
     if (m.deviation) expect(devs).toContain(m.deviation);
   });
 
+  it.for([...unmutated.map((u) => u.name), ...catalogue.map((m) => m.name)])("%s: the judge's three readers agree: 1.4 fails exactly when a rule is drawn red and a cause is named for it", (name) => {
+    const r = rowOf(name);
+    const html = readFileSync(join(work(), name, 'deliverables.html'), 'utf8');
+    const diagram = html.slice(html.indexOf('<section id="diagram"'), html.indexOf('<section id="matrix"'));
+    const check = r.deliverables['1.4-nat-rules']?.status === 'fail';
+    const drawn = diagram.includes('✗ not found');
+    const named = r.causes.some((c) => c.deliverables.includes('1.4-nat-rules'));
+    expect({ check, drawn, named }, `${work()}/${name}/deliverables.html`).toEqual({ check, drawn: check, named: check });
+  });
+
   it('every deliverable is failed by some mutant: no check stands unproven', () => {
     const killable = new Set(catalogue.flatMap((m) => failedOf(rowOf(m.name))));
     expect(deliverables.map((d) => d.id).filter((id) => !killable.has(id))).toEqual([]);

@@ -97,8 +97,8 @@ describe('a virtual host is a machine of its own', () => {
 
 describe('killed with SIGKILL at any moment, whatever made it leaves nothing on the real host', () => {
   const moments = ['creating', 'created', 'step bridge', 'step rules', 'step account', 'step server', 'idle'];
-  /** Any virtual host's PID 1 still running (this file's tests take turns, so it would be theirs). */
-  const inits = async () => (await run(['pgrep', '-f', 'src/vhost/init.sh'], { allowFail: true })).stdout.split('\n').filter(Boolean);
+  /** The PID 1s of the virtual hosts process `pid` made (their hostname, an argument of init.sh, names it). */
+  const inits = async (pid: number) => (await run(['pgrep', '-f', `^bash \\S+/src/vhost/init\\.sh vhost-${pid}-`], { allowFail: true })).stdout.split('\n').filter(Boolean);
 
   it.for(moments)('killed at "%s"', async (moment) => {
     const before = await hostState();
@@ -112,7 +112,7 @@ describe('killed with SIGKILL at any moment, whatever made it leaves nothing on 
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     // Its PID 1 sees its lifeline close and exits (mid-setup too); the kernel ends the rest and frees the namespaces.
-    await waitFor(async () => check(!(await inits()).length && !(ns && (await processesIn(ns)).length), 'the virtual host still runs'), {
+    await waitFor(async () => check(!(await inits(child.pid!)).length && !(ns && (await processesIn(ns)).length), 'the virtual host still runs'), {
       what: 'the virtual host to end',
       timeoutMs: 10_000,
       intervalMs: 20,
