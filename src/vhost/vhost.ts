@@ -102,7 +102,7 @@ export class VirtualHost {
         resolve(false);
       });
     });
-    if (!ready) throw new Error(`virtual host ${name} did not start: ${(err || out).trim() || `exit ${init.exitCode}`}`);
+    if (!ready) throw new Error(`virtual host ${name} did not start: ${(err || out).trim() || `exit ${init.exitCode}`}${await refused()}`);
     const pid = await innerInit(init.pid!);
     return new VirtualHost(pid, name, init);
   }
@@ -137,6 +137,22 @@ export class VirtualHost {
     this.init.stdin?.end();
     await this.exited;
   }
+}
+
+/** The namespace kinds and filesystems a virtual host needs, each tried alone: `; this kernel refuses ...` naming those that fail, or ''. */
+async function refused(): Promise<string> {
+  const tries: [string, string[]][] = [
+    ['network namespaces', ['unshare', '--net', 'true']],
+    ['mount namespaces', ['unshare', '--mount', 'true']],
+    ['PID namespaces', ['unshare', '--pid', '--fork', 'true']],
+    ['IPC namespaces', ['unshare', '--ipc', 'true']],
+    ['UTS namespaces', ['unshare', '--uts', 'true']],
+    ['overlay mounts', ['unshare', '--mount', 'sh', '-c', 'd=$(mktemp -d) && mkdir $d/u $d/w $d/m && mount -t overlay o -o lowerdir=/etc,upperdir=$d/u,workdir=$d/w $d/m']],
+  ];
+  const failed = (await Promise.all(tries.map(async ([what, argv]) => ((await run([...privPrefix, ...argv], { allowFail: true })).exitCode === 0 ? [] : [what])))).flat();
+  return failed.length
+    ? `; this machine refuses ${failed.join(', ')}: builds cannot be graded in virtual hosts here (\`ecomnet verify --build\`, \`ecomnet grade\`, the mutation suite); grade a build on the machine itself instead: \`sudo bash build.sh && npx ecomnet verify\``
+    : '';
 }
 
 /**

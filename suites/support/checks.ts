@@ -2,7 +2,7 @@ import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { namespaces, rules } from '../../src/grader/contract.ts';
 import { inNs } from '../../src/host/exec.ts';
 import type { MatrixCell } from '../../src/report/types.ts';
-import { recordedShell, type Captured } from './evidence.ts';
+import { recordedShell } from './evidence.ts';
 import { outside } from './live.ts';
 
 /** Reusable checks, so the FORWARD-policy-DROP suite runs exactly what the main suites run. */
@@ -47,21 +47,6 @@ export const viaForward = {
   uplinkAddress: () => recordedShell(`curl -sS -m 5 http://${hostAddress}:${port}/health`),
   hairpin: (from: string) => recordedShell(nsCommand(from, `curl -sS -m 5 http://${topology.app.bridge.ip}:${port}/health`)),
 };
-
-/** An HTTP reply printed by `curl -i`: status, headers (lower-case names) and body. */
-export function httpReply(r: Captured): { status: number; headers: Map<string, string>; body: string } {
-  // curl -i prints every response head (a 100 Continue first, say): the last one is the reply.
-  const parts = r.stdout.split('\r\n\r\n');
-  let i = 0;
-  while (i < parts.length - 1 && /^HTTP\/[\d.]+ 1\d\d/.test(parts[i]!)) i++;
-  const [statusLine = '', ...lines] = (parts[i] ?? '').split('\r\n');
-  const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-  return { status: Number(/^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1]), headers, body: parts.slice(i + 1).join('\r\n\r\n') };
-}
-
-export function ok(c: Captured): boolean {
-  return c.exitCode === 0;
-}
 
 /** Run fn over items, at most `limit` at a time (pings in parallel without flooding 2 cores). */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -8,13 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { priv, run } from '../../src/host/exec.ts';
-import { detectBackend } from '../../src/host/iptables.ts';
-import { listLinks, listNamespaces } from '../../src/host/links.ts';
+import { run } from '../../src/host/exec.ts';
 import { check, waitFor } from '../../src/wait.ts';
+import { hostState, initsOf } from './host.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const backend = await detectBackend();
 
 /** How long the build's processes sleep: a number no other process on the host sleeps, so they can be told apart. */
 const NAP = `600.${process.pid}`;
@@ -29,27 +27,9 @@ echo lab up
 sleep ${NAP}
 `;
 
-async function hostState() {
-  const rules = (await priv([backend.save])).stdout
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]/g, ''));
-  return {
-    namespaces: (await listNamespaces()).sort(),
-    links: (await listLinks()).sort(),
-    rules,
-    forward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'),
-    accounts: readFileSync('/etc/passwd', 'utf8').includes('cli-killed-account'),
-    mounts: (await priv(['cat', '/proc/1/mountinfo'])).stdout.split('\n').length,
-    sleepers: (await run(['pgrep', '-f', `sleep ${NAP}`], { allowFail: true })).stdout.trim(),
-  };
-}
-
-/** The PID 1s of the virtual hosts process `pid` made (their hostname, an argument of init.sh, names it). */
-const inits = async (pid: number) => (await run(['pgrep', '-f', `^bash \\S+/src/vhost/init\\.sh vhost-${pid}-`], { allowFail: true })).stdout.split('\n').filter(Boolean);
-
 /** Runs the CLI with `args`, waits until every log in `logs` says the lab is up, kills the CLI alone, and checks the host. */
 async function killedMidBuild(args: string[], logs: string[]) {
+  const sleepers = async () => (await run(['pgrep', '-f', `sleep ${NAP}`], { allowFail: true })).stdout.trim();
   const before = await hostState();
   const cli = spawn(process.execPath, [join(root, 'bin', 'ecomnet.js'), ...args], { cwd: root, stdio: 'ignore' });
   // A test that fails before its kill must not leave the CLI and its hosts running.
@@ -63,11 +43,11 @@ async function killedMidBuild(args: string[], logs: string[]) {
     }
   };
   await waitFor(() => check(logs.every(up), 'the builds are not up yet'), { what: 'the builds', timeoutMs: 60_000, intervalMs: 20 });
-  expect((await inits(cli.pid!)).length).toBe(logs.length);
+  expect((await initsOf(cli.pid!)).length).toBe(logs.length);
   cli.kill('SIGKILL');
   expect(await exited).toBe('SIGKILL');
-  await waitFor(async () => check(!(await inits(cli.pid!)).length, 'a virtual host still runs'), { what: 'the virtual hosts to end', timeoutMs: 15_000, intervalMs: 20 });
-  await waitFor(async () => check(!(await hostState()).sleepers, 'its server still runs'), { what: "the build's servers to end", timeoutMs: 10_000, intervalMs: 20 });
+  await waitFor(async () => check(!(await initsOf(cli.pid!)).length, 'a virtual host still runs'), { what: 'the virtual hosts to end', timeoutMs: 15_000, intervalMs: 20 });
+  await waitFor(async () => check(!(await sleepers()), 'its server still runs'), { what: "the build's servers to end", timeoutMs: 10_000, intervalMs: 20 });
   expect(await hostState()).toEqual(before);
 }
 

@@ -5,34 +5,13 @@
  * any moment, takes everything with it.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { priv, run } from '../../src/host/exec.ts';
-import { detectBackend } from '../../src/host/iptables.ts';
-import { listLinks, listNamespaces } from '../../src/host/links.ts';
+import { priv } from '../../src/host/exec.ts';
 import { alive } from '../../src/host/proc.ts';
 import { NO_DOCKER, VirtualHost, WORLD } from '../../src/vhost/vhost.ts';
 import { check, waitFor } from '../../src/wait.ts';
-
-const backend = await detectBackend();
-
-/** What a leak would change on the real host, read from it (iptables without counters). */
-async function hostState() {
-  const rules = (await priv([backend.save])).stdout
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]/g, ''));
-  return {
-    namespaces: (await listNamespaces()).sort(),
-    links: (await listLinks()).sort(),
-    rules,
-    forward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'),
-    accounts: readFileSync('/etc/passwd', 'utf8'),
-    // The real host's own mounts: PID 1's mount namespace.
-    mounts: (await priv(['cat', '/proc/1/mountinfo'])).stdout.split('\n').length,
-  };
-}
+import { hostState, initsOf } from './host.ts';
 
 /** Every process still in the PID namespace whose inode is `ns` (`pid:[4026...]`). */
 async function processesIn(ns: string): Promise<number[]> {
@@ -97,8 +76,6 @@ describe('a virtual host is a machine of its own', () => {
 
 describe('killed with SIGKILL at any moment, whatever made it leaves nothing on the real host', () => {
   const moments = ['creating', 'created', 'step bridge', 'step rules', 'step account', 'step server', 'idle'];
-  /** The PID 1s of the virtual hosts process `pid` made (their hostname, an argument of init.sh, names it). */
-  const inits = async (pid: number) => (await run(['pgrep', '-f', `^bash \\S+/src/vhost/init\\.sh vhost-${pid}-`], { allowFail: true })).stdout.split('\n').filter(Boolean);
 
   it.for(moments)('killed at "%s"', async (moment) => {
     const before = await hostState();
@@ -112,7 +89,7 @@ describe('killed with SIGKILL at any moment, whatever made it leaves nothing on 
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     // Its PID 1 sees its lifeline close and exits (mid-setup too); the kernel ends the rest and frees the namespaces.
-    await waitFor(async () => check(!(await inits(child.pid!)).length && !(ns && (await processesIn(ns)).length), 'the virtual host still runs'), {
+    await waitFor(async () => check(!(await initsOf(child.pid!)).length && !(ns && (await processesIn(ns)).length), 'the virtual host still runs'), {
       what: 'the virtual host to end',
       timeoutMs: 10_000,
       intervalMs: 20,
