@@ -1,4 +1,5 @@
 import { cpus, loadavg, release } from 'node:os';
+import { dirname } from 'node:path';
 import { priv } from '../src/host/exec.ts';
 import { readSysctl } from '../src/host/facts.ts';
 import { ensureRunDir, runDirAt, TEST_DATA_ROOT } from '../src/host/run-dir.ts';
@@ -13,6 +14,7 @@ import { spawnCost } from './spawncost.ts';
 import { summarize, type Results } from './summary.ts';
 import { BENCH_RUN_DIR } from './synthetic.ts';
 import { brokenVerifyBench, verifyBench } from './verify.ts';
+import { classBench, vhostBench } from './vhost.ts';
 import { INSTALL_HINT, wrkPath } from './wrk.ts';
 
 /**
@@ -50,6 +52,7 @@ async function main(): Promise<number> {
   const lock = new PlatformLock();
   lock.take();
   const forward = forwardBefore();
+  let platformGone = false;
   try {
     checkpoint('section 0: process start cost');
     results.spawn = await spawnCost();
@@ -69,22 +72,33 @@ async function main(): Promise<number> {
     // After section 6, so verify's own requests don't weigh on the memory measured after the load.
     checkpoint('section 7: ecomnet verify against the running platform');
     results.verify = await verifyBench(say);
-    checkpoint('section 7c: ecomnet verify of a broken platform (forwarding off), one worker vs the default');
+    checkpoint('section 7c: ecomnet verify of a broken platform (forwarding off)');
     results.brokenVerify = await brokenVerifyBench(say);
     checkpoint("section 8: ecomnet observe's own cost at 1 Hz (20 s), then a service stopped to unhealthy (5 trials)");
     results.observer = await observerCost(20);
+    // 7d and 7e count the whole machine's CPU: the platform goes first, so nothing else runs.
+    checkpoint('tearing the platform down for sections 7d-7e');
+    await platformDown(lock);
+    platformGone = true;
+    checkpoint('section 7d: virtual hosts made and removed, then one build-and-verify by step (template and initdb, 3 runs each)');
+    results.vhost = await vhostBench(say);
+    checkpoint('section 7e: ecomnet grade of 8 builds, --jobs 2, vs one alone');
+    results.classGrade = await classBench(say);
   } catch (e) {
     results.error = (e as Error).stack ?? String(e);
     say(`failed: ${results.error}`);
   } finally {
-    // Only with the lock in hand: `ecomnet down` would otherwise signal whoever holds it.
-    if (lock.held) {
+    // Down already before 7d; otherwise only with the lock in hand: `ecomnet down` would signal whoever holds it.
+    if (platformGone) lock.release();
+    else if (lock.held) {
       say('tearing the platform down');
       await platformDown(lock).catch((e: Error) => say(`down failed: ${e.message}`));
       lock.release();
     } else say('the platform lock was lost: not tearing down what its holder may own');
     // The synthetic networks' state directory is the bench's own: nothing of it should outlive the run.
     await priv(['rm', '-rf', BENCH_RUN_DIR], { allowFail: true });
+    // Its data directory, emptied by the downs, as npm test's is; rmdir leaves one that holds anything (a user's data).
+    await priv(['rmdir', TEST_DATA_ROOT, dirname(TEST_DATA_ROOT)], { allowFail: true });
   }
   const left = await benchLeftovers(forward);
   results.hostClean = { clean: !left.length, leftovers: left };

@@ -1,18 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { stripVTControlCharacters } from 'node:util';
 import { hostPort, nodeOf, topology } from '../fixtures/topology.ts';
+import { catalogue } from '../suites/grader/catalogue.ts';
 import { pgpassLine } from '../src/data/postgres.ts';
+import { deliverables } from '../src/grader/deliverables.ts';
 import { priv, run } from '../src/host/exec.ts';
 import { readSysctl } from '../src/host/facts.ts';
+import { runDirAt } from '../src/host/run-dir.ts';
 import { setSysctls } from '../src/host/sysctl.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';
-import { runDirAt } from '../src/host/run-dir.ts';
-import { deliverables } from '../src/grader/deliverables.ts';
+import { readJson } from '../src/read-json.ts';
 import { readSecrets } from '../src/runtime/secrets.ts';
 import type { NodeSpec } from '../src/topology/types.ts';
 import { countOrders, SEED_ORDER } from './datapath.ts';
@@ -22,40 +23,34 @@ import { countOrders, SEED_ORDER } from './datapath.ts';
  * left up, and as the baseline the seed's own deliverable commands in one bash script.
  */
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 const BROKEN_ROUNDS = 2;
 const cliBin = fileURLToPath(new URL('../bin/ecomnet.js', import.meta.url));
-/** Often enough to place Vitest's Duration line within a few ms, rarely enough to cost no CPU. */
-export const LOG_POLL_MS = 20;
-const VERIFY_TIMEOUT_MS = 180_000;
-const DURATION = /^\s*Duration\s+([\d.]+)(ms|s)(?:\s*\(([^)]*)\))?/m;
-// A test file's summary line: "✓  platform  suites/phase1/reachability.test.ts (3 tests) 2153ms".
-const FILE_LINE = /^\s*\S+\s+(?:\S+\s+)?(\S+\.test\.ts)\s+\([^)]*\)\s+([\d.]+)(ms|s)\s*$/gm;
+const VERIFY_TIMEOUT_MS = 120_000;
+/** The grader's own learner fault for forwarding off: the deliverables it must fail and the cause it must name. */
+export const FORWARD_OFF = catalogue.find((m) => m.name === 'ip-forward-off')!;
 
 export interface VerifyRun {
   /** Wall time of the CLI process, Node's start-up included. */
   ms: number;
   exitCode: number;
-  /** `deliverables: P/N passed` as printed, or null if it never was. */
-  printed: string | null;
-  /** It printed every deliverable passed. */
-  ok: boolean;
-  /** The failing deliverables, their diagnoses and run errors, as printed (empty when ok). */
-  failures: string[];
+  /** `P/M` of its `score:` line, or null if it never printed one. */
+  score: string | null;
   /** Every deliverable printed as failed (✗), by id. */
   failed: string[];
+  /** The causes results.json names, by id. */
+  diagnoses: string[];
+  /** What went wrong, as printed, short (empty when it exited 0). */
+  failures: string[];
   /** ms after spawn: the CLI's first line (Node start-up, CLI imports). */
   firstLineAt: number;
-  /** ms after spawn: Vitest's Duration line seen in verify.log (within LOG_POLL_MS). */
-  durationLineAt?: number;
-  /** ms after spawn: the first line after the suites (Vitest has exited, results.json read). */
-  suitesDoneAt?: number;
-  /** Vitest's own Duration: from its run's start to its end, global setup included, teardown not. */
-  vitestMs?: number;
-  /** Vitest's split of that time, % of the summed worker time (phases run in parallel workers). */
-  vitestPhases: Record<string, number>;
-  /** Each test file's duration as Vitest printed it (files run in parallel). */
-  files: Record<string, number>;
+  /** The probe's attach as verify's `probe: ... (N ms)` line says; absent when the host's own outside segment was used as it stands. */
+  probeMs?: number;
+  /** ms after spawn: `judging N deliverables with M checks` (privileges, probe, discovery done), and what it said. */
+  judgingAt?: number;
+  judged?: string;
+  /** ms after spawn: the first deliverable's line (checks, diagnosis, reports done). */
+  verdictsAt?: number;
 }
 
 export interface SeedCommand {
@@ -83,44 +78,21 @@ export interface VerifyBench {
   orderRows: number | null;
 }
 
-const unitMs = (v: string, unit: string) => Number(v) * (unit === 's' ? 1000 : 1);
+const maxPoints = deliverables.reduce((s, d) => s + d.points, 0);
+/** The score every deliverable passing prints. */
+export const FULL_SCORE = `${maxPoints}/${maxPoints}`;
+/** Exit 0 with every deliverable's points. */
+export const scoredAll = (r: VerifyRun): boolean => r.exitCode === 0 && r.score === FULL_SCORE;
 
-/** What the verify run wrote to verify.log: Vitest's Duration, its split and each file's time. */
-export function parseVitestLog(raw: string): Pick<VerifyRun, 'vitestMs' | 'vitestPhases' | 'files'> {
-  const text = stripVTControlCharacters(raw);
-  const d = DURATION.exec(text);
-  const vitestPhases: Record<string, number> = {};
-  for (const part of d?.[3]?.split(',') ?? []) {
-    const m = /^\s*(\w+)\s+([\d.]+)%/.exec(part);
-    if (m) vitestPhases[m[1]!] = Number(m[2]);
-  }
-  const files: Record<string, number> = {};
-  for (const m of text.matchAll(FILE_LINE)) files[m[1]!] = unitMs(m[2]!, m[3]!);
-  return { vitestMs: d ? unitMs(d[1]!, d[2]!) : undefined, vitestPhases, files };
-}
-
-const readText = (file: string) => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-};
-
-/** One `ecomnet verify` process, each output line time-stamped, its verify.log watched for Vitest's Duration. */
-async function verifyOnce(reports: string, env: NodeJS.ProcessEnv = {}): Promise<VerifyRun> {
-  const log = join(reports, 'verify.log');
+/** One `ecomnet verify` process, each output line time-stamped as it arrives. */
+async function verifyOnce(reports: string): Promise<VerifyRun> {
   const t0 = performance.now();
-  // Its own process group, so a timeout stops the CLI and its Vitest together, as Ctrl-C would.
-  const p = spawn(process.execPath, [cliBin, 'verify', '--no-allure', '--reports', reports], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
+  // Its own process group, so a timeout stops it and what it runs together, as Ctrl-C would.
+  const p = spawn(process.execPath, [cliBin, 'verify', '--reports', reports], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const stdout: { at: number; line: string }[] = [];
   const stderr: string[] = [];
   createInterface({ input: p.stdout }).on('line', (line) => stdout.push({ at: performance.now() - t0, line }));
   createInterface({ input: p.stderr }).on('line', (line) => stderr.push(line));
-  let durationLineAt: number | undefined;
-  const poll = setInterval(() => {
-    if (durationLineAt === undefined && DURATION.test(stripVTControlCharacters(readText(log)))) durationLineAt = performance.now() - t0;
-  }, LOG_POLL_MS);
   const timer = setTimeout(() => {
     try {
       if (p.pid) process.kill(-p.pid, 'SIGINT');
@@ -134,24 +106,23 @@ async function verifyOnce(reports: string, env: NodeJS.ProcessEnv = {}): Promise
     p.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
   const ms = performance.now() - t0;
-  clearInterval(poll);
   clearTimeout(timer);
-  const n = deliverables.length;
-  const printed = stdout.map((l) => /deliverables: (\d+\/\d+) passed/.exec(l.line)?.[1]).find(Boolean) ?? null;
-  const ok = printed === `${n}/${n}`;
-  // What failed and why, short: the fixes are in the run's own report.
-  const failures = ok ? [] : [...stdout.map((l) => l.line.trim()).filter((l) => /^(✗|\?|cause:|run error:)/.test(l)), ...stderr].slice(0, 8).map((l) => l.replace(/\s+/g, ' ').slice(0, 160));
+  const at = (re: RegExp) => stdout.find((l) => re.test(l.line));
+  const scoreLine = at(/^score: /)?.line;
+  const probe = stdout.map((l) => /^\s*probe: .*\((\d+) ms\)$/.exec(l.line)?.[1]).find(Boolean);
+  const judging = at(/^\s*judging \d+ deliverables with \d+ checks/);
+  const results = readJson<{ diagnoses?: { id: string }[] }>(join(reports, 'results.json'));
   return {
     ms,
     exitCode,
-    printed,
-    ok,
-    failures,
+    score: /^score: (\d+\/\d+)/.exec(scoreLine ?? '')?.[1] ?? null,
     failed: stdout.map((l) => /^✗\s+(\S+)/.exec(l.line)?.[1]).filter((id) => id !== undefined),
+    diagnoses: results?.diagnoses?.map((d) => d.id) ?? [],
+    // What failed and why, short: the fixes are in the run's own report.
+    failures: exitCode === 0 ? [] : [...stdout.map((l) => l.line.trim()).filter((l) => /^(✗|\?|verify:)/.test(l)), ...stderr].slice(0, 8).map((l) => l.replace(/\s+/g, ' ').slice(0, 160)),
     firstLineAt: stdout[0]?.at ?? ms,
-    durationLineAt,
-    suitesDoneAt: stdout[1]?.at,
-    ...parseVitestLog(readText(log)),
+    ...(probe ? { probeMs: Number(probe) } : {}),
+    ...(judging ? { judgingAt: judging.at, judged: judging.line.trim(), verdictsAt: stdout.slice(stdout.indexOf(judging)).find((l) => /^[✓✗?-] /.test(l.line))?.at } : {}),
   };
 }
 
@@ -263,11 +234,10 @@ export async function verifyBench(say: (line: string) => void): Promise<VerifyBe
       say(`seed checks ${i + 1}: ${s.ms.toFixed(0)} ms${s.failed ? `, FAILED at ${s.failed}` : ''}`);
       const v = await verifyOnce(join(dir, `verify-${i + 1}`));
       out.runs.push(v);
-      say(`verify ${i + 1}: ${v.ms.toFixed(0)} ms, deliverables ${v.printed ?? 'not printed'}${v.ok ? '' : ` (exit ${v.exitCode})`}`);
+      say(`verify ${i + 1}: ${v.ms.toFixed(0)} ms, score ${v.score ?? 'not printed'}, exit ${v.exitCode}`);
     }
   } finally {
-    // Verify's Vitest may leave files only root can remove when it ran through sudo.
-    await priv(['rm', '-rf', dir], { allowFail: true });
+    rmSync(dir, { recursive: true, force: true });
   }
   return out;
 }
@@ -275,35 +245,33 @@ export async function verifyBench(say: (line: string) => void): Promise<VerifyBe
 export interface BrokenVerifyBench {
   /** The fault, as a person would make it. */
   fault: string;
-  /** ECOMNET_VERIFY_WORKERS=1: the files one after another, as verify ran them before. */
-  inTurn: VerifyRun[];
-  /** The default: files side by side, the independent probes of a file too. */
-  sideBySide: VerifyRun[];
+  /** The deliverables it must fail (and only those), and the cause verify must name. */
+  mustFail: string[];
+  diagnosis: string;
+  runs: VerifyRun[];
 }
 
 /**
- * Section 7c: verify of a broken platform, where failing probes wait for their timeouts. The
- * platform of section 3 with the host's forwarding off (the grader's "ip_forward off" learner
- * fault), judged with one worker and with the default, alternated; forwarding is put back after.
+ * Section 7c: verify of a broken platform, where failing probes wait for their timeouts: the
+ * platform of section 3 with the host's forwarding off (the grader's ip-forward-off learner
+ * fault); forwarding is put back after.
  */
 export async function brokenVerifyBench(say: (line: string) => void): Promise<BrokenVerifyBench> {
   const key = sysctlKeys(topology).forward;
   const was = readSysctl(key);
   if (was === null) throw new Error(`${key} cannot be read on this host`);
   const dir = mkdtempSync(join(tmpdir(), 'ecomnet-bench-broken-'));
-  const out: BrokenVerifyBench = { fault: `sysctl -w ${key}=0`, inTurn: [], sideBySide: [] };
+  const out: BrokenVerifyBench = { fault: `sysctl -w ${key}=0`, mustFail: FORWARD_OFF.fails, diagnosis: FORWARD_OFF.diagnosis!, runs: [] };
   try {
     await setSysctls([{ key, value: '0' }]);
     for (let i = 0; i < BROKEN_ROUNDS; i++) {
-      const one = await verifyOnce(join(dir, `in-turn-${i + 1}`), { ECOMNET_VERIFY_WORKERS: '1' });
-      out.inTurn.push(one);
-      const many = await verifyOnce(join(dir, `side-by-side-${i + 1}`));
-      out.sideBySide.push(many);
-      say(`broken platform, verify ${i + 1}: one worker ${one.ms.toFixed(0)} ms (${one.printed}), default ${many.ms.toFixed(0)} ms (${many.printed})`);
+      const v = await verifyOnce(join(dir, `verify-${i + 1}`));
+      out.runs.push(v);
+      say(`broken platform, verify ${i + 1}: ${v.ms.toFixed(0)} ms, score ${v.score ?? 'not printed'}, exit ${v.exitCode}, causes ${v.diagnoses.join(', ') || 'none'}`);
     }
   } finally {
     await setSysctls([{ key, value: was }]);
-    await priv(['rm', '-rf', dir], { allowFail: true });
+    rmSync(dir, { recursive: true, force: true });
   }
   return out;
 }

@@ -15,7 +15,7 @@ export default async function setup() {
   const say = (line: string) => console.log(`[mutation] ${line}`);
   await installPackages(await missingLearnerPackages(), "the learner's Flask services", say);
   const run = runMutants((line) => console.log(`[mutation] ${line}`)).then(
-    (r) => console.log(`[mutation] ${r.rows.length} builds graded in ${((performance.now() - started) / 1000).toFixed(0)} s`),
+    (r) => console.log(r ? `[mutation] ${r.rows.length} builds graded in ${((performance.now() - started) / 1000).toFixed(0)} s` : '[mutation] not run: no virtual hosts on this machine'),
     (e: Error) => console.error(`[mutation] the run failed: ${e.message}`),
   );
   return () => run;

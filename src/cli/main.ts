@@ -154,44 +154,59 @@ async function cmdFault([kind, target]: string[], v: Record<string, string | boo
   return 0;
 }
 
+/** A command line the CLI cannot read: the grader's commands say so with their documented usage code. */
+class UsageError extends Error {}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values: v, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      'dry-run': { type: 'boolean' },
-      'network-only': { type: 'boolean' },
-      detach: { type: 'boolean', short: 'd' },
-      guard: { type: 'boolean' },
-      policy: { type: 'string' },
-      data: { type: 'string' },
-      topology: { type: 'string' },
-      json: { type: 'boolean' },
-      follow: { type: 'boolean', short: 'f' },
-      svg: { type: 'string' },
-      live: { type: 'boolean' },
-      'pg-url': { type: 'string' },
-      'redis-url': { type: 'string' },
-      reports: { type: 'string' },
-      only: { type: 'string' },
-      phase: { type: 'string' },
-      build: { type: 'string' },
-      teardown: { type: 'string' },
-      'docker-forward': { type: 'boolean' },
-      jobs: { type: 'string', short: 'j' },
-      shard: { type: 'string' },
-      merge: { type: 'boolean' },
-      script: { type: 'string' },
-      percent: { type: 'string' },
-      ms: { type: 'string' },
-      hold: { type: 'boolean' },
-      volumes: { type: 'boolean', short: 'v' },
-      once: { type: 'boolean' },
-      watch: { type: 'boolean' },
-      port: { type: 'string' },
-    },
-  });
+  const { values: v, positionals } = parseOptions(rest);
+  return run(command, v, positionals);
+}
+
+function parseOptions(rest: string[]) {
+  try {
+    return parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        'dry-run': { type: 'boolean' },
+        'network-only': { type: 'boolean' },
+        detach: { type: 'boolean', short: 'd' },
+        guard: { type: 'boolean' },
+        policy: { type: 'string' },
+        data: { type: 'string' },
+        topology: { type: 'string' },
+        json: { type: 'boolean' },
+        follow: { type: 'boolean', short: 'f' },
+        svg: { type: 'string' },
+        live: { type: 'boolean' },
+        'pg-url': { type: 'string' },
+        'redis-url': { type: 'string' },
+        reports: { type: 'string' },
+        only: { type: 'string' },
+        phase: { type: 'string' },
+        build: { type: 'string' },
+        teardown: { type: 'string' },
+        'docker-forward': { type: 'boolean' },
+        jobs: { type: 'string', short: 'j' },
+        shard: { type: 'string' },
+        merge: { type: 'boolean' },
+        script: { type: 'string' },
+        percent: { type: 'string' },
+        ms: { type: 'string' },
+        hold: { type: 'boolean' },
+        volumes: { type: 'boolean', short: 'v' },
+        once: { type: 'boolean' },
+        watch: { type: 'boolean' },
+        port: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+async function run(command: string | undefined, v: ReturnType<typeof parseOptions>['values'], positionals: string[]): Promise<number> {
   switch (command) {
     case 'up':
       return cmdUp(v);
@@ -262,6 +277,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
     console.error(`ecomnet: ${e.message}`);
-    process.exit(1);
+    // verify and grade document 3 for a command line they cannot read; the others, 2.
+    const grading = ['verify', 'grade'].includes(process.argv[2] ?? '');
+    process.exit(e instanceof UsageError ? (grading ? 3 : 2) : 1);
   },
 );

@@ -30,6 +30,8 @@ export interface BuildOptions {
   forward?: 'ACCEPT' | 'docker';
   /** Extra environment for the script. */
   env?: Record<string, string>;
+  /** The reachability matrix (30 pings) in the build's report (default); a class, graded for its verdicts, leaves it out. */
+  matrix?: boolean;
   /** The build's time limit (default 5 minutes): past it, it is ended and the lab graded as it stands. */
   timeoutMs?: number;
   name?: string;
@@ -99,7 +101,7 @@ export async function gradeBuild(o: BuildOptions): Promise<BuildOutcome> {
     const buildExit = await runLogged(vh, ['env', ...env, 'bash', script], dirname(script), o.log, o.timeoutMs ?? 300_000);
     const tBuild = performance.now();
     say(`${vh.name}: built (exit ${buildExit ?? 'timeout'}), grading`);
-    const options = { only: o.only, netns: WORLD.netns, uplink: WORLD.uplink, credentials: o.credentials, script };
+    const options = { only: o.only, netns: WORLD.netns, uplink: WORLD.uplink, credentials: o.credentials, script, matrix: o.matrix !== false };
     const graded = await vh.exec([process.execPath, inside, JSON.stringify(options)], { cwd: root, allowFail: true, timeoutMs: 180_000 });
     const tGrade = performance.now();
     let result: GradeResult;

@@ -12,6 +12,8 @@ interface InsideOptions {
   only?: string;
   /** The build script that ran: what it started where. */
   script?: string;
+  /** The reachability matrix for the report (`verify --build`); a class leaves it out. */
+  matrix?: boolean;
   netns: string;
   uplink: string;
   credentials?: Credentials;
@@ -22,6 +24,7 @@ const result = await grade({
   ...(o.only ? { only: o.only } : {}),
   ...(o.credentials ? { credentials: o.credentials } : {}),
   ...(o.script ? { build: o.script } : {}),
+  matrix: o.matrix !== false,
   outside: { kind: 'vhost', netns: o.netns, uplink: o.uplink },
   progress: (line) => process.stderr.write(`${line}\n`),
 });

@@ -17,7 +17,7 @@ const pg = contractNs('postgres-db');
 const port = rules.dnat.dport;
 const one = products[1]!;
 
-const curl = '-sS --connect-timeout 3 -m 5';
+const curl = '-sS --connect-timeout 2 -m 5';
 const post = `${curl} -w '\\n%{http_code}' -X POST -H 'Content-Type: application/json' -d '${JSON.stringify(seedOrder)}'`;
 
 /** nginx's /health: 200 from nginx itself (its Server header). The seed's location answers OK; without it /health goes on to the gateway, which is a deviation. */
@@ -162,11 +162,10 @@ export const serviceChecks: Check[] = [
       // Counting rules in a chain of the grader's own, in the gateway's namespace: the kernel counts
       // the packets to the gateway whose payload holds each complete header line. Removed after.
       const counting = (name: string, value: string) => `-A ${chain} -p tcp --dport ${gw.port} -m string --algo bm --hex-string '${line(value)}' -m comment --comment ${name}`;
-      const ipt = (args: string) => t.inNs(gw.name, `${t.lab.iptables.list} ${args}`);
-      const added = await ipt(`-N ${chain}`);
-      t.succeeded(added, 'a counting chain in the gateway namespace');
+      const ipt = (...lines: string[]) => t.inNs(gw.name, `sh -c '${lines.map((l) => `${t.lab.iptables.list} ${l.replaceAll("'", `'"'"'`)}`).join(' && ')}'`);
+      const added = await ipt(`-N ${chain}`, counting('real-ip', v.client), counting('forged-ip', forged), `-I INPUT -j ${chain}`);
       try {
-        for (const rule of [counting('real-ip', v.client), counting('forged-ip', forged), `-I INPUT -j ${chain}`]) t.succeeded(await ipt(rule), 'a counting rule');
+        t.succeeded(added, 'counting rules in the gateway namespace');
         const r = await t.asClient(`curl ${curl} -o /dev/null -w '%{http_code}' -H '${nginx.realIpHeader}: ${forged}' http://${v.hostAddress}:${port}/api/products`);
         t.equal(r.stdout, '200', 'the status of GET /api/products through the host port');
         const saved = await ipt(`-L ${chain} -v -x -n`);
@@ -177,9 +176,7 @@ export const serviceChecks: Check[] = [
         );
         t.equal(packets('forged-ip'), 0, `packets with the client's forged ${nginx.realIpHeader}`);
       } finally {
-        await ipt(`-D INPUT -j ${chain}`);
-        await ipt(`-F ${chain}`);
-        await ipt(`-X ${chain}`);
+        await t.inNs(gw.name, `sh -c '${t.lab.iptables.list} -D INPUT -j ${chain}; ${t.lab.iptables.list} -F ${chain}; ${t.lab.iptables.list} -X ${chain}'`);
       }
     },
   },
