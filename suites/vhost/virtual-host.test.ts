@@ -5,6 +5,7 @@
  * any moment, takes everything with it.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { priv } from '../../src/host/exec.ts';
@@ -44,12 +45,18 @@ describe('a virtual host is a machine of its own', () => {
     expect(await hostState()).toEqual(before);
   });
 
-  it('the rest of the machine is read-only inside, and no Docker engine answers there', async () => {
+  it("the machine's own filesystems are read-only inside, its copied ones write nowhere outside, and no Docker engine answers there", async () => {
     const vh = await VirtualHost.create();
     onTestFinished(() => vh.destroy());
-    const write = await vh.exec(['sh', '-c', `touch ${join(import.meta.dirname, 'vhost-write-probe')}`], { allowFail: true });
-    expect(write.exitCode).not.toBe(0);
-    expect(write.stderr).toMatch(/Read-only file system/);
+    const root = await vh.exec(['sh', '-c', 'touch /vhost-write-probe'], { allowFail: true });
+    expect(root.exitCode).not.toBe(0);
+    expect(root.stderr).toMatch(/Read-only file system/);
+    // This checkout may be under /home or /root, which a virtual host copies: a write there stays inside.
+    const probe = join(import.meta.dirname, `vhost-write-probe-${process.pid}`);
+    const here = await vh.exec(['sh', '-c', `touch ${probe} && ls ${probe}`], { allowFail: true });
+    if (here.exitCode === 0) expect(here.stdout.trim()).toBe(probe);
+    else expect(here.stderr).toMatch(/Read-only file system/);
+    expect(existsSync(probe)).toBe(false);
     const docker = await vh.exec(['sh', '-c', 'echo "$DOCKER_HOST"'], {});
     expect(docker.stdout.trim()).toBe(NO_DOCKER);
   });
