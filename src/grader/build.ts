@@ -8,15 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NO_DOCKER, VirtualHost, WORLD } from '../vhost/vhost.ts';
+import { NO_DOCKER, seenInside, VirtualHost, WORLD } from '../vhost/vhost.ts';
 import { type GradeResult, withoutDocker } from './grade.ts';
 import type { Credentials } from './logins.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const inside = join(root, 'src', 'grader', 'inside.ts');
-
-/** Directories a virtual host has of its own: a script there is copied in, the rest of the machine is seen read-only. */
-const PRIVATE = ['/tmp/', '/run/', '/dev/shm/'];
 
 export interface BuildOptions {
   script: string;
@@ -72,10 +69,10 @@ function runLogged(vh: VirtualHost, argv: string[], cwd: string, log: string, ti
   }
 }
 
-/** The script where the host sees it: its directory copied in when it is one the host has of its own. */
+/** The script where the host sees it: its directory copied in when it is in a place the host has of its own. */
 async function placeScript(vh: VirtualHost, script: string): Promise<void> {
   const dir = dirname(script);
-  if (!PRIVATE.some((p) => `${dir}/`.startsWith(p))) return;
+  if (seenInside(dir)) return;
   const tar = spawnSync('tar', ['-C', dir, '-cf', '-', '.'], { maxBuffer: 256 * 1024 * 1024 });
   if (tar.status !== 0) throw new Error(`could not read ${dir}: ${tar.stderr.toString()}`);
   const r = await vh.exec(['sh', '-c', 'mkdir -p "$1" && tar -C "$1" -xf -', 'sh', dir], { input: tar.stdout, allowFail: true });

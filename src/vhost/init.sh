@@ -7,10 +7,27 @@
 # Few processes on purpose (each costs a couple of ms): one mount for most filesystems, builtins
 # where the kernel takes a plain write, one ip batch a side.
 # Args: HOSTNAME FORWARD_POLICY(ACCEPT|DROP) DOCKER_CHAINS(0|1) BRIDGE_NF(0|1|-) WORLD(0|1)
-#       HOST_CIDR CLIENT_CIDR INTERNET_CIDR INTERNET_PORT NGINX
+#       HOST_CIDR CLIENT_CIDR INTERNET_CIDR INTERNET_PORT NGINX [KEEP...]
+# KEEP: paths under /tmp, /run or /dev/shm that stay seen inside, read-only (the grader's own code
+# and Node, when they live there): held on a bind mount of this namespace's own before those
+# directories are covered (a mount can only be bound from the namespace it belongs to).
 set -eu
 name=$1 policy=$2 docker=$3 bridge_nf=$4 with_world=$5 host_cidr=$6 client_cidr=$7 internet_cidr=$8 internet_port=$9 nginx=${10}
+shift 10
 scratch=/run/.vhost
+hold=/mnt
+if [ $# -gt 0 ] && [ ! -d "$hold" ]; then
+  echo "vhost: no $hold to hold $* on: they are not seen inside" >&2
+  set --
+fi
+if [ $# -gt 0 ]; then
+  mount -t tmpfs vhost-hold "$hold"
+  i=0
+  for k in "$@"; do
+    mkdir "$hold/$i" && mount --bind "$k" "$hold/$i"
+    i=$((i + 1))
+  done
+fi
 
 # Private /run (its own /run/netns: `ip netns add` here is seen only here).
 mount -t tmpfs -o mode=0755,nosuid,nodev vhost-run /run
@@ -23,12 +40,19 @@ mkdir -p /run/netns "${writable[@]/#/$scratch/upper}" "${writable[@]/#/$scratch/
   echo "vhost-tmp /tmp tmpfs mode=1777,nosuid,nodev 0 0"
   echo "vhost-shm /dev/shm tmpfs mode=1777,nosuid,nodev 0 0"
   for d in "${writable[@]}"; do echo "vhost-${d#/} $d overlay lowerdir=$d,upperdir=$scratch/upper$d,workdir=$scratch/work$d 0 0"; done
+  i=0
+  for k in "$@"; do
+    echo "$hold/$i ${k// /\\040} none bind,ro,X-mount.mkdir 0 0"
+    i=$((i + 1))
+  done
   # Its own names: `mount -a` passes over an entry that looks mounted already, as the machine's proc would.
   echo "vhost-proc /proc proc defaults 0 0"
   # Its own sysfs: /sys/class/net lists this host's links, not the machine's.
   echo "vhost-sys /sys sysfs defaults 0 0"
 } >"$scratch/fstab"
 mount -a -T "$scratch/fstab"
+# The held copies are bound where they belong: the holding place goes (/mnt is the machine's again).
+[ $# -eq 0 ] || umount -l "$hold"
 # Everything else the machine has mounted stays as it is, read-only: nothing here writes to it.
 while read -r _ _ _ _ point _; do
   case "$point" in

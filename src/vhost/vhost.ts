@@ -12,10 +12,21 @@
  * frees every namespace, link, rule and mount with it. Nothing is written on the real host.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { privPrefix, type RunOptions, type RunResult, run } from '../host/exec.ts';
 
 const initScript = fileURLToPath(new URL('./init.sh', import.meta.url));
+/** This checkout: the grader runs inside from it. */
+const checkout = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+/** What a virtual host has of its own, and so hides: what lives there must be lent to it. */
+const PRIVATE = ['/tmp', '/run', '/dev/shm'];
+const under = (p: string, d: string) => p === d || p.startsWith(`${d}/`);
+/** This checkout and Node, where they live in a place a virtual host hides (a clone in /tmp, say): they stay seen inside, read-only. */
+const lent = () => [checkout, dirname(dirname(process.execPath))].filter((p) => PRIVATE.some((d) => under(p, d)));
+
+/** Does a virtual host see `path` as this machine has it (read-only)? Not in the places it has of its own, unless lent. */
+export const seenInside = (path: string): boolean => !PRIVATE.some((d) => under(path, d)) || lent().some((l) => under(path, l));
 
 /** The world behind a virtual host's eth0: documentation addresses (RFC 5737), the same as verify's probe on a real host. */
 export const WORLD = {
@@ -84,6 +95,7 @@ export class VirtualHost {
       `${WORLD.internet.ip}/${WORLD.host.prefix}`,
       String(WORLD.internet.port),
       nginx,
+      ...lent(),
     ];
     const argv = [...privPrefix, 'unshare', '--net', '--mount', '--pid', '--ipc', '--uts', '--fork', '--kill-child', 'bash', initScript, ...args];
     // stdin is the lifeline: only this process holds its write end.
