@@ -16,7 +16,7 @@ import { OUTSIDE } from './vantage.ts';
 export const PROBE_DIR = '/run/ecomnet-verify';
 const RECORD = `${PROBE_DIR}/probe.json`;
 
-const veth = { client: 'veth-ext', internet: 'veth-inet' } as const;
+const veth = { client: OUTSIDE.client.veth, internet: OUTSIDE.internet.veth } as const;
 const NAMESPACES: string[] = [OUTSIDE.client.ns, OUTSIDE.internet.ns];
 const prefix = OUTSIDE.host.prefix;
 

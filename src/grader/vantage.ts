@@ -3,8 +3,8 @@
  * 8080, and an internet host that answers a namespace's egress with the address it saw. The
  * grader's own, on documentation addresses (RFC 5737) no lab uses: on a real host it is verify's
  * probe (two namespaces on an uplink bridge of its own, src/grader/probe.ts), in a virtual host
- * the world behind its eth0 (src/vhost). ecomnet's platform declares the same outside segment, so
- * verify uses it as it is there.
+ * the world behind its eth0 (src/vhost). ecomnet's platform declares this outside segment as its
+ * own (fixtures/topology.ts takes it from here), so verify uses it as it is there.
  */
 import { inNs } from '../host/exec.ts';
 
@@ -13,8 +13,8 @@ export const OUTSIDE = {
   subnet: '203.0.113.128/25',
   /** The host's own address there: where the external client finds port 8080. */
   host: { ip: '203.0.113.129', prefix: 25 },
-  client: { ip: '203.0.113.130', ns: 'ext-client' },
-  internet: { ip: '203.0.113.200', port: 80, ns: 'internet-host' },
+  client: { ip: '203.0.113.130', ns: 'ext-client', veth: 'veth-ext' },
+  internet: { ip: '203.0.113.200', port: 80, ns: 'internet-host', veth: 'veth-inet' },
   /** On a real host: the bridge verify's probe hangs its two namespaces on. */
   bridge: 'br-uplink',
 } as const;

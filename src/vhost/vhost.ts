@@ -14,6 +14,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OUTSIDE } from '../grader/vantage.ts';
 import { privPrefix, type RunOptions, type RunResult, run } from '../host/exec.ts';
 
 const initScript = fileURLToPath(new URL('./init.sh', import.meta.url));
@@ -28,12 +29,12 @@ const lent = () => [checkout, dirname(dirname(process.execPath))].filter((p) => 
 /** Does a virtual host see `path` as this machine has it (read-only)? Not in the places it has of its own, unless lent. */
 export const seenInside = (path: string): boolean => !PRIVATE.some((d) => under(path, d)) || lent().some((l) => under(path, l));
 
-/** The world behind a virtual host's eth0: documentation addresses (RFC 5737), the same as verify's probe on a real host. */
+/** The world behind a virtual host's eth0: the grader's outside (documentation addresses, RFC 5737), as verify's probe has it on a real host. */
 export const WORLD = {
   /** The host's own address on eth0: where the external client finds port 8080. */
-  host: { ip: '203.0.113.129', prefix: 25 },
-  client: { ip: '203.0.113.130' },
-  internet: { ip: '203.0.113.200', port: 80 },
+  host: OUTSIDE.host,
+  client: { ip: OUTSIDE.client.ip },
+  internet: { ip: OUTSIDE.internet.ip, port: OUTSIDE.internet.port },
   /** Inside the host: the world's network namespace, a file `ip netns list` does not show. */
   netns: '/run/.vhost/world',
   uplink: 'eth0',
