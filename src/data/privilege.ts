@@ -3,9 +3,10 @@ import { isRoot, run } from '../host/exec.ts';
 /**
  * argv prefix that runs the rest as a user (name or uid) with that user's groups. setpriv execs
  * in place, so the pid a supervisor holds is the server's own and signals reach it directly.
+ * no_new_privs: nothing the account runs regains privilege through a setuid or file-capability binary.
  */
 export function setprivArgv(uid: string | number, gid: string | number, extra: string[] = []): string[] {
-  return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', ...extra, '--'];
+  return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--no-new-privs', ...extra, '--'];
 }
 
 /** setpriv to `user` when given, nothing otherwise (not root: nobody to switch to). */

@@ -89,7 +89,7 @@ export async function removeAccounts(names: string[]): Promise<void> {
   for (const n of names.filter((x) => localAccount(x))) await priv(['userdel', n]);
 }
 
-/** argv prefix dropping to an account with its groups and no capability; setpriv execs, so the pid stays the server's. */
+/** argv prefix dropping to an account with its groups, no capability and no_new_privs; setpriv execs, so the pid stays the server's. */
 export function dropTo(a: Account): string[] {
   return setprivArgv(a.uid, a.gid);
 }

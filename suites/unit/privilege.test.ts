@@ -26,7 +26,7 @@ describe('service accounts', () => {
   });
 
   it('dropping to an account grants no capability (no ambient, no inheritable)', () => {
-    expect(dropTo({ name: 'x', uid: 998, gid: 997 }).join(' ')).toBe('setpriv --reuid=998 --regid=997 --init-groups --');
+    expect(dropTo({ name: 'x', uid: 998, gid: 997 }).join(' ')).toBe('setpriv --reuid=998 --regid=997 --init-groups --no-new-privs --');
   });
 });
 
