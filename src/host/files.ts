@@ -2,7 +2,7 @@
  * Files root writes (state, secrets, configurations, logs, pid files): never through a symbolic
  * link someone left at the name, which would make root write where they chose.
  */
-import { closeSync, constants, fchmodSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_TRUNC } = constants;
 
@@ -20,6 +20,16 @@ export function writeNewFile(file: string, content: string, mode = 0o644): void 
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * `content` replacing `file` whole: written to a new file beside it (as writeNewFile: no link
+ * followed), then renamed over it, so a reader or a crash sees the old file or the new, never half.
+ */
+export function replaceFile(file: string, content: string, mode = 0o644): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeNewFile(tmp, content, mode);
+  renameSync(tmp, file);
 }
 
 /** A descriptor appending to `file` (created if missing), or an error (ELOOP) when the name is a symbolic link. */

@@ -6,12 +6,13 @@
  * its environment file in its own onInit), and it masks the run's secrets in every error before
  * the other reporters print or write them.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { SerializedError, TestError } from 'vitest';
 import type { Reporter, TestCase, TestModule, TestRunEndReason, TestSpecification, TestSuite, Vitest } from 'vitest/node';
 import { topology } from '../../fixtures/topology.ts';
 import { readArtifacts, readEvidence } from './artifacts.ts';
 import { deliverables } from '../grader/deliverables.ts';
+import { replaceFile } from '../host/files.ts';
 import { relativeTo, reportPaths, type ReportPaths } from './paths.ts';
 import { renderDeliverables } from './render.ts';
 import { buildResults, countByStatus, resultsJson, runLine, summarizeRun } from './results.ts';
@@ -187,8 +188,8 @@ export default class DeliverablesReporter implements Reporter {
     const run = summarizeRun(input);
     // Run errors (a global setup's, the evidence's) come from files: masked as they are written out.
     const clean = (text: string) => this.secrets.redact(text);
-    writeFileSync(this.paths.html, clean(renderDeliverables(input, run)));
-    writeFileSync(this.paths.results, clean(`${JSON.stringify(resultsJson(input, run), null, 2)}\n`));
+    replaceFile(this.paths.html, clean(renderDeliverables(input, run)));
+    replaceFile(this.paths.results, clean(`${JSON.stringify(resultsJson(input, run), null, 2)}\n`));
     const c = countByStatus(input.results);
     this.vitest?.logger.log(`${runLine(run)}\ndeliverables: ${c.pass} pass, ${c.fail} fail, ${c.missing} missing -> ${this.rel(this.paths.html)}`);
   }

@@ -3,10 +3,11 @@
  * reaches only the console; the teardown runs after the report is written), so the setup
  * records them here and the reporter reads them into the report.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { reportPaths, type ReportPaths } from './paths.ts';
 import { Redactor } from './redact.ts';
+import { replaceFile } from '../host/files.ts';
 import { readJson } from '../read-json.ts';
 
 export function readRunErrors(paths: ReportPaths): string[] {
@@ -26,7 +27,7 @@ export async function recordFailureOf<T>(stage: string, fn: () => Promise<T>, pa
     const text = redactor.redact(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     redactor.redactDeep(e);
     mkdirSync(dirname(paths.runErrors), { recursive: true });
-    writeFileSync(paths.runErrors, JSON.stringify([...readRunErrors(paths), `${stage}: ${text}`]));
+    replaceFile(paths.runErrors, JSON.stringify([...readRunErrors(paths), `${stage}: ${text}`]));
     throw e;
   }
 }

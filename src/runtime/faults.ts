@@ -5,10 +5,11 @@
  * the service), unless it is held (`kill --hold`): then the record keeps it down until `fault
  * clear`. The commands are planned by pure functions, as the network's are.
  */
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { publishedAt } from '../../fixtures/topology.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { inNs, priv, type RunResult } from '../host/exec.ts';
+import { replaceFile } from '../host/files.ts';
 import { nsPids } from '../host/links.ts';
 import type { Progress } from '../host/network.ts';
 import { sameProcess } from '../host/proc.ts';
@@ -143,9 +144,7 @@ function writeFaults(dir: RunDir, faults: FaultRecord[]): void {
     rmSync(dir.faults, { force: true });
     return;
   }
-  const tmp = `${dir.faults}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(faults, null, 2)}\n`);
-  renameSync(tmp, dir.faults);
+  replaceFile(dir.faults, `${JSON.stringify(faults, null, 2)}\n`);
 }
 
 export function describeFault(f: FaultRecord): string {

@@ -8,9 +8,10 @@
  * --hold`) is left down, and started again once the hold is cleared.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { priv } from '../host/exec.ts';
+import { replaceFile } from '../host/files.ts';
 import { procStartTime, sameProcess } from '../host/proc.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import type { ServiceRecord } from '../host/state.ts';
@@ -171,7 +172,7 @@ const entry = fileURLToPath(new URL('./supervise.ts', import.meta.url));
  * right after `up` find it.
  */
 export async function startSupervisor(dir: RunDir, t: Topology): Promise<void> {
-  writeFileSync(dir.topology, JSON.stringify(t));
+  replaceFile(dir.topology, JSON.stringify(t));
   const fd = openSync(dir.log('supervisor'), 'a', 0o644);
   const child = spawn(process.execPath, [entry, dir.root], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ECOMNET_RUN_DIR: dir.root } });
   closeSync(fd);
@@ -194,9 +195,7 @@ export const readSupervision = (dir: RunDir): Supervision | undefined => readJso
 
 /** Atomic, as the state: `status` never reads half a file. */
 export function writeSupervision(dir: RunDir, s: Supervision): void {
-  const tmp = `${dir.supervision}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
-  renameSync(tmp, dir.supervision);
+  replaceFile(dir.supervision, `${JSON.stringify(s, null, 2)}\n`);
 }
 
 /** Ask the supervisor to try the services it gave up again (SIGUSR1); resolves once its record of `name` shows it took the retry. */
