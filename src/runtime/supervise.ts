@@ -19,7 +19,7 @@ import { readSecrets } from './secrets.ts';
 import { stopPid } from './spawn.ts';
 import { codeOf } from './stage.ts';
 import { existingAccounts, keptDataOf } from './start-order.ts';
-import { Supervisor, writeSupervision } from './supervisor.ts';
+import { Supervisor, supervisorLog, writeSupervision } from './supervisor.ts';
 
 const root = process.argv[2];
 if (!root) {
@@ -27,13 +27,13 @@ if (!root) {
   process.exit(2);
 }
 const dir = runDirAt(root);
-const log = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
 // down's SIGTERM: leave at once; a service half started now dies with its namespace.
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
 
 // Root acts on what it reads here: only from a run directory nobody else can change.
 await ensureRunDir(dir);
+const log = supervisorLog(dir.log('supervisor'));
 const t = readTopologyFile(dir.topology);
 const state = validateState(readState(dir), t);
 const secrets = readSecrets(dir);

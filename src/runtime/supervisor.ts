@@ -8,10 +8,10 @@
  * --hold`) is left down, and started again once the hold is cleared.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { priv } from '../host/exec.ts';
-import { replaceFile } from '../host/files.ts';
+import { openForAppend, replaceFile } from '../host/files.ts';
 import { procStartTime, sameProcess } from '../host/proc.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import type { ServiceRecord } from '../host/state.ts';
@@ -19,6 +19,7 @@ import { readJson } from '../read-json.ts';
 import type { Component, Topology } from '../topology/types.ts';
 import { until } from '../wait.ts';
 import { decide, DEFAULT_POLICY, type RestartPolicy } from './restart-policy.ts';
+import { LOG_LIMIT, RotatingLog } from './log-keeper.ts';
 import { lastLines, stopPid } from './spawn.ts';
 
 /** The services it restarts: the seed's six (the simulated internet host is test scenery). */
@@ -173,7 +174,8 @@ const entry = fileURLToPath(new URL('./supervise.ts', import.meta.url));
  */
 export async function startSupervisor(dir: RunDir, t: Topology): Promise<void> {
   replaceFile(dir.topology, JSON.stringify(t));
-  const fd = openSync(dir.log('supervisor'), 'a', 0o644);
+  // Its stdout and stderr carry only what it cannot log itself (a crash); its events go through supervisorLog.
+  const fd = openForAppend(dir.log('supervisor'));
   const child = spawn(process.execPath, [entry, dir.root], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ECOMNET_RUN_DIR: dir.root } });
   closeSync(fd);
   child.unref();
@@ -181,6 +183,15 @@ export async function startSupervisor(dir: RunDir, t: Topology): Promise<void> {
   const startTime = pid === undefined ? undefined : procStartTime(pid);
   const started = pid !== undefined && startTime !== undefined && (await until(() => readSupervision(dir)?.pid === pid || !sameProcess({ pid, startTime }), { timeoutMs: 15_000, intervalMs: 20 }));
   if (!started || readSupervision(dir)?.pid !== pid) throw new Error(`the supervisor did not start: ${lastLines(dir.log('supervisor'), 5)}`);
+}
+
+/**
+ * The supervisor's log of events, bounded as the services' logs are (LOG_LIMIT, rotated to
+ * supervisor.log.1, .2): a service flapping for weeks must not fill the run directory's tmpfs.
+ */
+export function supervisorLog(file: string, limit = LOG_LIMIT): (event: Record<string, unknown>) => void {
+  const out = new RotatingLog(file, limit.maxBytes, limit.keep);
+  return (event) => out.write(Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`));
 }
 
 /** Stop the supervisor (before the services: it must not restart what `down` stops). */
