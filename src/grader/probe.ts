@@ -9,12 +9,16 @@
 import { ipBatch, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from '../host/links.ts';
 import { priv, run } from '../host/exec.ts';
 import { readJson } from '../read-json.ts';
+import { dropTo, nobody } from '../runtime/account.ts';
 import { check, waitFor } from '../wait.ts';
 import { OUTSIDE } from './vantage.ts';
 
 /** The grader's own directory: root's, readable by all, apart from any platform's. */
 export const PROBE_DIR = '/run/ecomnet-verify';
 const RECORD = `${PROBE_DIR}/probe.json`;
+const INTERNET_CONF = `${PROBE_DIR}/internet.conf`;
+/** The internet host's own directory (its pid, log and nginx's temporary files), nobody's: it runs as nobody. */
+const INTERNET_DIR = `${PROBE_DIR}/internet`;
 
 const veth = { client: OUTSIDE.client.veth, internet: OUTSIDE.internet.veth } as const;
 const NAMESPACES: string[] = [OUTSIDE.client.ns, OUTSIDE.internet.ns];
@@ -37,12 +41,13 @@ const hostLines = [
 ];
 const nodeLines = (v: string, ip: string) => [`addr add ${ip}/${prefix} dev ${v}`, `link set ${v} up`, 'link set lo up', `route add default via ${OUTSIDE.host.ip}`];
 
-/** The internet host's nginx: every request answered with the address it came from. */
-const internetConf = `pid ${PROBE_DIR}/internet.pid;
-error_log ${PROBE_DIR}/internet.log;
+/** The internet host's nginx: every request answered with the address it came from; as nobody, it writes only in its own directory. */
+const internetConf = `pid ${INTERNET_DIR}/nginx.pid;
+error_log ${INTERNET_DIR}/error.log;
 events { worker_connections 64; }
 http {
     access_log off;
+${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `    ${k}_temp_path ${INTERNET_DIR}/${k};`).join('\n')}
     server {
         listen ${OUTSIDE.internet.ip}:${OUTSIDE.internet.port};
         location / { default_type text/plain; return 200 "$remote_addr\\n"; }
@@ -76,8 +81,12 @@ export async function attachProbe(progress: (step: string, ms: number) => void =
       { ns: OUTSIDE.client.ns, lines: nodeLines(veth.client, OUTSIDE.client.ip) },
       { ns: OUTSIDE.internet.ns, lines: nodeLines(veth.internet, OUTSIDE.internet.ip) },
     ]);
-    await writeRoot(`${PROBE_DIR}/internet.conf`, internetConf);
-    await priv(['ip', 'netns', 'exec', OUTSIDE.internet.ns, 'nginx', '-c', `${PROBE_DIR}/internet.conf`, '-e', `${PROBE_DIR}/internet.log`]);
+    await writeRoot(INTERNET_CONF, internetConf);
+    // The outside world runs as nobody, not root: in its own namespace it may bind its port below 1024.
+    const account = nobody();
+    await priv(['install', '-d', '-m', '0700', '-o', String(account.uid), '-g', String(account.gid), INTERNET_DIR]);
+    await priv(['ip', 'netns', 'exec', OUTSIDE.internet.ns, 'sysctl', '-qw', `net.ipv4.ip_unprivileged_port_start=${OUTSIDE.internet.port}`]);
+    await priv(['ip', 'netns', 'exec', OUTSIDE.internet.ns, ...dropTo(account), 'nginx', '-c', INTERNET_CONF, '-e', `${INTERNET_DIR}/error.log`]);
     const url = `http://${OUTSIDE.internet.ip}:${OUTSIDE.internet.port}/`;
     await waitFor(async () => check((await run(['curl', '-s', '-m', '1', url], { allowFail: true })).exitCode === 0, 'no answer'), {
       what: 'the simulated internet host',
@@ -107,7 +116,7 @@ export async function removeProbe(): Promise<boolean> {
   const [ns, links] = await Promise.all([listNamespaces(), listLinks()]);
   await ipBatch([...namespaces.filter((n) => ns.includes(n)).map((n) => `netns del ${n}`), ...bridges.filter((b) => links.includes(b)).map((b) => `link del ${b}`)], { force: true });
   await waitGone(namespaces, [...bridges, ...only(record.veths, probeNames.veths)]);
-  await priv(['rm', '-f', RECORD, `${PROBE_DIR}/internet.conf`, `${PROBE_DIR}/internet.pid`, `${PROBE_DIR}/internet.log`]);
+  await priv(['rm', '-rf', RECORD, INTERNET_CONF, INTERNET_DIR]);
   await priv(['rmdir', PROBE_DIR], { allowFail: true });
   return true;
 }

@@ -5,13 +5,14 @@
  * on a host ecomnet's platform has left.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { attachProbe, PROBE_DIR } from '../../src/grader/probe.ts';
-import { listLinks, listNamespaces } from '../../src/host/links.ts';
+import { OUTSIDE } from '../../src/grader/vantage.ts';
+import { listLinks, listNamespaces, nsPids } from '../../src/host/links.ts';
 import { waitFor } from '../../src/wait.ts';
 import { ecomnet } from '../support/cli.ts';
 import { stopEcomnetPlatform } from './host.ts';
@@ -68,5 +69,26 @@ describe("verify's probe after a kill -9", () => {
     await probe.release();
     expect(await probeOnHost()).toEqual([]);
     expect(existsSync(record)).toBe(false);
+  });
+});
+
+// After the describe above, which has stopped ecomnet's platform (its outside segment would be used as it is).
+describe("verify's simulated internet host", () => {
+  it('runs as nobody, not root (it is the outside world, answering anyone), and answers', async () => {
+    const probe = await attachProbe();
+    onTestFinished(() => probe.release());
+    expect(probe.added).toBe(true);
+    const pids = await nsPids([OUTSIDE.internet.ns]);
+    expect(pids.length).toBeGreaterThan(0);
+    // Real, effective, saved and filesystem uids alike, of nginx's master and its workers.
+    const uids = pids.flatMap((p) =>
+      readFileSync(`/proc/${p}/status`, 'utf8')
+        .match(/^Uid:\s+(.*)$/m)![1]!
+        .trim()
+        .split(/\s+/)
+        .map(Number),
+    );
+    expect(uids.length).toBeGreaterThan(0);
+    expect(uids).not.toContain(0);
   });
 });
