@@ -1,3 +1,4 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,14 +76,15 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
 
 /**
  * A kept cluster takes this run's password: the superuser's is changed in single-user mode
- * (no listener open), the new one read from stdin, never from argv.
+ * (no listener open), as its SCRAM verifier read from stdin: the password is in no argv, and in
+ * no statement an error would echo.
  */
 export async function setPostgresPassword(o: { dataDir: string; password: string; superuser?: string; runAs?: string; prefix?: string[] }): Promise<void> {
   const { superuser = 'postgres', prefix = [] } = o;
   if (!/^[A-Za-z0-9_-]+$/.test(o.password)) throw new Error('a generated password is base64url');
   if (!/^[a-z_][a-z0-9_]*$/.test(superuser)) throw new Error(`unsafe role name ${superuser}`);
   const as = [...prefix, ...asUser('runAs' in o ? o.runAs : defaultRunAs('postgres'))];
-  const single = await run([...as, `${pgBin()}/postgres`, '--single', '-D', o.dataDir, 'postgres'], { input: `ALTER ROLE ${superuser} PASSWORD '${o.password}';\n` });
+  const single = await run([...as, `${pgBin()}/postgres`, '--single', '-D', o.dataDir, 'postgres'], { input: `ALTER ROLE ${superuser} PASSWORD '${scramVerifier(o.password)}';\n` });
   if (/\b(ERROR|FATAL):/.test(single.stdout + single.stderr)) throw new Error(`setting the password of the kept cluster in ${o.dataDir} failed: ${single.stderr || single.stdout}`);
 }
 
@@ -166,7 +168,7 @@ export function postgresUrl(t: PostgresTarget): string {
 export async function waitPostgresReady(t: PostgresTarget & { timeoutMs?: number }): Promise<void> {
   await waitFor(
     async () => {
-      const client = new pg.Client({ connectionString: postgresUrl(t), connectionTimeoutMillis: 1000 });
+      const client = postgresClient({ connectionString: postgresUrl(t), connectionTimeoutMillis: 1000 });
       client.on('error', () => {});
       try {
         await client.connect();
@@ -204,33 +206,66 @@ export async function startLocalPostgres(): Promise<LocalServer> {
 }
 
 /**
+ * A password as PostgreSQL stores it under scram-sha-256 (RFC 5802/7677, PostgreSQL's default
+ * 4096 iterations): what ALTER ROLE is given in place of the password, as psql's \password does,
+ * so the password itself is in no statement, no log line and no pg_stat_activity. The passwords
+ * are generated base64url, which SASLprep leaves as they are.
+ */
+export function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const hmac = (key: Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+  const storedKey = createHash('sha256').update(hmac(salted, 'Client Key')).digest('base64');
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey}:${hmac(salted, 'Server Key').toString('base64')}`;
+}
+
+const refuse = (method: string) => new Error(`the server at this address asked for the password as ${method}: ecomnet gives its passwords to SCRAM only (a server of ours asks for scram-sha-256)`);
+
+/**
+ * A pg client that gives its password only to SCRAM, which sends a proof the server must
+ * already hold the verifier to check, never the password: a server asking for it in clear text
+ * or as an md5 hash (a stranger listening where ours was) is refused before anything is sent.
+ */
+class ScramOnlyClient extends pg.Client {
+  _handleAuthCleartextPassword(): void {
+    this.connection.emit('error', refuse('clear text'));
+  }
+
+  _handleAuthMD5Password(): void {
+    this.connection.emit('error', refuse('md5'));
+  }
+}
+
+/** Every connection of ours that carries a password: see ScramOnlyClient. */
+export const postgresClient = (config: pg.ClientConfig): pg.Client => new ScramOnlyClient(config);
+
+/**
  * Give the order service and the operator roles of their own, as the superuser `admin`:
  * ORDER_ROLE owns the order tables (created here: it may create nothing), READER_ROLE may only
  * read `orders`; neither may connect to another database or make temporary tables. Idempotent:
- * a second run sets the new passwords. Passwords are sent as literals (DDL takes no parameters)
- * on the client's own connection, never on a command line.
+ * a second run sets the new passwords. Passwords go as SCRAM verifiers (DDL takes no parameters),
+ * so a statement that fails and is logged with its error shows none. Nothing is asked in a way
+ * that errors when nothing is there yet: a first `up` logs no ERROR.
  */
 export async function provisionOrderRoles(admin: PostgresTarget, passwords: { orders: string; reader: string }): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresUrl(admin), connectionTimeoutMillis: 5000 });
+  const client = postgresClient({ connectionString: postgresUrl(admin), connectionTimeoutMillis: 5000 });
   client.on('error', () => {});
   await client.connect();
   try {
     const db = client.escapeIdentifier(admin.database ?? ORDERS_DATABASE);
     const role = (name: string, password: string) =>
       `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN CREATE ROLE ${name}; END IF; END $$;
-ALTER ROLE ${name} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD ${client.escapeLiteral(password)};`;
+ALTER ROLE ${name} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD ${client.escapeLiteral(scramVerifier(password))};`;
     // A cluster already provisioned (the supervisor restarting PostgreSQL, data kept across runs)
     // only gets the new passwords: ALTER TABLE takes an exclusive lock, and taking it while the
-    // order service retries its inserts deadlocks them.
-    const settled = await client
-      .query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY($1::text[]) AND tableowner = $2
-         AND has_table_privilege($3, 'public.orders', 'SELECT')`,
-        [ORDER_TABLES, ORDER_ROLE, READER_ROLE],
-      )
-      .catch(() => undefined);
+    // order service retries its inserts deadlocks them. By oid: has_table_privilege given a name
+    // that does not exist yet (the reader role, the table) raises an error, which the server logs.
+    const settled = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY($1::text[]) AND tableowner = $2
+         AND EXISTS (SELECT FROM pg_roles r WHERE r.rolname = $3 AND has_table_privilege(r.oid, to_regclass('public.orders'), 'SELECT'))`,
+      [ORDER_TABLES, ORDER_ROLE, READER_ROLE],
+    );
     const tables =
-      settled?.rows[0]?.n === ORDER_TABLES.length
+      settled.rows[0]?.n === ORDER_TABLES.length
         ? ''
         : `${DDL}
 ${ORDER_TABLES.map((t) => `ALTER TABLE ${t} OWNER TO ${ORDER_ROLE};`).join('\n')}

@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import { postgresClient } from '../data/postgres.ts';
 import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { cache, rules } from './contract.ts';
 import { appBridge, inSubnet, namespaceOf } from './find.ts';
@@ -468,7 +468,7 @@ async function postgresFacts(model: HostModel, l: Login): Promise<PostgresFacts>
   const base = { host: l.host, port: l.port, user: l.user, database: l.database ?? 'orders' };
   const why = notProbed(model, l.host);
   if (why) return { ...base, error: `not probed: ${why}` };
-  const client = new pg.Client({ ...base, password: l.password, connectionTimeoutMillis: TIMEOUT_MS, query_timeout: TIMEOUT_MS, statement_timeout: TIMEOUT_MS });
+  const client = postgresClient({ ...base, password: l.password, connectionTimeoutMillis: TIMEOUT_MS, query_timeout: TIMEOUT_MS, statement_timeout: TIMEOUT_MS });
   client.on('error', () => {});
   try {
     await client.connect();

@@ -49,6 +49,11 @@ export class RedisProbe {
   #login: Login | undefined;
   #buffered = '';
   #waiting: ((reply: string | Error) => void) | undefined;
+  readonly #trust: Trust;
+
+  constructor(trust: Trust = async () => true) {
+    this.#trust = trust;
+  }
 
   async probe(login: Login): Promise<Probed> {
     if (this.#login && JSON.stringify(login) !== JSON.stringify(this.#login)) this.close();
@@ -57,6 +62,8 @@ export class RedisProbe {
     try {
       if (!this.#socket) {
         await this.#open(login);
+        // AUTH is the password itself: asked once the connection is open, of whoever listens now.
+        if (login.password !== undefined && !(await this.#trust(login))) throw withheld(login);
         if (login.password !== undefined) expectReply(await this.#ask(resp('AUTH', login.user, login.password)), '+OK');
       }
       expectReply(await this.#ask(resp('PING')), '+PONG');
@@ -126,6 +133,14 @@ export class RedisProbe {
   }
 }
 
+/**
+ * May `login`'s password go to whoever listens at its address now? (src/runtime/handshake.ts
+ * mayReceive for ecomnet's own platform.)
+ */
+export type Trust = (login: Login) => Promise<boolean>;
+
+const withheld = (l: Login) => new Error(`password withheld: the server at ${l.host}:${l.port} is not the one the platform started`);
+
 /** A reply other than the expected one fails the probe with Redis's own words (-WRONGPASS ..., -LOADING ...). */
 function expectReply(got: string, wanted: string): void {
   if (got !== wanted) throw new Error(got.replace(/^[-+]/, '') || 'empty reply');
@@ -135,9 +150,11 @@ function expectReply(got: string, wanted: string): void {
 export class PostgresProbe {
   #client: pg.Client | undefined;
   #login: Login;
+  readonly #trust: Trust;
 
-  constructor(login: Login) {
+  constructor(login: Login, trust: Trust = async () => true) {
     this.#login = login;
+    this.#trust = trust;
   }
 
   async probe(login: Login = this.#login): Promise<Probed> {
@@ -150,12 +167,19 @@ export class PostgresProbe {
     try {
       if (!this.#client) {
         // Loaded on the first probe: `ecomnet status` uses this module's HTTP check and never needs pg.
-        const { default: pgModule } = await import('pg');
-        const c = new pgModule.Client({
+        const { postgresClient } = await import('../data/postgres.ts');
+        const c = postgresClient({
           host: login.host,
           port: login.port,
           user: login.user,
-          password: login.password,
+          // Asked for when the server asks for it (SCRAM only, see postgresClient), of whoever listens then.
+          password:
+            login.password === undefined
+              ? undefined
+              : async () => {
+                  if (!(await this.#trust(login))) throw withheld(login);
+                  return login.password!;
+                },
           database: login.database,
           connectionTimeoutMillis: PROBE_TIMEOUT_MS,
           application_name: 'ecomnet observe',

@@ -8,8 +8,8 @@ import { rmSync } from 'node:fs';
 import { topology } from '../../fixtures/topology.ts';
 import { namespaces as seedNamespaces } from '../grader/contract.ts';
 import { discover } from '../grader/discover.ts';
-import { pgLogin, redisLogin } from '../grader/logins.ts';
-import { handshakeLogins } from '../runtime/handshake.ts';
+import { type Login, pgLogin, redisLogin } from '../grader/logins.ts';
+import { handshakeLogins, mayReceive } from '../runtime/handshake.ts';
 import type { HostModel } from '../grader/model.ts';
 import { notProbed } from '../grader/service-facts.ts';
 import { writeNewFile } from '../host/files.ts';
@@ -120,8 +120,10 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   const accountant = new Accountant();
   const book = new HealthBook();
   const agent = probeAgent();
-  const pgProbe = new PostgresProbe(pgLogin(model, logins?.pgUrl));
-  const redisProbe = new RedisProbe();
+  // The run's secrets only to servers the platform started, asked when each would go out.
+  const trust = (l: Login) => mayReceive(dir, l);
+  const pgProbe = new PostgresProbe(pgLogin(model, logins?.pgUrl), trust);
+  const redisProbe = new RedisProbe(trust);
   const previousDev = new Map<string, { rx: number; tx: number }>();
   const history: Snapshot[] = [];
   const listeners = new Set<(s: Snapshot) => void>();

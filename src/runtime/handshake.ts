@@ -7,8 +7,9 @@
  * that are gone or not those, and is ignored. The grader itself reads no state of ours.
  */
 import { READER_ROLE } from '../data/postgres.ts';
+import { discover } from '../grader/discover.ts';
 import { listener, namespaceOf, postgresAt, redisAt } from '../grader/find.ts';
-import { type Credentials, loginUrl, pgLogin, redisLogin } from '../grader/logins.ts';
+import { type Credentials, type Login, loginUrl, pgLogin, redisLogin } from '../grader/logins.ts';
 import type { HostModel } from '../grader/model.ts';
 import { sameProcess } from '../host/proc.ts';
 import type { RunDir } from '../host/run-dir.ts';
@@ -37,4 +38,26 @@ export function handshakeLogins(dir: RunDir, model: HostModel): Credentials | un
     ...(ours(state, model, 'postgres') ? { pgUrl: loginUrl('postgres', { ...pgLogin(model, ''), user: READER_ROLE, password: secrets.reader }) } : {}),
     ...(ours(state, model, 'redis') ? { redisUrl: loginUrl('redis', { ...redisLogin(model, ''), password: secrets.redis }) } : {}),
   };
+}
+
+/** Does a handed URL name this login's server and secret? */
+function names(url: string | undefined, l: Login): boolean {
+  if (!url) return false;
+  const u = new URL(url);
+  return u.hostname === l.host && Number(u.port) === l.port && decodeURIComponent(u.password) === l.password;
+}
+
+/**
+ * Asked on a connection already open, just before a password goes out on it: a login carrying
+ * one of the run's secrets passes only if the live host, read now, shows the server at its
+ * address to be one this platform started (the handshake's test). Logins are kept between
+ * discoveries, and a server held down or crashed frees its address: in containers mode the
+ * bridge address, where any local user may listen on 5432 or 6379. Any other login (the seed's
+ * public one, a URL the user gave) is the user's to send.
+ */
+export async function mayReceive(dir: RunDir, login: Login, readHost: () => Promise<HostModel> = discover): Promise<boolean> {
+  const secrets = readSecrets(dir);
+  if (login.password === undefined || !secrets || !Object.values(secrets).includes(login.password)) return true;
+  const handed = handshakeLogins(dir, await readHost());
+  return names(handed?.pgUrl, login) || names(handed?.redisUrl, login);
 }

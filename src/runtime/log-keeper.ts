@@ -8,7 +8,7 @@
  *   node log-keeper.ts FILE MAX_BYTES KEEP  <  the server's output
  *   node log-keeper.ts FILE MAX_BYTES KEEP FIFO PID_FILE    (a server that opens FIFO itself)
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { alive } from '../host/proc.ts';
 import { openForAppend } from '../host/files.ts';
@@ -18,6 +18,18 @@ import { fileURLToPath } from 'node:url';
 export const LOG_LIMIT = { maxBytes: 4 * 1024 * 1024, keep: 2 };
 
 export const logKeeperScript = fileURLToPath(import.meta.url);
+
+/**
+ * Logs are their owner's alone (root reads them too, and `ecomnet logs` runs as one of the two):
+ * a server may echo what it was sent, a PostgreSQL error its statement.
+ */
+const LOG_MODE = 0o600;
+
+/** The logs directory, 0700 whatever the umask (mkdir's mode is masked by it). */
+export function makeLogDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  chmodSync(path, 0o700);
+}
 
 /** `file` and its `keep` older generations, never more than `maxBytes` each. */
 export class RotatingLog {
@@ -32,7 +44,7 @@ export class RotatingLog {
     this.file = file;
     this.maxBytes = maxBytes;
     this.keep = keep;
-    this.#fd = openForAppend(file);
+    this.#fd = openForAppend(file, LOG_MODE);
     this.#size = statSync(file).size;
   }
 
@@ -71,7 +83,7 @@ export class RotatingLog {
       rmSync(gen(this.keep), { force: true });
       for (let n = this.keep - 1; n >= 0; n--) if (existsSync(gen(n))) renameSync(gen(n), gen(n + 1));
     }
-    this.#fd = openForAppend(this.file);
+    this.#fd = openForAppend(this.file, LOG_MODE);
     this.#size = 0;
   }
 }

@@ -8,6 +8,7 @@ import { readState, validateState, writeState, type State } from '../host/state.
 import type { Component, DataMode, Topology } from '../topology/types.ts';
 import { ACCOUNT_ROLES, type Account, type AccountRole, accountName, ensureAccounts, localAccount, nobody } from './account.ts';
 import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.ts';
+import { makeLogDir } from './log-keeper.ts';
 import { stopPid } from './spawn.ts';
 import { type Code, codeOf, runnableCode } from './stage.ts';
 import { readSupervision, restartedBySupervisor, retrySupervised, supervisorRunning } from './supervisor.ts';
@@ -43,7 +44,7 @@ export async function prepareServices(t: Topology, dir: RunDir, state: State, op
   const stages = startStages.map((s) => s.filter((c) => present.has(c) && (!opts.networkOnly || c === 'internet'))).filter((s) => s.length);
   if (!stages.length) return undefined;
   if (existsSync(dir.logs)) await priv(['rm', '-rf', dir.logs]);
-  mkdirSync(dir.logs, { recursive: true });
+  makeLogDir(dir.logs);
   mkdirSync(dir.config, { recursive: true });
   const secrets = newSecrets();
   const store = dataDirAt(t.tag);
