@@ -68,11 +68,12 @@ export function nsFirewalls(t: Topology, policy: Policy): NsFirewall[] {
       pass('ns-replies', ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], 'Replies to connections either side opened, and their ICMP errors.'),
       pass('ns-loopback', ['-i', 'lo'], `Loopback: ${n.name} reaches itself (the seed's \`curl localhost:PORT\` inside a namespace).`),
       pass('ns-icmp', ['-p', 'icmp'], "ICMP between all namespaces: the seed's ping tests (task 1.2)."),
-      pass(
-        'ns-host',
-        ['-s', t.app.bridge.ip],
-        `The host (${t.app.bridge.ip}): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.`,
-      ),
+      // The host's address is no key to every port: what it opens is the service (readiness
+      // checks, the observer, verify, psql and curl on the host; its localhost and hairpin
+      // connections are masqueraded to it).
+      ...(n.port === undefined
+        ? []
+        : [pass('ns-host', ['-s', t.app.bridge.ip, '-p', 'tcp', '--dport', String(n.port)], `The host (${t.app.bridge.ip}) reaches ${n.name}'s service on ${n.port}, and no other port.`)]),
       ...t.portForwards
         .filter((pf) => pf.node === n.name)
         .map((pf) =>

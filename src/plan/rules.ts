@@ -1,4 +1,4 @@
-import type { Policy, Topology } from '../topology/types.ts';
+import type { DataMode, Policy, Topology } from '../topology/types.ts';
 import { HOOKS, ownedChain, type Hook } from '../topology/validate.ts';
 import type { HostFacts } from './facts.ts';
 import { enforced, publishedFlows } from './policy.ts';
@@ -39,10 +39,13 @@ export interface RuleOptions {
   guard: boolean;
   /** East-west: only the topology's flows (deny, when absent), or the seed's flat network (open). */
   policy?: Policy;
+  /** Where the data layer runs: in containers mode it is published on the bridge address (default native). */
+  data?: DataMode;
 }
 
 /** IPv4 link-local (RFC 3927), where clouds answer instance metadata at 169.254.169.254. */
 const LINK_LOCAL = '169.254.0.0/16';
+const LOOPBACK = '127.0.0.0/8';
 
 export function comment(tag: string, id: string): string {
   return `${tag}:${id}`;
@@ -86,7 +89,7 @@ export function declaredRules(t: Topology, facts: HostFacts, opts: RuleOptions):
       why: `From any other interface only replies and port-forwarded (DNATed) connections enter ${br}: with ip_forward on and a FORWARD policy ACCEPT, a neighbour routing ${subnet} through this host would reach every service directly.`,
     },
   );
-  filter.push(...publishedRules(t, opts.policy ?? 'deny'));
+  filter.push(...publishedRules(t, opts.policy ?? 'deny'), ...hostInputRules(t, opts));
   const nat: Rule[] = [
     {
       id: 'egress-masquerade',
@@ -234,6 +237,48 @@ export function publishedRules(t: Topology, policy: Policy): Rule[] {
   });
 }
 
+/**
+ * The host's own INPUT, from the bridge. route_localnet on it (for the host's `curl
+ * localhost:8080`, see localhost-masquerade) also lets anything on the bridge address the
+ * host's 127.0.0.1, where servers bound to loopback trust whoever reaches them: the
+ * CVE-2020-8558 pattern, guarded as kube-proxy does, under either policy (the seed, without
+ * route_localnet, drops those packets as martians). Under deny a namespace opens nothing on
+ * the host but its flows to containers mode's published data layer (which Docker's DNAT
+ * forwards, but its proxy would take here); ICMP and replies pass, the rest is rejected.
+ * Under open the host is reached as in the seed.
+ */
+export function hostInputRules(t: Topology, opts: RuleOptions): Rule[] {
+  const br = t.app.bridge.name;
+  const chain = ownedChain(t.tag, 'INPUT');
+  const rule = (id: string, match: string[], target: string[], why: string): Rule => ({ id, table: 'filter', chain, match: ['-i', br, ...match], target, why, seed: false });
+  const pass = (id: string, match: string[], why: string) => rule(id, match, ['-j', 'RETURN'], why);
+  const rules = [
+    rule(
+      'localnet-guard',
+      ['-d', LOOPBACK, '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT'],
+      ['-j', 'DROP'],
+      `Nothing on ${br} reaches the host's ${LOOPBACK} but replies (the host's localhost connections, masqueraded out of ${br}) and connections a DNAT sent there: route_localnet on ${br} would otherwise expose every server bound to loopback (CVE-2020-8558).`,
+    ),
+  ];
+  if (!enforced(t, opts.policy ?? 'deny')) return rules;
+  const published = opts.data === 'containers' ? publishedFlows(t) : [];
+  rules.push(
+    pass('host-replies', ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], `Replies to the host's own connections into ${br}, and their ICMP errors.`),
+    pass('host-icmp', ['-p', 'icmp'], `ICMP to the host's address ${t.app.bridge.ip}, the namespaces' gateway.`),
+    ...published.flatMap(({ c, node, host, port, from }) =>
+      from.map((n) =>
+        pass(
+          `published-${c}-input-from-${n.name}`,
+          ['-s', n.ip, '-d', host, '-p', 'tcp', '--dport', String(port)],
+          `Flow ${n.name} -> ${node.name}, whose ${node.role} is published on ${host}:${port} in containers mode (answered here when Docker's proxy, not its DNAT, takes it).`,
+        ),
+      ),
+    ),
+    rule('host-deny', [], ['-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'], `East-west, deny by default: a namespace opens no other connection on the host.`),
+  );
+  return rules;
+}
+
 /** Where each jump sits, and why there. */
 function entry(hook: Hook, chain: string, from: string): Pick<Jump, 'insert' | 'why'> {
   switch (hook) {
@@ -247,6 +292,8 @@ function entry(hook: Hook, chain: string, from: string): Pick<Jump, 'insert' | '
       return { insert: false, why: `Appended to ${hook}, as the seed's MASQUERADE is: an SNAT or RETURN the host already has for these addresses still comes first.` };
     case 'FORWARD':
       return { insert: true, why: `First in ${from}, so nothing the host has there (a DROP policy, Docker's chains) decides before our rules do.` };
+    case 'INPUT':
+      return { insert: true, why: `First in ${hook}: an ACCEPT the host already has there must not let the bridge past our guard.` };
   }
 }
 

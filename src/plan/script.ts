@@ -10,9 +10,9 @@ export function planScript(plan: Plan): string {
   out.push(...plan.hostBatch.filter((l) => !l.startsWith('netns ')).map((l) => `ip ${l}`), '');
   out.push('# Task 1.2: inside each namespace');
   for (const b of plan.nsBatches) out.push(...b.lines.map((l) => `ip -n ${b.ns} ${l}`));
-  out.push('', '# Task 1.3: forwarding (and 127.0.0.1 on the bridge, for curl localhost:8080)');
+  out.push('', '# Task 1.3: forwarding (and 127.0.0.1 on the bridge, for curl localhost:8080; guarded in our INPUT chain)');
   out.push(...plan.sysctls.map((s) => `sysctl -w ${s.key}=${s.value}`), '');
-  out.push('# Tasks 1.3 and 1.4: NAT, port forward and FORWARD filtering, in chains of our own, each entered by one jump;');
+  out.push("# Tasks 1.3 and 1.4: NAT, port forward and FORWARD filtering, and the host's INPUT from the bridge, in chains of our own, each entered by one jump;");
   out.push('# every line tagged and explained');
   for (const j of plan.jumps) {
     out.push(`#   ${comment(plan.tag, JUMP_ID)} ${j.from} -> ${j.chain}: ${j.why}`);
@@ -21,7 +21,7 @@ export function planScript(plan: Plan): string {
   out.push("iptables-restore --noflush <<'EOF'", plan.restore.trimEnd(), 'EOF', '');
   if (plan.firewalls.length) {
     out.push('# East-west, deny by default: in each namespace, a chain of ours first in its INPUT lets through only');
-    out.push("# the topology's flows (and ICMP, loopback, the host, replies); it goes with the namespace. IPv6, which the");
+    out.push("# the topology's flows (and ICMP, loopback, the host on the service port, replies); it goes with the namespace. IPv6, which the");
     out.push('# lab does not use and the chain does not see, is off there; conntrack accounting is on (ecomnet observe counts bytes per connection)');
     for (const f of plan.firewalls) {
       if (f.sysctls.length) out.push(`ip netns exec ${f.ns} sysctl -w ${f.sysctls.map((s) => `${s.key}=${s.value}`).join(' ')}`);

@@ -7,8 +7,8 @@ export const MAX_IFNAME = 15;
 /** iptables chain names: XT_EXTENSION_MAXNAMELEN is 29 including the terminating NUL. */
 export const MAX_CHAIN = 28;
 
-/** The built-in chains whose traffic we handle, each through one chain of ours. */
-export const HOOKS = ['PREROUTING', 'OUTPUT', 'POSTROUTING', 'FORWARD'] as const;
+/** The built-in chains whose traffic we handle, each through one chain of ours (INPUT: the host's, from the bridge). */
+export const HOOKS = ['PREROUTING', 'OUTPUT', 'POSTROUTING', 'FORWARD', 'INPUT'] as const;
 export type Hook = (typeof HOOKS)[number];
 
 export class TopologyError extends Error {
@@ -29,8 +29,8 @@ export function isTag(tag: string): boolean {
   return /^[a-z][a-z0-9-]*$/.test(tag) && tag.includes('ecomnet');
 }
 
-/** Our chain for a built-in one (INPUT: in each namespace, for the east-west policy), named from the tag as CNI plugins name theirs, so two platforms never share one. */
-export function ownedChain(tag: string, hook: Hook | 'INPUT'): string {
+/** Our chain for a built-in one (INPUT: on the host, and in each namespace for the east-west policy), named from the tag as CNI plugins name theirs, so two platforms never share one. */
+export function ownedChain(tag: string, hook: Hook): string {
   return `${tag.toUpperCase()}-${hook}`;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeOf, publishedAt } from '../../fixtures/topology.ts';
+import { hostPort, nodeOf, publishedAt } from '../../fixtures/topology.ts';
 import { decide, explain, optionOf, parseSave, type Ruleset } from '../../src/grader/netfilter.ts';
 import { failures, forwardProbes } from '../../src/grader/judge.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
@@ -38,6 +38,15 @@ describe(`network exposure: what FORWARD lets into and out of ${appBr}, on the l
 
   it('no namespace reaches a link-local address, where a cloud answers instance metadata with credentials', async () => {
     expect(failures(await saved(), linkLocal)).toEqual([]);
+  });
+
+  it(`nothing new arriving on ${appBr} reaches the host's 127.0.0.0/8, where route_localnet (for curl localhost:${hostPort()}) would let it (CVE-2020-8558)`, async () => {
+    const rs = await saved();
+    const probe = { in: appBr, src: nodeOf('product').ip, dst: '127.0.0.1', proto: 'tcp' as const, dport: nodeOf('redis').port, ctstate: ['NEW'] };
+    for (const p of [probe, { ...probe, proto: 'udp' as const }]) {
+      const d = decide(rs, 'filter', 'INPUT', p);
+      expect(d.target, `${p.proto} ${p.src} -> ${p.dst}:${p.dport}: ${explain(d)}`).toBe('DROP');
+    }
   });
 
   it.runIf(platformInfo().data === 'containers')(`containers mode: order-service reaches PostgreSQL where Docker publishes it on ${appBr}'s address, out of ${appBr}`, async () => {

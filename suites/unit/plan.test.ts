@@ -38,8 +38,8 @@ describe('plan for the six-node platform (no root needed)', () => {
     const docker = buildPlan(topology, { ...facts, dockerUser: true }, { guard: true });
     expect(docker.jumps.find((j) => j.table === 'filter')).toMatchObject({ from: 'DOCKER-USER', chain: 'ECOMNET-FORWARD', insert: true });
     expect(buildPlan(topology, facts, { guard: true }).jumps.find((j) => j.table === 'filter')?.from).toBe('FORWARD');
-    const filter = docker.rules.filter((r) => r.table === 'filter');
-    expect(filter.every((r) => r.chain === 'ECOMNET-FORWARD')).toBe(true);
+    const filter = docker.rules.filter((r) => r.chain === 'ECOMNET-FORWARD');
+    expect(docker.rules.filter((r) => r.table === 'filter' && r.chain !== 'ECOMNET-FORWARD').every((r) => r.chain === 'ECOMNET-INPUT')).toBe(true);
     expect(filter[0]!.id).toBe('uplink-guard');
     // The rejects and the drops before every accept, so no accept can let their packets through
     // (a published port's accept sits among its own rules, which match only connections to it).
@@ -59,6 +59,8 @@ describe('plan for the six-node platform (no root needed)', () => {
       'bridge-replies',
     ]);
     expect(buildPlan(topology, facts, { guard: false }).rules.map((r) => r.id)).not.toContain('uplink-guard');
+    // The host's INPUT: the 127/8 guard before anything, the deny last.
+    expect(docker.rules.filter((r) => r.chain === 'ECOMNET-INPUT').map((r) => r.id)).toEqual(['localnet-guard', 'host-replies', 'host-icmp', 'host-deny']);
     expect(buildPlan(topology, { ...facts, uplinkDev: undefined }, { guard: true }).rules.map((r) => r.id)).not.toContain('uplink-guard');
   });
 
@@ -80,8 +82,8 @@ describe('our own iptables chains (no root needed)', () => {
   const chainsOf = (t: Topology) => buildPlan(t, facts, { guard: true }).jumps.map((j) => j.chain);
 
   it('are named from the tag, so no two platforms share one', () => {
-    expect(chainsOf(topology)).toEqual(['ECOMNET-PREROUTING', 'ECOMNET-OUTPUT', 'ECOMNET-POSTROUTING', 'ECOMNET-FORWARD']);
-    expect(chainsOf(alt)).toEqual(['ECOMNET-HP-PREROUTING', 'ECOMNET-HP-OUTPUT', 'ECOMNET-HP-POSTROUTING', 'ECOMNET-HP-FORWARD']);
+    expect(chainsOf(topology)).toEqual(['ECOMNET-PREROUTING', 'ECOMNET-OUTPUT', 'ECOMNET-POSTROUTING', 'ECOMNET-FORWARD', 'ECOMNET-INPUT']);
+    expect(chainsOf(alt)).toEqual(['ECOMNET-HP-PREROUTING', 'ECOMNET-HP-OUTPUT', 'ECOMNET-HP-POSTROUTING', 'ECOMNET-HP-FORWARD', 'ECOMNET-HP-INPUT']);
     const all = [topology, alt, containers].flatMap(chainsOf);
     expect(new Set(all).size).toBe(all.length);
     const plan = buildPlan(topology, facts, { guard: true });
@@ -100,7 +102,7 @@ describe('our own iptables chains (no root needed)', () => {
         c,
       ).toHaveLength(1);
     const intoBuiltIn = lines.filter((l) => /^-[AI] /.test(l) && !l.split(' ')[1]!.startsWith('ECOMNET-'));
-    expect(intoBuiltIn.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['-I PREROUTING', '-I OUTPUT', '-A POSTROUTING', '-I FORWARD']);
+    expect(intoBuiltIn.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['-I PREROUTING', '-I OUTPUT', '-A POSTROUTING', '-I FORWARD', '-I INPUT']);
     expect(intoBuiltIn.every((l) => l.includes('--comment "ecomnet:jump" -j ECOMNET-'))).toBe(true);
   });
 

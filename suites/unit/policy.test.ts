@@ -6,7 +6,7 @@ import { buildPlan } from '../../src/plan/plan.ts';
 import { allowedBy, CONNTRACK_ACCOUNTING, IPV6_OFF } from '../../src/plan/policy.ts';
 import { planScript } from '../../src/plan/script.ts';
 import { parseTopology } from '../../src/topology/parse.ts';
-import type { NodeSpec, Policy } from '../../src/topology/types.ts';
+import type { DataMode, NodeSpec, Policy } from '../../src/topology/types.ts';
 import { TopologyError } from '../../src/topology/validate.ts';
 import { NEIGHBOUR } from '../support/exposure.ts';
 import { restored } from '../support/restored.ts';
@@ -63,6 +63,7 @@ describe('east-west policy, deny by default: each namespace lets in only the dec
     expect(decide(rs, 'filter', 'INPUT', { ...connect(from, product), proto: 'icmp', dport: undefined }).target).toBe('ACCEPT');
     expect(decide(rs, 'filter', 'INPUT', connect(product, product, { in: 'lo', src: '127.0.0.1', dst: '127.0.0.1' })).target).toBe('ACCEPT');
     expect(decide(rs, 'filter', 'INPUT', connect({ ip: topology.app.bridge.ip }, product)).target).toBe('ACCEPT');
+    expect(decide(rs, 'filter', 'INPUT', connect({ ip: topology.app.bridge.ip }, product, { dport: 22 })).target).toBe('REJECT');
     expect(decide(rs, 'filter', 'INPUT', connect(from, product, { ctstate: ['ESTABLISHED'] })).target).toBe('ACCEPT');
     expect(decide(rs, 'filter', 'INPUT', connect(nodeOf('gateway'), product, { dport: 22 })).target).toBe('REJECT');
     const nginx = nodeOf('nginx');
@@ -92,6 +93,64 @@ describe('east-west policy, deny by default: each namespace lets in only the dec
     for (const f of plan().firewalls) expect(f.sysctls).toEqual([...IPV6_OFF, CONNTRACK_ACCOUNTING]);
     expect(IPV6_OFF.map((s) => s.key)).toEqual(['net.ipv6.conf.all.disable_ipv6', 'net.ipv6.conf.default.disable_ipv6']);
     expect(planScript(plan())).toContain(`ip netns exec ${nodeOf('postgres').name} sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1`);
+  });
+});
+
+describe("the host's own INPUT from the bridge: a namespace is not trusted by the host, nor the host by it", () => {
+  const bridge = topology.app.bridge;
+  const HOST = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT';
+  const hostRuleset = (policy?: Policy, data: DataMode = 'native') => parseSave(restored(HOST, buildPlan(topology, facts, { guard: false, data, ...(policy ? { policy } : {}) }).restore));
+  const toHost = (from: NodeSpec, extra: Partial<Packet> = {}): Packet => ({ in: br, src: from.ip, dst: bridge.ip, proto: 'tcp', dport: 22, ctstate: ['NEW'], ...extra });
+
+  it('the host reaches each namespace on its service port (readiness, the observer, verify), on no other', () => {
+    for (const n of served) {
+      const rs = nsRuleset(n.name);
+      expect(decide(rs, 'filter', 'INPUT', connect(bridge, n)).target, `host -> ${n.name}:${n.port}`).toBe('ACCEPT');
+      const other = decide(rs, 'filter', 'INPUT', connect(bridge, n, { dport: n.port! + 1 }));
+      expect(other.target, `host -> ${n.name}:${n.port! + 1}: ${explain(other)}`).toBe('REJECT');
+    }
+  });
+
+  it.each(['deny', 'open'] as const)('--policy %s: nothing from the bridge reaches 127/8 but replies and DNATed connections (route_localnet, CVE-2020-8558)', (policy) => {
+    const rs = hostRuleset(policy);
+    const probe = toHost(nodeOf('product'), { dst: '127.0.0.1', dport: 6379 });
+    const d = decide(rs, 'filter', 'INPUT', probe);
+    expect(d.target, explain(d)).toBe('DROP');
+    expect(optionOf(d.rule, '--comment')).toBe('ecomnet:localnet-guard');
+    expect(decide(rs, 'filter', 'INPUT', { ...probe, proto: 'udp' }).target).toBe('DROP');
+    // The host's curl localhost:8080, masqueraded out of the bridge: its replies come back for 127.0.0.1.
+    expect(decide(rs, 'filter', 'INPUT', { ...probe, src: nodeOf('nginx').ip, ctstate: ['ESTABLISHED'] }).target).toBe('ACCEPT');
+    // A DNAT the host's owner made to 127/8 is theirs: not the guard's to drop (under deny, no namespace opens it either).
+    const dnated = decide(rs, 'filter', 'INPUT', { ...probe, ctstate: ['NEW', 'DNAT'], origDst: bridge.ip, origDport: 53 });
+    expect(dnated.target, explain(dnated)).toBe(policy === 'open' ? 'ACCEPT' : 'REJECT');
+    // Loopback itself is the host's own business.
+    expect(decide(rs, 'filter', 'INPUT', { ...probe, in: 'lo', src: '127.0.0.1' }).target).toBe('ACCEPT');
+  });
+
+  it("--policy deny: a namespace opens nothing on the host's addresses; replies and ICMP pass, other interfaces are untouched", () => {
+    const rs = hostRuleset('deny');
+    for (const n of topology.app.nodes) {
+      const d = decide(rs, 'filter', 'INPUT', toHost(n));
+      expect(d.target, `${n.name} -> host:22: ${explain(d)}`).toBe('REJECT');
+    }
+    const product = nodeOf('product');
+    expect(decide(rs, 'filter', 'INPUT', toHost(product, { dst: '192.0.2.1', dstType: 'LOCAL' })).target).toBe('REJECT');
+    expect(decide(rs, 'filter', 'INPUT', toHost(product, { ctstate: ['ESTABLISHED'] })).target).toBe('ACCEPT');
+    expect(decide(rs, 'filter', 'INPUT', toHost(product, { proto: 'icmp', dport: undefined })).target).toBe('ACCEPT');
+    expect(decide(rs, 'filter', 'INPUT', toHost(product, { in: 'eth0', src: NEIGHBOUR })).target).toBe('ACCEPT');
+  });
+
+  it("containers mode, under deny: a namespace reaches the data layer published on the host's address only by its flows (should Docker's proxy answer there)", () => {
+    const pg = publishedAt('postgres');
+    const at = (from: NodeSpec, data: DataMode) => decide(hostRuleset('deny', data), 'filter', 'INPUT', toHost(from, { dst: pg.host, dport: pg.port })).target;
+    expect(at(nodeOf('order'), 'containers')).toBe('ACCEPT');
+    expect(at(nodeOf('nginx'), 'containers')).toBe('REJECT');
+    expect(at(nodeOf('order'), 'native')).toBe('REJECT');
+  });
+
+  it('--policy open: a namespace reaches the host as in the seed', () => {
+    const rs = hostRuleset('open');
+    for (const n of topology.app.nodes) expect(decide(rs, 'filter', 'INPUT', toHost(n)).target).toBe('ACCEPT');
   });
 });
 

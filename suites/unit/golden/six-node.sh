@@ -79,11 +79,11 @@ ip -n internet-host link set veth-inet up
 ip -n internet-host link set lo up
 ip -n internet-host route add default via 203.0.113.129
 
-# Task 1.3: forwarding (and 127.0.0.1 on the bridge, for curl localhost:8080)
+# Task 1.3: forwarding (and 127.0.0.1 on the bridge, for curl localhost:8080; guarded in our INPUT chain)
 sysctl -w net.ipv4.ip_forward=1
 sysctl -w net.ipv4.conf.br-app.route_localnet=1
 
-# Tasks 1.3 and 1.4: NAT, port forward and FORWARD filtering, in chains of our own, each entered by one jump;
+# Tasks 1.3 and 1.4: NAT, port forward and FORWARD filtering, and the host's INPUT from the bridge, in chains of our own, each entered by one jump;
 # every line tagged and explained
 #   ecomnet:jump PREROUTING -> ECOMNET-PREROUTING: First in PREROUTING: the port forward wins for host addresses over any later DNAT, Docker's jump to its DOCKER chain included; ECOMNET-PREROUTING catches nothing but the forwarded ports.
 #     ecomnet:dnat-8080: Arriving connections to port 8080 of any host address are sent to nginx-lb 10.0.0.10:80 (limited to local addresses so traffic merely passing through is untouched).
@@ -107,6 +107,11 @@ sysctl -w net.ipv4.conf.br-app.route_localnet=1
 #     ecomnet:bridge-internal: Traffic between namespaces on br-app; needed where br_netfilter passes bridged frames through FORWARD (hosts with Docker).
 #     ecomnet:bridge-egress: Namespaces may open connections out of br-app even when the FORWARD policy is DROP.
 #     ecomnet:bridge-replies: Replies to connections the namespaces opened come back into br-app.
+#   ecomnet:jump INPUT -> ECOMNET-INPUT: First in INPUT: an ACCEPT the host already has there must not let the bridge past our guard.
+#     ecomnet:localnet-guard: Nothing on br-app reaches the host's 127.0.0.0/8 but replies (the host's localhost connections, masqueraded out of br-app) and connections a DNAT sent there: route_localnet on br-app would otherwise expose every server bound to loopback (CVE-2020-8558).
+#     ecomnet:host-replies: Replies to the host's own connections into br-app, and their ICMP errors.
+#     ecomnet:host-icmp: ICMP to the host's address 10.0.0.1, the namespaces' gateway.
+#     ecomnet:host-deny: East-west, deny by default: a namespace opens no other connection on the host.
 iptables-restore --noflush <<'EOF'
 *nat
 :ECOMNET-PREROUTING - [0:0]
@@ -123,6 +128,7 @@ iptables-restore --noflush <<'EOF'
 COMMIT
 *filter
 :ECOMNET-FORWARD - [0:0]
+:ECOMNET-INPUT - [0:0]
 -A ECOMNET-FORWARD -s 10.0.0.0/16 -o eth0 -m conntrack --ctstate NEW -m comment --comment "ecomnet:uplink-guard" -j REJECT --reject-with icmp-admin-prohibited
 -A ECOMNET-FORWARD -s 10.0.0.0/16 -d 169.254.0.0/16 -m comment --comment "ecomnet:link-local-reject" -j REJECT --reject-with icmp-admin-prohibited
 -A ECOMNET-FORWARD ! -i br-app -o br-app -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "ecomnet:bridge-ingress" -j DROP
@@ -136,18 +142,23 @@ COMMIT
 -A ECOMNET-FORWARD -i br-app -o br-app -m comment --comment "ecomnet:bridge-internal" -j ACCEPT
 -A ECOMNET-FORWARD -i br-app ! -o br-app -m comment --comment "ecomnet:bridge-egress" -j ACCEPT
 -A ECOMNET-FORWARD -o br-app -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:bridge-replies" -j ACCEPT
+-A ECOMNET-INPUT -i br-app -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "ecomnet:localnet-guard" -j DROP
+-A ECOMNET-INPUT -i br-app -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:host-replies" -j RETURN
+-A ECOMNET-INPUT -i br-app -p icmp -m comment --comment "ecomnet:host-icmp" -j RETURN
+-A ECOMNET-INPUT -i br-app -m comment --comment "ecomnet:host-deny" -j REJECT --reject-with icmp-admin-prohibited
 -I FORWARD -m comment --comment "ecomnet:jump" -j ECOMNET-FORWARD
+-I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
 COMMIT
 EOF
 
 # East-west, deny by default: in each namespace, a chain of ours first in its INPUT lets through only
-# the topology's flows (and ICMP, loopback, the host, replies); it goes with the namespace. IPv6, which the
+# the topology's flows (and ICMP, loopback, the host on the service port, replies); it goes with the namespace. IPv6, which the
 # lab does not use and the chain does not see, is off there; conntrack accounting is on (ecomnet observe counts bytes per connection)
 ip netns exec nginx-lb sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.netfilter.nf_conntrack_acct=1
 #   nginx-lb ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   nginx-lb ecomnet:ns-loopback: Loopback: nginx-lb reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   nginx-lb ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
-#   nginx-lb ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   nginx-lb ecomnet:ns-host: The host (10.0.0.1) reaches nginx-lb's service on 80, and no other port.
 #   nginx-lb ecomnet:public-80: The port forward's target nginx-lb:80: anyone reaching host port 8080 reaches it, so every source may.
 #   nginx-lb ecomnet:ns-deny: Deny by default: no other connection reaches nginx-lb.
 ip netns exec nginx-lb iptables-restore --noflush <<'EOF'
@@ -156,7 +167,7 @@ ip netns exec nginx-lb iptables-restore --noflush <<'EOF'
 -A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
 -A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
 -A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
--A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -p tcp --dport 80 -m comment --comment "ecomnet:ns-host" -j RETURN
 -A ECOMNET-INPUT -p tcp --dport 80 -m comment --comment "ecomnet:public-80" -j RETURN
 -A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
@@ -166,7 +177,7 @@ ip netns exec api-gateway sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.co
 #   api-gateway ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   api-gateway ecomnet:ns-loopback: Loopback: api-gateway reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   api-gateway ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
-#   api-gateway ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   api-gateway ecomnet:ns-host: The host (10.0.0.1) reaches api-gateway's service on 3000, and no other port.
 #   api-gateway ecomnet:flow-nginx-lb: Flow nginx-lb -> api-gateway: nginx's upstream.
 #   api-gateway ecomnet:ns-deny: Deny by default: no other connection reaches api-gateway.
 ip netns exec api-gateway iptables-restore --noflush <<'EOF'
@@ -175,7 +186,7 @@ ip netns exec api-gateway iptables-restore --noflush <<'EOF'
 -A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
 -A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
 -A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
--A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -p tcp --dport 3000 -m comment --comment "ecomnet:ns-host" -j RETURN
 -A ECOMNET-INPUT -s 10.0.0.10 -p tcp --dport 3000 -m comment --comment "ecomnet:flow-nginx-lb" -j RETURN
 -A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
@@ -185,7 +196,7 @@ ip netns exec product-service sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv
 #   product-service ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   product-service ecomnet:ns-loopback: Loopback: product-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   product-service ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
-#   product-service ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   product-service ecomnet:ns-host: The host (10.0.0.1) reaches product-service's service on 5000, and no other port.
 #   product-service ecomnet:flow-api-gateway: Flow api-gateway -> product-service: /api/products.
 #   product-service ecomnet:ns-deny: Deny by default: no other connection reaches product-service.
 ip netns exec product-service iptables-restore --noflush <<'EOF'
@@ -194,7 +205,7 @@ ip netns exec product-service iptables-restore --noflush <<'EOF'
 -A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
 -A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
 -A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
--A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -p tcp --dport 5000 -m comment --comment "ecomnet:ns-host" -j RETURN
 -A ECOMNET-INPUT -s 10.0.0.20 -p tcp --dport 5000 -m comment --comment "ecomnet:flow-api-gateway" -j RETURN
 -A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
@@ -204,7 +215,7 @@ ip netns exec order-service sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.
 #   order-service ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   order-service ecomnet:ns-loopback: Loopback: order-service reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   order-service ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
-#   order-service ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   order-service ecomnet:ns-host: The host (10.0.0.1) reaches order-service's service on 5000, and no other port.
 #   order-service ecomnet:flow-api-gateway: Flow api-gateway -> order-service: /api/orders.
 #   order-service ecomnet:ns-deny: Deny by default: no other connection reaches order-service.
 ip netns exec order-service iptables-restore --noflush <<'EOF'
@@ -213,7 +224,7 @@ ip netns exec order-service iptables-restore --noflush <<'EOF'
 -A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
 -A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
 -A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
--A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -p tcp --dport 5000 -m comment --comment "ecomnet:ns-host" -j RETURN
 -A ECOMNET-INPUT -s 10.0.0.20 -p tcp --dport 5000 -m comment --comment "ecomnet:flow-api-gateway" -j RETURN
 -A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
@@ -223,7 +234,7 @@ ip netns exec redis-cache sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.co
 #   redis-cache ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   redis-cache ecomnet:ns-loopback: Loopback: redis-cache reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   redis-cache ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
-#   redis-cache ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   redis-cache ecomnet:ns-host: The host (10.0.0.1) reaches redis-cache's service on 6379, and no other port.
 #   redis-cache ecomnet:flow-product-service: Flow product-service -> redis-cache: the product cache.
 #   redis-cache ecomnet:ns-deny: Deny by default: no other connection reaches redis-cache.
 ip netns exec redis-cache iptables-restore --noflush <<'EOF'
@@ -232,7 +243,7 @@ ip netns exec redis-cache iptables-restore --noflush <<'EOF'
 -A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
 -A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
 -A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
--A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -p tcp --dport 6379 -m comment --comment "ecomnet:ns-host" -j RETURN
 -A ECOMNET-INPUT -s 10.0.0.30 -p tcp --dport 6379 -m comment --comment "ecomnet:flow-product-service" -j RETURN
 -A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
@@ -242,7 +253,7 @@ ip netns exec postgres-db sysctl -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.co
 #   postgres-db ecomnet:ns-replies: Replies to connections either side opened, and their ICMP errors.
 #   postgres-db ecomnet:ns-loopback: Loopback: postgres-db reaches itself (the seed's `curl localhost:PORT` inside a namespace).
 #   postgres-db ecomnet:ns-icmp: ICMP between all namespaces: the seed's ping tests (task 1.2).
-#   postgres-db ecomnet:ns-host: The host (10.0.0.1): readiness checks, the seed's commands run on the host, and its localhost and hairpin connections, masqueraded to this address.
+#   postgres-db ecomnet:ns-host: The host (10.0.0.1) reaches postgres-db's service on 5432, and no other port.
 #   postgres-db ecomnet:flow-order-service: Flow order-service -> postgres-db: the orders table.
 #   postgres-db ecomnet:ns-deny: Deny by default: no other connection reaches postgres-db.
 ip netns exec postgres-db iptables-restore --noflush <<'EOF'
@@ -251,7 +262,7 @@ ip netns exec postgres-db iptables-restore --noflush <<'EOF'
 -A ECOMNET-INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "ecomnet:ns-replies" -j RETURN
 -A ECOMNET-INPUT -i lo -m comment --comment "ecomnet:ns-loopback" -j RETURN
 -A ECOMNET-INPUT -p icmp -m comment --comment "ecomnet:ns-icmp" -j RETURN
--A ECOMNET-INPUT -s 10.0.0.1 -m comment --comment "ecomnet:ns-host" -j RETURN
+-A ECOMNET-INPUT -s 10.0.0.1 -p tcp --dport 5432 -m comment --comment "ecomnet:ns-host" -j RETURN
 -A ECOMNET-INPUT -s 10.0.0.40 -p tcp --dport 5432 -m comment --comment "ecomnet:flow-order-service" -j RETURN
 -A ECOMNET-INPUT -m comment --comment "ecomnet:ns-deny" -j REJECT --reject-with icmp-admin-prohibited
 -I INPUT -m comment --comment "ecomnet:jump" -j ECOMNET-INPUT
