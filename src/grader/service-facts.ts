@@ -5,8 +5,8 @@
  * Gathered live with connections of at most 2 s that are always closed; never throws: a fact
  * that could not be read carries `error` instead.
  */
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { type FileHandle, open, readdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -236,8 +236,45 @@ export function nginxConfigPath(argv: string[]): string {
   return isAbsolute(conf) ? conf : join(flag('-p') ?? '/usr/share/nginx', conf);
 }
 
+/** The most verify reads of any file a process or the build names: a configuration or script is far smaller. */
+export const MAX_FILE_READ = 256 * 1024;
+
+/** open(2)'s O_PATH on Linux (x86, arm, riscv), which fs.constants lacks: a handle that opens nothing (no device's open runs). */
+const O_PATH = 0o10000000;
+
+/**
+ * Up to MAX_FILE_READ bytes of a regular file (its end with `tail`), else an error. Verify runs
+ * as root and the path is a stranger's: a FIFO would block the open for ever, /dev/zero never
+ * ends, a device's open can act. So the path is taken with O_PATH, the handle's own fstat
+ * decides (no swap of the path in between counts), and only then is it opened for reading,
+ * through the same handle, non-blocking.
+ */
+export async function readRegular(path: string, o: { tail?: boolean } = {}): Promise<string> {
+  const handle = await open(path, O_PATH);
+  let file: FileHandle | undefined;
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+    file = await open(`/proc/self/fd/${handle.fd}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const buf = Buffer.alloc(MAX_FILE_READ);
+    let at = o.tail ? Math.max(0, st.size - MAX_FILE_READ) : 0;
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buf, filled, buf.length - filled, at);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      at += bytesRead;
+      if (filled === buf.length) break;
+    }
+    return buf.subarray(0, filled).toString('utf8');
+  } finally {
+    await file?.close();
+    await handle.close();
+  }
+}
+
 /** A file as the process sees it: through /proc/PID/root, so a chroot or container's own mount namespace reads right. */
-const readAs = (pid: number, path: string) => readFile(`/proc/${pid}/root${path}`, 'utf8').catch(() => readFile(path, 'utf8'));
+const readAs = (pid: number, path: string) => readRegular(`/proc/${pid}/root${path}`).catch(() => readRegular(path));
 
 const MAX_FILES = 40;
 
@@ -331,8 +368,8 @@ async function targetOfProcess(p: Process, kind: Kind): Promise<Target | undefin
   if (host) return { host, port: Number(env.get(k.env.port) ?? k.port), source: `${k.env.host} in its environment` };
   for (const arg of p.argv.slice(1).filter((a) => SCRIPT.test(a))) {
     // A relative path is the process's own: read through its cwd (a symlink /proc resolves for us).
-    const text = await (isAbsolute(arg) ? readAs(p.pid, arg) : readFile(`/proc/${p.pid}/cwd/${arg}`, 'utf8')).catch(() => undefined);
-    const found = text && targetIn(text.slice(0, 256 * 1024), kind);
+    const text = await (isAbsolute(arg) ? readAs(p.pid, arg) : readRegular(`/proc/${p.pid}/cwd/${arg}`)).catch(() => undefined);
+    const found = text && targetIn(text, kind);
     if (found) return { ...found, source: arg };
   }
   return undefined;
@@ -392,8 +429,8 @@ async function targetOf(model: HostModel, ns: string, kind: Kind, build?: string
   // Not running: what the build started there says where it was told to connect.
   const line = build ? startLine(build, ns) : undefined;
   for (const file of line ? filesOf(line).scripts : []) {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    const found = text && targetIn(text.slice(0, 256 * 1024), kind);
+    const text = await readRegular(file).catch(() => undefined);
+    const found = text && targetIn(text, kind);
     if (found) return { ...found, source: file };
   }
   return undefined;
@@ -412,8 +449,8 @@ async function gatewayTargets(model: HostModel, build?: string): Promise<Target[
   if (!files.size) for (const f of line ? filesOf(line).scripts : []) files.set(f, undefined);
   const out: Target[] = [];
   for (const [file, pid] of files) {
-    const text = await (pid && !isAbsolute(file) ? readFile(`/proc/${pid}/cwd/${file}`, 'utf8') : pid ? readAs(pid, file) : readFile(file, 'utf8')).catch(() => undefined);
-    for (const t of text ? httpTargets(text.slice(0, 256 * 1024)) : []) out.push({ ...t, source: file });
+    const text = await (pid && !isAbsolute(file) ? readRegular(`/proc/${pid}/cwd/${file}`) : pid ? readAs(pid, file) : readRegular(file)).catch(() => undefined);
+    for (const t of text ? httpTargets(text) : []) out.push({ ...t, source: file });
   }
   return out.length ? out : undefined;
 }
@@ -425,7 +462,7 @@ async function deadServices(model: HostModel, build: string): Promise<DeadServic
     const line = startLine(build, ns);
     if (!line || namespaceOf(model, ns)?.processes.length) continue;
     const { log } = filesOf(line);
-    const text = log ? await readFile(log, 'utf8').catch(() => '') : '';
+    const text = log ? await readRegular(log, { tail: true }).catch(() => '') : '';
     // Its last three lines that say something (a traceback's ^^^ markers say nothing), each kept short.
     const last = text
       .split('\n')

@@ -10,7 +10,7 @@ import { diagramFindings } from '../diagram.ts';
 import { appBridge, contractNs, nsLink } from '../find.ts';
 import { ruleFailures, walk } from '../judge.ts';
 import { parseSave } from '../netfilter.ts';
-import { type Check, httpReply, Inconclusive, type Trial } from './trial.ts';
+import { type Check, httpReply, Inconclusive, shellWord, type Trial } from './trial.ts';
 
 const lb = contractNs('nginx-lb');
 const gw = contractNs('api-gateway');
@@ -68,11 +68,11 @@ export const networkChecks: Check[] = [
     tools: ['ip', 'bridge'],
     async run(t) {
       const br = appBr(t);
-      const addr = await t.sh(`ip -br addr show ${br}`);
+      const addr = await t.sh(`ip -br addr show ${shellWord(br)}`);
       const m = t.match(addr.stdout, new RegExp(`^${escapeRegExp(br)}\\s+UP\\s+(?:\\S+\\s+)*?${escapeRegExp(bridge.ip)}/(\\d+)\\b`), `${br} is UP with ${bridge.ip}`);
       const net = parseCidr(`${bridge.ip}/${m[1]}`)!;
       for (const n of namespaces) t.ok(contains(net, parseIp(n.ip)!), `${n.ip} is not on ${br}'s network ${bridge.ip}/${m[1]}`);
-      const ports = await t.sh(`ip -br link show master ${br}`);
+      const ports = await t.sh(`ip -br link show master ${shellWord(br)}`);
       const up = new Map(
         ports.stdout
           .split('\n')
@@ -83,7 +83,7 @@ export const networkChecks: Check[] = [
         const peer = t.some(vethOf(t, n.name).peer, `${n.name}'s veth peer is not on the host`);
         t.ok(up.get(peer), `${n.name}'s peer ${peer} is not an UP port of ${br}`);
       }
-      await t.sh(`bridge link show master ${br}`);
+      await t.sh(`bridge link show master ${shellWord(br)}`);
     },
   },
   {
@@ -108,7 +108,7 @@ export const networkChecks: Check[] = [
       async run(t) {
         const { inside } = vethOf(t, n.name);
         // One line, as a person would type it: its three answers in turn.
-        const r = await t.sh(`ip -n ${n.name} -br addr show ${inside}; ip -n ${n.name} link show lo; ip -n ${n.name} route show default`);
+        const r = await t.sh(`ip -n ${n.name} -br addr show ${shellWord(inside)}; ip -n ${n.name} link show lo; ip -n ${n.name} route show default`);
         t.match(r.stdout, new RegExp(`^${escapeRegExp(inside)}(@\\S+)?\\s+UP\\s+(?:\\S+\\s+)*?${escapeRegExp(n.ip)}/\\d+\\b`, 'm'), `${inside} in ${n.name} is UP with ${n.ip}`);
         t.match(r.stdout, /<LOOPBACK,UP,LOWER_UP>/, `lo in ${n.name} is up`);
         t.match(r.stdout, new RegExp(`^default via ${escapeRegExp(bridge.ip)} dev ${escapeRegExp(inside)}\\b`, 'm'), `${n.name}'s default route via ${bridge.ip}`);

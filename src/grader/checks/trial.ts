@@ -56,7 +56,8 @@ export class Failed extends Error {}
 /** The grader could not judge: not the build's fault. */
 export class Inconclusive extends Error {}
 
-const word = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`);
+/** A word as a shell reads it back unchanged: bare when plain, else single-quoted. Names read from the host go into command lines only so. */
+export const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`);
 const shown = (v: unknown) => {
   const text = JSON.stringify(v);
   return text === undefined ? String(v) : text.length > 400 ? `${text.slice(0, 400)}…` : text;
@@ -123,7 +124,7 @@ export class Trial {
     const at = new Date().toISOString();
     const r = await run(argv, { allowFail: true, timeoutMs: 20_000, ...how });
     const env = Object.entries(how.env ?? {}).map(([k, v]) => `${k}=${v} `);
-    return this.record({ ...r, command: `${env.join('')}${argv.map(word).join(' ')}`, at });
+    return this.record({ ...r, command: `${env.join('')}${argv.map(shellWord).join(' ')}`, at });
   }
 
   /** Evidence a check made itself (a command it ran through another way). */
