@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { topology } from '../fixtures/topology.ts';
@@ -44,6 +44,8 @@ async function buildPlatform(project: TestProject) {
   // The test run's data (vitest.config.ts sets ECOMNET_DATA_DIR), never the user's: started empty, removed at the end.
   if (process.env.ECOMNET_DATA_DIR !== TEST_DATA_ROOT)
     throw new Error(`ECOMNET_DATA_DIR is ${process.env.ECOMNET_DATA_DIR}, not the test run's ${TEST_DATA_ROOT}: run the suites through vitest.config.ts`);
+  // The run keeps nothing of its platform, data included: its run directory goes too, unless it was there before.
+  const madeRunDir = !existsSync(platform.runDir.root);
   // A platform already up (ecomnet up --detach) is removed, then the host is measured.
   await platform.stop({ volumes: true });
   // This host may not pull: local images from Debian's packages stand in (and the CLI children inherit the choice).
@@ -72,6 +74,7 @@ async function buildPlatform(project: TestProject) {
 
   return async () => {
     await started.stop(log, { volumes: true });
+    if (madeRunDir) await priv(['rm', '-rf', '--', started.dir.root]);
     // And /var/lib/ecomnet if the run made it: rmdir leaves a directory that holds anything (a user's data).
     await priv(['rmdir', TEST_DATA_ROOT, dirname(TEST_DATA_ROOT)], { allowFail: true });
     const leaks = await watch.stop();

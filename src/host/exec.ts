@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /**
  * Admin tools (sysctl, iptables, ss, nginx) live in /usr/sbin and /sbin, which a normal user's
@@ -13,6 +14,59 @@ export const isRoot = process.getuid?.() === 0;
 
 /** The argv prefix that makes a command privileged on this host. */
 export const privPrefix: string[] = isRoot ? [] : ['sudo', '-n'];
+
+let privileged: Promise<boolean> | undefined;
+
+/** Root, or passwordless sudo (asked once per process): what changing this host needs. */
+export function canPrivilege(): Promise<boolean> {
+  privileged ??= isRoot ? Promise.resolve(true) : run(['sudo', '-n', 'true'], { allowFail: true }).then((r) => r.exitCode === 0);
+  return privileged;
+}
+
+/**
+ * Before anything is attempted: a user who can run no privileged command is told what is
+ * needed and the command line to run instead, rather than a sudo error half way through.
+ */
+export async function requirePrivilege(): Promise<void> {
+  if (await canPrivilege()) return;
+  const uid = process.getuid!();
+  const who = `${userNameOf(uid) ?? 'this user'} (uid ${uid})`;
+  throw new Error(
+    `\`ecomnet ${process.argv.slice(2).join(' ')}\` changes this host (namespaces, links, iptables, sysctls) and needs root, ` +
+      `but ${who} has no passwordless sudo (sudo asks for a password). Nothing was changed. Run instead:\n  ${commandLineAs('root')}`,
+  );
+}
+
+/** The account's name in /etc/passwd, if it has one. */
+export function userNameOf(uid: number): string | undefined {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[2] === String(uid));
+  return line?.split(':')[0];
+}
+
+const quoted = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`);
+
+/**
+ * This process's command line (or another `command` of the CLI's) as `user` would type it through
+ * sudo: `sudo npx ecomnet ARGS` when npm ran it, `sudo npm start -- ARGS` for the script that runs
+ * this command line, else Node and the CLI by absolute path (sudo's secure_path may lack this Node).
+ */
+export function commandLineAs(user: string, command?: string[], argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env): string {
+  const sudo = user === 'root' ? 'sudo' : `sudo -u ${quoted(user)}`;
+  const args = command ?? argv.slice(2);
+  const script = env.npm_lifecycle_event;
+  // An npm script that runs the CLI: the arguments after those the script itself gives are the user's.
+  const words = env.npm_lifecycle_script?.split(/\s+/) ?? [];
+  const cli = words.findIndex((w) => w.endsWith('bin/ecomnet.js'));
+  if (script && script !== 'npx' && cli >= 0 && !command) {
+    const extra = args.slice(words.length - cli - 1).map(quoted);
+    const npm = script === 'start' ? ['npm', 'start'] : ['npm', 'run', script];
+    return [sudo, ...npm, ...(extra.length ? ['--', ...extra] : [])].join(' ');
+  }
+  if (script) return [sudo, 'npx', 'ecomnet', ...args.map(quoted)].join(' ');
+  return [sudo, ...[process.execPath, argv[1] ?? '', ...args].map(quoted)].join(' ');
+}
 
 export interface RunResult {
   command: string;

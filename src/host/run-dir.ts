@@ -1,6 +1,7 @@
-import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isRoot, priv } from './exec.ts';
+import { commandLineAs, isRoot, priv, requirePrivilege, userNameOf } from './exec.ts';
+import { alive, sameProcess } from './proc.ts';
 
 /**
  * Every path under a platform's run directory, named here and nowhere else. /run by default,
@@ -14,7 +15,7 @@ export interface RunDir {
   lock: string;
   /** The run's passwords. */
   secrets: string;
-  /** The services' logs and pid files; kept after `down` for a post-mortem, until the next `up`. */
+  /** The services' logs and pid files; kept after `down` for a post-mortem, until the next `up` (or another user's command, which reclaims the directory). */
   logs: string;
   config: string;
   redisData: string;
@@ -131,18 +132,124 @@ export async function ensureDataDir(d: DataDir): Promise<void> {
 }
 
 /**
- * The run directory exists, this process may write it (as root, or owned by the sudo user), and
- * nobody else can change what root reads there (state, configs): see runDirProblem.
+ * The run directory exists and is this process's (root's; under sudo, the invoking user's), and
+ * nobody else can change what root reads there (state, configs): see runDirProblem. One that
+ * another user of this host left (root, or another sudo user) is reclaimed when nothing of theirs
+ * runs from it: removed and made anew, never adopted with what it holds. Only a directory made
+ * here is handed to the invoking user, never one that ECOMNET_RUN_DIR names and that exists.
  */
 export async function ensureRunDir(d: RunDir): Promise<void> {
-  if (!(existsSync(d.root) && (isRoot || writable(d.root)))) {
-    if (isRoot) mkdirSync(d.root, { recursive: true, mode: 0o755 });
-    else await priv(['install', '-d', '-m', '0755', '-o', String(process.getuid!()), d.root]);
-  }
+  await requirePrivilege();
+  const me = process.getuid!();
+  const owners = isRoot ? [0] : [0, me];
+  const found = statOrUndefined(d.root);
+  if (found && found.uid !== me) await reclaim(d, found.uid, owners);
+  if (!found || found.uid !== me) await makeRunDir(d.root, me);
   const dir = statSync(d.root);
-  const problem = runDirProblem({ path: d.root, uid: dir.uid, mode: dir.mode }, pathEntries(d.root), isRoot ? [0] : [0, process.getuid!()]);
+  const problem = runDirProblem({ path: d.root, uid: dir.uid, mode: dir.mode }, pathEntries(d.root), owners);
   if (problem) throw new Error(`refusing the run directory ${d.root}: ${problem}; fix or remove it, or choose another ECOMNET_RUN_DIR (default /run/ecomnet)`);
 }
+
+/** A new directory at `root` (its parents made root's if missing), then the invoking user's; it fails if something is there already. */
+async function makeRunDir(root: string, owner: number): Promise<void> {
+  if (isRoot) {
+    mkdirSync(dirname(root), { recursive: true, mode: 0o755 });
+    mkdirSync(root, { mode: 0o755 });
+    return;
+  }
+  // mkdir without -p: it never takes over a directory made meanwhile; chown -h never follows a link put in its place.
+  await priv(['sh', '-c', 'mkdir -p -- "$(dirname -- "$1")" && mkdir -m 0755 -- "$1" && chown -h -- "$2" "$1"', 'sh', root, String(owner)]);
+}
+
+/**
+ * Remove a run directory of `uid`'s, so the caller can make its own: only a directory as a run
+ * leaves it (no other entries), on a way no one else can change, no lock holder alive, nothing it
+ * records still on the host. What it holds is read as a stranger's (no links, no FIFOs, bounded),
+ * and decides only whether it is removed.
+ */
+async function reclaim(d: RunDir, uid: number, owners: number[]): Promise<void> {
+  const refuse = (why: string, what = 'fix or remove it, or choose another ECOMNET_RUN_DIR (default /run/ecomnet)') => new Error(`refusing the run directory ${d.root}: ${why}; ${what}`);
+  const above = pathProblem(pathEntries(dirname(d.root)), owners);
+  if (above) throw refuse(above);
+  const owner = userName(uid);
+  if (!lstatSync(d.root).isDirectory()) throw refuse(`it is a link to a directory of ${owner}'s, not a run directory`);
+  const entries = readdirSync(d.root);
+  const strangers = entries.filter((e) => !isRunDirEntry(e));
+  const elsewhere = 'choose another ECOMNET_RUN_DIR (default /run/ecomnet)';
+  if (strangers.length) throw refuse(`it is not a run directory (it holds ${strangers.slice(0, 5).join(', ')}) and belongs to ${owner}`, elsewhere);
+  // An empty directory is a run directory's leftover only where ours are made: any other could be anything of anyone's.
+  if (!entries.length && !runDirsOfARun().includes(d.root)) throw refuse(`it is empty and belongs to ${owner}: nothing says it is a run directory`, `remove it, or ${elsewhere}`);
+  const stopFirst = `run \`down\` as ${owner} first: ${commandLineAs(uid === 0 ? 'root' : (userNameOf(uid) ?? `#${uid}`), ['down'])}`;
+  // Unreadable (a file root keeps 0600, say) is not absent: then nothing says the directory is unused.
+  const [lock, state] = [d.lock, d.state].map((file) => {
+    const read = readStrangersJson(file);
+    if (read === 'absent') return {};
+    if (read === 'unreadable' || !isObject(read.value)) throw refuse(`${file} of ${owner}'s cannot be read as ours, so it may be in use`, stopFirst);
+    return read.value;
+  }) as [Record<string, unknown>, Record<string, unknown>];
+  if (Number.isInteger(lock.pid) && (lock.pid as number) > 1 && alive(lock.pid as number)) throw refuse(`${owner}'s pid ${lock.pid} (\`${String(lock.command)}\`) holds it`, stopFirst);
+  const live = liveParts(state);
+  if (live.length) throw refuse(`a platform ${owner} brought up from it is still on this host (${live.slice(0, 3).join(', ')})`, stopFirst);
+  await priv(['rm', '-rf', '--', d.root]);
+}
+
+/** Names a run directory holds (RunDir's), and the pid-suffixed files written beside them (`lock.PID`, `state.json.PID.tmp`); anything else is not ours. */
+function isRunDirEntry(name: string): boolean {
+  const d = runDirAt('/');
+  const ours = [d.state, d.lock, d.secrets, d.logs, d.config, d.redisData, d.nginx, d.compileCache, d.stage, d.faults, d.observe, ...d.runFiles].map((p) => p.slice(1));
+  const base = /^(.+?)\.\d+(\.tmp)?$/.exec(name)?.[1];
+  return ours.includes(name) || (base !== undefined && ours.includes(base));
+}
+
+/** What a state file, as read, says is still on this host: namespaces, links, live processes (pid and start time), containers. */
+function liveParts(state: Record<string, unknown>): string[] {
+  const names = (k: string) => (Array.isArray(state[k]) ? state[k].filter((n): n is string => typeof n === 'string' && /^[\w.-]+$/.test(n)) : []);
+  const processes = [...(Array.isArray(state.services) ? state.services : []), state.supervisor].filter(
+    (p): p is { pid: number; startTime: number } => isObject(p) && Number.isInteger(p.pid) && (p.pid as number) > 1 && typeof p.startTime === 'number',
+  );
+  return [
+    ...names('namespaces')
+      .filter((n) => existsSync(`/run/netns/${n}`))
+      .map((n) => `namespace ${n}`),
+    ...names('bridges')
+      .filter((b) => existsSync(`/sys/class/net/${b}`))
+      .map((b) => `link ${b}`),
+    ...processes.filter(sameProcess).map((p) => `pid ${p.pid}`),
+    ...names('containers').map((c) => `container ${c.slice(0, 12)}`),
+  ];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** JSON in a file of someone else's directory, never read through a link, from a FIFO or device (no hang), nor beyond 1 MiB. */
+function readStrangersJson(file: string): { value: unknown } | 'absent' | 'unreadable' {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'unreadable';
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > 1 << 20) return 'unreadable';
+    const buf = Buffer.alloc(st.size);
+    return { value: JSON.parse(buf.subarray(0, readSync(fd, buf)).toString('utf8')) };
+  } catch {
+    return 'unreadable';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const userName = (uid: number): string => (uid === 0 ? 'root' : `${userNameOf(uid) ?? 'the user'} (uid ${uid})`);
+
+const statOrUndefined = (path: string) => {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+};
 
 /** One entry on the way to a run directory, as lstat sees it. */
 export interface PathStat {
@@ -150,6 +257,8 @@ export interface PathStat {
   uid: number;
   mode: number;
 }
+
+const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
 
 /** Where anyone may create files: a run directory there could be made, or prepared, by anyone. */
 const SHARED = ['/tmp', '/var/tmp', '/dev/shm'];
@@ -162,14 +271,21 @@ const SHARED = ['/tmp', '/var/tmp', '/dev/shm'];
  * itself is writable by its owner only.
  */
 export function runDirProblem(dir: PathStat, path: PathStat[], owners: number[]): string | undefined {
-  const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
+  const above = pathProblem(path, owners);
+  if (above) return above;
+  if (!owners.includes(dir.uid)) return `${dir.path} belongs to uid ${dir.uid}, who could replace what is under it`;
+  if (dir.mode & 0o022) return `it is group- or world-writable (mode ${octal(dir.mode)})`;
+  return undefined;
+}
+
+/** Why entries on the way to a directory would let someone but `owners` change what is under it, or undefined. */
+function pathProblem(path: PathStat[], owners: number[]): string | undefined {
   const shared = path.find((e) => SHARED.includes(e.path));
   if (shared) return `it is under ${shared.path}, where anyone may create files`;
-  for (const e of [...path, dir]) if (!owners.includes(e.uid)) return `${e.path} belongs to uid ${e.uid}, who could replace what is under it`;
+  for (const e of path) if (!owners.includes(e.uid)) return `${e.path} belongs to uid ${e.uid}, who could replace what is under it`;
   const isDir = (mode: number) => (mode & 0o170000) === 0o040000;
   const open = path.find((e) => isDir(e.mode) && e.mode & 0o022 && !(e.mode & 0o1000));
   if (open) return `${open.path} is writable by others (mode ${octal(open.mode)}) without the sticky bit`;
-  if (dir.mode & 0o022) return `it is group- or world-writable (mode ${octal(dir.mode)})`;
   return undefined;
 }
 
@@ -188,15 +304,4 @@ function pathEntries(target: string): PathStat[] {
     at = real;
   }
   return out;
-}
-
-function writable(dir: string): boolean {
-  try {
-    const probe = join(dir, `.probe-${process.pid}`);
-    writeFileSync(probe, '', { flag: 'wx' });
-    rmSync(probe);
-    return true;
-  } catch {
-    return false;
-  }
 }
