@@ -36,6 +36,7 @@ export class Platform {
   #progress: Progress = () => {};
   #say: (line: string) => void = () => {};
   #holder = 'ecomnet';
+  #abort: AbortSignal | undefined;
 
   private constructor(t: Topology) {
     this.topology = t;
@@ -85,6 +86,15 @@ export class Platform {
   /** Lines the preflight prints (packages it installs). */
   withAnnouncements(say: (line: string) => void): this {
     this.#say = say;
+    return this;
+  }
+
+  /**
+   * Stop coming up when `signal` aborts (Ctrl-C during `up`): at the next step, and everything
+   * applied so far is rolled back as after a failed step.
+   */
+  withAbort(signal: AbortSignal): this {
+    this.#abort = signal;
     return this;
   }
 
@@ -138,6 +148,7 @@ export class Platform {
     const t = this.topology;
     const dir = this.#dir;
     const opts = this.#opts;
+    const go = () => this.#abort?.throwIfAborted();
     // What only `up` needs loads here, so `down`, `status` and the suites stay light.
     const [{ ensurePackages }, { gatherFacts }, { applyNetwork, networkMatches }, { buildPlan }, { containerRunning, requireEngine }, { prepareServices, startInOrder }] = await Promise.all([
       import('./host/doctor.ts'),
@@ -152,6 +163,7 @@ export class Platform {
       await (await import('./runtime/images.ts')).chooseImages(this.#say);
     }
     await ensurePackages(opts.networkOnly ? 'network' : 'services', this.#say);
+    go();
     const backend = await detectBackend();
     const facts = await gatherFacts(t, backend);
     const plan = buildPlan(t, facts, opts);
@@ -170,6 +182,7 @@ export class Platform {
     )
       return false;
     await cleanup(dir, this.#progress, t);
+    go();
     await refuseForeign(plan, dir);
     const state = newState(t.tag, { ...opts, uplinkDev: facts.uplinkDev }, dataDir);
     // initdb and the rest of the preparation need no network: they overlap its construction.
@@ -177,11 +190,14 @@ export class Platform {
     prepared.catch(() => {});
     try {
       await applyNetwork(dir, plan, backend, state, this.#progress);
+      go();
       await startInOrder(await prepared, state, this.#progress);
+      go();
       state.phase = 'up';
       writeState(dir, state);
       // From here the supervisor writes the state (it records itself in it first).
       if (!opts.networkOnly) await startSupervisor(dir, t);
+      go();
     } catch (e) {
       await prepared.catch(() => {});
       // The step that failed is the news; a rollback that fails too must not hide it.

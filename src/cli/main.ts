@@ -70,9 +70,22 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
     process.stdout.write(planScript(await platform.plan()));
     return 0;
   }
+  // A user who cannot become root is told what to run instead before anything is printed or changed.
+  await (await import('../host/exec.ts')).requirePrivilege();
+  // From the first step: a signal while coming up rolls back what was applied, and none ends this process half way.
+  const stop = v.detach ? undefined : (await import('./stop-request.ts')).stopRequest((l) => console.log(l));
+  if (stop) platform.withAbort(stop.signal);
   const t0 = performance.now();
   console.log(`ecomnet: bringing up ${t === defaultTopology ? 'the platform' : t.tag}${networkOnly ? ' (network only)' : ''}`);
-  const started = await platform.start();
+  let started: Awaited<ReturnType<typeof platform.start>>;
+  try {
+    started = await platform.start();
+  } catch (e) {
+    if (!stop?.signal.aborted) throw e;
+    // A step cut short by the stop (its command killed with the process group) is not the news.
+    console.log(`\necomnet: stopped while coming up (${stop.signal.reason}): what was applied is rolled back, nothing of ours is left on this host`);
+    return 0;
+  }
   console.log(started.changed ? `up in ${((performance.now() - t0) / 1000).toFixed(1)} s` : 'already up: nothing to change');
   if (t === defaultTopology) {
     const { statusTable } = await import('./status.ts');
@@ -84,18 +97,15 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
     console.log('detached: `ecomnet status`, `ecomnet logs`, `ecomnet down`');
     return 0;
   }
-  // Foreground, like `docker compose up`: logs until Ctrl-C or SIGTERM, then everything is removed.
-  let onSignal: () => void = () => {};
-  const stopped = new Promise<void>((r) => (onSignal = r));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Foreground, like `docker compose up`: logs until Ctrl-C, SIGTERM or SIGHUP, then everything is removed.
+  const requested = stop!.requested.then(() => {});
   console.log('Ctrl-C stops the platform and removes it from this host.\n');
   // Nothing else may be pending (network only): this handle keeps the process waiting for the signal.
   const waiting = setInterval(() => {}, 1 << 30);
-  if (!networkOnly) await (await import('./logs.ts')).printLogs(platform.runDir, undefined, true, stopped);
-  else await stopped;
+  if (!networkOnly && !stop!.signal.aborted) await (await import('./logs.ts')).printLogs(platform.runDir, undefined, true, requested);
+  else await requested;
   clearInterval(waiting);
-  console.log('\necomnet: stopping');
+  console.log(`\necomnet: stopping (${stop!.signal.reason})`);
   await started.stop(progress);
   console.log('down: nothing of ours is left on this host but its data, kept for the next up');
   return 0;

@@ -114,7 +114,9 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
       done = true;
       resolve({ command: argv.join(' '), stdout, stderr: stderr + extra, exitCode, durationMs: performance.now() - started });
     };
-    const child = spawn(file!, args, { env: opts.env ? { ...process.env, ...opts.env } : process.env, timeout: opts.timeoutMs });
+    // A process group of its own: a Ctrl-C or a signal to ours (npm start's) must not kill a step of
+    // the teardown it starts; this process decides when its commands end.
+    const child = spawn(file!, args, { env: opts.env ? { ...process.env, ...opts.env } : process.env, timeout: opts.timeoutMs, detached: true });
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     // A command that exits without reading its input must not fail us with EPIPE.

@@ -1,0 +1,107 @@
+/**
+ * Every way of stopping `npm start` leaves nothing: SIGINT, SIGTERM or SIGHUP, once or twice, to
+ * the CLI, to npm or to the whole process group, with a terminal (Ctrl-C, the terminal closed) or
+ * without (`timeout -s INT`, a CI job cancelled, a supervisor signalling the group), while the
+ * platform comes up, while it serves, or while it stops. Each case runs the whole platform in a
+ * virtual host of its own, so cases run side by side and the real host is never touched; the host
+ * afterwards is compared with the host before, read from the host itself.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'vitest';
+import { VirtualHost } from '../../src/vhost/vhost.ts';
+import { check, waitFor } from '../../src/wait.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** What a leftover would change inside the host, read from it: namespaces, links, rules and chains (a table loaded empty is no change), ip_forward, accounts, processes. */
+const SNAPSHOT = `ip netns list
+ip -o link | cut -d: -f2
+iptables-save | sed 's/\\[[0-9]*:[0-9]*\\]//' | grep -E '^[-:]' | grep -vE '^:[A-Z]+ ACCEPT *$'
+cat /proc/sys/net/ipv4/ip_forward
+cut -d: -f1 /etc/passwd
+ps -eo comm= | grep -vxE 'bash|ps|grep|sort|nsenter|env|sudo|sh' | sort`;
+
+type Target = 'cli' | 'npm' | 'group';
+type Phase = 'up' | 'serving' | 'stopping';
+
+interface Case {
+  /** Where the signals go; with a terminal, `ctrl-c` types it and `hangup` closes the terminal. */
+  target: Target | 'ctrl-c' | 'hangup';
+  signal?: NodeJS.Signals;
+  /** When the first is sent: mid-way through `up`, while serving, or (with a second one) while it stops. */
+  phase: Phase;
+}
+
+/** The line npm start's output shows at each moment a case waits for. */
+const MARK: Record<Phase, string> = { up: '✓ namespaces', serving: 'Ctrl-C stops the platform', stopping: 'ecomnet: stopping' };
+
+/** Concurrent cases: the context's own hooks and expect, so one case's end never reaches another's host. */
+async function stopNpmStart(c: Case, { onTestFinished, expect }: TestContext) {
+  const vh = await VirtualHost.create({ world: false, label: 'stopping' });
+  onTestFinished(() => vh.destroy());
+  const inside = async (cmd: string) => (await vh.exec(['bash', '-c', cmd], { allowFail: true })).stdout;
+  const before = await inside(SNAPSHOT);
+  const terminal = c.target === 'ctrl-c' || c.target === 'hangup';
+  // Without a terminal, a session of its own whose leader says its process group; with one, script(1) gives it a pty.
+  const npm: ChildProcess = vh.spawn(terminal ? ['script', '-qfec', 'npm start', '/dev/null'] : ['setsid', 'sh', '-c', 'echo "pgid $$"; exec npm start'], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  npm.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  npm.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  let ended = false;
+  const exited = new Promise<void>((r) => npm.once('close', () => r())).then(() => (ended = true));
+  const seen = (line: string) =>
+    waitFor(
+      () => {
+        if (ended && !out.includes(line)) return `npm start ended before "${line}":\n${out}`;
+        check(out.includes(line), `not yet "${line}" in:\n${out}`);
+      },
+      { what: `"${line}"`, timeoutMs: 90_000, intervalMs: 20 },
+    ).then((early) => expect(early).toBeUndefined());
+  const cliPid = async () => (await inside("pgrep -f '^node bin/ecomnet.js up$'")).trim();
+  const send = async () => {
+    if (c.target === 'ctrl-c') return void npm.stdin!.write('\x03');
+    if (c.target === 'hangup') {
+      // The terminal closed: script's end of the pty goes, and the kernel hangs up the session.
+      await inside('pkill -KILL -x script');
+      return;
+    }
+    const cli = await cliPid();
+    const to = { cli, npm: (await inside(`ps -o ppid= -p ${cli}`)).trim(), group: `-${/pgid (\d+)/.exec(out)?.[1]}` }[c.target];
+    await inside(`kill -s ${c.signal} -- ${to}`);
+  };
+  await seen(c.phase === 'up' ? MARK.up : MARK.serving);
+  await send();
+  if (c.phase === 'stopping') {
+    await seen(MARK.stopping);
+    await send();
+    await seen('already stopping');
+  }
+  await Promise.race([exited, waitFor(() => check(false, 'npm start still runs'), { what: 'npm start to end', timeoutMs: 90_000 }).catch(() => {})]);
+  // With a terminal hung up, npm may be gone before the CLI it ran: the CLI's own end is what counts.
+  await waitFor(async () => check(!(await cliPid()), `the CLI still runs:\n${out}`), { what: 'the CLI to end', timeoutMs: 90_000, intervalMs: 50 });
+  // What the teardown stopped may take a moment to be reaped: wait for the host to be as it was, or say what stays.
+  let after = '';
+  await waitFor(async () => check((after = await inside(SNAPSHOT)) === before, 'the host is not as it was'), { what: 'the host as it was', timeoutMs: 10_000, intervalMs: 100 }).catch(() => {});
+  expect(after, out).toBe(before);
+  // It says so, unless its terminal is gone.
+  if (c.target !== 'hangup') expect(out).toMatch(/down: nothing of ours is left|rolled back, nothing of ours is left/);
+}
+
+const cases: Case[] = [
+  ...(['SIGINT', 'SIGTERM', 'SIGHUP'] as const).flatMap((signal) => (['cli', 'npm', 'group'] as const).map((target) => ({ target, signal, phase: 'serving' as const }))),
+  ...(['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => ({ target: 'group' as const, signal, phase: 'up' as const })),
+  { target: 'cli', signal: 'SIGINT', phase: 'up' },
+  ...(['SIGINT', 'SIGTERM'] as const).flatMap((signal) => (['cli', 'group'] as const).map((target) => ({ target, signal, phase: 'stopping' as const }))),
+  { target: 'ctrl-c', phase: 'serving' },
+  { target: 'ctrl-c', phase: 'up' },
+  { target: 'ctrl-c', phase: 'stopping' },
+  { target: 'hangup', phase: 'serving' },
+];
+
+describe('every way of stopping npm start leaves the host as it was', () => {
+  it.concurrent.for(cases)('$target $signal while $phase', { timeout: 180_000 }, (c, context) => stopNpmStart(c, context));
+});
