@@ -415,7 +415,7 @@ function adviceOf(rs: Ruleset, o: Outside): RuleNote[] {
   return [
     {
       id: 'host-clients-not-forwarded',
-      text: `the host's own \`curl localhost:${rules.dnat.dport}\` does not reach nginx: the DNAT is in PREROUTING only, as the seed writes it. For the host's own clients add \`sudo iptables -t nat -A OUTPUT -p tcp --dport ${rules.dnat.dport} -m addrtype --dst-type LOCAL -j DNAT --to-destination ${rules.dnat.to}\` and \`sudo sysctl -w net.ipv4.conf.${o.bridge}.route_localnet=1\``,
+      text: `the host's own \`curl localhost:${rules.dnat.dport}\` does not reach nginx: the DNAT is in PREROUTING only, as the seed writes it. For the host's own clients add \`sudo iptables -t nat -A OUTPUT -p tcp --dport ${rules.dnat.dport} -m addrtype --dst-type LOCAL -j DNAT --to-destination ${rules.dnat.to}\` and \`sudo sysctl -w net.ipv4.conf.${o.bridge}.route_localnet=1\`, with the guard route_localnet needs (CVE-2020-8558: else a namespace reaches the host's 127.0.0.1 services through ${o.bridge}): \`sudo iptables -I INPUT -i ${o.bridge} -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP\``,
       deliverables: ['2.1-health-host', '2.2-products-host', '2.2-orders-host'],
     },
   ];

@@ -797,6 +797,8 @@ describe('advice: what the seed does not ask for', () => {
     const [a] = judgeRules(seedLab()).advice;
     expect(a).toMatchObject({ id: 'host-clients-not-forwarded', deliverables: expect.arrayContaining(['2.1-health-host']) });
     expect(a!.text).toContain('iptables -t nat -A OUTPUT -p tcp --dport 8080');
+    // route_localnet without its 127/8 guard opens the host's loopback services to the namespaces.
+    expect(a!.text).toContain('iptables -I INPUT -i br-app -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');
   });
 
   it('an OUTPUT DNAT for local destinations gives none', () => {
