@@ -42,7 +42,7 @@ export async function observe(o: ObserveCli): Promise<number> {
     }
     const { serveObserver } = await import('../observe/server.ts');
     const server = await serveObserver(observer, o.port === undefined ? {} : { port: o.port });
-    console.log(`ecomnet observe: ${server.url}  (this host only; Ctrl-C stops observing and restores conntrack accounting)`);
+    console.log(`ecomnet observe: ${server.url}  (this host only, and only with this token; Ctrl-C stops observing and restores conntrack accounting)`);
     await stopped;
     await server.close();
     return 0;

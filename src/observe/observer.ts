@@ -2,7 +2,8 @@
  * `startObserver`: about once a second, one privileged read of every namespace's conntrack
  * table, interface counters and link states (reader.ts), the services' health by their own
  * protocols (health.ts), and the host's shape from the grader's discovery, turned into a
- * Snapshot. Nothing is read from ecomnet's plan or state: it watches any build of the lab.
+ * Snapshot. Nothing is read from ecomnet's plan or state: it watches any build of the lab, and
+ * only the lab: a namespace of another name on the host is neither changed nor read.
  */
 import { rmSync } from 'node:fs';
 import { topology } from '../../fixtures/topology.ts';
@@ -15,11 +16,12 @@ import { notProbed } from '../grader/service-facts.ts';
 import { writeNewFile } from '../host/files.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { listNamespaces } from '../host/links.ts';
-import { alive, statFields } from '../host/proc.ts';
+import { procStartTime, sameProcess, statFields } from '../host/proc.ts';
 import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
 import { readJson } from '../read-json.ts';
 import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
 import { HealthBook, PostgresProbe, type Probed, probeAgent, probeHttp, RedisProbe } from './health.ts';
+import { History } from './history.ts';
 import { Reader } from './reader.ts';
 import { Accountant, Directory, type Table } from './traffic.ts';
 import type { Endpoint, Health, InterfaceCounters, Observer, Snapshot } from './types.ts';
@@ -37,6 +39,8 @@ export interface ObserveOptions {
 /** What observing changed, per namespace: its accounting before (restored at the end). */
 interface ObserveRecord {
   pid: number;
+  /** The observer's start time (/proc/PID/stat): its pid alone may later be another's. */
+  startTime?: number;
   chain: string;
   accounting: Record<string, string>;
 }
@@ -45,6 +49,12 @@ interface ObserveRecord {
 export const observeChain = (tag = topology.tag): string => `${tag.toUpperCase()}-OBSERVE`;
 
 const TICKS_PER_SECOND = 100;
+
+/** The namespaces of the lab (the seed's and the grader's outside): the only ones observing changes or reads. */
+const LAB = new Set([...topology.app.nodes, ...topology.outside.nodes].map((n) => n.name));
+
+/** The host as discovered, its namespaces the lab's alone. */
+const labOf = (m: HostModel): HostModel => ({ ...m, namespaces: m.namespaces.filter((n) => LAB.has(n.name)) });
 
 function endpointsOf(model: HostModel): Endpoint[] {
   const ipsOf = (links: HostModel['host']['links']) => links.flatMap((l) => l.addresses.map((a) => a.ip)).filter((ip) => !ip.startsWith('127.'));
@@ -78,16 +88,17 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   await ensureRunDir(dir);
   const chain = observeChain();
   const reader = await Reader.start(chain, (await detectBackend()).iptables);
-  const record: ObserveRecord = { pid: process.pid, chain, accounting: {} };
+  const record: ObserveRecord = { pid: process.pid, startTime: procStartTime(process.pid), chain, accounting: {} };
   const saveRecord = () => writeNewFile(dir.observe, JSON.stringify(record));
 
   // A crashed observer's changes first: its accounting back, its chain out.
   const stale = readJson<ObserveRecord>(dir.observe);
-  if (stale && stale.pid !== process.pid && !alive(stale.pid) && stale.accounting && typeof stale.accounting === 'object') {
+  if (stale && stale.pid !== process.pid && !sameProcess(stale) && stale.accounting && typeof stale.accounting === 'object') {
     for (const [ns, old] of Object.entries(stale.accounting)) await reader.restore(ns, String(old)).catch(() => {});
   }
   saveRecord();
 
+  /** The namespaces held, by their holders' pids (as the reader last checked them). */
   const holders = new Map<string, number>();
   const notes = new Set<string>();
   // Accounting starts with a connection: one kept open from before it was on carries no counts.
@@ -95,23 +106,25 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   const watch = async (names: string[]) => {
     for (const ns of names) {
       if (holders.has(ns)) continue;
+      // Again after a kill took its holder: the reader keeps what it found the first time.
       const old = await reader.accountingOf(ns);
       if (!old) notes.add(`${ns}: no conntrack accounting in this kernel's view of it`);
       else if (old === '0') switchedOn.add(ns);
       record.accounting[ns] = old;
       saveRecord();
-      holders.set(ns, await reader.add(ns, old));
+      const holder = await reader.add(ns, old);
+      if (holder) holders.set(ns, holder);
     }
-    for (const [ns, holder] of holders) {
+    for (const ns of Object.keys(record.accounting)) {
       if (names.includes(ns)) continue;
-      await reader.drop(ns, holder);
+      await reader.drop(ns);
       holders.delete(ns);
       delete record.accounting[ns];
       saveRecord();
     }
   };
 
-  let model = await discover();
+  let model = labOf(await discover());
   // The run's logins change only with the platform, which a rediscovery follows.
   let logins = handshakeLogins(dir, model);
   let discoveredAt = Date.now();
@@ -124,8 +137,8 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   const trust = (l: Login) => mayReceive(dir, l);
   const pgProbe = new PostgresProbe(pgLogin(model, logins?.pgUrl), trust);
   const redisProbe = new RedisProbe(trust);
-  const previousDev = new Map<string, { rx: number; tx: number }>();
-  const history: Snapshot[] = [];
+  let previousDev = new Map<string, { rx: number; tx: number }>();
+  const history = new History(historySize);
   const listeners = new Set<(s: Snapshot) => void>();
   let seq = 0;
   let last = { at: performance.now(), cpu: process.cpuUsage(), reader: cpuSecondsOf(reader.pid) };
@@ -158,24 +171,28 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
 
   const takeSample = async (): Promise<Snapshot> => {
     const t0 = performance.now();
-    const names = await listNamespaces();
+    const names = (await listNamespaces()).filter((n) => LAB.has(n));
     const changed = names.length !== holders.size || names.some((n) => !holders.has(n));
     if (changed || Date.now() - discoveredAt > (o.rediscoverMs ?? 30_000)) {
-      model = await discover();
+      model = labOf(await discover());
       logins = handshakeLogins(dir, model);
       discoveredAt = Date.now();
       await watch(model.namespaces.map((n) => n.name).filter((n) => names.includes(n)));
     }
     const at = new Date().toISOString();
-    const [raw, health] = await Promise.all([reader.sample(), probeAll(model, at)]);
-    const files = splitByFile(raw);
+    const [read, health] = await Promise.all([reader.sample(), probeAll(model, at)]);
+    const files = splitByFile(read.text);
+    // A holder killed with its namespace's processes: held again for the next sample.
+    for (const ns of read.lost) holders.delete(ns);
+    for (const [ns, pid] of read.held) holders.set(ns, pid);
+    if (read.lost.length) await watch(model.namespaces.map((n) => n.name).filter((n) => names.includes(n)));
     const now = performance.now();
     const seconds = Math.max((now - last.at) / 1000, 0.001);
 
     const tables: Table[] = [{ ns: 'host', entries: parseConntrack(files.get('/proc/net/nf_conntrack') ?? '') }];
     const devs: { ns: string; text: string }[] = [{ ns: 'host', text: files.get('/proc/net/dev') ?? '' }];
     const upOf = new Map<string, boolean>();
-    for (const [ns, h] of holders) {
+    for (const [ns, h] of read.held) {
       tables.push({ ns, entries: parseConntrack(files.get(`/proc/${h}/net/nf_conntrack`) ?? '') });
       devs.push({ ns, text: files.get(`/proc/${h}/net/dev`) ?? '' });
       const states = [...files].filter(([f]) => f.startsWith(`/proc/${h}/root/sys/class/net/`) && !f.endsWith('/lo/operstate')).map(([, v]) => v.trim());
@@ -185,12 +202,14 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     const published = (model.containers ?? []).filter((c) => c.running).flatMap((c) => c.ports.map((p) => ({ hostPort: p.hostPort, container: c.name })));
     const traffic = accountant.account(tables, new Directory(endpoints, published), seconds);
 
+    const wasDev = previousDev;
+    previousDev = new Map();
     const interfaces: InterfaceCounters[] = devs.flatMap(({ ns, text }) =>
       parseNetDev(text)
         .filter((d) => d.name !== 'lo')
         .map((d) => {
           const key = `${ns}|${d.name}`;
-          const was = previousDev.get(key);
+          const was = wasDev.get(key);
           previousDev.set(key, { rx: d.rxBytes, tx: d.txBytes });
           const rate = was && d.rxBytes >= was.rx && d.txBytes >= was.tx ? { rxBytes: (d.rxBytes - was.rx) / seconds, txBytes: (d.txBytes - was.tx) / seconds } : { rxBytes: 0, txBytes: 0 };
           return { namespace: ns, ...d, rate };
@@ -218,11 +237,10 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
       notes: [
         ...notes,
         ...(switchedOn.size ? [`conntrack accounting switched on for observing in ${[...switchedOn].join(', ')}: connections already open there carry no counts`] : []),
-        ...(names.length ? [] : ['no network namespaces on this host: nothing to observe yet']),
+        ...(names.length ? [] : ["none of the lab's network namespaces on this host: nothing to observe yet"]),
       ],
     };
     history.push(s);
-    if (history.length > historySize) history.shift();
     for (const l of listeners) l(s);
     return s;
   };
@@ -248,8 +266,8 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   timer = setTimeout(tick, intervalMs);
 
   return {
-    latest: () => history.at(-1),
-    history: () => [...history],
+    latest: () => history.latest(),
+    history: () => history.all(),
     subscribe(onSample) {
       listeners.add(onSample);
       return () => listeners.delete(onSample);

@@ -43,6 +43,17 @@ export class Directory {
   }
 }
 
+/** Outside addresses named each on their own, the first ones seen; any further one is counted as OTHER_EXTERNAL. */
+export const MAX_EXTERNAL = 32;
+/** Where every outside address beyond MAX_EXTERNAL is counted: a scan or a crowd of clients is one endpoint, not one each. */
+export const OTHER_EXTERNAL = 'external:others';
+/**
+ * Pairs kept with a port of their own. Beyond, a new pair is counted without its port, in one entry
+ * per (from, to, protocol): the endpoints being bounded (the lab's namespaces, the host, its
+ * containers, MAX_EXTERNAL + 1 outside ones), so is every pair kept.
+ */
+export const MAX_PAIRS = 256;
+
 const pairKey = (p: { from: string; to: string; proto: Proto; port?: number }): string => `${p.from}>${p.to}|${p.proto}|${p.port ?? ''}`;
 const tupleKey = (proto: Proto, e: ConntrackEntry): string => `${proto}|${e.orig.src}|${e.orig.sport}|${e.orig.dst}|${e.orig.dport}`;
 const emptyVolume = (): Volume => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0 });
@@ -83,7 +94,26 @@ export interface Accounted {
 export class Accountant {
   readonly #conns = new Map<string, Volume>();
   readonly #pairs = new Map<string, Pair>();
+  readonly #external = new Set<string>();
   #first = true;
+
+  /** An outside endpoint by its own name while there is room for it, else OTHER_EXTERNAL. */
+  #named(id: string): string {
+    if (!id.startsWith('external:') || this.#external.has(id)) return id;
+    if (this.#external.size >= MAX_EXTERNAL) return OTHER_EXTERNAL;
+    this.#external.add(id);
+    return id;
+  }
+
+  /** Where `c` is counted: its outside endpoints named or folded, its port dropped once MAX_PAIRS pairs are kept. */
+  #pairOf(c: Counted): Pair {
+    const named = { ...c, from: this.#named(c.from), to: this.#named(c.to) };
+    const counted = this.#pairs.has(pairKey(named)) || this.#pairs.size < MAX_PAIRS ? named : { from: named.from, to: named.to, proto: named.proto };
+    const k = pairKey(counted);
+    let p = this.#pairs.get(k);
+    if (!p) this.#pairs.set(k, (p = { ...counted, ...emptyVolume(), opened: 0, live: 0, rate: { opened: 0, packets: 0, bytes: 0 } }));
+    return p;
+  }
 
   account(tables: Table[], dir: Directory, seconds: number): Accounted {
     const hostNat = new Map<string, string>();
@@ -105,9 +135,7 @@ export class Accountant {
         // A counter that went back is the same tuple reused by a new connection.
         const fresh = !before || now.packetsOut < before.packetsOut || now.packetsIn < before.packetsIn;
         seen.set(key, now);
-        const k = pairKey(c);
-        let p = this.#pairs.get(k);
-        if (!p) this.#pairs.set(k, (p = { ...c, ...emptyVolume(), opened: 0, live: 0, rate: { opened: 0, packets: 0, bytes: 0 } }));
+        const p = this.#pairOf(c);
         p.live++;
         states[e.state] = (states[e.state] ?? 0) + 1;
         if (this.#first) continue;

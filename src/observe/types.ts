@@ -6,7 +6,7 @@
 
 /** Where traffic comes from or goes to. */
 export interface Endpoint {
-  /** A namespace's name; `host` (the root namespace); `container:NAME`; `external:IP` for any other address. */
+  /** A namespace's name; `host` (the root namespace); `container:NAME`; `external:IP` for any other address (`external:others` for those beyond the first 32). */
   id: string;
   kind: 'namespace' | 'host' | 'container' | 'external';
   /** IPv4 addresses it owns (a namespace's, the host's bridge and uplink addresses). */
@@ -35,7 +35,7 @@ export interface Pair extends Volume {
   from: string;
   to: string;
   proto: Proto;
-  /** The destination port (TCP, UDP); undefined for ICMP. */
+  /** The destination port (TCP, UDP); undefined for ICMP, and for the ports of pairs beyond the 256 the observer keeps apart. */
   port?: number;
   /** Connections (conntrack entries) first seen since the observer started. */
   opened: number;

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { topology } from '../../fixtures/topology.ts';
 import { priv } from '../../src/host/exec.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
 import { observeChain, startObserver } from '../../src/observe/observer.ts';
@@ -21,9 +22,14 @@ afterAll(async () => {
   await priv(['rm', '-rf', dir.root]);
 });
 
-/** Per namespace: its accounting, whether our chain is there, and the pids inside (holders would show). */
+/** The lab's namespaces: the only ones an observer changes (suites/vhost/observe-holders.test.ts: another is left alone). */
+const lab = new Set([...topology.app.nodes, ...topology.outside.nodes].map((n) => n.name));
+
+/** Per lab namespace: its accounting, whether our chain is there, and the pids inside (holders would show). */
 async function host(): Promise<Map<string, string>> {
-  const names = readdirSync('/run/netns').sort();
+  const names = readdirSync('/run/netns')
+    .filter((n) => lab.has(n))
+    .sort();
   const r = await priv([
     'sh',
     '-c',

@@ -76,7 +76,7 @@ describe('ecomnet observe: the live page of the running platform', () => {
     server = await serveObserver(observer);
     if (!browser.found) return;
     // Everything the page loads comes from its own server: anything else is refused and noted.
-    context = await launchOffline(browser.path, dir, server.url, offServer);
+    context = await launchOffline(browser.path, dir, `${new URL(server.url).origin}/`, offServer);
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -146,7 +146,7 @@ describe('ecomnet observe: the live page of the running platform', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
-  it('refuses anything but the host: a connection from our namespaces to the host, and a forged Host header', async () => {
+  it('refuses anything but the host: a connection from our namespaces to the host, a forged Host header, a request without the token', async () => {
     const at = server!.port;
     // The host's addresses on both bridges, from a namespace on each: nothing listens there.
     for (const [from, address] of [
@@ -161,8 +161,14 @@ describe('ecomnet observe: the live page of the running platform', () => {
     }
     const forged = await recordedShell(`curl -sS -m 3 -H 'Host: evil.example:${at}' -w '\\n%{http_code}' http://127.0.0.1:${at}/snapshot.json`);
     expect(forged.stdout.trim().split('\n').at(-1)).toBe('403');
-    const own = await recordedShell(`curl -sS -m 3 -o /dev/null -w '%{http_code}' http://localhost:${at}/snapshot.json`);
+    const token = new URL(server!.url).searchParams.get('token');
+    const own = await recordedShell(`curl -sS -m 3 -o /dev/null -w '%{http_code}' 'http://localhost:${at}/snapshot.json?token=${token}'`);
     expect(own.stdout).toBe('200');
+    // Another local user on the host, without the token of the URL printed: nothing.
+    for (const path of ['/', '/snapshot.json', '/history.json', '/events']) {
+      const bare = await recordedShell(`curl -sS -m 3 -o /dev/null -w '%{http_code}' http://127.0.0.1:${at}${path}`);
+      expect(bare.stdout, path).toBe('401');
+    }
   });
 
   it(`stopping the observer leaves every namespace's ${ACCOUNTING} as it was before`, async () => {

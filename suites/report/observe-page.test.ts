@@ -36,7 +36,7 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
     for (let i = 0; i < 90; i++) observer.next({ flows: i % 20 < 5 ? [...probes, ...BURST.slice(0, 3 + (i % 3))] : probes });
     server = await serveObserver(observer);
     // Everything the page loads comes from its own server: anything else is refused and noted.
-    context = await launchOffline(browser.path, dir, server.url, offServer);
+    context = await launchOffline(browser.path, dir, `${new URL(server.url).origin}/`, offServer);
   }, 60_000);
 
   afterAll(async () => {
@@ -179,5 +179,11 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
     expect(offServer).toEqual([]);
     expect(errors).toEqual([]);
+
+    // Without the token of the URL printed, another local user's browser gets no page and no data.
+    const stranger = await context.newPage();
+    const origin = new URL(server.url).origin;
+    for (const path of ['/', '/history.json', '/snapshot.json']) expect((await stranger.goto(`${origin}${path}`))?.status(), path).toBe(401);
+    expect(await stranger.evaluate(() => fetch('/events').then((r) => r.status))).toBe(401);
   }, 60_000);
 });

@@ -41,7 +41,10 @@ export class SyntheticObserver implements Observer {
   private readonly since = new Map<string, { healthy: boolean; at: string }>();
   private readonly start = Date.now() - 60_000;
 
-  /** How many clients listen now (the server subscribes once per open event stream). */
+  /** How many times a sample was turned into JSON. */
+  serialized = 0;
+
+  /** How many listen now (the server: one subscription while any event stream is open). */
   get subscribers(): number {
     return this.listeners.size;
   }
@@ -168,6 +171,13 @@ export class SyntheticObserver implements Observer {
       observer: { cpuPercent: 1.2, sampleMs: 14 },
       notes: [],
     };
+    // Counted as JSON.stringify takes it; left out of the JSON itself (not enumerable).
+    Object.defineProperty(s, 'toJSON', {
+      value: () => {
+        this.serialized++;
+        return { ...s };
+      },
+    });
     this.samples.push(s);
     for (const l of this.listeners) l(s);
     return s;

@@ -15,11 +15,18 @@ interface Reply {
   body: string;
 }
 
-/** One request on a connection of its own, with exactly the method and Host header given (none for `host: null`). */
-function call(port: number, path: string, o: { method?: string; host?: string | null } = {}): Promise<Reply> {
+/** The server's token, as the URL it prints carries it. */
+const tokenOf = (server: ObserverServer): string => new URL(server.url).searchParams.get('token') ?? '';
+/** `path` with the server's token added to its query. */
+const authed = (server: ObserverServer, path: string): string => `${path}${path.includes('?') ? '&' : '?'}token=${tokenOf(server)}`;
+
+/** One request on a connection of its own, with exactly the method and Host header given (none for `host: null`), with the token unless `server` is left out. */
+function call(port: number, path: string, o: { method?: string; host?: string | null; server?: ObserverServer | null; headers?: Record<string, string> } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const host = o.host === undefined ? `${OBSERVE_HOST}:${port}` : o.host;
-    const req = request({ host: OBSERVE_HOST, port, path, method: o.method ?? 'GET', agent: false, setHost: false, headers: host === null ? {} : { host } }, (res) => {
+    const server = o.server === undefined ? current : o.server;
+    const target = server ? authed(server, path) : path;
+    const req = request({ host: OBSERVE_HOST, port, path: target, method: o.method ?? 'GET', agent: false, setHost: false, headers: { ...(host === null ? {} : { host }), ...o.headers } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -31,40 +38,49 @@ function call(port: number, path: string, o: { method?: string; host?: string | 
 }
 
 /** An open event stream: the events parsed as they come, and the response to watch for its end. */
-function events(port: number): Promise<{ res: IncomingMessage; samples: Snapshot[]; comments: string[]; next(n: number, ms?: number): Promise<Snapshot>; close(): void }> {
+function events(
+  port: number,
+  server: ObserverServer | undefined = current,
+): Promise<{ res: IncomingMessage; samples: Snapshot[]; comments: string[]; next(n: number, ms?: number): Promise<Snapshot>; close(): void }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: OBSERVE_HOST, port, path: '/events', agent: false, headers: { host: `localhost:${port}`, accept: 'text/event-stream' } }, (res) => {
-      const samples: Snapshot[] = [];
-      const comments: string[] = [];
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        buffer += c;
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          for (const line of block.split('\n')) {
-            if (line.startsWith('data: ')) samples.push(JSON.parse(line.slice(6)));
-            else if (line.startsWith(':')) comments.push(line);
+    const req = request(
+      { host: OBSERVE_HOST, port, path: server ? authed(server, '/events') : '/events', agent: false, headers: { host: `localhost:${port}`, accept: 'text/event-stream' } },
+      (res) => {
+        const samples: Snapshot[] = [];
+        const comments: string[] = [];
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          buffer += c;
+          let end = buffer.indexOf('\n\n');
+          while (end >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            for (const line of block.split('\n')) {
+              if (line.startsWith('data: ')) samples.push(JSON.parse(line.slice(6)));
+              else if (line.startsWith(':')) comments.push(line);
+            }
+            end = buffer.indexOf('\n\n');
           }
-          end = buffer.indexOf('\n\n');
-        }
-      });
-      const next = async (n: number, ms = 2000) => {
-        const t0 = Date.now();
-        while (samples.length < n) {
-          if (Date.now() - t0 > ms) throw new Error(`no event ${n} within ${ms} ms (got ${samples.length})`);
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        return samples[n - 1]!;
-      };
-      resolve({ res, samples, comments, next, close: () => req.destroy() });
-    });
+        });
+        const next = async (n: number, ms = 2000) => {
+          const t0 = Date.now();
+          while (samples.length < n) {
+            if (Date.now() - t0 > ms) throw new Error(`no event ${n} within ${ms} ms (got ${samples.length})`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          return samples[n - 1]!;
+        };
+        resolve({ res, samples, comments, next, close: () => req.destroy() });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
 }
+
+/** The server under test, whose token requests carry by default. */
+let current: ObserverServer | undefined;
 
 const until = async (ok: () => boolean, ms = 2000) => {
   const t0 = Date.now();
@@ -79,13 +95,13 @@ describe('serveObserver: the page server of ecomnet observe', () => {
   let server: ObserverServer | undefined;
   afterEach(async () => {
     await server?.close();
-    server = undefined;
+    server = current = undefined;
   });
 
   it('listens on 127.0.0.1 only: another loopback address of this host is refused', async () => {
-    server = await serveObserver(new SyntheticObserver());
+    server = current = await serveObserver(new SyntheticObserver());
     expect(server.address).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
+    expect(server.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/\\?token=[\\w-]{43}$`));
     // Bound to every address (0.0.0.0), 127.0.0.2 would answer as 127.0.0.1 does; bound to 127.0.0.1 alone it is refused.
     const refused = await new Promise<string>((resolve) => {
       const s = connect({ host: '127.0.0.2', port: server!.port });
@@ -101,7 +117,7 @@ describe('serveObserver: the page server of ecomnet observe', () => {
   it('answers only requests addressed to 127.0.0.1:PORT or localhost:PORT (DNS rebinding gets 403 JSON)', async () => {
     const o = new SyntheticObserver();
     o.next();
-    server = await serveObserver(o);
+    server = current = await serveObserver(o);
     const { port } = server;
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
       expect((await call(port, '/snapshot.json', { host })).status, host).toBe(200);
@@ -115,7 +131,7 @@ describe('serveObserver: the page server of ecomnet observe', () => {
   });
 
   it('is read-only: 405 JSON for anything but GET and HEAD; 404 JSON for unknown paths; never a 500', async () => {
-    server = await serveObserver(new SyntheticObserver());
+    server = current = await serveObserver(new SyntheticObserver());
     const { port } = server;
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       const r = await call(port, '/snapshot.json', { method });
@@ -150,7 +166,7 @@ describe('serveObserver: the page server of ecomnet observe', () => {
     const o = new SyntheticObserver();
     o.next();
     o.next({ flows: BURST });
-    server = await serveObserver(o);
+    server = current = await serveObserver(o);
     const { port } = server;
     const page = await call(port, '/');
     expect(page.status).toBe(200);
@@ -192,7 +208,7 @@ describe('serveObserver: the page server of ecomnet observe', () => {
     const o = new SyntheticObserver();
     o.next();
     o.next({ down: ['product-service'] });
-    server = await serveObserver(o);
+    server = current = await serveObserver(o);
     const stream = await events(server.port);
     expect(stream.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     const first = await stream.next(1);
@@ -213,7 +229,7 @@ describe('serveObserver: the page server of ecomnet observe', () => {
 
   it('sends a comment heartbeat on an idle stream', async () => {
     const o = new SyntheticObserver();
-    server = await serveObserver(o, { heartbeatMs: 50 });
+    server = current = await serveObserver(o, { heartbeatMs: 50 });
     const stream = await events(server.port);
     expect(await until(() => stream.comments.length >= 2)).toBe(true);
     expect(stream.comments[0]).toBe(': keep-alive');
@@ -224,10 +240,11 @@ describe('serveObserver: the page server of ecomnet observe', () => {
   it('close() ends the open event streams and stops listening', async () => {
     const o = new SyntheticObserver();
     o.next();
-    const s = await serveObserver(o);
+    const s = (current = await serveObserver(o));
     const streams = [await events(s.port), await events(s.port)];
     await Promise.all(streams.map((x) => x.next(1)));
-    expect(o.subscribers).toBe(2);
+    // One subscription for every stream: each sample is turned into an event once.
+    expect(o.subscribers).toBe(1);
     const ended = streams.map((x) => new Promise<void>((resolve) => x.res.on('close', () => resolve())));
     await s.close();
     await Promise.all(ended);
@@ -243,7 +260,7 @@ describe('serveObserver: the page server of ecomnet observe', () => {
         throw new Error('the reader is gone');
       },
     });
-    server = await serveObserver(broken);
+    server = current = await serveObserver(broken);
     const r = await call(server.port, '/history.json');
     expect(r.status).toBe(503);
     expect(JSON.parse(r.body)).toEqual({ error: 'the observer could not answer: the reader is gone' });
@@ -251,8 +268,83 @@ describe('serveObserver: the page server of ecomnet observe', () => {
     expect((await call(server.port, '/index.html')).body).toContain('<title>ecomnet observe</title>');
   });
 
+  it('answers the page and its data only with the token of the URL it printed: 401 JSON without it or with another', async () => {
+    const o = new SyntheticObserver();
+    o.next();
+    server = current = await serveObserver(o);
+    const { port } = server;
+    const token = tokenOf(server);
+    // 32 random bytes, base64url: a new one for each server.
+    expect(token).toMatch(/^[\w-]{43}$/);
+    const other = await serveObserver(o);
+    expect(tokenOf(other)).not.toBe(token);
+    for (const path of ['/', '/index.html', '/snapshot.json', '/history.json', '/events']) {
+      for (const [why, target] of [
+        ['no token', path],
+        ["another server's token", `${path}?token=${tokenOf(other)}`],
+        ['an empty token', `${path}?token=`],
+        ['the token cut short', `${path}?token=${token.slice(0, -1)}`],
+      ] as const) {
+        const r = await call(port, target, { server: null });
+        expect(r.status, `${path}: ${why}`).toBe(401);
+        expect(r.headers['content-type']).toMatch(/^application\/json/);
+        expect(JSON.parse(r.body).error).toMatch(/token/);
+        expect(r.body).not.toContain(token);
+      }
+    }
+    await other.close();
+    // The URL printed opens the page; a script may send the token as a bearer instead.
+    expect((await call(port, '/')).status).toBe(200);
+    expect((await call(port, '/snapshot.json', { server: null, headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    // The page's own files carry nothing of the host's: they load without it.
+    for (const path of ['/page.js', '/units.js', '/page.css', '/favicon.svg', '/vendor/uPlot.iife.min.js']) expect((await call(port, path, { server: null })).status, path).toBe(200);
+    // The page passes the token on to its requests.
+    const script = (await call(port, '/page.js')).body;
+    expect(script).toMatch(/\.get\('token'\)/);
+  });
+
+  it('at most maxStreams event streams at once: one more gets 503 JSON, and a place freed is taken again', async () => {
+    const o = new SyntheticObserver();
+    o.next();
+    server = current = await serveObserver(o, { maxStreams: 3 });
+    const open = [await events(server.port), await events(server.port), await events(server.port)];
+    await Promise.all(open.map((x) => x.next(1)));
+    const extra = await events(server.port);
+    expect(extra.res.statusCode).toBe(503);
+    extra.close();
+    const refused = await call(server.port, '/events');
+    expect(refused.headers['retry-after']).toBeTruthy();
+    expect(JSON.parse(refused.body).error).toMatch(/3 event streams/);
+    open[0]!.close();
+    // Freed once the server sees the client go: asked until then.
+    let again = await events(server.port);
+    const t0 = Date.now();
+    while (again.res.statusCode !== 200 && Date.now() - t0 < 2000) {
+      again.close();
+      again = await events(server.port);
+    }
+    expect(again.res.statusCode).toBe(200);
+    expect((await again.next(1)).seq).toBe(1);
+    for (const x of [...open, again]) x.close();
+  });
+
+  it('turns each sample into JSON once, however many streams are open', async () => {
+    const o = new SyntheticObserver();
+    o.next();
+    server = current = await serveObserver(o);
+    const streams = [];
+    for (let i = 0; i < 5; i++) streams.push(await events(server.port));
+    await Promise.all(streams.map((x) => x.next(1)));
+    const before = o.serialized;
+    o.next({ flows: BURST });
+    await Promise.all(streams.map((x) => x.next(2)));
+    expect(streams.map((x) => x.samples[1]!.seq)).toEqual([2, 2, 2, 2, 2]);
+    expect(o.serialized - before).toBe(1);
+    for (const x of streams) x.close();
+  });
+
   it('a port it is given: used when free, an error naming it when taken', async () => {
-    server = await serveObserver(new SyntheticObserver());
+    server = current = await serveObserver(new SyntheticObserver());
     await expect(serveObserver(new SyntheticObserver(), { port: server.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     const second = await serveObserver(new SyntheticObserver(), { port: 0 });
     expect(second.port).not.toBe(server.port);

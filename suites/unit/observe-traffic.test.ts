@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConntrack, parseNetDev, splitByFile } from '../../src/observe/conntrack.ts';
-import { Accountant, Directory, pairDelta, type Table } from '../../src/observe/traffic.ts';
+import { History } from '../../src/observe/history.ts';
+import { Accountant, Directory, MAX_EXTERNAL, MAX_PAIRS, OTHER_EXTERNAL, pairDelta, type Table } from '../../src/observe/traffic.ts';
 import type { Endpoint, Snapshot } from '../../src/observe/types.ts';
 
 const tcp = (state: string, o: string, r: string, acct = true) => {
@@ -126,5 +127,88 @@ describe('traffic per pair', () => {
     sampleOf([], acc);
     const forwarded = tcp('ESTABLISHED', '10.0.0.20 10.0.0.40 1 5000 1 1', '10.0.0.40 10.0.0.20 5000 1 1 1');
     expect(sampleOf([{ ns: 'nginx-lb', entries: parseConntrack(forwarded) }], acc).pairs).toEqual([]);
+  });
+});
+
+describe('memory: what the accountant keeps is bounded, whatever talks to the host', () => {
+  const dir = new Directory(endpoints);
+  /** One sample of `n` connections into nginx-lb, the i-th from `from(i)` to port `port(i)`. */
+  const flood = (n: number, from: (i: number) => string, port: (i: number) => number): Table[] => [
+    {
+      ns: 'nginx-lb',
+      entries: parseConntrack(
+        Array.from({ length: n }, (_, i) => tcp('SYN_RECV', `${from(i)} 10.0.0.10 ${1024 + (i % 60_000)} ${port(i)} 1 60`, `10.0.0.10 ${from(i)} ${port(i)} ${1024 + (i % 60_000)} 1 60`)).join('\n'),
+      ),
+    },
+  ];
+  /** 10,000 distinct documentation addresses (198.18.0.0/15, RFC 2544). */
+  const outsider = (i: number) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
+  it('10,000 distinct outside addresses: each beyond the first MAX_EXTERNAL is counted in one outside bucket, and nothing is lost', () => {
+    const acc = new Accountant();
+    acc.account([], dir, 1);
+    const { pairs } = acc.account(
+      flood(10_000, outsider, () => 80),
+      dir,
+      1,
+    );
+    expect(pairs.length).toBeLessThanOrEqual(MAX_EXTERNAL + 1);
+    expect(pairs.find((p) => p.from === OTHER_EXTERNAL)).toMatchObject({ to: 'nginx-lb', port: 80, live: 10_000 - MAX_EXTERNAL, opened: 10_000 - MAX_EXTERNAL });
+    expect(pairs.reduce((n, p) => n + p.opened, 0)).toBe(10_000);
+    // Named once, named for good: a later sample keeps the same first addresses apart.
+    const again = acc.account(
+      flood(
+        10_000,
+        (i) => outsider(9_999 - i),
+        () => 80,
+      ),
+      dir,
+      1,
+    ).pairs;
+    expect(again.length).toBeLessThanOrEqual(MAX_EXTERNAL + 1);
+  });
+
+  it('10,000 distinct ports (a scan): pairs stay under MAX_PAIRS, the further ports in one entry per (from, to, protocol)', () => {
+    const acc = new Accountant();
+    acc.account([], dir, 1);
+    const { pairs } = acc.account(
+      flood(
+        10_000,
+        () => '203.0.113.130',
+        (i) => 1 + i,
+      ),
+      dir,
+      1,
+    );
+    expect(pairs.length).toBeLessThanOrEqual(MAX_PAIRS + 1);
+    expect(pairs.find((p) => p.port === undefined)).toMatchObject({ from: 'ext-client', to: 'nginx-lb', proto: 'tcp', opened: 10_000 - MAX_PAIRS });
+    expect(pairs.reduce((n, p) => n + p.opened, 0)).toBe(10_000);
+  });
+
+  it('the history keeps its size: past samples hold only the pairs and interfaces active in their interval, never a copy of every pair', () => {
+    const acc = new Accountant();
+    const history = new History(300);
+    acc.account([], dir, 1);
+    let snapshot: Snapshot | undefined;
+    for (let seq = 1; seq <= 400; seq++) {
+      // A new outside address every sample, and one busy pair throughout.
+      const tables = flood(
+        25,
+        (i) => outsider(seq * 25 + i),
+        () => 80,
+      );
+      const { pairs, protocols, states } = acc.account(tables, dir, 1);
+      snapshot = { seq, at: '', intervalMs: 1000, endpoints, links: [], health: [], pairs, protocols, states, interfaces: [], observer: { cpuPercent: 0, sampleMs: 0 }, notes: [] };
+      history.push(snapshot);
+    }
+    const kept = history.all();
+    const bytes = JSON.stringify(kept).length;
+    console.log(`history of 300 samples after 10,000 outside addresses: ${bytes} bytes of JSON, ${snapshot!.pairs.length} pairs in the newest`);
+    expect(kept).toHaveLength(300);
+    // The newest is whole (the page starts from it); it is what the observer handed out.
+    expect(kept.at(-1)).toBe(snapshot);
+    expect(snapshot!.pairs.length).toBeLessThanOrEqual(MAX_EXTERNAL + 1);
+    for (const s of kept.slice(0, -1)) expect(s.pairs.every((p) => p.rate.bytes > 0 || p.rate.packets > 0 || p.rate.opened > 0)).toBe(true);
+    expect(bytes).toBeLessThan(300 * 20 * 1024);
   });
 });

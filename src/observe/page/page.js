@@ -558,14 +558,19 @@ function linkState(state, text) {
   link.textContent = text ?? { live: 'live', connecting: 'connecting', lost: 'connection lost: retrying', stale: 'no new sample' }[state];
 }
 
+/** The token of the URL `ecomnet observe` printed: the server answers the page's data only with it. */
+const TOKEN = new URLSearchParams(location.search).get('token') ?? '';
+/** @param {string} path */
+const withToken = (path) => `${path}?token=${encodeURIComponent(TOKEN)}`;
+
 async function start() {
   try {
-    const r = await fetch('/history.json');
+    const r = await fetch(withToken('/history.json'));
     if (r.ok) for (const s of /** @type {Snapshot[]} */ (await r.json())) show(s);
   } catch {
     // The stream below still brings the latest sample.
   }
-  const events = new EventSource('/events');
+  const events = new EventSource(withToken('/events'));
   events.onopen = () => linkState('live');
   events.onerror = () => linkState('lost');
   events.onmessage = (m) => show(JSON.parse(m.data));
