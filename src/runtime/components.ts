@@ -133,7 +133,7 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
     case 'product':
       return launchInNamespace(ctx, c, await appArgv(ctx, c, { redisUrl: redisUrl(redisTarget) }), waitHttp);
     case 'order':
-      return launchInNamespace(ctx, c, await appArgv(ctx, c, { pgUrl: postgresUrl({ ...pgTarget, user: ORDER_ROLE, password: secrets.orders }) }), waitHttp);
+      return launchInNamespace(ctx, c, await appArgv(ctx, c, { pgUrl: postgresUrl({ ...pgTarget, user: ORDER_ROLE, password: secrets.orders }), operatorToken: secrets.operator }), waitHttp);
     case 'gateway':
       return launchInNamespace(ctx, c, await appArgv(ctx, c, { productUrl: `http://${addressOf('product', t)}`, orderUrl: `http://${addressOf('order', t)}` }), waitHttp);
     case 'nginx': {

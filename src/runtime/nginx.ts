@@ -9,6 +9,13 @@ import type { Topology } from '../topology/types.ts';
  */
 export const ORDER_RATE = { perSecond: 10, burst: 20 };
 
+/**
+ * GET and HEAD per client address, on their own bucket: each costs the services (a stranger's
+ * GET /api/orders a count in PostgreSQL), so one client cannot take them all. Generous for a
+ * person, and the burst holds the course's traffic analysis (200 GETs in about a second).
+ */
+export const READ_RATE = { perSecond: 50, burst: 250 };
+
 export interface NginxPaths {
   /** Directory for pid, temp files and the generated config. */
   dir: string;
@@ -44,19 +51,29 @@ http {
     # while nginx is still sending it a body, which nginx would report as a 502.
     client_max_body_size ${MAX_BODY_BYTES};
 
-    geo $order_limited_client {
+    geo $limited_client {
         default 1;
         127.0.0.0/8 0;
         ${t.app.bridge.ip}/32 0;
     }
-    # An empty key is not counted: only POST /api/orders from a client elsewhere is.
-    map "$order_limited_client:$request_method:$uri" $order_limit_key {
+    # An empty key is not counted: only POST /api/orders, and reads, from a client elsewhere are.
+    map "$limited_client:$request_method:$uri" $order_limit_key {
         default "";
         "~^1:POST:/api/orders$" $binary_remote_addr;
     }
+    map "$limited_client:$request_method" $read_limit_key {
+        default "";
+        "~^1:(GET|HEAD)$" $binary_remote_addr;
+    }
     limit_req_zone $order_limit_key zone=orders:1m rate=${ORDER_RATE.perSecond}r/s;
+    limit_req_zone $read_limit_key zone=reads:1m rate=${READ_RATE.perSecond}r/s;
     limit_req_status 429;
     limit_req_log_level warn;
+    # Only POSTs and reads are limited, each with its own message.
+    map $request_method $too_many_requests {
+        POST "Too many orders from this address (at most ${ORDER_RATE.perSecond} per second)";
+        default "Too many requests from this address (at most ${READ_RATE.perSecond} per second)";
+    }
 
     # Keep X-Request-Id from the client, or make one, so a request is traceable end to end.
     map $http_x_request_id $request_id_out {
@@ -76,7 +93,7 @@ http {
         # nginx's own refusals in the services' shape: JSON { "error": ... }, not its HTML pages.
         # All at this level: a location with an error_page of its own would inherit none of these.
         error_page 413 @body_too_large;
-        error_page 429 @too_many_orders;
+        error_page 429 @too_many_requests;
         # The gateway refusing or silent (crashed, restarting): a JSON 503, never nginx's HTML page.
         # Its own 502/504 answers pass unchanged (proxy_intercept_errors is off).
         error_page 502 504 = @gateway_unavailable;
@@ -87,15 +104,16 @@ http {
             return 413 '{"error":"Request body is too large (at most ${MAX_BODY_BYTES} bytes)"}\\n';
         }
 
-        location @too_many_orders {
+        location @too_many_requests {
             default_type application/json;
             add_header X-Request-Id $request_id_out always;
             add_header Retry-After 1 always;
-            return 429 '{"error":"Too many orders from this address (at most ${ORDER_RATE.perSecond} per second)"}\\n';
+            return 429 '{"error":"$too_many_requests"}\\n';
         }
 
         location / {
             limit_req zone=orders burst=${ORDER_RATE.burst} nodelay;
+            limit_req zone=reads burst=${READ_RATE.burst} nodelay;
             proxy_pass http://api_gateway;
             proxy_http_version 1.1;
             proxy_set_header Connection "";

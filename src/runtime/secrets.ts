@@ -15,9 +15,11 @@ export interface Secrets {
   orders: string;
   /** The operator's read-only PostgreSQL role (the seed's `SELECT * FROM orders`). */
   reader: string;
+  /** The operator's token for reading orders through the API (`Authorization: Bearer`). */
+  operator: string;
 }
 
-export const newSecrets = (): Secrets => ({ postgres: generatePassword(), redis: generatePassword(), orders: generatePassword(), reader: generatePassword() });
+export const newSecrets = (): Secrets => ({ postgres: generatePassword(), redis: generatePassword(), orders: generatePassword(), reader: generatePassword(), operator: generatePassword() });
 
 export const readSecrets = (d: RunDir): Secrets | undefined => readJson<Secrets>(d.secrets);
 

@@ -2,7 +2,7 @@
 export type ServiceConfig =
   | { service: 'gateway'; listen: Listen; productUrl: string; orderUrl: string; timeoutMs?: number }
   | { service: 'product'; listen: Listen; redisUrl: string }
-  | { service: 'order'; listen: Listen; pgUrl: string; poolSize?: number };
+  | { service: 'order'; listen: Listen; pgUrl: string; poolSize?: number; operatorToken?: string };
 
 export interface Listen {
   host: string;
@@ -33,6 +33,11 @@ export function parseServiceConfig(json: unknown): ServiceConfig {
   const { poolSize } = c;
   if (poolSize !== undefined && !(typeof poolSize === 'number' && Number.isInteger(poolSize) && poolSize >= 1 && poolSize <= 90)) {
     throw new Error('config.poolSize must be an integer from 1 to 90');
+  }
+  // A short token would be guessable; the run's is 32 base64url characters.
+  const { operatorToken } = c;
+  if (operatorToken !== undefined && !(typeof operatorToken === 'string' && /^[A-Za-z0-9_-]{16,}$/.test(operatorToken))) {
+    throw new Error('config.operatorToken must be at least 16 base64url characters');
   }
   return { ...c, listen: { host: listen.host, port: listen.port } } as ServiceConfig;
 }

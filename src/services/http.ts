@@ -8,9 +8,12 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** An error that already knows its HTTP status; its message is safe to show the client. */
 export class HttpError extends Error {
   readonly statusCode: number;
-  constructor(statusCode: number, message: string) {
+  /** Response headers the status calls for (a 401's WWW-Authenticate). */
+  readonly headers: Record<string, string>;
+  constructor(statusCode: number, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.statusCode = statusCode;
+    this.headers = headers;
   }
 }
 
@@ -78,7 +81,7 @@ export function installHttpConventions(app: FastifyInstance, classify?: (err: un
     const known = err instanceof HttpError ? err : classify?.(err);
     if (known) {
       if (known.statusCode >= 500) request.log.warn({ err }, known.message);
-      return reply.code(known.statusCode).send({ error: known.message });
+      return reply.code(known.statusCode).headers(known.headers).send({ error: known.message });
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });

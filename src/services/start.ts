@@ -30,7 +30,7 @@ async function build(config: ServiceConfig, opts: StartOptions): Promise<Fastify
       const { buildOrderApp, createOrderPool, ensureSchema } = await import('./order/app.ts');
       // The pool is created here so the schema step and the app share it; the app then owns it.
       const pool = createOrderPool(config.pgUrl, config.poolSize);
-      const app = buildOrderApp({ pool, closePool: true, logger: opts.logger });
+      const app = buildOrderApp({ pool, closePool: true, operatorToken: config.operatorToken, logger: opts.logger });
       try {
         await retry(
           () => ensureSchema(pool),

@@ -17,6 +17,7 @@ function respond(req: Recorded, res: import('node:http').ServerResponse) {
     if (!String(req.headers['content-type']).startsWith('application/json')) return json(res, 415, { error: 'unsupported' });
     return json(res, 201, { order_id: 7, status: 'created' }, { 'idempotent-replayed': 'true', 'x-internal': 'secret' });
   }
+  if (req.url === '/orders/private') return json(res, 401, { error: 'needs the operator token' }, { 'www-authenticate': 'Bearer' });
   if (req.url === '/orders/broken') {
     res.writeHead(502, { 'content-type': 'text/plain' });
     return res.end('not json');
@@ -127,6 +128,20 @@ describe('gateway routing', () => {
   it('GET /api/orders/:id forwards the id', async () => {
     const res = await request(app.server).get('/api/orders/12');
     expect(res.body).toEqual({ url: '/orders/12' });
+  });
+
+  it("relays the operator's Authorization on order reads (the order service judges it) and passes a 401's WWW-Authenticate back", async () => {
+    const authorization = 'Bearer operator-token';
+    for (const path of ['/api/orders?limit=1', '/api/orders/12']) {
+      await request(app.server).get(path).set('authorization', authorization);
+      expect(last(orders).headers.authorization, path).toBe(authorization);
+    }
+    await request(app.server).get('/api/products').set('authorization', authorization);
+    expect(last(products).headers.authorization).toBeUndefined();
+    const denied = await request(app.server).get('/api/orders/private');
+    expect(denied.status).toBe(401);
+    expect(denied.headers['www-authenticate']).toBe('Bearer');
+    expect(denied.body).toEqual({ error: 'needs the operator token' });
   });
 
   it('passes a non-JSON upstream answer through unchanged', async () => {

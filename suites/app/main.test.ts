@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalServer } from '../../src/data/local.ts';
+import { generatePassword } from '../../src/data/password.ts';
 import { freePort } from '../../src/data/ports.ts';
 import { startLocalPostgres } from '../../src/data/postgres.ts';
 import { startLocalRedis } from '../../src/data/redis.ts';
@@ -96,7 +97,8 @@ describe('services main', () => {
 
   it('runs the order service: waits for a database that is not up yet, creates the schema, exits 0 on SIGINT', async () => {
     await db.down();
-    const svc = new Service(await config('order', { service: 'order', listen: listenAnywhere, pgUrl: db.url }));
+    const operatorToken = generatePassword();
+    const svc = new Service(await config('order', { service: 'order', listen: listenAnywhere, pgUrl: db.url, operatorToken }));
     try {
       await eventually(async () => svc.lines.some((l) => l.includes('database not ready')), 15_000);
       expect(svc.lines.some((l) => l.includes('Server listening at'))).toBe(false);
@@ -108,11 +110,16 @@ describe('services main', () => {
         body: JSON.stringify({ customer_id: 'cust-101', product_id: 'prod-201', quantity: 2, total_price: 150.0 }),
       });
       expect(res.status).toBe(201);
+      // The configured token is the operator's: it lists what a stranger only counts.
+      const { order_id } = (await res.json()) as { order_id: number };
+      const listed = (await (await fetch(`${base}/orders`, { headers: { authorization: `Bearer ${operatorToken}` } })).json()) as { id: number }[];
+      expect(listed.map((o) => o.id)).toContain(order_id);
+      expect(await (await fetch(`${base}/orders`)).json()).toEqual({ count: listed.length, note: expect.any(String) });
     } finally {
       await db.up();
       expect(await svc.stop('SIGINT')).toBe(0);
     }
-    expectJsonLinesWithout(svc.lines, [db.password]);
+    expectJsonLinesWithout(svc.lines, [db.password, operatorToken]);
   }, 40_000);
 
   it('runs the gateway and exits 0 on SIGTERM', async () => {
@@ -143,5 +150,9 @@ describe('services main', () => {
     const wrong = new Service(await config('wrong', { service: 'cart', listen: listenAnywhere }));
     expect(await wrong.exited).toBe(1);
     expect(wrong.lines.join('\n')).toContain('config.service');
+    const guessable = new Service(await config('guessable', { service: 'order', listen: listenAnywhere, pgUrl: 'postgres://x/y', operatorToken: 'tooshort1' }));
+    expect(await guessable.exited).toBe(1);
+    expect(guessable.lines.join('\n')).toContain('config.operatorToken');
+    expectJsonLinesWithout(guessable.lines, ['tooshort1']);
   });
 });

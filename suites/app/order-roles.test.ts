@@ -13,6 +13,7 @@ import { buildOrderApp } from '../../src/services/order/app.ts';
  */
 
 const passwords = { orders: 'orders-pw-1', reader: 'reader-pw-1' };
+const operatorToken = 'operator-token-1';
 let db: LocalServer;
 let app: FastifyInstance;
 const clients: pg.Client[] = [];
@@ -32,7 +33,7 @@ const outcome = (c: pg.Client, sql: string) =>
 beforeAll(async () => {
   db = await startLocalPostgres();
   await provisionOrderRoles({ host: db.host, port: db.port, password: db.password }, passwords);
-  app = buildOrderApp({ pool: postgresUrl({ host: db.host, port: db.port, user: ORDER_ROLE, password: passwords.orders }) });
+  app = buildOrderApp({ pool: postgresUrl({ host: db.host, port: db.port, user: ORDER_ROLE, password: passwords.orders }), operatorToken });
   await app.ready();
 }, 60_000);
 
@@ -49,7 +50,7 @@ describe(`${ORDER_ROLE}: what the order service logs in as`, () => {
     expect(created.status, created.text).toBe(201);
     const again = await request(app.server).post('/orders').set('Idempotency-Key', 'k-1').send(body);
     expect(again.body.order_id).toBe(created.body.order_id);
-    const read = await request(app.server).get(`/orders/${created.body.order_id}`);
+    const read = await request(app.server).get(`/orders/${created.body.order_id}`).set('authorization', `Bearer ${operatorToken}`);
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject(body);
   });

@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import type pg from 'pg';
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalServer } from '../../src/data/local.ts';
 import { startLocalPostgres } from '../../src/data/postgres.ts';
-import { buildOrderApp, createOrderPool, ensureSchema } from '../../src/services/order/app.ts';
+import { generatePassword } from '../../src/data/password.ts';
+import { buildOrderApp, createOrderPool, ensureSchema, STATEMENT_TIMEOUT_MS } from '../../src/services/order/app.ts';
+import { MAX_OFFSET } from '../../src/services/order/validate.ts';
+import { check, waitFor } from '../../src/wait.ts';
 
 const SEED_ORDER = { customer_id: 'cust-101', product_id: 'prod-201', quantity: 2, total_price: 150.0 };
+const OPERATOR = generatePassword();
 
 let db: LocalServer;
 let pool: pg.Pool;
@@ -16,7 +20,7 @@ beforeAll(async () => {
   db = await startLocalPostgres();
   pool = createOrderPool(db.url);
   await ensureSchema(pool);
-  app = buildOrderApp({ pool });
+  app = buildOrderApp({ pool, operatorToken: OPERATOR });
   await app.ready();
 }, 60_000);
 
@@ -30,6 +34,9 @@ async function orderCount(): Promise<number> {
   const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders');
   return rows[0]!.n;
 }
+
+/** A GET with the operator's token: orders are read by the operator only. */
+const read = (path: string) => request(app.server).get(path).set('authorization', `Bearer ${OPERATOR}`);
 
 const post = (body: unknown) =>
   request(app.server)
@@ -78,7 +85,7 @@ describe('order service routes', () => {
     const created = await post(SEED_ORDER);
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ order_id: expect.any(Number), status: 'created' });
-    const res = await request(app.server).get(`/orders/${created.body.order_id}`);
+    const res = await read(`/orders/${created.body.order_id}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: created.body.order_id, ...SEED_ORDER, total_price: 150, created_at: expect.any(String) });
     expect(typeof res.body.total_price).toBe('number');
@@ -96,14 +103,14 @@ describe('order service routes', () => {
     ]) {
       const res = await post(body);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
-      const got = await request(app.server).get(`/orders/${res.body.order_id}`);
+      const got = await read(`/orders/${res.body.order_id}`);
       expect(got.body).toMatchObject(body);
     }
   });
 
   it('lists orders newest first with limit (default 20, max 100) and offset', async () => {
     for (let i = 0; i < 25; i++) expect((await post({ ...SEED_ORDER, customer_id: `list-${i}` })).status).toBe(201);
-    const all = await request(app.server).get('/orders');
+    const all = await read('/orders');
     expect(all.status).toBe(200);
     expect(Array.isArray(all.body)).toBe(true);
     expect(all.body).toHaveLength(20);
@@ -116,31 +123,133 @@ describe('order service routes', () => {
       customer_id: 'list-24',
       created_at: expect.any(String),
     });
-    const page = await request(app.server).get('/orders?limit=5&offset=2');
+    const page = await read('/orders?limit=5&offset=2');
     expect(page.body.map((o: { customer_id: string }) => o.customer_id)).toEqual(['list-22', 'list-21', 'list-20', 'list-19', 'list-18']);
-    const max = await request(app.server).get('/orders?limit=100');
+    const max = await read('/orders?limit=100');
     expect(max.body.length).toBe(Math.min(100, await orderCount()));
-    const beyond = await request(app.server).get('/orders?offset=1000000');
-    expect(beyond.body).toEqual([]);
+    const last = await read(`/orders?offset=${MAX_OFFSET}`);
+    expect(last.body).toEqual([]);
   });
 
-  it.each(['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'limit=-1', 'offset=-1', 'offset=x', 'offset=1000000001', 'limit=1&limit=2'])('rejects GET /orders?%s with 400', async (qs) => {
-    const res = await request(app.server).get(`/orders?${qs}`);
-    expect(res.status).toBe(400);
-    expect(res.body.error).toEqual(expect.any(String));
-  });
+  it.each(['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'limit=-1', 'offset=-1', 'offset=x', `offset=${MAX_OFFSET + 1}`, 'offset=1000000000', 'limit=1&limit=2'])(
+    'rejects GET /orders?%s with 400 JSON',
+    async (qs) => {
+      const res = await read(`/orders?${qs}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toEqual(expect.any(String));
+    },
+  );
 
   it.each(['abc', '1.5', '-1', '1e3', '%20', '%', '%E0%A4%A'])('rejects non-numeric order id %s with 400', async (id) => {
-    const res = await request(app.server).get(`/orders/${id}`);
+    const res = await read(`/orders/${id}`);
     expect(res.status).toBe(400);
     expect(res.body.error).toEqual(expect.any(String));
   });
 
   it.each(['0', '99999999', '2147483648', '99999999999999999999'])('answers 404 JSON for order id %s', async (id) => {
-    const res = await request(app.server).get(`/orders/${id}`);
+    const res = await read(`/orders/${id}`);
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ error: 'Order not found' });
   });
+});
+
+describe("who reads orders: the operator's token, or nothing of any customer", () => {
+  it("a stranger's GET /orders lists no order, only how many there are; GET /orders/:id is 401 JSON", async () => {
+    const created = await post({ ...SEED_ORDER, customer_id: 'someone-else' });
+    expect(created.status).toBe(201);
+    const list = await request(app.server).get('/orders?limit=100');
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual({ count: await orderCount(), note: expect.stringContaining('Authorization: Bearer') });
+    expect(JSON.stringify(list.body)).not.toContain('someone-else');
+    const one = await request(app.server).get(`/orders/${created.body.order_id}`);
+    expect(one.status).toBe(401);
+    expect(one.headers['www-authenticate']).toBe('Bearer');
+    expect(one.body).toEqual({ error: expect.stringContaining('operator') });
+  });
+
+  it.each([
+    ['a wrong token', `Bearer ${generatePassword()}`],
+    ['the token one character short', `Bearer ${OPERATOR.slice(1)}`],
+    ['another scheme', `Basic ${Buffer.from(`operator:${OPERATOR}`).toString('base64')}`],
+    ['an empty bearer', 'Bearer '],
+  ])('%s is 401 JSON on the list and on one order', async (_name, authorization) => {
+    for (const path of ['/orders', '/orders/1']) {
+      const res = await request(app.server).get(path).set('authorization', authorization);
+      expect(res.status, path).toBe(401);
+      expect(res.body).toEqual({ error: expect.any(String) });
+    }
+  });
+
+  it("the operator's token lists every customer's orders", async () => {
+    const created = await post({ ...SEED_ORDER, customer_id: 'listed-for-the-operator' });
+    const list = await read('/orders');
+    expect(list.status).toBe(200);
+    expect(list.body[0]).toMatchObject({ id: created.body.order_id, customer_id: 'listed-for-the-operator' });
+  });
+
+  it('strangers asking at once share one count: one query, one answer', async () => {
+    const spied = createOrderPool(db.url);
+    let counts = 0;
+    const query = spied.query.bind(spied) as (...args: unknown[]) => unknown;
+    spied.query = ((...args: unknown[]) => {
+      if (String(args[0]).includes('count(*)')) counts++;
+      return query(...args);
+    }) as typeof spied.query;
+    const counted = buildOrderApp({ pool: spied, closePool: true });
+    let received = 0;
+    counted.addHook('onRequest', async () => {
+      received++;
+    });
+    await counted.ready();
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      // The table locked, the first count waits in PostgreSQL while the others come in.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+      const answers = Promise.all(Array.from({ length: 10 }, () => request(counted.server).get('/orders')));
+      await waitFor(() => check(received === 10 && counts > 0, `${received} requests in, ${counts} counts`), { what: 'ten strangers asking', timeoutMs: 10_000, intervalMs: 10 });
+      expect(counts).toBe(1);
+      await locker.query('ROLLBACK');
+      expect(new Set((await answers).map((r) => JSON.stringify([r.status, r.body]))).size).toBe(1);
+    } finally {
+      await locker.end();
+      await counted.close();
+    }
+  });
+
+  it('a service started without an operator token lists orders to nobody', async () => {
+    const closed = buildOrderApp({ pool });
+    await closed.ready();
+    try {
+      expect((await request(closed.server).get('/orders')).body).toEqual({ count: await orderCount(), note: expect.any(String) });
+      expect((await request(closed.server).get('/orders').set('authorization', `Bearer ${OPERATOR}`)).status).toBe(401);
+    } finally {
+      await closed.close();
+    }
+  });
+});
+
+describe('a slow query is cancelled by PostgreSQL itself (statement_timeout), not only given up by the client', () => {
+  it('the server cancels a statement that outlasts it: SQLSTATE 57014', async () => {
+    // Twice the server's limit: still within the client's own query_timeout (5 s), which would fail it without a code.
+    await expect(pool.query('SELECT pg_sleep($1)', [(2 * STATEMENT_TIMEOUT_MS) / 1000])).rejects.toMatchObject({ code: '57014' });
+  }, 15_000);
+
+  it('a listing stuck behind a lock is answered 503 JSON once the server cancels it', async () => {
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+      const res = await read('/orders');
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ error: 'Database did not answer in time' });
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+  }, 15_000);
 });
 
 describe('order validation: 4xx JSON and nothing written', () => {
@@ -274,11 +383,11 @@ describe('order service without its database', () => {
       const created = await post(SEED_ORDER).set('idempotency-key', 'during-outage');
       expect(created.status).toBe(503);
       expect(created.body).toEqual({ error: expect.any(String) });
-      const read = await request(app.server).get('/orders/1');
-      expect(read.status).toBe(503);
-      const list = await request(app.server).get('/orders');
+      const one = await read('/orders/1');
+      expect(one.status).toBe(503);
+      const list = await read('/orders');
       expect(list.status).toBe(503);
-      expect((await request(app.server).get('/orders/abc')).status).toBe(400);
+      expect((await read('/orders/abc')).status).toBe(400);
       expect((await request(app.server).get('/health')).status).toBe(200);
     } finally {
       await db.up();

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressOf, nodeOf, topology } from '../../fixtures/topology.ts';
 import { ORDER_ROLE } from '../../src/data/postgres.ts';
 import { run } from '../../src/host/exec.ts';
@@ -18,6 +18,7 @@ import { ecomnet } from '../support/cli.ts';
 import { sql, sqlAs } from '../support/data.ts';
 import { recordedShell, type Captured } from '../support/evidence.ts';
 import { pgLogin } from '../support/live.ts';
+import { operatorHeader, type OperatorHeader } from '../support/operator.ts';
 import { runDir } from '../support/platform.ts';
 
 /**
@@ -85,6 +86,13 @@ async function restartsOf(service: Component): Promise<{ restarts: number; healt
 }
 
 describe('kill -9 of each service: a clear answer while it is down, back by itself, nothing lost', () => {
+  // Orders are read back as the operator: no stranger may read one.
+  let operator: OperatorHeader;
+  beforeAll(() => {
+    operator = operatorHeader(runDir);
+  });
+  afterAll(() => operator.remove());
+  const readOrder = (id: number) => `${curl} ${operator.curlArgs} ${base}/api/orders/${id}`;
   it.each(['nginx', 'gateway', 'product', 'order', 'redis', 'postgres'] as Component[])('%s', async (service) => {
     const probe = probeOf[service];
     const kept = reply(await recordedShell(postOrder(`kept-before-${service}`)));
@@ -116,7 +124,7 @@ describe('kill -9 of each service: a clear answer while it is down, back by itse
       return now.healthy && now.restarts > restartsBefore;
     };
     // Polled with GETs (the order stored before, for the order path): nginx may limit POSTs per client.
-    const poll = probe.includes('-X POST') ? `${curl} ${base}/api/orders/${keptId}` : probe;
+    const poll = probe.includes('-X POST') ? readOrder(keptId) : probe;
     const back = await until(async () => (await restarted()) && (await answers(poll)), { timeoutMs: 20_000, intervalMs: 50 });
     const recoveryMs = Math.round(performance.now() - killedAt);
     expect(back, `${service} answered again within 20 s`).toBe(true);
@@ -134,7 +142,7 @@ describe('kill -9 of each service: a clear answer while it is down, back by itse
     expect(shown.stdout).toMatch(new RegExp(`\\b${service}\\b.*\\s${restartsBefore + 1}\\s+healthy`));
 
     // Nothing lost: the order stored before the crash reads back the same.
-    const read = reply(await recordedShell(`${curl} ${base}/api/orders/${keptId}`));
+    const read = reply(await recordedShell(readOrder(keptId)));
     expect(read.code).toBe(200);
     expect(JSON.parse(read.body)).toMatchObject({ id: keptId, customer_id: `kept-before-${service}` });
     numbers[`kill -9 ${service}`] = {

@@ -8,6 +8,7 @@ import { contractNs } from '../../src/grader/find.ts';
 import { recordedShell } from '../support/evidence.ts';
 import { checksOf, judged } from '../support/graded.ts';
 import { lab } from '../support/live.ts';
+import { operatorHeader } from '../support/operator.ts';
 import { runDir } from '../support/platform.ts';
 
 const order = contractNs('order-service');
@@ -27,11 +28,18 @@ describe('2.4 order service with PostgreSQL', () => {
   it('the order is still there after the order service restarts', async () => {
     const id = await created();
     expect(id).toBeGreaterThan(0);
-    const before = await recordedShell(`curl -sS -m 5 http://localhost:${port}/api/orders/${id}`);
-    await restartService(topology, runDir, 'order', () => {});
-    const after = await recordedShell(`curl -sS -m 5 http://localhost:${port}/api/orders/${id}`);
-    expect(JSON.parse(after.stdout)).toEqual(JSON.parse(before.stdout));
-    expect(JSON.parse(after.stdout)).toMatchObject({ id, ...seedOrder, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    // Read as the operator: an order is no stranger's to read.
+    const operator = operatorHeader(runDir);
+    try {
+      const read = () => recordedShell(`curl -sS -m 5 ${operator.curlArgs} http://localhost:${port}/api/orders/${id}`);
+      const before = await read();
+      await restartService(topology, runDir, 'order', () => {});
+      const after = await read();
+      expect(JSON.parse(after.stdout)).toEqual(JSON.parse(before.stdout));
+      expect(JSON.parse(after.stdout)).toMatchObject({ id, ...seedOrder, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    } finally {
+      operator.remove();
+    }
   });
 
   it('a retried POST with the same Idempotency-Key returns the first order, and writes one row', async () => {

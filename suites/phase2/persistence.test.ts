@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeOf } from '../../fixtures/topology.ts';
 import { priv } from '../../src/host/exec.ts';
-import { dataDirAt, TEST_DATA_ROOT } from '../../src/host/run-dir.ts';
+import { dataDirAt, runDirAt, TEST_DATA_ROOT } from '../../src/host/run-dir.ts';
 import { leftovers } from '../../src/cleanup.ts';
 import { topology as pd } from '../fixtures/data-topology.ts';
 import { order } from '../../src/grader/contract.ts';
@@ -11,6 +11,7 @@ import { ecomnet, topologyFile } from '../support/cli.ts';
 import { platformInfo } from '../support/platform.ts';
 import { labelFilter, volumeName } from '../../src/runtime/engine.ts';
 import { recordedShell } from '../support/evidence.ts';
+import { operatorHeader } from '../support/operator.ts';
 
 const file = topologyFile(pd);
 const runDir = '/run/ecomnet-persistence-test';
@@ -25,10 +26,16 @@ const down = (...flags: string[]) => ecomnet(['down', ...flags, '--topology', fi
 const exists = async (path: string) => (await priv(['test', '-e', path], { allowFail: true })).exitCode === 0;
 const volumeThere = async () => (await recordedShell(`docker volume ls -q --filter label=${labelFilter(pd.tag)}`)).stdout.trim() === volume;
 
+/** The orders listed, with the operator token of the platform up now (each `up` makes a new one). */
 async function orders(): Promise<{ id: number }[]> {
-  const r = await recordedShell(`curl -sS -m 5 http://${lb.ip}:${lb.port}/api/orders`);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { id: number }[];
+  const operator = operatorHeader(runDirAt(runDir));
+  try {
+    const r = await recordedShell(`curl -sS -m 5 ${operator.curlArgs} http://${lb.ip}:${lb.port}/api/orders`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { id: number }[];
+  } finally {
+    operator.remove();
+  }
 }
 
 describe('data kept on disk across down and up, as compose keeps its volumes; down --volumes wipes it', () => {

@@ -19,7 +19,7 @@ import { writeSecrets } from '../../src/runtime/secrets.ts';
  */
 
 const model = JSON.parse(readFileSync(new URL('../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
-const SECRETS = { postgres: 'super-secret', redis: 'redis s3cret/+', orders: 'orders-secret', reader: 'read@er:secret' };
+const SECRETS = { postgres: 'super-secret', redis: 'redis s3cret/+', orders: 'orders-secret', reader: 'read@er:secret', operator: 'operator-secret' };
 
 const me = { pid: process.pid, startTime: procStartTime(process.pid)! };
 const parent = { pid: process.ppid, startTime: procStartTime(process.ppid)! };

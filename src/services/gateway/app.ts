@@ -35,6 +35,12 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
     return reply.code(res.status).headers(res.headers).send(res.body);
   };
 
+  // The order service alone judges who may read orders: the caller's credential goes to it as given.
+  const credentials = (request: FastifyRequest): string[] => {
+    const { authorization } = request.headers;
+    return authorization === undefined ? [] : ['authorization', authorization];
+  };
+
   app.get('/health', async () => ({ status: 'healthy', service: 'api-gateway' }));
 
   app.get('/api/products', (request, reply) => relay(request, reply, products, 'GET', '/products'));
@@ -59,10 +65,10 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
       if (typeof value === 'string') query.set(name, value);
     }
     const qs = query.size ? `?${query}` : '';
-    return relay(request, reply, orders, 'GET', `/orders${qs}`);
+    return relay(request, reply, orders, 'GET', `/orders${qs}`, credentials(request));
   });
 
-  app.get<{ Params: { id: string } }>('/api/orders/:id', (request, reply) => relay(request, reply, orders, 'GET', `/orders/${encodeURIComponent(request.params.id)}`));
+  app.get<{ Params: { id: string } }>('/api/orders/:id', (request, reply) => relay(request, reply, orders, 'GET', `/orders/${encodeURIComponent(request.params.id)}`, credentials(request)));
 
   return app;
 }

@@ -17,7 +17,7 @@ export interface UpstreamResponse {
 }
 
 // Only these upstream headers mean something to the client; hop-by-hop ones must not be copied.
-const PASSED_BACK = ['content-type', 'x-cache', 'idempotent-replayed'];
+const PASSED_BACK = ['content-type', 'x-cache', 'idempotent-replayed', 'www-authenticate'];
 
 // A single Node process behind each pool gains nothing from more parallel connections than this;
 // requests beyond it wait in the pool's queue (within their deadline) rather than opening sockets.

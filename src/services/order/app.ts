@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import pg from 'pg';
 import { HttpError, installHttpConventions, serverOptions } from '../http.ts';
-import { createOrder, getOrder, isDbUnavailable, listOrders } from './store.ts';
+import { operatorOnly, readerOf } from './access.ts';
+import { countOrders, createOrder, getOrder, isDbUnavailable, isStatementTimeout, listOrders } from './store.ts';
 import { parseIdempotencyKey, parseNewOrder, parseOrderId, parsePage } from './validate.ts';
 
 export { ensureSchema } from './schema.ts';
@@ -11,6 +12,8 @@ export interface OrderAppOptions {
   pool: pg.Pool | pg.PoolConfig | string;
   /** End the pool when the app closes; defaults to true unless a Pool instance was passed. */
   closePool?: boolean;
+  /** The run's operator token: the only credential that reads orders. Without one, nobody does. */
+  operatorToken?: string;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -20,12 +23,21 @@ export interface OrderAppOptions {
  */
 export const DEFAULT_POOL_SIZE = 20;
 
+/**
+ * The longest a statement may run: PostgreSQL itself cancels it then (SQLSTATE 57014), so a slow
+ * query stops costing the server when nobody waits for it any more: the gateway gives up after
+ * its own 2 s. The client's query_timeout stays for a server that cannot answer at all.
+ */
+export const STATEMENT_TIMEOUT_MS = 2000;
+
 /** Defaults that turn a missing database into a prompt 503 instead of a hung request. */
 export function createOrderPool(config: pg.PoolConfig | string, max = DEFAULT_POOL_SIZE): pg.Pool {
   const base = typeof config === 'string' ? { connectionString: config } : config;
   const pool = new pg.Pool({
     max,
     connectionTimeoutMillis: 2000,
+    // Sent in each connection's startup packet: the server's own limit for this session.
+    statement_timeout: STATEMENT_TIMEOUT_MS,
     query_timeout: 5000,
     idleTimeoutMillis: 10_000,
     ...base,
@@ -41,7 +53,9 @@ export function createOrderPool(config: pg.PoolConfig | string, max = DEFAULT_PO
 
 /**
  * Routes: GET /health, POST /orders, GET /orders/:id, GET /orders?limit&offset.
- * GET /orders answers a bare JSON array, newest first.
+ * GET /orders answers the operator (see access.ts) a bare JSON array, newest first, and anyone
+ * else only how many orders there are (which any POST's sequential order_id tells anyway);
+ * GET /orders/:id is the operator's only (401 otherwise).
  * A POST repeating an Idempotency-Key with the same payload answers 200 with the first
  * order's id and `Idempotent-Replayed: true`; with a different payload, 422.
  */
@@ -49,7 +63,10 @@ export function buildOrderApp(opts: OrderAppOptions): FastifyInstance {
   const owned = opts.closePool ?? !(opts.pool instanceof pg.Pool);
   const pool = opts.pool instanceof pg.Pool ? opts.pool : createOrderPool(opts.pool);
   const app = Fastify(serverOptions(opts.logger));
-  installHttpConventions(app, (err) => (isDbUnavailable(err) ? new HttpError(503, 'Database unavailable') : undefined));
+  installHttpConventions(app, (err) => {
+    if (isStatementTimeout(err)) return new HttpError(503, 'Database did not answer in time');
+    return isDbUnavailable(err) ? new HttpError(503, 'Database unavailable') : undefined;
+  });
   // Orders are JSON only; Fastify's built-in text/plain parser would otherwise turn a 415 into a 400.
   app.removeContentTypeParser('text/plain');
 
@@ -76,13 +93,26 @@ export function buildOrderApp(opts: OrderAppOptions): FastifyInstance {
   });
 
   app.get<{ Params: { id: string } }>('/orders/:id', async (request, reply) => {
+    if (readerOf(request.headers.authorization, opts.operatorToken) !== 'operator') throw operatorOnly('Reading an order needs the operator token (Authorization: Bearer <token>)');
     const id = parseOrderId(request.params.id);
     const order = id === null ? undefined : await getOrder(pool, id);
     if (!order) return reply.code(404).send({ error: 'Order not found' });
     return order;
   });
 
-  app.get<{ Querystring: { limit?: string; offset?: string } }>('/orders', async (request) => listOrders(pool, parsePage(request.query)));
+  // Strangers' counts share one query in flight: however many ask at once, they hold one connection.
+  let counting: Promise<number> | undefined;
+  const count = () => {
+    counting ??= countOrders(pool).finally(() => {
+      counting = undefined;
+    });
+    return counting;
+  };
+  app.get<{ Querystring: { limit?: string; offset?: string } }>('/orders', async (request) => {
+    const page = parsePage(request.query);
+    if (readerOf(request.headers.authorization, opts.operatorToken) === 'operator') return listOrders(pool, page);
+    return { count: await count(), note: 'Listing orders needs the operator token (Authorization: Bearer <token>)' };
+  });
 
   return app;
 }

@@ -48,6 +48,11 @@ export async function listOrders(pool: Pool, page: Page): Promise<Order[]> {
   return rows.map(toOrder);
 }
 
+export async function countOrders(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders');
+  return rows[0]!.n;
+}
+
 /**
  * Insert an order, at most once per idempotency key. The order and its key commit together;
  * a concurrent request with the same key blocks on the key's unique index until the first
@@ -107,6 +112,11 @@ async function findByKey(db: Pool | PoolClient, key: string, order: NewOrder): P
   if (!row) return undefined;
   const same = row.customer_id === order.customer_id && row.product_id === order.product_id && row.quantity === order.quantity && Number(row.total_price) === order.total_price;
   return { kind: same ? 'replayed' : 'conflict', orderId: row.id };
+}
+
+/** PostgreSQL cancelled the statement: it ran past statement_timeout (SQLSTATE 57014, query_canceled). */
+export function isStatementTimeout(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === '57014';
 }
 
 /** Errors that mean "the database is not there right now" rather than a bug in our SQL. */

@@ -11,7 +11,11 @@ const MAX_TEXT = 100;
 const MAX_QUANTITY = 10_000;
 // DECIMAL(10, 2) holds at most 8 integer digits.
 const MAX_PRICE = 99_999_999.99;
-const MAX_OFFSET = 1_000_000_000;
+/**
+ * Paging goes 100 pages of 100 deep: OFFSET makes PostgreSQL read and discard every row it skips,
+ * so the bound is what one listing may cost. The seed's `SELECT * FROM orders` reads the rest.
+ */
+export const MAX_OFFSET = 10_000;
 const PG_INT_MAX = 2_147_483_647;
 
 // NUL, and (in unicode mode only unpaired) surrogates, have no UTF-8 encoding PostgreSQL accepts.
