@@ -1,5 +1,6 @@
 /** `ecomnet observe`: the live page (default), or the same tables in the terminal (`--once`, `--watch`, `--json`). */
 import { startObserver } from '../observe/observer.ts';
+import { stopRequest } from './stop-request.ts';
 import { snapshotText } from '../observe/text.ts';
 import type { Snapshot } from '../observe/types.ts';
 
@@ -10,26 +11,25 @@ export interface ObserveCli {
   port?: number;
 }
 
-/** Until Ctrl-C or SIGTERM. */
-const interrupted = (): Promise<void> =>
-  new Promise((r) => {
-    process.once('SIGINT', () => r());
-    process.once('SIGTERM', () => r());
-  });
-
 export async function observe(o: ObserveCli): Promise<number> {
+  // Before the observer changes anything: no signal may end this process before it has undone it.
+  const stop = stopRequest((l) => console.error(l));
+  const stopped = stop.requested.then(() => {});
   const observer = await startObserver();
-  const stopped = interrupted();
   try {
+    if (stop.signal.aborted) return 0;
     if (o.once) {
       // Rates need two samples: the first is the baseline.
-      const s = await new Promise<Snapshot>((r) => {
-        const off = observer.subscribe((x) => {
-          off();
-          r(x);
-        });
-      });
-      console.log(o.json ? JSON.stringify(s, null, 2) : snapshotText(s));
+      const s = await Promise.race([
+        new Promise<Snapshot>((r) => {
+          const off = observer.subscribe((x) => {
+            off();
+            r(x);
+          });
+        }),
+        stopped,
+      ]);
+      if (s) console.log(o.json ? JSON.stringify(s, null, 2) : snapshotText(s));
       return 0;
     }
     if (o.watch) {

@@ -1,8 +1,8 @@
 /**
- * How a foreground `ecomnet up` is asked to stop: SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal
- * closed), or npm gone from under `npm start`. The first asks; none after it can end the process
- * half way through its teardown, which is what a default handler would do: each is answered,
- * and the teardown goes on. (A signal to `npm start`'s whole process group arrives twice: npm
+ * How a foreground command that undoes what it did (`ecomnet up`, `ecomnet observe`) is asked to
+ * stop: SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal closed), or npm gone from under `npm
+ * start`. The first asks; none after it can end the process half way through its undoing, which
+ * is what a default handler would do: each is answered, and the undoing goes on. (A signal to `npm start`'s whole process group arrives twice: npm
  * forwards its own copy, so even one Ctrl-C is answered once.)
  */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -28,7 +28,7 @@ export function stopRequest(say: (line: string) => void, underNpm = Boolean(proc
       resolve(why);
       return;
     }
-    say(`ecomnet: already stopping (${why}): removing everything of ours, wait for "down"`);
+    say(`ecomnet: already stopping (${why}): undoing everything of ours, wait for it to end`);
   };
   const handlers = STOP_SIGNALS.map((s) => [s, () => ask(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);

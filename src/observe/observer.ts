@@ -15,6 +15,7 @@ import type { HostModel } from '../grader/model.ts';
 import { notProbed } from '../grader/service-facts.ts';
 import { writeNewFile } from '../host/files.ts';
 import { detectBackend } from '../host/iptables.ts';
+import { pausePoint } from '../host/pause.ts';
 import { listNamespaces } from '../host/links.ts';
 import { procStartTime, sameProcess, statFields } from '../host/proc.ts';
 import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
@@ -276,6 +277,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      pausePoint('observe-undo');
       clearTimeout(timer);
       await inFlight?.catch(() => {});
       pgProbe.close();

@@ -132,7 +132,8 @@ export class Reader {
 
   private constructor(chain: string, iptables: string) {
     const [file, ...args] = [...privPrefix, 'sh', '-c', SCRIPT, 'ecomnet-observe', chain, iptables];
-    this.#child = spawn(file!, args, { stdio: 'pipe' });
+    // Its own process group: a Ctrl-C to the observer's must not start a second undoing beside the observer's own.
+    this.#child = spawn(file!, args, { stdio: 'pipe', detached: true });
     this.#child.stdout.setEncoding('utf8').on('data', (d: string) => this.#take(d));
     this.#child.stdin.on('error', () => {});
     let stderr = '';
