@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
+import { ScramOnlyClient } from '../services/scram-only.ts';
 import { postgresBin } from '../host/doctor.ts';
 import { DDL, ORDER_TABLES } from '../services/order/schema.ts';
 import { run } from '../host/exec.ts';
@@ -218,24 +219,7 @@ export function scramVerifier(password: string, salt: Buffer = randomBytes(16), 
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey}:${hmac(salted, 'Server Key').toString('base64')}`;
 }
 
-const refuse = (method: string) => new Error(`the server at this address asked for the password as ${method}: ecomnet gives its passwords to SCRAM only (a server of ours asks for scram-sha-256)`);
-
-/**
- * A pg client that gives its password only to SCRAM, which sends a proof the server must
- * already hold the verifier to check, never the password: a server asking for it in clear text
- * or as an md5 hash (a stranger listening where ours was) is refused before anything is sent.
- */
-class ScramOnlyClient extends pg.Client {
-  _handleAuthCleartextPassword(): void {
-    this.connection.emit('error', refuse('clear text'));
-  }
-
-  _handleAuthMD5Password(): void {
-    this.connection.emit('error', refuse('md5'));
-  }
-}
-
-/** Every connection of ours that carries a password: see ScramOnlyClient. */
+/** Every connection of ours that carries a password: see ScramOnlyClient (the order service's pool uses the same). */
 export const postgresClient = (config: pg.ClientConfig): pg.Client => new ScramOnlyClient(config);
 
 /**

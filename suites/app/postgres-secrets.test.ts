@@ -1,4 +1,5 @@
 import { createServer, type Socket } from 'node:net';
+import { createOrderPool } from '../../src/services/order/app.ts';
 import pg from 'pg';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { LocalServer } from '../../src/data/local.ts';
@@ -135,6 +136,16 @@ describe('a server that asks for the password in clear text or as md5 gets none'
       onTestFinished(() => probe.close());
       expect((await probe.probe()).healthy).toBe(false);
       // A PasswordMessage ('p') carries the password itself, or "md5" and a hash of it.
+      expect(messageTypes(fake.received())).not.toContain('p');
+      expect(fake.received().toString('latin1')).not.toContain(secret);
+    });
+
+    it(`${method}: the order service's pool refuses it`, async () => {
+      const fake = await fakePostgres(code);
+      const secret = generatePassword();
+      const pool = createOrderPool({ host: '127.0.0.1', port: fake.port, user: 'order_service', password: secret, database: 'orders' }, 1);
+      onTestFinished(() => pool.end());
+      await expect(pool.query('SELECT 1')).rejects.toThrow(/SCRAM/);
       expect(messageTypes(fake.received())).not.toContain('p');
       expect(fake.received().toString('latin1')).not.toContain(secret);
     });

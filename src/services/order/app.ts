@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import pg from 'pg';
+import { ScramOnlyClient } from '../scram-only.ts';
 import { HttpError, installHttpConventions, serverOptions } from '../http.ts';
 import { operatorOnly, readerOf } from './access.ts';
 import { countOrders, createOrder, getOrder, isDbUnavailable, isStatementTimeout, listOrders } from './store.ts';
@@ -34,6 +35,8 @@ export const STATEMENT_TIMEOUT_MS = 2000;
 export function createOrderPool(config: pg.PoolConfig | string, max = DEFAULT_POOL_SIZE): pg.Pool {
   const base = typeof config === 'string' ? { connectionString: config } : config;
   const pool = new pg.Pool({
+    // A stranger listening where the database was (the bridge address, in containers mode) gets no password.
+    Client: ScramOnlyClient,
     max,
     connectionTimeoutMillis: 2000,
     // Sent in each connection's startup packet: the server's own limit for this session.
