@@ -1,6 +1,25 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RunDir } from '../host/run-dir.ts';
+
+/** A log keeper keeps 4 MiB a file: nothing bigger is a log of ours. */
+const MAX_READ = 4 * 1024 * 1024;
+
+/**
+ * A log, opened only if it is a regular file: root may read a run directory another user owns,
+ * where a link (to a file of root's) or a FIFO (that would hang this) stands in for a log.
+ */
+function openLog(f: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(f, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  return undefined;
+}
 
 function logFiles(dir: string, service?: string): string[] {
   if (!existsSync(dir)) return [];
@@ -24,14 +43,15 @@ export async function printLogs(runDir: RunDir, service: string | undefined, fol
   const offsets = new Map(files.map((f) => [f, 0]));
   const pump = () => {
     for (const f of files) {
-      const size = existsSync(f) ? statSync(f).size : 0;
-      // Smaller than what was read: the keeper rotated it, and this is a new file.
-      const from = size < offsets.get(f)! ? 0 : offsets.get(f)!;
-      if (size <= from) continue;
-      const buf = Buffer.alloc(size - from);
-      const fd = openSync(f, 'r');
-      readSync(fd, buf, 0, buf.length, from);
+      const fd = openLog(f);
+      if (fd === undefined) continue;
+      const size = fstatSync(fd).size;
+      // Smaller than what was read: the keeper rotated it, and this is a new file. Never more than a keeper keeps.
+      const from = Math.max(size < offsets.get(f)! ? 0 : offsets.get(f)!, size - MAX_READ);
+      const buf = Buffer.alloc(Math.max(size - from, 0));
+      if (buf.length) readSync(fd, buf, 0, buf.length, from);
       closeSync(fd);
+      if (!buf.length) continue;
       const text = buf.toString('utf8');
       const complete = text.lastIndexOf('\n') + 1;
       offsets.set(f, from + Buffer.byteLength(text.slice(0, complete)));

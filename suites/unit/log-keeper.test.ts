@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -147,5 +147,26 @@ describe('log keeper: a bounded, rotated log', () => {
     }
     expect(printed.filter((l) => l.includes('before rotation'))).toHaveLength(4);
     expect(printed).toContain('order | after rotation\n');
+  });
+
+  it("ecomnet logs prints regular files only: a link standing in for a log (to a file of root's) or a FIFO (that would hang it) is passed over", async () => {
+    fresh();
+    const runDir = runDirAt(dir);
+    mkdirSync(runDir.logs);
+    writeFileSync(runDir.log('gateway'), 'gateway line\n');
+    writeFileSync(join(dir, 'secret'), 'not a log: root only\n');
+    symlinkSync(join(dir, 'secret'), runDir.log('order'));
+    execFileSync('mkfifo', [runDir.log('product')]);
+    const printed: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      printed.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await printLogs(runDir, undefined, false)).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(printed).toEqual(['gateway | gateway line\n']);
   });
 });
