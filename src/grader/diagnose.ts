@@ -10,6 +10,7 @@
  * per deliverable, the keys the grader's check for it depends on; a finding's deliverables are
  * those whose needs meet what it breaks.
  */
+import { shellWord } from './checks/trial.ts';
 import { deliverables as catalogue } from './deliverables.ts';
 import { cidrHas, contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { bridge, cache, namespaces, nginxVeth, rules } from './contract.ts';
@@ -205,7 +206,7 @@ function bridgeFaults(ctx: Ctx): Fault[] {
   if (!br) {
     const attach = NAMES.flatMap((n) => {
       const peer = hostPeer(model, n);
-      return peer ? [`sudo ip link set ${peer.name} master ${bridge.name}`] : [];
+      return peer ? [`sudo ip link set ${shellWord(peer.name)} master ${shellWord(bridge.name)}`] : [];
     });
     return [
       {
@@ -217,14 +218,14 @@ function bridgeFaults(ctx: Ctx): Fault[] {
     ];
   }
   const out: Fault[] = [];
-  if (!br.up) out.push({ id: 'bridge-down', cause: `${brName} is down: nothing crosses it`, fix: `sudo ip link set ${brName} up`, breaks: ['bridge', 'bridge-ip', 'drawn'] });
+  if (!br.up) out.push({ id: 'bridge-down', cause: `${brName} is down: nothing crosses it`, fix: `sudo ip link set ${shellWord(brName)} up`, breaks: ['bridge', 'bridge-ip', 'drawn'] });
   const own = br.addresses.find((a) => a.ip === bridge.ip);
   const has = br.addresses.map((a) => `${a.ip}/${a.prefix}`).join(', ');
   if (!own) {
     out.push({
       id: 'bridge-address-missing',
       cause: `${brName} has ${has ? has : 'no address'}, not ${bridge.ip}: the namespaces' default gateway is missing and the host has no route into ${SUBNET}`,
-      fix: `sudo ip addr add ${bridge.ip}/${bridge.prefix} dev ${brName}`,
+      fix: `sudo ip addr add ${bridge.ip}/${bridge.prefix} dev ${shellWord(brName)}`,
       breaks: ['bridge-ip', 'drawn'],
     });
   } else {
@@ -234,7 +235,7 @@ function bridgeFaults(ctx: Ctx): Fault[] {
       out.push({
         id: 'bridge-address-wrong',
         cause: `${bridge.ip}/${own.prefix} on ${brName} does not cover ${outside.join(', ')}: the host has no route to them`,
-        fix: `sudo ip addr del ${bridge.ip}/${own.prefix} dev ${brName} && sudo ip addr add ${bridge.ip}/${bridge.prefix} dev ${brName}`,
+        fix: `sudo ip addr del ${bridge.ip}/${own.prefix} dev ${shellWord(brName)} && sudo ip addr add ${bridge.ip}/${bridge.prefix} dev ${shellWord(brName)}`,
         breaks: ['bridge-ip', 'drawn'],
       });
     }
@@ -314,11 +315,12 @@ function namespaceFaults(ctx: Ctx): Fault[] {
       detached.push({
         id: 'veth-peer-detached',
         cause: `${peer.name}, the host end of ${n}'s ${l.name}, is ${peer.master ? `a port of ${peer.master}` : 'on no bridge'}, not ${brName}`,
-        fix: `sudo ip link set ${peer.name} master ${brName}`,
+        fix: `sudo ip link set ${shellWord(peer.name)} master ${shellWord(brName)}`,
         breaks: [`attach:${n}`, 'drawn'],
       });
     }
-    if (!peer.up) peerDown.push({ id: 'veth-peer-down', cause: `${peer.name}, the host end of ${n}'s ${l.name}, is down`, fix: `sudo ip link set ${peer.name} up`, breaks: [`peer-up:${n}`, 'drawn'] });
+    if (!peer.up)
+      peerDown.push({ id: 'veth-peer-down', cause: `${peer.name}, the host end of ${n}'s ${l.name}, is down`, fix: `sudo ip link set ${shellWord(peer.name)} up`, breaks: [`peer-up:${n}`, 'drawn'] });
   }
   const lo: Fault[] = present
     .filter((n) => namespaceOf(model, n)!.links.some((l) => l.kind === 'loopback' && !l.up))

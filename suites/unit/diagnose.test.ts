@@ -573,6 +573,15 @@ describe('diagnose', () => {
     expect(only(m)).toMatchObject({ cause: expect.stringContaining('net.ipv4.ip_forward is 0'), fix: 'sudo sysctl -w net.ipv4.ip_forward=1' });
   });
 
+  it('a name read from the host is one quoted word in the fix a person pastes as root', () => {
+    const m = seedLab();
+    const peer = hostEnd(m, 'product-service');
+    peer.up = false;
+    peer.name = 'v;reboot';
+    inside(m, 'product-service').peer!.name = peer.name;
+    expect(only(m).fix).toBe("sudo ip link set 'v;reboot' up");
+  });
+
   it("a missing namespace brings none of its veth, route, listener or nginx's config with it", () => {
     const m = seedLab();
     dropNamespace(m, 'nginx-lb');
