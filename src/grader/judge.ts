@@ -10,8 +10,9 @@ import { cidrHas, formatIp, parseCidr } from '../topology/ipv4.ts';
 import { bridge, namespaces, rules } from './contract.ts';
 import { appBridge, hostLink } from './find.ts';
 import type { HostModel } from './model.ts';
+import { uplinkOf } from '../net/uplink.ts';
 import { decide, type Decision, explain, optionOf, type Packet, parseSave, type Ruleset, type SavedRule } from './netfilter.ts';
-import { ANY_CLIENT, type Vantage } from './vantage.ts';
+import { ANY_CLIENT, OUTSIDE, type Vantage } from './vantage.ts';
 
 /** Where the outside is, in the live setup: addressing only, the expectations are the seed's. */
 export interface Outside {
@@ -31,10 +32,9 @@ export interface Outside {
   bridgedHopsFiltered: boolean;
 }
 
-/** The host's real uplink: its default route's device, never the lab's bridge. */
+/** The host's real uplink: its default route's device, never the lab's bridge nor the outside segment's. */
 export function realUplink(model: HostModel): string | undefined {
-  const br = appBridge(model)?.name ?? bridge.name;
-  return model.host.routes.find((r) => r.dst === 'default' && r.dev !== br)?.dev;
+  return uplinkOf(model.host.routes, [appBridge(model)?.name ?? bridge.name, OUTSIDE.bridge]);
 }
 
 /** The outside as seen from a vantage (verify's probe, a virtual host's world), or from the host alone (its default route). */

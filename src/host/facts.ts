@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type UplinkRoute, uplinkOf } from '../net/uplink.ts';
 import type { HostFacts } from '../plan/facts.ts';
 import { sysctlKeys } from '../plan/plan.ts';
 import type { HostRoute, Topology } from '../topology/types.ts';
@@ -13,21 +14,25 @@ export function readSysctl(key: string): string | null {
   }
 }
 
-export async function hostRoutes(): Promise<HostRoute[]> {
+/** The main table's routes as `ip -j route` gives them (metric too, which the uplink finder weighs). */
+async function ipRoutes(): Promise<UplinkRoute[]> {
   const r = await run(['ip', '-j', 'route', 'show'], { allowFail: true });
-  if (r.exitCode !== 0) return [];
-  return (JSON.parse(r.stdout) as { dst: string; dev?: string }[]).map(({ dst, dev }) => ({ dst, dev }));
+  return r.exitCode === 0 ? (JSON.parse(r.stdout) as UplinkRoute[]) : [];
+}
+
+export async function hostRoutes(): Promise<HostRoute[]> {
+  return (await ipRoutes()).map(({ dst, dev }) => ({ dst, dev }));
 }
 
 /** Read-only look at the host; our own links are left out so a running platform doesn't overlap itself. */
 export async function gatherFacts(t: Topology, backend?: Backend): Promise<HostFacts> {
   const ours = new Set([t.app.bridge.name, t.outside.bridge.name]);
-  const routes = (await hostRoutes()).filter((r) => !r.dev || !ours.has(r.dev));
+  const read = await ipRoutes();
   const keys = sysctlKeys(t);
   return {
-    uplinkDev: routes.find((r) => r.dst === 'default')?.dev,
+    uplinkDev: uplinkOf(read, ours),
     dockerUser: backend ? await chainExists(backend, 'filter', 'DOCKER-USER') : false,
     sysctl: { [keys.forward]: readSysctl(keys.forward) },
-    routes,
+    routes: read.filter((r) => !r.dev || !ours.has(r.dev)).map(({ dst, dev }) => ({ dst, dev })),
   };
 }

@@ -6,7 +6,7 @@ import { detectBackend } from '../../src/host/iptables.ts';
 import { hostAddress, internet, internetTcp, ping } from '../support/checks.ts';
 import { recordedShell } from '../support/evidence.ts';
 import { checksOf, judged } from '../support/graded.ts';
-import { platformInfo } from '../support/platform.ts';
+import { uplinkDev } from '../support/live.ts';
 
 const backend = await detectBackend();
 
@@ -23,7 +23,8 @@ describe('1.3 NAT for internet access (our simulated internet)', () => {
   });
 
   it('while tests run, FORWARD rejects a new connection from any namespace out of the real uplink before anything accepts it', async (ctx) => {
-    const uplink = platformInfo().uplinkDev;
+    // Found on the live host as the grader finds it, not read back from what the platform recorded.
+    const uplink = uplinkDev;
     if (!uplink) {
       const reason = 'this host has no default route, so there is no real uplink to guard';
       console.log(`skipped: ${reason}`);
