@@ -7,7 +7,7 @@
  * afterwards is compared with the host before, read from the host itself.
  */
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'vitest';
 import { VirtualHost } from '../../src/vhost/vhost.ts';
 import { check, waitFor } from '../../src/wait.ts';
@@ -37,7 +37,12 @@ interface Case {
 const MARK: Record<Phase, string> = { up: '✓ namespaces', serving: 'Ctrl-C stops the platform', stopping: 'ecomnet: stopping' };
 
 /** argv that runs `command` in a session of its own, whose leader first says its process group ("pgid N"). */
-const inSession = (command: string) => ['setsid', 'sh', '-c', `echo "pgid $$"; exec ${command}`];
+/**
+ * This Node first on the PATH inside: sudo (a normal user's way in) resets PATH to its
+ * secure_path, where `node` may be an older one that npm start's script would run.
+ */
+const withNode = (argv: string[]) => ['env', `PATH=${dirname(process.execPath)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, ...argv];
+const inSession = (command: string) => withNode(['setsid', 'sh', '-c', `echo "pgid $$"; exec ${command}`]);
 const groupOf = (output: string) => /pgid (\d+)/.exec(output)?.[1];
 
 /** Starts argv in `vh`, keeps its output, and waits for a line of it (failing at once if it ended without). */
@@ -67,7 +72,7 @@ async function stopNpmStart(c: Case, { onTestFinished, expect }: TestContext) {
   const before = await inside(SNAPSHOT);
   const terminal = c.target === 'ctrl-c' || c.target === 'hangup';
   // With a terminal, script(1) gives it a pty.
-  const { child: npm, output, exited, seen } = started(vh, terminal ? ['script', '-qfec', 'npm start', '/dev/null'] : inSession('npm start'), expect);
+  const { child: npm, output, exited, seen } = started(vh, terminal ? withNode(['script', '-qfec', 'npm start', '/dev/null']) : inSession('npm start'), expect);
   const cliPid = async () => (await inside("pgrep -f '^node bin/ecomnet.js up$'")).trim();
   const send = async () => {
     if (c.target === 'ctrl-c') return void npm.stdin!.write('\x03');
@@ -138,9 +143,9 @@ describe('ecomnet observe stopped by signals undoes what it changed in the names
     const vh = await VirtualHost.create({ world: false, label: 'stopping-observe' });
     onTestFinished(() => vh.destroy());
     const inside = async (cmd: string) => (await vh.exec(['bash', '-c', cmd], { allowFail: true })).stdout;
-    await vh.exec(['node', 'bin/ecomnet.js', 'up', '--network-only', '--detach'], { cwd: root });
+    await vh.exec(withNode(['node', 'bin/ecomnet.js', 'up', '--network-only', '--detach']), { cwd: root });
     const before = await inside(NAMESPACES);
-    const observe = `node ${root}/bin/ecomnet.js observe --watch --json`;
+    const observe = `${process.execPath} ${root}/bin/ecomnet.js observe --watch --json`;
 
     // Paused (SIGSTOP) as it starts to undo: a SIGINT sent then is delivered in the middle of the undoing.
     const undoing = await inBackground(inside, 'undoing', `env ECOMNET_PAUSE_AFTER=observe-undo ${observe}`);
