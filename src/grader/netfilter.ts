@@ -1,10 +1,12 @@
+import { parseIptablesSave, parseRuleLine, type SavedLine, type Word } from '../net/iptables-save.ts';
 import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 
 /**
- * `iptables-save` output as data, and a walk through it for a described packet, so the suites
- * recognise a rule by what it does to traffic: not by our comment tags, not by one spelling
- * (iptables-nft and legacy print matches differently, with or without `-c` counters), and
- * following jumps into user chains such as Docker's DOCKER-USER.
+ * `iptables-save` output (read by src/net/iptables-save.ts) as rules the walk understands, and a
+ * walk through them for a described packet, so the suites recognise a rule by what it does to
+ * traffic: not by our comment tags, not by one spelling (iptables-nft and legacy print matches
+ * differently, with or without `-c` counters), and following jumps into user chains such as
+ * Docker's DOCKER-USER.
  */
 
 export interface RuleOption {
@@ -38,7 +40,6 @@ export interface Ruleset {
 }
 
 const LONG: Record<string, string> = {
-  '--append': '-A',
   '--source': '-s',
   '--src': '-s',
   '--destination': '-d',
@@ -51,64 +52,24 @@ const LONG: Record<string, string> = {
   '--match': '-m',
 };
 
-interface Token {
-  text: string;
-  quoted: boolean;
-}
-
-/** Shell-style words: iptables-save quotes comments and strings with "..." and escapes \" and \\. */
-function words(line: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < line.length) {
-    if (/\s/.test(line[i]!)) {
-      i++;
-      continue;
-    }
-    let text = '';
-    let quoted = false;
-    while (i < line.length && !/\s/.test(line[i]!)) {
-      const q = line[i];
-      if (q === '"' || q === "'") {
-        quoted = true;
-        i++;
-        while (i < line.length && line[i] !== q) {
-          if (q === '"' && line[i] === '\\' && i + 1 < line.length) i++;
-          text += line[i++];
-        }
-        if (i >= line.length) throw new Error(`unterminated quote in: ${line}`);
-        i++;
-      } else text += line[i++];
-    }
-    out.push({ text, quoted });
-  }
-  return out;
-}
-
 /** Options with exactly one argument, so a stray word after them is an error, not part of the value. */
 const SINGLE = new Set(['-s', '-d', '-i', '-o', '-p']);
 
-const isOption = (t: Token | undefined) => !!t && !t.quoted && /^--?[A-Za-z]/.test(t.text);
+const isOption = (t: Word | undefined) => !!t && !t.quoted && /^--?[A-Za-z]/.test(t.text);
 
 /** One `-A CHAIN ...` line of table `table`, with or without its `[packets:bytes]` prefix. */
 export function parseRule(table: string, line: string): SavedRule {
-  let text = line.trim();
-  let counters: SavedRule['counters'];
-  const c = /^\[(\d+):(\d+)\]\s+/.exec(text);
-  if (c) {
-    counters = { packets: Number(c[1]), bytes: Number(c[2]) };
-    text = text.slice(c[0].length);
-  }
-  const ts = words(text);
-  const verb = ts[0]?.text ?? '';
-  if ((LONG[verb] ?? verb) !== '-A') throw new Error(`not an appended rule: ${line}`);
-  const chain = ts[1]?.text;
-  if (!chain) throw new Error(`no chain in: ${line}`);
-  const rule: SavedRule = { table, chain, matches: [], target: '', goto: false, targetOptions: [], counters, line: text };
+  return ruleOf(table, parseRuleLine(line));
+}
+
+/** What a saved line's words mean to the walk: its matches, its target and the target's options. */
+function ruleOf(table: string, saved: SavedLine): SavedRule {
+  const { chain, args: ts, counters, line } = saved;
+  const rule: SavedRule = { table, chain, matches: [], target: '', goto: false, targetOptions: [], counters, line };
   let module: string | undefined;
   let inTarget = false;
   let negateNext = false;
-  for (let i = 2; i < ts.length; ) {
+  for (let i = 0; i < ts.length; ) {
     const t = ts[i]!;
     if (t.text === '!' && !t.quoted) {
       negateNext = true;
@@ -148,15 +109,9 @@ export function parseRule(table: string, line: string): SavedRule {
 /** All tables of an `iptables-save [-c]` dump. */
 export function parseSave(text: string): Ruleset {
   const rs: Ruleset = { rules: [], chains: new Map() };
-  let table = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line === 'COMMIT') continue;
-    if (line.startsWith('*')) table = line.slice(1);
-    else if (line.startsWith(':')) {
-      const [name, policy] = line.slice(1).split(/\s+/);
-      rs.chains.set(`${table} ${name}`, policy ?? '-');
-    } else rs.rules.push(parseRule(table, line));
+  for (const t of parseIptablesSave(text)) {
+    for (const c of t.chains) rs.chains.set(`${t.name} ${c.name}`, c.policy);
+    for (const r of t.rules) rs.rules.push(ruleOf(t.name, r));
   }
   return rs;
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { escapeRegExp } from '../text.ts';
+import { parseIptablesSave } from '../net/iptables-save.ts';
 import { HOOKS, ownedChain } from '../topology/validate.ts';
 import { priv, run } from './exec.ts';
 
@@ -16,7 +16,7 @@ function variant(suffix: string): Backend {
 }
 
 function countRules(save: string): number {
-  return save.split('\n').filter((l) => l.startsWith('-A ')).length;
+  return parseIptablesSave(save).reduce((n, t) => n + t.rules.length, 0);
 }
 
 let cached: Backend | undefined;
@@ -110,31 +110,19 @@ export interface TaggedLine {
   line: string;
 }
 
-/** Lines of `iptables-save` output that carry our tag, in order. */
+/** Lines of `iptables-save` output whose comment starts with our tag, in order. */
 export function taggedLines(saveOutput: string, tag: string): TaggedLine[] {
-  const out: TaggedLine[] = [];
-  let table = '';
-  // Escaped: a tag read from a file must match itself only, never every comment on the host.
-  const marker = new RegExp(`^-A (\\S+) .*--comment "?${escapeRegExp(tag)}:([^" ]+)`);
-  for (const line of saveOutput.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1);
-    const m = marker.exec(line);
-    if (m) out.push({ table, chain: m[1]!, id: m[2]!, line });
-  }
-  return out;
+  // A literal prefix: a tag read from a file matches itself only, never every comment on the host.
+  const prefix = `${tag}:`;
+  return parseIptablesSave(saveOutput).flatMap((t) =>
+    t.rules.flatMap((r) => (r.comment?.startsWith(prefix) ? [{ table: t.name, chain: r.chain, id: r.comment.slice(prefix.length), line: r.line }] : [])),
+  );
 }
 
 /** Chains of ours (named from the tag) in `iptables-save` output, with their tables. */
 export function liveChains(saveOutput: string, tag: string): { table: string; chain: string }[] {
   const names = new Set(HOOKS.map((h) => ownedChain(tag, h)));
-  const out: { table: string; chain: string }[] = [];
-  let table = '';
-  for (const line of saveOutput.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1);
-    const chain = /^:(\S+)/.exec(line)?.[1];
-    if (chain && names.has(chain)) out.push({ table, chain });
-  }
-  return out;
+  return parseIptablesSave(saveOutput).flatMap((t) => t.chains.filter((c) => names.has(c.name)).map((c) => ({ table: t.name, chain: c.name })));
 }
 
 /** Everything of ours in `iptables-save` output, one string each: our chains, then every tagged line. */

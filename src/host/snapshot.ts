@@ -1,3 +1,4 @@
+import { parseIptablesSave, type SavedTable } from '../net/iptables-save.ts';
 import { readSysctl } from './facts.ts';
 import { save, type Backend } from './iptables.ts';
 import { listLinks, listNamespaces } from './links.ts';
@@ -17,16 +18,10 @@ export interface HostSnapshot {
  * command on a fresh machine creates it), so it is no difference.
  */
 export function ruleLines(saved: string): string[] {
-  const tables = saved.split(/^(?=\*)/m).map((t) =>
-    t
-      .split('\n')
-      .filter((l) => l.startsWith('-') || l.startsWith('*') || l.startsWith(':'))
-      .map((l) => l.replace(/\[\d+:\d+\]/, '').trim()),
-  );
-  const empty = (t: string[]) => t.every((l) => l.startsWith('*') || /^:\S+ ACCEPT$/.test(l)) && !t.some((l) => /^:\S+ -$/.test(l));
-  return tables
-    .filter((t) => t.length && !empty(t))
-    .flat()
+  const empty = (t: SavedTable) => !t.rules.length && t.chains.every((c) => c.policy === 'ACCEPT');
+  return parseIptablesSave(saved)
+    .filter((t) => !empty(t))
+    .flatMap((t) => [`*${t.name}`, ...t.chains.map((c) => `:${c.name} ${c.policy}`), ...t.rules.map((r) => r.line)])
     .sort();
 }
 
