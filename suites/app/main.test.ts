@@ -8,7 +8,8 @@ import { generatePassword } from '../../src/data/password.ts';
 import { freePort } from '../../src/data/ports.ts';
 import { startLocalPostgres } from '../../src/data/postgres.ts';
 import { startLocalRedis } from '../../src/data/redis.ts';
-import { eventually, LOOPBACK } from './helpers.ts';
+import { check, waitFor } from '../../src/wait.ts';
+import { LOOPBACK } from './helpers.ts';
 
 const MAIN = new URL('../../src/services/main.ts', import.meta.url).pathname;
 
@@ -46,13 +47,17 @@ class Service {
 
   /** Base URL, from Fastify's "Server listening at" log line. */
   async listening(timeoutMs = 20_000): Promise<string> {
-    const giveUpAt = Date.now() + timeoutMs;
-    for (;;) {
-      const line = this.lines.find((l) => l.includes('Server listening at'));
-      if (line) return (JSON.parse(line).msg as string).replace('Server listening at ', '');
-      if (Date.now() > giveUpAt || this.child.exitCode !== null) throw new Error(`not listening:\n${this.lines.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const listening = waitFor(
+      () => {
+        const line = this.lines.find((l) => l.includes('Server listening at'));
+        check(line !== undefined, `not listening:\n${this.lines.join('\n')}`);
+        return (JSON.parse(line!).msg as string).replace('Server listening at ', '');
+      },
+      { what: 'the service', timeoutMs, intervalMs: 50 },
+    );
+    // A service that exits will never listen: said at once, not at the deadline.
+    const died = this.exited.then((code) => Promise.reject(new Error(`exited ${code} before listening:\n${this.lines.join('\n')}`)));
+    return Promise.race([listening, died]);
   }
 
   async stop(signal: NodeJS.Signals): Promise<number | null> {
@@ -83,11 +88,14 @@ describe('services main', () => {
     try {
       const base = await svc.listening();
       expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'healthy', service: 'product-service' });
-      let cache: string | null = 'BYPASS';
-      for (let i = 0; i < 50 && cache === 'BYPASS'; i++) {
-        cache = (await fetch(`${base}/products/3`)).headers.get('x-cache');
-        if (cache === 'BYPASS') await new Promise((r) => setTimeout(r, 100));
-      }
+      const cache = await waitFor(
+        async () => {
+          const c = (await fetch(`${base}/products/3`)).headers.get('x-cache');
+          check(c !== 'BYPASS', 'still BYPASS');
+          return c;
+        },
+        { what: 'the cache connected', timeoutMs: 5000 },
+      );
       expect(['MISS', 'HIT']).toContain(cache);
     } finally {
       expect(await svc.stop('SIGTERM')).toBe(0);
@@ -100,7 +108,14 @@ describe('services main', () => {
     const operatorToken = generatePassword();
     const svc = new Service(await config('order', { service: 'order', listen: listenAnywhere, pgUrl: db.url, operatorToken }));
     try {
-      await eventually(async () => svc.lines.some((l) => l.includes('database not ready')), 15_000);
+      await waitFor(
+        () =>
+          check(
+            svc.lines.some((l) => l.includes('database not ready')),
+            'no "database not ready" yet',
+          ),
+        { what: 'the order service waiting', timeoutMs: 15_000 },
+      );
       expect(svc.lines.some((l) => l.includes('Server listening at'))).toBe(false);
       await db.up();
       const base = await svc.listening();

@@ -7,7 +7,8 @@ import type { LocalServer } from '../../src/data/local.ts';
 import { buildProductApp } from '../../src/services/product/app.ts';
 import { createCacheClient } from '../../src/services/product/cache.ts';
 import { PRODUCTS } from '../../src/services/product/products.ts';
-import { eventually, hangingServer, LOOPBACK } from './helpers.ts';
+import { check, waitFor } from '../../src/wait.ts';
+import { hangingServer, LOOPBACK } from './helpers.ts';
 
 const SEED = [
   { id: '1', name: 'Laptop', price: 999.99, stock: 50 },
@@ -25,7 +26,7 @@ beforeAll(async () => {
   inspect.on('error', () => {});
   app = buildProductApp({ redis: redis.url });
   await app.ready();
-  await eventually(async () => (await request(app.server).get('/products')).headers['x-cache'] !== 'BYPASS');
+  await waitFor(async () => check((await request(app.server).get('/products')).headers['x-cache'] !== 'BYPASS', 'still BYPASS'), { what: 'the cache connected', timeoutMs: 10_000 });
 }, 60_000);
 
 afterAll(async () => {
@@ -106,7 +107,7 @@ describe('product service', () => {
     const short = buildProductApp({ redis: redis.url, ttlSeconds: 42 });
     try {
       await short.ready();
-      await eventually(async () => (await request(short.server).get('/products/1')).headers['x-cache'] === 'MISS');
+      await waitFor(async () => check((await request(short.server).get('/products/1')).headers['x-cache'] === 'MISS', 'not a MISS yet'), { what: 'a cached product', timeoutMs: 10_000 });
       const ttl = await inspect.ttl('product_1');
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(42);
@@ -137,11 +138,14 @@ describe('product service', () => {
       await redis.up();
     }
     // The restarted server is empty; once the client has reconnected we see MISS, then HIT.
-    let status: string | undefined;
-    await eventually(async () => {
-      status = (await request(app.server).get('/products')).headers['x-cache'];
-      return status !== 'BYPASS';
-    });
+    const status = await waitFor(
+      async () => {
+        const s = (await request(app.server).get('/products')).headers['x-cache'];
+        check(s !== 'BYPASS', 'still BYPASS');
+        return s;
+      },
+      { what: 'the cache reconnected', timeoutMs: 10_000 },
+    );
     expect(status).toBe('MISS');
     expect((await request(app.server).get('/products')).headers['x-cache']).toBe('HIT');
   }, 30_000);
@@ -170,7 +174,7 @@ describe('product service', () => {
     await borrowed.ready();
     await borrowed.close();
     try {
-      await eventually(async () => client.status === 'ready');
+      await waitFor(() => check(client.status === 'ready', `client ${client.status}`), { what: 'the cache client ready', timeoutMs: 10_000 });
       expect(await client.ping()).toBe('PONG');
     } finally {
       client.disconnect();
