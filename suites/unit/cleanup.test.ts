@@ -12,8 +12,8 @@ import { writeState, type State } from '../../src/host/state.ts';
 import { setSysctls } from '../../src/host/sysctl.ts';
 import { removeContainers } from '../../src/runtime/engine.ts';
 import { sysctlKeys } from '../../src/plan/plan.ts';
+import { oldState } from '../support/state.ts';
 import { escapeRegExp } from '../../src/text.ts';
-import { peerName } from '../../src/topology/validate.ts';
 
 // Nothing here reaches the host: every command, link, rule, sysctl and engine call is a spy.
 vi.mock('../../src/host/exec.ts', async (actual) => ({
@@ -52,22 +52,7 @@ const base = mkdtempSync(join(tmpdir(), 'ecomnet-cleanup-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /** A state as the version before start times wrote it. */
-const currentState = (): State => ({
-  version: 1,
-  tag: topology.tag,
-  startedAt: '2025-01-01T00:00:00.000Z',
-  phase: 'up',
-  namespaces: nodes.map((n) => n.name),
-  bridges: [topology.app.bridge.name, topology.outside.bridge.name],
-  veths: nodes.map((n) => peerName(n.veth)),
-  sysctls: [
-    { key: keys.forward, value: '1', before: '0' },
-    { key: keys.localnet, value: '1', before: null },
-  ],
-  services: [{ name: 'gateway', ns: 'api-gateway', pid: 4242, log: '' }],
-  containers: [],
-  options: { data: 'containers', networkOnly: false, guard: false },
-});
+const currentState = (): State => oldState({ services: [{ name: 'gateway', ns: 'api-gateway', pid: 4242, log: '' }], options: { data: 'containers', networkOnly: false, guard: false } });
 
 describe('down (cleanup) acts only on a state its topology could have written', () => {
   beforeEach(() => vi.clearAllMocks());

@@ -9,9 +9,10 @@ import { alive, procStartTime } from '../../src/host/proc.ts';
 import { ensureRunDir, runDirAt, runDirProblem, type PathStat } from '../../src/host/run-dir.ts';
 import { StateError, validateState, type State } from '../../src/host/state.ts';
 import { sysctlKeys } from '../../src/plan/plan.ts';
+import { oldState } from '../support/state.ts';
 import { stopInOrder } from '../../src/runtime/start-order.ts';
 import { parseTopology, readTopologyFile } from '../../src/topology/parse.ts';
-import { peerName, TopologyError } from '../../src/topology/validate.ts';
+import { TopologyError } from '../../src/topology/validate.ts';
 import type { BridgeSpec, Topology } from '../../src/topology/types.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { topology as containers } from '../fixtures/containers-topology.ts';
@@ -40,28 +41,16 @@ describe('taggedLines matches the tag literally', () => {
   });
 });
 
-const nodes = [...topology.app.nodes, ...topology.outside.nodes];
 const keys = sysctlKeys(topology);
 
 /** A state as the version before start times wrote it: every field but those. */
 function currentState(): State {
-  return {
-    version: 1,
-    tag: topology.tag,
-    startedAt: '2025-01-01T00:00:00.000Z',
-    phase: 'up',
-    namespaces: nodes.map((n) => n.name),
-    bridges: [topology.app.bridge.name, topology.outside.bridge.name],
-    veths: nodes.map((n) => peerName(n.veth)),
-    sysctls: [
-      { key: keys.forward, value: '1', before: '0' },
-      { key: keys.localnet, value: '1', before: null },
-    ],
+  return oldState({
     services: [{ name: 'nginx', ns: 'nginx-lb', pid: 4242, log: '/run/ecomnet/logs/nginx.log' }],
     containers: ['0123456789ab', 'f'.repeat(64)],
     options: { data: 'native', networkOnly: false, guard: true, uplinkDev: 'eth0' },
     dataDir: `/var/lib/ecomnet/${topology.tag}`,
-  };
+  });
 }
 
 function problemsOf(edit: (s: Record<string, unknown>) => void, t: Topology = topology): string[] {
