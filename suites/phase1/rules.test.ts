@@ -22,7 +22,7 @@ describe("1.4 the seed's iptables rules are live, recognised by what they do to 
 // ecomnet's own: it reads ecomnet's plan and state to pair rules with their reasons.
 describe("the report's rules table: our chains, their jumps and tagged rules, each with its reason (report only: no deliverable rests on our plan)", async () => {
   const facts = await gatherFacts(topology, backend);
-  const declared = declaredRules(topology, facts, { guard: platformInfo().guard, policy: platformInfo().policy ?? 'open' });
+  const declared = declaredRules(topology, facts, { guard: platformInfo().guard, policy: platformInfo().policy ?? 'open', data: platformInfo().data });
   const jumps = declaredJumps(topology, facts, declared);
   const firewalls = nsFirewalls(topology, platformInfo().policy ?? 'open');
   /** Where each tagged line belongs: rules in our chains, jumps in the chains that enter them. */
