@@ -5,13 +5,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { topology } from '../../fixtures/topology.ts';
-import { diagramMermaid, diagramSvg } from '../report/diagram.ts';
+import { diagramMermaid, diagramSvg } from '../report/topology-diagram.ts';
 
 const usage = 'usage: ecomnet diagram [--live] [--svg FILE]';
 
 /** Draws the live host; 1 when it differs from the seed, each difference named on stderr. */
 async function runLive(file: string | undefined): Promise<number> {
-  const [{ discover }, live] = await Promise.all([import('../grader/discover.ts'), import('../grader/diagram.ts')]);
+  const [{ discover }, live] = await Promise.all([import('../grader/discover.ts'), import('../grader/live-diagram.ts')]);
   const model = await discover();
   if (file) writeFileSync(file, `${live.liveDiagramSvg(model)}\n`);
   else process.stdout.write(live.liveDiagramMermaid(model));

@@ -19,7 +19,7 @@ import { type Check, type CheckOutcome, Failed, Inconclusive, type Lab, Trial, t
 import { namespaces } from './contract.ts';
 import { type Deliverable, deliverables, selectDeliverables } from './deliverables.ts';
 import { type Deviation, deviations, diagnose, type Finding, gatherServiceFacts } from './diagnose.ts';
-import { diagramFindings, liveDiagramSvg } from './diagram.ts';
+import { diagramFindings, liveDiagramSvg } from './live-diagram.ts';
 import { discover } from './discover.ts';
 import { judgeRules } from './judge.ts';
 import { labLines } from './lab-lines.ts';

@@ -1,6 +1,6 @@
 /** The live host for npm test's report: the diagram, its differences from the contract, and why deliverables failed. */
 import { deviations, diagnose, gatherServiceFacts } from '../grader/diagnose.ts';
-import { diagramFindings, liveDiagramSvg } from '../grader/diagram.ts';
+import { diagramFindings, liveDiagramSvg } from '../grader/live-diagram.ts';
 import { discover } from '../grader/discover.ts';
 import { judgeRules } from '../grader/judge.ts';
 import { pgLogin, redisLogin } from '../grader/logins.ts';

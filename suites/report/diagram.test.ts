@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { runDiagram } from '../../src/cli/diagram.ts';
-import { diagramMermaid, diagramSvg } from '../../src/report/diagram.ts';
+import { diagramMermaid, diagramSvg } from '../../src/report/topology-diagram.ts';
 
 const nodes = [...topology.app.nodes, ...topology.outside.nodes];
 const bridges = [topology.app.bridge, topology.outside.bridge];

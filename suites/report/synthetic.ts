@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { topology } from '../../fixtures/topology.ts';
-import { diagramFindings, liveDiagramSvg } from '../../src/grader/diagram.ts';
+import { diagramFindings, liveDiagramSvg } from '../../src/grader/live-diagram.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import type { Pair } from '../../src/observe/types.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bridge, namespaces } from '../../src/grader/contract.ts';
-import { diagramFindings, liveDiagramMermaid, liveDiagramSvg } from '../../src/grader/diagram.ts';
+import { diagramFindings, liveDiagramMermaid, liveDiagramSvg } from '../../src/grader/live-diagram.ts';
 import { ipSections, parseSockets, splitSections } from '../../src/grader/discover.ts';
 import { appBridge, listener, nsLink, postgresAt, redisAt } from '../../src/grader/find.ts';
 import { judgeRules } from '../../src/grader/judge.ts';
 import type { HostModel, Link } from '../../src/grader/model.ts';
-import { RED } from '../../src/report/diagram.ts';
+import { RED } from '../../src/report/topology-diagram.ts';
 import { esc } from '../../src/report/html.ts';
 
 /** discover() on a host running `ecomnet up` (native data layer, Docker engine with no containers); timestamps and counters trimmed. */

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { networkChecks } from '../../src/grader/checks/network.ts';
 import type { Lab } from '../../src/grader/checks/trial.ts';
 import { deviations, diagnose } from '../../src/grader/diagnose.ts';
-import { diagramFindings, liveDiagramSvg } from '../../src/grader/diagram.ts';
+import { diagramFindings, liveDiagramSvg } from '../../src/grader/live-diagram.ts';
 import { runChecks } from '../../src/grader/grade.ts';
 import { type Judgement, judgeRules, ruleFailures } from '../../src/grader/judge.ts';
 import { pgLogin, redisLogin } from '../../src/grader/logins.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import { probeVantage } from '../../src/grader/vantage.ts';
-import { RED } from '../../src/report/diagram.ts';
+import { RED } from '../../src/report/topology-diagram.ts';
 import { esc } from '../../src/report/html.ts';
 
 /**

@@ -6,7 +6,7 @@
 import { escapeRegExp } from '../../text.ts';
 import { contains, parseCidr, parseIp } from '../../topology/ipv4.ts';
 import { bridge, namespaces, rules } from '../contract.ts';
-import { diagramFindings } from '../diagram.ts';
+import { diagramFindings } from '../live-diagram.ts';
 import { appBridge, contractNs, nsLink } from '../find.ts';
 import { ruleFailures, walk } from '../judge.ts';
 import { parseSave } from '../netfilter.ts';

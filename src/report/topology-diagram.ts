@@ -1,7 +1,7 @@
 /**
  * The network drawn from the topology (never from literals): as SVG for the HTML report and
  * as Mermaid for `ecomnet diagram`. Both are pure so tests can check every node and address.
- * The drawing pieces are exported for the live diagram (src/grader/diagram.ts), which draws the
+ * The drawing pieces are exported for the live diagram (src/grader/live-diagram.ts), which draws the
  * same picture from what the host holds, in red where that differs from the seed.
  */
 import { nodeNamed } from '../../fixtures/topology.ts';

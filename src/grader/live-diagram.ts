@@ -3,9 +3,30 @@
  * contract: each of the six namespaces with its address and listener, its veth to the bridge,
  * the bridge, the NAT rules and where the data layer lives. What differs from the contract is
  * drawn red with a short label; diagramFindings lists the same red items as sentences. Drawn
- * with the declared diagram's pieces (src/report/diagram.ts), so both look alike.
+ * with the declared diagram's pieces (src/report/topology-diagram.ts), so both look alike.
  */
-import { bar, centres, DNAT, DNAT_BOX, MASQ, MASQ_BOX, masqPath, mid, mlabel, natBox, nodeBox, PATH_OFFSET, path, RED, svgOpen, veth, W, Y, type BoxText, type VethEnds } from '../report/diagram.ts';
+import {
+  bar,
+  centres,
+  DNAT,
+  DNAT_BOX,
+  MASQ,
+  MASQ_BOX,
+  masqPath,
+  mid,
+  mlabel,
+  natBox,
+  nodeBox,
+  PATH_OFFSET,
+  path,
+  RED,
+  svgOpen,
+  veth,
+  W,
+  Y,
+  type BoxText,
+  type VethEnds,
+} from '../report/topology-diagram.ts';
 import { esc } from '../report/html.ts';
 import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { bridge, namespaces, rules } from './contract.ts';
