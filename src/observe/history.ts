@@ -1,8 +1,8 @@
 /**
  * The samples an observer keeps for its page's charts (the last five minutes at 1 Hz). The newest
  * is kept whole; each older one only with what was active in its own interval (the pairs and
- * interfaces that carried something), which is all a chart of rates draws: the history holds no
- * copy of every pair each second.
+ * interfaces that carried something) and without what the topology declares, which is all a chart
+ * of rates draws: the history holds no copy of every pair each second.
  */
 import type { InterfaceCounters, Pair, Snapshot } from './types.ts';
 
@@ -22,7 +22,7 @@ export class History {
     const last = this.#kept.length - 1;
     if (last >= 0) {
       const was = this.#kept[last]!;
-      this.#kept[last] = { ...was, pairs: was.pairs.filter(active), interfaces: was.interfaces.filter(busy) };
+      this.#kept[last] = { ...was, pairs: was.pairs.filter(active), interfaces: was.interfaces.filter(busy), declared: undefined };
     }
     this.#kept.push(s);
     if (this.#kept.length > this.#size) this.#kept.splice(0, this.#kept.length - this.#size);

@@ -21,6 +21,7 @@ import { procStartTime, sameProcess, statFields } from '../host/proc.ts';
 import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
 import { readJson } from '../read-json.ts';
 import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
+import { declaredOf } from './declared.ts';
 import { HealthBook, PostgresProbe, type Probed, probeAgent, probeHttp, RedisProbe } from './health.ts';
 import { History } from './history.ts';
 import { Reader } from './reader.ts';
@@ -53,6 +54,9 @@ const TICKS_PER_SECOND = 100;
 
 /** The namespaces of the lab (the seed's and the grader's outside): the only ones observing changes or reads. */
 const LAB = new Set([...topology.app.nodes, ...topology.outside.nodes].map((n) => n.name));
+
+/** The same object in every sample: the history holds one copy. */
+const DECLARED = declaredOf(topology);
 
 /** The host as discovered, its namespaces the lab's alone. */
 const labOf = (m: HostModel): HostModel => ({ ...m, namespaces: m.namespaces.filter((n) => LAB.has(n.name)) });
@@ -231,6 +235,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
       links: linksOf(model),
       health,
       pairs: traffic.pairs,
+      declared: DECLARED,
       protocols: traffic.protocols,
       states: traffic.states,
       interfaces,

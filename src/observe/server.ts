@@ -48,6 +48,7 @@ function loadAssets(): Map<string, Asset> {
     ['/', page('index.html'), 'text/html; charset=utf-8'],
     ['/page.js', page('page.js'), 'text/javascript; charset=utf-8'],
     ['/units.js', page('units.js'), 'text/javascript; charset=utf-8'],
+    ['/arcs.js', page('arcs.js'), 'text/javascript; charset=utf-8'],
     ['/page.css', page('page.css'), 'text/css; charset=utf-8'],
     ['/favicon.svg', page('favicon.svg'), 'image/svg+xml'],
     ['/vendor/uPlot.iife.min.js', fromPackage('uplot/dist/uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],

@@ -1,32 +1,38 @@
 /** A snapshot as the terminal shows it (`ecomnet observe --once`, `--watch`): the page's tables, same numbers. */
 import { table } from '../text.ts';
+import { arcsOf, carriedTraffic, declarationOf, protoLabel, undrawnCount } from './page/arcs.js';
 import { humanBytes } from './page/units.js';
-import type { Pair, Snapshot } from './types.ts';
+import type { Snapshot } from './types.ts';
 
 export const humanRate = (perSecond: number): string => `${humanBytes(perSecond)}/s`;
-
-export const pairLabel = (p: Pair): string => `${p.proto}${p.port === undefined ? '' : `/${p.port}`}`;
 
 export function snapshotText(s: Snapshot, topPairs = 15): string {
   const health = table([
     ['SERVICE', 'PROTOCOL', 'ADDRESS', 'STATE', 'LATENCY', 'SINCE', 'DETAIL'],
     ...s.health.map((h) => [h.name, h.protocol, h.address, h.healthy ? 'healthy' : 'DOWN', h.latencyMs === undefined ? '-' : `${h.latencyMs.toFixed(1)} ms`, h.since.slice(11, 19), h.detail]),
   ]);
+  // The page's rule: the pairs that carried traffic (the undeclared said), then the declared flows that carried none yet.
+  const arcs = arcsOf(s);
+  const carried = s.pairs.filter(carriedTraffic);
+  const idleFlows = arcs.filter((a) => a.state === 'declared-idle');
   const pairs = table([
-    ['FROM', 'TO', 'PROTO', 'LIVE', 'OPENED', 'PKTS OUT/IN', 'BYTES OUT/IN', 'NOW'],
-    ...s.pairs
+    ['FROM', 'TO', 'PROTO', 'LIVE', 'OPENED', 'PKTS OUT/IN', 'BYTES OUT/IN', 'NOW', 'POLICY'],
+    ...carried
       .slice(0, topPairs)
       .map((p) => [
         p.from,
         p.to,
-        pairLabel(p),
+        protoLabel(p),
         String(p.live),
         String(p.opened),
         `${p.packetsOut}/${p.packetsIn}`,
         `${humanBytes(p.bytesOut)}/${humanBytes(p.bytesIn)}`,
         `${humanRate(p.rate.bytes)} ${p.rate.packets.toFixed(1)} pkt/s`,
+        declarationOf(s, p) ? 'declared' : 'UNDECLARED',
       ]),
+    ...idleFlows.map((a) => [a.from, a.to, a.protos.join(','), '-', '-', '-', '-', 'idle', 'declared, idle']),
   ]);
+  const undrawn = undrawnCount(s, arcs);
   const protocols = table([
     ['PROTOCOL', 'LIVE', 'OPENED', 'BYTES', 'NOW'],
     ...s.protocols.map((p) => [p.proto.toUpperCase(), String(p.live), String(p.opened), humanBytes(p.bytes), humanRate(p.rate.bytes)]),
@@ -61,8 +67,9 @@ export function snapshotText(s: Snapshot, topPairs = 15): string {
     'HEALTH',
     health,
     '',
-    `TRAFFIC since the observer started (top ${Math.min(topPairs, s.pairs.length)} of ${s.pairs.length} pairs, busiest now first)`,
-    s.pairs.length ? pairs : '(none yet)',
+    `TRAFFIC since the observer started (top ${Math.min(topPairs, carried.length)} of ${carried.length} pairs that carried traffic, busiest now first; ${idleFlows.length} declared flows idle)`,
+    carried.length + idleFlows.length ? pairs : '(none yet)',
+    ...(undrawn ? [`${undrawn} pairs with connections open and nothing counted, not listed`] : []),
     '',
     protocols,
     '',

@@ -77,6 +77,24 @@ export interface Health {
   since: string;
 }
 
+/** A connection the topology declares, as the observer names its pairs; `*` for any endpoint, no `proto` or `port` for any. */
+export interface DeclaredPair {
+  from: string;
+  to: string;
+  proto?: Proto;
+  port?: number;
+  /** Which part of the platform needs it, or why the policy lets it through. */
+  why: string;
+}
+
+/** What the topology's policy declares (src/observe/declared.ts), the same in every sample. */
+export interface Declared {
+  /** The request path: the port forward's client to its target, then each of the topology's flows; drawn even while idle. */
+  flows: DeclaredPair[];
+  /** What else the policy lets through (the host on a service port, the port forward's public target, ...): traffic there is no news, but it is drawn only once it flows. */
+  allowed: DeclaredPair[];
+}
+
 export interface Snapshot {
   /** ISO time of the sample. */
   at: string;
@@ -89,6 +107,8 @@ export interface Snapshot {
   health: Health[];
   /** Every pair that carried traffic since the observer started, biggest byte rate first. */
   pairs: Pair[];
+  /** What the topology declares, to tell its flows from traffic it does not declare: on the newest sample (the history keeps older ones without it, as it keeps them without their idle pairs). */
+  declared?: Declared;
   /** The protocol mix, from the same connections. */
   protocols: { proto: Proto; live: number; opened: number; bytes: number; rate: { bytes: number } }[];
   /** Live connections by conntrack state (TCP's ESTABLISHED, TIME_WAIT, ...; UDP and ICMP as `UDP`, `ICMP`). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { nodeNamed, nodeOf, topology } from '../../fixtures/topology.ts';
 import { type ObserverServer, serveObserver } from '../../src/observe/server.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import { BURST, type Flow, SyntheticObserver } from '../support/observe-synthetic.ts';
@@ -185,5 +185,46 @@ describe('the live page of ecomnet observe, in Chrome or Chromium', () => {
     const origin = new URL(server.url).origin;
     for (const path of ['/', '/history.json', '/snapshot.json']) expect((await stranger.goto(`${origin}${path}`))?.status(), path).toBe(401);
     expect(await stranger.evaluate(() => fetch('/events').then((r) => r.status))).toBe(401);
+  }, 60_000);
+
+  it('draws the declared flows and the pairs that carried traffic, the undeclared one marked, none of the idle pairs', async ({ skip }) => {
+    if (!browser.found || !context) return skip(browser.found ? 'the browser did not start' : browser.reason);
+    const forward = topology.portForwards[0]!;
+    const path = [{ from: nodeOf('client').name, to: forward.node, port: forward.port }, ...topology.flows!.map((f) => ({ from: f.from, to: f.to, port: f.port ?? nodeNamed(f.to).port }))];
+    const onPath = (from: string, to: string) => path.some((p) => p.from === from && p.to === to);
+    // Every other ordered pair of app namespaces holds a connection open and carries nothing: drawn today as a grey arc each.
+    const news: Flow = { from: nodeOf('redis').name, to: nodeOf('postgres').name, port: nodeOf('postgres').port, bytesPerSecond: 2048 };
+    const idle = topology.app.nodes.flatMap((a) =>
+      topology.app.nodes.filter((b) => b !== a && !onPath(a.name, b.name) && !(a.name === news.from && b.name === news.to)).map((b) => ({ from: a.name, to: b.name, port: b.port })),
+    );
+    const own = new SyntheticObserver();
+    own.next({ open: idle, flows: [...path.slice(0, 3).map((p) => ({ ...p, bytesPerSecond: 4096 })), news] });
+    const s = own.next({ open: idle, flows: path.slice(0, 3).map((p) => ({ ...p, bytesPerSecond: 4096 })) });
+    expect(s.pairs.length).toBeGreaterThanOrEqual(idle.length + 4);
+    const ownServer = await serveObserver(own);
+    try {
+      await context.route(`${new URL(ownServer.url).origin}/**`, (route) => route.continue());
+      const page = await context.newPage();
+      await page.goto(ownServer.url);
+      await page.waitForFunction((seq) => document.getElementById('updated')?.dataset.seq === String(seq), s.seq, { timeout: 5000 });
+      const arcs = await page
+        .locator('[data-edge]')
+        .evaluateAll((es) => es.map((e) => ({ edge: e.getAttribute('data-edge'), arc: e.getAttribute('data-arc'), text: [...e.querySelectorAll('text')].map((t) => t.textContent) })));
+      expect(arcs.map((a) => a.edge).sort()).toEqual([...path, news].map((p) => `${p.from}>${p.to}`).sort());
+      for (const [i, p] of path.entries()) {
+        const a = arcs.find((x) => x.edge === `${p.from}>${p.to}`)!;
+        expect(a.arc, a.edge!).toBe(i < 3 ? 'declared' : 'declared-idle');
+        if (i >= 3) expect(a.text[0], a.edge!).toBe('declared, idle');
+      }
+      // Quiet now, but it carried traffic the topology does not declare: drawn, and said.
+      const undeclared = arcs.find((x) => x.edge === `${news.from}>${news.to}`)!;
+      expect(undeclared.arc).toBe('undeclared');
+      expect(undeclared.text).toContain('not declared');
+      expect(await page.locator('#topology h2 small').textContent()).toContain(`${idle.length} pairs with connections open and nothing counted, not drawn`);
+      await page.locator('#topology').screenshot({ path: join(reportPaths().reports, 'observe-declared.png') });
+      await page.close();
+    } finally {
+      await ownServer.close();
+    }
   }, 60_000);
 });

@@ -5,6 +5,7 @@
  */
 import { topology } from '../../fixtures/topology.ts';
 import type { Component } from '../../src/topology/types.ts';
+import { declaredOf } from '../../src/observe/declared.ts';
 import type { Health, Observer, Pair, Proto, Snapshot } from '../../src/observe/types.ts';
 
 const PROTOCOL: Partial<Record<Component, Health['protocol']>> = { nginx: 'http', gateway: 'http', product: 'http', order: 'http', redis: 'redis', postgres: 'postgres' };
@@ -28,6 +29,8 @@ export interface SampleChange {
   /** Containers mode: data containers (names) with no namespace of their own, as `container:NAME` endpoints. */
   containers?: string[];
   flows?: Flow[];
+  /** Connections open in this sample that carry nothing (kept alive from before the observer, a baseline): a pair with no counts. */
+  open?: Omit<Flow, 'bytesPerSecond' | 'packetsPerSecond' | 'connectionsPerSecond'>[];
 }
 
 const key = (f: { from: string; to: string; proto?: Proto; port?: number }) => `${f.from}>${f.to}/${f.proto ?? 'tcp'}/${f.port ?? ''}`;
@@ -103,6 +106,24 @@ export class SyntheticObserver implements Observer {
       this.pairs.set(key(f), p);
     }
     for (const p of this.pairs.values()) if (p.rate.bytes === 0) p.live = 0;
+    for (const o of change.open ?? []) {
+      const proto = o.proto ?? 'tcp';
+      const p = this.pairs.get(key(o)) ?? {
+        from: o.from,
+        to: o.to,
+        proto,
+        port: o.port,
+        packetsOut: 0,
+        bytesOut: 0,
+        packetsIn: 0,
+        bytesIn: 0,
+        opened: 0,
+        live: 0,
+        rate: { opened: 0, packets: 0, bytes: 0 },
+      };
+      p.live++;
+      this.pairs.set(key(o), p);
+    }
 
     const down = new Set(change.down ?? []);
     const health: Health[] = topology.app.nodes.map((n) => {
@@ -141,6 +162,7 @@ export class SyntheticObserver implements Observer {
       ],
       health,
       pairs,
+      declared: declaredOf(topology),
       protocols: protos.map((proto) => {
         const of = pairs.filter((p) => p.proto === proto);
         return {

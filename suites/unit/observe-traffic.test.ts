@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { topology } from '../../fixtures/topology.ts';
 import { parseConntrack, parseNetDev, splitByFile } from '../../src/observe/conntrack.ts';
+import { declaredOf } from '../../src/observe/declared.ts';
 import { History } from '../../src/observe/history.ts';
 import { Accountant, Directory, MAX_EXTERNAL, MAX_PAIRS, OTHER_EXTERNAL, pairDelta, type Table } from '../../src/observe/traffic.ts';
 import type { Endpoint, Snapshot } from '../../src/observe/types.ts';
@@ -198,7 +200,21 @@ describe('memory: what the accountant keeps is bounded, whatever talks to the ho
         () => 80,
       );
       const { pairs, protocols, states } = acc.account(tables, dir, 1);
-      snapshot = { seq, at: '', intervalMs: 1000, endpoints, links: [], health: [], pairs, protocols, states, interfaces: [], observer: { cpuPercent: 0, sampleMs: 0 }, notes: [] };
+      snapshot = {
+        seq,
+        at: '',
+        intervalMs: 1000,
+        endpoints,
+        links: [],
+        health: [],
+        pairs,
+        declared: declaredOf(topology),
+        protocols,
+        states,
+        interfaces: [],
+        observer: { cpuPercent: 0, sampleMs: 0 },
+        notes: [],
+      };
       history.push(snapshot);
     }
     const kept = history.all();
@@ -209,6 +225,9 @@ describe('memory: what the accountant keeps is bounded, whatever talks to the ho
     expect(kept.at(-1)).toBe(snapshot);
     expect(snapshot!.pairs.length).toBeLessThanOrEqual(MAX_EXTERNAL + 1);
     for (const s of kept.slice(0, -1)) expect(s.pairs.every((p) => p.rate.bytes > 0 || p.rate.packets > 0 || p.rate.opened > 0)).toBe(true);
+    // What the topology declares is the newest's alone: the same in every sample, the page reads it from the newest.
+    expect(kept.slice(0, -1).filter((s) => s.declared !== undefined)).toEqual([]);
+    expect(kept.at(-1)!.declared).toEqual(declaredOf(topology));
     expect(bytes).toBeLessThan(300 * 20 * 1024);
   });
 });

@@ -11,6 +11,7 @@
 /** @typedef {import('uplot')} UPlot */
 /** @typedef {import('uplot').Options} UPlotOptions */
 
+import { arcsOf, edgesOf, undrawnCount } from './arcs.js';
 import { humanBytes } from './units.js';
 
 /** @type {typeof import('uplot')} */
@@ -96,30 +97,8 @@ const td = (v, cls) => el('td', { class: cls }, String(v));
 
 // ---- edges: the pairs of a sample, one per (from, to) -----------------------------------------
 
-/**
- * @typedef {{ from: string; to: string; bytes: number; rate: { bytes: number; packets: number; opened: number }; protos: string[] }} Edge
- */
-
-/**
- * Every pair of one (from, to) summed over protocols and ports.
- * @param {Pair[]} pairs
- * @returns {Edge[]}
- */
-function edgesOf(pairs) {
-  /** @type {Map<string, Edge>} */
-  const edges = new Map();
-  for (const p of pairs) {
-    const key = `${p.from}>${p.to}`;
-    const e = edges.get(key) ?? { from: p.from, to: p.to, bytes: 0, rate: { bytes: 0, packets: 0, opened: 0 }, protos: [] };
-    e.bytes += p.bytesOut + p.bytesIn;
-    e.rate.bytes += p.rate.bytes;
-    e.rate.packets += p.rate.packets;
-    e.rate.opened += p.rate.opened;
-    e.protos.push(p.port === undefined ? p.proto : `${p.proto}/${p.port}`);
-    edges.set(key, e);
-  }
-  return [...edges.values()];
-}
+/** @typedef {import('./arcs.js').Edge} Edge */
+/** @typedef {import('./arcs.js').Arc} Arc */
 
 /** @param {Edge | Pair} e */
 const isActive = (e) => e.rate.bytes > 0 || e.rate.packets > 0;
@@ -211,10 +190,12 @@ function layout(s, edges) {
 }
 
 /**
- * The label of an edge: its byte rate, then packets and connections per second; `idle` without traffic.
- * @param {Edge} e
+ * The label of an arc: its byte rate, then packets and connections per second; `idle` without
+ * traffic now; a declared flow that never carried any says so, with why it is declared.
+ * @param {Arc} e
  */
 function edgeLabel(e) {
+  if (e.state === 'declared-idle') return ['declared, idle', e.why.join('; ')];
   if (!isActive(e)) return ['idle', `${humanBytes(e.bytes)} so far`];
   return [`${humanBytes(e.rate.bytes)}/s`, `${perSecond(e.rate.packets)} pkt/s · ${perSecond(e.rate.opened)} conn/s`];
 }
@@ -222,15 +203,15 @@ function edgeLabel(e) {
 /**
  * Arcs between two nodes of the same row bend below it, each on the first level where it
  * overlaps no other arc, so a chain of calls reads left to right without crossing labels.
- * @param {Edge[]} sameRow
+ * @param {Arc[]} sameRow
  * @param {Map<string, { x: number; y: number }>} at
  */
 function arcLevels(sameRow, at) {
-  /** @type {Map<Edge, number>} */
+  /** @type {Map<Arc, number>} */
   const level = new Map();
   /** @type {[number, number][][]} */
   const taken = [];
-  const span = (/** @type {Edge} */ e) => {
+  const span = (/** @type {Arc} */ e) => {
     const a = at.get(e.from)?.x ?? 0;
     const b = at.get(e.to)?.x ?? 0;
     return /** @type {[number, number]} */ ([Math.min(a, b), Math.max(a, b)]);
@@ -249,7 +230,7 @@ function arcLevels(sameRow, at) {
  * @param {Snapshot} s
  */
 function drawTopology(s) {
-  const edges = edgesOf(s.pairs);
+  const edges = arcsOf(s);
   const { at, appRow, topRow, appBridge, outsideBridges } = layout(s, edges);
   const health = new Map(s.health.map((h) => [h.name, h]));
   const endpoints = new Map(s.endpoints.map((e) => [e.id, e]));
@@ -308,15 +289,18 @@ function drawTopology(s) {
     const width = isActive(e) ? Math.min(7, 1.5 + 1.2 * Math.log10(1 + e.rate.bytes / 1024)) : 1.2;
     const [rate, detail] = edgeLabel(e);
     const path = svg('path', { d, 'stroke-width': width.toFixed(1) });
-    const title = svg('title', {}, `${e.from} → ${e.to} (${e.protos.join(', ')}): ${humanBytes(e.bytes)} in total`);
+    const policy = e.state === 'undeclared' ? `not declared by the topology: ${e.undeclared.join(', ')}` : e.why.length ? `declared: ${e.why.join('; ')}` : 'let through by the policy';
+    const title = svg('title', {}, `${e.from} → ${e.to} (${e.protos.join(', ')}): ${humanBytes(e.bytes)} in total; ${policy}`);
     edgeLayer.append(
       svg(
         'g',
-        { class: 'edge', 'data-edge': `${e.from}>${e.to}`, 'data-bytes': e.bytes, 'data-bytes-rate': e.rate.bytes, 'data-active': String(isActive(e)) },
+        { class: 'edge', 'data-edge': `${e.from}>${e.to}`, 'data-arc': e.state, 'data-bytes': e.bytes, 'data-bytes-rate': e.rate.bytes, 'data-active': String(isActive(e)) },
         title,
         path,
         svg('text', { class: 'rate', x: lx, y: ly }, rate),
         svg('text', { x: lx, y: ly + 11 }, detail),
+        // Traffic the policy did not declare is news: said in words, not by colour alone.
+        ...(e.state === 'undeclared' ? [svg('text', { class: 'news', x: lx, y: ly + 22 }, 'not declared')] : []),
       ),
     );
   }
@@ -346,6 +330,8 @@ function drawTopology(s) {
   }
   root.append(edgeLayer, nodeLayer);
   /** @type {HTMLElement} */ (document.getElementById('diagram')).replaceChildren(root);
+  const undrawn = undrawnCount(s, edges);
+  /** @type {HTMLElement} */ (document.getElementById('undrawn')).textContent = undrawn ? ` · ${undrawn} pairs with connections open and nothing counted, not drawn` : '';
 }
 
 // ---- health -----------------------------------------------------------------------------------
