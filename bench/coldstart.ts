@@ -1,9 +1,28 @@
-import { median } from './stats.ts';
+import { join } from 'node:path';
+import { clusterFromTemplate, initPostgres, postgresTemplate } from '../src/data/postgres.ts';
+import { generatePassword } from '../src/data/password.ts';
+import { priv, privPrefix } from '../src/host/exec.ts';
+import { TEST_DATA_ROOT } from '../src/host/run-dir.ts';
+import { median, timeIt } from './stats.ts';
 import { platformDown, platformUp, waitHealthy, type PlatformLock, type Step } from './platform.ts';
 
-/** Section 3: `ecomnet up --detach` of the default topology until every service is healthy. */
+/**
+ * Section 3: `ecomnet up --detach` of the default topology until every service is healthy; and
+ * what a fresh PostgreSQL cluster costs as up makes it (a copy of the template) against the
+ * initdb it replaces, in the same run.
+ */
 
 const ROUNDS = 3;
+
+/** A fresh cluster made both ways, each timed as `up` runs it (the postgres account's, flushed to disk), alternating. */
+export interface FreshCluster {
+  /** Making the template, when this run had to (the first `up` on a machine pays it once); 0 when it was there. */
+  templateBuild: number;
+  /** initdb and the orders database, the superuser's password given, per round. */
+  initdb: number[];
+  /** A copy of the template, the superuser's password given, per round. */
+  copy: number[];
+}
 
 export interface ColdStart {
   /** CLI start to all healthy, per round. */
@@ -16,11 +35,34 @@ export interface ColdStart {
   steps: Step[];
   /** `ecomnet down` of a running platform, per round between. */
   downs: number[];
+  cluster: FreshCluster;
+}
+
+async function freshCluster(): Promise<FreshCluster> {
+  const scratch = join(TEST_DATA_ROOT, 'bench-clusters');
+  const cluster = { runAs: 'postgres', prefix: privPrefix };
+  await priv(['install', '-d', '-m', '0755', scratch]);
+  try {
+    const out: FreshCluster = { templateBuild: 0, initdb: [], copy: [] };
+    const t0 = performance.now();
+    if ((await postgresTemplate(cluster)).built) out.templateBuild = performance.now() - t0;
+    for (let i = 0; i < ROUNDS; i++) {
+      out.initdb.push(await timeIt(() => initPostgres({ ...cluster, dataDir: join(scratch, `initdb-${i}`), password: generatePassword() })));
+      // Until it is on disk too, as initdb's is: up waits for that beside the services' start.
+      out.copy.push(await timeIt(async () => (await clusterFromTemplate({ ...cluster, dataDir: join(scratch, `copy-${i}`), password: generatePassword() })).flushed));
+    }
+    return out;
+  } finally {
+    await priv(['rm', '-rf', scratch]);
+  }
 }
 
 /** Leaves the platform up for the data-path sections. */
 export async function coldStart(lock: PlatformLock, say: (line: string) => void): Promise<ColdStart> {
-  const out: ColdStart = { rounds: [], cli: [], firstLineAt: 0, steps: [], downs: [] };
+  // First: the template is then there for every round, as for any `up` but a machine's first.
+  const cluster = await freshCluster();
+  say(`fresh cluster: initdb ${median(cluster.initdb).toFixed(0)} ms, copy of the template ${median(cluster.copy).toFixed(0)} ms (medians)`);
+  const out: ColdStart = { rounds: [], cli: [], firstLineAt: 0, steps: [], downs: [], cluster };
   const steps = new Map<string, { ms: number[]; doneAt: number[] }>();
   const firstLines: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {

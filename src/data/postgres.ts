@@ -9,7 +9,9 @@ import { postgresBin } from '../host/doctor.ts';
 import { DDL, ORDER_TABLES } from '../services/order/schema.ts';
 import { run } from '../host/exec.ts';
 import { writeNewFile } from '../host/files.ts';
-import { waitFor } from '../wait.ts';
+import { alive } from '../host/proc.ts';
+import { type DataDir, ensureDataDir } from '../host/run-dir.ts';
+import { postgresReadiness } from '../net/readiness.ts';
 import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
 import { freePort } from './ports.ts';
@@ -75,8 +77,97 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
   }
 }
 
+/** Where initialised clusters wait to be copied: host-wide and root's, holding no secret and no data (a cache, as an image is). */
+export const PG_TEMPLATES = '/var/lib/ecomnet/templates';
+
 /**
- * A kept cluster takes this run's password: the superuser's is changed in single-user mode
+ * The template's name: PostgreSQL's major version (its on-disk format) and what initdb is told of
+ * encoding and locale, so a cluster is copied only from one initdb would have made the same.
+ */
+export async function templateName(bin: string = pgBin()): Promise<string> {
+  // Debian's layout names it; elsewhere postgres says it ("postgres (PostgreSQL) 15.8").
+  const major = /\/postgresql\/(\d+)\/bin$/.exec(bin)?.[1] ?? /\) (\d+)/.exec((await run([`${bin}/postgres`, '--version'])).stdout)?.[1];
+  if (!major) throw new Error(`cannot tell PostgreSQL's major version from ${bin}`);
+  return `${major}-C-UTF8`;
+}
+
+export interface TemplateOptions {
+  /** Directory the templates are kept in (root's, 0755: the postgres account reaches a build there). */
+  root?: string;
+  runAs?: string;
+  prefix?: string[];
+}
+
+/**
+ * The initialised cluster fresh clusters are copied from, made once: initdb and the orders
+ * database in a build directory of this process's, then handed to root and renamed into place,
+ * so a template that exists is complete and one whose making was cut short is never used (its
+ * build directory is removed by the next build, once its maker is dead). The superuser has no
+ * password in it at all (initdb's own pg_hba rejects every login): each copy gets its own.
+ */
+export async function postgresTemplate(o: TemplateOptions = {}): Promise<{ dir: string; built: boolean }> {
+  const { root = PG_TEMPLATES, prefix = [] } = o;
+  const runAs = 'runAs' in o ? o.runAs : defaultRunAs('postgres');
+  const name = await templateName();
+  const dir = join(root, name);
+  // Made and checked as the data directory is: root's, on a path no one else can change, so no one plants a template.
+  await ensureDataDir({ root } as DataDir);
+  if ((await run([...prefix, 'test', '-d', dir, '-a', '!', '-L', dir], { allowFail: true })).exitCode === 0) return { dir, built: false };
+  const builds = new RegExp(`^\\.${name}\\.build\\.(\\d+)$`);
+  const stale = (await run([...prefix, 'ls', '-A', root])).stdout.split('\n').filter((e) => {
+    const pid = builds.exec(e)?.[1];
+    return pid !== undefined && !alive(Number(pid));
+  });
+  if (stale.length) await run([...prefix, 'rm', '-rf', ...stale.map((e) => join(root, e))]);
+  const build = join(root, `.${name}.build.${process.pid}`);
+  const as = [...prefix, ...asUser(runAs)];
+  try {
+    await makeOwnedDir(build, runAs, prefix);
+    await run([...as, `${pgBin()}/initdb`, '-D', build, '-U', 'postgres', '--auth=reject', '--encoding=UTF8', '--no-locale']);
+    await singleUser(as, build, `CREATE DATABASE ${ORDERS_DATABASE};`);
+    await run([...prefix, 'chown', '-R', '0:0', build]);
+    // rename(2) onto a directory that another build put there meanwhile fails: then that one is used.
+    const placed = await run([...prefix, 'mv', '-T', build, dir], { allowFail: true });
+    if (placed.exitCode !== 0 && (await run([...prefix, 'test', '-d', dir], { allowFail: true })).exitCode !== 0) throw new Error(`placing the PostgreSQL template at ${dir} failed: ${placed.stderr}`);
+    return { dir, built: placed.exitCode === 0 };
+  } finally {
+    await run([...prefix, 'rm', '-rf', build], { allowFail: true });
+  }
+}
+
+/**
+ * A fresh cluster in `dataDir` (which must not exist): a copy of the template, the account's,
+ * whose superuser then gets `password`, as a kept cluster does. In place of an initdb each time.
+ * It is usable once this resolves; `flushed` resolves once it is all on disk (initdb waited for
+ * that itself): a caller that marks the cluster complete does so after `flushed`, and may start
+ * the server meanwhile.
+ */
+export async function clusterFromTemplate(o: Omit<InitPostgresOptions, 'database' | 'superuser' | 'noSync'> & { templates?: string }): Promise<{ built: boolean; flushed: Promise<void> }> {
+  const { prefix = [] } = o;
+  const runAs = 'runAs' in o ? o.runAs : defaultRunAs('postgres');
+  const template = await postgresTemplate({ root: o.templates, runAs, prefix });
+  await run([...prefix, 'cp', '-a', '--reflink=auto', '-T', template.dir, o.dataDir]);
+  if (runAs) await run([...prefix, 'chown', '-R', `${runAs}:${runAs}`, o.dataDir]);
+  // syncfs, not a walk of the files: a server started meanwhile may remove some of them under a walk.
+  const flushed = run([...prefix, 'sync', '--file-system', o.dataDir]).then(() => undefined);
+  flushed.catch(() => {});
+  await setPostgresPassword({ dataDir: o.dataDir, password: o.password, runAs, prefix });
+  return { built: template.built, flushed };
+}
+
+/** Remove every template: the next fresh cluster makes its own again. */
+export async function removePostgresTemplates(o: { root?: string; prefix?: string[] } = {}): Promise<void> {
+  await run([...(o.prefix ?? []), 'rm', '-rf', '--', o.root ?? PG_TEMPLATES]);
+}
+
+/** Run SQL in single-user mode (no listener open), which reports SQL errors on stdout and still exits 0. */
+async function singleUser(as: string[], dataDir: string, sql: string, what = sql): Promise<void> {
+  const single = await run([...as, `${pgBin()}/postgres`, '--single', '-D', dataDir, 'postgres'], { input: `${sql}\n` });
+  if (/\b(ERROR|FATAL):/.test(single.stdout + single.stderr)) throw new Error(`${what} in ${dataDir} failed: ${single.stderr || single.stdout}`);
+}
+
+/**
+ * A kept or copied cluster takes this run's password: the superuser's is changed in single-user mode
  * (no listener open), as its SCRAM verifier read from stdin: the password is in no argv, and in
  * no statement an error would echo.
  */
@@ -85,8 +176,7 @@ export async function setPostgresPassword(o: { dataDir: string; password: string
   if (!/^[A-Za-z0-9_-]+$/.test(o.password)) throw new Error('a generated password is base64url');
   if (!/^[a-z_][a-z0-9_]*$/.test(superuser)) throw new Error(`unsafe role name ${superuser}`);
   const as = [...prefix, ...asUser('runAs' in o ? o.runAs : defaultRunAs('postgres'))];
-  const single = await run([...as, `${pgBin()}/postgres`, '--single', '-D', o.dataDir, 'postgres'], { input: `ALTER ROLE ${superuser} PASSWORD '${scramVerifier(o.password)}';\n` });
-  if (/\b(ERROR|FATAL):/.test(single.stdout + single.stderr)) throw new Error(`setting the password of the kept cluster in ${o.dataDir} failed: ${single.stderr || single.stdout}`);
+  await singleUser(as, o.dataDir, `ALTER ROLE ${superuser} PASSWORD '${scramVerifier(o.password)}';`, `setting the superuser's password`);
 }
 
 /** A client pg_hba admits: an IP or CIDR, any role from it; or one role only from that address. */
@@ -140,6 +230,8 @@ export function postgresArgv(o: PostgresArgvOptions): string[] {
     unix_socket_directories: o.socketDir ?? '',
     hba_file: o.hbaFile,
     password_encryption: 'scram-sha-256',
+    // No logical replication here: without workers PostgreSQL starts no launcher process for them.
+    max_logical_replication_workers: '0',
     ...o.settings,
   };
   return [...asUser(runAs), `${pgBin()}/postgres`, '-D', o.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
@@ -165,23 +257,6 @@ export function postgresUrl(t: PostgresTarget): string {
   return `postgres://${user}:${encodeURIComponent(t.password)}@${host}:${t.port}/${t.database ?? ORDERS_DATABASE}`;
 }
 
-/** Resolve once a password login succeeds; the caller's source address must be admitted by pg_hba. */
-export async function waitPostgresReady(t: PostgresTarget & { timeoutMs?: number }): Promise<void> {
-  await waitFor(
-    async () => {
-      const client = postgresClient({ connectionString: postgresUrl(t), connectionTimeoutMillis: 1000 });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-      } finally {
-        await client.end().catch(() => {});
-      }
-    },
-    { what: `postgres at ${t.host}:${t.port}`, timeoutMs: t.timeoutMs ?? 30_000 },
-  );
-}
-
 /** A throwaway cluster on 127.0.0.1 and a free port, run as `postgres` when we are root. */
 export async function startLocalPostgres(): Promise<LocalServer> {
   const host = '127.0.0.1';
@@ -203,7 +278,15 @@ export async function startLocalPostgres(): Promise<LocalServer> {
   const argv = postgresArgv({ dataDir, host, port, hbaFile, runAs, settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } });
   const target = { host, port, password };
   // SIGINT is postgres's "fast" shutdown: it disconnects clients instead of waiting for them.
-  return localServer({ dir: base, argv, ready: () => waitPostgresReady(target), what: 'postgres', url: postgresUrl(target), ...target, stopSignal: 'SIGINT' });
+  return localServer({
+    dir: base,
+    argv,
+    ready: () => postgresReadiness({ ...target, user: 'postgres', database: ORDERS_DATABASE }).waitUntilReady(),
+    what: 'postgres',
+    url: postgresUrl(target),
+    ...target,
+    stopSignal: 'SIGINT',
+  });
 }
 
 /**

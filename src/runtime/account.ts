@@ -67,17 +67,20 @@ export function useraddArgv(name: string): string[] {
  * crash); an account that already existed is used as it is, and never removed.
  */
 export async function ensureAccounts(t: Pick<Topology, 'tag'>, record: (name: string) => void): Promise<Record<AccountRole, Account>> {
+  const missing = ACCOUNT_ROLES.map((r) => accountName(t, r)).filter((name) => !localAccount(name));
+  for (const name of missing) record(name);
+  // One privileged shell for them all (a sudo each costs as much as the useradd), one useradd after
+  // another: useradd locks /etc/passwd, and a second one at the same time fails. The first that fails stops it.
+  const useradd = useraddArgv('')
+    .slice(0, -1)
+    .map((a) => `'${a}'`)
+    .join(' ');
+  if (missing.length) await priv(['sh', '-e', '-c', `for name; do ${useradd} "$name"; done`, 'sh', ...missing]);
   const out = {} as Record<AccountRole, Account>;
-  // One after another: useradd locks /etc/passwd, and a second one at the same time fails.
   for (const role of ACCOUNT_ROLES) {
     const name = accountName(t, role);
-    let a = localAccount(name);
-    if (!a) {
-      record(name);
-      await priv(useraddArgv(name));
-      a = localAccount(name);
-      if (!a) throw new Error(`useradd ${name} succeeded but ${name} is not in /etc/passwd`);
-    }
+    const a = localAccount(name);
+    if (!a) throw new Error(`useradd ${name} succeeded but ${name} is not in /etc/passwd`);
     if (a.uid === 0 || a.gid === 0) throw new Error(`account ${name} has uid or gid 0: it is not a service account; remove it or choose another tag`);
     out[role] = a;
   }

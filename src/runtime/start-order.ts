@@ -13,12 +13,17 @@ import { stopPid } from './spawn.ts';
 import { type Code, codeOf, runnableCode } from './stage.ts';
 import { readSupervision, restartedBySupervisor, retrySupervised, supervisorRunning } from './supervisor.ts';
 
+/** The order things stop in, each stage after the one before: whoever calls a component stops before it. */
+const stopStages: Component[][] = [['nginx'], ['gateway'], ['product', 'order'], ['postgres', 'redis', 'internet']];
+
 /**
- * The order things start in: each stage waits for the one before, its components start in
- * parallel. What starts them (and their database clients) is loaded only when something
- * starts, so `down` and `up --network-only` stay light.
+ * What a component needs serving before it starts: only what it contacts as it starts. The
+ * gateway and nginx reach theirs per request (one refused is their 503, as while the supervisor
+ * restarts it), and `up` waits until every component serves, so they start at once with the
+ * rest instead of after the chain behind them. What starts them (and their database clients) is
+ * loaded only when something starts, so `down` and `up --network-only` stay light.
  */
-const startStages: Component[][] = [['postgres', 'redis', 'internet'], ['product', 'order'], ['gateway'], ['nginx']];
+const startsAfter: Partial<Record<Component, Component[]>> = { product: ['redis'], order: ['postgres'] };
 
 /** What can be done before the network exists: accounts, code, secrets, configs, and the slow initdb. */
 export interface Prepared {
@@ -31,7 +36,10 @@ export interface Prepared {
   code: Code;
   secrets: Secrets;
   data: DataMode;
-  stages: Component[][];
+  /** What this run starts (network only: the simulated internet host alone). */
+  components: Component[];
+  /** A fresh cluster's flush to disk and its mark of completion, awaited with the starts. */
+  clusterMarked?: Promise<void>;
 }
 
 /**
@@ -41,34 +49,34 @@ export interface Prepared {
  */
 export async function prepareServices(t: Topology, dir: RunDir, state: State, opts: { networkOnly: boolean; data: DataMode }, progress: Progress): Promise<Prepared | undefined> {
   const present = new Set([...t.app.nodes, ...t.outside.nodes].map((n) => n.component));
-  const stages = startStages.map((s) => s.filter((c) => present.has(c) && (!opts.networkOnly || c === 'internet'))).filter((s) => s.length);
-  if (!stages.length) return undefined;
+  const components = stopStages.flat().filter((c) => present.has(c) && (!opts.networkOnly || c === 'internet'));
+  if (!components.length) return undefined;
   if (existsSync(dir.logs)) await priv(['rm', '-rf', dir.logs]);
   makeLogDir(dir.logs);
   mkdirSync(dir.config, { recursive: true });
   const secrets = newSecrets();
   const store = dataDirAt(t.tag);
-  if (opts.data === 'containers' && stages.flat().includes('postgres')) secrets.postgres = await keptContainerPassword(t, store, secrets.postgres);
+  if (opts.data === 'containers' && components.includes('postgres')) secrets.postgres = await keptContainerPassword(t, store, secrets.postgres);
   writeSecrets(dir, secrets);
   // Both are slow (useradd, initdb) and independent; neither is left running when the other fails, since a rollback follows.
   const [users, cluster] = await Promise.allSettled([
-    prepareAccounts(t, dir, state, stages, progress),
-    opts.data === 'native' && stages.flat().includes('postgres') && initCluster(t, dir, store, secrets, progress),
+    prepareAccounts(t, dir, state, components, progress),
+    opts.data === 'native' && components.includes('postgres') && initCluster(t, dir, store, secrets, progress),
   ]);
   if (users.status === 'rejected') throw users.reason;
   if (cluster.status === 'rejected') throw cluster.reason;
   await priv(['rm', '-rf', dir.compileCache]);
   await priv(['install', '-d', '-m', '0755', dir.compileCache]);
-  return { t, dir, store, ...users.value, secrets, data: opts.data, stages };
+  return { t, dir, store, ...users.value, secrets, data: opts.data, components, clusterMarked: cluster.value || undefined };
 }
 
 /**
  * The accounts of the services and nginx that this run starts (none for the network alone), and
  * code they can run: any account will do for that, none has a group or capability the others lack.
  */
-async function prepareAccounts(t: Topology, dir: RunDir, state: State, stages: Component[][], progress: Progress): Promise<Pick<Prepared, 'accounts' | 'code'>> {
+async function prepareAccounts(t: Topology, dir: RunDir, state: State, components: Component[], progress: Progress): Promise<Pick<Prepared, 'accounts' | 'code'>> {
   const t0 = performance.now();
-  const needed = stages.flat().some((c) => (ACCOUNT_ROLES as readonly string[]).includes(c));
+  const needed = components.some((c) => (ACCOUNT_ROLES as readonly string[]).includes(c));
   const accounts = needed
     ? await ensureAccounts(t, (name) => {
         state.accounts = [...(state.accounts ?? []), name];
@@ -80,26 +88,33 @@ async function prepareAccounts(t: Topology, dir: RunDir, state: State, stages: C
 }
 
 /**
- * The PostgreSQL cluster on disk, kept across runs (its superuser's password renewed), or made
- * anew; and who may log in: only the order service and the operator on the host (psql from the
+ * The PostgreSQL cluster on disk, kept across runs (its superuser's password renewed), or copied
+ * from the template (then what it returns resolves once the copy is on disk and marked complete,
+ * which the server's start need not wait for); and who may log in: only the order service and the operator on the host (psql from the
  * bridge address).
  */
-async function initCluster(t: Topology, dir: RunDir, store: DataDir, secrets: Secrets, progress: Progress): Promise<void> {
+async function initCluster(t: Topology, dir: RunDir, store: DataDir, secrets: Secrets, progress: Progress): Promise<Promise<void> | undefined> {
   const t0 = performance.now();
-  const { initPostgres, ORDER_ROLE, setPostgresPassword, writePgHba } = await import('../data/postgres.ts');
+  const { clusterFromTemplate, ORDER_ROLE, setPostgresPassword, writePgHba } = await import('../data/postgres.ts');
   await ensureDataDir(store);
   const cluster = { dataDir: store.postgres, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix };
   const kept = (await priv(['test', '-f', store.postgresReady], { allowFail: true })).exitCode === 0;
+  let made: string | undefined;
+  let flushed: Promise<void> | undefined;
   if (kept) await setPostgresPassword(cluster);
   else {
     // A cluster without the mark is one whose creation was cut short: nothing in it to keep.
     await priv(['rm', '-rf', store.postgres]);
-    await initPostgres(cluster);
-    await priv(['touch', store.postgresReady]);
+    const copy = await clusterFromTemplate(cluster);
+    made = copy.built ? 'template made (initdb), then copied' : 'copied from the template';
+    flushed = copy.flushed.then(() => priv(['touch', store.postgresReady])).then(() => undefined);
+    // Awaited by startInOrder; a failure before it (the network's) leaves it unmarked, for the next up to make again.
+    flushed.catch(() => {});
   }
   // From the order service's address only its own role: the superuser's and the reader's passwords are no use there.
   await writePgHba(dir.configFile('pg_hba.conf'), [{ address: nodeOf('order', t).ip, user: ORDER_ROLE }, t.app.bridge.ip]);
-  progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster initialised in ${store.postgres} (initdb)`, performance.now() - t0);
+  progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster in ${store.postgres}: ${made}`, performance.now() - t0);
+  return flushed;
 }
 
 /**
@@ -120,19 +135,34 @@ async function keptContainerPassword(t: Topology, store: DataDir, fresh: string)
   return fresh;
 }
 
-/** Start what was prepared, stage by stage: each component waits for what it depends on. */
+/**
+ * Start what was prepared, each component as soon as what it needs serves. Every start is
+ * settled before a failure is reported, so the rollback that follows races no launch; one whose
+ * need failed is not started.
+ */
 export async function startInOrder(p: Prepared | undefined, state: State, progress: Progress): Promise<void> {
   if (!p) return;
   const ctx = { ...p, state, progress };
   const { bringUpComponent } = await import('./components.ts');
-  for (const stage of p.stages) await Promise.all(stage.map((c) => bringUpComponent(ctx, c)));
+  const starts = new Map<Component, Promise<void>>();
+  const start = (c: Component): Promise<void> => {
+    let started = starts.get(c);
+    if (!started) {
+      const needs = (startsAfter[c] ?? []).filter((d) => p.components.includes(d));
+      started = Promise.all(needs.map(start)).then(() => bringUpComponent(ctx, c));
+      starts.set(c, started);
+    }
+    return started;
+  };
+  const failed = (await Promise.allSettled([...p.components.map(start), p.clusterMarked])).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Graceful stop in reverse start order; whatever remains dies with the namespaces. */
 export async function stopInOrder(dir: RunDir, state: State, progress: Progress): Promise<void> {
   if (!state.services.length) return;
   const t0 = performance.now();
-  for (const stage of [...startStages].reverse()) {
+  for (const stage of stopStages) {
     const recs = state.services.filter((s) => stage.includes(s.name as Component));
     await Promise.all(recs.map((s) => stopPid(s, s.name === 'postgres' ? 'INT' : 'TERM')));
   }

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
-import { isRoot } from '../../src/host/exec.ts';
+import { isRoot, run } from '../../src/host/exec.ts';
 import type { LocalServer } from '../../src/data/local.ts';
 import { generatePassword } from '../../src/data/password.ts';
 import { pgHbaConf, postgresArgv, postgresUrl, startLocalPostgres } from '../../src/data/postgres.ts';
@@ -99,6 +99,10 @@ describe('local PostgreSQL', () => {
       const pid = Number((await readFile(`${rows[0].dir}/postmaster.pid`, 'utf8')).split('\n')[0]);
       expect(await uidOf(pid)).toBe(await expectedUid('postgres'));
       expect((await stat(rows[0].dir)).uid).toBe(await expectedUid('postgres'));
+      // No process for what the platform never uses: logical replication.
+      const children = (await run(['ps', '--ppid', String(pid), '-o', 'args='])).stdout;
+      expect(children).toMatch(/checkpointer/);
+      expect(children).not.toMatch(/logical replication launcher/);
     } finally {
       await client.end();
     }
