@@ -150,3 +150,58 @@ export function serviceRss(): Rss[] {
       return { name: s.name, pid: s.pid, exe, rssMb: kbField(status, 'VmRSS'), anonMb: kbField(status, 'RssAnon'), fileMb: kbField(status, 'RssFile'), pssMb: kbField(rollup, 'Pss') };
     });
 }
+
+export interface Footprint {
+  /** One row per process: its pid, what it is (argv[0] and, for Node, its script) and its PSS. */
+  processes: { pid: number; what: string; pssMb: number }[];
+  pssMb: number;
+}
+
+const readOr = (file: string, otherwise: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return otherwise;
+  }
+};
+
+/** This process and those above it (a shell whose command line names the run directory is not the platform's). */
+function ancestors(): Set<number> {
+  const found = new Set<number>();
+  for (
+    let pid = process.pid;
+    pid > 1 && !found.has(pid);
+    pid = Number(
+      readOr(`/proc/${pid}/stat`, '')
+        .replace(/^.*\) \S+ /, '')
+        .split(' ')[0],
+    )
+  )
+    found.add(pid);
+  return found;
+}
+
+/**
+ * Every process the platform runs: those in its namespaces, its supervisor, and any other whose
+ * command line names its run directory (a log keeper), with their PSS (shared pages divided, so
+ * the total is what the platform costs the machine).
+ */
+export async function platformFootprint(dir = runDir): Promise<Footprint> {
+  const { nsPids } = await import('../src/host/links.ts');
+  const state = readState(dir);
+  const inNs = await nsPids(topology.app.nodes.map((n) => n.name).concat(state?.services.map((s) => s.ns) ?? []));
+  const mine = ancestors();
+  const naming = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && !mine.has(Number(p)))
+    .map(Number)
+    .filter((pid) => readOr(`/proc/${pid}/cmdline`, '').includes(dir.root));
+  const pids = [...new Set([...inNs, ...naming, ...(state?.supervisor ? [state.supervisor.pid] : [])])].sort((a, b) => a - b);
+  const processes = pids.flatMap((pid) => {
+    const rollup = readOr(`/proc/${pid}/smaps_rollup`, '');
+    if (!rollup) return [];
+    const argv = readOr(`/proc/${pid}/cmdline`, '').split('\0');
+    const script = argv.find((a) => /\.(ts|js)$/.test(a));
+    return [{ pid, what: `${argv[0]?.split('/').pop()}${script ? ` ${script.split('/').pop()}` : ''}`, pssMb: kbField(rollup, 'Pss') }];
+  });
+  return { processes, pssMb: processes.reduce((a, p) => a + p.pssMb, 0) };
+}

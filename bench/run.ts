@@ -5,7 +5,7 @@ import { readSysctl } from '../src/host/facts.ts';
 import { ensureRunDir, runDirAt, TEST_DATA_ROOT } from '../src/host/run-dir.ts';
 import { benchLeftovers, forwardBefore } from './clean.ts';
 import { coldStart } from './coldstart.ts';
-import { bareNodeRss, getThroughput, orderThroughput, serviceRss } from './datapath.ts';
+import { bareNodeRss, getThroughput, orderThroughput, platformFootprint, serviceRss } from './datapath.ts';
 import { networkBench } from './network.ts';
 import { observerCost } from './observer.ts';
 import { PlatformLock, platformDown } from './platform.ts';
@@ -60,7 +60,7 @@ async function main(): Promise<number> {
     results.network = await networkBench(forward);
     checkpoint('section 3: cold start of the platform');
     results.coldStart = await coldStart(lock, say);
-    results.memory = { idle: serviceRss(), bareNode: await bareNodeRss() };
+    results.memory = { idle: serviceRss(), bareNode: await bareNodeRss(), platform: await platformFootprint() };
     if (results.loadTool) {
       checkpoint('section 4: GET data path');
       results.get = await getThroughput();

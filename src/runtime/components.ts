@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { addressOf, dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
 import { ORDER_ROLE, postgresArgv, postgresUrl, provisionOrderRoles, waitPostgresReady } from '../data/postgres.ts';
 import { redisArgv, redisUrl, waitRedisReady, writeRedisConf } from '../data/redis.ts';
 import { inNs, priv, privPrefix } from '../host/exec.ts';
-import { writeNewFile } from '../host/files.ts';
+import { openForAppend, writeNewFile } from '../host/files.ts';
 import type { Progress } from '../host/network.ts';
 import { procStartTime } from '../host/proc.ts';
 import type { DataDir, RunDir } from '../host/run-dir.ts';
@@ -11,9 +12,9 @@ import { writeState, type ServiceRecord, type State } from '../host/state.ts';
 import { SERVICE_NODE_FLAGS } from '../services/config.ts';
 import type { Component, DataComponent, DataMode, Topology } from '../topology/types.ts';
 import { type Account, type AccountRole, dropTo, groupName, nobody } from './account.ts';
-import { nginxConf } from './nginx.ts';
+import { internetHostConf, nginxConf } from './nginx.ts';
 import { writeOwnedBy, type Secrets } from './secrets.ts';
-import { fifoLogKeeper, lastLines, spawnInNs } from './spawn.ts';
+import { lastLines, spawnInNs } from './spawn.ts';
 import type { Code } from './stage.ts';
 import { waitFor } from '../wait.ts';
 
@@ -49,11 +50,11 @@ async function httpOk(url: string): Promise<void> {
 }
 
 /** Start one component's server in its namespace and wait until it answers from the host. */
-async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string[], ready: () => Promise<void>, log = ctx.dir.log(c)): Promise<void> {
+async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string[], ready: () => Promise<void>, log = ctx.dir.log(c), direct = false): Promise<void> {
   const n = nodeOf(c, ctx.t);
   const t0 = performance.now();
   try {
-    const started = await spawnInNs(n.name, argv, log, ctx.dir.pidFile(c));
+    const started = await spawnInNs(n.name, argv, log, ctx.dir.pidFile(c), direct);
     recordService(ctx, { name: c, ns: n.name, pid: started.pid, startTime: procStartTime(started.pid), log });
     await Promise.race([ready(), started.exited]);
   } catch (e) {
@@ -100,6 +101,13 @@ async function appArgv(ctx: ServiceContext, c: 'gateway' | 'product' | 'order', 
   return nodeArgv(a, [`NODE_COMPILE_CACHE=${cache}`], ctx.code.main, file);
 }
 
+/** nginx's directory, traversable by the accounts nginx's processes run as (the internet host's opens its configuration there). */
+function nginxDir(dir: RunDir): string {
+  mkdirSync(dir.nginx, { recursive: true });
+  chmodSync(dir.nginx, 0o755);
+  return dir.nginx;
+}
+
 const urlOf = (c: Component, t: Topology, path: string) => `http://${addressOf(c, t)}${path}`;
 
 /** Bring one component up (in its namespace, or as a container) and wait until it serves. */
@@ -137,20 +145,28 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
     case 'gateway':
       return launchInNamespace(ctx, c, await appArgv(ctx, c, { productUrl: `http://${addressOf('product', t)}`, orderUrl: `http://${addressOf('order', t)}` }), waitHttp);
     case 'nginx': {
-      mkdirSync(dir.nginx, { recursive: true });
+      nginxDir(dir);
       const workers = accountOf(ctx, 'nginx');
-      // Both logs bounded by log keepers: errors on its stderr, the access log through a named pipe.
-      const access = dir.logFifo('nginx-access');
-      await fifoLogKeeper(dir.log('nginx-access'), access, dir.pidFile(c));
+      // Errors on its stderr, through the keeper's pipe; the access log written by nginx itself
+      // (no hop per request), made ours and 0600 first, and rotated by the keeper (supervise.ts).
+      const access = dir.log('nginx-access');
+      closeSync(openForAppend(access, 0o600));
       writeNewFile(dir.nginxConf, nginxConf(t, { dir: dir.nginx, accessLog: access, errorLog: 'stderr', user: workers.name, group: groupName(workers.gid) }));
       return launchInNamespace(ctx, c, ['nginx', '-c', dir.nginxConf, '-g', 'daemon off;'], waitHttp, dir.log('nginx-error'));
     }
     case 'internet': {
       const n = nodeOf(c, t);
+      const a = nobody();
       // Per-namespace sysctl: lets the unprivileged server bind port 80 there, and only there.
       await priv(inNs(n.name, ['sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=0']));
-      // Without a compile cache: nobody is shared with other daemons of the host.
-      return launchInNamespace(ctx, c, nodeArgv(nobody(), [], ctx.code.internetHost, n.ip, String(n.port)), () => waitFor(() => httpOk(urlOf(c, t, '/')), { what: c, timeoutMs: 10_000 }));
+      // Its pid and temp files in a directory of its account's; its configuration ours, readable by it.
+      const own = join(nginxDir(dir), 'internet');
+      await priv(['install', '-d', '-m', '0700', '-o', String(a.uid), '-g', String(a.gid), own]);
+      const conf = join(dir.nginx, 'internet.conf');
+      writeNewFile(conf, internetHostConf(t, own));
+      // Its few lines (errors only) straight to its file: `up --network-only` has no keeper.
+      const argv = [...dropTo(a), 'nginx', '-e', 'stderr', '-c', conf];
+      return launchInNamespace(ctx, c, argv, () => waitFor(() => httpOk(urlOf(c, t, '/')), { what: c, timeoutMs: 10_000 }), dir.log(c), true);
     }
     default:
       return;

@@ -1,23 +1,24 @@
 /**
- * A server's log, bounded: what it writes to its stdout or stderr comes through a pipe to this
- * process, which appends it to FILE and, before FILE would pass its size, renames it to FILE.1
- * (FILE.1 to FILE.2, ... the oldest dropped) and starts a new FILE, as logrotate's copy would but
- * without a window where lines are lost or a signal the server must understand. It ends when
- * every writer has closed the pipe (the server and its children are gone).
+ * The platform's logs, bounded: one keeper per platform (in the supervisor, src/runtime/supervise.ts)
+ * reads every server's output from a named pipe of its own in the logs directory and appends it
+ * to the server's FILE; before FILE would pass its size it renames it to FILE.1 (FILE.1 to FILE.2,
+ * ... the oldest dropped) and starts a new FILE, as logrotate's copy would but without a window
+ * where lines are lost or a signal the server must understand.
  *
- *   node log-keeper.ts FILE MAX_BYTES KEEP  <  the server's output
- *   node log-keeper.ts FILE MAX_BYTES KEEP FIFO PID_FILE    (a server that opens FIFO itself)
+ * The pipe outlives its readers and writers: a server restarted writes into the same one, and a
+ * keeper started again reads it where the last one stopped. Without a keeper a server's writes
+ * fail (EPIPE, which our servers ignore) rather than block.
+ *
+ * nginx's access log is the exception, written by nginx itself to its file (no hop per request):
+ * the keeper renames it and has nginx open a new one (rotateByRename).
  */
-import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { alive } from '../host/proc.ts';
+import { basename, join } from 'node:path';
 import { openForAppend } from '../host/files.ts';
-import { fileURLToPath } from 'node:url';
 
 /** Each log at most 4 MiB now plus 2 older files: 12 MiB a log, about 100 MiB for a whole platform. */
 export const LOG_LIMIT = { maxBytes: 4 * 1024 * 1024, keep: 2 };
-
-export const logKeeperScript = fileURLToPath(import.meta.url);
 
 /**
  * Logs are their owner's alone (root reads them too, and `ecomnet logs` runs as one of the two):
@@ -77,78 +78,103 @@ export class RotatingLog {
 
   #rotate(): void {
     closeSync(this.#fd);
-    const gen = (n: number) => (n ? `${this.file}.${n}` : this.file);
-    if (this.keep === 0) rmSync(this.file, { force: true });
-    else {
-      rmSync(gen(this.keep), { force: true });
-      for (let n = this.keep - 1; n >= 0; n--) if (existsSync(gen(n))) renameSync(gen(n), gen(n + 1));
-    }
+    shiftGenerations(this.file, this.keep);
     this.#fd = openForAppend(this.file, LOG_MODE);
     this.#size = 0;
   }
 }
 
-/** Read a pid file written as "PID\n"; undefined until it is complete. */
-function pidIn(file: string): number | undefined {
+/** FILE to FILE.1, FILE.1 to FILE.2, ..., FILE.KEEP dropped (renames never follow a link). */
+function shiftGenerations(file: string, keep: number): void {
+  const gen = (n: number) => (n ? `${file}.${n}` : file);
+  if (keep === 0) {
+    rmSync(file, { force: true });
+    return;
+  }
+  rmSync(gen(keep), { force: true });
+  for (let n = keep - 1; n >= 0; n--) if (existsSync(gen(n))) renameSync(gen(n), gen(n + 1));
+}
+
+const FIFO = '.fifo';
+
+/** The named pipe a server's output goes through to its log `file` (NAME.log: NAME.fifo beside it). */
+export const pipeOf = (file: string): string => join(file, '..', `${basename(file, '.log')}${FIFO}`);
+
+/** The pipe, opened without following a link, if it is a named pipe this process owns; else undefined. */
+export function openOwnPipe(fifo: string, flags: number): number | undefined {
+  let fd: number;
   try {
-    const text = readFileSync(file, 'utf8');
-    return text.endsWith('\n') ? Number(text.trim()) : undefined;
+    fd = openSync(fifo, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return undefined;
+  }
+  const st = fstatSync(fd);
+  if (st.isFIFO() && st.uid === process.geteuid!()) return fd;
+  closeSync(fd);
+  return undefined;
+}
+
+/** Every server's output into its bounded log: the one keeper of a platform. */
+export class LogKeeper {
+  readonly #limit: typeof LOG_LIMIT;
+  readonly #kept = new Map<string, { log: RotatingLog; pipe: Socket }>();
+
+  constructor(limit = LOG_LIMIT) {
+    this.#limit = limit;
+  }
+
+  /**
+   * Keep what comes through `file`'s pipe (idempotent). Held open for reading and writing, so the
+   * pipe never ends while a server restarts, and what a server wrote before any keeper read it
+   * (held in the pipe) comes first.
+   */
+  keep(file: string): void {
+    const fifo = pipeOf(file);
+    if (this.#kept.has(fifo)) return;
+    const fd = openOwnPipe(fifo, constants.O_RDWR);
+    if (fd === undefined) throw new Error(`${fifo} is not a named pipe of ours`);
+    const log = new RotatingLog(file, this.#limit.maxBytes, this.#limit.keep);
+    // A socket over the fd: libuv polls a pipe, where a file stream's read would block a thread.
+    const pipe = new Socket({ fd, readable: true, writable: false }).on('data', (chunk: Buffer) => log.write(chunk));
+    this.#kept.set(fifo, { log, pipe });
+  }
+
+  /** Keep every pipe in the logs directory `dir` (a keeper started after its servers). */
+  keepAll(dir: string): void {
+    for (const f of readdirSync(dir)) if (f.endsWith(FIFO)) this.keep(join(dir, `${basename(f, FIFO)}.log`));
+  }
+
+  /** Stop reading (what is still in a pipe stays there for the next keeper). */
+  close(): void {
+    for (const { log, pipe } of this.#kept.values()) {
+      pipe.destroy();
+      log.close();
+    }
+    this.#kept.clear();
+  }
+
+  /** The logs kept, by file. */
+  get files(): string[] {
+    return [...this.#kept.values()].map((k) => k.log.file);
   }
 }
 
 /**
- * A named pipe, for a server that opens its log by path (nginx's access_log: a path it opens
- * itself, which a socket behind /dev/stdout cannot be). Held open for reading and writing, so
- * it neither blocks before the server opens it nor ends while the server reopens it; the
- * keeper ends once its server is gone (or never started within a minute).
- *
- * A restart gives the next server a new pipe at the same path and a new pid in the same file,
- * while this keeper may still be on its way out. So it watches the first pid the file names,
- * its own server's, and removes the path only while it is still its own pipe: removing the
- * next one before its keeper opened it left nginx blocked in open() for good (no reader could
- * ever come), and the supervisor waiting 30 s for it to answer.
+ * A log its server writes itself, by path (nginx's access log): once it reaches `rotateAt`, renamed
+ * to FILE.1 (and on), a new empty FILE made (0600, never through a link) and `reopen` asked of the
+ * server. Rotating short of the cap leaves room for what the server writes until it has reopened.
+ * Returns whether it rotated.
  */
-function keepFifo(log: RotatingLog, fifo: string, pidFile: string): void {
-  const fd = openSync(fifo, constants.O_RDWR);
-  const own = fstatSync(fd);
-  // A socket over the fd (libuv polls a pipe): a file stream's blocked read would keep the process from exiting.
-  new Socket({ fd, readable: true, writable: false }).on('data', (chunk) => log.write(chunk));
-  const since = Date.now();
-  let server: number | undefined;
-  const watch = setInterval(() => {
-    server ??= pidIn(pidFile);
-    if (server === undefined ? Date.now() - since < 60_000 : alive(server)) return;
-    clearInterval(watch);
-    // What the server wrote last is read before the keeper goes.
-    setTimeout(() => {
-      log.close();
-      if (isFile(fifo, own)) rmSync(fifo, { force: true });
-      process.exit(0);
-    }, 500);
-  }, 500);
-}
-
-/** Does `path` still name the file `st` describes (the same inode on the same device)? */
-function isFile(path: string, st: { dev: number; ino: number }): boolean {
+export async function rotateByRename(file: string, reopen: () => Promise<void>, limit = LOG_LIMIT, rotateAt = (limit.maxBytes * 3) / 4): Promise<boolean> {
+  let st: ReturnType<typeof lstatSync>;
   try {
-    const now = statSync(path);
-    return now.dev === st.dev && now.ino === st.ino;
+    st = lstatSync(file);
   } catch {
     return false;
   }
-}
-
-if (process.argv[1] === logKeeperScript) {
-  const [file, max, keep, fifo, pidFile] = process.argv.slice(2);
-  if (!file) throw new Error('usage: log-keeper.ts FILE MAX_BYTES KEEP [FIFO PID_FILE]');
-  const log = new RotatingLog(file, Number(max), Number(keep));
-  // Detached from the CLI's terminal: a Ctrl-C there must not end the log before the server.
-  for (const signal of ['SIGINT', 'SIGHUP'] as const) process.on(signal, () => {});
-  if (fifo && pidFile) keepFifo(log, fifo, pidFile);
-  else {
-    process.stdin.on('data', (chunk: Buffer) => log.write(chunk));
-    process.stdin.on('end', () => log.close());
-  }
+  if (!st.isFile() || st.size < rotateAt) return false;
+  shiftGenerations(file, limit.keep);
+  closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, LOG_MODE));
+  await reopen();
+  return true;
 }

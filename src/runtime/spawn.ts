@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { getCompileCacheDir } from 'node:module';
-import type { Writable } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { closeSync, constants, openSync, readFileSync, rmSync } from 'node:fs';
 import { inNs, priv, privPrefix, run } from '../host/exec.ts';
+import { openForAppend } from '../host/files.ts';
 import { sameProcess } from '../host/proc.ts';
 import { until, waitFor } from '../wait.ts';
-import { LOG_LIMIT, logKeeperScript } from './log-keeper.ts';
+import { type LogKeeper, openOwnPipe, pipeOf } from './log-keeper.ts';
 
 /** Writes its pid to $0, then execs "$@"; noclobber: root's shell creates the file exclusively, never through a link left there. */
 export const PID_FILE_SHELL = 'set -C && echo $$ > "$0" && exec "$@"';
@@ -17,64 +16,62 @@ export interface Started {
   exited: Promise<never>;
 }
 
-const keeperArgv = (file: string, ...more: string[]) => [
-  process.execPath,
-  '--max-old-space-size=32',
-  '--max-semi-space-size=1',
-  logKeeperScript,
-  file,
-  String(LOG_LIMIT.maxBytes),
-  String(LOG_LIMIT.keep),
-  ...more,
-];
-
 /**
- * The CLI's compile cache (bin/compile-cache.js), when it has one: a keeper compiled from it
- * never loads the TypeScript stripper, which halves its memory (about 22 MB instead of 40 MB PSS).
+ * Readers this process holds on pipes no keeper reads yet: `up` starts the servers before the
+ * supervisor, their keeper, so a server's first lines wait in its pipe rather than fail.
  */
-function keeperEnv(): NodeJS.ProcessEnv {
-  const cache = getCompileCacheDir();
-  return cache ? { ...process.env, NODE_COMPILE_CACHE: cache } : process.env;
+const held: number[] = [];
+let keeper: LogKeeper | undefined;
+
+/** Let go of the pipes held for the keeper, once it reads them (the supervisor has recorded itself). */
+export function releaseHeldPipes(): void {
+  for (const fd of held.splice(0)) closeSync(fd);
+}
+
+/** In the process that keeps the platform's logs (the supervisor): a server started from now on is kept at once. */
+export function keepLogsWith(k: LogKeeper | undefined): void {
+  keeper = k;
+  releaseHeldPipes();
 }
 
 /**
- * A log keeper (log-keeper.ts) for `file`, detached like the server it serves; its stdin is the
- * pipe the server writes to. It runs as we do, outside the namespace, and ends with the server.
+ * A descriptor writing into `log`'s pipe (made 0600 if missing, kept by the platform's keeper).
+ * The server gets the write end alone: with a read end of its own it would block once the pipe
+ * filled with no keeper, where without one its writes fail and it goes on.
  */
-function logKeeper(file: string): ChildProcess & { stdin: Writable } {
-  const [node, ...args] = keeperArgv(file);
-  const keeper = spawn(node!, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: keeperEnv() });
-  keeper.unref();
-  return keeper as ChildProcess & { stdin: Writable };
-}
-
-/**
- * A named pipe at `fifo` for a server that opens its log by path, kept into `file` by a log
- * keeper until the server whose pid `pidFile` will hold is gone. Start it before the server.
- */
-export async function fifoLogKeeper(file: string, fifo: string, pidFile: string): Promise<void> {
-  // The keeper watches the first pid this file names: never the server before this one.
-  rmSync(pidFile, { force: true });
-  rmSync(fifo, { force: true });
-  await run(['mkfifo', '-m', '0600', fifo]);
-  const [node, ...args] = keeperArgv(file, fifo, pidFile);
-  spawn(node!, args, { detached: true, stdio: 'ignore', env: keeperEnv() }).unref();
+export async function logPipe(log: string): Promise<number> {
+  const fifo = pipeOf(log);
+  let reader = openOwnPipe(fifo, constants.O_RDONLY);
+  if (reader === undefined) {
+    rmSync(fifo, { force: true });
+    await run(['mkfifo', '-m', '0600', fifo]);
+    reader = openOwnPipe(fifo, constants.O_RDONLY);
+    if (reader === undefined) throw new Error(`could not make the log pipe ${fifo}`);
+  }
+  // A reader is open, so opening for writing does not wait.
+  const writer = openSync(fifo, constants.O_WRONLY | constants.O_NOFOLLOW);
+  if (keeper) {
+    keeper.keep(log);
+    closeSync(reader);
+  } else held.push(reader);
+  return writer;
 }
 
 /**
  * Start argv inside a namespace, detached from this process (so `up --detach` can return),
- * stdout and stderr going to `log` through a log keeper that bounds and rotates it. Under sudo the child we spawn is sudo, which forks the
- * command and waits: a shell writes its own pid to `pidFile` and then execs the command
- * (ip netns exec, setpriv and env exec too), so that pid is the server's.
+ * stdout and stderr going to `log`: through its pipe to the platform's log keeper, which bounds
+ * and rotates it, or (`direct`, a server with no keeper: the simulated internet host of
+ * `up --network-only`) appended to the file itself. Under sudo the child we spawn is sudo, which
+ * forks the command and waits: a shell writes its own pid to `pidFile` and then execs the
+ * command (ip netns exec, setpriv and env exec too), so that pid is the server's.
  */
-export async function spawnInNs(ns: string, argv: string[], log: string, pidFile: string): Promise<Started> {
+export async function spawnInNs(ns: string, argv: string[], log: string, pidFile: string, direct = false): Promise<Started> {
   rmSync(pidFile, { force: true });
-  const keeper = logKeeper(log);
+  const out = direct ? openForAppend(log, 0o600) : await logPipe(log);
   const wrapped = ['sh', '-c', PID_FILE_SHELL, pidFile, ...inNs(ns, argv)];
   const [file, ...args] = [...privPrefix, ...wrapped];
-  const child = spawn(file!, args, { detached: true, stdio: ['ignore', keeper.stdin, keeper.stdin] });
-  // Only the server holds the pipe now: the keeper sees its end when the server is gone.
-  keeper.stdin.destroy();
+  const child = spawn(file!, args, { detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
   child.unref();
   const exited = new Promise<never>((_, reject) => {
     child.once('error', (e) => reject(new Error(`could not start: ${e.message}`)));

@@ -7,12 +7,11 @@ import type { RunDir } from '../host/run-dir.ts';
 import { type Account, dropTo } from './account.ts';
 
 /**
- * What node runs: the services' entry point and the simulated internet host. Node itself need
- * not be readable by the accounts: setpriv execs it still privileged, and the exec drops every capability.
+ * What node runs: the services' entry point. Node itself need not be readable by the accounts:
+ * setpriv execs it still privileged, and the exec drops every capability.
  */
 export interface Code {
   main: string;
-  internetHost: string;
 }
 
 const checkout = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,10 +21,9 @@ const SERVICE_PACKAGES = ['fastify', 'pg', 'ioredis', 'undici'];
 
 /** Where the code is, relative to a checkout or a staged copy. */
 const MAIN = 'src/services/main.ts';
-const INTERNET_HOST = 'src/runtime/internet-host.ts';
 
 /** The code as it is in a checkout, or in a staged copy. */
-const codeIn = (root: string): Code => ({ main: join(root, MAIN), internetHost: join(root, INTERNET_HOST) });
+const codeIn = (root: string): Code => ({ main: join(root, MAIN) });
 
 export const inCheckout: Code = codeIn(checkout);
 
@@ -52,7 +50,7 @@ export function servicePackages(root = checkout): string[] {
 
 /** Whether `a` can read what the services load (as that account: access(2) checks the real uid, which setpriv has set). */
 async function canRun(a: Account, code: Code, root: string): Promise<boolean> {
-  const files = [code.main, code.internetHost, ...SERVICE_PACKAGES.map((p) => join(root, 'node_modules', p, 'package.json'))];
+  const files = [code.main, ...SERVICE_PACKAGES.map((p) => join(root, 'node_modules', p, 'package.json'))];
   const r = await priv([...dropTo(a), process.execPath, '-e', 'for (const f of process.argv.slice(1)) require("fs").accessSync(f, require("fs").constants.R_OK)', ...files], { allowFail: true });
   return r.exitCode === 0;
 }
@@ -67,7 +65,7 @@ export async function runnableCode(dir: RunDir, a: Account, progress: Progress, 
   if (await canRun(a, codeIn(from), from)) return codeIn(from);
   const t0 = performance.now();
   await priv(['install', '-d', '-m', '0755', '-o', '0', '-g', '0', dir.stage]);
-  await priv(['env', '-C', from, 'cp', '-R', '--parents', 'package.json', 'src/services', INTERNET_HOST, ...servicePackages(from), dir.stage]);
+  await priv(['env', '-C', from, 'cp', '-R', '--parents', 'package.json', 'src/services', ...servicePackages(from), dir.stage]);
   // Files copied keep their modes, which a umask of 077 makes private: readable by all, writable by root.
   await priv(['chmod', '-R', 'u=rwX,go=rX', dir.stage]);
   const code = codeIn(dir.stage);

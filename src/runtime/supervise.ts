@@ -2,7 +2,9 @@
  * The supervisor process: `node src/runtime/supervise.ts RUN_DIR`, started detached by `up`
  * (src/runtime/supervisor.ts) and stopped by `down`. Every 100 ms it looks at the recorded
  * services; a dead one is restarted through the same code that started it (components.ts),
- * unless the fault record holds it down.
+ * unless the fault record holds it down. It is also the platform's one log keeper
+ * (log-keeper.ts): every server's output, and the rotation of nginx's access log. What only a
+ * restart needs is loaded at the first restart, so the idle supervisor stays small.
  */
 import '../../bin/compile-cache.js';
 import { nsPids } from '../host/links.ts';
@@ -13,12 +15,11 @@ import { readState, validateState, writeState } from '../host/state.ts';
 import { readTopologyFile } from '../topology/parse.ts';
 import { until } from '../wait.ts';
 import { ACCOUNT_ROLES } from './account.ts';
-import { bringUpComponent } from './components.ts';
+import type { ServiceContext } from './components.ts';
 import { heldServices, readFaults } from './faults.ts';
+import { LogKeeper, rotateByRename } from './log-keeper.ts';
 import { readSecrets } from './secrets.ts';
-import { stopPid } from './spawn.ts';
-import { codeOf } from './stage.ts';
-import { existingAccounts, keptDataOf } from './start-order.ts';
+import { keepLogsWith, stopPid } from './spawn.ts';
 import { Supervisor, supervisorLog, writeSupervision } from './supervisor.ts';
 
 const root = process.argv[2];
@@ -41,20 +42,29 @@ if (state?.phase !== 'up' || !secrets) {
   log({ event: 'nothing to supervise', phase: state?.phase });
   process.exit(0);
 }
+// Every server's pipe read before `up` (which holds them until now) learns this process runs.
+const keeper = new LogKeeper();
+keeper.keepAll(dir.logs);
+keepLogsWith(keeper);
 // Its own record in the state, written before anything else: `down` stops it before the services.
 state.supervisor = { pid: process.pid, startTime: procStartTime(process.pid)! };
 writeState(dir, state);
-const ctx = {
-  t,
-  dir,
-  state,
-  secrets,
-  store: keptDataOf(t, state),
-  // The services' accounts exist only when a service does (a platform of the data layer alone has none).
-  accounts: state.services.some((r) => (ACCOUNT_ROLES as readonly string[]).includes(r.name)) ? existingAccounts(t) : undefined,
-  code: codeOf(dir),
-  data: state.options.data,
-  progress: (step: string, ms: number) => log({ event: 'step', step, ms: Math.round(ms) }),
+let context: Promise<ServiceContext> | undefined;
+/** What a restart needs, made at the first one. */
+const restartContext = async (): Promise<ServiceContext> => {
+  const [{ existingAccounts, keptDataOf }, { codeOf }] = await Promise.all([import('./start-order.ts'), import('./stage.ts')]);
+  return {
+    t,
+    dir,
+    state,
+    secrets,
+    store: keptDataOf(t, state),
+    // The services' accounts exist only when a service does (a platform of the data layer alone has none).
+    accounts: state.services.some((r) => (ACCOUNT_ROLES as readonly string[]).includes(r.name)) ? existingAccounts(t) : undefined,
+    code: codeOf(dir),
+    data: state.options.data,
+    progress: (step: string, ms: number) => log({ event: 'step', step, ms: Math.round(ms) }),
+  };
 };
 const rec = (name: string) => state.services.find((s) => s.name === name);
 // The holds as last read: a record that fails its check is logged once and the holds stay as they were, rather than restarting a held service.
@@ -81,7 +91,10 @@ const supervisor = new Supervisor(
       if (pids.length) await priv(['kill', '-KILL', ...pids.map(String)], { allowFail: true });
       await until(async () => !(await nsPids([r.ns])).length, { timeoutMs: 5000, intervalMs: 20 });
     },
-    start: (name) => bringUpComponent(ctx, name),
+    start: async (name) => {
+      const [{ bringUpComponent }, ctx] = await Promise.all([import('./components.ts'), (context ??= restartContext())]);
+      await bringUpComponent(ctx, name);
+    },
     stopUnready: async (name) => {
       const r = rec(name);
       if (r) await stopPid(r, 'KILL', 1000);
@@ -97,3 +110,20 @@ const supervisor = new Supervisor(
 process.on('SIGUSR1', () => log({ event: 'retry given up', services: supervisor.retryGivenUp() }));
 log({ event: 'supervising', services: Object.keys(supervisor.status.services), policy: supervisor.status.policy });
 setInterval(() => supervisor.check(), 100);
+
+// nginx writes its access log itself: renamed when near full, and nginx reloaded (HUP: its master,
+// root, opens the new file; its workers could not reopen it by path in the 0700 logs directory).
+let rotating = false;
+const accessLog = dir.log('nginx-access');
+const reloadNginx = async () => {
+  const nginx = rec('nginx');
+  if (nginx && sameProcess(nginx)) await priv(['kill', '-HUP', String(nginx.pid)], { allowFail: true });
+};
+setInterval(() => {
+  if (rotating) return;
+  rotating = true;
+  rotateByRename(accessLog, reloadNginx)
+    .then((rotated) => rotated && log({ event: 'rotated', log: accessLog }))
+    .catch((e: Error) => log({ event: 'rotation failed', log: accessLog, error: e.message }))
+    .finally(() => (rotating = false));
+}, 250);

@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import { getCompileCacheDir } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { priv } from '../host/exec.ts';
 import { openForAppend, replaceFile } from '../host/files.ts';
@@ -20,7 +21,7 @@ import type { Component, Topology } from '../topology/types.ts';
 import { until } from '../wait.ts';
 import { decide, DEFAULT_POLICY, type RestartPolicy } from './restart-policy.ts';
 import { LOG_LIMIT, RotatingLog } from './log-keeper.ts';
-import { lastLines, stopPid } from './spawn.ts';
+import { lastLines, releaseHeldPipes, stopPid } from './spawn.ts';
 
 /** The services it restarts: the seed's six (the simulated internet host is test scenery). */
 export const SUPERVISED: Component[] = ['postgres', 'redis', 'product', 'order', 'gateway', 'nginx'];
@@ -166,23 +167,31 @@ export class Supervisor {
 
 const entry = fileURLToPath(new URL('./supervise.ts', import.meta.url));
 
+/** Its heap bounded as the services' is: idle it holds a few state records and the log pipes' buffers. */
+const SUPERVISOR_NODE_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=1'];
+
 /**
  * Start the platform's supervisor, detached (it outlives `up --detach`), as this user: what it
  * does as root goes through the same `sudo -n` as the CLI. Returns once it supervises (it has
  * recorded itself in the state and written its account), so `status`, `restart` and `down`
- * right after `up` find it.
+ * right after `up` find it; by then it keeps the servers' logs, and this process lets go of
+ * the pipes it held for it.
  */
 export async function startSupervisor(dir: RunDir, t: Topology): Promise<void> {
   replaceFile(dir.topology, JSON.stringify(t));
   // Its stdout and stderr carry only what it cannot log itself (a crash); its events go through supervisorLog.
   const fd = openForAppend(dir.log('supervisor'));
-  const child = spawn(process.execPath, [entry, dir.root], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ECOMNET_RUN_DIR: dir.root } });
+  // The CLI's compile cache from its first module on: compiled from it, the entry never loads the TypeScript stripper (about 15 MB).
+  const cache = getCompileCacheDir();
+  const env = { ...process.env, ECOMNET_RUN_DIR: dir.root, ...(cache ? { NODE_COMPILE_CACHE: cache } : {}) };
+  const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, entry, dir.root], { detached: true, stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   child.unref();
   const pid = child.pid;
   const startTime = pid === undefined ? undefined : procStartTime(pid);
   const started = pid !== undefined && startTime !== undefined && (await until(() => readSupervision(dir)?.pid === pid || !sameProcess({ pid, startTime }), { timeoutMs: 15_000, intervalMs: 20 }));
   if (!started || readSupervision(dir)?.pid !== pid) throw new Error(`the supervisor did not start: ${lastLines(dir.log('supervisor'), 5)}`);
+  releaseHeldPipes();
 }
 
 /**

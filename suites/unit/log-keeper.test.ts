@@ -1,23 +1,31 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { printLogs } from '../../src/cli/logs.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
-import { logKeeperScript, RotatingLog } from '../../src/runtime/log-keeper.ts';
+import { LogKeeper, makeLogDir, pipeOf, RotatingLog, rotateByRename } from '../../src/runtime/log-keeper.ts';
+import { keepLogsWith, logPipe, releaseHeldPipes } from '../../src/runtime/spawn.ts';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const fresh = () => (dir = mkdtempSync(join(tmpdir(), 'ecomnet-logs-')));
 
-/** A server that writes its pid file, opens its log by path, writes 200 lines of 100 bytes and exits. */
-const serverWriting = (pidFile: string, log: string) => `
-  const fs = require('node:fs');
-  fs.writeFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n');
-  const fd = fs.openSync(${JSON.stringify(log)}, 'a');
-  for (let i = 0; i < 200; i++) fs.writeSync(fd, 'request ' + String(i).padStart(3, '0') + ' ' + 'r'.repeat(87) + '\\n');`;
+/** A server writing `line` to its output (`fd`, a log pipe's write end), then exiting. */
+async function serverDone(fd: number, line: string): Promise<void> {
+  const server = spawn(process.execPath, ['-e', `process.stdout.write(${JSON.stringify(`${line}\n`)})`], { stdio: ['ignore', fd, 'inherit'] });
+  closeSync(fd);
+  expect((await once(server, 'exit'))[0]).toBe(0);
+}
+
+/** The keeper in a process of its own (as in the supervisor), saying "ready" once it reads every pipe in `logs`. */
+const keeperProcess = (logs: string) =>
+  spawn(process.execPath, ['--input-type=module', '-e', `import { LogKeeper } from ${JSON.stringify(keeperModule)}; new LogKeeper().keepAll(process.argv[1]); console.log('ready');`, logs], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+const keeperModule = join(import.meta.dirname, '..', '..', 'src', 'runtime', 'log-keeper.ts');
 
 const lines = (n: number, width = 99) => Array.from({ length: n }, (_, i) => `${String(i).padStart(6, '0')} ${'x'.repeat(width - 8)}\n`).join('');
 const sizes = (d: string) => Object.fromEntries(readdirSync(d).map((f) => [f, statSync(join(d, f)).size]));
@@ -61,64 +69,92 @@ describe('log keeper: a bounded, rotated log', () => {
     expect(statSync(`${file}.1`).size).toBe(990);
   });
 
-  it('as a process, drains its pipe to the end: 8 MB through a 1 MB cap leaves at most 3 MB, the last line kept', async () => {
-    const file = join(fresh(), 'product.log');
-    const keeper = spawn(process.execPath, [logKeeperScript, file, String(1 << 20), '2'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    const text = lines(80_000);
-    keeper.stdin.end(text);
-    const [code] = await once(keeper, 'exit');
-    expect(code).toBe(0);
-    const s = sizes(dir);
-    expect(Object.keys(s)).toHaveLength(3);
-    expect(Object.values(s).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(3 << 20);
-    expect(readFileSync(file, 'utf8').endsWith(text.slice(-100))).toBe(true);
+  it('one keeper for every server: what a server wrote before the keeper started waits in its pipe, and a server started again writes on into the same log', async () => {
+    fresh();
+    const runDir = runDirAt(dir);
+    makeLogDir(runDir.logs);
+    const [order, nginx] = [runDir.log('order'), runDir.log('nginx-error')];
+    // `up`: the servers start before their keeper (the supervisor).
+    await serverDone(await logPipe(order), 'order 1');
+    await serverDone(await logPipe(nginx), 'nginx 1');
+    const keeper = new LogKeeper();
+    onTestFinished(() => {
+      keepLogsWith(undefined);
+      keeper.close();
+    });
+    keeper.keepAll(runDir.logs);
+    keepLogsWith(keeper);
+    expect(keeper.files.sort()).toEqual([nginx, order]);
+    await vi.waitFor(() => expect(readFileSync(order, 'utf8')).toBe('order 1\n'), { timeout: 5000 });
+    // The supervisor restarting the order service.
+    await serverDone(await logPipe(order), 'order 2');
+    await vi.waitFor(() => expect(readFileSync(order, 'utf8')).toBe('order 1\norder 2\n'), { timeout: 5000 });
+    expect(readFileSync(nginx, 'utf8')).toBe('nginx 1\n');
+    expect(statSync(order).mode & 0o777).toBe(0o600);
+    expect(statSync(pipeOf(order)).mode & 0o777).toBe(0o600);
   });
 
-  it('from a named pipe the server opens by path (nginx access_log): keeps what it wrote and ends once the server is gone', async () => {
+  it('a server whose keeper was killed does not block: its writes fail and it goes on; a keeper started again reads the same pipe', async () => {
     fresh();
-    const [file, fifo, pidFile] = ['nginx-access.log', 'nginx-access.fifo', 'nginx.pid'].map((f) => join(dir, f)) as [string, string, string];
-    execFileSync('mkfifo', [fifo]);
-    const keeper = spawn(process.execPath, [logKeeperScript, file, '4096', '1', fifo, pidFile], { stdio: 'ignore' });
-    const server = spawn(process.execPath, ['-e', serverWriting(pidFile, fifo)], { stdio: 'inherit' });
-    expect((await once(server, 'exit'))[0]).toBe(0);
-    const [code] = await once(keeper, 'exit');
+    const runDir = runDirAt(dir);
+    makeLogDir(runDir.logs);
+    const file = runDir.log('product');
+    const fd = await logPipe(file);
+    const first = keeperProcess(runDir.logs);
+    await once(first.stdout!, 'data');
+    releaseHeldPipes();
+    // 1 MiB, 16 times what the pipe holds, written after the keeper is gone.
+    const server = spawn(
+      process.execPath,
+      [
+        '-e',
+        'process.stdout.write("before\\n"); process.stdin.once("data", () => { let failed = 0; for (let i = 0; i < 256; i++) try { require("fs").writeSync(1, "x".repeat(4095) + "\\n") } catch { failed++ } process.stderr.write(String(failed)); })',
+      ],
+      {
+        stdio: ['pipe', fd, 'pipe'],
+      },
+    );
+    closeSync(fd);
+    onTestFinished(() => void server.kill('SIGKILL'));
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toBe('before\n'), { timeout: 5000 });
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+    let failed = '';
+    server.stderr!.on('data', (d) => (failed += d));
+    server.stdin!.end('go\n');
+    const [code] = await Promise.race([once(server, 'exit'), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the server is blocked writing its log')), 10_000))]);
     expect(code).toBe(0);
-    const s = sizes(dir);
-    expect(Object.keys(s).sort()).toEqual(['nginx-access.log', 'nginx-access.log.1', 'nginx.pid']);
-    expect(s['nginx-access.log']! + s['nginx-access.log.1']!).toBeLessThanOrEqual(2 * 4096);
-    expect(readFileSync(file, 'utf8')).toMatch(/request 199 r+\n$/);
+    expect(Number(failed)).toBe(256);
+    const second = keeperProcess(runDir.logs);
+    onTestFinished(() => void second.kill('SIGKILL'));
+    await once(second.stdout!, 'data');
+    await serverDone(await logPipe(file), 'after the keeper came back');
+    releaseHeldPipes();
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toBe('before\nafter the keeper came back\n'), { timeout: 5000 });
   });
 
-  it("a restart's new pipe at the same path outlives the keeper of the server before: it watches its own server, and removes only its own pipe", async () => {
-    fresh();
-    const [file, fifo, pidFile] = ['nginx-access.log', 'nginx-access.fifo', 'nginx.pid'].map((f) => join(dir, f)) as [string, string, string];
-    const sleeper = () => spawn('sleep', ['30'], { stdio: 'ignore' });
-    const first = sleeper();
-    const next = sleeper();
-    try {
-      execFileSync('mkfifo', [fifo]);
-      writeFileSync(pidFile, `${first.pid}\n`);
-      const keeper = spawn(process.execPath, [logKeeperScript, file, '4096', '1', fifo, pidFile], { stdio: 'ignore' });
-      const exited = once(keeper, 'exit');
-      // Open for writing only once the keeper has it open for reading: then it has read the pid file too.
-      await vi.waitFor(() => expect(readdirSync(dir)).toContain('nginx-access.log'), { timeout: 5000 });
-      writeFileSync(fifo, 'first server\n');
-      first.kill('SIGKILL');
-      // Long enough for the keeper's look (every 500 ms) to find its server dead, not for it to leave.
-      await new Promise((r) => setTimeout(r, 700));
-      // The restart, as fifoLogKeeper and the server's start do it: a new pipe at the path, the next pid in the file.
-      rmSync(fifo);
-      execFileSync('mkfifo', [fifo]);
-      const made = statSync(fifo).ino;
-      writeFileSync(pidFile, `${next.pid}\n`);
-      const [code] = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the keeper of the dead server is still running')), 5000))]);
-      expect(code).toBe(0);
-      expect(statSync(fifo).isFIFO() && statSync(fifo).ino, "the next server's pipe").toBe(made);
-      expect(readFileSync(file, 'utf8')).toBe('first server\n');
-    } finally {
-      first.kill('SIGKILL');
-      next.kill('SIGKILL');
+  it("nginx's access log, which nginx writes itself: renamed once it nears the cap, a new empty file made 0600, and nginx asked to reopen", async () => {
+    const file = join(fresh(), 'nginx-access.log');
+    const limit = { maxBytes: 4096, keep: 2 };
+    let reopened = 0;
+    const reopen = async () => void reopened++;
+    writeFileSync(file, lines(20));
+    expect(await rotateByRename(file, reopen, limit)).toBe(false);
+    writeFileSync(file, lines(35));
+    expect(await rotateByRename(file, reopen, limit)).toBe(true);
+    expect(reopened).toBe(1);
+    expect(sizes(dir)).toEqual({ 'nginx-access.log': 0, 'nginx-access.log.1': 35 * 99 });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    for (let i = 0; i < 3; i++) {
+      writeFileSync(file, lines(40));
+      await rotateByRename(file, reopen, limit);
     }
+    expect(Object.keys(sizes(dir)).sort()).toEqual(['nginx-access.log', 'nginx-access.log.1', 'nginx-access.log.2']);
+    // A link standing in for the log is never rotated (nor followed).
+    rmSync(file);
+    symlinkSync(`${file}.1`, file);
+    expect(await rotateByRename(file, reopen, limit)).toBe(false);
+    expect(reopened).toBe(4);
   });
 
   it('ecomnet logs -f goes on after a rotation: the lines of the new, shorter file are printed', async () => {
