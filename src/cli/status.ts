@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { publishedAt } from '../../fixtures/topology.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import { readState } from '../host/state.ts';
@@ -8,7 +7,9 @@ import { alive } from '../host/proc.ts';
 import { table } from '../text.ts';
 import { heldServices, readFaults } from '../runtime/faults.ts';
 import { readSupervision } from '../runtime/supervisor.ts';
-import type { DataComponent, NodeSpec, Topology } from '../topology/types.ts';
+import { readSecrets } from '../runtime/secrets.ts';
+import type { Login } from '../net/readiness.ts';
+import type { Component, DataComponent, NodeSpec, Topology } from '../topology/types.ts';
 
 export interface NodeStatus {
   namespace: string;
@@ -27,28 +28,6 @@ export interface NodeStatus {
   health: 'healthy' | 'unhealthy' | 'n/a';
 }
 
-function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1000, () => done(false));
-    s.once('error', () => done(false));
-    s.connect(port, host, () => done(true));
-  });
-}
-
-async function healthOf(n: NodeSpec): Promise<boolean> {
-  if (!n.port) return false;
-  if (n.component === 'redis' || n.component === 'postgres') return tcpOpen(n.ip, n.port);
-  // The observer's check, on a connection of its own (status asks once and exits). Loaded here:
-  // node:http costs `up --network-only`, which probes nothing, tens of milliseconds.
-  const [{ Agent }, { probeHttp }] = await Promise.all([import('node:http'), import('../observe/health.ts')]);
-  return (await probeHttp(new Agent(), n.ip, n.port)).healthy;
-}
-
 export interface PlatformStatus {
   up: boolean;
   startedAt?: string;
@@ -65,6 +44,21 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
   const held = heldOf(topology, dir);
   // Containers mode: the data layer answers on the bridge gateway, its namespaces stay empty.
   const inContainer = (n: NodeSpec): n is NodeSpec & { component: DataComponent } => Boolean(state?.containers.length) && (n.component === 'postgres' || n.component === 'redis');
+  const secrets = readSecrets(dir);
+  // The run's passwords go only to servers the platform started (the handshake's test): the host
+  // read once for all, from the start, beside the probes that will ask.
+  const handshake = secrets ? import('../runtime/handshake.ts') : undefined;
+  const host = secrets ? import('../grader/discover.ts').then((d) => d.discover()) : undefined;
+  host?.catch(() => {});
+  const trust = async (l: Login) => (await handshake!).mayReceive(dir, l, () => host!);
+  // The question start asks (src/net/readiness.ts), on a connection of its own: status looks once and exits.
+  // Loaded here: its clients cost `up --network-only`, which probes nothing, tens of milliseconds.
+  const healthOf = async (c: Component | undefined) => {
+    if (!c) return false;
+    const { platformReadiness } = await import('../runtime/platform-readiness.ts');
+    const r = platformReadiness(c, topology, { data: state?.options.data ?? 'native', secrets, as: 'look', trust });
+    return r !== undefined && (await r.probe()).healthy;
+  };
   const nodes = await Promise.all(
     [...topology.app.nodes, ...topology.outside.nodes].map(async (n): Promise<NodeStatus> => {
       const rec = state?.services.find((s) => s.name === n.component);
@@ -79,7 +73,7 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
           address: `${at.host}:${at.port}`,
           restarts,
           ...hold,
-          health: bridged(n) && (await tcpOpen(at.host, at.port)) ? 'healthy' : 'unhealthy',
+          health: bridged(n) && (await healthOf(n.component)) ? 'healthy' : 'unhealthy',
         };
       }
       if (!rec) return base;
@@ -92,7 +86,7 @@ export async function status(topology: Topology, dir: RunDir): Promise<PlatformS
         pid: rec.pid,
         running: alive(rec.pid),
         ...supervised,
-        health: base.exists && bridged(n) && (await healthOf(n)) ? 'healthy' : 'unhealthy',
+        health: base.exists && bridged(n) && (await healthOf(n.component)) ? 'healthy' : 'unhealthy',
       };
     }),
   );

@@ -6,7 +6,6 @@
  * clear`. The commands are planned by pure functions, as the network's are.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { publishedAt } from '../../fixtures/topology.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { inNs, priv, type RunResult } from '../host/exec.ts';
 import { replaceFile } from '../host/files.ts';
@@ -300,7 +299,7 @@ async function startContainer(dir: RunDir, t: Topology, c: DataComponent, timeou
   }
   const secrets = readSecrets(dir);
   if (!secrets) throw new Error(`no secrets for this run (${dir.secrets}): cannot tell whether ${c} serves again`);
-  const target = { ...publishedAt(c, t), password: secrets[c], timeoutMs };
-  if (c === 'postgres') await (await import('../data/postgres.ts')).waitPostgresReady(target);
-  else await (await import('../data/redis.ts')).waitRedisReady(target);
+  // As start waits for it (the run's superuser logs in at the published address).
+  const { platformReadiness } = await import('./platform-readiness.ts');
+  await platformReadiness(c, t, { data: 'containers', secrets, as: 'start' })!.waitUntilReady(timeoutMs);
 }

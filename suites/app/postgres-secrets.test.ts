@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { LocalServer } from '../../src/data/local.ts';
 import { generatePassword } from '../../src/data/password.ts';
 import { postgresClient, postgresUrl, provisionOrderRoles, READER_ROLE, startLocalPostgres } from '../../src/data/postgres.ts';
-import { PostgresProbe } from '../../src/observe/health.ts';
+import { PostgresProbe } from '../../src/net/readiness.ts';
 
 /**
  * The run's PostgreSQL secrets on a real cluster: provisioning a fresh one logs no error, a

@@ -1,6 +1,7 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { HealthBook, RedisProbe } from '../../src/observe/health.ts';
+import { RedisProbe } from '../../src/net/readiness.ts';
+import { HealthBook } from '../../src/observe/health.ts';
 
 describe('health records', () => {
   it('keep the time of the last change across samples', () => {

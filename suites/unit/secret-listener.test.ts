@@ -10,7 +10,7 @@ import type { HostModel } from '../../src/grader/model.ts';
 import { procStartTime } from '../../src/host/proc.ts';
 import { type RunDir, runDirAt } from '../../src/host/run-dir.ts';
 import { newState, type State, writeState } from '../../src/host/state.ts';
-import { PostgresProbe, RedisProbe } from '../../src/observe/health.ts';
+import { PostgresProbe, RedisProbe } from '../../src/net/readiness.ts';
 import { handshakeLogins, mayReceive } from '../../src/runtime/handshake.ts';
 import { writeSecrets } from '../../src/runtime/secrets.ts';
 
