@@ -46,29 +46,34 @@ const namespaces = (vh: VirtualHost) => inside(vh, 'ip netns list');
 const ours = topology.app.nodes.map((n) => n.name);
 
 describe('one host, several users', () => {
-  it.skipIf(!readable)('a sudo user, root, another sudo user and the first again each bring the platform up and down in turn; a leftover locks no one out', async () => {
-    const vh = await host();
-    const turn = async (user: string) => {
-      const up = await ecomnet(vh, user, ['up', '--network-only', '--detach']);
-      expect(up.exitCode, up.said).toBe(0);
-      expect(await namespaces(vh)).toContain(ours[0]);
-      const shown = await ecomnet(vh, user, ['status']);
-      expect(shown.exitCode, shown.said).toBe(0);
-      const down = await ecomnet(vh, user, ['down']);
-      expect(down.exitCode, down.said).toBe(0);
-      expect(await namespaces(vh)).toBe('');
-    };
-    await turn('alice');
-    // What the issue met: every root command refused alice's leftover.
-    const rootStatus = await ecomnet(vh, 'root', ['status']);
-    expect(rootStatus.exitCode, rootStatus.said).toBe(3);
-    expect(rootStatus.stderr).not.toContain('refusing');
-    await turn('root');
-    await turn('carol');
-    await turn('alice');
-    // What a run keeps after `down` is its logs, for a post-mortem; the next user of either kind reclaims them.
-    expect(await inside(vh, `ls -A ${RUN_DIR}`)).toBe('logs');
-  });
+  // Twelve CLI runs by four users, each a whole up, status and down: longer than a unit test's default on a loaded 2-core runner.
+  it.skipIf(!readable)(
+    'a sudo user, root, another sudo user and the first again each bring the platform up and down in turn; a leftover locks no one out',
+    async () => {
+      const vh = await host();
+      const turn = async (user: string) => {
+        const up = await ecomnet(vh, user, ['up', '--network-only', '--detach']);
+        expect(up.exitCode, up.said).toBe(0);
+        expect(await namespaces(vh)).toContain(ours[0]);
+        const shown = await ecomnet(vh, user, ['status']);
+        expect(shown.exitCode, shown.said).toBe(0);
+        const down = await ecomnet(vh, user, ['down']);
+        expect(down.exitCode, down.said).toBe(0);
+        expect(await namespaces(vh)).toBe('');
+      };
+      await turn('alice');
+      // What the issue met: every root command refused alice's leftover.
+      const rootStatus = await ecomnet(vh, 'root', ['status']);
+      expect(rootStatus.exitCode, rootStatus.said).toBe(3);
+      expect(rootStatus.stderr).not.toContain('refusing');
+      await turn('root');
+      await turn('carol');
+      await turn('alice');
+      // What a run keeps after `down` is its logs, for a post-mortem; the next user of either kind reclaims them.
+      expect(await inside(vh, `ls -A ${RUN_DIR}`)).toBe('logs');
+    },
+    120_000,
+  );
 
   it.skipIf(!readable)('a platform another user has up is neither adopted nor removed: the refusal names its owner and what to run', async () => {
     const vh = await host();
