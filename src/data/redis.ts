@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { writeNewFile } from '../host/files.ts';
-import { waitFor } from '../wait.ts';
+import { redisReadiness } from '../net/readiness.ts';
 import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
 import { freePort } from './ports.ts';
@@ -55,31 +54,6 @@ export function redisUrl(t: RedisTarget): string {
   return `redis://:${encodeURIComponent(t.password)}@${t.host}:${t.port}`;
 }
 
-/** Resolve once an authenticated PING succeeds. */
-export async function waitRedisReady(t: RedisTarget & { timeoutMs?: number }): Promise<void> {
-  await waitFor(
-    async () => {
-      const client = new Redis({
-        host: t.host,
-        port: t.port,
-        password: t.password,
-        lazyConnect: true,
-        connectTimeout: 1000,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        await client.ping();
-      } finally {
-        client.disconnect();
-      }
-    },
-    { what: `redis at ${t.host}:${t.port}`, timeoutMs: t.timeoutMs ?? 15_000 },
-  );
-}
-
 /** A throwaway redis on 127.0.0.1 and a free port, run as `redis` when we are root. */
 export async function startLocalRedis(): Promise<LocalServer> {
   const host = '127.0.0.1';
@@ -97,5 +71,5 @@ export async function startLocalRedis(): Promise<LocalServer> {
   }
   const argv = redisArgv({ configFile, runAs });
   const target = { host, port, password };
-  return localServer({ dir, argv, ready: () => waitRedisReady(target), what: 'redis', url: redisUrl(target), ...target, stopSignal: 'SIGTERM' });
+  return localServer({ dir, argv, ready: () => redisReadiness({ ...target, user: 'default' }).waitUntilReady(), what: 'redis', url: redisUrl(target), ...target, stopSignal: 'SIGTERM' });
 }

@@ -6,13 +6,14 @@
  * only the lab: a namespace of another name on the host is neither changed nor read.
  */
 import { rmSync } from 'node:fs';
-import { topology } from '../../fixtures/topology.ts';
+import { nodeNamed, topology } from '../../fixtures/topology.ts';
 import { namespaces as seedNamespaces } from '../grader/contract.ts';
 import { discover } from '../grader/discover.ts';
 import { type Login, pgLogin, redisLogin } from '../grader/logins.ts';
 import { handshakeLogins, mayReceive } from '../runtime/handshake.ts';
 import type { HostModel } from '../grader/model.ts';
 import { notProbed } from '../grader/service-facts.ts';
+import { readinessOf } from '../net/readiness.ts';
 import { writeNewFile } from '../host/files.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { pausePoint } from '../host/pause.ts';
@@ -22,7 +23,7 @@ import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
 import { readJson } from '../read-json.ts';
 import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
 import { declaredOf } from './declared.ts';
-import { HealthBook, PostgresProbe, type Probed, probeAgent, probeHttp, RedisProbe } from './health.ts';
+import { HealthBook, KeptProbes } from './health.ts';
 import { History } from './history.ts';
 import { Reader } from './reader.ts';
 import { Accountant, Directory, type Table } from './traffic.ts';
@@ -137,11 +138,9 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
 
   const accountant = new Accountant();
   const book = new HealthBook();
-  const agent = probeAgent();
   // The run's secrets only to servers the platform started, asked when each would go out.
   const trust = (l: Login) => mayReceive(dir, l);
-  const pgProbe = new PostgresProbe(pgLogin(model, logins?.pgUrl), trust);
-  const redisProbe = new RedisProbe(trust);
+  const probes = new KeptProbes();
   let previousDev = new Map<string, { rx: number; tx: number }>();
   const history = new History(historySize);
   const listeners = new Set<(s: Snapshot) => void>();
@@ -157,19 +156,13 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     return Promise.all(
       seedNamespaces.map(async (n): Promise<Health> => {
         const { protocol } = n;
-        const [host, port, address] =
-          protocol === 'redis'
-            ? [redisAt.host, redisAt.port, `${redisAt.host}:${redisAt.port}`]
-            : protocol === 'postgres'
-              ? [pgAt.host, pgAt.port, `${pgAt.host}:${pgAt.port}`]
-              : [n.ip, n.port, `${n.ip}:${n.port}/health`];
+        // The data servers where they were found (their namespace, or published), logged in to as the run or the seed does.
+        const login = protocol === 'redis' ? redisAt : protocol === 'postgres' ? pgAt : undefined;
+        const readiness = readinessOf(nodeNamed(n.name, topology), login ? { at: login, login, trust } : {})!;
         // Never a packet that could leave the host: without the bridge and its route, 10.0.0.x goes out by the default route.
-        const why = notProbed(m, host);
-        if (why) return book.record(n.name, protocol, address, { healthy: false, detail: `not probed: ${why}` }, at);
-        if (protocol === 'http') return book.record(n.name, protocol, address, await probeHttp(agent, host, port), at);
-        if (protocol === 'redis') return book.record(n.name, protocol, address, await redisProbe.probe(redisAt), at);
-        const p: Probed = await pgProbe.probe(pgAt);
-        return book.record(n.name, protocol, address, p, at);
+        const why = notProbed(m, login?.host ?? n.ip);
+        if (why) return book.record(n.name, protocol, readiness.address, { healthy: false, detail: `not probed: ${why}` }, at);
+        return book.record(n.name, protocol, readiness.address, await probes.probe(n.name, readiness), at);
       }),
     );
   };
@@ -285,9 +278,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
       pausePoint('observe-undo');
       clearTimeout(timer);
       await inFlight?.catch(() => {});
-      pgProbe.close();
-      redisProbe.close();
-      agent.destroy();
+      probes.close();
       await reader.stop();
       rmSync(dir.observe, { force: true });
       listeners.clear();

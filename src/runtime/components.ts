@@ -1,8 +1,8 @@
 import { chmodSync, closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressOf, dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
-import { ORDER_ROLE, postgresArgv, postgresUrl, provisionOrderRoles, waitPostgresReady } from '../data/postgres.ts';
-import { redisArgv, redisUrl, waitRedisReady, writeRedisConf } from '../data/redis.ts';
+import { ORDER_ROLE, postgresArgv, postgresUrl, provisionOrderRoles } from '../data/postgres.ts';
+import { redisArgv, redisUrl, writeRedisConf } from '../data/redis.ts';
 import { inNs, priv, privPrefix } from '../host/exec.ts';
 import { openForAppend, writeNewFile } from '../host/files.ts';
 import type { Progress } from '../host/network.ts';
@@ -13,10 +13,10 @@ import { SERVICE_NODE_FLAGS } from '../services/config.ts';
 import type { Component, DataComponent, DataMode, Topology } from '../topology/types.ts';
 import { type Account, type AccountRole, dropTo, groupName, nobody } from './account.ts';
 import { internetHostConf, nginxConf } from './nginx.ts';
+import { platformReadiness } from './platform-readiness.ts';
 import { writeOwnedBy, type Secrets } from './secrets.ts';
 import { lastLines, spawnInNs } from './spawn.ts';
 import type { Code } from './stage.ts';
-import { waitFor } from '../wait.ts';
 
 /** What starting a component needs: the platform, where its files go, who runs what, and its passwords. */
 export interface ServiceContext {
@@ -42,11 +42,6 @@ function accountOf(ctx: ServiceContext, role: AccountRole): Account {
 function recordService(ctx: ServiceContext, rec: ServiceRecord): void {
   ctx.state.services = [...ctx.state.services.filter((s) => s.name !== rec.name), rec];
   writeState(ctx.dir, ctx.state);
-}
-
-async function httpOk(url: string): Promise<void> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
 }
 
 /** Start one component's server in its namespace and wait until it answers from the host. */
@@ -108,20 +103,18 @@ function nginxDir(dir: RunDir): string {
   return dir.nginx;
 }
 
-const urlOf = (c: Component, t: Topology, path: string) => `http://${addressOf(c, t)}${path}`;
-
 /** Bring one component up (in its namespace, or as a container) and wait until it serves. */
 export async function bringUpComponent(ctx: ServiceContext, c: Component): Promise<void> {
   const { t, secrets, dir } = ctx;
   const pgTarget = { ...dataAddress('postgres', ctx.data, t), password: secrets.postgres };
   const redisTarget = { ...dataAddress('redis', ctx.data, t), password: secrets.redis };
-  // Ready once the superuser logs in and the order service's and the operator's roles exist.
+  // Ready when it answers as its readiness says (src/net/readiness.ts), within its start deadline.
+  const ready = () => platformReadiness(c, t, { data: ctx.data, secrets, as: 'start' })!.waitUntilReady();
+  // PostgreSQL: once the superuser logs in and the order service's and the operator's roles exist.
   const pgReady = async () => {
-    await waitPostgresReady({ ...pgTarget, timeoutMs: 30_000 });
+    await ready();
     await provisionOrderRoles(pgTarget, secrets);
   };
-  const redisReady = () => waitRedisReady({ ...redisTarget, timeoutMs: 15_000 });
-  const waitHttp = () => waitFor(() => httpOk(urlOf(c, t, '/health')), { what: c, timeoutMs: 30_000 });
   switch (c) {
     case 'postgres': {
       if (ctx.data === 'containers') return launchContainer(ctx, c, pgReady);
@@ -129,21 +122,21 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
       return launchInNamespace(ctx, c, postgresArgv({ dataDir: ctx.store.postgres, host: pg.ip, port: pg.port!, hbaFile: dir.configFile('pg_hba.conf'), runAs: 'postgres' }), pgReady);
     }
     case 'redis': {
-      if (ctx.data === 'containers') return launchContainer(ctx, c, redisReady);
+      if (ctx.data === 'containers') return launchContainer(ctx, c, ready);
       const redis = nodeOf(c, t);
       await priv(['install', '-d', '-m', '0700', '-o', 'redis', '-g', 'redis', dir.redisData]);
       const conf = dir.configFile('redis.conf');
       // A restart writes it again: the one before belongs to redis now, which a sudo user may not overwrite.
       await priv(['rm', '-f', conf]);
       await writeRedisConf(conf, { bind: redis.ip, port: redis.port!, password: secrets.redis, dir: dir.redisData }, { runAs: 'redis', prefix: privPrefix });
-      return launchInNamespace(ctx, c, redisArgv({ configFile: conf, runAs: 'redis' }), redisReady);
+      return launchInNamespace(ctx, c, redisArgv({ configFile: conf, runAs: 'redis' }), ready);
     }
     case 'product':
-      return launchInNamespace(ctx, c, await appArgv(ctx, c, { redisUrl: redisUrl(redisTarget) }), waitHttp);
+      return launchInNamespace(ctx, c, await appArgv(ctx, c, { redisUrl: redisUrl(redisTarget) }), ready);
     case 'order':
-      return launchInNamespace(ctx, c, await appArgv(ctx, c, { pgUrl: postgresUrl({ ...pgTarget, user: ORDER_ROLE, password: secrets.orders }), operatorToken: secrets.operator }), waitHttp);
+      return launchInNamespace(ctx, c, await appArgv(ctx, c, { pgUrl: postgresUrl({ ...pgTarget, user: ORDER_ROLE, password: secrets.orders }), operatorToken: secrets.operator }), ready);
     case 'gateway':
-      return launchInNamespace(ctx, c, await appArgv(ctx, c, { productUrl: `http://${addressOf('product', t)}`, orderUrl: `http://${addressOf('order', t)}` }), waitHttp);
+      return launchInNamespace(ctx, c, await appArgv(ctx, c, { productUrl: `http://${addressOf('product', t)}`, orderUrl: `http://${addressOf('order', t)}` }), ready);
     case 'nginx': {
       nginxDir(dir);
       const workers = accountOf(ctx, 'nginx');
@@ -152,7 +145,7 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
       const access = dir.log('nginx-access');
       closeSync(openForAppend(access, 0o600));
       writeNewFile(dir.nginxConf, nginxConf(t, { dir: dir.nginx, accessLog: access, errorLog: 'stderr', user: workers.name, group: groupName(workers.gid) }));
-      return launchInNamespace(ctx, c, ['nginx', '-c', dir.nginxConf, '-g', 'daemon off;'], waitHttp, dir.log('nginx-error'));
+      return launchInNamespace(ctx, c, ['nginx', '-c', dir.nginxConf, '-g', 'daemon off;'], ready, dir.log('nginx-error'));
     }
     case 'internet': {
       const n = nodeOf(c, t);
@@ -166,7 +159,7 @@ export async function bringUpComponent(ctx: ServiceContext, c: Component): Promi
       writeNewFile(conf, internetHostConf(t, own));
       // Its few lines (errors only) straight to its file: `up --network-only` has no keeper.
       const argv = [...dropTo(a), 'nginx', '-e', 'stderr', '-c', conf];
-      return launchInNamespace(ctx, c, argv, () => waitFor(() => httpOk(urlOf(c, t, '/')), { what: c, timeoutMs: 10_000 }), dir.log(c), true);
+      return launchInNamespace(ctx, c, argv, ready, dir.log(c), true);
     }
     default:
       return;
