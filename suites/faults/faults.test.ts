@@ -170,15 +170,15 @@ describe('kill --hold: down until fault clear, then back', () => {
       const killedAt = performance.now();
       expect(kill.exitCode, kill.stderr).toBe(0);
       let clear: Awaited<ReturnType<typeof ecomnet>> | undefined;
-      // Looked at every 200 ms for 3 s: never healthy, never restarted.
+      // Looked at every 200 ms for 3 s, and at least 6 times however slow a look is on a loaded
+      // host: never healthy, never restarted.
       const samples: { restarts: number; healthy: boolean }[] = [];
       try {
         expect((await ecomnet(['fault', 'list'], runDir.root)).stdout).toContain(`kill --hold ${service}`);
-        while (performance.now() - killedAt < 3000) {
+        while (performance.now() - killedAt < 3000 || samples.length < 6) {
           samples.push(await restartsOf(service));
           await new Promise((r) => setTimeout(r, 200));
         }
-        expect(samples.length).toBeGreaterThan(5);
         expect(
           samples.filter((x) => x.healthy || x.restarts !== restartsBefore),
           'a sample while held showed it healthy or restarted',
