@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setprivArgv } from '../data/privilege.ts';
-import { priv } from '../host/exec.ts';
+import { CommandError, priv } from '../host/exec.ts';
+import { until } from '../wait.ts';
 import type { Topology } from '../topology/types.ts';
 
 /** A unix account a server runs as. */
@@ -87,9 +88,24 @@ export async function ensureAccounts(t: Pick<Topology, 'tag'>, record: (name: st
   return out;
 }
 
-/** Remove accounts we created (the names our state recorded) that still exist; userdel also removes their own group. */
+/** userdel's exit when a process still runs as the account. */
+const USER_BUSY = 8;
+
+/**
+ * Remove accounts we created (the names our state recorded) that still exist; userdel also
+ * removes their own group. By now nothing of ours runs in our namespaces, so a process userdel
+ * finds under the account's uid is one being reaped, or someone else's with the same number (a
+ * virtual host's copy of /etc lends it our accounts): it is given a moment, then the entry,
+ * which is ours, goes anyway (`userdel -f`) and that process keeps its number.
+ */
 export async function removeAccounts(names: string[]): Promise<void> {
-  for (const n of names.filter((x) => localAccount(x))) await priv(['userdel', n]);
+  for (const n of names.filter((x) => localAccount(x))) {
+    const first = await priv(['userdel', n], { allowFail: true });
+    if (first.exitCode === 0) continue;
+    if (first.exitCode !== USER_BUSY) throw new CommandError(first);
+    const removed = await until(async () => (await priv(['userdel', n], { allowFail: true })).exitCode === 0, { timeoutMs: 3000, intervalMs: 200 });
+    if (!removed) await priv(['userdel', '--force', n]);
+  }
 }
 
 /** argv prefix dropping to an account with its groups, no capability and no_new_privs; setpriv execs, so the pid stays the server's. */
