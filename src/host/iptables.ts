@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { parseIptablesSave } from '../net/iptables-save.ts';
+import { parseIptablesSave, type SavedTable } from '../net/iptables-save.ts';
 import { HOOKS, ownedChain } from '../topology/validate.ts';
 import { priv, run } from './exec.ts';
 
@@ -110,24 +110,27 @@ export interface TaggedLine {
   line: string;
 }
 
+/** `iptables-save` output, or its tables parsed once for several questions. */
+type Saved = string | SavedTable[];
+const tablesOf = (saved: Saved) => (typeof saved === 'string' ? parseIptablesSave(saved) : saved);
+
 /** Lines of `iptables-save` output whose comment starts with our tag, in order. */
-export function taggedLines(saveOutput: string, tag: string): TaggedLine[] {
+export function taggedLines(saved: Saved, tag: string): TaggedLine[] {
   // A literal prefix: a tag read from a file matches itself only, never every comment on the host.
   const prefix = `${tag}:`;
-  return parseIptablesSave(saveOutput).flatMap((t) =>
-    t.rules.flatMap((r) => (r.comment?.startsWith(prefix) ? [{ table: t.name, chain: r.chain, id: r.comment.slice(prefix.length), line: r.line }] : [])),
-  );
+  return tablesOf(saved).flatMap((t) => t.rules.flatMap((r) => (r.comment?.startsWith(prefix) ? [{ table: t.name, chain: r.chain, id: r.comment.slice(prefix.length), line: r.line }] : [])));
 }
 
 /** Chains of ours (named from the tag) in `iptables-save` output, with their tables. */
-export function liveChains(saveOutput: string, tag: string): { table: string; chain: string }[] {
+export function liveChains(saved: Saved, tag: string): { table: string; chain: string }[] {
   const names = new Set(HOOKS.map((h) => ownedChain(tag, h)));
-  return parseIptablesSave(saveOutput).flatMap((t) => t.chains.filter((c) => names.has(c.name)).map((c) => ({ table: t.name, chain: c.name })));
+  return tablesOf(saved).flatMap((t) => t.chains.filter((c) => names.has(c.name)).map((c) => ({ table: t.name, chain: c.name })));
 }
 
 /** Everything of ours in `iptables-save` output, one string each: our chains, then every tagged line. */
 export function ownedLines(saveOutput: string, tag: string): string[] {
-  return [...liveChains(saveOutput, tag).map((c) => `${c.table} chain ${c.chain}`), ...taggedLines(saveOutput, tag).map((l) => l.line)];
+  const tables = parseIptablesSave(saveOutput);
+  return [...liveChains(tables, tag).map((c) => `${c.table} chain ${c.chain}`), ...taggedLines(tables, tag).map((l) => l.line)];
 }
 
 /**
@@ -136,9 +139,10 @@ export function ownedLines(saveOutput: string, tag: string): string[] {
  * chains, flushed and deleted. An untagged line outside our chains is never touched.
  */
 export function deletionText(saveOutput: string, tag: string): string {
-  const chains = liveChains(saveOutput, tag);
+  const tables = parseIptablesSave(saveOutput);
+  const chains = liveChains(tables, tag);
   const inOurs = (l: TaggedLine) => chains.some((c) => c.table === l.table && c.chain === l.chain);
-  const lines = taggedLines(saveOutput, tag).filter((l) => !inOurs(l));
+  const lines = taggedLines(tables, tag).filter((l) => !inOurs(l));
   const out: string[] = [];
   for (const table of new Set([...lines.map((l) => l.table), ...chains.map((c) => c.table)])) {
     out.push(`*${table}`, ...lines.filter((l) => l.table === table).map((l) => `-D ${l.line.slice(3)}`));
