@@ -106,14 +106,14 @@ async function initCluster(t: Topology, dir: RunDir, store: DataDir, secrets: Se
     // A cluster without the mark is one whose creation was cut short: nothing in it to keep.
     await priv(['rm', '-rf', store.postgres]);
     const copy = await clusterFromTemplate(cluster);
-    made = copy.built ? 'template made (initdb), then copied' : 'copied from the template';
+    made = copy.built ? 'the template made by initdb, then copied' : 'a copy of the template';
     flushed = copy.flushed.then(() => priv(['touch', store.postgresReady])).then(() => undefined);
     // Awaited by startInOrder; a failure before it (the network's) leaves it unmarked, for the next up to make again.
     flushed.catch(() => {});
   }
   // From the order service's address only its own role: the superuser's and the reader's passwords are no use there.
   await writePgHba(dir.configFile('pg_hba.conf'), [{ address: nodeOf('order', t).ip, user: ORDER_ROLE }, t.app.bridge.ip]);
-  progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster in ${store.postgres}: ${made}`, performance.now() - t0);
+  progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster initialised in ${store.postgres} (${made})`, performance.now() - t0);
   return flushed;
 }
 
