@@ -11,7 +11,7 @@ import { sysctlKeys, type Plan } from '../src/plan/plan.ts';
 import { cleanup, leftovers } from '../src/cleanup.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { Platform, type StartedPlatform } from '../src/platform.ts';
-import { check, waitFor } from '../src/wait.ts';
+import { check, waitFor } from '../src/util/wait.ts';
 import type { Topology } from '../src/topology/types.ts';
 import { runScript, sequentialDown, sequentialUp } from './sequential.ts';
 import { median, timeIt } from './stats.ts';

@@ -6,7 +6,7 @@ import { status } from '../src/cli/status.ts';
 import { acquireLock, readHolder } from '../src/host/lock.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { readState } from '../src/host/state.ts';
-import { check, waitFor } from '../src/wait.ts';
+import { check, waitFor } from '../src/util/wait.ts';
 
 /** The real platform, driven through the `ecomnet` CLI exactly as a user would. */
 

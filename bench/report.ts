@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { table } from '../src/text.ts';
+import { table } from '../src/util/text.ts';
 
 /** One table, printed to the terminal and written to reports/bench.md from the same rows. */
 export interface Table {

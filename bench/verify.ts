@@ -13,7 +13,7 @@ import { readSysctl } from '../src/host/facts.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { setSysctls } from '../src/host/sysctl.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';
-import { readJson } from '../src/read-json.ts';
+import { readJson } from '../src/util/read-json.ts';
 import { readSecrets } from '../src/runtime/secrets.ts';
 import type { NodeSpec } from '../src/topology/types.ts';
 import { countOrders, SEED_ORDER } from './datapath.ts';

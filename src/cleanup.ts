@@ -22,7 +22,7 @@ import { stopInOrder } from './runtime/start-order.ts';
 import { stopSupervisor } from './runtime/supervisor.ts';
 import type { Topology } from './topology/types.ts';
 import { peerName } from './topology/validate.ts';
-import { until } from './wait.ts';
+import { until } from './util/wait.ts';
 
 export interface RemoveOptions {
   /** Its kept data too, as `docker compose down --volumes`: the data directory, the containers' volumes. */

@@ -116,7 +116,7 @@ async function cmdDown(v: Record<string, string | boolean | undefined>): Promise
   const platform = Platform.from(await loadTopology(v.topology as string | undefined))
     .withProgress(progress)
     .heldAs('ecomnet down');
-  const [{ readHolder }, { alive }, { until }] = await Promise.all([import('../host/lock.ts'), import('../host/proc.ts'), import('../wait.ts')]);
+  const [{ readHolder }, { alive }, { until }] = await Promise.all([import('../host/lock.ts'), import('../host/proc.ts'), import('../util/wait.ts')]);
   // The lock names a pid to signal: read it only from a run directory no one else can change.
   await ensureRunDir(platform.runDir);
   // A foreground `up` owns the platform: ask it to stop, it tears down itself. A test run is
@@ -243,7 +243,7 @@ async function run(command: string | undefined, v: ReturnType<typeof parseOption
     case 'top':
       return (await import('./observe.ts')).observe({ once: Boolean(v.once), watch: Boolean(v.watch) || command === 'top', json: Boolean(v.json), ...(v.port ? { port: Number(v.port) } : {}) });
     case 'doctor': {
-      const [{ doctor }, { table }] = await Promise.all([import('../host/doctor.ts'), import('../text.ts')]);
+      const [{ doctor }, { table }] = await Promise.all([import('../host/doctor.ts'), import('../util/text.ts')]);
       const checks = await doctor(defaultTopology);
       console.log(table([['', 'CHECK', 'DETAIL'], ...checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.name, c.detail])]));
       const missing = [...new Set(checks.filter((c) => !c.ok && c.detail.startsWith('missing: apt-get install ')).map((c) => c.detail.slice('missing: apt-get install '.length)))];

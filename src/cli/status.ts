@@ -4,7 +4,7 @@ import type { RunDir } from '../host/run-dir.ts';
 import { readState } from '../host/state.ts';
 import { listNamespaces } from '../host/links.ts';
 import { alive } from '../host/proc.ts';
-import { table } from '../text.ts';
+import { table } from '../util/text.ts';
 import { heldServices, readFaults } from '../runtime/faults.ts';
 import { readSupervision } from '../runtime/supervisor.ts';
 import { readSecrets } from '../runtime/secrets.ts';

@@ -8,9 +8,9 @@
  */
 import { ipBatch, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from '../host/links.ts';
 import { priv, run } from '../host/exec.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 import { dropTo, nobody } from '../runtime/account.ts';
-import { check, waitFor } from '../wait.ts';
+import { check, waitFor } from '../util/wait.ts';
 import { OUTSIDE } from './vantage.ts';
 
 /** The grader's own directory: root's, readable by all, apart from any platform's. */

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { check, waitFor } from '../wait.ts';
+import { check, waitFor } from '../util/wait.ts';
 import { priv, run } from './exec.ts';
 
 /** The small iproute2 layer: list, batch, wait. */

@@ -2,7 +2,7 @@ import { linkSync, rmSync } from 'node:fs';
 import { writeNewFile } from './files.ts';
 import { alive, isAncestor } from './proc.ts';
 import type { RunDir } from './run-dir.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 
 export interface Holder {
   pid: number;

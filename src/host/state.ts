@@ -6,7 +6,7 @@ import { isTag, peerName } from '../topology/validate.ts';
 import { accountNames } from '../runtime/account.ts';
 import { writeNewFile } from './files.ts';
 import type { RunDir } from './run-dir.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 
 export interface ServiceRecord {
   name: string;

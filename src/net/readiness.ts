@@ -10,7 +10,7 @@ import { Agent, get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ScramOnlyClient } from '../services/scram-only.ts';
 import type { Component, NodeSpec } from '../topology/types.ts';
-import { waitFor } from '../wait.ts';
+import { waitFor } from '../util/wait.ts';
 
 /** One probe's limit: a service slower than this to answer is not healthy (observe marks it red within a sample). */
 export const PROBE_TIMEOUT_MS = 800;

@@ -20,7 +20,7 @@ import { pausePoint } from '../host/pause.ts';
 import { listNamespaces } from '../host/links.ts';
 import { procStartTime, sameProcess, statFields } from '../host/proc.ts';
 import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
 import { declaredOf } from './declared.ts';
 import { HealthBook, KeptProbes } from './health.ts';

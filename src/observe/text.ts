@@ -1,5 +1,5 @@
 /** A snapshot as the terminal shows it (`ecomnet observe --once`, `--watch`): the page's tables, same numbers. */
-import { table } from '../text.ts';
+import { table } from '../util/text.ts';
 import { arcsOf, carriedTraffic, declarationOf, protoLabel, undrawnCount } from './page/arcs.js';
 import { humanBytes } from './page/units.js';
 import type { Snapshot } from './types.ts';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReportPaths } from './paths.ts';
 import type { EvidenceRecord, Matrix, PolicyTable, RuleDoc, RunMeta, TrafficCapture } from './types.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 
 /** All evidence lines of all workers, oldest first; a torn last line is skipped. */
 export function readEvidence(dir: string): EvidenceRecord[] {

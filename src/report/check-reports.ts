@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { deliverables } from '../grader/deliverables.ts';
 import { reportPaths } from './paths.ts';
 import type { ResultsJson } from './results.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 
 /** Every problem found; an empty list means the run left a complete report. */
 export function verifyReports(root: string = process.cwd()): string[] {

@@ -1,6 +1,6 @@
 /** Where a run leaves its reports; every writer and reader takes its paths from here. */
 import { join } from 'node:path';
-import { escapeRegExp } from '../text.ts';
+import { escapeRegExp } from '../util/text.ts';
 
 /** reports/ under the repository, or ECOMNET_REPORTS_DIR (verify's callers keep their reports apart). */
 export function reportPaths(root: string = process.cwd()) {

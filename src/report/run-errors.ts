@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { reportPaths, type ReportPaths } from './paths.ts';
 import { Redactor } from './redact.ts';
 import { replaceFile } from '../host/files.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 
 export function readRunErrors(paths: ReportPaths): string[] {
   return readJson<string[]>(paths.runErrors) ?? [];

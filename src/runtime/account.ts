@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setprivArgv } from '../data/privilege.ts';
 import { CommandError, priv } from '../host/exec.ts';
-import { until } from '../wait.ts';
+import { until } from '../util/wait.ts';
 import type { Topology } from '../topology/types.ts';
 
 /** A unix account a server runs as. */

@@ -14,10 +14,10 @@ import type { Progress } from '../host/network.ts';
 import { sameProcess } from '../host/proc.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import { readState, validateState, type ServiceRecord, type State } from '../host/state.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 import type { Component, DataComponent, NodeSpec, Topology } from '../topology/types.ts';
 import { peerName } from '../topology/validate.ts';
-import { until } from '../wait.ts';
+import { until } from '../util/wait.ts';
 import { readSecrets } from './secrets.ts';
 import { readSupervision, SUPERVISED, supervisorRunning } from './supervisor.ts';
 

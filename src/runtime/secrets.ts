@@ -4,7 +4,7 @@ import { isRoot, priv } from '../host/exec.ts';
 import { writeNewFile } from '../host/files.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import type { Account } from './account.ts';
-import { readJson } from '../read-json.ts';
+import { readJson } from '../util/read-json.ts';
 
 /** The run's passwords, new for every `up`. */
 export interface Secrets {

@@ -3,7 +3,7 @@ import { closeSync, constants, openSync, readFileSync, rmSync } from 'node:fs';
 import { inNs, priv, privPrefix, run } from '../host/exec.ts';
 import { openForAppend } from '../host/files.ts';
 import { sameProcess } from '../host/proc.ts';
-import { until, waitFor } from '../wait.ts';
+import { until, waitFor } from '../util/wait.ts';
 import { type LogKeeper, openOwnPipe, pipeOf } from './log-keeper.ts';
 
 /** Writes its pid to $0, then execs "$@"; noclobber: root's shell creates the file exclusively, never through a link left there. */

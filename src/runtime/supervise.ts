@@ -13,7 +13,7 @@ import { procStartTime, sameProcess } from '../host/proc.ts';
 import { ensureRunDir, runDirAt } from '../host/run-dir.ts';
 import { readState, validateState, writeState } from '../host/state.ts';
 import { readTopologyFile } from '../topology/parse.ts';
-import { until } from '../wait.ts';
+import { until } from '../util/wait.ts';
 import { ACCOUNT_ROLES } from './account.ts';
 import type { ServiceContext } from './components.ts';
 import { heldServices, readFaults } from './faults.ts';

@@ -8,7 +8,7 @@ import { generatePassword } from '../../src/data/password.ts';
 import { freePort } from '../../src/data/ports.ts';
 import { startLocalPostgres } from '../../src/data/postgres.ts';
 import { startLocalRedis } from '../../src/data/redis.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { LOOPBACK } from './helpers.ts';
 
 const MAIN = new URL('../../src/services/main.ts', import.meta.url).pathname;

@@ -7,7 +7,7 @@ import { startLocalPostgres } from '../../src/data/postgres.ts';
 import { generatePassword } from '../../src/data/password.ts';
 import { buildOrderApp, createOrderPool, ensureSchema, STATEMENT_TIMEOUT_MS } from '../../src/services/order/app.ts';
 import { MAX_OFFSET } from '../../src/services/order/validate.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 
 const SEED_ORDER = { customer_id: 'cust-101', product_id: 'prod-201', quantity: 2, total_price: 150.0 };
 const OPERATOR = generatePassword();

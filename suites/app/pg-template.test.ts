@@ -11,7 +11,7 @@ import { postgresBin } from '../../src/host/doctor.ts';
 import { isRoot, run } from '../../src/host/exec.ts';
 import { generatePassword } from '../../src/data/password.ts';
 import { clusterFromTemplate, postgresTemplate, removePostgresTemplates, scramVerifier, templateName } from '../../src/data/postgres.ts';
-import { waitFor } from '../../src/wait.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 /** Templates of this file's own, on a path only root can change (as the real one's is), removed at the end. */
 const root = `/var/lib/ecomnet-template-test-${process.pid}`;

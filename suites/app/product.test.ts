@@ -7,7 +7,7 @@ import type { LocalServer } from '../../src/data/local.ts';
 import { buildProductApp } from '../../src/services/product/app.ts';
 import { createCacheClient } from '../../src/services/product/cache.ts';
 import { PRODUCTS } from '../../src/services/product/products.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { hangingServer, LOOPBACK } from './helpers.ts';
 
 const SEED = [

@@ -7,7 +7,7 @@ import { nodeOf } from '../../fixtures/topology.ts';
 import { ORDERS_DATABASE, postgresClient, postgresUrl, startLocalPostgres } from '../../src/data/postgres.ts';
 import type { LocalServer } from '../../src/data/local.ts';
 import { readinessOf } from '../../src/net/readiness.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 
 let db: LocalServer;
 beforeAll(async () => {

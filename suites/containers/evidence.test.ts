@@ -3,7 +3,7 @@ import { nodeOf, publishedAt, topology } from '../../fixtures/topology.ts';
 import { containerName, labelFilter } from '../../src/runtime/engine.ts';
 import { imageFor } from '../../src/runtime/images.ts';
 import type { DataComponent } from '../../src/topology/types.ts';
-import { escapeRegExp } from '../../src/text.ts';
+import { escapeRegExp } from '../../src/util/text.ts';
 import { tcpProbe } from '../support/checks.ts';
 import { redisCommand, sql } from '../support/data.ts';
 import { deliverable, recordedShell } from '../support/evidence.ts';

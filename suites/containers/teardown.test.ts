@@ -6,12 +6,12 @@ import { publishedAt } from '../../fixtures/topology.ts';
 import { priv } from '../../src/host/exec.ts';
 import { containerName, engine, labelFilter, labelledContainers, volumeName } from '../../src/runtime/engine.ts';
 import { ensureImages, imageEnv } from '../../src/runtime/images.ts';
-import { escapeRegExp } from '../../src/text.ts';
+import { escapeRegExp } from '../../src/util/text.ts';
 import { topology as ct } from '../fixtures/containers-topology.ts';
 import { leftovers } from '../../src/cleanup.ts';
 import { testRunDirs } from '../../src/host/run-dir.ts';
 import { cli, ecomnet, topologyFile } from '../support/cli.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { recordedShell } from '../support/evidence.ts';
 import { containersMode } from '../support/mode.ts';
 

@@ -12,7 +12,7 @@ import { containerName } from '../../src/runtime/engine.ts';
 import { readSecrets } from '../../src/runtime/secrets.ts';
 import { readSupervision } from '../../src/runtime/supervisor.ts';
 import type { Component } from '../../src/topology/types.ts';
-import { until } from '../../src/wait.ts';
+import { until } from '../../src/util/wait.ts';
 import { nsCommand, port } from '../support/checks.ts';
 import { ecomnet } from '../support/cli.ts';
 import { sql, sqlAs } from '../support/data.ts';

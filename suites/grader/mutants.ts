@@ -13,7 +13,7 @@ import { type ClassResult, gradeClass } from '../../src/grader/class.ts';
 import { priv } from '../../src/host/exec.ts';
 import { writeClassReports } from '../../src/report/class-report.ts';
 import { reportPaths } from '../../src/report/paths.ts';
-import { readJson } from '../../src/read-json.ts';
+import { readJson } from '../../src/util/read-json.ts';
 import { VirtualHost } from '../../src/vhost/vhost.ts';
 import { catalogue, mutate, unmutated } from './catalogue.ts';
 

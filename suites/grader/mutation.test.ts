@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClassResult, ClassRow } from '../../src/grader/class.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
 import { reportPaths } from '../../src/report/paths.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { catalogue, type Mutant, unmutated } from './catalogue.ts';
 import { repeatsNative } from '../../setup/mutation-setup.ts';

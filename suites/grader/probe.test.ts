@@ -13,7 +13,7 @@ import { topology } from '../../fixtures/topology.ts';
 import { attachProbe, PROBE_DIR } from '../../src/grader/probe.ts';
 import { OUTSIDE } from '../../src/grader/vantage.ts';
 import { listLinks, listNamespaces, nsPids } from '../../src/host/links.ts';
-import { waitFor } from '../../src/wait.ts';
+import { waitFor } from '../../src/util/wait.ts';
 import { ecomnet } from '../support/cli.ts';
 import { stopEcomnetPlatform } from './host.ts';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { deliverables } from '../../src/grader/deliverables.ts';
 import { priv } from '../../src/host/exec.ts';
-import { readJson } from '../../src/read-json.ts';
+import { readJson } from '../../src/util/read-json.ts';
 import type { ResultsJson } from '../../src/report/results.ts';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { topology } from '../../fixtures/topology.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { priv } from '../../src/host/exec.ts';
 import { HOOKS, ownedChain, peerName } from '../../src/topology/validate.ts';
 import { readSysctl } from '../../src/host/facts.ts';

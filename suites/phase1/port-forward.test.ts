@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nginx } from '../../src/grader/contract.ts';
 import { contractNs } from '../../src/grader/find.ts';
-import { escapeRegExp } from '../../src/text.ts';
+import { escapeRegExp } from '../../src/util/text.ts';
 import { client, port, viaForward } from '../support/checks.ts';
 import { recordedShell } from '../support/evidence.ts';
 import { checksOf, judged } from '../support/graded.ts';

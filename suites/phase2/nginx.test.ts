@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nginx } from '../../src/grader/contract.ts';
 import { contractNs } from '../../src/grader/find.ts';
-import { escapeRegExp } from '../../src/text.ts';
+import { escapeRegExp } from '../../src/util/text.ts';
 import { httpReply } from '../../src/grader/checks/trial.ts';
 import { nsCommand, port } from '../support/checks.ts';
 import { recordedShell } from '../support/evidence.ts';

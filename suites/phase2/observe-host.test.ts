@@ -13,7 +13,7 @@ import { topology } from '../../fixtures/topology.ts';
 import { priv } from '../../src/host/exec.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
 import { observeChain, startObserver } from '../../src/observe/observer.ts';
-import { until } from '../../src/wait.ts';
+import { until } from '../../src/util/wait.ts';
 
 const dir = runDirAt('/run/ecomnet-observe-test');
 const chain = observeChain();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cache, products } from '../../src/grader/contract.ts';
-import { escapeRegExp } from '../../src/text.ts';
+import { escapeRegExp } from '../../src/util/text.ts';
 import { nsCommand } from '../support/checks.ts';
 import { redisCommand } from '../support/data.ts';
 import { contractNs } from '../../src/grader/find.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { topology } from '../../fixtures/topology.ts';
 import { readState } from '../../src/host/state.ts';
 import { ORDER_RATE } from '../../src/runtime/nginx.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { READER_ROLE } from '../../src/data/postgres.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
-import { readJson } from '../../src/read-json.ts';
+import { readJson } from '../../src/util/read-json.ts';
 import type { ResultsJson } from '../../src/report/results.ts';
 import { VERIFY_MODE } from '../../src/report/types.ts';
 import { ecomnet } from '../support/cli.ts';

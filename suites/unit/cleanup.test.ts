@@ -13,7 +13,7 @@ import { setSysctls } from '../../src/host/sysctl.ts';
 import { removeContainers } from '../../src/runtime/engine.ts';
 import { sysctlKeys } from '../../src/plan/plan.ts';
 import { oldState } from '../support/state.ts';
-import { escapeRegExp } from '../../src/text.ts';
+import { escapeRegExp } from '../../src/util/text.ts';
 
 // Nothing here reaches the host: every command, link, rule, sysctl and engine call is a spy.
 vi.mock('../../src/host/exec.ts', async (actual) => ({

@@ -8,7 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { nodeOf, topology } from '../../fixtures/topology.ts';
 import { dropTo, nobody } from '../../src/runtime/account.ts';
 import { internetHostConf } from '../../src/runtime/nginx.ts';
-import { waitFor } from '../../src/wait.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const freePort = () =>
   new Promise<number>((resolve) => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatePassword } from '../../src/data/password.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { scanProcesses } from '../support/secret-sampler.ts';
 
 const secret = generatePassword();

@@ -16,7 +16,7 @@ import { TopologyError } from '../../src/topology/validate.ts';
 import type { BridgeSpec, Topology } from '../../src/topology/types.ts';
 import { topology as alt } from '../fixtures/alt-topology.ts';
 import { topology as containers } from '../fixtures/containers-topology.ts';
-import { until } from '../../src/wait.ts';
+import { until } from '../../src/util/wait.ts';
 
 /** Issue 12, "a host that trusts nothing it reads": the state file, the run directory, --topology. */
 

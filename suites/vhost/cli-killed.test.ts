@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { run } from '../../src/host/exec.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { hostState, initsOf } from './host.ts';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -13,7 +13,7 @@ import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
 import { comment } from '../../src/plan/rules.ts';
 import type { Policy } from '../../src/topology/types.ts';
 import { VirtualHost } from '../../src/vhost/vhost.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 
 const checkout = fileURLToPath(new URL('../..', import.meta.url));
 const bridge = topology.app.bridge;

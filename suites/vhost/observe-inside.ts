@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { runDirAt } from '../../src/host/run-dir.ts';
 import { startObserver } from '../../src/observe/observer.ts';
-import { until } from '../../src/wait.ts';
+import { until } from '../../src/util/wait.ts';
 
 const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).trim();
 const LAB = process.argv[2]!;

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'vitest';
 import { VirtualHost } from '../../src/vhost/vhost.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 

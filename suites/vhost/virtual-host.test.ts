@@ -11,7 +11,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { priv } from '../../src/host/exec.ts';
 import { alive } from '../../src/host/proc.ts';
 import { NO_DOCKER, VirtualHost, WORLD } from '../../src/vhost/vhost.ts';
-import { check, waitFor } from '../../src/wait.ts';
+import { check, waitFor } from '../../src/util/wait.ts';
 import { hostState, initsOf } from './host.ts';
 
 /** Every process still in the PID namespace whose inode is `ns` (`pid:[4026...]`). */

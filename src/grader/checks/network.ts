@@ -3,7 +3,7 @@
  * host with the commands its screenshots show. Names and addresses are the seed's (contract.ts);
  * the bridge, veth and uplink names are the learner's, read from the host.
  */
-import { escapeRegExp } from '../../text.ts';
+import { escapeRegExp } from '../../util/text.ts';
 import { contains, parseCidr, parseIp } from '../../topology/ipv4.ts';
 import { bridge, namespaces, rules } from '../contract.ts';
 import { diagramFindings } from '../live-diagram.ts';

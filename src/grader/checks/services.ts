@@ -3,7 +3,7 @@
  * payloads, status codes, the cache keys, the orders row), asked from where the seed asks them.
  * Only the seed's contract: a service's own extras (headers, more routes) are never required.
  */
-import { escapeRegExp } from '../../text.ts';
+import { escapeRegExp } from '../../util/text.ts';
 import { cache, health, nginx, order as seedOrder, orderCreated, orderRow, productNotFound, products, rules } from '../contract.ts';
 import { contractNs, postgresAt, redisAt } from '../find.ts';
 import { type Check, Failed, httpReply, reply, type Trial } from './trial.ts';
