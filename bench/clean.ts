@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { topology } from '../fixtures/topology.ts';
+import { topology } from '../src/topology/default.ts';
 import { leftovers } from '../src/cleanup.ts';
 import { readSysctl } from '../src/host/facts.ts';
 import { sysctlKeys } from '../src/plan/plan.ts';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { addressOf, hostPort, nodeOf, topology } from '../fixtures/topology.ts';
+import { addressOf, hostPort, nodeOf, topology } from '../src/topology/default.ts';
 import { postgresUrl } from '../src/data/postgres.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { readState, type ServiceRecord } from '../src/host/state.ts';

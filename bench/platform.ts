@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { hostPort, topology } from '../fixtures/topology.ts';
+import { hostPort, topology } from '../src/topology/default.ts';
 import { status } from '../src/cli/status.ts';
 import { acquireLock, readHolder } from '../src/host/lock.ts';
 import { runDirAt } from '../src/host/run-dir.ts';

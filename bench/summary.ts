@@ -1,4 +1,4 @@
-import { topology } from '../fixtures/topology.ts';
+import { topology } from '../src/topology/default.ts';
 import type { ColdStart } from './coldstart.ts';
 import type { CpuShare } from './cpu.ts';
 import type { Footprint, GetResult, Measured, OrderResult, Rss } from './datapath.ts';

@@ -3,7 +3,7 @@ import type { Topology } from '../src/topology/types.ts';
 
 /**
  * Synthetic topologies for the network benchmarks: their own tag, names, subnets, bridges and
- * host port, so they can never collide with the main platform (fixtures/topology.ts) or tests.
+ * host port, so they can never collide with the main platform (src/topology/default.ts) or tests.
  */
 export const BENCH_TAG = 'ecomnet-bench';
 /** Where the synthetic platforms keep state and lock: apart from the main platform's run dir. */

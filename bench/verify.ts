@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { hostPort, nodeOf, topology } from '../fixtures/topology.ts';
+import { hostPort, nodeOf, topology } from '../src/topology/default.ts';
 import { catalogue } from '../suites/grader/catalogue.ts';
 import { pgpassLine } from '../src/data/postgres.ts';
 import { deliverables } from '../src/grader/deliverables.ts';

@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportPaths } from '../src/report/paths.ts';
 import type { ResultsJson } from '../src/report/results.ts';
-import { readJson } from '../src/read-json.ts';
+import { readJson } from '../src/util/read-json.ts';
 
 const icon = { pass: '✅ pass', fail: '❌ fail', missing: '⚠️ missing', inconclusive: '❔ inconclusive', 'not graded': '➖ not graded' } as const;
 

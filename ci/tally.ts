@@ -8,7 +8,7 @@
  *   node ci/tally.ts close TALLY                                prints "N passed, N failed, N skipped"
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { readJson } from '../src/read-json.ts';
+import { readJson } from '../src/util/read-json.ts';
 
 export interface Counts {
   passed: number;

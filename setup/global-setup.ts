@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { topology } from '../fixtures/topology.ts';
+import { topology } from '../src/topology/default.ts';
 import { priv, run } from '../src/host/exec.ts';
 import { detectBackend } from '../src/host/iptables.ts';
 import { TEST_DATA_ROOT } from '../src/host/run-dir.ts';

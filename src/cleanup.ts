@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { topology as defaultTopology } from '../fixtures/topology.ts';
+import { topology as defaultTopology } from './topology/default.ts';
 import { priv } from './host/exec.ts';
 import { removeProbe } from './grader/probe.ts';
 import { detectBackend, ownedLines, removeOwned, save, type Backend } from './host/iptables.ts';

@@ -7,7 +7,7 @@
  *   console.log(p.info, await p.status());
  *   await p.stop();
  */
-import { topology as defaultTopology } from '../fixtures/topology.ts';
+import { topology as defaultTopology } from './topology/default.ts';
 import { cleanup, type RemoveOptions } from './cleanup.ts';
 import type { PlatformStatus } from './cli/status.ts';
 import { detectBackend } from './host/iptables.ts';

@@ -4,7 +4,7 @@
  * (discover()), red where that differs from the seed's contract.
  */
 import { writeFileSync } from 'node:fs';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../topology/default.ts';
 import { diagramMermaid, diagramSvg } from '../report/topology-diagram.ts';
 
 const usage = 'usage: ecomnet diagram [--live] [--svg FILE]';

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { DataMode } from '../platform.ts';
 import type { Component, Policy, Topology } from '../topology/types.ts';
 
-const { hostPort, topology: defaultTopology } = await import('../../fixtures/topology.ts');
+const { hostPort, topology: defaultTopology } = await import('../topology/default.ts');
 const { ensureRunDir, runDirAt } = await import('../host/run-dir.ts');
 
 const usage = `usage: ecomnet <command> [options]
@@ -13,7 +13,7 @@ const usage = `usage: ecomnet <command> [options]
                      --policy: deny (default) lets namespaces open only the topology's flows; open is the seed's flat network
   down [--volumes] [--topology FILE.json]   remove everything of ours from this host (idempotent);
                      the data (orders) is kept for the next up unless --volumes
-                     --topology: another platform, as JSON data in the shape of fixtures/topology.ts
+                     --topology: another platform, as JSON data in the shape of src/topology/default.ts
                      (every field checked; never run as code)
   status [--json]    namespaces, services and their health
   logs [SERVICE] [-f] the services' logs

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { publishedAt } from '../../fixtures/topology.ts';
+import { publishedAt } from '../topology/default.ts';
 import type { RunDir } from '../host/run-dir.ts';
 import { readState } from '../host/state.ts';
 import { listNamespaces } from '../host/links.ts';

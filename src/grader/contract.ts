@@ -1,7 +1,7 @@
 /**
  * What the seed (shared/seed/container-networking-project.md) says, in its own literals: the
  * contract the grader holds any build of the lab to, whoever built it. Deliberately not derived
- * from fixtures/topology.ts or src/plan, so a check cannot pass by agreeing with the code it
+ * from src/topology/default.ts or src/plan, so a check cannot pass by agreeing with the code it
  * checks; suites/unit/seed.test.ts holds the topology to these values.
  */
 

@@ -4,7 +4,7 @@
  * grader's own, on documentation addresses (RFC 5737) no lab uses: on a real host it is verify's
  * probe (two namespaces on an uplink bridge of its own, src/grader/probe.ts), in a virtual host
  * the world behind its eth0 (src/vhost). ecomnet's platform declares this outside segment as its
- * own (fixtures/topology.ts takes it from here), so verify uses it as it is there.
+ * own (src/topology/default.ts takes it from here), so verify uses it as it is there.
  */
 import { inNs } from '../host/exec.ts';
 

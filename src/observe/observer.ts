@@ -6,7 +6,7 @@
  * only the lab: a namespace of another name on the host is neither changed nor read.
  */
 import { rmSync } from 'node:fs';
-import { nodeNamed, topology } from '../../fixtures/topology.ts';
+import { nodeNamed, topology } from '../topology/default.ts';
 import { namespaces as seedNamespaces } from '../grader/contract.ts';
 import { discover } from '../grader/discover.ts';
 import { type Login, pgLogin, redisLogin } from '../grader/logins.ts';

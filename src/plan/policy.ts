@@ -1,4 +1,4 @@
-import { dataAddress } from '../../fixtures/topology.ts';
+import { dataAddress } from '../topology/default.ts';
 import type { DataComponent, DataMode, NodeSpec, Policy, Topology } from '../topology/types.ts';
 import { ownedChain } from '../topology/validate.ts';
 import type { Jump, Rule } from './rules.ts';

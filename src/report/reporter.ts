@@ -9,7 +9,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type { SerializedError, TestError } from 'vitest';
 import type { Reporter, TestCase, TestModule, TestRunEndReason, TestSpecification, TestSuite, Vitest } from 'vitest/node';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../topology/default.ts';
 import { readArtifacts, readEvidence } from './artifacts.ts';
 import { deliverables } from '../grader/deliverables.ts';
 import { replaceFile } from '../host/files.ts';

@@ -4,7 +4,7 @@
  * The drawing pieces are exported for the live diagram (src/grader/live-diagram.ts), which draws the
  * same picture from what the host holds, in red where that differs from the seed.
  */
-import { nodeNamed } from '../../fixtures/topology.ts';
+import { nodeNamed } from '../topology/default.ts';
 import type { NodeSpec, PortForward, Topology } from '../topology/types.ts';
 import { esc } from './html.ts';
 import { peerName } from '../topology/validate.ts';

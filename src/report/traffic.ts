@@ -3,7 +3,7 @@
  * topology's flows, led by the external client), and the table and per-second series of what
  * the observer counted on each during a burst. Pure: the suite gives it the observer's deltas.
  */
-import { nodeOf } from '../../fixtures/topology.ts';
+import { nodeOf } from '../topology/default.ts';
 import type { Pair } from '../observe/types.ts';
 import { serviceAddress } from '../plan/policy.ts';
 import type { DataMode, Topology } from '../topology/types.ts';

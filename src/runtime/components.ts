@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { addressOf, dataAddress, nodeOf, publishedAt } from '../../fixtures/topology.ts';
+import { addressOf, dataAddress, nodeOf, publishedAt } from '../topology/default.ts';
 import { ORDER_ROLE, postgresArgv, postgresUrl, provisionOrderRoles } from '../data/postgres.ts';
 import { redisArgv, redisUrl, writeRedisConf } from '../data/redis.ts';
 import { inNs, priv, privPrefix } from '../host/exec.ts';

@@ -1,4 +1,4 @@
-import { addressOf, nodeOf } from '../../fixtures/topology.ts';
+import { addressOf, nodeOf } from '../topology/default.ts';
 import { MAX_BODY_BYTES } from '../services/http.ts';
 import type { Topology } from '../topology/types.ts';
 

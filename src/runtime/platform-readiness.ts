@@ -5,7 +5,7 @@
  * there is before start provisions the others; a look (`status`) as the operator's read-only role,
  * through `trust`: the login the handshake hands over, so a stranger on the address gets nothing.
  */
-import { dataAddress, nodeOf } from '../../fixtures/topology.ts';
+import { dataAddress, nodeOf } from '../topology/default.ts';
 import { ORDERS_DATABASE, READER_ROLE } from '../data/postgres.ts';
 import { type Login, type Readiness, readinessOf, type Trust } from '../net/readiness.ts';
 import type { Component, DataMode, Topology } from '../topology/types.ts';

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { nodeOf } from '../../fixtures/topology.ts';
+import { nodeOf } from '../topology/default.ts';
 import { priv, privPrefix } from '../host/exec.ts';
 import type { Progress } from '../host/network.ts';
 import { dataDirAt, ensureDataDir, ensureRunDir, type DataDir, type RunDir } from '../host/run-dir.ts';

@@ -103,7 +103,7 @@ export function readTopologyFile(file: string): Topology {
   try {
     raw = JSON.parse(content);
   } catch (e) {
-    throw new Error(`${file} is not JSON (${(e as Error).message}): --topology takes a topology as JSON data, in the shape of fixtures/topology.ts`);
+    throw new Error(`${file} is not JSON (${(e as Error).message}): --topology takes a topology as JSON data, in the shape of src/topology/default.ts`);
   }
   return parseTopology(raw);
 }

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeOf, topology } from '../../src/topology/default.ts';
 import { isRoot, run } from '../../src/host/exec.ts';
 import type { LocalServer } from '../../src/data/local.ts';
 import { generatePassword } from '../../src/data/password.ts';

@@ -3,7 +3,7 @@
  * SCRAM-only login. Start waits with it, `status` probes once, `observe` keeps one session.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeOf } from '../../fixtures/topology.ts';
+import { nodeOf } from '../../src/topology/default.ts';
 import { ORDERS_DATABASE, postgresClient, postgresUrl, startLocalPostgres } from '../../src/data/postgres.ts';
 import type { LocalServer } from '../../src/data/local.ts';
 import { readinessOf } from '../../src/net/readiness.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeOf, publishedAt, topology } from '../../fixtures/topology.ts';
+import { nodeOf, publishedAt, topology } from '../../src/topology/default.ts';
 import { containerName, labelFilter } from '../../src/runtime/engine.ts';
 import { imageFor } from '../../src/runtime/images.ts';
 import type { DataComponent } from '../../src/topology/types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { priv } from '../../src/host/exec.ts';
 import { containerName } from '../../src/runtime/engine.ts';
 import { POSTGRES_PASSWORD_FILE, REDIS_CONF_FILE } from '../../src/runtime/entrypoint.ts';

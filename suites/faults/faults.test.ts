@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressOf, nodeOf, topology } from '../../fixtures/topology.ts';
+import { addressOf, nodeOf, topology } from '../../src/topology/default.ts';
 import { ORDER_ROLE } from '../../src/data/postgres.ts';
 import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';

@@ -1,4 +1,4 @@
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { INHERIT_LOCK } from '../../src/host/lock.ts';
 import { Platform } from '../../src/platform.ts';
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { attachProbe, PROBE_DIR } from '../../src/grader/probe.ts';
 import { OUTSIDE } from '../../src/grader/vantage.ts';
 import { listLinks, listNamespaces, nsPids } from '../../src/host/links.ts';

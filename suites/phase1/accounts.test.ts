@@ -4,7 +4,7 @@ import { priv } from '../../src/host/exec.ts';
 import { ensureRunDir, runDirAt } from '../../src/host/run-dir.ts';
 import { newState, readState, writeState } from '../../src/host/state.ts';
 import { accountName, accountNames, ensureAccounts, localAccount, useraddArgv } from '../../src/runtime/account.ts';
-import { topology as alt } from '../fixtures/alt-topology.ts';
+import { topology as alt } from '../../fixtures/alt-topology.ts';
 
 /**
  * The services' accounts are ours by construction: `up` records each in the state before

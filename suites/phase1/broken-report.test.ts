@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { detectBackend, restore, save, taggedLines } from '../../src/host/iptables.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
 import { esc } from '../../src/report/html.ts';

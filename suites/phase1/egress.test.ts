@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { namespaces } from '../../src/grader/contract.ts';
 import { decide, explain, parseSave } from '../../src/grader/netfilter.ts';
 import { detectBackend } from '../../src/host/iptables.ts';

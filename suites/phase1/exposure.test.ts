@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostPort, nodeOf, publishedAt } from '../../fixtures/topology.ts';
+import { hostPort, nodeOf, publishedAt } from '../../src/topology/default.ts';
 import { decide, explain, optionOf, parseSave, type Ruleset } from '../../src/grader/netfilter.ts';
 import { failures, forwardProbes } from '../../src/grader/judge.ts';
 import { detectBackend } from '../../src/host/iptables.ts';

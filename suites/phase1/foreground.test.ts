@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { topology as alt } from '../fixtures/alt-topology.ts';
+import { topology as alt } from '../../fixtures/alt-topology.ts';
 import { priv } from '../../src/host/exec.ts';
 import { leftovers } from '../../src/cleanup.ts';
 import { testRunDirs } from '../../src/host/run-dir.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { detectBackend } from '../../src/host/iptables.ts';
 import { priv } from '../../src/host/exec.ts';
 import { recordedShell } from '../support/evidence.ts';

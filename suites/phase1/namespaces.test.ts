@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { readState } from '../../src/host/state.ts';
 import { checksOf, judged } from '../support/graded.ts';
 import { runDir } from '../support/platform.ts';

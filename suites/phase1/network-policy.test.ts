@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { allowedBy, serviceAddress } from '../../src/plan/policy.ts';
 import type { PolicyCell, PolicyTable } from '../../src/report/types.ts';
 import type { NodeSpec } from '../../src/topology/types.ts';

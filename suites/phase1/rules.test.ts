@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { priv } from '../../src/host/exec.ts';
 import { gatherFacts } from '../../src/host/facts.ts';
 import { detectBackend, nsSaves, taggedLines } from '../../src/host/iptables.ts';

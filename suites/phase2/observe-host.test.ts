@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { priv } from '../../src/host/exec.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
 import { observeChain, startObserver } from '../../src/observe/observer.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { namespaces } from '../../src/grader/contract.ts';
 import { startObserver } from '../../src/observe/observer.ts';
 import { type ObserverServer, serveObserver } from '../../src/observe/server.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { order as seedOrder } from '../../src/grader/contract.ts';
 import { restartService } from '../../src/runtime/start-order.ts';
 import { nsCommand, port } from '../support/checks.ts';

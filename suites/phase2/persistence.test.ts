@@ -1,11 +1,11 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeOf } from '../../fixtures/topology.ts';
+import { nodeOf } from '../../src/topology/default.ts';
 import { priv } from '../../src/host/exec.ts';
 import { dataDirAt, runDirAt, TEST_DATA_ROOT } from '../../src/host/run-dir.ts';
 import { leftovers } from '../../src/cleanup.ts';
-import { topology as pd } from '../fixtures/data-topology.ts';
+import { topology as pd } from '../../fixtures/data-topology.ts';
 import { order } from '../../src/grader/contract.ts';
 import { ecomnet, topologyFile } from '../support/cli.ts';
 import { platformInfo } from '../support/platform.ts';

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { ORDER_ROLE, READER_ROLE } from '../../src/data/postgres.ts';
 import { priv, run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';

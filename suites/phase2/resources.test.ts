@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check, waitFor } from '../../src/util/wait.ts';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { readState } from '../../src/host/state.ts';
 import { ORDER_RATE } from '../../src/runtime/nginx.ts';
 import { MAX_BODY_BYTES } from '../../src/services/http.ts';

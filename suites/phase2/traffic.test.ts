@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeOf, topology } from '../../src/topology/default.ts';
 import { order } from '../../src/grader/contract.ts';
 import { startObserver } from '../../src/observe/observer.ts';
 import { pairDelta } from '../../src/observe/traffic.ts';

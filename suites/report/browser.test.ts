@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { namespaces } from '../../src/grader/contract.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeNamed, nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeNamed, nodeOf, topology } from '../../src/topology/default.ts';
 import { type ObserverServer, serveObserver } from '../../src/observe/server.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import { BURST, type Flow, SyntheticObserver } from '../support/observe-synthetic.ts';

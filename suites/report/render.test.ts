@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
 import { buildResults } from '../../src/report/results.ts';

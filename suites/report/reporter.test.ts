@@ -86,7 +86,7 @@ it('the diagram', ({ task }) => {
 });
 `,
       'suites/phase1/namespaces.test.ts': `import { it } from 'vitest';
-throw new Error('cannot load ${root}/fixtures/topology.ts');
+throw new Error('cannot load ${root}/src/topology/default.ts');
 it('never collected', () => {});
 `,
       [ORDER]: `import { beforeAll, describe, it } from 'vitest';
@@ -127,7 +127,7 @@ it('passes', () => {});
   it('lists the hooks and the module that failed as run errors', () => {
     // In the order Vitest lists the files, which is not promised.
     expect([...r.json.runErrors].sort()).toEqual([
-      'suites/phase1/namespaces.test.ts: Error: cannot load fixtures/topology.ts',
+      'suites/phase1/namespaces.test.ts: Error: cannot load src/topology/default.ts',
       'suites/phase2/nginx.test.ts: Error: nginx would not stop',
       'suites/phase2/order.test.ts > 2.4 order service: Error: database is down: run/pg.sock',
     ]);
@@ -141,7 +141,7 @@ it('passes', () => {});
       expect(d.tests).toEqual([expect.objectContaining({ file: ORDER, state: 'failed', errors: ['Error: database is down: run/pg.sock'] })]);
     }
     expect(statusOf(r, '1.1-netns-list')).toBe('fail');
-    expect(r.json.deliverables.find((d) => d.id === '1.1-netns-list')!.tests[0]!.errors).toEqual(['Error: cannot load fixtures/topology.ts']);
+    expect(r.json.deliverables.find((d) => d.id === '1.1-netns-list')!.tests[0]!.errors).toEqual(['Error: cannot load src/topology/default.ts']);
   });
 
   it('keeps what ran: an afterAll failing after its tests (and a skipIf) does not fail their deliverables', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
 import { relativeTo } from '../../src/report/paths.ts';
 import { buildResults, resultsJson, runLine, summarizeRun } from '../../src/report/results.ts';

@@ -1,7 +1,7 @@
 /** A made-up but complete run, so the report can be rendered and inspected without a platform. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { diagramFindings, liveDiagramSvg } from '../../src/grader/live-diagram.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import type { Pair } from '../../src/observe/types.ts';
@@ -49,7 +49,7 @@ function evidence(i: number, t: TestOutcome): EvidenceRecord {
   };
 }
 
-/** A live host read off a running platform (suites/fixtures/host-model.json), for the report's diagram. */
+/** A live host read off a running platform (fixtures/host-model.json), for the report's diagram. */
 const hostModel = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
 export const DIAGNOSIS = 'gateway-not-listening';
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { readArtifacts } from '../../src/report/artifacts.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 import { offPathPairs, requestPath, trafficCapture } from '../../src/report/traffic.ts';

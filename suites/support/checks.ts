@@ -1,4 +1,4 @@
-import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeOf, topology } from '../../src/topology/default.ts';
 import { namespaces, rules } from '../../src/grader/contract.ts';
 import { inNs } from '../../src/host/exec.ts';
 import type { MatrixCell } from '../../src/report/types.ts';

@@ -1,4 +1,4 @@
-import { nodeNamed, topology } from '../../fixtures/topology.ts';
+import { nodeNamed, topology } from '../../src/topology/default.ts';
 import type { Decision, Packet } from '../../src/grader/netfilter.ts';
 import type { Outside, Probe } from '../../src/grader/judge.ts';
 import { OUTSIDE } from '../../src/grader/vantage.ts';

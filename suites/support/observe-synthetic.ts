@@ -3,7 +3,7 @@
  * snapshots in the shape of src/observe/types.ts, built from the topology, with traffic and
  * services going down and up as a test says.
  */
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import type { Component } from '../../src/topology/types.ts';
 import { declaredOf } from '../../src/observe/declared.ts';
 import type { Health, Observer, Pair, Proto, Snapshot } from '../../src/observe/types.ts';

@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
 import { Platform, type PlatformInfo, type StartedPlatform } from '../../src/platform.ts';
 

@@ -1,4 +1,4 @@
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import type { State } from '../../src/host/state.ts';
 import { sysctlKeys } from '../../src/plan/plan.ts';
 import { peerName } from '../../src/topology/validate.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { cleanup } from '../../src/cleanup.ts';
 import { priv, run } from '../../src/host/exec.ts';
 import { removeOwned } from '../../src/host/iptables.ts';
@@ -27,7 +27,7 @@ vi.mock('../../src/host/iptables.ts', async (actual) => ({
   removeOwned: vi.fn(async () => {}),
 }));
 vi.mock('../../src/host/links.ts', async () => {
-  const { topology: t } = await import('../../fixtures/topology.ts');
+  const { topology: t } = await import('../../src/topology/default.ts');
   const nodes = [...t.app.nodes, ...t.outside.nodes];
   return {
     // The host holds ours and foreign ones of the names a tampered state asks for.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { describeFault, faultPlan, heldServices, parseFault, validateFaults } from '../../src/runtime/faults.ts';
-import { topology as alt } from '../fixtures/alt-topology.ts';
+import { topology as alt } from '../../fixtures/alt-topology.ts';
 
 /** Issue 12: `ecomnet fault` injects on our namespaces only, and every fault has its exact undoing. */
 

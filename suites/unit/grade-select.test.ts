@@ -48,7 +48,7 @@ describe('selectDeliverables: what --only grades', () => {
 
 // ---- runChecks ------------------------------------------------------------------------------
 
-const model = JSON.parse(readFileSync(new URL('../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
+const model = JSON.parse(readFileSync(new URL('../../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
 /** A Lab without an outside: the fake checks below read nothing of it but `shared`. */
 const lab = (): Lab => ({
   model,

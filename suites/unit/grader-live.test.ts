@@ -10,7 +10,7 @@ import { RED } from '../../src/report/topology-diagram.ts';
 import { esc } from '../../src/report/html.ts';
 
 /** discover() on a host running `ecomnet up` (native data layer, Docker engine with no containers); timestamps and counters trimmed. */
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
+const fixture = JSON.parse(readFileSync(new URL('../../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
 
 /** A copy of the fixture with one thing broken, as a person breaking the live host would. */
 function broken(change: (m: HostModel) => void): HostModel {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { READER_ROLE } from '../../src/data/postgres.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import { procStartTime } from '../../src/host/proc.ts';
@@ -18,7 +18,7 @@ import { writeSecrets } from '../../src/runtime/secrets.ts';
  * the supervisor and the data servers, its parent for someone else's.
  */
 
-const model = JSON.parse(readFileSync(new URL('../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
+const model = JSON.parse(readFileSync(new URL('../../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
 const SECRETS = { postgres: 'super-secret', redis: 'redis s3cret/+', orders: 'orders-secret', reader: 'read@er:secret', operator: 'operator-secret' };
 
 const me = { pid: process.pid, startTime: procStartTime(process.pid)! };

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { priv } from '../../src/host/exec.ts';
 import { procStartTime } from '../../src/host/proc.ts';
 import { type RunDir, runDirAt } from '../../src/host/run-dir.ts';

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeOf, topology } from '../../src/topology/default.ts';
 import { dropTo, nobody } from '../../src/runtime/account.ts';
 import { internetHostConf } from '../../src/runtime/nginx.ts';
 import { waitFor } from '../../src/util/wait.ts';

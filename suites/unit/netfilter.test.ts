@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeOf, topology } from '../../src/topology/default.ts';
 import { dnatProbes, failures, forwardProbes, judgeRules, masqueradeProbes, outsideOf } from '../../src/grader/judge.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import { decide, optionOf, parseRule, parseSave, type Packet } from '../../src/grader/netfilter.ts';

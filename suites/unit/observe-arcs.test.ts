@@ -3,7 +3,7 @@
  * carried traffic and the declared flows, never a pair that only holds connections open.
  */
 import { describe, expect, it } from 'vitest';
-import { nodeNamed, nodeOf, topology } from '../../fixtures/topology.ts';
+import { nodeNamed, nodeOf, topology } from '../../src/topology/default.ts';
 import { declaredOf } from '../../src/observe/declared.ts';
 import { arcsOf } from '../../src/observe/page/arcs.js';
 import { snapshotText } from '../../src/observe/text.ts';

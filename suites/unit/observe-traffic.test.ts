@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { parseConntrack, parseNetDev, splitByFile } from '../../src/observe/conntrack.ts';
 import { declaredOf } from '../../src/observe/declared.ts';
 import { History } from '../../src/observe/history.ts';

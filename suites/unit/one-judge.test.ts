@@ -19,7 +19,7 @@ import { esc } from '../../src/report/html.ts';
  * as `ecomnet verify` judges a real host.
  */
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
+const fixture = JSON.parse(readFileSync(new URL('../../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
 
 function hostWith(save: string): HostModel {
   const m = structuredClone(fixture);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { nodeOf, publishedAt, topology } from '../../fixtures/topology.ts';
+import { nodeOf, publishedAt, topology } from '../../src/topology/default.ts';
 import type { HostFacts } from '../../src/plan/facts.ts';
 import { buildPlan } from '../../src/plan/plan.ts';
 import { planScript } from '../../src/plan/script.ts';
 import { deletionText, ownedLines } from '../../src/host/iptables.ts';
 import type { Topology } from '../../src/topology/types.ts';
 import { TopologyError } from '../../src/topology/validate.ts';
-import { topology as alt } from '../fixtures/alt-topology.ts';
-import { topology as containers } from '../fixtures/containers-topology.ts';
+import { topology as alt } from '../../fixtures/alt-topology.ts';
+import { topology as containers } from '../../fixtures/containers-topology.ts';
 import { decide, explain, optionOf, parseSave, type Decision, type Ruleset } from '../../src/grader/netfilter.ts';
 import { dnatProbes, failures, forwardProbes, masqueradeProbes, type Outside } from '../../src/grader/judge.ts';
 import { exposureProbes, guardedOutside, METADATA, NEIGHBOUR } from '../support/exposure.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeOf, nodeNamed, publishedAt, topology } from '../../fixtures/topology.ts';
+import { nodeOf, nodeNamed, publishedAt, topology } from '../../src/topology/default.ts';
 import { decide, explain, optionOf, parseSave, type Packet } from '../../src/grader/netfilter.ts';
 import type { HostFacts } from '../../src/plan/facts.ts';
 import { buildPlan } from '../../src/plan/plan.ts';

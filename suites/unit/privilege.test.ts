@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
 import { ACCOUNT_ROLES, accountName, accountNames, dropTo, useraddArgv } from '../../src/runtime/account.ts';
 import { servicePackages } from '../../src/runtime/stage.ts';
-import { topology as alt } from '../fixtures/alt-topology.ts';
+import { topology as alt } from '../../fixtures/alt-topology.ts';
 
 /** Issue 12, least privilege: what can be proven without a host (the live facts are in suites/phase2/privilege.test.ts). */
 

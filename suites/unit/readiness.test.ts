@@ -7,7 +7,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { nodeOf } from '../../fixtures/topology.ts';
+import { nodeOf } from '../../src/topology/default.ts';
 import { httpReadiness, type Readiness, readinessOf, redisReadiness } from '../../src/net/readiness.ts';
 
 /** An HTTP server on loopback answering every request with `answer` (which may never answer); closed when the test ends. */

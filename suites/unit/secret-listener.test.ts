@@ -3,7 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { READER_ROLE } from '../../src/data/postgres.ts';
 import { type Login, pgLogin, redisLogin } from '../../src/grader/logins.ts';
 import type { HostModel } from '../../src/grader/model.ts';
@@ -23,7 +23,7 @@ import { writeSecrets } from '../../src/runtime/secrets.ts';
  * process stands for the supervisor and the data servers, its parent for someone else's.
  */
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
+const fixture = JSON.parse(readFileSync(new URL('../../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;
 const SECRETS = { postgres: 'super-secret', redis: 'redis-s3cret', orders: 'orders-secret', reader: 'reader-secret', operator: 'operator-secret' };
 const me = { pid: process.pid, startTime: procStartTime(process.pid)! };
 

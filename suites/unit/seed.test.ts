@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
+import { hostPort, nodeOf, topology } from '../../src/topology/default.ts';
 import { prefixOf } from '../../src/topology/ipv4.ts';
 import { peerName } from '../../src/topology/validate.ts';
 import { bridge, namespaces, nginxVeth, rules } from '../../src/grader/contract.ts';
 
 /**
- * The platform suites send traffic where fixtures/topology.ts says and judge it by the seed's
+ * The platform suites send traffic where src/topology/default.ts says and judge it by the seed's
  * literals (suites/support/seed.ts); this is where the two must agree.
  */
 describe('the topology declares what the seed asks for', () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { syntheticTopology } from '../../bench/synthetic.ts';
 import { deletionText, taggedLines } from '../../src/host/iptables.ts';
 import { alive, procStartTime } from '../../src/host/proc.ts';
@@ -14,8 +14,8 @@ import { stopInOrder } from '../../src/runtime/start-order.ts';
 import { parseTopology, readTopologyFile } from '../../src/topology/parse.ts';
 import { TopologyError } from '../../src/topology/validate.ts';
 import type { BridgeSpec, Topology } from '../../src/topology/types.ts';
-import { topology as alt } from '../fixtures/alt-topology.ts';
-import { topology as containers } from '../fixtures/containers-topology.ts';
+import { topology as alt } from '../../fixtures/alt-topology.ts';
+import { topology as containers } from '../../fixtures/containers-topology.ts';
 import { until } from '../../src/util/wait.ts';
 
 /** Issue 12, "a host that trusts nothing it reads": the state file, the run directory, --topology. */

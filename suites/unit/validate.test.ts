@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import type { Topology } from '../../src/topology/types.ts';
 import { TopologyError, validate } from '../../src/topology/validate.ts';
 

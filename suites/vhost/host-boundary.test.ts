@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { hostPort, nodeOf, topology } from '../../fixtures/topology.ts';
+import { hostPort, nodeOf, topology } from '../../src/topology/default.ts';
 import { comment } from '../../src/plan/rules.ts';
 import type { Policy } from '../../src/topology/types.ts';
 import { VirtualHost } from '../../src/vhost/vhost.ts';

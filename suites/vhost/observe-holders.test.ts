@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { VirtualHost } from '../../src/vhost/vhost.ts';
 
 const lab = topology.app.nodes[0]!.name;

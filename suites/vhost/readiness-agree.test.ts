@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeOf } from '../../fixtures/topology.ts';
+import { nodeOf } from '../../src/topology/default.ts';
 import { VirtualHost } from '../../src/vhost/vhost.ts';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -7,7 +7,7 @@
  */
 import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { topology } from '../../fixtures/topology.ts';
+import { topology } from '../../src/topology/default.ts';
 import { priv } from '../../src/host/exec.ts';
 import { VirtualHost } from '../../src/vhost/vhost.ts';
 
