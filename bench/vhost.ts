@@ -7,6 +7,7 @@ import { priv, run } from '../src/host/exec.ts';
 import { VirtualHost } from '../src/vhost/vhost.ts';
 import { catalogue, mutate } from '../suites/grader/catalogue.ts';
 import { HZ } from './cpu.ts';
+import { writeGradeReports } from '../src/report/grade-report.ts';
 
 /**
  * Sections 7d and 7e: builds graded in virtual hosts, run with no platform up. 7d: virtual hosts
@@ -187,7 +188,13 @@ export async function classBench(say: (line: string) => void): Promise<ClassBenc
     ];
     // The scripts are copies: the services' code is this checkout's, PostgreSQL the template's copy.
     const graded = (list: ClassBuild[], reports: string, progress?: (line: string) => void) =>
-      gradeClass(list, { jobs: CLASS_JOBS, reports, env: { ...LEARNER_ENV, LEARNER_REPO: root, LEARNER_PGDATA_TEMPLATE: template }, ...(progress ? { progress } : {}) });
+      gradeClass(list, {
+        jobs: CLASS_JOBS,
+        reports,
+        writeReports: (r, d, title) => writeGradeReports(r, d, { title }),
+        env: { ...LEARNER_ENV, LEARNER_REPO: root, LEARNER_PGDATA_TEMPLATE: template },
+        ...(progress ? { progress } : {}),
+      });
     const alone: Spent[] = [];
     const aloneScores: string[] = [];
     const gradeAlone = async (n: number) => {

@@ -9,6 +9,7 @@ import { classBuilds, gradeClass, mergeClass, parseShard } from '../grader/class
 import { selectDeliverables } from '../grader/deliverables.ts';
 import { EXIT } from '../grader/grade.ts';
 import { writeClassReports } from '../report/class-report.ts';
+import { writeGradeReports } from '../report/grade-report.ts';
 
 export interface GradeOptions {
   dirs: string[];
@@ -45,6 +46,7 @@ export async function gradeCommand(o: GradeOptions): Promise<number> {
       reports,
       forward: o.dockerForward ? 'docker' : 'ACCEPT',
       progress: (l) => console.log(l),
+      writeReports: (result, dir, title) => writeGradeReports(result, dir, { title }),
     });
     console.log(`class report: ${writeClassReports(c, reports)} (${(c.durationMs / 1000).toFixed(1)} s)`);
     return c.rows.some((r) => r.verdict === 'fail') ? EXIT.fail : c.rows.some((r) => r.verdict === 'inconclusive') ? EXIT.inconclusive : EXIT.pass;

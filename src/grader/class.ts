@@ -6,7 +6,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { writeGradeReports } from '../report/grade-report.ts';
 import { type BuildOutcome, gradeBuild } from './build.ts';
 import { deliverables } from './deliverables.ts';
 import type { GradeResult, Status } from './grade.ts';
@@ -56,6 +55,8 @@ export interface ClassOptions {
   /** Extra environment for every build (the mutation suite points its builds at this checkout). */
   env?: Record<string, string>;
   progress?: (line: string) => void;
+  /** Writes each build's own reports into its directory (the report module's; the grader writes none itself). */
+  writeReports: (result: GradeResult, dir: string, title: string) => void;
 }
 
 /** The builds in `dirs`, named by their directories, in a stable order (what shards slice). */
@@ -143,7 +144,7 @@ export async function gradeClass(builds: ClassBuild[], o: ClassOptions): Promise
           // Each build's report keeps its verdicts and evidence; the all-pairs pings cost a class CPU and prove no deliverable.
           matrix: false,
         });
-        writeGradeReports(outcome.result, dir, { title: b.name });
+        o.writeReports(outcome.result, dir, b.name);
       } catch (e) {
         failure = `not graded: ${(e as Error).message}`;
       }

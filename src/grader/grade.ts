@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { isRoot, priv, run as runCommand } from '../host/exec.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { listDiff } from '../host/snapshot.ts';
-import type { Captured, Matrix } from '../report/types.ts';
+import type { Captured, Matrix } from './evidence.ts';
 import { networkChecks } from './checks/network.ts';
 import { serviceChecks } from './checks/services.ts';
 import { type Check, type CheckOutcome, Failed, Inconclusive, type Lab, Trial, type Verdict } from './checks/trial.ts';

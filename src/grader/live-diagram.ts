@@ -5,29 +5,8 @@
  * drawn red with a short label; diagramFindings lists the same red items as sentences. Drawn
  * with the declared diagram's pieces (src/report/topology-diagram.ts), so both look alike.
  */
-import {
-  bar,
-  centres,
-  DNAT,
-  DNAT_BOX,
-  MASQ,
-  MASQ_BOX,
-  masqPath,
-  mid,
-  mlabel,
-  natBox,
-  nodeBox,
-  PATH_OFFSET,
-  path,
-  RED,
-  svgOpen,
-  veth,
-  W,
-  Y,
-  type BoxText,
-  type VethEnds,
-} from '../report/topology-diagram.ts';
-import { esc } from '../report/html.ts';
+import { bar, centres, DNAT, DNAT_BOX, MASQ, MASQ_BOX, masqPath, mid, mlabel, natBox, nodeBox, PATH_OFFSET, path, RED, svgOpen, veth, W, Y, type BoxText, type VethEnds } from '../util/svg-kit.ts';
+import { esc } from '../util/text.ts';
 import { contains, parseCidr, parseIp } from '../topology/ipv4.ts';
 import { bridge, namespaces, rules } from './contract.ts';
 import { appBridge, type Bridge, type ContractNamespace, dataAt, type DataLocation, hostLink, hostPeer, namespaceOf, nsLink, servesAt } from './find.ts';

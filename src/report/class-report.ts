@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ClassResult } from '../grader/class.ts';
 import { deliverables } from '../grader/deliverables.ts';
 import type { Status } from '../grader/grade.ts';
-import { esc } from './html.ts';
+import { esc } from '../util/text.ts';
 import { css } from './styles.ts';
 
 const MARK: Record<Status, string> = { pass: '✓', fail: '✗', inconclusive: '?', 'not graded': '–' };

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deliverables } from '../grader/deliverables.ts';
 import type { GradeResult, OutcomeData, Status } from '../grader/grade.ts';
-import { esc } from './html.ts';
+import { esc } from '../util/text.ts';
 import { Redactor } from './redact.ts';
 import { renderDeliverables } from './render.ts';
 import { resultsJson, summarizeRun } from './results.ts';

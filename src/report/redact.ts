@@ -4,7 +4,7 @@
  */
 import { runDirAt, runDirsOfARun } from '../host/run-dir.ts';
 import { readSecrets } from '../runtime/secrets.ts';
-import { esc } from './html.ts';
+import { esc } from '../util/text.ts';
 
 export const MASK = '********';
 

@@ -3,7 +3,7 @@
  * diagram, reachability matrix, iptables rules, then each seed deliverable with the tests and
  * terminal output that prove it.
  */
-import { esc } from './html.ts';
+import { esc } from '../util/text.ts';
 import { countByStatus, runLine, sameTest, summarizeRun, type RunSummary } from './results.ts';
 import { css } from './styles.ts';
 import { formatBytes, trafficBars, trafficSeries } from './traffic-chart.ts';

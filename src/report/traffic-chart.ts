@@ -2,7 +2,7 @@
  * The traffic analysis' charts as inline SVG, drawn here from the capture: the report is a file
  * opened from disk and fetches nothing, so no chart library can be loaded into it.
  */
-import { esc } from './html.ts';
+import { esc } from '../util/text.ts';
 import { pairLabel } from './traffic.ts';
 import type { TrafficCapture, TrafficRow } from './types.ts';
 

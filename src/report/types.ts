@@ -1,12 +1,9 @@
 /** The shapes that flow from a run (tests, evidence, lead's artifacts) into the report. */
 import type { Deviation, Finding as Diagnosis } from '../grader/diagnose.ts';
-import type { RunResult } from '../host/exec.ts';
 import type { Deliverable } from '../grader/deliverables.ts';
+import type { Captured, Matrix } from '../grader/evidence.ts';
 
-/** What a person would have seen in their terminal when the test ran. */
-export interface Captured extends RunResult {
-  at: string;
-}
+export type { Captured, Matrix, MatrixCell } from '../grader/evidence.ts';
 
 /** One line of reports/.evidence/*.jsonl. */
 export interface EvidenceRecord extends Captured {
@@ -15,20 +12,6 @@ export interface EvidenceRecord extends Captured {
   /** Vitest's task id, so the reporter can join evidence to results without name matching. */
   testId?: string;
   deliverables: string[];
-}
-
-export interface MatrixCell {
-  from: string;
-  to: string;
-  expected: boolean;
-  received: boolean;
-}
-
-/** reports/.evidence/matrix.json, written by the platform suites. */
-export interface Matrix {
-  nodes: string[];
-  cells: MatrixCell[];
-  summary: string;
 }
 
 /** One probe of the east-west truth table: can `from` open `to` (a service's address, or ICMP)? */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type ClassResult, gradeClass } from '../../src/grader/class.ts';
 import { priv } from '../../src/host/exec.ts';
 import { writeClassReports } from '../../src/report/class-report.ts';
+import { writeGradeReports } from '../../src/report/grade-report.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 import { readJson } from '../../src/util/read-json.ts';
 import { VirtualHost } from '../../src/vhost/vhost.ts';
@@ -66,6 +67,7 @@ export async function runMutants(log: (line: string) => void): Promise<ClassResu
       // The services' code is this checkout's; PostgreSQL starts from the one cluster made above.
       env: { LEARNER_REPO: root, ...(made.status === 0 ? { LEARNER_PGDATA_TEMPLATE: join(parent, 'pgdata') } : {}) },
       progress: log,
+      writeReports: (r, dir, title) => writeGradeReports(r, dir, { title }),
     });
     writeClassReports(result, work());
     writeFileSync(doneFile(), JSON.stringify({ ok: true, durationMs: performance.now() - t0 } satisfies Done));

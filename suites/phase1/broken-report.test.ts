@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { topology } from '../../src/topology/default.ts';
 import { detectBackend, restore, save, taggedLines } from '../../src/host/iptables.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
-import { esc } from '../../src/report/html.ts';
+import { esc } from '../../src/util/text.ts';
 import { renderDeliverables } from '../../src/report/render.ts';
 import { buildResults } from '../../src/report/results.ts';
 import type { EvidenceRecord, TestOutcome } from '../../src/report/types.ts';

@@ -6,8 +6,8 @@ import { ipSections, parseSockets, splitSections } from '../../src/grader/discov
 import { appBridge, listener, nsLink, postgresAt, redisAt } from '../../src/grader/find.ts';
 import { judgeRules } from '../../src/grader/judge.ts';
 import type { HostModel, Link } from '../../src/grader/model.ts';
-import { RED } from '../../src/report/topology-diagram.ts';
-import { esc } from '../../src/report/html.ts';
+import { RED } from '../../src/util/svg-kit.ts';
+import { esc } from '../../src/util/text.ts';
 
 /** discover() on a host running `ecomnet up` (native data layer, Docker engine with no containers); timestamps and counters trimmed. */
 const fixture = JSON.parse(readFileSync(new URL('../../fixtures/host-model.json', import.meta.url), 'utf8')) as HostModel;

@@ -9,8 +9,8 @@ import { type Judgement, judgeRules, ruleFailures } from '../../src/grader/judge
 import { pgLogin, redisLogin } from '../../src/grader/logins.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import { probeVantage } from '../../src/grader/vantage.ts';
-import { RED } from '../../src/report/topology-diagram.ts';
-import { esc } from '../../src/report/html.ts';
+import { RED } from '../../src/util/svg-kit.ts';
+import { esc } from '../../src/util/text.ts';
 
 /**
  * One judge, three consumers: the 1.4 check's verdict, the live diagram's rule boxes and the

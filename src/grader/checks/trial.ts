@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { pgpassLine } from '../../data/postgres.ts';
 import { priv, privPrefix, run } from '../../host/exec.ts';
-import type { Captured } from '../../report/types.ts';
+import type { Captured } from '../evidence.ts';
 import type { Judgement } from '../judge.ts';
 import type { Login } from '../logins.ts';
 import type { HostModel } from '../model.ts';
