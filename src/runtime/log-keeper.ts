@@ -12,7 +12,7 @@
  * nginx's access log is the exception, written by nginx itself to its file (no hop per request):
  * the keeper renames it and has nginx open a new one (rotateByRename).
  */
-import { chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import { openForAppend } from '../host/files.ts';
@@ -162,10 +162,12 @@ export class LogKeeper {
 /**
  * A log its server writes itself, by path (nginx's access log): once it reaches `rotateAt`, renamed
  * to FILE.1 (and on), a new empty FILE made (0600, never through a link) and `reopen` asked of the
- * server. Rotating short of the cap leaves room for what the server writes until it has reopened.
- * Returns whether it rotated.
+ * server. Rotating short of the cap leaves room for what the server writes until it has reopened;
+ * FILE.1 grown past the cap all the same (a flood during the reopen) is cut after its last whole
+ * line within it on the next look. Returns whether it rotated.
  */
 export async function rotateByRename(file: string, reopen: () => Promise<void>, limit = LOG_LIMIT, rotateAt = (limit.maxBytes * 3) / 4): Promise<boolean> {
+  if (limit.keep) cutToCap(`${file}.1`, limit.maxBytes);
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(file);
@@ -177,4 +179,23 @@ export async function rotateByRename(file: string, reopen: () => Promise<void>, 
   closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, LOG_MODE));
   await reopen();
   return true;
+}
+
+/** A regular file longer than `maxBytes` cut after its last line end within them (never through a link). */
+function cutToCap(file: string, maxBytes: number): void {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size <= maxBytes) return;
+    const tail = Buffer.alloc(Math.min(maxBytes, 64 * 1024));
+    readSync(fd, tail, 0, tail.length, maxBytes - tail.length);
+    ftruncateSync(fd, maxBytes - tail.length + (tail.lastIndexOf(0x0a) + 1 || tail.length));
+  } finally {
+    closeSync(fd);
+  }
 }

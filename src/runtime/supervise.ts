@@ -126,4 +126,4 @@ setInterval(() => {
     .then((rotated) => rotated && log({ event: 'rotated', log: accessLog }))
     .catch((e: Error) => log({ event: 'rotation failed', log: accessLog, error: e.message }))
     .finally(() => (rotating = false));
-}, 250);
+}, 100);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -150,6 +150,12 @@ describe('log keeper: a bounded, rotated log', () => {
       await rotateByRename(file, reopen, limit);
     }
     expect(Object.keys(sizes(dir)).sort()).toEqual(['nginx-access.log', 'nginx-access.log.1', 'nginx-access.log.2']);
+    // What the server wrote to FILE.1 until it reopened, past the cap: cut after its last whole line within it.
+    appendFileSync(`${file}.1`, lines(20));
+    expect(statSync(`${file}.1`).size).toBeGreaterThan(limit.maxBytes);
+    expect(await rotateByRename(file, reopen, limit)).toBe(false);
+    expect(statSync(`${file}.1`).size).toBe(Math.floor(limit.maxBytes / 99) * 99);
+    expect(readFileSync(`${file}.1`, 'utf8').endsWith('\n')).toBe(true);
     // A link standing in for the log is never rotated (nor followed).
     rmSync(file);
     symlinkSync(`${file}.1`, file);
