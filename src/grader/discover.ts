@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { priv, type RunResult } from '../host/exec.ts';
 import { detectBackend, save } from '../host/iptables.ts';
 import { listNamespaces } from '../host/links.ts';
-import { engine, engineEndpoint } from '../runtime/engine.ts';
+import { engine, engineEndpoint } from '../host/engine.ts';
 import type { Container, HostModel, Link, Listener, Process, Route } from './model.ts';
 
 /** The sysctls the seed's tasks set (1.3's ip_forward) or that decide whether bridged hops pass iptables. */

@@ -12,7 +12,8 @@ import { appBridge, hostLink } from './find.ts';
 import type { HostModel } from './model.ts';
 import { uplinkOf } from '../net/uplink.ts';
 import { decide, type Decision, explain, optionOf, type Packet, parseSave, type Ruleset, type SavedRule } from './netfilter.ts';
-import { ANY_CLIENT, OUTSIDE, type Vantage } from './vantage.ts';
+import { OUTSIDE } from '../topology/outside.ts';
+import { ANY_CLIENT, type Vantage } from './vantage.ts';
 
 /** Where the outside is, in the live setup: addressing only, the expectations are the seed's. */
 export interface Outside {

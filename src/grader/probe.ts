@@ -9,9 +9,10 @@
 import { ipBatch, listLinks, listNamespaces, nsBatches, nsPids, waitGone } from '../host/links.ts';
 import { priv, run } from '../host/exec.ts';
 import { readJson } from '../util/read-json.ts';
-import { dropTo, nobody } from '../runtime/account.ts';
+import { setprivArgv } from '../data/privilege.ts';
+import { nobody } from '../host/accounts.ts';
 import { check, waitFor } from '../util/wait.ts';
-import { OUTSIDE } from './vantage.ts';
+import { OUTSIDE } from '../topology/outside.ts';
 
 /** The grader's own directory: root's, readable by all, apart from any platform's. */
 export const PROBE_DIR = '/run/ecomnet-verify';
@@ -86,7 +87,7 @@ export async function attachProbe(progress: (step: string, ms: number) => void =
     const account = nobody();
     await priv(['install', '-d', '-m', '0700', '-o', String(account.uid), '-g', String(account.gid), INTERNET_DIR]);
     await priv(['ip', 'netns', 'exec', OUTSIDE.internet.ns, 'sysctl', '-qw', `net.ipv4.ip_unprivileged_port_start=${OUTSIDE.internet.port}`]);
-    await priv(['ip', 'netns', 'exec', OUTSIDE.internet.ns, ...dropTo(account), 'nginx', '-c', INTERNET_CONF, '-e', `${INTERNET_DIR}/error.log`]);
+    await priv(['ip', 'netns', 'exec', OUTSIDE.internet.ns, ...setprivArgv(account.uid, account.gid), 'nginx', '-c', INTERNET_CONF, '-e', `${INTERNET_DIR}/error.log`]);
     const url = `http://${OUTSIDE.internet.ip}:${OUTSIDE.internet.port}/`;
     await waitFor(async () => check((await run(['curl', '-s', '-m', '1', url], { allowFail: true })).exitCode === 0, 'no answer'), {
       what: 'the simulated internet host',

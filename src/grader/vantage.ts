@@ -4,20 +4,10 @@
  * grader's own, on documentation addresses (RFC 5737) no lab uses: on a real host it is verify's
  * probe (two namespaces on an uplink bridge of its own, src/grader/probe.ts), in a virtual host
  * the world behind its eth0 (src/vhost). ecomnet's platform declares this outside segment as its
- * own (src/topology/default.ts takes it from here), so verify uses it as it is there.
+ * own (src/topology/default.ts takes it from src/topology/outside.ts too), so verify uses it as it is there.
  */
 import { inNs } from '../host/exec.ts';
-
-/** The outside segment: the upper half of 203.0.113.0/24 (a host may reach real services in the lower half). */
-export const OUTSIDE = {
-  subnet: '203.0.113.128/25',
-  /** The host's own address there: where the external client finds port 8080. */
-  host: { ip: '203.0.113.129', prefix: 25 },
-  client: { ip: '203.0.113.130', ns: 'ext-client', veth: 'veth-ext' },
-  internet: { ip: '203.0.113.200', port: 80, ns: 'internet-host', veth: 'veth-inet' },
-  /** On a real host: the bridge verify's probe hangs its two namespaces on. */
-  bridge: 'br-uplink',
-} as const;
+import { OUTSIDE } from '../topology/outside.ts';
 
 /** An address no lab and no outside segment uses, for packets the walker judges without a vantage (TEST-NET-2). */
 export const ANY_CLIENT = '198.51.100.7';

@@ -3,7 +3,7 @@ import { basename, isAbsolute, normalize } from 'node:path';
 import { sysctlKeys, type Sysctl } from '../plan/plan.ts';
 import type { DataMode, Policy, Topology } from '../topology/types.ts';
 import { isTag, peerName } from '../topology/validate.ts';
-import { accountNames } from '../runtime/account.ts';
+import { accountNames } from './accounts.ts';
 import { writeNewFile } from './files.ts';
 import type { RunDir } from './run-dir.ts';
 import { readJson } from '../util/read-json.ts';

@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import { engine, engineEndpoint } from '../host/engine.ts';
 
 /**
  * Preflight, teardown and image handling through dockerode, the Docker client testcontainers
@@ -7,6 +8,9 @@ import type Dockerode from 'dockerode';
  * with no containers to remove never pays for it.
  */
 
+/** Where the engine is and a client for it are the host's (src/host/engine.ts): the grader reads the engine too. */
+export { engine, engineEndpoint } from '../host/engine.ts';
+
 /** Every container of ours carries it, with the topology's tag as value. */
 export const LABEL = 'ecomnet.tag';
 
@@ -14,36 +18,6 @@ export const labelFilter = (tag: string): string => `${LABEL}=${tag}`;
 
 /** Names say whose and what they are in `docker ps`: ecomnet-postgres. */
 export const containerName = (tag: string, component: string): string => `${tag}-${component}`;
-
-interface Endpoint {
-  socketPath?: string;
-  host?: string;
-  port?: number;
-  /** As the user would write it (DOCKER_HOST syntax). */
-  shown: string;
-}
-
-/** Where the engine is, the way the docker CLI and testcontainers find it: DOCKER_HOST, else the default socket. */
-export function engineEndpoint(): Endpoint {
-  const h = process.env.DOCKER_HOST;
-  if (!h) return { socketPath: '/var/run/docker.sock', shown: 'unix:///var/run/docker.sock' };
-  if (h.startsWith('unix://')) return { socketPath: h.slice('unix://'.length), shown: h };
-  const u = new URL(h.replace(/^tcp:/, 'http:'));
-  return { host: u.hostname, port: Number(u.port), shown: h };
-}
-
-let dockerode: Promise<typeof Dockerode> | undefined;
-
-/**
- * A client for the engine engineEndpoint() names. A socket is given explicitly (dockerode would
- * otherwise prefer ~/.docker/run/docker.sock when DOCKER_HOST is unset); for tcp:// dockerode
- * reads DOCKER_HOST itself, with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the docker CLI does.
- */
-export async function engine(): Promise<Dockerode> {
-  const Docker = await (dockerode ??= import('dockerode').then((m) => m.default));
-  const { socketPath } = engineEndpoint();
-  return new Docker(socketPath ? { socketPath } : undefined);
-}
 
 /** What dockerode rejects with: an HTTP status the call did not expect, or a connection error. */
 interface EngineError extends Error {

@@ -14,7 +14,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OUTSIDE } from '../grader/vantage.ts';
+import { OUTSIDE } from '../topology/outside.ts';
 import { privPrefix, type RunOptions, type RunResult, run } from '../host/exec.ts';
 
 const initScript = fileURLToPath(new URL('./init.sh', import.meta.url));

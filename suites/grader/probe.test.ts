@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { topology } from '../../src/topology/default.ts';
 import { attachProbe, PROBE_DIR } from '../../src/grader/probe.ts';
-import { OUTSIDE } from '../../src/grader/vantage.ts';
+import { OUTSIDE } from '../../src/topology/outside.ts';
 import { listLinks, listNamespaces, nsPids } from '../../src/host/links.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { ecomnet } from '../support/cli.ts';

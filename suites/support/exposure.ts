@@ -1,7 +1,7 @@
 import { nodeNamed, topology } from '../../src/topology/default.ts';
 import type { Decision, Packet } from '../../src/grader/netfilter.ts';
 import type { Outside, Probe } from '../../src/grader/judge.ts';
-import { OUTSIDE } from '../../src/grader/vantage.ts';
+import { OUTSIDE } from '../../src/topology/outside.ts';
 import type { Topology } from '../../src/topology/types.ts';
 
 /**

@@ -3,7 +3,8 @@ import { nodeOf, topology } from '../../src/topology/default.ts';
 import { dnatProbes, failures, forwardProbes, judgeRules, masqueradeProbes, outsideOf } from '../../src/grader/judge.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import { decide, optionOf, parseRule, parseSave, type Packet } from '../../src/grader/netfilter.ts';
-import { OUTSIDE, probeVantage } from '../../src/grader/vantage.ts';
+import { probeVantage } from '../../src/grader/vantage.ts';
+import { OUTSIDE } from '../../src/topology/outside.ts';
 import { guardedOutside } from '../support/exposure.ts';
 
 /** `iptables-save -c` of a Docker host with the platform up (iptables 1.8.9, nf_tables), as captured before our rules had chains of their own. */
