@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { hostPort, topology } from '../src/topology/default.ts';
-import { status } from '../src/cli/status.ts';
+import { status } from '../src/runtime/status.ts';
 import { acquireLock, readHolder } from '../src/host/lock.ts';
 import { runDirAt } from '../src/host/run-dir.ts';
 import { readState } from '../src/host/state.ts';

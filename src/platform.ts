@@ -9,7 +9,7 @@
  */
 import { topology as defaultTopology } from './topology/default.ts';
 import { cleanup, type RemoveOptions } from './cleanup.ts';
-import type { PlatformStatus } from './cli/status.ts';
+import type { PlatformStatus } from './runtime/status.ts';
 import { detectBackend } from './host/iptables.ts';
 import { listLinks, listNamespaces } from './host/links.ts';
 import { acquireLock } from './host/lock.ts';
@@ -244,7 +244,7 @@ export class StartedPlatform {
   }
 
   async status(): Promise<PlatformStatus> {
-    return (await import('./cli/status.ts')).status(this.topology, this.dir);
+    return (await import('./runtime/status.ts')).status(this.topology, this.dir);
   }
 
   /** Leave it running (`up --detach`): the lock goes, the platform stays. */

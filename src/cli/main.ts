@@ -223,7 +223,7 @@ async function run(command: string | undefined, v: ReturnType<typeof parseOption
     case 'down':
       return cmdDown(v);
     case 'status': {
-      const { status, statusTable } = await import('./status.ts');
+      const [{ status }, { statusTable }] = await Promise.all([import('../runtime/status.ts'), import('./status.ts')]);
       const s = await status(defaultTopology, runDirAt());
       if (v.json) console.log(JSON.stringify(s, null, 2));
       else console.log(`${s.up ? `up since ${s.startedAt}` : 'not up'}\n\n${statusTable(s.nodes)}`);

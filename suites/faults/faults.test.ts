@@ -7,7 +7,7 @@ import { ORDER_ROLE } from '../../src/data/postgres.ts';
 import { run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
 import { reportPaths } from '../../src/report/paths.ts';
-import { status } from '../../src/cli/status.ts';
+import { status } from '../../src/runtime/status.ts';
 import { containerName } from '../../src/runtime/engine.ts';
 import { readSecrets } from '../../src/runtime/secrets.ts';
 import { readSupervision } from '../../src/runtime/supervisor.ts';
