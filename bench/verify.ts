@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { hostPort, nodeOf, topology } from '../src/topology/default.ts';
-import { catalogue } from '../suites/grader/catalogue.ts';
+import { catalogue } from '../setup/catalogue.ts';
 import { pgpassLine } from '../src/data/postgres.ts';
 import { deliverables } from '../src/grader/deliverables.ts';
 import { priv, run } from '../src/host/exec.ts';

@@ -5,7 +5,7 @@ import { gradeBuild } from '../src/grader/build.ts';
 import { type ClassBuild, type ClassResult, gradeClass } from '../src/grader/class.ts';
 import { priv, run } from '../src/host/exec.ts';
 import { VirtualHost } from '../src/vhost/vhost.ts';
-import { catalogue, mutate } from '../suites/grader/catalogue.ts';
+import { catalogue, mutate } from '../setup/catalogue.ts';
 import { HZ } from './cpu.ts';
 import { writeGradeReports } from '../src/report/grade-report.ts';
 

@@ -11,7 +11,7 @@ import { Platform } from '../src/platform.ts';
 import { reportPaths } from '../src/report/paths.ts';
 import { recordFailureOf } from '../src/report/run-errors.ts';
 import { runDirsOfARun } from '../src/host/run-dir.ts';
-import { watchSecrets } from '../suites/support/secret-sampler.ts';
+import { watchSecrets } from './secret-sampler.ts';
 import { ensureImages } from '../src/runtime/images.ts';
 import { handshakeLogins } from '../src/runtime/handshake.ts';
 import { discover } from '../src/grader/discover.ts';

@@ -4,7 +4,7 @@
  * waits for it at the end of the run. suites/grader/mutation.test.ts judges what it wrote.
  */
 import { installPackages, missingLearnerPackages } from '../src/host/doctor.ts';
-import { runMutants } from '../suites/grader/mutants.ts';
+import { runMutants } from './mutants.ts';
 
 /** The learner's build never uses ecomnet's data layer: a containers-mode run would repeat the native one's mutants. */
 export const repeatsNative = process.env.ECOMNET_DATA === 'containers';

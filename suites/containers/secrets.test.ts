@@ -35,7 +35,7 @@ describe.skipIf(!on)("containers mode keeps the run's passwords out of docker in
   it("no process on the host shows one in its command line or environment (the containers' servers and healthchecks included)", async () => {
     const at = new Date().toISOString();
     // The scan as root reads every environment; the secrets reach it on stdin, it prints only what it found, masked.
-    const sampler = JSON.stringify(new URL('../support/secret-sampler.ts', import.meta.url).href);
+    const sampler = JSON.stringify(new URL('../../setup/secret-sampler.ts', import.meta.url).href);
     const script = `Promise.all([import(${sampler}), import('node:fs')]).then(([m, fs]) => console.log(JSON.stringify(m.scanProcesses(JSON.parse(fs.readFileSync(0, 'utf8'))))))`;
     const r = await priv([process.execPath, '-e', script], { allowFail: true, input: JSON.stringify(secrets) });
     expect(r.exitCode, r.stderr).toBe(0);

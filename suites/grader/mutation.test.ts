@@ -1,7 +1,7 @@
 /**
  * Mutation testing of the grader: learner/build.sh (the seed's commands, Flask services in the
  * seed's manner) with one fault at a time, each built and graded in a virtual host of its own
- * (suites/grader/mutants.ts, started with the test run by setup/mutation-setup.ts): each must fail exactly the
+ * (setup/mutants.ts, started with the test run by setup/mutation-setup.ts): each must fail exactly the
  * deliverables the catalogue names, naming its diagnosis; the unmutated build scores every
  * deliverable in each way a learner runs it. The kill matrix (mutants × deliverables) is in
  * reports/mutants/class.html and reports/mutation.json: a deliverable no mutant fails is a check
@@ -15,9 +15,9 @@ import { deliverables } from '../../src/grader/deliverables.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 import { check, waitFor } from '../../src/util/wait.ts';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { catalogue, type Mutant, unmutated } from './catalogue.ts';
+import { catalogue, type Mutant, unmutated } from '../../setup/catalogue.ts';
 import { repeatsNative } from '../../setup/mutation-setup.ts';
-import { mutantsGraded, work } from './mutants.ts';
+import { mutantsGraded, work } from '../../setup/mutants.ts';
 
 interface Outcome {
   name: string;

@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { READER_ROLE } from '../../src/data/postgres.ts';
 import { pgLogin, redisLogin, loginUrl } from '../../src/grader/logins.ts';
 import type { HostModel } from '../../src/grader/model.ts';
-import { catalogue, mutate } from '../grader/catalogue.ts';
+import { catalogue, mutate } from '../../setup/catalogue.ts';
 
 const model = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
 const build = readFileSync(join(import.meta.dirname, '..', '..', 'learner', 'build.sh'), 'utf8');

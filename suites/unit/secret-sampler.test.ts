@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generatePassword } from '../../src/data/password.ts';
 import { check, waitFor } from '../../src/util/wait.ts';
-import { scanProcesses } from '../support/secret-sampler.ts';
+import { scanProcesses } from '../../setup/secret-sampler.ts';
 
 const secret = generatePassword();
 const children: ReturnType<typeof spawn>[] = [];

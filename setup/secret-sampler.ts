@@ -9,9 +9,9 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { privPrefix } from '../../src/host/exec.ts';
-import { runDirAt } from '../../src/host/run-dir.ts';
-import { readSecrets } from '../../src/runtime/secrets.ts';
+import { privPrefix } from '../src/host/exec.ts';
+import { runDirAt } from '../src/host/run-dir.ts';
+import { readSecrets } from '../src/runtime/secrets.ts';
 
 export interface Leak {
   pid: number;
