@@ -18,7 +18,7 @@ import { readJson } from '../src/util/read-json.ts';
 import { VirtualHost } from '../src/vhost/vhost.ts';
 import { catalogue, mutate, unmutated } from './catalogue.ts';
 
-const root = join(import.meta.dirname, '..', '..');
+const root = join(import.meta.dirname, '..');
 /** Each build's script, log and reports, and the class report (the kill matrix), kept with the run's reports. */
 export const work = (): string => join(reportPaths(root).reports, 'mutants');
 /** Written when the run has ended, graded or not: what the test waits for. */

@@ -50,7 +50,7 @@ function evidence(i: number, t: TestOutcome): EvidenceRecord {
 }
 
 /** A live host read off a running platform (fixtures/host-model.json), for the report's diagram. */
-const hostModel = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
+const hostModel = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
 export const DIAGNOSIS = 'gateway-not-listening';
 
 /** A pair's counts as pairDelta gives them (rates and live connections do not matter to the report). */

@@ -6,7 +6,7 @@ import { pgLogin, redisLogin, loginUrl } from '../../src/grader/logins.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import { catalogue, mutate } from '../../setup/catalogue.ts';
 
-const model = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
+const model = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
 const build = readFileSync(join(import.meta.dirname, '..', '..', 'learner', 'build.sh'), 'utf8');
 
 describe('how the grader logs in to the data layer it found', () => {

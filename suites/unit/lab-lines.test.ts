@@ -5,7 +5,7 @@ import { labLines } from '../../src/grader/lab-lines.ts';
 import type { HostModel } from '../../src/grader/model.ts';
 import { listDiff } from '../../src/host/snapshot.ts';
 
-const read = () => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
+const read = () => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
 const probe = ['br-uplink', 'veth-ext-br', 'veth-inet-br'];
 const diff = (change: (m: HostModel) => void) => {
   const after = read();
