@@ -19,7 +19,7 @@ import { removeAccounts } from './runtime/account.ts';
 import { engineEndpoint, engineReachable, labelFilter, removeContainers, removeVolumes } from './runtime/engine.ts';
 import { clearFaults } from './runtime/faults.ts';
 import { stopInOrder } from './runtime/start-order.ts';
-import { stopSupervisor } from './runtime/supervisor.ts';
+import { askSupervisorToStop, stopSupervisor } from './runtime/supervisor.ts';
 import type { Topology } from './topology/types.ts';
 import { peerName } from './topology/validate.ts';
 import { until } from './util/wait.ts';
@@ -44,13 +44,16 @@ export async function cleanup(dir: RunDir, progress: Progress, t: Topology = def
     if (!(e instanceof StateError)) throw e;
     return refuseState(dir, e, backend, progress, t);
   }
-  if (state?.supervisor) {
-    // First, so it restarts nothing that is being stopped; then the services as it last recorded them.
-    await stopSupervisor(state.supervisor);
+  const supervisor = state?.supervisor;
+  if (supervisor) {
+    // First, so it restarts nothing that is being stopped; then the services as it last recorded
+    // them; it leaves once they have exited, their last lines in their logs (it keeps the logs).
+    await askSupervisorToStop(supervisor);
     state = validateState(readState(dir), t) ?? state;
   }
   await clearFaults(dir, t, progress);
   if (state) await stopInOrder(dir, state, progress);
+  await stopSupervisor(supervisor);
   await teardownNetwork(dir, state, backend, progress, t.tag);
   await removeDataContainers(state, t.tag, progress);
   await removeRunFiles(dir);

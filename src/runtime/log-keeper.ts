@@ -118,6 +118,8 @@ export function openOwnPipe(fifo: string, flags: number): number | undefined {
 export class LogKeeper {
   readonly #limit: typeof LOG_LIMIT;
   readonly #kept = new Map<string, { log: RotatingLog; pipe: Socket }>();
+  /** Bytes taken from the pipes so far: a turn that adds none found them empty. */
+  received = 0;
 
   constructor(limit = LOG_LIMIT) {
     this.#limit = limit;
@@ -135,13 +137,25 @@ export class LogKeeper {
     if (fd === undefined) throw new Error(`${fifo} is not a named pipe of ours`);
     const log = new RotatingLog(file, this.#limit.maxBytes, this.#limit.keep);
     // A socket over the fd: libuv polls a pipe, where a file stream's read would block a thread.
-    const pipe = new Socket({ fd, readable: true, writable: false }).on('data', (chunk: Buffer) => log.write(chunk));
+    const pipe = new Socket({ fd, readable: true, writable: false }).on('data', (chunk: Buffer) => {
+      this.received += chunk.length;
+      log.write(chunk);
+    });
     this.#kept.set(fifo, { log, pipe });
   }
 
   /** Keep every pipe in the logs directory `dir` (a keeper started after its servers). */
   keepAll(dir: string): void {
     for (const f of readdirSync(dir)) if (f.endsWith(FIFO)) this.keep(join(dir, `${basename(f, FIFO)}.log`));
+  }
+
+  /** Once its writers are gone: resolves after a turn of the event loop in which no pipe gave anything more. */
+  async drained(): Promise<void> {
+    let seen = -1;
+    while (seen !== this.received) {
+      seen = this.received;
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   /** Stop reading (what is still in a pipe stays there for the next keeper). */

@@ -42,6 +42,8 @@ if (state?.phase !== 'up' || !secrets) {
   log({ event: 'nothing to supervise', phase: state?.phase });
   process.exit(0);
 }
+/** Set by `down`'s SIGTERM: nothing is started any more. */
+let stopping = false;
 // Every server's pipe read before `up` (which holds them until now) learns this process runs.
 const keeper = new LogKeeper();
 keeper.keepAll(dir.logs);
@@ -92,6 +94,7 @@ const supervisor = new Supervisor(
       await until(async () => !(await nsPids([r.ns])).length, { timeoutMs: 5000, intervalMs: 20 });
     },
     start: async (name) => {
+      if (stopping) throw new Error('the platform is being stopped');
       const [{ bringUpComponent }, ctx] = await Promise.all([import('./components.ts'), (context ??= restartContext())]);
       await bringUpComponent(ctx, name);
     },
@@ -109,7 +112,24 @@ const supervisor = new Supervisor(
 // `ecomnet restart` of a service given up.
 process.on('SIGUSR1', () => log({ event: 'retry given up', services: supervisor.retryGivenUp() }));
 log({ event: 'supervising', services: Object.keys(supervisor.status.services), policy: supervisor.status.policy });
-setInterval(() => supervisor.check(), 100);
+const checking = setInterval(() => supervisor.check(), 100);
+
+// From here `down`'s SIGTERM stops the supervising at once (nothing is restarted any more) but the
+// keeping only once the services `down` stops next have exited, so their last lines reach their
+// logs; a second signal, or services that outlive the wait, end it at once.
+const stop = async () => {
+  if (stopping) process.exit(0);
+  stopping = true;
+  clearInterval(checking);
+  log({ event: 'stopping: the logs are kept until the services have exited' });
+  const running = () => (readState(dir)?.services ?? []).some(sameProcess);
+  await until(() => !running(), { timeoutMs: 15_000, intervalMs: 50 });
+  await keeper.drained();
+  process.exit(0);
+};
+process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT');
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
 
 // nginx writes its access log itself: renamed when near full, and nginx reloaded (HUP: its master,
 // root, opens the new file; its workers could not reopen it by path in the 0700 logs directory).

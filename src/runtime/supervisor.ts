@@ -204,8 +204,14 @@ export function supervisorLog(file: string, limit = LOG_LIMIT): (event: Record<s
 }
 
 /** Stop the supervisor (before the services: it must not restart what `down` stops). */
+/** `down`, first: the supervisor restarts nothing from now on, and keeps the logs until the services have exited. */
+export async function askSupervisorToStop(rec: { pid: number; startTime: number } | undefined): Promise<void> {
+  if (rec && sameProcess(rec)) await priv(['kill', '-TERM', String(rec.pid)], { allowFail: true });
+}
+
+/** `down`, once the services are stopped: the supervisor has kept their last lines and leaves by itself, or is made to. */
 export async function stopSupervisor(rec: { pid: number; startTime: number } | undefined): Promise<void> {
-  if (rec) await stopPid(rec, 'TERM', 3000);
+  if (rec && !(await until(() => !sameProcess(rec), { timeoutMs: 5000, intervalMs: 20 }))) await stopPid(rec, 'KILL', 1000);
 }
 
 export const supervisorRunning = (rec: { pid: number; startTime: number } | undefined): boolean => rec !== undefined && sameProcess(rec);
