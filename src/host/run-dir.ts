@@ -40,8 +40,6 @@ export interface RunDir {
   /** What `down` removes besides logs: data, configs, secrets, compile caches, the staged code. */
   runFiles: string[];
   log(name: string): string;
-  /** A named pipe a server opens as its log (nginx's access log), drained by a log keeper into log(name). */
-  logFifo(name: string): string;
   pidFile(name: string): string;
   configFile(name: string): string;
   cacheOf(service: string): string;
@@ -85,7 +83,6 @@ export function runDirAt(root: string = defaultRunDirPath()): RunDir {
     // join(root, 'postgres'): where versions before the data directory kept the cluster.
     runFiles: [at.redisData, at.config, at.nginx, at.secrets, at.compileCache, at.stage, at.faults, join(root, 'postgres')],
     log: (name) => join(logs, `${name}.log`),
-    logFifo: (name) => join(logs, `${name}.fifo`),
     pidFile: (name) => join(logs, `${name}.pid`),
     configFile: (name) => join(config, name),
     cacheOf: (service) => join(at.compileCache, service),
