@@ -8,14 +8,10 @@
 import { bridge, namespaces, seedLogin } from './contract.ts';
 import { postgresAt, redisAt } from './find.ts';
 import type { HostModel } from './model.ts';
+import type { Login } from '../net/readiness.ts';
 
-export interface Login {
-  host: string;
-  port: number;
-  user: string;
-  password?: string;
-  database?: string;
-}
+/** Where and as whom a data server is asked: the shape readiness probes take (src/net/readiness.ts). */
+export type { Login } from '../net/readiness.ts';
 
 /** What the grader is told to log in with: URLs, each part of which overrides what was found. */
 export interface Credentials {

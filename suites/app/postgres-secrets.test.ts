@@ -1,4 +1,3 @@
-import { createServer, type Socket } from 'node:net';
 import { createOrderPool } from '../../src/services/order/app.ts';
 import pg from 'pg';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -6,6 +5,7 @@ import type { LocalServer } from '../../src/data/local.ts';
 import { generatePassword } from '../../src/data/password.ts';
 import { postgresClient, postgresUrl, provisionOrderRoles, READER_ROLE, startLocalPostgres } from '../../src/data/postgres.ts';
 import { PostgresProbe } from '../../src/net/readiness.ts';
+import { loopbackServer } from '../support/loopback-server.ts';
 
 /**
  * The run's PostgreSQL secrets on a real cluster: provisioning a fresh one logs no error, a
@@ -85,10 +85,7 @@ describe('provisioning the order roles', () => {
 /** A stranger's PostgreSQL: answers the startup message with an authentication request of `code` (3 clear text, 5 md5) and records every byte. */
 async function fakePostgres(code: 3 | 5): Promise<{ port: number; received: () => Buffer }> {
   const chunks: Buffer[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
+  const port = await loopbackServer((s) => {
     s.once('data', () => {
       const ask = Buffer.alloc(code === 5 ? 13 : 9);
       ask.write('R', 0);
@@ -102,15 +99,7 @@ async function fakePostgres(code: 3 | 5): Promise<{ port: number; received: () =
       });
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  onTestFinished(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return { port: (server.address() as { port: number }).port, received: () => Buffer.concat(chunks) };
+  return { port, received: () => Buffer.concat(chunks) };
 }
 
 /** The types of the messages a client sent after its startup message (each a type byte and an int32 length). */

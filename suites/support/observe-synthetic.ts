@@ -8,6 +8,21 @@ import type { Component } from '../../src/topology/types.ts';
 import { declaredOf } from '../../src/observe/declared.ts';
 import type { Health, Observer, Pair, Proto, Snapshot } from '../../src/observe/types.ts';
 
+/** A pair seen for the first time: nothing counted yet. */
+const idlePair = (from: string, to: string, proto: Proto, port: number | undefined): Pair => ({
+  from,
+  to,
+  proto,
+  port,
+  packetsOut: 0,
+  bytesOut: 0,
+  packetsIn: 0,
+  bytesIn: 0,
+  opened: 0,
+  live: 0,
+  rate: { opened: 0, packets: 0, bytes: 0 },
+});
+
 const PROTOCOL: Partial<Record<Component, Health['protocol']>> = { nginx: 'http', gateway: 'http', product: 'http', order: 'http', redis: 'redis', postgres: 'postgres' };
 
 /** Traffic of one pair during one sample: per second, over the sample's interval. */
@@ -81,19 +96,7 @@ export class SyntheticObserver implements Observer {
     for (const p of this.pairs.values()) p.rate = { opened: 0, packets: 0, bytes: 0 };
     for (const f of change.flows ?? []) {
       const proto = f.proto ?? 'tcp';
-      const p = this.pairs.get(key(f)) ?? {
-        from: f.from,
-        to: f.to,
-        proto,
-        port: proto === 'icmp' ? undefined : f.port,
-        packetsOut: 0,
-        bytesOut: 0,
-        packetsIn: 0,
-        bytesIn: 0,
-        opened: 0,
-        live: 0,
-        rate: { opened: 0, packets: 0, bytes: 0 },
-      };
+      const p = this.pairs.get(key(f)) ?? idlePair(f.from, f.to, proto, proto === 'icmp' ? undefined : f.port);
       const packets = f.packetsPerSecond ?? Math.ceil(f.bytesPerSecond / 500);
       const opened = f.connectionsPerSecond ?? 0;
       p.bytesOut += Math.round((f.bytesPerSecond * seconds) / 4);
@@ -108,19 +111,7 @@ export class SyntheticObserver implements Observer {
     for (const p of this.pairs.values()) if (p.rate.bytes === 0) p.live = 0;
     for (const o of change.open ?? []) {
       const proto = o.proto ?? 'tcp';
-      const p = this.pairs.get(key(o)) ?? {
-        from: o.from,
-        to: o.to,
-        proto,
-        port: o.port,
-        packetsOut: 0,
-        bytesOut: 0,
-        packetsIn: 0,
-        bytesIn: 0,
-        opened: 0,
-        live: 0,
-        rate: { opened: 0, packets: 0, bytes: 0 },
-      };
+      const p = this.pairs.get(key(o)) ?? idlePair(o.from, o.to, proto, o.port);
       p.live++;
       this.pairs.set(key(o), p);
     }

@@ -5,10 +5,11 @@
  * probe: for one value the three give one verdict.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { nodeOf } from '../../src/topology/default.ts';
 import { httpReadiness, type Readiness, readinessOf, redisReadiness } from '../../src/net/readiness.ts';
+import { loopbackServer } from '../support/loopback-server.ts';
 
 /** An HTTP server on loopback answering every request with `answer` (which may never answer); closed when the test ends. */
 async function httpServer(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ port: number; requests: () => number; connections: () => number }> {
@@ -32,23 +33,12 @@ async function httpServer(answer: (req: IncomingMessage, res: ServerResponse) =>
 
 /** A TCP listener on loopback; `speak` is given each connection. Closed when the test ends. */
 async function tcpServer(speak: (s: Socket) => void): Promise<{ port: number; received: () => string }> {
-  const sockets = new Set<Socket>();
   let received = '';
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+  const port = await loopbackServer((s) => {
     s.setEncoding('latin1').on('data', (d: string) => (received += d));
     speak(s);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  onTestFinished(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, received: () => received };
+  return { port, received: () => received };
 }
 
 /** A Redis stand-in: AUTH with `password` answers +OK, PING +PONG once authenticated (-NOAUTH before). */

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -13,6 +12,7 @@ import { newState, type State, writeState } from '../../src/host/state.ts';
 import { PostgresProbe, RedisProbe } from '../../src/net/readiness.ts';
 import { handshakeLogins, mayReceive } from '../../src/runtime/handshake.ts';
 import { writeSecrets } from '../../src/runtime/secrets.ts';
+import { loopbackServer } from '../support/loopback-server.ts';
 
 /**
  * The run's secrets go only to a server this platform started, asked of the live host at the
@@ -89,10 +89,7 @@ describe('mayReceive: a run secret only to the server the live host shows is our
 /** A stranger listening where a data server was: records every byte; answers a PostgreSQL startup with a SCRAM request. */
 async function stranger(kind: 'redis' | 'postgres'): Promise<{ port: number; received: () => string }> {
   const chunks: Buffer[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
+  const port = await loopbackServer((s) => {
     s.on('data', (d) => {
       const first = !chunks.length;
       chunks.push(d);
@@ -107,15 +104,7 @@ async function stranger(kind: 'redis' | 'postgres'): Promise<{ port: number; rec
       } else if (kind === 'redis') s.write('+OK\r\n');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  onTestFinished(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return { port: (server.address() as { port: number }).port, received: () => Buffer.concat(chunks).toString('latin1') };
+  return { port, received: () => Buffer.concat(chunks).toString('latin1') };
 }
 
 describe("the observer's probes ask before a secret goes out", () => {
