@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { topology } from '../src/topology/default.ts';
-import { priv, run } from '../src/host/exec.ts';
+import { priv, privPrefix, run } from '../src/host/exec.ts';
+import { removePostgresTemplates } from '../src/data/postgres.ts';
 import { detectBackend } from '../src/host/iptables.ts';
 import { TEST_DATA_ROOT } from '../src/host/run-dir.ts';
 import { diffSnapshots, snapshotHost } from '../src/host/snapshot.ts';
@@ -74,6 +75,8 @@ async function buildPlatform(project: TestProject) {
 
   return async () => {
     await started.stop(log, { volumes: true });
+    // The run's PostgreSQL template is under its own data root: it goes with the run.
+    await removePostgresTemplates({ root: join(TEST_DATA_ROOT, 'templates'), prefix: privPrefix });
     if (madeRunDir) await priv(['rm', '-rf', '--', started.dir.root]);
     // And /var/lib/ecomnet if the run made it: rmdir leaves a directory that holds anything (a user's data).
     await priv(['rmdir', TEST_DATA_ROOT, dirname(TEST_DATA_ROOT)], { allowFail: true });

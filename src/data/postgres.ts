@@ -10,7 +10,7 @@ import { DDL, ORDER_TABLES } from '../services/order/schema.ts';
 import { run } from '../host/exec.ts';
 import { writeNewFile } from '../host/files.ts';
 import { alive } from '../host/proc.ts';
-import { type DataDir, ensureDataDir } from '../host/run-dir.ts';
+import { type DataDir, defaultDataRootPath, ensureDataDir } from '../host/run-dir.ts';
 import { postgresReadiness } from '../net/readiness.ts';
 import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
@@ -77,8 +77,12 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
   }
 }
 
-/** Where initialised clusters wait to be copied: host-wide and root's, holding no secret and no data (a cache, as an image is). */
-export const PG_TEMPLATES = '/var/lib/ecomnet/templates';
+/**
+ * Where initialised clusters wait to be copied: beside the data (ECOMNET_DATA_DIR, else
+ * /var/lib/ecomnet), root's, holding no secret and no data (a cache, as an image is); the test
+ * run's are its own, under its data root, and go with it.
+ */
+export const pgTemplates = (): string => join(defaultDataRootPath(), 'templates');
 
 /**
  * The template's name: PostgreSQL's major version (its on-disk format) and what initdb is told of
@@ -106,7 +110,7 @@ export interface TemplateOptions {
  * password in it at all (initdb's own pg_hba rejects every login): each copy gets its own.
  */
 export async function postgresTemplate(o: TemplateOptions = {}): Promise<{ dir: string; built: boolean }> {
-  const { root = PG_TEMPLATES, prefix = [] } = o;
+  const { root = pgTemplates(), prefix = [] } = o;
   const runAs = 'runAs' in o ? o.runAs : defaultRunAs('postgres');
   const name = await templateName();
   const dir = join(root, name);
@@ -157,7 +161,7 @@ export async function clusterFromTemplate(o: Omit<InitPostgresOptions, 'database
 
 /** Remove every template: the next fresh cluster makes its own again. */
 export async function removePostgresTemplates(o: { root?: string; prefix?: string[] } = {}): Promise<void> {
-  await run([...(o.prefix ?? []), 'rm', '-rf', '--', o.root ?? PG_TEMPLATES]);
+  await run([...(o.prefix ?? []), 'rm', '-rf', '--', o.root ?? pgTemplates()]);
 }
 
 /** Run SQL in single-user mode (no listener open), which reports SQL errors on stdout and still exits 0. */
