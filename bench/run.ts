@@ -1,6 +1,7 @@
 import { cpus, loadavg, release } from 'node:os';
-import { dirname } from 'node:path';
-import { priv } from '../src/host/exec.ts';
+import { dirname, join } from 'node:path';
+import { removePostgresTemplates } from '../src/data/postgres.ts';
+import { priv, privPrefix } from '../src/host/exec.ts';
 import { readSysctl } from '../src/host/facts.ts';
 import { ensureRunDir, runDirAt, TEST_DATA_ROOT } from '../src/host/run-dir.ts';
 import { benchLeftovers, forwardBefore } from './clean.ts';
@@ -97,7 +98,8 @@ async function main(): Promise<number> {
     } else say('the platform lock was lost: not tearing down what its holder may own');
     // The synthetic networks' state directory is the bench's own: nothing of it should outlive the run.
     await priv(['rm', '-rf', BENCH_RUN_DIR], { allowFail: true });
-    // Its data directory, emptied by the downs, as npm test's is; rmdir leaves one that holds anything (a user's data).
+    // Its data directory, emptied by the downs, as npm test's is, its template too; rmdir leaves one that holds anything (a user's data).
+    await removePostgresTemplates({ root: join(TEST_DATA_ROOT, 'templates'), prefix: privPrefix });
     await priv(['rmdir', TEST_DATA_ROOT, dirname(TEST_DATA_ROOT)], { allowFail: true });
   }
   const left = await benchLeftovers(forward);
