@@ -150,7 +150,7 @@ export class Platform {
     const opts = this.#opts;
     const go = () => this.#abort?.throwIfAborted();
     // What only `up` needs loads here, so `down`, `status` and the suites stay light.
-    const [{ ensurePackages }, { gatherFacts }, { applyNetwork, networkMatches }, { buildPlan }, { containerRunning, requireEngine }, { prepareServices, startInOrder }] = await Promise.all([
+    const [{ ensurePackages }, { gatherFacts }, { applyNetwork, networkMatches }, { buildPlan }, { containerRunning, requireEngine }, { prepareServices, settled, startInOrder }] = await Promise.all([
       import('./host/doctor.ts'),
       import('./host/facts.ts'),
       import('./host/network.ts'),
@@ -199,7 +199,8 @@ export class Platform {
       if (!opts.networkOnly) await startSupervisor(dir, t);
       go();
     } catch (e) {
-      await prepared.catch(() => {});
+      // The preparation, and a cluster still being made, settle before anything is removed.
+      await settled((await prepared.catch(() => undefined))?.cluster);
       // The step that failed is the news; a rollback that fails too must not hide it.
       await cleanup(dir, () => {}, t).catch((rollback: Error) => {
         throw new Error(`${(e as Error).message}\nand rolling back failed too: ${rollback.message}`);

@@ -38,8 +38,12 @@ export interface Prepared {
   data: DataMode;
   /** What this run starts (network only: the simulated internet host alone). */
   components: Component[];
-  /** A fresh cluster's flush to disk and its mark of completion, awaited with the starts. */
-  clusterMarked?: Promise<void>;
+  /**
+   * The PostgreSQL cluster on disk (native data), made while everything else starts: PostgreSQL
+   * alone waits for it. It resolves to a fresh cluster's flush to disk and mark of completion,
+   * which the starts await too.
+   */
+  cluster?: Promise<Promise<void> | undefined>;
 }
 
 /**
@@ -58,16 +62,20 @@ export async function prepareServices(t: Topology, dir: RunDir, state: State, op
   const store = dataDirAt(t.tag);
   if (opts.data === 'containers' && components.includes('postgres')) secrets.postgres = await keptContainerPassword(t, store, secrets.postgres);
   writeSecrets(dir, secrets);
-  // Both are slow (useradd, initdb) and independent; neither is left running when the other fails, since a rollback follows.
-  const [users, cluster] = await Promise.allSettled([
-    prepareAccounts(t, dir, state, components, progress),
-    opts.data === 'native' && components.includes('postgres') && initCluster(t, dir, store, secrets, progress),
-  ]);
-  if (users.status === 'rejected') throw users.reason;
-  if (cluster.status === 'rejected') throw cluster.reason;
-  await priv(['rm', '-rf', dir.compileCache]);
-  await priv(['install', '-d', '-m', '0755', dir.compileCache]);
-  return { t, dir, store, ...users.value, secrets, data: opts.data, components, clusterMarked: cluster.value || undefined };
+  // The cluster is the slowest (a copy of the template, or initdb) and only PostgreSQL needs it: it
+  // goes on while the accounts are made and the other servers start. It is never left running when
+  // something else fails: a rollback waits for it (settled).
+  const cluster = opts.data === 'native' && components.includes('postgres') ? initCluster(t, dir, store, secrets, progress) : undefined;
+  cluster?.catch(() => {});
+  try {
+    const users = await prepareAccounts(t, dir, state, components, progress);
+    await priv(['rm', '-rf', dir.compileCache]);
+    await priv(['install', '-d', '-m', '0755', dir.compileCache]);
+    return { t, dir, store, ...users, secrets, data: opts.data, components, ...(cluster !== undefined ? { cluster } : {}) };
+  } catch (e) {
+    await settled(cluster);
+    throw e;
+  }
 }
 
 /**
@@ -149,13 +157,18 @@ export async function startInOrder(p: Prepared | undefined, state: State, progre
     let started = starts.get(c);
     if (!started) {
       const needs = (startsAfter[c] ?? []).filter((d) => p.components.includes(d));
-      started = Promise.all(needs.map(start)).then(() => bringUpComponent(ctx, c));
+      started = Promise.all([...needs.map(start), ...(c === 'postgres' && p.cluster !== undefined ? [p.cluster] : [])]).then(() => bringUpComponent(ctx, c));
       starts.set(c, started);
     }
     return started;
   };
-  const failed = (await Promise.allSettled([...p.components.map(start), p.clusterMarked])).find((r) => r.status === 'rejected');
+  const failed = (await Promise.allSettled([...p.components.map(start), p.cluster?.then((marked) => marked)])).find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** Once `cluster` (a cluster being made, its flush too) has settled, whatever its outcome: what a rollback waits for. */
+export async function settled(cluster: Prepared['cluster']): Promise<void> {
+  await cluster?.then((marked) => marked).catch(() => {});
 }
 
 /** Graceful stop in reverse start order; whatever remains dies with the namespaces. */
