@@ -200,7 +200,7 @@ export class Platform {
       go();
     } catch (e) {
       // The preparation, and a cluster still being made, settle before anything is removed.
-      await settled((await prepared.catch(() => undefined))?.cluster);
+      await settled(await prepared.catch(() => undefined));
       // The step that failed is the news; a rollback that fails too must not hide it.
       await cleanup(dir, () => {}, t).catch((rollback: Error) => {
         throw new Error(`${(e as Error).message}\nand rolling back failed too: ${rollback.message}`);

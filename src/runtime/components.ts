@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { addressOf, dataAddress, nodeOf, publishedAt } from '../topology/default.ts';
 import { ORDER_ROLE, postgresArgv, postgresUrl, provisionOrderRoles } from '../data/postgres.ts';
 import { redisArgv, redisUrl, writeRedisConf } from '../data/redis.ts';
@@ -31,7 +32,12 @@ export interface ServiceContext {
   code: Code;
   secrets: Secrets;
   data: DataMode;
+  /** Each service's compile cache, being filled while the platform comes up (warmCompileCaches); absent for a restart, whose cache is warm. */
+  warmed?: Partial<Record<AppService, Promise<void>>>;
 }
+
+type AppService = 'gateway' | 'product' | 'order';
+const APP_SERVICES: AppService[] = ['gateway', 'product', 'order'];
 
 function accountOf(ctx: ServiceContext, role: AccountRole): Account {
   if (!ctx.accounts) throw new Error(`no account was prepared for ${role}`);
@@ -91,9 +97,32 @@ async function appArgv(ctx: ServiceContext, c: 'gateway' | 'product' | 'order', 
   const a = accountOf(ctx, c);
   const file = ctx.dir.configFile(`${c}.json`);
   await writeOwnedBy(file, JSON.stringify({ service: c, listen: { host: '0.0.0.0', port: n.port }, ...extra }), a);
-  const cache = ctx.dir.cacheOf(c);
-  await priv(['install', '-d', '-m', '0700', '-o', String(a.uid), '-g', String(a.gid), cache]);
-  return nodeArgv(a, [`NODE_COMPILE_CACHE=${cache}`], ctx.code.main, file);
+  await (ctx.warmed?.[c] ?? compileCacheDir(ctx.dir, c, a));
+  return nodeArgv(a, [`NODE_COMPILE_CACHE=${ctx.dir.cacheOf(c)}`], ctx.code.main, file);
+}
+
+/** The service's compile cache directory of this run: its account's alone (0700). */
+async function compileCacheDir(dir: RunDir, c: AppService, a: Account): Promise<void> {
+  await priv(['install', '-d', '-m', '0700', '-o', String(a.uid), '-g', String(a.gid), dir.cacheOf(c)]);
+}
+
+/**
+ * Fill each service's compile cache before it starts, as its own account and with no
+ * configuration: its code (main.ts, which exits at once without one, and its app) compiled and
+ * stripped of types, so the service itself never loads the TypeScript stripper: about 12 MB less
+ * a service, and half its start. Started while the network is built; a cache not filled costs
+ * only that time.
+ */
+export function warmCompileCaches(dir: RunDir, accounts: Record<AccountRole, Account>, code: Code): Record<AppService, Promise<void>> {
+  const warm = async (c: AppService) => {
+    const a = accounts[c];
+    await compileCacheDir(dir, c, a);
+    const app = pathToFileURL(join(dirname(code.main), c, 'app.ts')).href;
+    const main = pathToFileURL(code.main).href;
+    const load = `await import(${JSON.stringify(app)}); await import(${JSON.stringify(main)});`;
+    await priv([...nodeArgv(a, [`NODE_COMPILE_CACHE=${dir.cacheOf(c)}`], '--input-type=module'), '-e', load], { allowFail: true });
+  };
+  return Object.fromEntries(APP_SERVICES.map((c) => [c, warm(c)])) as Record<AppService, Promise<void>>;
 }
 
 /** nginx's directory, traversable by the accounts nginx's processes run as (the internet host's opens its configuration there). */

@@ -11,6 +11,7 @@ import { newSecrets, readSecrets, writeSecrets, type Secrets } from './secrets.t
 import { makeLogDir } from './log-keeper.ts';
 import { stopPid } from './spawn.ts';
 import { type Code, codeOf, runnableCode } from './stage.ts';
+import type { ServiceContext } from './components.ts';
 import { readSupervision, restartedBySupervisor, retrySupervised, supervisorRunning } from './supervisor.ts';
 
 /** The order things stop in, each stage after the one before: whoever calls a component stops before it. */
@@ -44,6 +45,8 @@ export interface Prepared {
    * which the starts await too.
    */
   cluster?: Promise<Promise<void> | undefined>;
+  /** The services' compile caches being filled (warmCompileCaches): each service waits for its own. */
+  warmed?: ServiceContext['warmed'];
 }
 
 /**
@@ -71,9 +74,10 @@ export async function prepareServices(t: Topology, dir: RunDir, state: State, op
     const users = await prepareAccounts(t, dir, state, components, progress);
     await priv(['rm', '-rf', dir.compileCache]);
     await priv(['install', '-d', '-m', '0755', dir.compileCache]);
-    return { t, dir, store, ...users, secrets, data: opts.data, components, ...(cluster !== undefined ? { cluster } : {}) };
+    const warmed = users.accounts && (await import('./components.ts')).warmCompileCaches(dir, users.accounts, users.code);
+    return { t, dir, store, ...users, secrets, data: opts.data, components, ...(cluster !== undefined ? { cluster } : {}), ...(warmed ? { warmed } : {}) };
   } catch (e) {
-    await settled(cluster);
+    await settled(cluster !== undefined ? { cluster } : undefined);
     throw e;
   }
 }
@@ -166,9 +170,9 @@ export async function startInOrder(p: Prepared | undefined, state: State, progre
   if (failed) throw failed.reason;
 }
 
-/** Once `cluster` (a cluster being made, its flush too) has settled, whatever its outcome: what a rollback waits for. */
-export async function settled(cluster: Prepared['cluster']): Promise<void> {
-  await cluster?.then((marked) => marked).catch(() => {});
+/** Once what the preparation left running (a cluster being made and flushed, compile caches being filled) has settled, whatever its outcome: what a rollback waits for. */
+export async function settled(p: Pick<Prepared, 'cluster' | 'warmed'> | undefined): Promise<void> {
+  await Promise.all([p?.cluster?.then((marked) => marked).catch(() => {}), ...Object.values(p?.warmed ?? {})]);
 }
 
 /** Graceful stop in reverse start order; whatever remains dies with the namespaces. */
