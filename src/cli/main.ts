@@ -106,6 +106,7 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
   else await requested;
   clearInterval(waiting);
   console.log(`\necomnet: stopping (${stop!.signal.reason})`);
+  (await import('../host/pause.ts')).pausePoint('stopping');
   await started.stop(progress);
   console.log('down: nothing of ours is left on this host but its data, kept for the next up');
   return 0;

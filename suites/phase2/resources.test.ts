@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { priv } from '../../src/host/exec.ts';
 import { check, waitFor } from '../../src/util/wait.ts';
 import { topology } from '../../src/topology/default.ts';
 import { readState } from '../../src/host/state.ts';
@@ -110,24 +111,18 @@ describe('resource limits at the edge (:8080)', () => {
   it("every server's output goes to its bounded log through the platform's one keeper, the supervisor (no process of its own); nginx writes its access log itself; containers' logs are capped too", async () => {
     const state = readState(runDir)!;
     const { services, containers } = state;
-    const fdsOf = (pid: number) =>
-      readdirSync(`/proc/${pid}/fd`).map((fd) => {
-        try {
-          return readlinkSync(`/proc/${pid}/fd/${fd}`);
-        } catch {
-          return '';
-        }
-      });
+    // Another user's descriptors (the supervisor and nginx run as root under sudo): read as root.
+    const fdsOf = async (pid: number) => (await priv(['sh', '-c', 'for f in /proc/"$1"/fd/*; do readlink "$f"; done', 'sh', String(pid)], { allowFail: true })).stdout.split('\n');
     expect((await recordedShell('ps -eo args | grep -c "[l]og-keeper" || true')).stdout.trim()).toBe('0');
     // The supervisor reads each server's pipe (the internet host, test scenery, writes its few errors to its file).
-    const kept = fdsOf(state.supervisor!.pid);
+    const kept = await fdsOf(state.supervisor!.pid);
     for (const s of services.filter((x) => x.name !== 'internet')) {
       const log = runDir.log(s.name === 'nginx' ? 'nginx-error' : s.name);
       expect(kept, log).toContain(pipeOf(log));
       expect(statSync(log).mode & 0o777, log).toBe(0o600);
     }
     const nginx = services.find((s) => s.name === 'nginx');
-    if (nginx) expect(fdsOf(nginx.pid)).toContain(runDir.log('nginx-access'));
+    if (nginx) expect(await fdsOf(nginx.pid)).toContain(runDir.log('nginx-access'));
     const inContainers = platformInfo().data === 'containers' ? ['postgres', 'redis'] : [];
     expect(services.map((s) => s.name).sort()).toEqual(
       topology.app.nodes

@@ -72,7 +72,9 @@ async function stopNpmStart(c: Case, { onTestFinished, expect }: TestContext) {
   const before = await inside(SNAPSHOT);
   const terminal = c.target === 'ctrl-c' || c.target === 'hangup';
   // With a terminal, script(1) gives it a pty.
-  const { child: npm, output, exited, seen } = started(vh, terminal ? withNode(['script', '-qfec', 'npm start', '/dev/null']) : inSession('npm start'), expect);
+  // While it stops, the second signal is sent with the CLI paused as its stop begins: it is delivered in the middle of the teardown, however quick.
+  const pause = c.phase === 'stopping' ? 'env ECOMNET_PAUSE_AFTER=stopping ' : '';
+  const { child: npm, output, exited, seen } = started(vh, terminal ? withNode(['script', '-qfec', `${pause}npm start`, '/dev/null']) : inSession(`${pause}npm start`), expect);
   const cliPid = async () => (await inside("pgrep -f '^node bin/ecomnet.js up$'")).trim();
   const send = async () => {
     if (c.target === 'ctrl-c') return void npm.stdin!.write('\x03');
@@ -89,7 +91,10 @@ async function stopNpmStart(c: Case, { onTestFinished, expect }: TestContext) {
   await send();
   if (c.phase === 'stopping') {
     await seen(MARK.stopping);
+    const cli = await cliPid();
+    await waitFor(async () => check((await inside(`ps -o stat= -p ${cli}`)).trim().startsWith('T'), 'not paused yet'), { what: 'the CLI paused as it stops', timeoutMs: 30_000, intervalMs: 20 });
     await send();
+    await inside(`kill -CONT ${cli}`);
     await seen('already stopping');
   }
   await Promise.race([exited, waitFor(() => check(false, 'npm start still runs'), { what: 'npm start to end', timeoutMs: 90_000 }).catch(() => {})]);
