@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { removePostgresTemplates } from '../src/data/postgres.ts';
@@ -49,6 +50,8 @@ async function main(): Promise<number> {
     loadTool: wrkPath() ? 'wrk' : null,
   };
   if (!results.loadTool) say(`wrk not found: the data-path sections (4, 5) are skipped. Install it: ${INSTALL_HINT}`);
+  // Its run directory goes with it when it made it, as npm test's does.
+  const madeRunDir = !existsSync(runDirAt().root);
   await ensureRunDir(runDirAt());
   const lock = new PlatformLock();
   lock.take();
@@ -89,6 +92,8 @@ async function main(): Promise<number> {
     results.error = (e as Error).stack ?? String(e);
     say(`failed: ${results.error}`);
   } finally {
+    // Ours to remove only when the platform is down by our hand: a lost lock means someone else's run.
+    const ours = platformGone || lock.held;
     // Down already before 7d; otherwise only with the lock in hand: `ecomnet down` would signal whoever holds it.
     if (platformGone) lock.release();
     else if (lock.held) {
@@ -98,6 +103,7 @@ async function main(): Promise<number> {
     } else say('the platform lock was lost: not tearing down what its holder may own');
     // The synthetic networks' state directory is the bench's own: nothing of it should outlive the run.
     await priv(['rm', '-rf', BENCH_RUN_DIR], { allowFail: true });
+    if (madeRunDir && ours) await priv(['rm', '-rf', '--', runDirAt().root], { allowFail: true });
     // Its data directory, emptied by the downs, as npm test's is, its template too; rmdir leaves one that holds anything (a user's data).
     await removePostgresTemplates({ root: join(TEST_DATA_ROOT, 'templates'), prefix: privPrefix });
     await priv(['rmdir', TEST_DATA_ROOT, dirname(TEST_DATA_ROOT)], { allowFail: true });
