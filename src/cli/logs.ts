@@ -1,4 +1,5 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readdirSync, readSync } from 'node:fs';
+import { openRegular } from '../host/files.ts';
 import { basename, join } from 'node:path';
 import type { RunDir } from '../host/run-dir.ts';
 
@@ -10,15 +11,11 @@ const MAX_READ = 4 * 1024 * 1024;
  * where a link (to a file of root's) or a FIFO (that would hang this) stands in for a log.
  */
 function openLog(f: string): number | undefined {
-  let fd: number;
   try {
-    fd = openSync(f, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    return openRegular(f);
   } catch {
     return undefined;
   }
-  if (fstatSync(fd).isFile()) return fd;
-  closeSync(fd);
-  return undefined;
 }
 
 function logFiles(dir: string, service?: string): string[] {

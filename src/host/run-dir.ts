@@ -1,4 +1,5 @@
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
+import { openRegular } from './files.ts';
 import { dirname, join, resolve } from 'node:path';
 import { commandLineAs, isRoot, priv, requirePrivilege, userNameOf } from './exec.ts';
 import { alive, sameProcess } from './proc.ts';
@@ -222,13 +223,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function readStrangersJson(file: string): { value: unknown } | 'absent' | 'unreadable' {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openRegular(file);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'unreadable';
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || st.size > 1 << 20) return 'unreadable';
+    if (st.size > 1 << 20) return 'unreadable';
     const buf = Buffer.alloc(st.size);
     return { value: JSON.parse(buf.subarray(0, readSync(fd, buf)).toString('utf8')) };
   } catch {

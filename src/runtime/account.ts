@@ -4,9 +4,6 @@ import { until } from '../util/wait.ts';
 import { ACCOUNT_ROLES, type Account, type AccountRole, accountName, localAccount } from '../host/accounts.ts';
 import type { Topology } from '../topology/types.ts';
 
-/** The accounts' names and lookups are the host's (src/host/accounts.ts): the state names them too. */
-export { ACCOUNT_ROLES, type Account, type AccountRole, accountName, accountNames, groupName, localAccount, nobody } from '../host/accounts.ts';
-
 /**
  * useradd for a service account: a system account (uid below 1000, no aging), its own group and
  * no other, no home directory, and no login shell; never in sudo, whose rights come from groups.

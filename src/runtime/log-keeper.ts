@@ -15,7 +15,7 @@
 import { chmodSync, closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { basename, join } from 'node:path';
-import { openForAppend } from '../host/files.ts';
+import { openForAppend, openRegular } from '../host/files.ts';
 
 /** Each log at most 4 MiB now plus 2 older files: 12 MiB a log, about 100 MiB for a whole platform. */
 export const LOG_LIMIT = { maxBytes: 4 * 1024 * 1024, keep: 2 };
@@ -199,13 +199,13 @@ export async function rotateByRename(file: string, reopen: () => Promise<void>, 
 function cutToCap(file: string, maxBytes: number): void {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openRegular(file, constants.O_RDWR);
   } catch {
     return;
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || st.size <= maxBytes) return;
+    if (st.size <= maxBytes) return;
     const tail = Buffer.alloc(Math.min(maxBytes, 64 * 1024));
     readSync(fd, tail, 0, tail.length, maxBytes - tail.length);
     ftruncateSync(fd, maxBytes - tail.length + (tail.lastIndexOf(0x0a) + 1 || tail.length));

@@ -3,7 +3,7 @@ import { generatePassword } from '../data/password.ts';
 import { isRoot, priv } from '../host/exec.ts';
 import { writeNewFile } from '../host/files.ts';
 import type { RunDir } from '../host/run-dir.ts';
-import type { Account } from './account.ts';
+import type { Account } from '../host/accounts.ts';
 import { readJson } from '../util/read-json.ts';
 
 /** The run's passwords, new for every `up`. */

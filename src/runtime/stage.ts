@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { priv } from '../host/exec.ts';
 import type { Progress } from '../host/network.ts';
 import type { RunDir } from '../host/run-dir.ts';
-import { type Account, dropTo } from './account.ts';
+import { dropTo } from './account.ts';
+import type { Account } from '../host/accounts.ts';
 
 /**
  * What node runs: the services' entry point. Node itself need not be readable by the accounts:

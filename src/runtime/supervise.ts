@@ -14,7 +14,7 @@ import { ensureRunDir, runDirAt } from '../host/run-dir.ts';
 import { readState, validateState, writeState } from '../host/state.ts';
 import { readTopologyFile } from '../topology/parse.ts';
 import { until } from '../util/wait.ts';
-import { ACCOUNT_ROLES } from './account.ts';
+import { ACCOUNT_ROLES } from '../host/accounts.ts';
 import type { ServiceContext } from './components.ts';
 import { heldServices, readFaults } from './faults.ts';
 import { LogKeeper, rotateByRename } from './log-keeper.ts';

@@ -3,7 +3,8 @@ import { cleanup } from '../../src/cleanup.ts';
 import { priv } from '../../src/host/exec.ts';
 import { ensureRunDir, runDirAt } from '../../src/host/run-dir.ts';
 import { newState, readState, writeState } from '../../src/host/state.ts';
-import { accountName, accountNames, ensureAccounts, localAccount, useraddArgv } from '../../src/runtime/account.ts';
+import { ensureAccounts, useraddArgv } from '../../src/runtime/account.ts';
+import { accountName, accountNames, localAccount } from '../../src/host/accounts.ts';
 import { topology as alt } from '../../fixtures/alt-topology.ts';
 
 /**

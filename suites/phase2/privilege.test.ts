@@ -5,7 +5,7 @@ import { topology } from '../../src/topology/default.ts';
 import { ORDER_ROLE, READER_ROLE } from '../../src/data/postgres.ts';
 import { priv, run } from '../../src/host/exec.ts';
 import { readState } from '../../src/host/state.ts';
-import { accountName, localAccount } from '../../src/runtime/account.ts';
+import { accountName, localAccount } from '../../src/host/accounts.ts';
 import { readSecrets } from '../../src/runtime/secrets.ts';
 import { pgLogin } from '../support/live.ts';
 import { platformInfo, runDir } from '../support/platform.ts';

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { nodeOf, topology } from '../../src/topology/default.ts';
-import { dropTo, nobody } from '../../src/runtime/account.ts';
+import { dropTo } from '../../src/runtime/account.ts';
+import { nobody } from '../../src/host/accounts.ts';
 import { internetHostConf } from '../../src/runtime/nginx.ts';
 import { waitFor } from '../../src/util/wait.ts';
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { setprivArgv } from '../../src/data/privilege.ts';
 import { isRoot, priv } from '../../src/host/exec.ts';
-import { dropTo, nobody } from '../../src/runtime/account.ts';
+import { dropTo } from '../../src/runtime/account.ts';
+import { nobody } from '../../src/host/accounts.ts';
 
 const noNewPrivs = async (prefix: string[]) => (await priv([...prefix, 'cat', '/proc/self/status'])).stdout.match(/^NoNewPrivs:\s*(\d)/m)?.[1];
 

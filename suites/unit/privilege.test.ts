@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { topology } from '../../src/topology/default.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
-import { ACCOUNT_ROLES, accountName, accountNames, dropTo, useraddArgv } from '../../src/runtime/account.ts';
+import { dropTo, useraddArgv } from '../../src/runtime/account.ts';
+import { ACCOUNT_ROLES, accountName, accountNames } from '../../src/host/accounts.ts';
 import { servicePackages } from '../../src/runtime/stage.ts';
 import { topology as alt } from '../../fixtures/alt-topology.ts';
 

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { priv } from '../../src/host/exec.ts';
 import { runDirAt } from '../../src/host/run-dir.ts';
-import { dropTo, nobody } from '../../src/runtime/account.ts';
+import { dropTo } from '../../src/runtime/account.ts';
+import { nobody } from '../../src/host/accounts.ts';
 import { runnableCode } from '../../src/runtime/stage.ts';
 
 /**
