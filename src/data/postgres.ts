@@ -12,6 +12,7 @@ import { writeNewFile } from '../host/files.ts';
 import { alive } from '../host/proc.ts';
 import { type DataDir, defaultDataRootPath, ensureDataDir } from '../host/run-dir.ts';
 import { postgresReadiness } from '../net/readiness.ts';
+import { until } from '../util/wait.ts';
 import { localServer, type LocalServer } from './local.ts';
 import { generatePassword } from './password.ts';
 import { freePort } from './ports.ts';
@@ -122,7 +123,11 @@ export async function postgresTemplate(o: TemplateOptions = {}): Promise<{ dir: 
     const pid = builds.exec(e)?.[1];
     return pid !== undefined && !alive(Number(pid));
   });
-  if (stale.length) await run([...prefix, 'rm', '-rf', ...stale.map((e) => join(root, e))]);
+  // Its maker dead, a stale build may still be written by the initdb it started (a command of
+  // its own, which outlives it): removable once that has ended too.
+  const removeStale = () => run([...prefix, 'rm', '-rf', ...stale.map((e) => join(root, e))], { allowFail: true });
+  if (stale.length && !(await until(async () => (await removeStale()).exitCode === 0, { timeoutMs: 30_000, intervalMs: 100 })))
+    throw new Error(`a stale PostgreSQL template build in ${root} could not be removed: ${(await removeStale()).stderr.trim()}`);
   const build = join(root, `.${name}.build.${process.pid}`);
   const as = [...prefix, ...asUser(runAs)];
   try {
