@@ -19,7 +19,7 @@ export function allurePrerequisiteProblem(paths: ReportPaths, root: string): str
   if (!existsSync(join(root, 'node_modules', '.bin', 'allure'))) {
     return 'allure-commandline is not installed: run npm ci';
   }
-  const java = spawnSync(javaBinary(), ['-version'], { stdio: 'ignore' });
+  const java = spawnSync(javaBinary(), ['-XX:-UsePerfData', '-version'], { stdio: 'ignore' });
   if (java.error || java.status !== 0) {
     return 'Java was not found, and the Allure generator needs it: install a JRE (apt-get install default-jre-headless) or set JAVA_HOME. reports/deliverables.html does not need Java.';
   }
@@ -36,6 +36,8 @@ export function generateAllure(root: string = process.cwd()): number {
   const bin = join(root, 'node_modules', '.bin', 'allure');
   const r = spawnSync(bin, ['generate', '--single-file', '--clean', paths.allureResults, '-o', paths.allureDir], {
     stdio: 'inherit',
+    // Java would otherwise leave /tmp/hsperfdata_<user> behind, which outlives an account CI removes.
+    env: { ...process.env, ALLURE_OPTS: `${process.env.ALLURE_OPTS ?? ''} -XX:-UsePerfData`.trim() },
   });
   if (r.status !== 0) {
     console.error(`allure: generate exited ${r.status ?? r.signal}`);

@@ -5,7 +5,7 @@
  * next observer undoes it from the record written before each change).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,11 @@ import { until } from '../../src/util/wait.ts';
 const dir = runDirAt('/run/ecomnet-observe-test');
 const chain = observeChain();
 
+/** The observer child's script lives here, removed with the run directory. */
+const scratch = mkdtempSync(join(tmpdir(), 'ecomnet-observe-child-'));
+
 afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
   await priv(['rm', '-rf', dir.root]);
 });
 
@@ -47,7 +51,7 @@ async function host(): Promise<Map<string, string>> {
 
 /** An observer in a child process, as `ecomnet observe` runs: it prints its pid once started. */
 function observerProcess(): Promise<{ pid: number; kill: () => void }> {
-  const script = join(tmpdir(), `ecomnet-observe-child-${process.pid}.ts`);
+  const script = join(scratch, 'observer.ts');
   writeFileSync(
     script,
     `import { startObserver } from ${JSON.stringify(join(process.cwd(), 'src/observe/observer.ts'))};\nawait startObserver({ runDir: (await import(${JSON.stringify(join(process.cwd(), 'src/host/run-dir.ts'))})).runDirAt(${JSON.stringify(dir.root)}) });\nconsole.log('observing');\nsetInterval(() => {}, 1 << 30);\n`,
