@@ -55,6 +55,29 @@ export interface Topology {
    * policy, the seed's flat network.
    */
   flows?: Flow[];
+  /**
+   * Course day 6: the platform across machines. Each host has its own br-app on the app subnet,
+   * and a VXLAN on the underlay between them, enslaved to each bridge, joins them into one. Absent:
+   * one host, the seed's lab.
+   */
+  hosts?: Hosts;
+}
+
+/** The machines a multi-host platform stands on, the underlay between them and the overlay over it. */
+export interface Hosts {
+  /** The LAN the hosts share (a course VM's eth0): documentation addresses in virtual hosts. */
+  underlay: { subnet: string; dev: string; mtu: number; /** The LAN's way out, in virtual hosts (the world's router). */ router: string };
+  overlay: { name: string; vni: number; port: number };
+  /** The first host serves the port forward; together they run every app node, each exactly once. */
+  list: HostSpec[];
+}
+
+export interface HostSpec {
+  name: string;
+  /** Its address on the underlay. */
+  underlay: string;
+  /** The app nodes (namespaces) it runs. */
+  nodes: string[];
 }
 
 /** One allowed connection: `from` may open TCP connections to `to` on its port (`port`, else the node's own). */

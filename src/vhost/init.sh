@@ -6,7 +6,7 @@
 # process of the PID namespace with it, which frees the namespaces, links, rules and mounts.
 # Few processes on purpose (each costs a couple of ms): one mount for most filesystems, builtins
 # where the kernel takes a plain write, one ip batch a side.
-# Args: HOSTNAME FORWARD_POLICY(ACCEPT|DROP) DOCKER_CHAINS(0|1) BRIDGE_NF(0|1|-) WORLD(0|1)
+# Args: HOSTNAME FORWARD_POLICY(ACCEPT|DROP) DOCKER_CHAINS(0|1) BRIDGE_NF(0|1|-) WORLD(0|1|lan)
 #       HOST_CIDR CLIENT_CIDR INTERNET_CIDR INTERNET_PORT NGINX [KEEP...]
 # KEEP: paths under /tmp, /run or /dev/shm that stay seen inside, read-only (the grader's own code
 # and Node, when they live there): held on a bind mount of this namespace's own before those
@@ -65,21 +65,28 @@ echo "$name" >/proc/sys/kernel/hostname
 [ "$bridge_nf" = - ] || echo "$bridge_nf" >/proc/sys/net/bridge/bridge-nf-call-iptables
 
 # The simulated world: a network namespace of its own, named by a file no `ip netns list` shows.
-if [ "$with_world" = 1 ]; then
+# WORLD=lan: the world's end of eth0 alone, with no external client, internet host or address
+# (the switch of an underlay, which vhost.ts joinLan builds there).
+if [ "$with_world" != 0 ]; then
   : >"$scratch/world"
   unshare --net="$scratch/world" true
+  host_lines='' world_lines=''
+  if [ "$with_world" = 1 ]; then
+    host_lines="addr add $host_cidr dev eth0
+route add default via ${client_cidr%/*}"
+    world_lines="addr add $client_cidr dev wan0
+addr add $internet_cidr dev wan0"
+  fi
   ip -batch - <<EOF
 link set lo up
 link add eth0 type veth peer name wan0 netns $scratch/world
-addr add $host_cidr dev eth0
 link set eth0 up
-route add default via ${client_cidr%/*}
+$host_lines
 EOF
   nsenter --net="$scratch/world" ip -batch - <<EOF
 link set lo up
-addr add $client_cidr dev wan0
-addr add $internet_cidr dev wan0
 link set wan0 up
+$world_lines
 EOF
 else
   ip link set lo up

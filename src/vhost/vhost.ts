@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OUTSIDE } from '../topology/outside.ts';
 import { privPrefix, type RunOptions, type RunResult, run } from '../host/exec.ts';
+import { check, waitFor } from '../util/wait.ts';
 
 const initScript = fileURLToPath(new URL('./init.sh', import.meta.url));
 /** This checkout: the grader runs inside from it. */
@@ -50,8 +51,12 @@ export interface VirtualHostOptions {
   forward?: 'ACCEPT' | 'DROP' | 'docker';
   /** br_netfilter's net.bridge.bridge-nf-call-iptables inside; as the machine's when left out. */
   bridgeNetfilter?: boolean;
-  /** The uplink eth0 and the world behind it (default); without, a host with only lo and no route out. */
-  world?: boolean;
+  /**
+   * The uplink eth0 and the world behind it (default); `false`, a host with only lo and no route
+   * out; `lan`, eth0 on the world's LAN with no client, internet host or address (a bare switch
+   * for the underlay of joined hosts, see `joinLan`).
+   */
+  world?: boolean | 'lan';
 }
 
 export interface ExecOptions extends RunOptions {
@@ -69,6 +74,8 @@ export class VirtualHost {
   readonly name: string;
   private readonly init: ChildProcess;
   private readonly exited: Promise<void>;
+  /** Hosts joined to this one's LAN so far: each has a port of its own there. */
+  #joined = 0;
 
   private constructor(pid: number, name: string, init: ChildProcess) {
     this.pid = pid;
@@ -90,7 +97,7 @@ export class VirtualHost {
       forward === 'docker' ? 'DROP' : forward,
       forward === 'docker' ? '1' : '0',
       o.bridgeNetfilter === undefined ? '-' : o.bridgeNetfilter ? '1' : '0',
-      o.world === false ? '0' : '1',
+      o.world === false ? '0' : o.world === 'lan' ? 'lan' : '1',
       `${WORLD.host.ip}/${WORLD.host.prefix}`,
       `${WORLD.client.ip}/${WORLD.host.prefix}`,
       `${WORLD.internet.ip}/${WORLD.host.prefix}`,
@@ -139,6 +146,50 @@ export class VirtualHost {
   /** argv that runs `argv` in the world behind eth0 (the external client and the internet host's side). */
   worldArgv(argv: string[]): string[] {
     return ['nsenter', `--net=${WORLD.netns}`, ...argv];
+  }
+
+  /**
+   * Joins `other` (made with `world: false`) to this host's world LAN, as a second machine on the
+   * same switch: its eth0 gets `cidr`, this host's eth0 gets `ownCidr` if given, and with `router`
+   * (an address the world takes on the LAN with the first host joined) `other` routes out through it. What crosses the LAN
+   * can be captured in the world, between the two (`lanArgv`). `other` goes with this host.
+   */
+  async joinLan(other: VirtualHost, cidr: string, o: { ownCidr?: string; router?: string } = {}): Promise<void> {
+    const port = `wan${++this.#joined}`;
+    const first = this.#joined === 1;
+    // The world's end of eth0 becomes a port of a bridge, lan0, which takes its addresses.
+    const lan = first
+      ? ['link add lan0 type bridge', 'link set lan0 up', ...(await this.#worldAddresses()).reverse().flatMap((a) => [`addr del ${a} dev wan0`, `addr add ${a} dev lan0`]), 'link set wan0 master lan0']
+      : [];
+    // Not in this host's PID namespace: `netns PID` names `other` as the real host numbers it.
+    await run([...privPrefix, 'nsenter', '-t', String(this.pid), '--mount', '--', 'nsenter', `--net=${WORLD.netns}`, 'ip', '-batch', '-'], {
+      input: [...lan, `link add ${port} type veth peer name eth0 netns ${other.pid}`, `link set ${port} master lan0`, `link set ${port} up`, ...(o.router && first ? [`addr add ${o.router} dev lan0`] : [])].join('\n'),
+    });
+    await other.exec(['ip', '-batch', '-'], {
+      input: [`addr add ${cidr} dev eth0`, 'link set eth0 up', ...(o.router ? [`route add default via ${o.router.split('/')[0]}`] : [])].join('\n'),
+    });
+    if (o.ownCidr) await this.exec(['ip', 'addr', 'add', o.ownCidr, 'dev', 'eth0']);
+    // A port forwards once the kernel has seen its carrier (linkwatch, asynchronous): until then the LAN drops what crosses it.
+    await waitFor(
+      async () => {
+        const r = await run(this.lanArgv(['bridge', '-j', 'link', 'show']));
+        const ports = JSON.parse(r.stdout || '[]') as { ifname: string; state: string }[];
+        check(ports.length === this.#joined + 1 && ports.every((p) => p.state === 'forwarding'), r.stdout);
+      },
+      { what: `the LAN of ${this.name} to forward`, timeoutMs: 5000, intervalMs: 5 },
+    );
+  }
+
+  /** The world's addresses on its end of eth0 (CIDR), the external client's and the internet host's. */
+  async #worldAddresses(): Promise<string[]> {
+    const r = await run(this.lanArgv(['ip', '-j', 'addr', 'show', 'dev', 'wan0']));
+    const [link] = JSON.parse(r.stdout) as { addr_info: { family: string; local: string; prefixlen: number; scope: string }[] }[];
+    return (link?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+  }
+
+  /** argv run on the world's LAN (its switch, lan0): where a capture sees every frame between joined hosts. */
+  lanArgv(argv: string[]): string[] {
+    return this.argv(['nsenter', `--net=${WORLD.netns}`, ...argv]);
   }
 
   get alive(): boolean {

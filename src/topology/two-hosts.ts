@@ -1,0 +1,20 @@
+import { topology } from './default.ts';
+import type { Topology } from './types.ts';
+
+/**
+ * Course day 6: the seed's platform across two hosts joined by a VXLAN (VNI 100, UDP 4789) on
+ * their eth0, the web tier on host A (which serves port 8080) and the data tier on host B. The
+ * underlay is TEST-NET-1 (RFC 5737): in virtual hosts it is a LAN of their own; two real machines
+ * bring their halves up naming their own addresses.
+ */
+export const twoHosts: Topology = {
+  ...topology,
+  hosts: {
+    underlay: { subnet: '192.0.2.0/24', dev: 'eth0', mtu: 1500, router: '192.0.2.254' },
+    overlay: { name: 'vxlan100', vni: 100, port: 4789 },
+    list: [
+      { name: 'host-a', underlay: '192.0.2.1', nodes: ['nginx-lb', 'api-gateway', 'product-service', 'order-service'] },
+      { name: 'host-b', underlay: '192.0.2.2', nodes: ['redis-cache', 'postgres-db'] },
+    ],
+  },
+};
