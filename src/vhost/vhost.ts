@@ -163,7 +163,13 @@ export class VirtualHost {
       : [];
     // Not in this host's PID namespace: `netns PID` names `other` as the real host numbers it.
     await run([...privPrefix, 'nsenter', '-t', String(this.pid), '--mount', '--', 'nsenter', `--net=${WORLD.netns}`, 'ip', '-batch', '-'], {
-      input: [...lan, `link add ${port} type veth peer name eth0 netns ${other.pid}`, `link set ${port} master lan0`, `link set ${port} up`, ...(o.router && first ? [`addr add ${o.router} dev lan0`] : [])].join('\n'),
+      input: [
+        ...lan,
+        `link add ${port} type veth peer name eth0 netns ${other.pid}`,
+        `link set ${port} master lan0`,
+        `link set ${port} up`,
+        ...(o.router && first ? [`addr add ${o.router} dev lan0`] : []),
+      ].join('\n'),
     });
     await other.exec(['ip', '-batch', '-'], {
       input: [`addr add ${cidr} dev eth0`, 'link set eth0 up', ...(o.router ? [`route add default via ${o.router.split('/')[0]}`] : [])].join('\n'),
