@@ -66,7 +66,13 @@ export interface Topology {
 /** The machines a multi-host platform stands on, the underlay between them and the overlay over it. */
 export interface Hosts {
   /** The LAN the hosts share (a course VM's eth0): documentation addresses in virtual hosts. */
-  underlay: { subnet: string; dev: string; mtu: number /** The LAN's way out, in virtual hosts (the world's router). */; router: string };
+  underlay: {
+    subnet: string;
+    dev: string;
+    mtu: number;
+    /** The LAN's way out, in virtual hosts (the world's router). */
+    router: string;
+  };
   overlay: { name: string; vni: number; port: number };
   /** The first host serves the port forward; together they run every app node, each exactly once. */
   list: HostSpec[];
