@@ -13,8 +13,8 @@ export const twoHosts: Topology = {
     underlay: { subnet: '192.0.2.0/24', dev: 'eth0', mtu: 1500, router: '192.0.2.254' },
     overlay: { name: 'vxlan100', vni: 100, port: 4789 },
     list: [
-      { name: 'host-a', underlay: '192.0.2.1', nodes: ['nginx-lb', 'api-gateway', 'product-service', 'order-service'] },
-      { name: 'host-b', underlay: '192.0.2.2', nodes: ['redis-cache', 'postgres-db'] },
+      { name: 'host-a', underlay: '192.0.2.1', bridge: topology.app.bridge.ip, nodes: ['nginx-lb', 'api-gateway', 'product-service', 'order-service'] },
+      { name: 'host-b', underlay: '192.0.2.2', bridge: '10.0.0.2', nodes: ['redis-cache', 'postgres-db'] },
     ],
   },
 };

@@ -82,6 +82,8 @@ export interface HostSpec {
   name: string;
   /** Its address on the underlay. */
   underlay: string;
+  /** Its br-app's address: each host's own, since the overlay makes the bridges one segment (the first keeps the seed's gateway). */
+  bridge: string;
   /** The app nodes (namespaces) it runs. */
   nodes: string[];
 }

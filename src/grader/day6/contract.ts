@@ -25,3 +25,9 @@ export const split = {
   a: ['nginx-lb', 'api-gateway', 'product-service', 'order-service'],
   b: ['redis-cache', 'postgres-db'],
 } as const;
+
+/**
+ * One segment, so one owner per address: host A's br-app keeps the seed's gateway 10.0.0.1, and no
+ * address of the app subnet (a bridge's or a namespace's) may be on both hosts.
+ */
+export const gatewayOnA = '10.0.0.1';
