@@ -19,6 +19,7 @@ import { dataDirAt, ensureRunDir, runDirAt, type RunDir } from './host/run-dir.t
 import { newState, readState, writeState, type State, type StateOptions } from './host/state.ts';
 import type { Plan } from './plan/plan.ts';
 import type { DataMode, Policy, Topology } from './topology/types.ts';
+import type { Secrets } from './runtime/secrets.ts';
 import { startSupervisor, supervisorRunning } from './runtime/supervisor.ts';
 
 export type { DataMode };
@@ -37,6 +38,7 @@ export class Platform {
   #say: (line: string) => void = () => {};
   #holder = 'ecomnet';
   #abort: AbortSignal | undefined;
+  #secrets: Secrets | undefined;
 
   private constructor(t: Topology) {
     this.topology = t;
@@ -95,6 +97,12 @@ export class Platform {
    */
   withAbort(signal: AbortSignal): this {
     this.#abort = signal;
+    return this;
+  }
+
+  /** The run's passwords, instead of new ones: a multi-host platform's hosts share one set (`up --secrets`). */
+  withSecrets(secrets: Secrets): this {
+    this.#secrets = secrets;
     return this;
   }
 
@@ -186,7 +194,7 @@ export class Platform {
     await refuseForeign(plan, dir);
     const state = newState(t.tag, { ...opts, uplinkDev: facts.uplinkDev }, dataDir);
     // initdb and the rest of the preparation need no network: they overlap its construction.
-    const prepared = prepareServices(t, dir, state, opts, this.#progress);
+    const prepared = prepareServices(t, dir, state, { ...opts, ...(this.#secrets ? { secrets: this.#secrets } : {}) }, this.#progress);
     prepared.catch(() => {});
     try {
       await applyNetwork(dir, plan, backend, state, this.#progress);

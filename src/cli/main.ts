@@ -48,13 +48,26 @@ const usage = `usage: ecomnet <command> [options]
 
 const progress = (step: string, ms: number) => console.log(`  ✓ ${step} (${ms.toFixed(0)} ms)`);
 
-async function loadTopology(file: string | undefined): Promise<Topology> {
+/** `--topology`: the default, the built-in `two-hosts` (course day 6), or a JSON file; with `--host`, that host's half of a multi-host one. */
+async function readTopology(file: string | undefined): Promise<Topology> {
   if (!file) return defaultTopology;
+  if (file === 'two-hosts') return (await import('../topology/two-hosts.ts')).twoHosts;
   return (await import('../topology/parse.ts')).readTopologyFile(file);
 }
 
+async function loadTopology(file: string | undefined, host?: string): Promise<Topology> {
+  const t = await readTopology(file);
+  if (host !== undefined) return (await import('../topology/hosts.ts')).hostView(t, host);
+  if (t.hosts)
+    throw new UsageError(
+      `topology ${t.tag} spans ${t.hosts.list.length} hosts: bring one up here with --host ${t.hosts.list.map((h) => h.name).join('|')}, or all of them in virtual hosts with --virtual-hosts`,
+    );
+  return t;
+}
+
 async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<number> {
-  const t = await loadTopology(v.topology as string | undefined);
+  if (v['virtual-hosts']) return cmdUpVirtualHosts(v);
+  const t = await loadTopology(v.topology as string | undefined, v.host as string | undefined);
   const networkOnly = Boolean(v['network-only']);
   const { Platform } = await import('../platform.ts');
   const platform = Platform.from(t)
@@ -65,6 +78,11 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
     .withProgress(progress)
     .withAnnouncements((l) => console.log(l))
     .heldAs(`ecomnet up${v.detach ? ' --detach' : ''}`);
+  if (typeof v.secrets === 'string') {
+    const { parseSecrets } = await import('../runtime/secrets.ts');
+    const { readFileSync } = await import('node:fs');
+    platform.withSecrets(parseSecrets(readFileSync(v.secrets, 'utf8'), v.secrets));
+  }
   if (v['dry-run']) {
     const { planScript } = await import('../plan/script.ts');
     process.stdout.write(planScript(await platform.plan()));
@@ -112,9 +130,37 @@ async function cmdUp(v: Record<string, string | boolean | undefined>): Promise<n
   return 0;
 }
 
+/** Every host of a multi-host topology in a virtual host of its own, in the foreground until Ctrl-C, SIGTERM or SIGHUP. */
+async function cmdUpVirtualHosts(v: Record<string, string | boolean | undefined>): Promise<number> {
+  const arg = (v.topology as string | undefined) ?? 'two-hosts';
+  const t = await readTopology(arg);
+  await (await import('../host/exec.ts')).requirePrivilege();
+  const stop = (await import('./stop-request.ts')).stopRequest((l) => console.log(l));
+  const { upInVirtualHosts, shopArgv } = await import('./virtual-hosts.ts');
+  const t0 = performance.now();
+  console.log(`ecomnet: bringing up ${t.tag} across ${t.hosts?.list.map((h) => h.name).join(' and ')}, each in a virtual host of its own`);
+  const up = await upInVirtualHosts(t, arg, { data: (v.data as string) ?? 'native', policy: (v.policy as string) ?? 'deny', say: (l) => console.log(l) });
+  try {
+    console.log(`up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const [first] = up.hosts;
+    const shop = await first!.vh.exec(shopArgv(t), { allowFail: true });
+    console.log(`\n${first!.name}'s external client: ${shopArgv(t).slice(4).join(' ')}\n${shop.stdout.trim() || shop.stderr.trim()}\n`);
+    for (const h of up.hosts) console.log(`${h.name}: sudo nsenter -t ${h.vh.pid} -a   (a shell on it: ecomnet status, ip -d link show vxlan100, ...)`);
+    console.log('\nCtrl-C stops both hosts; nothing of them is on this machine.');
+    const waiting = setInterval(() => {}, 1 << 30);
+    await stop.requested;
+    clearInterval(waiting);
+    console.log(`\necomnet: stopping (${stop.signal.reason})`);
+  } finally {
+    await up.destroy();
+  }
+  console.log('down: the virtual hosts and all that ran in them are gone');
+  return 0;
+}
+
 async function cmdDown(v: Record<string, string | boolean | undefined>): Promise<number> {
   const { Platform } = await import('../platform.ts');
-  const platform = Platform.from(await loadTopology(v.topology as string | undefined))
+  const platform = Platform.from(await loadTopology(v.topology as string | undefined, v.host as string | undefined))
     .withProgress(progress)
     .heldAs('ecomnet down');
   const [{ readHolder }, { alive }, { until }] = await Promise.all([import('../host/lock.ts'), import('../host/proc.ts'), import('../util/wait.ts')]);
@@ -187,6 +233,9 @@ function parseOptions(rest: string[]) {
         policy: { type: 'string' },
         data: { type: 'string' },
         topology: { type: 'string' },
+        host: { type: 'string' },
+        secrets: { type: 'string' },
+        'virtual-hosts': { type: 'boolean' },
         json: { type: 'boolean' },
         follow: { type: 'boolean', short: 'f' },
         svg: { type: 'string' },

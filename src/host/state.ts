@@ -97,7 +97,7 @@ export function validateState(raw: unknown, t: Topology): State | undefined {
   if (typeof raw.startedAt !== 'string') problems.push(`startedAt: ${shown(raw.startedAt)} is not a time`);
   if (!['applying', 'up', 'down'].includes(raw.phase as string)) problems.push(`phase: ${shown(raw.phase)} is not applying, up or down`);
   list('namespaces', among(nodes.map((n) => n.name)), `a namespace ${declared}`);
-  list('bridges', among([t.app.bridge.name, t.outside.bridge.name]), `a bridge ${declared}`);
+  list('bridges', among([t.app.bridge.name, t.outside.bridge.name, ...(t.hosts && t.here ? [t.hosts.overlay.name] : [])]), `a bridge ${declared}`);
   list('veths', among(nodes.map((n) => peerName(n.veth))), `a veth ${declared}`, true);
   const keys = Object.values(sysctlKeys(t));
   list('sysctls', (s) => isObject(s) && keys.includes(s.key as string) && bit(s.value) && (s.before === null || bit(s.before)), `one of ${keys.join(', ')} with value and before 0 or 1`);

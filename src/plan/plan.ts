@@ -1,5 +1,6 @@
 import { prefixOf } from '../topology/ipv4.ts';
 import type { NodeSpec, Segment, Topology } from '../topology/types.ts';
+import { hostNamed, overlayMtu } from '../topology/hosts.ts';
 import { peerName, validate } from '../topology/validate.ts';
 import type { HostFacts } from './facts.ts';
 import { type NsFirewall, nsFirewalls } from './policy.ts';
@@ -50,8 +51,35 @@ function segmentHostLines(seg: Segment): string[] {
   return lines;
 }
 
-function nodeLines(seg: Segment, n: NodeSpec): string[] {
-  return [`addr add ${n.ip}/${prefixOf(seg.subnet)} dev ${n.veth}`, `link set ${n.veth} up`, 'link set lo up', `route add default via ${seg.bridge.ip}`];
+function nodeLines(seg: Segment, n: NodeSpec, mtu: number | undefined): string[] {
+  return [
+    `addr add ${n.ip}/${prefixOf(seg.subnet)} dev ${n.veth}`,
+    ...(mtu ? [`link set ${n.veth} mtu ${mtu}`] : []),
+    `link set ${n.veth} up`,
+    'link set lo up',
+    `route add default via ${seg.bridge.ip}`,
+  ];
+}
+
+/**
+ * Multi-host (course day 6): this host's end of the VXLAN to the other hosts, on the underlay
+ * device, enslaved to br-app so the hosts' bridges are one segment; the app veths' host ends take
+ * the overlay's MTU too (their namespace ends in nodeLines), so nothing larger than the overlay
+ * carries is ever sent into it. Two hosts (validate.ts), so the course's `remote` names the other.
+ */
+function overlayLines(t: Topology): string[] {
+  if (!t.hosts || !t.here) return [];
+  const { underlay, overlay } = t.hosts;
+  const self = hostNamed(t, t.here);
+  const other = t.hosts.list.find((h) => h.name !== t.here)!;
+  const mtu = overlayMtu(t)!;
+  return [
+    `link add ${overlay.name} type vxlan id ${overlay.vni} remote ${other.underlay} local ${self.underlay} dstport ${overlay.port} dev ${underlay.dev}`,
+    `link set ${overlay.name} mtu ${mtu}`,
+    `link set ${overlay.name} master ${t.app.bridge.name}`,
+    `link set ${overlay.name} up`,
+    ...t.app.nodes.map((n) => `link set ${peerName(n.veth)} mtu ${mtu}`),
+  ];
 }
 
 /**
@@ -83,10 +111,10 @@ export function buildPlan(t: Topology, facts: HostFacts, opts: PlanOptions): Pla
   return {
     tag: t.tag,
     namespaces: nodes.map(({ n }) => n.name),
-    bridges: segments.map((s) => s.bridge.name),
+    bridges: [...segments.map((s) => s.bridge.name), ...(t.hosts && t.here ? [t.hosts.overlay.name] : [])],
     veths: nodes.map(({ n }) => peerName(n.veth)),
-    hostBatch: [...nodes.map(({ n }) => `netns add ${n.name}`), ...segments.flatMap(segmentHostLines), ...hairpinLines(t)],
-    nsBatches: nodes.map(({ seg, n }) => ({ ns: n.name, lines: nodeLines(seg, n) })),
+    hostBatch: [...nodes.map(({ n }) => `netns add ${n.name}`), ...segments.flatMap(segmentHostLines), ...hairpinLines(t), ...overlayLines(t)],
+    nsBatches: nodes.map(({ seg, n }) => ({ ns: n.name, lines: nodeLines(seg, n, seg === t.app ? overlayMtu(t) : undefined) })),
     sysctls: [
       { key: keys.forward, value: '1', before: facts.sysctl[keys.forward] ?? null },
       { key: keys.localnet, value: '1', before: null },

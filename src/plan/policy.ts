@@ -20,7 +20,9 @@ export const nsChain = (tag: string): string => ownedChain(tag, 'INPUT');
 export const enforced = (t: Topology, policy: Policy): boolean => policy === 'deny' && t.flows !== undefined;
 
 /** The port a connection to `to` uses: the flow's, else the node's own. */
-const flowPort = (t: Topology, f: { to: string; port?: number }): number | undefined => f.port ?? t.app.nodes.find((n) => n.name === f.to)?.port;
+/** An app node here or, multi-host, on another host (a flow's source may be there). */
+const appNode = (t: Topology, name: string): NodeSpec | undefined => [...t.app.nodes, ...(t.app.remote ?? [])].find((n) => n.name === name);
+const flowPort = (t: Topology, f: { to: string; port?: number }): number | undefined => f.port ?? appNode(t, f.to)?.port;
 
 /** Why `from` may (or may not) open a TCP connection to `to`:`port` under the policy; undefined when it may not. */
 export function allowedBy(t: Topology, policy: Policy, from: NodeSpec, to: NodeSpec, port: number): string | undefined {
@@ -86,7 +88,7 @@ export function nsFirewalls(t: Topology, policy: Policy): NsFirewall[] {
       ...t
         .flows!.filter((f) => f.to === n.name)
         .map((f) => {
-          const from = t.app.nodes.find((x) => x.name === f.from)!;
+          const from = appNode(t, f.from)!;
           return pass(`flow-${f.from}`, ['-s', from.ip, '-p', 'tcp', '--dport', String(flowPort(t, f))], `Flow ${f.from} -> ${f.to}: ${f.why}.`);
         }),
       {
@@ -115,7 +117,7 @@ export function publishedFlows(t: Topology): { c: DataComponent; node: NodeSpec;
     const node = t.app.nodes.find((n) => n.component === c);
     if (!node) return [];
     const { host, port } = dataAddress(c, 'containers', t);
-    const from = (t.flows ?? []).filter((f) => f.to === node.name && flowPort(t, f) === node.port).map((f) => t.app.nodes.find((x) => x.name === f.from)!);
+    const from = (t.flows ?? []).filter((f) => f.to === node.name && flowPort(t, f) === node.port).map((f) => appNode(t, f.from)!);
     return [{ c, node, host, port, from }];
   });
 }

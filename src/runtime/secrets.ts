@@ -36,3 +36,18 @@ export async function writeOwnedBy(file: string, content: string, owner: Account
 }
 
 export const writeSecrets = (d: RunDir, s: Secrets): void => writePrivate(d.secrets, JSON.stringify(s));
+
+/** `up --secrets FILE`: another host's run secrets (a multi-host platform shares one set), every field a password. */
+export function parseSecrets(text: string, from: string): Secrets {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error(`${from} is not JSON: --secrets takes the secrets file of the first host's run`);
+  }
+  const keys = Object.keys(newSecrets()) as (keyof Secrets)[];
+  const o = raw as Record<string, unknown>;
+  const bad = keys.filter((k) => typeof o?.[k] !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(o[k] as string));
+  if (typeof raw !== 'object' || raw === null || bad.length) throw new Error(`${from}: ${bad.join(', ')} missing or not a password (--secrets takes the secrets file of the first host's run)`);
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as unknown as Secrets;
+}

@@ -55,14 +55,15 @@ export interface Prepared {
  * while the network is being built; undefined when there is nothing to start. Accounts it
  * creates are recorded in `state` first.
  */
-export async function prepareServices(t: Topology, dir: RunDir, state: State, opts: { networkOnly: boolean; data: DataMode }, progress: Progress): Promise<Prepared | undefined> {
+export async function prepareServices(t: Topology, dir: RunDir, state: State, opts: { networkOnly: boolean; data: DataMode; secrets?: Secrets }, progress: Progress): Promise<Prepared | undefined> {
   const present = new Set([...t.app.nodes, ...t.outside.nodes].map((n) => n.component));
   const components = stopStages.flat().filter((c) => present.has(c) && (!opts.networkOnly || c === 'internet'));
   if (!components.length) return undefined;
   if (existsSync(dir.logs)) await priv(['rm', '-rf', dir.logs]);
   makeLogDir(dir.logs);
   mkdirSync(dir.config, { recursive: true });
-  const secrets = newSecrets();
+  // New for every up, unless given: the hosts of a multi-host platform share one set.
+  const secrets = opts.secrets ? { ...opts.secrets } : newSecrets();
   const store = dataDirAt(t.tag);
   if (opts.data === 'containers' && components.includes('postgres')) secrets.postgres = await keptContainerPassword(t, store, secrets.postgres);
   writeSecrets(dir, secrets);

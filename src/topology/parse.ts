@@ -50,23 +50,27 @@ const ip = text((s) => parseIp(s) !== undefined, 'an IPv4 address');
 const subnet = text((s) => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(s) && parseCidr(s) !== undefined, 'an IPv4 CIDR (a.b.c.d/n)');
 const port = integer(1, 65535, 'a port (1..65535)');
 
-const segment = object({
-  subnet,
-  bridge: object({ name, ip }),
-  nodes: list(
-    object(
-      {
-        name,
-        ip,
-        veth: name,
-        role: text((s) => s.length > 0 && !/\p{Cc}/u.test(s), 'one line of text'),
-        component: text((s) => Object.hasOwn(COMPONENTS, s), `one of ${Object.keys(COMPONENTS).join(', ')}`),
-        port,
-      },
-      ['component', 'port'],
-    ),
-  ),
-});
+const node = object(
+  {
+    name,
+    ip,
+    veth: name,
+    role: text((s) => s.length > 0 && !/\p{Cc}/u.test(s), 'one line of text'),
+    component: text((s) => Object.hasOwn(COMPONENTS, s), `one of ${Object.keys(COMPONENTS).join(', ')}`),
+    port,
+  },
+  ['component', 'port'],
+);
+
+const segment = object(
+  {
+    subnet,
+    bridge: object({ name, ip }),
+    nodes: list(node),
+    remote: list(node),
+  },
+  ['remote'],
+);
 
 const topologySpec = object(
   {
@@ -76,8 +80,14 @@ const topologySpec = object(
     portForwards: list(object({ hostPort: port, node: name, port })),
     published: object({ postgres: port, redis: port }),
     flows: list(object({ from: name, to: name, port, why: text((s) => s.length > 0 && !/\p{Cc}/u.test(s), 'one line of text') }, ['port'])),
+    hosts: object({
+      underlay: object({ subnet, dev: name, mtu: integer(1330, 9000, 'an MTU (1330..9000)'), router: ip }),
+      overlay: object({ name, vni: integer(1, 0xffffff, 'a VNI (1..16777215)'), port }),
+      list: list(object({ name, underlay: ip, bridge: ip, nodes: list(name) })),
+    }),
+    here: name,
   },
-  ['published', 'flows'],
+  ['published', 'flows', 'hosts', 'here'],
 );
 
 /**

@@ -34,6 +34,8 @@ export interface Segment {
   subnet: string;
   bridge: BridgeSpec;
   nodes: NodeSpec[];
+  /** Multi-host, one host's view: the segment's nodes on the other hosts, addressed across the overlay and never built here. */
+  remote?: NodeSpec[];
 }
 
 export interface Topology {
@@ -61,6 +63,8 @@ export interface Topology {
    * one host, the seed's lab.
    */
   hosts?: Hosts;
+  /** Multi-host: the host this view of the topology is built on (src/topology/hosts.ts hostView). */
+  here?: string;
 }
 
 /** The machines a multi-host platform stands on, the underlay between them and the overlay over it. */

@@ -1,5 +1,5 @@
 import { contains, overlaps, parseCidr, parseIp } from './ipv4.ts';
-import type { HostRoute, Segment, Topology } from './types.ts';
+import type { HostRoute, NodeSpec, Segment, Topology } from './types.ts';
 
 /** Linux IFNAMSIZ is 16 including the terminating NUL. */
 export const MAX_IFNAME = 15;
@@ -49,6 +49,35 @@ function checkSegment(seg: Segment, label: string, problems: string[]): void {
   }
 }
 
+/** Multi-host (course day 6): two hosts on one underlay, each app node on exactly one, each bridge address its own. */
+function checkHosts(t: Topology, appNodes: NodeSpec[], problems: string[]): void {
+  const { underlay, overlay, list } = t.hosts!;
+  if (list.length !== 2) problems.push(`hosts: ${list.length} hosts; a multi-host topology joins two (course day 6's VXLAN names one remote)`);
+  const lan = parseCidr(underlay.subnet);
+  if (!lan) problems.push(`hosts.underlay.subnet "${underlay.subnet}" is not an IPv4 CIDR`);
+  const app = parseCidr(t.app.subnet);
+  for (const [who, ip] of [['the underlay router', underlay.router], ...list.map((h) => [`host ${h.name}`, h.underlay])] as [string, string][]) {
+    const n = parseIp(ip);
+    if (n === undefined || (lan && !contains(lan, n))) problems.push(`${who}: ${ip} is not an address of the underlay ${underlay.subnet}`);
+  }
+  for (const h of list) {
+    const n = parseIp(h.bridge);
+    if (n === undefined || (app && !contains(app, n))) problems.push(`host ${h.name}: its bridge address ${h.bridge} is not in the app subnet ${t.app.subnet}`);
+  }
+  if (!Number.isInteger(overlay.vni) || overlay.vni < 1 || overlay.vni > 0xffffff) problems.push(`hosts.overlay.vni ${overlay.vni} is not in 1..16777215`);
+  if (!Number.isInteger(overlay.port) || overlay.port < 1 || overlay.port > 65535) problems.push(`hosts.overlay.port ${overlay.port} is not in 1..65535`);
+  if (overlay.name.length > MAX_IFNAME) problems.push(`interface name "${overlay.name}" is ${overlay.name.length} characters; Linux allows at most ${MAX_IFNAME}`);
+  if (!Number.isInteger(underlay.mtu) || underlay.mtu < 1280 + 50 || underlay.mtu > 9000)
+    problems.push(`hosts.underlay.mtu ${underlay.mtu} is not in ${1280 + 50}..9000 (the overlay carries 50 bytes less)`);
+  const placed = list.flatMap((h) => h.nodes);
+  for (const n of appNodes) if (!placed.includes(n.name)) problems.push(`app node ${n.name} is on no host`);
+  for (const d of duplicates(placed)) problems.push(`app node ${d} is on more than one host`);
+  for (const p of placed) if (!appNodes.some((n) => n.name === p)) problems.push(`hosts: "${p}" is not a namespace of the app segment`);
+  for (const d of duplicates(list.map((h) => h.name))) problems.push(`duplicate host name "${d}"`);
+  for (const d of duplicates(list.map((h) => h.underlay))) problems.push(`duplicate underlay address ${d}`);
+  for (const d of duplicates([...list.map((h) => h.bridge), ...appNodes.map((n) => n.ip)])) problems.push(`duplicate IP address ${d} on the overlay`);
+}
+
 function duplicates(values: string[]): string[] {
   return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
 }
@@ -93,9 +122,10 @@ export function validate(t: Topology, hostRoutes: HostRoute[] = []): void {
     if (!target) problems.push(`port forward ${pf.hostPort} targets unknown node "${pf.node}"`);
     for (const p of [pf.hostPort, pf.port]) if (!Number.isInteger(p) || p < 1 || p > 65535) problems.push(`port ${p} is not in 1..65535`);
   }
+  const appNodes = [...t.app.nodes, ...(t.app.remote ?? [])];
   for (const f of t.flows ?? []) {
-    const from = t.app.nodes.find((n) => n.name === f.from);
-    const to = t.app.nodes.find((n) => n.name === f.to);
+    const from = appNodes.find((n) => n.name === f.from);
+    const to = appNodes.find((n) => n.name === f.to);
     const at = `flow ${f.from} -> ${f.to}`;
     if (!from) problems.push(`${at}: "${f.from}" is not a namespace of the app segment`);
     if (!to) problems.push(`${at}: "${f.to}" is not a namespace of the app segment`);
@@ -103,6 +133,7 @@ export function validate(t: Topology, hostRoutes: HostRoute[] = []): void {
     if (f.port !== undefined && (!Number.isInteger(f.port) || f.port < 1 || f.port > 65535)) problems.push(`${at}: port ${f.port} is not in 1..65535`);
     if (f.from === f.to) problems.push(`${at}: a namespace always reaches itself (loopback); a flow joins two`);
   }
+  if (t.hosts) checkHosts(t, appNodes, problems);
   if (!isTag(t.tag)) problems.push(`tag "${t.tag}" must be lowercase and contain "ecomnet"`);
   const longest = HOOKS.map((h) => ownedChain(t.tag, h)).reduce((a, b) => (b.length > a.length ? b : a));
   if (longest.length > MAX_CHAIN)
