@@ -79,8 +79,8 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
 }
 
 /**
- * Where initialised clusters wait to be copied: beside the data (ECOMNET_DATA_DIR, else
- * /var/lib/ecomnet), root's, holding no secret and no data (a cache, as an image is); the test
+ * Where initialised clusters wait to be copied (and the services' filled compile caches, see
+ * warmCompileCaches): beside the data (ECOMNET_DATA_DIR, else /var/lib/ecomnet), root's, holding no secret and no data (a cache, as an image is); the test
  * run's are its own, under its data root, and go with it.
  */
 export const pgTemplates = (): string => join(defaultDataRootPath(), 'templates');

@@ -1,14 +1,15 @@
-import { chmodSync, closeSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, type Dirent, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { addressOf, dataAddress, nodeOf, publishedAt } from '../topology/default.ts';
-import { ORDER_ROLE, postgresArgv, postgresUrl, provisionOrderRoles } from '../data/postgres.ts';
+import { ORDER_ROLE, pgTemplates, postgresArgv, postgresUrl, provisionOrderRoles } from '../data/postgres.ts';
 import { redisArgv, redisUrl, writeRedisConf } from '../data/redis.ts';
 import { inNs, priv, privPrefix } from '../host/exec.ts';
 import { openForAppend, writeNewFile } from '../host/files.ts';
 import type { Progress } from '../host/network.ts';
 import { procStartTime } from '../host/proc.ts';
-import type { DataDir, RunDir } from '../host/run-dir.ts';
+import { type DataDir, ensureDataDir, type RunDir } from '../host/run-dir.ts';
 import { writeState, type ServiceRecord, type State } from '../host/state.ts';
 import { SERVICE_NODE_FLAGS } from '../services/config.ts';
 import type { Component, DataComponent, DataMode, Topology } from '../topology/types.ts';
@@ -108,20 +109,58 @@ async function compileCacheDir(dir: RunDir, c: AppService, a: Account): Promise<
 }
 
 /**
+ * Where filled compile caches are kept between runs: beside the PostgreSQL template (root's, a
+ * cache as it is), one set per version of the services' code, their packages and Node, so a change
+ * of any of them fills them again. Node checks each entry against its source anyway; the key only
+ * keeps a stale set from being reused forever.
+ */
+function keptCachesDir(code: Code): string {
+  const src = dirname(code.main);
+  const root = dirname(dirname(src));
+  const hash = createHash('sha256').update(`${process.version}\0${process.execPath}\0${SERVICE_NODE_FLAGS.join(' ')}\0${code.main}\0`);
+  const files = (readdirSync(src, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  for (const f of [...files, ...['package.json', 'package-lock.json'].map((f) => join(root, f)).filter((f) => existsSync(f))]) hash.update(`${f}\0`).update(readFileSync(f));
+  return join(pgTemplates(), 'node-cache', hash.digest('hex').slice(0, 16));
+}
+
+/**
  * Fill each service's compile cache before it starts, as its own account and with no
  * configuration: its code (main.ts, which exits at once without one, and its app) compiled and
  * stripped of types, so the service itself never loads the TypeScript stripper: about 12 MB less
- * a service, and half its start. Started while the network is built; a cache not filled costs
- * only that time.
+ * a service, and half its start. Filled once per version of the code (keptCachesDir): later runs
+ * get a copy of root's, made as root and then given to the account, so no account's leftovers are
+ * trusted and an up starts no Node process for it. Started while the network is built; a cache
+ * not filled costs only that time.
  */
-export function warmCompileCaches(dir: RunDir, accounts: Record<AccountRole, Account>, code: Code): Record<AppService, Promise<void>> {
+export async function warmCompileCaches(dir: RunDir, accounts: Record<AccountRole, Account>, code: Code): Promise<Record<AppService, Promise<void>>> {
+  const kept = keptCachesDir(code);
+  // Root's and no one else's, on a path no one else can change, as the PostgreSQL template is: a planted cache would be code run as the service.
+  await ensureDataDir({ root: pgTemplates() } as DataDir);
   const warm = async (c: AppService) => {
     const a = accounts[c];
     await compileCacheDir(dir, c, a);
+    // Node keeps a cache per uid: one filled by an account of another uid (made again since) is no use.
+    const keptOne = join(kept, `${c}.${a.uid}`);
+    if (lstatSync(keptOne, { throwIfNoEntry: false })?.isDirectory()) {
+      await priv(['sh', '-c', 'cp -R -P -T "$1" "$2" && chown -hR "$3" "$2"', 'sh', keptOne, dir.cacheOf(c), `${a.uid}:${a.gid}`]);
+      return;
+    }
     const app = pathToFileURL(join(dirname(code.main), c, 'app.ts')).href;
     const main = pathToFileURL(code.main).href;
     const load = `await import(${JSON.stringify(app)}); await import(${JSON.stringify(main)});`;
-    await priv([...nodeArgv(a, [`NODE_COMPILE_CACHE=${dir.cacheOf(c)}`], '--input-type=module'), '-e', load], { allowFail: true });
+    const filled = await priv([...nodeArgv(a, [`NODE_COMPILE_CACHE=${dir.cacheOf(c)}`], '--input-type=module'), '-e', load], { allowFail: true });
+    // main.ts run without a configuration exits 2 once loaded: anything else (a module that failed to load) is not kept.
+    if (filled.exitCode !== 2) return;
+    // Kept for the next runs: copied as root into a build of this process's, then renamed into
+    // place, so one that exists is complete; readable by all (compiled code of this checkout, no
+    // secret), written by root alone. The sets of other versions go.
+    const build = `${keptOne}.build.${process.pid}`;
+    const keep =
+      'mkdir -p -m 0755 "$3" && find "$5" -mindepth 1 -maxdepth 1 ! -name "$6" -exec rm -rf {} + && rm -rf "$2" && cp -R -P -T "$1" "$2" && chown -hR 0:0 "$2" && chmod -R u=rwX,go=rX "$2" && mv -T "$2" "$4"; rm -rf "$2"';
+    await priv(['sh', '-c', keep, 'sh', dir.cacheOf(c), build, kept, keptOne, dirname(kept), basename(kept)], { allowFail: true });
   };
   return Object.fromEntries(APP_SERVICES.map((c) => [c, warm(c)])) as Record<AppService, Promise<void>>;
 }

@@ -76,7 +76,7 @@ export async function prepareServices(t: Topology, dir: RunDir, state: State, op
     const users = await prepareAccounts(t, dir, state, components, progress);
     await priv(['rm', '-rf', dir.compileCache]);
     await priv(['install', '-d', '-m', '0755', dir.compileCache]);
-    const warmed = users.accounts && (await import('./components.ts')).warmCompileCaches(dir, users.accounts, users.code);
+    const warmed = users.accounts && (await (await import('./components.ts')).warmCompileCaches(dir, users.accounts, users.code));
     return { t, dir, store, ...users, secrets, data: opts.data, components, ...(cluster !== undefined ? { cluster } : {}), ...(warmed ? { warmed } : {}) };
   } catch (e) {
     await settled(cluster !== undefined ? { cluster } : undefined);
