@@ -15,6 +15,8 @@ import type { VirtualHost } from '../vhost/vhost.ts';
 const checkout = fileURLToPath(new URL('../..', import.meta.url));
 /** Where each host finds the shared secrets: its own /run, which only it sees. */
 const SECRETS = '/run/ecomnet-shared-secrets.json';
+/** Each host's data root: a path this machine does not have, so nothing of its own (kept data, a template being made) shows through the host's copy of /var. */
+const DATA = '/var/lib/ecomnet-virtual-host';
 
 export interface HostsUp {
   /** In the topology's order of hosts. */
@@ -24,8 +26,7 @@ export interface HostsUp {
 }
 
 /**
- * Brings each host's half up, the hosts running the data layer first (the others' services
- * connect to it as they start). `topologyArg` is what each host's `up --topology` is given.
+ * Brings each host's half up, all at once. `topologyArg` is what each host's `up --topology` is given.
  */
 export async function upInVirtualHosts(t: Topology, topologyArg: string, o: { data: string; policy: string; say: (line: string) => void }): Promise<HostsUp> {
   if (!t.hosts) throw new Error(`topology ${t.tag} has one host: --virtual-hosts brings up a multi-host topology (--topology two-hosts)`);
@@ -37,24 +38,41 @@ export async function upInVirtualHosts(t: Topology, topologyArg: string, o: { da
   try {
     const secrets = JSON.stringify(newSecrets());
     await Promise.all(hosts.map(({ vh }) => vh.exec(['sh', '-c', `umask 077 && cat >${SECRETS}`], { input: secrets })));
-    const data = new Set(t.app.nodes.filter((n) => n.component === 'redis' || n.component === 'postgres').map((n) => n.name));
-    const dataFirst = [...hosts].sort((a, b) => Number(b.spec.nodes.some((n) => data.has(n))) - Number(a.spec.nodes.some((n) => data.has(n))));
-    for (const { name, vh } of dataFirst) {
-      o.say(`${name}: ecomnet up --host ${name}`);
-      const r = await vh.exec([process.execPath, 'bin/ecomnet.js', 'up', '--detach', '--topology', topologyArg, '--host', name, '--secrets', SECRETS, '--data', o.data, '--policy', o.policy], {
-        cwd: checkout,
-        allowFail: true,
-      });
-      if (r.exitCode !== 0) throw new Error(`${name}: ecomnet up exited ${r.exitCode}:\n${(r.stdout + r.stderr).trim()}`);
-      o.say(
-        r.stdout
-          .trim()
-          .split('\n')
-          .filter((l) => /^\s+✓|^up in/.test(l))
-          .map((l) => `  ${name}: ${l.trim()}`)
-          .join('\n'),
-      );
-    }
+    // Side by side: a service whose data server is on another host retries until it answers (the order service until PostgreSQL has its roles).
+    await Promise.all(
+      hosts.map(async ({ name, vh }) => {
+        const r = await vh.exec(
+          [
+            'env',
+            `ECOMNET_DATA_DIR=${DATA}`,
+            process.execPath,
+            'bin/ecomnet.js',
+            'up',
+            '--detach',
+            '--topology',
+            topologyArg,
+            '--host',
+            name,
+            '--secrets',
+            SECRETS,
+            '--data',
+            o.data,
+            '--policy',
+            o.policy,
+          ],
+          { cwd: checkout, allowFail: true },
+        );
+        if (r.exitCode !== 0) throw new Error(`${name}: ecomnet up exited ${r.exitCode}:\n${(r.stdout + r.stderr).trim()}`);
+        o.say(
+          r.stdout
+            .trim()
+            .split('\n')
+            .filter((l) => /^\s+✓|^up in/.test(l))
+            .map((l) => `  ${name}: ${l.trim()}`)
+            .join('\n'),
+        );
+      }),
+    );
     return { hosts: hosts.map(({ name, vh }) => ({ name, vh })), destroy };
   } catch (e) {
     await destroy();

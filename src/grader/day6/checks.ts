@@ -181,8 +181,13 @@ export async function overlayMtu(c: Ctx): Promise<Verdict> {
     );
   // The sender starts from its own MTU: forget anything the pings taught it.
   await exec(c.a, ['ip', '-n', p.src.ns, 'route', 'flush', 'cache'], ev);
-  const [beforeA, beforeB] = await Promise.all([ipCounters(c.a, ev), ipCounters(c.b, ev)]);
   const port = String(40_000 + Math.floor(Math.random() * 10_000));
+  // Nothing listens there yet: an open path answers "refused" at once. A firewall that rejects
+  // the connection (ecomnet's east-west deny does, with admin-prohibited) leaves no path for a
+  // transfer; the namespaces' own MTUs then say whether a full-size segment fits the overlay.
+  const probe = await exec(c.a, ['ip', 'netns', 'exec', p.src.ns, 'nc', '-v', '-z', '-w', '3', dst.ip, port], ev);
+  if (/No route to host|prohibited/i.test(probe.stderr)) return mtuOfLinks(c, ev, `a connection from ${p.src.ns} to ${dst.ns}:${port} is rejected by the build's firewall, so no transfer was tried`);
+  const [beforeA, beforeB] = await Promise.all([ipCounters(c.a, ev), ipCounters(c.b, ev)]);
   const listener = exec(c.b, ['ip', 'netns', 'exec', dst.ns, 'timeout', '20', 'sh', '-c', `nc -l ${dst.ip} ${port} </dev/null | wc -c`], ev, 25_000);
   const listening = await waitFor(
     async () => {
@@ -212,6 +217,21 @@ export async function overlayMtu(c: Ctx): Promise<Verdict> {
           ? `the ${transferBytes}-byte transfer only got through because ${p.src.ns} was told "fragmentation needed" and lowered its path MTU to ${pmtu}: its full-size segments did not fit the overlay (where that ICMP is lost or never sent, the transfer stalls)`
           : undefined;
   return verdict('6-mtu', ev, reason);
+}
+
+/** Without a transfer: every app-subnet link of the split's namespaces, on both hosts, must be at most the overlay's MTU, or a full-size TCP segment cannot cross. */
+function mtuOfLinks(c: Ctx, ev: Evidence[], why: string): Verdict {
+  const links = [
+    ...c.sa.namespaces.filter((n) => (split.a as readonly string[]).includes(n.name)).map((n) => ({ host: c.a.name, n })),
+    ...c.sb.namespaces.filter((n) => (split.b as readonly string[]).includes(n.name)).map((n) => ({ host: c.b.name, n })),
+  ].flatMap(({ host, n }) => n.links.filter((l) => l.addresses.some((x) => cidrHas(SUBNET, x))).map((l) => ({ where: `${host} ${n.name} ${l.ifname}`, mtu: l.mtu })));
+  ev.push(...[c.sa, c.sb].flatMap((s) => s.evidence.filter((e) => /ip -n \S+ -j addr show/.test(e.command))));
+  const big = links.filter((l) => l.mtu > mtu.overlay);
+  return verdict(
+    '6-mtu',
+    ev,
+    big.length ? `${why}; and ${big.map((l) => `${l.where} has MTU ${l.mtu}`).join(', ')}: more than the overlay's ${mtu.overlay}, so its full-size segments do not fit` : undefined,
+  );
 }
 
 export function addresses(c: Ctx): Verdict {

@@ -1,0 +1,83 @@
+/**
+ * ecomnet's own platform across two hosts (course day 6): `up --topology two-hosts --virtual-hosts`
+ * brings each host's half up in a virtual host of its own on one underlay, and the grader, which
+ * knows day 6 only from its contract and looks only at the live hosts, scores it as it scores a
+ * learner's two-host build. The shop is served on host A's port 8080 to A's external client, its
+ * data kept on host B.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/host/exec.ts';
+import { type HostsUp, shopArgv, upInVirtualHosts } from '../../src/cli/virtual-hosts.ts';
+import { order, orderCreated, products } from '../../src/grader/contract.ts';
+import { gradeDay6 } from '../../src/grader/day6/grade.ts';
+import { twoHosts } from '../../src/topology/two-hosts.ts';
+
+const t = twoHosts;
+let up: HostsUp;
+
+beforeAll(async () => {
+  up = await upInVirtualHosts(t, 'two-hosts', { data: 'native', policy: 'deny', say: () => {} });
+}, 120_000);
+afterAll(async () => {
+  await up?.destroy();
+});
+
+const host = (name: string) => up.hosts.find((h) => h.name === name)!.vh;
+const machine = (name: string) => ({ name, exec: host(name).exec.bind(host(name)) });
+
+describe('ecomnet up --topology two-hosts --virtual-hosts', () => {
+  it('each host runs its half of the split: the web tier on host A, the data tier on host B', async () => {
+    for (const h of t.hosts!.list) {
+      const listed = (await host(h.name).exec(['ip', 'netns', 'list'])).stdout;
+      const app = t.app.nodes.map((n) => n.name).filter((n) => new RegExp(`^${n}( |$)`, 'm').test(listed));
+      expect(app.sort(), h.name).toEqual([...h.nodes].sort());
+      const vxlan = JSON.parse((await host(h.name).exec(['ip', '-j', '-d', 'link', 'show', 'type', 'vxlan'])).stdout);
+      expect(vxlan, h.name).toHaveLength(1);
+    }
+  });
+
+  it('the grader scores every day-6 deliverable on it, the underlay captured on the switch between the hosts', async () => {
+    const a = host('host-a');
+    const result = await gradeDay6(machine('host-a'), machine('host-b'), { capture: { prefix: a.lanArgv([]), dev: 'lan0' } });
+    const failed = result.deliverables.filter((d) => d.status !== 'pass');
+    expect(failed, failed.map((d) => `${d.id}: ${d.reason}`).join('\n')).toEqual([]);
+    expect(result.diagnoses).toEqual([]);
+  }, 60_000);
+
+  it("host A's external client gets the seed's products on port 8080, and an order it places is stored on host B", async () => {
+    const a = host('host-a');
+    const got = await a.exec(shopArgv(t));
+    expect(JSON.parse(got.stdout)).toEqual(products);
+    const count = async () => JSON.parse((await a.exec(shopArgv(t, '/api/orders'))).stdout).count as number;
+    const n = await count();
+    const placed = await a.exec([...shopArgv(t, '/api/orders'), '-H', 'Content-Type: application/json', '-d', JSON.stringify(order)]);
+    expect(JSON.parse(placed.stdout)).toMatchObject(orderCreated);
+    expect(await count()).toBe(n + 1);
+    // The row is in host B's PostgreSQL: host A has no PostgreSQL at all.
+    expect((await a.exec(['sh', '-c', 'pgrep -x postgres || true'])).stdout.trim()).toBe('');
+    const inPg = await host('host-b').exec(['sh', '-c', 'for p in $(ip netns pids postgres-db); do cat /proc/$p/comm; done']);
+    expect(inPg.stdout.split('\n')).toContain('postgres');
+  }, 60_000);
+
+  it("under east-west deny no transfer can cross, so the namespaces' MTUs are judged: one left at 1500 on host B fails 6-mtu, named", async () => {
+    const b = host('host-b');
+    const veth = t.app.nodes.find((n) => n.component === 'redis')!.veth;
+    await b.exec(['ip', '-n', 'redis-cache', 'link', 'set', veth, 'mtu', '1500']);
+    try {
+      const a = host('host-a');
+      const result = await gradeDay6(machine('host-a'), machine('host-b'), { capture: { prefix: a.lanArgv([]), dev: 'lan0' } });
+      const mtu = result.deliverables.find((d) => d.id === '6-mtu')!;
+      expect(mtu.status).toBe('fail');
+      expect(mtu.reason).toContain(`redis-cache ${veth} has MTU 1500`);
+    } finally {
+      await b.exec(['ip', '-n', 'redis-cache', 'link', 'set', veth, 'mtu', '1450']);
+    }
+  }, 60_000);
+
+  it('nothing of it is on this machine: no overlay, no underlay address', async () => {
+    const links = (await run(['ip', '-o', 'link', 'show'])).stdout;
+    expect(links).not.toMatch(new RegExp(`: ${t.hosts!.overlay.name}[:@]`));
+    const addrs = (await run(['ip', '-o', '-4', 'addr', 'show'])).stdout;
+    for (const h of t.hosts!.list) expect(addrs).not.toContain(` ${h.underlay}/`);
+  });
+});
