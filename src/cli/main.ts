@@ -40,6 +40,10 @@ const usage = `usage: ecomnet <command> [options]
                      host (changing nothing of it), or --build: SCRIPT run in a virtual host of its
                      own, graded there, this host untouched. Exit 0 all graded pass, 1 a
                      deliverable failed, 2 inconclusive (could not judge), 3 usage error
+  verify --two-hosts --build SCRIPT | --build-a A.sh --build-b B.sh | --hosts PID_A,PID_B [--reports DIR] [--json]
+                     grade course day 6 (the lab across two hosts joined by a VXLAN): each host's
+                     script (run as SCRIPT a|b THIS_IP OTHER_IP) in a virtual host of its own on one
+                     underlay, or two hosts already up (their PID 1s); the same exit codes
   grade DIR... [--jobs N] [--shard I/N] [--only LIST] [--script build.sh] [--reports DIR] [--docker-forward]
   grade --merge CLASS.json... [--reports DIR]
                      grade a class: each DIR's build script in a virtual host of its own, N at a
@@ -248,6 +252,10 @@ function parseOptions(rest: string[]) {
         build: { type: 'string' },
         teardown: { type: 'string' },
         'docker-forward': { type: 'boolean' },
+        'two-hosts': { type: 'boolean' },
+        'build-a': { type: 'string' },
+        'build-b': { type: 'string' },
+        hosts: { type: 'string' },
         jobs: { type: 'string', short: 'j' },
         shard: { type: 'string' },
         merge: { type: 'boolean' },
@@ -303,6 +311,18 @@ async function run(command: string | undefined, v: ReturnType<typeof parseOption
     case 'diagram':
       return (await import('./diagram.ts')).runDiagram([...(v.live ? ['--live'] : []), ...(v.svg ? ['--svg', v.svg] : [])]);
     case 'verify':
+      if (v['two-hosts'] || v['build-a'] !== undefined || v['build-b'] !== undefined || v.hosts !== undefined) {
+        if (!v['two-hosts']) throw new UsageError('--build-a, --build-b and --hosts grade course day 6: with --two-hosts');
+        return (await import('./verify-day6.ts')).verifyDay6({
+          build: v.build as string | undefined,
+          buildA: v['build-a'] as string | undefined,
+          buildB: v['build-b'] as string | undefined,
+          hosts: v.hosts as string | undefined,
+          reports: v.reports as string | undefined,
+          json: Boolean(v.json),
+          seedOnly: ['only', 'phase', 'teardown', 'docker-forward', 'pg-url', 'redis-url'].filter((k) => v[k as keyof typeof v] !== undefined),
+        });
+      }
       return (await import('./verify.ts')).verify({
         pgUrl: (v['pg-url'] as string | undefined) ?? process.env.ECOMNET_PG_URL,
         redisUrl: (v['redis-url'] as string | undefined) ?? process.env.ECOMNET_REDIS_URL,

@@ -45,7 +45,7 @@ export interface BuildOutcome {
 }
 
 /** Runs `argv` inside with its output appended to the log; resolves with its exit code (null when it was ended at its time limit). */
-function runLogged(vh: VirtualHost, argv: string[], cwd: string, log: string, timeoutMs: number): Promise<number | null> {
+export function runLogged(vh: VirtualHost, argv: string[], cwd: string, log: string, timeoutMs: number): Promise<number | null> {
   const fd = openSync(log, 'a');
   try {
     const child = vh.spawn(argv, { cwd, stdio: ['ignore', fd, fd] });
@@ -70,7 +70,7 @@ function runLogged(vh: VirtualHost, argv: string[], cwd: string, log: string, ti
 }
 
 /** The script where the host sees it: its directory copied in when it is in a place the host has of its own. */
-async function placeScript(vh: VirtualHost, script: string): Promise<void> {
+export async function placeScript(vh: VirtualHost, script: string): Promise<void> {
   const dir = dirname(script);
   if (seenInside(dir)) return;
   const tar = spawnSync('tar', ['-C', dir, '-cf', '-', '.'], { maxBuffer: 256 * 1024 * 1024 });

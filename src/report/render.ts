@@ -21,11 +21,11 @@ const seeAlso: Record<string, [string, string]> = {
   '1.4-traffic-flow': ['#diagram', 'the DNAT path in the diagram'],
 };
 
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length <= MAX_STREAM ? text : `${text.slice(0, MAX_STREAM)}\n… (${text.length - MAX_STREAM} more characters)`;
 }
 
-function badge(status: string): string {
+export function badge(status: string): string {
   return `<span class="badge ${esc(status.replace(' ', '-'))}">${esc(status.toUpperCase())}</span>`;
 }
 
