@@ -16,6 +16,7 @@ import { spawnCost } from './spawncost.ts';
 import { summarize, type Results } from './summary.ts';
 import { BENCH_RUN_DIR } from './synthetic.ts';
 import { brokenVerifyBench, verifyBench } from './verify.ts';
+import { twoHostsBench } from './two-hosts.ts';
 import { classBench, vhostBench } from './vhost.ts';
 import { INSTALL_HINT, wrkPath } from './wrk.ts';
 
@@ -88,6 +89,8 @@ async function main(): Promise<number> {
     results.vhost = await vhostBench(say);
     checkpoint('section 7e: ecomnet grade of 8 builds, --jobs 2, vs one alone');
     results.classGrade = await classBench(say);
+    checkpoint('section 9: two hosts (course day 6) in virtual hosts: cold start against one host, the overlay against the bridge');
+    results.twoHosts = await twoHostsBench(say);
   } catch (e) {
     results.error = (e as Error).stack ?? String(e);
     say(`failed: ${results.error}`);

@@ -9,6 +9,7 @@ import type { Table } from './report.ts';
 import type { SpawnCost } from './spawncost.ts';
 import { median, ms, sec, target, type Target } from './stats.ts';
 import { type BrokenVerifyBench, FULL_SCORE as FULL, scoredAll, type VerifyBench, type VerifyRun } from './verify.ts';
+import type { TwoHostsBench } from './two-hosts.ts';
 import { BUILD_STEPS, type BuildRun, type BuildStep, type ClassBench, type Spent, type VhostBench } from './vhost.ts';
 
 /** Everything one `npm run bench` measured; what is missing was not reached (see `error`). */
@@ -37,6 +38,7 @@ export interface Results {
   brokenVerify?: BrokenVerifyBench;
   vhost?: VhostBench;
   classGrade?: ClassBench;
+  twoHosts?: TwoHostsBench;
   observer?: ObserverCost;
   hostClean?: { clean: boolean; leftovers: string[] };
   error?: string;
@@ -472,6 +474,25 @@ function vhostSection(v: VhostBench, tables: Table[], targets: Target[]): void {
   );
 }
 
+function twoHostsSection(h: TwoHostsBench, tables: Table[], targets: Target[]): void {
+  const [one, two] = [median(h.oneHost), median(h.twoHosts)];
+  const [bridge, overlay] = [median(h.bridgeMBps), median(h.overlayMBps)];
+  const mbps = (x: number) => `${x.toFixed(0)} MB/s`;
+  tables.push({
+    title: `9. course day 6: the platform across two hosts, in virtual hosts (median of ${h.oneHost.length} rounds each, alternated)`,
+    rows: [
+      ['', 'one host', 'two hosts', 'ratio'],
+      ['cold start: host(s) made, every service healthy', ms(one), ms(two), `${(two / one).toFixed(2)}x`],
+      [`one TCP stream nginx-lb -> redis-cache (${h.streamBytes / 2 ** 20} MiB): the bridge, then across the overlay`, mbps(bridge), mbps(overlay), `${(overlay / bridge).toFixed(2)}x`],
+    ],
+    notes: [
+      'one host: the default topology `up --detach` in a virtual host of its own; two hosts: `up --topology two-hosts --virtual-hosts` (both halves side by side); each PostgreSQL made by initdb (the hosts keep no template)',
+      "the stream: network only, --policy open (its port is none of the platform's flows), the overlay at MTU 1450 over a 1500-byte underlay (VXLAN, UDP 4789)",
+    ],
+  });
+  targets.push(target('9', 'the two-host platform comes up in under 2x the one-host cold start', `${ms(two)} vs ${ms(one)} (${(two / one).toFixed(2)}x)`, two < 2 * one));
+}
+
 function classSection(c: ClassBench, cores: number, tables: Table[], targets: Target[]): void {
   const alone = { ms: median(c.alone.map((a) => a.ms)), cpuS: median(c.alone.map((a) => a.cpuS)) };
   const ratio = c.whole.ms / alone.ms;
@@ -524,6 +545,7 @@ export function summarize(r: Results): { tables: Table[]; targets: Target[] } {
   if (r.brokenVerify) brokenVerifySection(r.brokenVerify, r.verify, tables, targets);
   if (r.vhost) vhostSection(r.vhost, tables, targets);
   if (r.classGrade) classSection(r.classGrade, r.host.cores, tables, targets);
+  if (r.twoHosts) twoHostsSection(r.twoHosts, tables, targets);
   if (r.observer) observerSection(r.observer, r.host.cores, tables, targets);
   if (r.hostClean)
     targets.push(target('-', 'host left clean (netns, links, iptables, ip_forward, /var/tmp/ecomnet-bench-*)', r.hostClean.clean ? 'clean' : r.hostClean.leftovers.join('; '), r.hostClean.clean));

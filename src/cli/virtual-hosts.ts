@@ -16,7 +16,7 @@ const checkout = fileURLToPath(new URL('../..', import.meta.url));
 /** Where each host finds the shared secrets: its own /run, which only it sees. */
 const SECRETS = '/run/ecomnet-shared-secrets.json';
 /** Each host's data root: a path this machine does not have, so nothing of its own (kept data, a template being made) shows through the host's copy of /var. */
-const DATA = '/var/lib/ecomnet-virtual-host';
+export const VIRTUAL_HOST_DATA = '/var/lib/ecomnet-virtual-host';
 
 export interface HostsUp {
   /** In the topology's order of hosts. */
@@ -28,7 +28,7 @@ export interface HostsUp {
 /**
  * Brings each host's half up, all at once. `topologyArg` is what each host's `up --topology` is given.
  */
-export async function upInVirtualHosts(t: Topology, topologyArg: string, o: { data: string; policy: string; say: (line: string) => void }): Promise<HostsUp> {
+export async function upInVirtualHosts(t: Topology, topologyArg: string, o: { data: string; policy: string; networkOnly?: boolean; say: (line: string) => void }): Promise<HostsUp> {
   if (!t.hosts) throw new Error(`topology ${t.tag} has one host: --virtual-hosts brings up a multi-host topology (--topology two-hosts)`);
   const vhs = await virtualHostsOf(t.hosts, { world: false });
   const hosts = t.hosts.list.map((h, i) => ({ name: h.name, spec: h, vh: vhs[i]! }));
@@ -44,7 +44,7 @@ export async function upInVirtualHosts(t: Topology, topologyArg: string, o: { da
         const r = await vh.exec(
           [
             'env',
-            `ECOMNET_DATA_DIR=${DATA}`,
+            `ECOMNET_DATA_DIR=${VIRTUAL_HOST_DATA}`,
             process.execPath,
             'bin/ecomnet.js',
             'up',
