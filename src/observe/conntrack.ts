@@ -27,15 +27,26 @@ export interface ConntrackEntry {
 
 const PROTOS: Record<string, Proto> = { tcp: 'tcp', udp: 'udp', icmp: 'icmp' };
 
-function tuple(fields: Map<string, string>): Tuple {
-  const n = (k: string) => Number(fields.get(k) ?? 0);
+/** The value of ` KEY=` (key given with its space and `=`) between `from` and `to`, or undefined. */
+function field(line: string, key: string, from: number, to: number): string | undefined {
+  const at = line.indexOf(key, from);
+  if (at < 0 || at >= to) return undefined;
+  const start = at + key.length;
+  const space = line.indexOf(' ', start);
+  return line.slice(start, space < 0 || space > to ? to : space);
+}
+
+/** One direction, written from ` src=` at `from` up to `to`; ICMP's id and type stand in for the ports. */
+function tuple(line: string, from: number, to: number): Tuple {
+  const n = (key: string) => Number(field(line, key, from, to) ?? 0);
+  const port = (key: string, otherwise: string) => Number(field(line, key, from, to) ?? field(line, otherwise, from, to) ?? 0);
   return {
-    src: fields.get('src') ?? '',
-    dst: fields.get('dst') ?? '',
-    sport: fields.has('sport') ? n('sport') : n('id'),
-    dport: fields.has('dport') ? n('dport') : n('type'),
-    packets: n('packets'),
-    bytes: n('bytes'),
+    src: field(line, ' src=', from, to) ?? '',
+    dst: field(line, ' dst=', from, to) ?? '',
+    sport: port(' sport=', ' id='),
+    dport: port(' dport=', ' type='),
+    packets: n(' packets='),
+    bytes: n(' bytes='),
   };
 }
 
@@ -44,30 +55,60 @@ function tuple(fields: Map<string, string>): Tuple {
  * the first `src=` opens the original direction, the second the reply. IPv6 is skipped (the lab is IPv4).
  */
 export function parseConntrack(text: string): ConntrackEntry[] {
-  const out: ConntrackEntry[] = [];
-  for (const line of text.split('\n')) {
-    const words = line.trim().split(/\s+/);
-    if (words[0] !== 'ipv4' || words.length < 6) continue;
-    const proto = PROTOS[words[2]!] ?? 'other';
-    const dirs: Map<string, string>[] = [];
-    let state = proto === 'other' ? (words[2] ?? 'OTHER').toUpperCase() : proto.toUpperCase();
-    for (const w of words.slice(5)) {
-      const eq = w.indexOf('=');
-      if (eq < 0) {
-        if (proto === 'tcp' && dirs.length === 0 && /^[A-Z_]+$/.test(w)) state = w;
-        continue;
-      }
-      const key = w.slice(0, eq);
-      if (key === 'src') {
-        if (dirs.length === 2) break;
-        dirs.push(new Map());
-      }
-      dirs.at(-1)?.set(key, w.slice(eq + 1));
-    }
-    if (dirs.length !== 2) continue;
-    out.push({ proto, state, orig: tuple(dirs[0]!), reply: tuple(dirs[1]!) });
+  return text.split('\n').flatMap((line) => parseLine(line) ?? []);
+}
+
+/** One line's entry; fields are found by position rather than by splitting every word. */
+function parseLine(line: string): ConntrackEntry | undefined {
+  if (!line.startsWith('ipv4 ')) return undefined;
+  const orig = line.indexOf(' src=');
+  const reply = orig < 0 ? -1 : line.indexOf(' src=', orig + 1);
+  if (reply < 0) return undefined;
+  const third = line.indexOf(' src=', reply + 1);
+  const head = line.slice(0, orig).split(' ').filter(Boolean);
+  if (head.length < 5) return undefined;
+  const proto = PROTOS[head[2]!] ?? 'other';
+  // TCP's state is the word after the timeout; the other protocols have none.
+  const named = head[5];
+  const state = proto === 'tcp' && named && /^[A-Z_]+$/.test(named) ? named : (proto === 'other' ? (head[2] ?? 'OTHER') : proto).toUpperCase();
+  return { proto, state, orig: tuple(line, orig, reply), reply: tuple(line, reply, third < 0 ? line.length : third) };
+}
+
+/** A line without its timeout (the fifth word, counting down every second), or undefined for a line of no IPv4 entry. */
+function withoutTimeout(line: string): string | undefined {
+  if (!line.startsWith('ipv4 ')) return undefined;
+  let at = 0;
+  for (let word = 0; word < 4; word++) {
+    at = line.indexOf(' ', at);
+    if (at < 0) return undefined;
+    while (line.charCodeAt(at) === 32) at++;
   }
-  return out;
+  const end = line.indexOf(' ', at);
+  return end < 0 ? undefined : line.slice(0, at) + line.slice(end);
+}
+
+/**
+ * One namespace's table, read again every sample: most of its lines are the same connections with
+ * the same counters, only their timeout lower (thousands in TIME_WAIT after a load), so a line
+ * the previous read had, timeout aside, gives back that read's entry instead of being parsed.
+ */
+export class ConntrackTable {
+  #previous = new Map<string, ConntrackEntry>();
+
+  parse(text: string): ConntrackEntry[] {
+    const current = new Map<string, ConntrackEntry>();
+    const out: ConntrackEntry[] = [];
+    for (const line of text.split('\n')) {
+      const key = withoutTimeout(line);
+      if (key === undefined) continue;
+      const e = this.#previous.get(key) ?? parseLine(line);
+      if (!e) continue;
+      current.set(key, e);
+      out.push(e);
+    }
+    this.#previous = current;
+    return out;
+  }
 }
 
 /** An interface's counters as /proc/net/dev gives them (the snapshot adds where it is and its rates). */
@@ -90,16 +131,16 @@ export function parseNetDev(text: string): NetDev[] {
   return out;
 }
 
-/** `grep -H '' FILE...` output cut back into each file's text. */
-export function splitByFile(output: string): Map<string, string> {
+/** `grep -H '' FILE...` output lines (`FILE:LINE`) gathered into each file's text. */
+export function grepByFile(lines: Iterable<string>): Map<string, string> {
   const files = new Map<string, string[]>();
-  for (const line of output.split('\n')) {
+  for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const file = line.slice(0, colon);
-    let lines = files.get(file);
-    if (!lines) files.set(file, (lines = []));
-    lines.push(line.slice(colon + 1));
+    let kept = files.get(file);
+    if (!kept) files.set(file, (kept = []));
+    kept.push(line.slice(colon + 1));
   }
   return new Map([...files].map(([f, l]) => [f, l.join('\n')]));
 }

@@ -21,7 +21,7 @@ import { listNamespaces } from '../host/links.ts';
 import { procStartTime, sameProcess, statFields } from '../host/proc.ts';
 import { ensureRunDir, type RunDir, runDirAt } from '../host/run-dir.ts';
 import { readJson } from '../util/read-json.ts';
-import { parseConntrack, parseNetDev, splitByFile } from './conntrack.ts';
+import { ConntrackTable, parseNetDev } from './conntrack.ts';
 import { declaredOf } from './declared.ts';
 import { HealthBook, KeptProbes } from './health.ts';
 import { History } from './history.ts';
@@ -137,6 +137,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   await watch(model.namespaces.map((n) => n.name));
 
   const accountant = new Accountant();
+  const conntrack = new Map<string, ConntrackTable>();
   const book = new HealthBook();
   // The run's secrets only to servers the platform started, asked when each would go out.
   const trust = (l: Login) => mayReceive(dir, l);
@@ -179,7 +180,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     }
     const at = new Date().toISOString();
     const [read, health] = await Promise.all([reader.sample(), probeAll(model, at)]);
-    const files = splitByFile(read.text);
+    const { files } = read;
     // A holder killed with its namespace's processes: held again for the next sample.
     for (const ns of read.lost) holders.delete(ns);
     for (const [ns, pid] of read.held) holders.set(ns, pid);
@@ -187,11 +188,18 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     const now = performance.now();
     const seconds = Math.max((now - last.at) / 1000, 0.001);
 
-    const tables: Table[] = [{ ns: 'host', entries: parseConntrack(files.get('/proc/net/nf_conntrack') ?? '') }];
+    // The tables of namespaces no longer read are let go.
+    for (const ns of conntrack.keys()) if (ns !== 'host' && !read.held.has(ns)) conntrack.delete(ns);
+    const parsed = (ns: string, text: string): Table => {
+      let table = conntrack.get(ns);
+      if (!table) conntrack.set(ns, (table = new ConntrackTable()));
+      return { ns, entries: table.parse(text) };
+    };
+    const tables: Table[] = [parsed('host', files.get('/proc/net/nf_conntrack') ?? '')];
     const devs: { ns: string; text: string }[] = [{ ns: 'host', text: files.get('/proc/net/dev') ?? '' }];
     const upOf = new Map<string, boolean>();
     for (const [ns, h] of read.held) {
-      tables.push({ ns, entries: parseConntrack(files.get(`/proc/${h}/net/nf_conntrack`) ?? '') });
+      tables.push(parsed(ns, files.get(`/proc/${h}/net/nf_conntrack`) ?? ''));
       devs.push({ ns, text: files.get(`/proc/${h}/net/dev`) ?? '' });
       const states = [...files].filter(([f]) => f.startsWith(`/proc/${h}/root/sys/class/net/`) && !f.endsWith('/lo/operstate')).map(([, v]) => v.trim());
       upOf.set(ns, states.length > 0 && states.every((s) => s === 'up' || s === 'unknown'));

@@ -16,6 +16,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { privPrefix } from '../host/exec.ts';
+import { grepByFile } from './conntrack.ts';
 
 const END = '--end--';
 
@@ -149,15 +150,18 @@ export class Reader {
     return r;
   }
 
+  /** Whole lines split once per chunk: a sample's answer is thousands of lines. */
   #take(data: string): void {
-    this.#buffer += data;
-    let nl = this.#buffer.indexOf('\n');
-    while (nl >= 0) {
-      const line = this.#buffer.slice(0, nl);
-      this.#buffer = this.#buffer.slice(nl + 1);
+    const nl = data.lastIndexOf('\n');
+    if (nl < 0) {
+      this.#buffer += data;
+      return;
+    }
+    const complete = this.#buffer + data.slice(0, nl);
+    this.#buffer = data.slice(nl + 1);
+    for (const line of complete.split('\n')) {
       if (line === END) this.#waiting.shift()?.resolve(this.#lines.splice(0));
       else this.#lines.push(line);
-      nl = this.#buffer.indexOf('\n');
     }
   }
 
@@ -210,20 +214,24 @@ export class Reader {
   }
 
   /**
-   * Every held namespace's conntrack table, interface counters and link states, plus the host's
-   * (`grep -H` output, `/proc/PID/...` for a namespace's); which holder read each namespace, and
-   * the namespaces whose holder was lost (killed: nothing of it is in `text`'s use, add it again).
+   * Every held namespace's conntrack table, interface counters and link states, plus the host's,
+   * by file (`/proc/PID/...` for a namespace's); which holder read each namespace, and the
+   * namespaces whose holder was lost (killed: nothing of it is in `files`' use, add it again).
    */
-  async sample(): Promise<{ text: string; held: Map<string, number>; lost: string[] }> {
+  async sample(): Promise<{ files: Map<string, string>; held: Map<string, number>; lost: string[] }> {
     const lines = await this.#ask('sample');
     const held = new Map<string, number>();
     const lost: string[] = [];
+    const fileLines: string[] = [];
     for (const l of lines) {
-      const [word, ns, pid] = l.split(' ');
-      if (word === 'held' && ns) held.set(ns, Number(pid));
-      else if (word === 'lost' && ns) lost.push(ns);
+      if (l.startsWith('/proc/')) fileLines.push(l);
+      else if (l.startsWith('held ') || l.startsWith('lost ')) {
+        const [word, ns, pid] = l.split(' ');
+        if (word === 'held' && ns) held.set(ns, Number(pid));
+        else if (ns) lost.push(ns);
+      }
     }
-    return { text: lines.filter((l) => l.startsWith('/proc/')).join('\n'), held, lost };
+    return { files: grepByFile(fileLines), held, lost };
   }
 
   /** Close its input: it restores everything and exits. */

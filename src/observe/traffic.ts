@@ -92,7 +92,8 @@ export interface Accounted {
  * carried since the last; one seen for the first time after the first sample was opened since.
  */
 export class Accountant {
-  readonly #conns = new Map<string, Volume>();
+  /** Each connection's entry in the last read, by table and tuple. */
+  readonly #conns = new Map<string, ConntrackEntry>();
   readonly #pairs = new Map<string, Pair>();
   readonly #external = new Set<string>();
   #first = true;
@@ -107,9 +108,13 @@ export class Accountant {
 
   /** Where `c` is counted: its outside endpoints named or folded, its port dropped once MAX_PAIRS pairs are kept. */
   #pairOf(c: Counted): Pair {
-    const named = { ...c, from: this.#named(c.from), to: this.#named(c.to) };
-    const counted = this.#pairs.has(pairKey(named)) || this.#pairs.size < MAX_PAIRS ? named : { from: named.from, to: named.to, proto: named.proto };
-    const k = pairKey(counted);
+    // Most entries are between the lab's own endpoints, of a pair already kept: found by one key.
+    const named = c.from.startsWith('external:') || c.to.startsWith('external:') ? { ...c, from: this.#named(c.from), to: this.#named(c.to) } : c;
+    const key = pairKey(named);
+    const kept = this.#pairs.get(key);
+    if (kept) return kept;
+    const counted = this.#pairs.size < MAX_PAIRS ? named : { from: named.from, to: named.to, proto: named.proto };
+    const k = counted === named ? key : pairKey(counted);
     let p = this.#pairs.get(k);
     if (!p) this.#pairs.set(k, (p = { ...counted, ...emptyVolume(), opened: 0, live: 0, rate: { opened: 0, packets: 0, bytes: 0 } }));
     return p;
@@ -122,7 +127,7 @@ export class Accountant {
       p.live = 0;
       p.rate = { opened: 0, packets: 0, bytes: 0 };
     }
-    const seen = new Map<string, Volume>();
+    const seen = new Map<string, ConntrackEntry>();
     const states: Record<string, number> = {};
     for (const t of tables) {
       if (t.ns === 'host') continue;
@@ -130,18 +135,23 @@ export class Accountant {
         const c = attribute(t.ns, e, dir, hostNat);
         if (!c) continue;
         const key = `${t.ns}|${tupleKey(e.proto, e)}`;
-        const now = volumeOf(e);
         const before = this.#conns.get(key);
-        // A counter that went back is the same tuple reused by a new connection.
-        const fresh = !before || now.packetsOut < before.packetsOut || now.packetsIn < before.packetsIn;
-        seen.set(key, now);
+        seen.set(key, e);
         const p = this.#pairOf(c);
         p.live++;
         states[e.state] = (states[e.state] ?? 0) + 1;
-        if (this.#first) continue;
+        // The same entry as the last read's (its table's lines unchanged but for the timeout): nothing carried since.
+        if (this.#first || before === e) continue;
+        // A counter that went back is the same tuple reused by a new connection.
+        const fresh = !before || e.orig.packets < before.orig.packets || e.reply.packets < before.reply.packets;
         const d = fresh
-          ? now
-          : { packetsOut: now.packetsOut - before.packetsOut, bytesOut: now.bytesOut - before.bytesOut, packetsIn: now.packetsIn - before.packetsIn, bytesIn: now.bytesIn - before.bytesIn };
+          ? volumeOf(e)
+          : {
+              packetsOut: e.orig.packets - before.orig.packets,
+              bytesOut: e.orig.bytes - before.orig.bytes,
+              packetsIn: e.reply.packets - before.reply.packets,
+              bytesIn: e.reply.bytes - before.reply.bytes,
+            };
         p.packetsOut += d.packetsOut;
         p.bytesOut += d.bytesOut;
         p.packetsIn += d.packetsIn;

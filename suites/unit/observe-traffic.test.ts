@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { topology } from '../../src/topology/default.ts';
-import { parseConntrack, parseNetDev, splitByFile } from '../../src/observe/conntrack.ts';
+import { grepByFile, parseConntrack, parseNetDev } from '../../src/observe/conntrack.ts';
 import { declaredOf } from '../../src/observe/declared.ts';
 import { History } from '../../src/observe/history.ts';
 import { Accountant, Directory, MAX_EXTERNAL, MAX_PAIRS, OTHER_EXTERNAL, pairDelta, type Table } from '../../src/observe/traffic.ts';
@@ -45,7 +45,7 @@ describe('conntrack and /proc/net/dev, parsed', () => {
     const dev =
       'Inter-|   Receive |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes packets errs drop fifo colls carrier compressed\n veth-api: 4500 30 1 2 0 0 0 0 2100 20 3 4 0 0 0 0\n';
     expect(parseNetDev(dev)).toEqual([{ name: 'veth-api', rxBytes: 4500, rxPackets: 30, rxErrors: 1, rxDropped: 2, txBytes: 2100, txPackets: 20, txErrors: 3, txDropped: 4 }]);
-    const files = splitByFile('/proc/9/net/dev:a:b\n/proc/9/net/dev:c\n/proc/net/nf_conntrack:x\n');
+    const files = grepByFile('/proc/9/net/dev:a:b\n/proc/9/net/dev:c\n/proc/net/nf_conntrack:x\n'.split('\n'));
     expect(files.get('/proc/9/net/dev')).toBe('a:b\nc');
     expect(files.get('/proc/net/nf_conntrack')).toBe('x');
   });
