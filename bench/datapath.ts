@@ -205,3 +205,6 @@ export async function platformFootprint(dir = runDir): Promise<Footprint> {
   });
   return { processes, pssMb: processes.reduce((a, p) => a + p.pssMb, 0) };
 }
+
+// `node bench/datapath.ts`: section 4 alone, against the platform that is up.
+if (import.meta.main) console.log(JSON.stringify(await getThroughput(), null, 2));
