@@ -4,6 +4,7 @@
  * with its reason, causes and the commands the grader ran with their output and exit code) and
  * day6.json (the result itself), with each host's build log beside them.
  */
+import { day6DiagramSvg } from '../grader/day6/diagram.ts';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Day6Result } from '../grader/day6/grade.ts';
@@ -78,7 +79,7 @@ ${errors}${diagnoses}
 <table class="overview"><thead><tr><th>Status</th><th>Deliverable</th><th>Title</th></tr></thead><tbody>
 ${rows}
 </tbody></table></section>
-<section id="hosts"><h2>The hosts, as discovered</h2>${r.hosts.map(hostCard).join('\n')}</section>
+<section id="hosts"><h2>The hosts, as discovered</h2>${r.hosts.length === 2 ? `<figure class="diagram">${day6DiagramSvg(r.hosts[0]!, r.hosts[1]!)}</figure>` : ''}${r.hosts.map(hostCard).join('\n')}</section>
 <div id="deliverables"><h2>Day 6 deliverables</h2>
 ${r.deliverables.map((d) => deliverableCard(d, r)).join('\n')}
 </div>
