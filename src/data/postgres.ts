@@ -2,7 +2,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type pg from 'pg';
 import { ScramOnlyClient } from '../services/scram-only.ts';
 import { postgresBin } from '../host/doctor.ts';
@@ -79,9 +79,10 @@ export async function initPostgres(o: InitPostgresOptions): Promise<void> {
 }
 
 /**
- * Where initialised clusters wait to be copied (and the services' filled compile caches, see
- * warmCompileCaches): beside the data (ECOMNET_DATA_DIR, else /var/lib/ecomnet), root's, holding no secret and no data (a cache, as an image is); the test
- * run's are its own, under its data root, and go with it.
+ * Where initialised clusters wait to be copied, each with a spare copy made ahead (and the
+ * services' filled compile caches, see warmCompileCaches): beside the data (ECOMNET_DATA_DIR,
+ * else /var/lib/ecomnet), root's, holding no secret and no data (a cache, as an image is); the
+ * test run's are its own, under its data root, and go with it.
  */
 export const pgTemplates = (): string => join(defaultDataRootPath(), 'templates');
 
@@ -103,6 +104,25 @@ export interface TemplateOptions {
   prefix?: string[];
 }
 
+/** A build of the template (or of its spare) in `root`, by the process `pid`. */
+const buildName = (name: string, pid: number, spare = false) => `.${name}.build.${pid}${spare ? '.spare' : ''}`;
+
+/**
+ * Remove the builds (of the template or its spare) whose maker is dead. Its maker dead, a stale
+ * build may still be written by the command it started (initdb, cp: commands of their own, which
+ * outlive it): removable once that has ended too.
+ */
+async function removeStaleBuilds(root: string, name: string, prefix: string[]): Promise<void> {
+  const builds = new RegExp(`^\\.${name}\\.build\\.(\\d+)(\\.spare)?$`);
+  const stale = (await run([...prefix, 'ls', '-A', root])).stdout.split('\n').filter((e) => {
+    const pid = builds.exec(e)?.[1];
+    return pid !== undefined && !alive(Number(pid));
+  });
+  const removeStale = () => run([...prefix, 'rm', '-rf', ...stale.map((e) => join(root, e))], { allowFail: true });
+  if (stale.length && !(await until(async () => (await removeStale()).exitCode === 0, { timeoutMs: 30_000, intervalMs: 100 })))
+    throw new Error(`a stale PostgreSQL template build in ${root} could not be removed: ${(await removeStale()).stderr.trim()}`);
+}
+
 /**
  * The initialised cluster fresh clusters are copied from, made once: initdb and the orders
  * database in a build directory of this process's, then handed to root and renamed into place,
@@ -118,17 +138,8 @@ export async function postgresTemplate(o: TemplateOptions = {}): Promise<{ dir: 
   // Made and checked as the data directory is: root's, on a path no one else can change, so no one plants a template.
   await ensureDataDir({ root } as DataDir);
   if ((await run([...prefix, 'test', '-d', dir, '-a', '!', '-L', dir], { allowFail: true })).exitCode === 0) return { dir, built: false };
-  const builds = new RegExp(`^\\.${name}\\.build\\.(\\d+)$`);
-  const stale = (await run([...prefix, 'ls', '-A', root])).stdout.split('\n').filter((e) => {
-    const pid = builds.exec(e)?.[1];
-    return pid !== undefined && !alive(Number(pid));
-  });
-  // Its maker dead, a stale build may still be written by the initdb it started (a command of
-  // its own, which outlives it): removable once that has ended too.
-  const removeStale = () => run([...prefix, 'rm', '-rf', ...stale.map((e) => join(root, e))], { allowFail: true });
-  if (stale.length && !(await until(async () => (await removeStale()).exitCode === 0, { timeoutMs: 30_000, intervalMs: 100 })))
-    throw new Error(`a stale PostgreSQL template build in ${root} could not be removed: ${(await removeStale()).stderr.trim()}`);
-  const build = join(root, `.${name}.build.${process.pid}`);
+  await removeStaleBuilds(root, name, prefix);
+  const build = join(root, buildName(name, process.pid));
   const as = [...prefix, ...asUser(runAs)];
   try {
     await makeOwnedDir(build, runAs, prefix);
@@ -144,24 +155,59 @@ export async function postgresTemplate(o: TemplateOptions = {}): Promise<{ dir: 
   }
 }
 
+/** The template's spare: a whole copy of it made ahead (root's, on disk), so a fresh cluster is a rename, not a copy. */
+const spareOf = (template: string) => `${template}.spare`;
+
 /**
- * A fresh cluster in `dataDir` (which must not exist): a copy of the template, the account's,
- * whose superuser then gets `password`, as a kept cluster does. In place of an initdb each time.
- * It is usable once this resolves; `flushed` resolves once it is all on disk (initdb waited for
- * that itself): a caller that marks the cluster complete does so after `flushed`, and may start
- * the server meanwhile.
+ * A spare copy of the template, unless there is one: copied into a build of this process's,
+ * flushed to disk, then renamed into place, so a spare that exists is whole and durable (a
+ * cluster is made of it in place of a copy).
  */
-export async function clusterFromTemplate(o: Omit<InitPostgresOptions, 'database' | 'superuser' | 'noSync'> & { templates?: string }): Promise<{ built: boolean; flushed: Promise<void> }> {
+async function makeSpare(template: string, prefix: string[]): Promise<void> {
+  const spare = spareOf(template);
+  if ((await run([...prefix, 'test', '-e', spare], { allowFail: true })).exitCode === 0) return;
+  const root = dirname(template);
+  await removeStaleBuilds(root, basename(template), prefix);
+  const build = join(root, buildName(basename(template), process.pid, true));
+  try {
+    await run([...prefix, 'cp', '-a', '--reflink=auto', '-T', template, build]);
+    await run([...prefix, 'sync', '--file-system', build]);
+    // rename(2) onto a spare another process made meanwhile fails: that one stays.
+    await run([...prefix, 'mv', '-T', build, spare], { allowFail: true });
+  } finally {
+    await run([...prefix, 'rm', '-rf', build], { allowFail: true });
+  }
+}
+
+/**
+ * A fresh cluster in `dataDir` (which must not exist): the template's spare renamed into place
+ * (a copy of the template when there is none), the account's, whose superuser then gets
+ * `password`, as a kept cluster does. In place of an initdb each time. It is usable once this
+ * resolves; `flushed` resolves once it is all on disk (initdb waited for that itself): a caller
+ * that marks the cluster complete does so after `flushed`, and may start the server meanwhile.
+ * `nextSpare` is the spare for the next cluster being made, off the server's start: the caller
+ * waits for it before it ends (it never fails: without a spare the next cluster is a copy).
+ */
+export async function clusterFromTemplate(
+  o: Omit<InitPostgresOptions, 'database' | 'superuser' | 'noSync'> & { templates?: string },
+): Promise<{ built: boolean; fromSpare: boolean; flushed: Promise<void>; nextSpare: Promise<void> }> {
   const { prefix = [] } = o;
   const runAs = 'runAs' in o ? o.runAs : defaultRunAs('postgres');
   const template = await postgresTemplate({ root: o.templates, runAs, prefix });
-  await run([...prefix, 'cp', '-a', '--reflink=auto', '-T', template.dir, o.dataDir]);
+  // The data directory is beside the templates, on their filesystem: the rename is instant. No spare (the first, or taken meanwhile): a copy.
+  const fromSpare = (await run([...prefix, 'mv', '-T', spareOf(template.dir), o.dataDir], { allowFail: true })).exitCode === 0;
+  if (!fromSpare) {
+    // Across filesystems mv copies: one cut short leaves part of the spare behind.
+    await run([...prefix, 'rm', '-rf', o.dataDir]);
+    await run([...prefix, 'cp', '-a', '--reflink=auto', '-T', template.dir, o.dataDir]);
+  }
+  const nextSpare = makeSpare(template.dir, prefix).catch(() => {});
   if (runAs) await run([...prefix, 'chown', '-R', `${runAs}:${runAs}`, o.dataDir]);
   // syncfs, not a walk of the files: a server started meanwhile may remove some of them under a walk.
   const flushed = run([...prefix, 'sync', '--file-system', o.dataDir]).then(() => undefined);
   flushed.catch(() => {});
   await setPostgresPassword({ dataDir: o.dataDir, password: o.password, runAs, prefix });
-  return { built: template.built, flushed };
+  return { built: template.built, fromSpare, flushed, nextSpare };
 }
 
 /** Remove every template: the next fresh cluster makes its own again. */

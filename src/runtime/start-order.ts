@@ -42,12 +42,17 @@ export interface Prepared {
   components: Component[];
   /**
    * The PostgreSQL cluster on disk (native data), made while everything else starts: PostgreSQL
-   * alone waits for it. It resolves to a fresh cluster's flush to disk and mark of completion,
-   * which the starts await too.
+   * alone waits for it, not for what goes on behind it (ClusterMade.behind).
    */
-  cluster?: Promise<Promise<void> | undefined>;
+  cluster?: Promise<ClusterMade>;
   /** The services' compile caches being filled (warmCompileCaches): each service waits for its own. */
   warmed?: ServiceContext['warmed'];
+}
+
+/** A cluster ready for its server, and the work a fresh one leaves going on, which `up` awaits before it ends, the server started meanwhile. */
+export interface ClusterMade {
+  /** A fresh cluster's flush to disk and mark of completion, and the template's next spare made. In an object, not resolved to: a promise resolved to a promise waits for it. */
+  behind: Promise<void>;
 }
 
 /**
@@ -102,33 +107,34 @@ async function prepareAccounts(t: Topology, dir: RunDir, state: State, component
 }
 
 /**
- * The PostgreSQL cluster on disk, kept across runs (its superuser's password renewed), or copied
- * from the template (then what it returns resolves once the copy is on disk and marked complete,
- * which the server's start need not wait for); and who may log in: only the order service and the operator on the host (psql from the
- * bridge address).
+ * The PostgreSQL cluster on disk, kept across runs (its superuser's password renewed), or made
+ * from the template (then its flush, its mark of completion and the template's next spare go on
+ * behind it, which the server's start need not wait for); and who may log in: only the order
+ * service and the operator on the host (psql from the bridge address).
  */
-async function initCluster(t: Topology, dir: RunDir, store: DataDir, secrets: Secrets, progress: Progress): Promise<Promise<void> | undefined> {
+async function initCluster(t: Topology, dir: RunDir, store: DataDir, secrets: Secrets, progress: Progress): Promise<ClusterMade> {
   const t0 = performance.now();
   const { clusterFromTemplate, ORDER_ROLE, setPostgresPassword, writePgHba } = await import('../data/postgres.ts');
   await ensureDataDir(store);
   const cluster = { dataDir: store.postgres, password: secrets.postgres, runAs: 'postgres', prefix: privPrefix };
   const kept = (await priv(['test', '-f', store.postgresReady], { allowFail: true })).exitCode === 0;
   let made: string | undefined;
-  let flushed: Promise<void> | undefined;
+  let behind = Promise.resolve();
   if (kept) await setPostgresPassword(cluster);
   else {
     // A cluster without the mark is one whose creation was cut short: nothing in it to keep.
     await priv(['rm', '-rf', store.postgres]);
     const copy = await clusterFromTemplate(cluster);
-    made = copy.built ? 'the template made by initdb, then copied' : 'a copy of the template';
-    flushed = copy.flushed.then(() => priv(['touch', store.postgresReady])).then(() => undefined);
+    made = copy.built ? 'the template made by initdb, then copied' : copy.fromSpare ? 'the spare copy of the template' : 'a copy of the template';
+    // The next spare too: this run's work, which it does not leave running.
+    behind = Promise.all([copy.flushed.then(() => priv(['touch', store.postgresReady])), copy.nextSpare]).then(() => undefined);
     // Awaited by startInOrder; a failure before it (the network's) leaves it unmarked, for the next up to make again.
-    flushed.catch(() => {});
+    behind.catch(() => {});
   }
   // From the order service's address only its own role: the superuser's and the reader's passwords are no use there.
   await writePgHba(dir.configFile('pg_hba.conf'), [{ address: nodeOf('order', t).ip, user: ORDER_ROLE }, t.app.bridge.ip]);
   progress(kept ? `postgres cluster kept in ${store.postgres}, password renewed` : `postgres cluster initialised in ${store.postgres} (${made})`, performance.now() - t0);
-  return flushed;
+  return { behind };
 }
 
 /**
@@ -168,13 +174,13 @@ export async function startInOrder(p: Prepared | undefined, state: State, progre
     }
     return started;
   };
-  const failed = (await Promise.allSettled([...p.components.map(start), p.cluster?.then((marked) => marked)])).find((r) => r.status === 'rejected');
+  const failed = (await Promise.allSettled([...p.components.map(start), p.cluster?.then((made) => made.behind)])).find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
 
 /** Once what the preparation left running (a cluster being made and flushed, compile caches being filled) has settled, whatever its outcome: what a rollback waits for. */
 export async function settled(p: Pick<Prepared, 'cluster' | 'warmed'> | undefined): Promise<void> {
-  await Promise.all([p?.cluster?.then((marked) => marked).catch(() => {}), ...Object.values(p?.warmed ?? {})]);
+  await Promise.all([p?.cluster?.then((made) => made.behind).catch(() => {}), ...Object.values(p?.warmed ?? {})]);
 }
 
 /** Graceful stop in reverse start order; whatever remains dies with the namespaces. */

@@ -1,7 +1,8 @@
 /**
- * Fresh clusters are copies of one template made once (not an initdb each), and a copy holds no
- * other run's secret: the template has no password at all, each copy's superuser has its own
- * verifier. A template whose making was cut short (killed mid-build) is never used.
+ * Fresh clusters are copies of one template made once (not an initdb each; each the spare copy the
+ * one before made, renamed into place), and a copy holds no other run's secret: the template has
+ * no password at all, each copy's superuser has its own verifier. A template whose making was cut
+ * short (killed mid-build) is never used.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -48,9 +49,19 @@ describe.skipIf(Boolean(skip))('PostgreSQL template', () => {
     const passwords = [generatePassword(), generatePassword()];
     const clusters = [join(root, 'a'), join(root, 'b')];
     const made = [];
-    for (const [i, dataDir] of clusters.entries()) made.push(await clusterFromTemplate({ dataDir, password: passwords[i]!, templates: join(root, 'templates') }));
-    expect(made.map((m) => m.built)).toEqual([true, false]);
+    for (const [i, dataDir] of clusters.entries()) {
+      const m = await clusterFromTemplate({ dataDir, password: passwords[i]!, templates: join(root, 'templates') });
+      await m.nextSpare;
+      made.push(m);
+    }
+    // The first a copy, which leaves a spare made behind it; the second that spare, renamed into place.
+    expect(made.map((m) => [m.built, m.fromSpare])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
     const template = join(root, 'templates', await templateName());
+    // The next spare is there again, root's, and as the template: no password.
+    expect(statSync(`${template}.spare`).uid).toBe(0);
     // Not an initdb: the copies carry the template's identity.
     const ids = await Promise.all([template, ...clusters].map(systemId));
     expect(new Set(ids).size).toBe(1);
@@ -63,7 +74,7 @@ describe.skipIf(Boolean(skip))('PostgreSQL template', () => {
       const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(v) ?? [];
       expect(v).toBe(scramVerifier(passwords[i]!, Buffer.from(salt ?? '', 'base64'), Number(iterations)));
     }
-    const files = filesUnder(template);
+    const files = [...filesUnder(template), ...filesUnder(`${template}.spare`)];
     expect(files.length).toBeGreaterThan(100);
     for (const f of files) {
       const text = f.bytes.toString('latin1');
@@ -93,7 +104,7 @@ describe.skipIf(Boolean(skip))('PostgreSQL template', () => {
     // The half-made build is gone, and what is there is whole: a copy of it has the orders database.
     expect(readdirSync(templates)).toEqual([name]);
     const copy = join(root, 'from-rebuilt');
-    await clusterFromTemplate({ dataDir: copy, password: generatePassword(), templates });
+    await (await clusterFromTemplate({ dataDir: copy, password: generatePassword(), templates })).nextSpare;
     const databases = await run(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', '--', `${bin}/postgres`, '--single', '-D', copy, 'postgres'], {
       input: 'SELECT datname FROM pg_database ORDER BY 1;\n',
     });
