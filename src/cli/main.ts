@@ -11,6 +11,12 @@ const usage = `usage: ecomnet <command> [options]
   up [--detach] [--network-only] [--data native|containers] [--policy deny|open] [--dry-run] [--guard] [--topology FILE.json]
                      bring the platform up (foreground until Ctrl-C, like docker compose up)
                      --policy: deny (default) lets namespaces open only the topology's flows; open is the seed's flat network
+  up --topology two-hosts --virtual-hosts
+                     course day 6: each host of a multi-host topology in a virtual host of its own on this
+                     machine, joined by a VXLAN over one underlay (foreground until Ctrl-C)
+  up|down --topology FILE.json --host NAME [--secrets FILE]
+                     one host's half of a multi-host topology on this machine (two real machines); the
+                     second host's up takes the first's run secrets file (one set of passwords for both)
   down [--volumes] [--topology FILE.json]   remove everything of ours from this host (idempotent);
                      the data (orders) is kept for the next up unless --volumes
                      --topology: another platform, as JSON data in the shape of src/topology/default.ts
