@@ -29,16 +29,22 @@ export interface Mutant {
   env?: Record<string, string>;
 }
 
-/** The script with the learner's edits; each must apply, or the catalogue no longer matches the script. */
-export function mutate(text: string, edits: Edit[]): string {
-  let out = text;
+/** learner/build.sh and the file it sources for Phase 2 (paths under learner/): a mutant's edits apply across both. */
+export const buildFiles = ['build.sh', 'lib/services.sh'] as const;
+
+/** The files with the learner's edits, each in the file that holds its text; each must apply, or the catalogue no longer matches the build. */
+export function mutateFiles(files: Record<string, string>, edits: Edit[]): Record<string, string> {
+  const out = { ...files };
   for (const e of edits) {
-    const n = out.split(e.find).length - 1;
-    if (e.all ? n === 0 : n !== 1) throw new Error(`the edit's text occurs ${n} times in learner/build.sh: ${JSON.stringify(e.find)}`);
-    out = out.split(e.find).join(e.typed);
+    const n = Object.values(out).reduce((sum, text) => sum + text.split(e.find).length - 1, 0);
+    if (e.all ? n === 0 : n !== 1) throw new Error(`the edit's text occurs ${n} times in ${Object.keys(out).join(', ')}: ${JSON.stringify(e.find)}`);
+    for (const [path, text] of Object.entries(out)) out[path] = text.split(e.find).join(e.typed);
   }
   return out;
 }
+
+/** One script with the learner's edits. */
+export const mutate = (text: string, edits: Edit[]): string => mutateFiles({ script: text }, edits).script!;
 
 /** The port forward as an external client uses it: every deliverable that goes through host:8080. */
 const external = ['1.4-external-client', '1.4-traffic-flow', '2.1-health-host', '2.2-products-host', '2.2-orders-host'];

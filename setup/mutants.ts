@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ClassResult, gradeClass } from '../src/grader/class.ts';
 import { priv } from '../src/host/exec.ts';
 import { writeClassReports } from '../src/report/class-report.ts';
@@ -16,7 +16,7 @@ import { writeGradeReports } from '../src/report/grade-report.ts';
 import { reportPaths } from '../src/report/paths.ts';
 import { readJson } from '../src/util/read-json.ts';
 import { VirtualHost } from '../src/vhost/vhost.ts';
-import { catalogue, mutate, unmutated } from './catalogue.ts';
+import { buildFiles, catalogue, mutateFiles, unmutated } from './catalogue.ts';
 
 const root = join(import.meta.dirname, '..');
 /** Each build's script, log and reports, and the class report (the kill matrix), kept with the run's reports. */
@@ -43,7 +43,8 @@ export async function runMutants(log: (line: string) => void): Promise<ClassResu
     writeFileSync(doneFile(), JSON.stringify({ ok: false, skipped: (e as Error).message, durationMs: performance.now() - t0 } satisfies Done));
     return undefined;
   }
-  const script = readFileSync(join(root, 'learner', 'build.sh'), 'utf8');
+  // build.sh and the Phase 2 it sources, side by side as in learner/, so a mutant may edit either.
+  const files = Object.fromEntries(buildFiles.map((f) => [f, readFileSync(join(root, 'learner', f), 'utf8')]));
   // One initdb for every build: each copies the cluster (0.08 s) instead of running its own (0.5 s).
   const parent = mkdtempSync('/var/tmp/ecomnet-pg-template-');
   // The postgres user passes through to the cluster it owns there.
@@ -52,13 +53,16 @@ export async function runMutants(log: (line: string) => void): Promise<ClassResu
     const made = spawnSync('bash', [join(root, 'learner', 'pg-template.sh'), join(parent, 'pgdata')], { encoding: 'utf8' });
     if (made.status !== 0) log(`no PostgreSQL template (each build runs initdb): ${made.stderr.trim()}`);
     const builds = [
-      ...unmutated.map((u) => ({ name: u.name, text: script, env: u.env, ...(u.forward ? { forward: u.forward } : {}) })),
-      ...catalogue.map((m) => ({ name: m.name, text: mutate(script, m.edits), env: { LEARNER_POSTGRES: 'host', ...m.env }, ...(m.forward ? { forward: m.forward } : {}) })),
+      ...unmutated.map((u) => ({ name: u.name, files, env: u.env, ...(u.forward ? { forward: u.forward } : {}) })),
+      ...catalogue.map((m) => ({ name: m.name, files: mutateFiles(files, m.edits), env: { LEARNER_POSTGRES: 'host', ...m.env }, ...(m.forward ? { forward: m.forward } : {}) })),
     ];
     const dirs = builds.map((b) => {
       const dir = join(work(), b.name, 'src');
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'build.sh'), b.text);
+      for (const [path, text] of Object.entries(b.files)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
       return { name: b.name, dir, env: b.env, ...(b.forward ? { forward: b.forward } : {}) };
     });
     const result = await gradeClass(dirs, {

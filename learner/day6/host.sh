@@ -2,16 +2,37 @@
 # A learner's build of ONE host of course day 6 (the seed's lab across two hosts joined by a VXLAN),
 # typed out one command per line as the course gives them, with no ecomnet code: the seed's Phase 1
 # for this host's half of the split (A: nginx-lb, api-gateway, product-service, order-service;
-# B: redis-cache, postgres-db), then day 6's vxlan100 enslaved to br-app and the overlay's MTU.
-# Network only. Usage: host.sh a|b THIS_HOST_UNDERLAY_IP OTHER_HOST_UNDERLAY_IP
+# B: redis-cache, postgres-db), then day 6's vxlan100 enslaved to br-app and the overlay's MTU,
+# then the seed's Phase 2 for this host's half, started as learner/build.sh starts it (the seed's
+# Flask services, nginx, Redis, Debian's PostgreSQL 15 in postgres-db; learner/lib/services.sh):
+# A reaches B's Redis and PostgreSQL at the seed's 10.0.0.50 and 10.0.0.60 across the overlay.
+# Usage: host.sh a|b THIS_HOST_UNDERLAY_IP OTHER_HOST_UNDERLAY_IP
+# Env: LEARNER_DIR (work dir, default /run/ecomnet-learner), LEARNER_PGDATA_TEMPLATE (a cluster made
+# by learner/pg-template.sh, copied instead of running initdb).
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
+umask 077
+. "$(dirname "$0")/../lib/services.sh"
+close_inherited_fds
 HOST=${1:?usage: host.sh a|b THIS_HOST_IP OTHER_HOST_IP}
 THIS=${2:?usage: host.sh a|b THIS_HOST_IP OTHER_HOST_IP}
 OTHER=${3:?usage: host.sh a|b THIS_HOST_IP OTHER_HOST_IP}
 say() { echo "learner day 6 ($HOST, $THIS): $*" >&2; }
+die() {
+  say "FAILED: $*"
+  exit 1
+}
+LEARNER_DIR="${LEARNER_DIR:-/run/ecomnet-learner}"
+SERVICES=flask
+PG_BIN=/usr/lib/postgresql/15/bin
+TEMPLATE="${LEARNER_PGDATA_TEMPLATE:-}"
+TEMPLATE="${TEMPLATE%/}"
+[ -d "$LEARNER_DIR" ] || mkdir -m 700 "$LEARNER_DIR"
+# The postgres user must reach its own directories inside: it may pass through, not list.
+chmod 711 "$LEARNER_DIR"
 
 if [ "$HOST" = a ]; then
+need_flask_python
 say "Task 1.1: this host's namespaces"
 ip netns add nginx-lb
 ip netns add api-gateway
@@ -77,6 +98,17 @@ ip netns exec nginx-lb ip link set veth-nginx mtu 1450
 ip netns exec api-gateway ip link set veth-api mtu 1450
 ip netns exec product-service ip link set veth-product mtu 1450
 ip netns exec order-service ip link set veth-order mtu 1450
+
+start_nginx
+start_gateway
+start_product
+# The seed's order service makes its table at start and exits without its database: it waits for
+# host B's PostgreSQL, across the overlay (the hosts may be built in either order).
+say "Day 6: waiting for host B's PostgreSQL (10.0.0.60:5432) across the overlay"
+wait_until "PostgreSQL on the other host (10.0.0.60:5432)" 30 - ip netns exec order-service pg_isready -q -t 1 -h 10.0.0.60 -p 5432
+say "Task 2.4: starting the order service in order-service"
+write_order_service
+start_order_service
 else
 say "Task 1.1: this host's namespaces"
 ip netns add redis-cache
@@ -117,5 +149,10 @@ ip link set vxlan100 up
 say "Day 6: the overlay's MTU (1500 - 50 bytes of VXLAN header)"
 ip netns exec redis-cache ip link set veth-redis mtu 1450
 ip netns exec postgres-db ip link set veth-pg mtu 1450
+
+start_redis
+say "Task 2.4: starting Debian's PostgreSQL 15 in postgres-db"
+make_pgdata
+start_postgres_in_namespace
 fi
 say "done"

@@ -8,7 +8,6 @@
  * no privileges, no outside) or not graded (not selected). The result is plain data, so a grader
  * run inside a virtual host hands it to the process that writes the reports.
  */
-import { readFile } from 'node:fs/promises';
 import { isRoot, priv, run as runCommand } from '../host/exec.ts';
 import { detectBackend } from '../host/iptables.ts';
 import { listDiff } from '../host/snapshot.ts';
@@ -17,6 +16,7 @@ import { networkChecks } from './checks/network.ts';
 import { serviceChecks } from './checks/services.ts';
 import { type Check, type CheckOutcome, Failed, Inconclusive, type Lab, Trial, type Verdict } from './checks/trial.ts';
 import { namespaces } from './contract.ts';
+import { buildText } from './build-text.ts';
 import { type Deliverable, deliverables, selectDeliverables } from './deliverables.ts';
 import { type Deviation, deviations, diagnose, type Finding, gatherServiceFacts } from './diagnose.ts';
 import { diagramFindings, liveDiagramSvg } from './live-diagram.ts';
@@ -288,7 +288,7 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
     if (diagram) diagram.evidence.unshift(...reads);
     const list = deliverables.map((d) => statusOf(d, data, selected));
     const failing = new Set(list.filter((d) => d.status === 'fail').map((d) => d.id));
-    const script = o.build ? await readFile(o.build, 'utf8').catch(() => undefined) : undefined;
+    const script = o.build ? await buildText(o.build) : undefined;
     const facts = await gatherServiceFacts(model, { pg: lab.pg, redis: lab.redis }, script);
     const diagnoses = failing.size
       ? diagnose(model, judgement, facts)

@@ -4,10 +4,12 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { READER_ROLE } from '../../src/data/postgres.ts';
 import { pgLogin, redisLogin, loginUrl } from '../../src/grader/logins.ts';
 import type { HostModel } from '../../src/grader/model.ts';
-import { catalogue, mutate } from '../../setup/catalogue.ts';
+import { buildFiles, catalogue, mutate, mutateFiles } from '../../setup/catalogue.ts';
 
 const model = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'host-model.json'), 'utf8')) as HostModel;
-const build = readFileSync(join(import.meta.dirname, '..', '..', 'learner', 'build.sh'), 'utf8');
+const learner = (f: string) => readFileSync(join(import.meta.dirname, '..', '..', 'learner', f), 'utf8');
+const build = learner('build.sh');
+const files = Object.fromEntries(buildFiles.map((f) => [f, learner(f)]));
 
 describe('how the grader logs in to the data layer it found', () => {
   it("uses the seed's login where PostgreSQL was found, and no Redis password", () => {
@@ -35,9 +37,9 @@ describe('how the grader logs in to the data layer it found', () => {
 });
 
 describe("the mutation catalogue's edits", () => {
-  it('each applies to learner/build.sh exactly where it says, and changes it', () => {
+  it('each applies to learner/build.sh or the Phase 2 it sources exactly where it says, and changes it', () => {
     expect(catalogue.length).toBeGreaterThanOrEqual(20);
-    for (const m of catalogue) expect(mutate(build, m.edits), m.name).not.toBe(build);
+    for (const m of catalogue) expect(mutateFiles(files, m.edits), m.name).not.toEqual(files);
   });
 
   it('an edit whose text is not in the script, or is there twice, is refused', () => {

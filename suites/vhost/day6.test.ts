@@ -1,18 +1,27 @@
 /**
  * Grading a learner's two-host build (course day 6): learner/day6/host.sh run once per host, each
- * in a virtual host on one underlay, scores every day-6 deliverable; each classic fault, one small
- * edit of one host's script (or both), fails a day-6 deliverable and is diagnosed with its own cause.
+ * in a virtual host on one underlay, network and services, scores every day-6 deliverable; each
+ * classic fault, one small edit of one host's build (or both), fails a day-6 deliverable and is
+ * diagnosed with its own cause.
  */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { type Edit, mutate } from '../../setup/catalogue.ts';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Edit, mutateFiles } from '../../setup/catalogue.ts';
 import { type Day6Result, gradeDay6 } from '../../src/grader/day6/grade.ts';
+import { priv } from '../../src/host/exec.ts';
 import { twoHosts } from '../../src/topology/two-hosts.ts';
 import { virtualHostsOf } from '../../src/vhost/hosts.ts';
+import type { VirtualHost } from '../../src/vhost/vhost.ts';
 
 const hosts = twoHosts.hosts!;
 const [ipA, ipB] = hosts.list.map((h) => h.underlay);
-const script = readFileSync(new URL('../../learner/day6/host.sh', import.meta.url), 'utf8');
+const learner = join(import.meta.dirname, '..', '..', 'learner');
+/** The build: host.sh and the Phase 2 it sources, by their paths under learner/. */
+const build: Record<string, string> = Object.fromEntries(['day6/host.sh', 'lib/services.sh'].map((f) => [f, readFileSync(join(learner, f), 'utf8')]));
+/** Where each virtual host gets its copy (its /run is its own). */
+const inside = '/run/learner';
 
 interface Day6Mutant {
   name: string;
@@ -20,6 +29,8 @@ interface Day6Mutant {
   /** The learner's edits, to host A's copy of the script, host B's, or both. */
   a?: Edit[];
   b?: Edit[];
+  /** The builds' exit codes, when a fault stops one. */
+  exits?: [number, number];
 }
 
 const vxlanLine = 'ip link add vxlan100 type vxlan id 100 remote "$OTHER" dstport 4789 dev eth0';
@@ -51,16 +62,43 @@ const mutants: Day6Mutant[] = [
   },
   // The seed's gateway typed on both hosts.
   { name: 'same-address', diagnosis: 'app-address-on-both-hosts', b: [{ find: '10.0.0.2', typed: '10.0.0.1', all: true }] },
+  // Host B's build stops at its createdb over 10.0.0.60, as the learner's would; host A's services find no PostgreSQL across the overlay.
+  {
+    name: 'postgres-loopback-only',
+    diagnosis: 'data-loopback-only',
+    b: [{ find: '-c listen_addresses=10.0.0.60 -c port=5432', typed: '-c listen_addresses=127.0.0.1 -c port=5432' }],
+    exits: [0, 1],
+  },
 ];
 
+/** One PostgreSQL cluster for every host B, copied (learner/pg-template.sh) instead of an initdb each. */
+let template: string | undefined;
+beforeAll(() => {
+  const parent = mkdtempSync('/var/tmp/ecomnet-day6-pg-');
+  // The postgres user passes through to the cluster it owns there.
+  chmodSync(parent, 0o711);
+  const made = spawnSync('bash', [join(learner, 'pg-template.sh'), join(parent, 'pgdata')], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`learner/pg-template.sh failed: ${made.stderr}`);
+  template = join(parent, 'pgdata');
+}, 60_000);
+afterAll(async () => {
+  if (template) await priv(['rm', '-rf', join(template, '..')]);
+});
+
+/** The build's files written into a virtual host, and host.sh run there for its half. */
+async function buildIn(vh: VirtualHost, files: Record<string, string>, argv: string[]) {
+  for (const [path, text] of Object.entries(files)) {
+    await vh.exec(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat >"$1"', 'sh', `${inside}/${path}`], { input: text });
+  }
+  // Host A waits up to 30 s for host B's PostgreSQL before its order service.
+  return vh.exec(['env', `LEARNER_PGDATA_TEMPLATE=${template}`, 'bash', `${inside}/day6/host.sh`, ...argv], { allowFail: true, timeoutMs: 90_000 });
+}
+
 /** Both hosts built (in parallel) from their scripts and graded, the underlay captured on the switch between them. */
-async function buildAndGrade(a = script, b = script, o: { alsoOnEth0?: boolean } = {}): Promise<{ result: Day6Result; onEth0?: Day6Result; exits: number[] }> {
+async function buildAndGrade(a = build, b = build, o: { alsoOnEth0?: boolean } = {}): Promise<{ result: Day6Result; onEth0?: Day6Result; exits: number[] }> {
   const [ha, hb] = await virtualHostsOf(hosts);
   try {
-    const exits = await Promise.all([
-      ha!.exec(['bash', '-s', 'a', ipA!, ipB!], { input: a, allowFail: true, timeoutMs: 30_000 }),
-      hb!.exec(['bash', '-s', 'b', ipB!, ipA!], { input: b, allowFail: true, timeoutMs: 30_000 }),
-    ]);
+    const exits = await Promise.all([buildIn(ha!, a, ['a', ipA!, ipB!]), buildIn(hb!, b, ['b', ipB!, ipA!])]);
     const machines = [
       { name: 'host-a', exec: ha!.exec.bind(ha) },
       { name: 'host-b', exec: hb!.exec.bind(hb) },
@@ -94,18 +132,18 @@ async function pooled<T, R>(items: T[], n: number, f: (x: T) => Promise<R>): Pro
 
 describe('course day 6: grading a two-host build (learner/day6/host.sh, one virtual host per host)', () => {
   it('the unmutated build scores every day-6 deliverable, and no cause is named', async () => {
-    const { result, onEth0, exits } = await buildAndGrade(script, script, { alsoOnEth0: true });
+    const { result, onEth0, exits } = await buildAndGrade(build, build, { alsoOnEth0: true });
     expect(exits).toEqual([0, 0]);
     expect(failed(result), summary(result)).toEqual([]);
     expect(failed(onEth0!), summary(onEth0!)).toEqual([]);
-    expect(result.deliverables.map((d) => d.id)).toEqual(['6-overlay', '6-underlay', '6-mtu', '6-addresses']);
+    expect(result.deliverables.map((d) => d.id)).toEqual(['6-overlay', '6-underlay', '6-mtu', '6-addresses', '6-e2e']);
     expect(result.diagnoses).toEqual([]);
     // Plain JSON, for verify and the report.
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
-  }, 90_000);
+  }, 180_000);
 
   it('each classic fault is killed (a day-6 deliverable fails) and diagnosed with its own cause', async () => {
-    const graded = await pooled(mutants, 3, async (m) => ({ m, ...(await buildAndGrade(mutate(script, m.a ?? []), mutate(script, m.b ?? []))) }));
+    const graded = await pooled(mutants, 3, async (m) => ({ m, ...(await buildAndGrade(mutateFiles(build, m.a ?? []), mutateFiles(build, m.b ?? []))) }));
     const rows = graded.map(({ m, result }) => ({
       mutant: m.name,
       failed: failed(result),
@@ -120,7 +158,9 @@ describe('course day 6: grading a two-host build (learner/day6/host.sh, one virt
         )
         .join('\n'),
     );
-    for (const { m, exits } of graded) expect(exits, `${m.name} builds`).toEqual([0, 0]);
+    for (const { m, exits } of graded) expect(exits, `${m.name} builds`).toEqual(m.exits ?? [0, 0]);
+    // The data tier's fault is seen end to end, and only there.
+    expect(rows.find((r) => r.mutant === 'postgres-loopback-only')?.failed).toEqual(['6-e2e']);
     expect(rows).toEqual(mutants.map((m) => ({ mutant: m.name, failed: expect.arrayContaining([expect.any(String)]), diagnoses: [m.diagnosis], named: [m.diagnosis] })));
-  }, 240_000);
+  }, 600_000);
 });

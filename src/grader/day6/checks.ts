@@ -3,9 +3,11 @@
  * namespaces to host B's; on the underlay that ping is UDP 4789 with VNI 100 (read from the captured
  * bytes); the overlay leaves room for the 50-byte header; and every app address has one owner.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { run } from '../../host/exec.ts';
 import { cidrHas } from '../../topology/ipv4.ts';
 import { check, waitFor } from '../../util/wait.ts';
+import { order, orderCreated, products, namespaces as seed } from '../contract.ts';
 import { SUBNET } from '../diagnosis/common.ts';
 import { gatewayOnA, mtu, split, vxlan } from './contract.ts';
 import type { Day6Id } from './diagnose.ts';
@@ -38,6 +40,7 @@ export const titles: Record<Day6Id, string> = {
   '6-underlay': `on the underlay the overlay's traffic is UDP ${vxlan.port} with VNI ${vxlan.vni}`,
   '6-mtu': `the overlay leaves room for the ${mtu.header}-byte header: a DF ping of ${mtu.dfPingCrosses} bytes crosses, ${mtu.dfPingStops} does not, a large TCP transfer neither fragments nor stalls`,
   '6-addresses': `one owner per app address: host A's ${vxlan.bridge} keeps ${gatewayOnA}, no address is on both hosts`,
+  '6-e2e': "products and orders cross the overlay end to end: from host A through nginx, the seed's products (Redis on host B) and an order stored (PostgreSQL on host B)",
 };
 
 const appAddressOf = (h: HostState, ns: string) =>
@@ -242,4 +245,70 @@ export function addresses(c: Ctx): Verdict {
   const gateway = c.sa.rootAddresses.some((x) => x.ifname === vxlan.bridge && x.address === gatewayOnA);
   const reason = both.length ? `on both hosts: ${both.join(', ')}` : gateway ? undefined : `${c.a.name}'s ${vxlan.bridge} lacks ${gatewayOnA}`;
   return verdict('6-addresses', ev, reason);
+}
+
+const seedAt = (name: string) => seed.find((n) => n.name === name)!;
+
+interface Answer {
+  code: number;
+  body: unknown;
+}
+
+/** An HTTP request from host A's own namespace (on its br-app), as a learner would curl it. */
+async function http(m: Machine, ev: Evidence[], url: string, post?: unknown): Promise<Answer> {
+  const send = post === undefined ? [] : ['-X', 'POST', '-H', 'Content-Type: application/json', '-d', JSON.stringify(post)];
+  const r = await exec(m, ['curl', '-s', '-m', '10', '-w', '\n%{http_code}', ...send, url], ev, 15_000);
+  const lines = r.stdout.split('\n');
+  const code = Number(lines.pop()) || 0;
+  let body: unknown;
+  try {
+    body = JSON.parse(lines.join('\n'));
+  } catch {
+    body = lines.join('\n');
+  }
+  return { code, body };
+}
+
+/** How many orders a GET /api/orders shows: a listing (an array), or the count ecomnet's order service tells a stranger; undefined when it shows neither. */
+function ordersShown(a: Answer): number | undefined {
+  if (a.code !== 200) return undefined;
+  if (Array.isArray(a.body)) return a.body.length;
+  const count = (a.body as { count?: unknown } | null)?.count;
+  return typeof count === 'number' ? count : undefined;
+}
+
+const said = (a: Answer) => `${a.code || 'no answer'} ${typeof a.body === 'string' ? a.body.slice(0, 200) : JSON.stringify(a.body).slice(0, 200)}`;
+
+export async function endToEnd(c: Ctx): Promise<Verdict> {
+  const ev: Evidence[] = [];
+  const nginx = seedAt('nginx-lb');
+  const api = `http://${nginx.ip}:${nginx.port}/api`;
+  const problems: string[] = [];
+  const listed = await http(c.a, ev, `${api}/products`);
+  if (listed.code !== 200 || !isDeepStrictEqual(listed.body, products)) problems.push(`GET /api/products through nginx answered ${said(listed)}, not the seed's ${products.length} products`);
+  const before = ordersShown(await http(c.a, ev, `${api}/orders`));
+  const created = await http(c.a, ev, `${api}/orders`, order);
+  const body = (created.body ?? {}) as Record<string, unknown>;
+  if (created.code !== 201 || !Object.entries(orderCreated).every(([k, v]) => body[k] === v)) {
+    problems.push(`POST /api/orders through nginx answered ${said(created)}, not 201 ${JSON.stringify(orderCreated)}`);
+  } else if (before !== undefined) {
+    const after = ordersShown(await http(c.a, ev, `${api}/orders`));
+    if (after !== before + 1) problems.push(`GET /api/orders showed ${before} orders before the POST and ${after ?? 'none'} after, not ${before + 1}`);
+  } else if (typeof body.order_id === 'number') {
+    // The seed's gateway lists no orders: its order service reads one back by id.
+    const svc = seedAt('order-service');
+    const back = await http(c.a, ev, `http://${svc.ip}:${svc.port}/orders/${body.order_id}`);
+    const row = (back.body ?? {}) as Record<string, unknown>;
+    const same = back.code === 200 && Object.entries(order).every(([k, v]) => (typeof v === 'number' ? Number(row[k]) === v : row[k] === v));
+    if (!same) problems.push(`order ${body.order_id} read back from the order service (GET /orders/${body.order_id}) is ${said(back)}, not what was sent`);
+  } else {
+    problems.push('the order was answered but cannot be seen stored: GET /api/orders shows no orders and the POST gave no order_id to read back');
+  }
+  if (problems.length === 0) return verdict('6-e2e', ev);
+  // What host A's services cannot reach on host B, said with the failure.
+  const data = split.b.map(seedAt);
+  const probes = await Promise.all(data.map((d) => exec(c.a, ['nc', '-z', '-w', '2', d.ip, String(d.port)], ev)));
+  const unreachable = data.filter((_, i) => probes[i]!.exitCode !== 0).map((d) => `${d.ip}:${d.port} (${d.name} on ${c.b.name})`);
+  if (unreachable.length) problems.push(`from ${c.a.name} nothing answers on ${unreachable.join(', ')}`);
+  return verdict('6-e2e', ev, problems.join('; '));
 }

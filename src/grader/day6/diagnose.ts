@@ -4,10 +4,11 @@
  */
 import { cidrHas } from '../../topology/ipv4.ts';
 import { SUBNET } from '../diagnosis/common.ts';
-import { gatewayOnA, linuxDefaultPort, mtu, vxlan } from './contract.ts';
+import { namespaces as seed } from '../contract.ts';
+import { gatewayOnA, linuxDefaultPort, mtu, split, vxlan } from './contract.ts';
 import type { HostState, Vxlan } from './discover.ts';
 
-export type Day6Id = '6-overlay' | '6-underlay' | '6-mtu' | '6-addresses';
+export type Day6Id = '6-overlay' | '6-underlay' | '6-mtu' | '6-addresses' | '6-e2e';
 
 export interface Day6Fault {
   /** Stable kebab-case name of the cause (the day-6 mutants assert on it). */
@@ -19,7 +20,7 @@ export interface Day6Fault {
   breaks: Day6Id[];
 }
 
-const traffic: Day6Id[] = ['6-overlay', '6-underlay', '6-mtu'];
+const traffic: Day6Id[] = ['6-overlay', '6-underlay', '6-mtu', '6-e2e'];
 
 /** The host's day-6 VXLAN: the course's vxlan100, else the only one it has. */
 export const vxlanOf = (h: HostState): Vxlan | undefined => h.vxlans.find((x) => x.name === vxlan.name) ?? (h.vxlans.length === 1 ? h.vxlans[0] : undefined);
@@ -120,7 +121,7 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
       id: 'app-address-on-both-hosts',
       cause: `one segment, two owners: ${both.map((ad) => `${ad} (${where(ad).join(' and ')})`).join(', ')}; ARP answers from either host`,
       fix: `give ${b.name}'s copy an address of its own (e.g. on ${b.name}: ip addr del ${both[0]}/16 dev ${vxlan.bridge}; ip addr add 10.0.0.2/16 dev ${vxlan.bridge}, and its namespaces' default route via it)`,
-      breaks: ['6-addresses'],
+      breaks: ['6-addresses', '6-e2e'],
     });
   }
   if (!a.rootAddresses.some((x) => x.ifname === vxlan.bridge && x.address === gatewayOnA)) {
@@ -131,5 +132,38 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
       breaks: ['6-addresses'],
     });
   }
+  faults.push(...dataTierFaults(a, b));
   return faults;
+}
+
+const loopback = /^(127\.|\[::1\]|\[::ffff:127\.)/;
+const fixOf: Record<string, (ip: string, port: number) => string> = {
+  'redis-cache': (ip, port) => `start Redis in redis-cache with --bind ${ip} --port ${port}`,
+  'postgres-db': (ip, port) => `start PostgreSQL in postgres-db with -c listen_addresses=${ip} -c port=${port}`,
+};
+
+/** Host B's data tier (the seed's Redis and PostgreSQL, at their ports), as host A's services need it: listening where the overlay reaches. */
+function dataTierFaults(a: HostState, b: HostState): Day6Fault[] {
+  return split.b.flatMap((name): Day6Fault[] => {
+    const ns = b.namespaces.find((n) => n.name === name);
+    const { port } = seed.find((n) => n.name === name)!;
+    const ip = ns?.links.flatMap((l) => l.addresses).find((x) => cidrHas(SUBNET, x));
+    if (!ns || !ip) return [];
+    const on = ns.listening.filter((l) => l.endsWith(`:${port}`));
+    const fix = `on ${b.name}: ${fixOf[name]!(ip, port)}`;
+    if (on.length === 0) {
+      return [{ id: 'data-not-listening', cause: `nothing listens on :${port} in ${b.name}'s ${name}, so ${a.name}'s services find no ${name} at ${ip}:${port}`, fix, breaks: ['6-e2e'] }];
+    }
+    if (on.every((l) => loopback.test(l))) {
+      return [
+        {
+          id: 'data-loopback-only',
+          cause: `${b.name}'s ${name} listens on ${on.join(', ')} only: ${a.name}'s services, across the overlay, cannot reach ${ip}:${port}`,
+          fix,
+          breaks: ['6-e2e'],
+        },
+      ];
+    }
+    return [];
+  });
 }

@@ -51,7 +51,8 @@ export interface HostState {
   underlay: string[];
   /** The root namespace's IPv4 addresses by device (bridges included). */
   rootAddresses: { ifname: string; address: string }[];
-  namespaces: { name: string; links: NsLink[] }[];
+  /** Each namespace's links, and its TCP listeners as `ss` prints their local address (`10.0.0.60:5432`, `127.0.0.1:5432`, `*:6379`). */
+  namespaces: { name: string; links: NsLink[]; listening: string[] }[];
   /** `iptables-save` lines that drop or reject UDP to a VXLAN port. */
   udpDrops: string[];
   evidence: Evidence[];
@@ -88,6 +89,9 @@ export function dropsUdpTo(line: string, ports: number[]): boolean {
   });
 }
 
+/** `ss -Hltn` output to its listeners' local addresses. */
+export const listenersOf = (out: string): string[] => out.split('\n').flatMap((l) => (l.trim() ? [l.trim().split(/\s+/)[3] ?? ''] : []));
+
 export async function discoverHost(m: Machine, vxlanPorts: number[]): Promise<HostState> {
   const evidence: Evidence[] = [];
   const ex = async (argv: string[]) => {
@@ -121,12 +125,13 @@ export async function discoverHost(m: Machine, vxlanPorts: number[]): Promise<Ho
   const names = json<{ name: string }>(netns.stdout).map((n) => n.name);
   const namespaces = await Promise.all(
     names.map(async (name) => {
-      const r = await ex(['ip', '-n', name, '-j', 'addr', 'show']);
+      const [r, ss] = await Promise.all([ex(['ip', '-n', name, '-j', 'addr', 'show']), ex(['ip', 'netns', 'exec', name, 'ss', '-Hltn'])]);
       return {
         name,
         links: json<IpLink>(r.stdout)
           .filter((l) => l.ifname !== 'lo')
           .map((l) => ({ ifname: l.ifname, mtu: l.mtu, addresses: v4(l) })),
+        listening: listenersOf(ss.stdout),
       };
     }),
   );

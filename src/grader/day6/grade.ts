@@ -3,7 +3,7 @@
  * judged live with their evidence, and each failing one given its causes from the discovered state.
  * The result is plain JSON (for `ecomnet verify` and the report).
  */
-import { addresses, type CapturePoint, overlay, overlayMtu, underlay, type Verdict } from './checks.ts';
+import { addresses, type CapturePoint, endToEnd, overlay, overlayMtu, underlay, type Verdict } from './checks.ts';
 import { vxlan } from './contract.ts';
 import { type Day6Id, diagnoseDay6 } from './diagnose.ts';
 import { discoverHost, type HostState, type Machine } from './discover.ts';
@@ -33,9 +33,9 @@ export async function gradeDay6(a: Machine, b: Machine, o: { capture?: CapturePo
   const [sa, sb] = await Promise.all([discoverHost(a, ports), discoverHost(b, ports)]);
   const ctx = { a, b, sa, sb, ...(o.capture ? { capture: o.capture } : {}) };
   // The capture goes alone: the other checks' pings would be in it.
-  const [ov, mt] = await Promise.all([overlay(ctx), overlayMtu(ctx)]);
+  const [ov, mt, e2e] = await Promise.all([overlay(ctx), overlayMtu(ctx), endToEnd(ctx)]);
   const un = await underlay(ctx);
-  const verdicts = [ov, un, mt, addresses(ctx)];
+  const verdicts = [ov, un, mt, addresses(ctx), e2e];
   const failing = new Set(verdicts.filter((v) => v.status === 'fail').map((v) => v.id));
   const diagnoses = diagnoseDay6(sa, sb).map((f) => ({ id: f.id, cause: f.cause, fix: f.fix, deliverables: f.breaks.filter((id) => failing.has(id)) }));
   return {
