@@ -26,12 +26,25 @@ export interface MutationScore {
 export function jobSummary(results: ResultsJson | undefined, mutation?: MutationScore): string {
   if (!results) return '## ecomnet deliverables\n\nNo reports/results.json: the test run did not get as far as reporting.\n';
   const { pass, fail, missing, inconclusive } = results.counts;
-  const rows = results.deliverables.map((d) => {
+  const row = (d: ResultsJson['deliverables'][number]) => {
     // The diagnosis says why in the lab's terms; the test's first error line when there is none.
     const causes = d.status === 'pass' ? [] : results.diagnoses.filter((x) => x.deliverables.includes(d.id)).map((x) => `${x.cause} Fix: \`${x.fix}\``);
     const why = causes.join(' ') || (d.tests.find((t) => t.state === 'failed')?.errors[0]?.split('\n')[0] ?? '');
     return `| ${icon[d.status]} | \`${d.id}\` | ${cell(d.title)} | ${cell(why)} |`;
-  });
+  };
+  const rows = results.deliverables.map(row);
+  const day6 = results.day6;
+  // Course day 6 apart: the seed's counts and score stay the seed's 27.
+  const day6Table = day6
+    ? [
+        `**Course day 6 (two hosts): ${day6.counts.pass} pass, ${day6.counts.fail} fail${day6.counts.missing ? `, ${day6.counts.missing} missing` : ''}**`,
+        '',
+        '| Status | Deliverable | Title | Failure |',
+        '| --- | --- | --- | --- |',
+        ...day6.deliverables.map(row),
+        '',
+      ]
+    : [];
   const advice = results.advice.map((x) => `- 💡 ${cell(x.text)}`);
   const deviations = results.deviations.map((x) => `- ℹ️ ${cell(x.text)} (${x.deliverables.map((id) => `\`${id}\``).join(', ')})`);
   const t = results.tests;
@@ -51,6 +64,7 @@ export function jobSummary(results: ResultsJson | undefined, mutation?: Mutation
     '| --- | --- | --- | --- |',
     ...rows,
     '',
+    ...day6Table,
     ...(mutation
       ? [`**Mutation testing of the grader: ${mutation.killed}/${mutation.mutants} killed, ${mutation.survived} survived, ${mutation.misattributed} misattributed** (reports/mutation.json)`, '']
       : []),

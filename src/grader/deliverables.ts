@@ -5,8 +5,8 @@ export interface Deliverable {
   task: string;
   /** Its points in the score (the seed's screenshots weigh alike). */
   points: number;
-  /** Phase 1 (foundation) or Phase 2 (application services). */
-  epic: 'Phase 1: Linux primitives' | 'Phase 2: Application services';
+  /** Phase 1 (foundation) or Phase 2 (application services); course day 6 is an epic of its own (src/grader/day6/deliverables.ts). */
+  epic: 'Phase 1: Linux primitives' | 'Phase 2: Application services' | 'Course day 6: two hosts';
   /** The seed task, e.g. "1.2 Build a virtual bridge network". */
   feature: string;
   title: string;

@@ -1,12 +1,24 @@
 /**
  * `node src/report/check-reports.ts`: after a full run, checks that every report is there and that
- * each of the 27 seed deliverables is in it with a verdict (a deliverable no test proved fails).
+ * each of the 27 seed deliverables is in it with a verdict (a deliverable no test proved fails), and
+ * course day 6's alike wherever results.json carries them (a reporter older than day 6 did not).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { deliverables } from '../grader/deliverables.ts';
+import { day6Deliverables } from '../grader/day6/deliverables.ts';
 import { reportPaths } from './paths.ts';
 import type { ResultsJson } from './results.ts';
 import { readJson } from '../util/read-json.ts';
+
+function day6Problems(reported: { id: string; status: string }[], html: string | undefined): string[] {
+  return day6Deliverables.flatMap((d) => {
+    const r = reported.find((x) => x.id === d.id);
+    return [
+      ...(html !== undefined && !html.includes(`data-deliverable="${d.id}"`) ? [`deliverables.html lacks ${d.id}`] : []),
+      ...(!r ? [`results.json lacks ${d.id}`] : r.status === 'missing' ? [`${d.id} has no evidence: no test proved it`] : []),
+    ];
+  });
+}
 
 /** Every problem found; an empty list means the run left a complete report. */
 export function verifyReports(root: string = process.cwd()): string[] {
@@ -33,6 +45,7 @@ export function verifyReports(root: string = process.cwd()): string[] {
       if (results && !r) problems.push(`results.json lacks ${d.id}`);
       if (r?.status === 'missing') problems.push(`${d.id} has no evidence: no test proved it`);
     }
+    if (results?.day6) problems.push(...day6Problems(results.day6.deliverables, existsSync(p.html) ? readFileSync(p.html, 'utf8') : undefined));
   }
   return problems;
 }

@@ -1,7 +1,7 @@
 /**
  * deliverables.html as a pure function of the run: the run's verdict, every failed test,
  * diagram, reachability matrix, iptables rules, then each seed deliverable with the tests and
- * terminal output that prove it.
+ * terminal output that prove it, and course day 6's (two hosts) after them, counted apart.
  */
 import { esc } from '../util/text.ts';
 import { countByStatus, runLine, sameTest, summarizeRun, type RunSummary } from './results.ts';
@@ -104,9 +104,31 @@ function failedTests(run: RunSummary): string {
   return `<div class="failure"><h4>Failed tests</h4><ol class="failures">${items}</ol></div>`;
 }
 
+/** A catalogue's counts: pass and fail always, the other verdicts when there are any. */
+function countTiles(results: DeliverableResult[]): string {
+  const counts = countByStatus(results);
+  return `<div class="counts">${(['pass', 'fail', 'missing', 'inconclusive', 'not graded'] as const)
+    .filter((s) => counts[s] || s === 'pass' || s === 'fail')
+    .map((s) => `<div class="count ${s.replace(' ', '-')}"><b>${counts[s]}</b>${s}</div>`)
+    .join('')}</div>`;
+}
+
+function overview(results: DeliverableResult[]): string {
+  const rows = results.map((d) => `<tr><td>${badge(d.status)}</td><td><a href="#d-${esc(d.id)}">${esc(d.id)}</a></td><td>${esc(d.title)}</td><td>${esc(d.tests.length)}</td></tr>`).join('\n');
+  return `<table class="overview"><thead><tr><th>Status</th><th>Deliverable</th><th>Title</th><th>Tests</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+/** Course day 6's counts in the summary, apart from the seed's. */
+function day6Summary(day6: DeliverableResult[] | undefined): string {
+  if (!day6) return '';
+  return `<h3 id="summary-day6"><a href="#day6">Course day 6: two hosts</a></h3>
+<div data-catalogue="day6">${countTiles(day6)}</div>`;
+}
+
 function summary(input: ReportInput, run: RunSummary): string {
-  const counts = countByStatus(input.results);
-  const failures = input.results.filter((d) => d.status === 'fail');
+  const failures = [...input.results, ...(input.day6 ?? [])].filter((d) => d.status === 'fail');
   const runErrors = run.runErrors.length ? `<div class="failure"><h4>Run errors</h4><pre class="error">${esc(run.runErrors.join('\n\n'))}</pre></div>` : '';
   const failList = failures.length
     ? `<h4>Failing deliverables</h4><ol class="failures">${failures
@@ -115,22 +137,15 @@ function summary(input: ReportInput, run: RunSummary): string {
         )
         .join('\n')}</ol>`
     : '';
-  const rows = input.results.map((d) => `<tr><td>${badge(d.status)}</td><td><a href="#d-${esc(d.id)}">${esc(d.id)}</a></td><td>${esc(d.title)}</td><td>${esc(d.tests.length)}</td></tr>`).join('\n');
   return `<section id="summary" data-ok="${run.ok}"><h2>Summary</h2>
 <h3>All tests of the run</h3>
 ${testTotals(run)}
 ${failedTests(run)}${runErrors}
 <h3>Seed deliverables</h3>
-<div class="counts">${(['pass', 'fail', 'missing', 'inconclusive', 'not graded'] as const)
-    .filter((s) => counts[s] || s === 'pass' || s === 'fail')
-    .map((s) => `<div class="count ${s.replace(' ', '-')}"><b>${counts[s]}</b>${s}</div>`)
-    .join(
-      '',
-    )}</div>${input.score ? `<p class="score" data-score="${input.score.points}/${input.score.max}"><b>score: ${input.score.points}/${input.score.max}</b>${input.score.graded < input.score.of ? ` (${input.score.graded} of ${input.score.of} deliverables graded)` : ''}</p>` : ''}
+<div data-catalogue="seed">${countTiles(input.results)}</div>${input.score ? `<p class="score" data-score="${input.score.points}/${input.score.max}"><b>score: ${input.score.points}/${input.score.max}</b>${input.score.graded < input.score.of ? ` (${input.score.graded} of ${input.score.of} deliverables graded)` : ''}</p>` : ''}
 ${failList}
-<table class="overview"><thead><tr><th>Status</th><th>Deliverable</th><th>Title</th><th>Tests</th></tr></thead><tbody>
-${rows}
-</tbody></table></section>`;
+${overview(input.results)}
+${day6Summary(input.day6)}</section>`;
 }
 
 function matrixTable(m: Matrix | undefined): string {
@@ -247,6 +262,20 @@ function byFeature(results: DeliverableResult[], live: LiveHost | undefined): st
     .join('\n');
 }
 
+/**
+ * Course day 6's deliverables after the seed's: each with the tests that prove it and the commands
+ * the day-6 grader ran on the two hosts. The seed's live host (diagram, diagnoses) is not theirs.
+ */
+function day6Section(day6: DeliverableResult[] | undefined): string {
+  if (!day6) return '';
+  return `<section id="day6" data-catalogue="day6"><h2>Course day 6: two hosts</h2>
+<p class="meta">The lab across two hosts joined by a VXLAN, judged by the day-6 grader on ecomnet's own two-host platform; counted apart from the seed's deliverables.</p>
+${countTiles(day6)}
+${overview(day6)}
+${day6.map((d) => deliverableCard(d)).join('\n')}
+</section>`;
+}
+
 export function renderDeliverables(input: ReportInput, run: RunSummary = summarizeRun(input)): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -263,6 +292,7 @@ ${summary(input, run)}
 <div id="deliverables">
 ${byFeature(input.results, input.live)}
 </div>
+${day6Section(input.day6)}
 </main></body></html>
 `;
 }

@@ -60,7 +60,9 @@ export interface RunSummary {
   /** Over every test of the run; undefined when the input did not carry them. */
   totals?: TestTotals;
   failures: TestOutcome[];
+  /** The seed's failing deliverables; course day 6's are counted apart. */
   failedDeliverables: number;
+  failedDay6: number;
   runErrors: string[];
 }
 
@@ -71,17 +73,19 @@ function totalsOf(tests: TestOutcome[]): TestTotals {
 }
 
 /** The run as a whole: what `npm test`'s exit code says, with the numbers behind it. */
-export function summarizeRun(input: Pick<ReportInput, 'results' | 'tests' | 'runErrors'>): RunSummary {
+export function summarizeRun(input: Pick<ReportInput, 'results' | 'day6' | 'tests' | 'runErrors'>): RunSummary {
   const failures = (input.tests ?? []).filter((t) => t.state === 'failed');
   const counts = countByStatus(input.results);
   const failedDeliverables = counts.fail;
-  const verdict = failures.length || failedDeliverables || input.runErrors.length ? 'fail' : counts.inconclusive ? 'inconclusive' : 'pass';
+  const failedDay6 = countByStatus(input.day6 ?? []).fail;
+  const verdict = failures.length || failedDeliverables || failedDay6 || input.runErrors.length ? 'fail' : counts.inconclusive ? 'inconclusive' : 'pass';
   return {
     ok: verdict === 'pass',
     verdict,
     totals: input.tests && totalsOf(input.tests),
     failures,
     failedDeliverables,
+    failedDay6,
     runErrors: input.runErrors,
   };
 }
@@ -92,13 +96,47 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function runLine(s: RunSummary): string {
   const t = s.totals;
   const tests = t ? `tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.todo} todo${t.pending ? `, ${t.pending} pending` : ''}` : 'test totals not captured';
-  const extra = [s.runErrors.length ? plural(s.runErrors.length, 'run error') : '', s.failedDeliverables ? plural(s.failedDeliverables, 'failing deliverable') : ''].filter(Boolean);
+  const extra = [
+    s.runErrors.length ? plural(s.runErrors.length, 'run error') : '',
+    s.failedDeliverables ? plural(s.failedDeliverables, 'failing deliverable') : '',
+    s.failedDay6 ? plural(s.failedDay6, 'failing day-6 deliverable') : '',
+  ].filter(Boolean);
   return [`run ${s.verdict === 'pass' ? 'passed' : s.verdict === 'fail' ? 'FAILED' : 'INCONCLUSIVE'}`, tests, ...extra].join(' · ');
+}
+
+/** The seed's counts, then course day 6's apart: `deliverables: 27 pass, 0 fail, 0 missing; day 6: 5 pass, 0 fail, 0 missing`. */
+export function deliverablesLine(input: Pick<ReportInput, 'results' | 'day6'>): string {
+  const line = (results: { status: DeliverableStatus }[]) => {
+    const c = countByStatus(results);
+    return `${c.pass} pass, ${c.fail} fail, ${c.missing} missing`;
+  };
+  return `deliverables: ${line(input.results)}${input.day6 ? `; day 6: ${line(input.day6)}` : ''}`;
+}
+
+/** A deliverable's entry in results.json: without the bulky evidence. */
+function deliverableJson({ id, task, points, title, epic, feature, status, durationMs, tests }: DeliverableResult) {
+  return {
+    id,
+    task,
+    points,
+    title,
+    epic,
+    feature,
+    status,
+    durationMs: Math.round(durationMs),
+    tests: tests.map(({ name, file, state, durationMs: ms, errors }) => ({
+      name,
+      file,
+      state,
+      durationMs: Math.round(ms),
+      errors,
+    })),
+  };
 }
 
 /**
  * The results.json shape: results without the bulky evidence, with the run's verdict (`ok`, and
- * `verdict`: runLine's words, which the CI job summary prints) and totals.
+ * `verdict`: runLine's words, which the CI job summary prints) and totals; course day 6's apart, under `day6`.
  */
 export function resultsJson(input: ReportInput, run: RunSummary = summarizeRun(input)) {
   return {
@@ -116,23 +154,8 @@ export function resultsJson(input: ReportInput, run: RunSummary = summarizeRun(i
     diagnoses: input.live?.diagnoses ?? [],
     deviations: input.live?.deviations ?? [],
     advice: input.live?.advice ?? [],
-    deliverables: input.results.map(({ id, task, points, title, epic, feature, status, durationMs, tests }) => ({
-      id,
-      task,
-      points,
-      title,
-      epic,
-      feature,
-      status,
-      durationMs: Math.round(durationMs),
-      tests: tests.map(({ name, file, state, durationMs: ms, errors }) => ({
-        name,
-        file,
-        state,
-        durationMs: Math.round(ms),
-        errors,
-      })),
-    })),
+    deliverables: input.results.map(deliverableJson),
+    ...(input.day6 ? { day6: { counts: countByStatus(input.day6), deliverables: input.day6.map(deliverableJson) } } : {}),
   };
 }
 

@@ -159,6 +159,8 @@ export interface ReportInput {
   /** The points of the graded deliverables that passed, out of those graded (verify). */
   score?: { points: number; max: number; graded: number; of: number };
   results: DeliverableResult[];
+  /** Course day 6's deliverables, judged apart from the seed's (npm test's report; absent from verify's). */
+  day6?: DeliverableResult[];
   meta?: RunMeta;
   matrix?: Matrix;
   policy?: PolicyTable;

@@ -1,6 +1,7 @@
 import { globSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { deliverables } from '../../src/grader/deliverables.ts';
+import { day6Suites } from '../../src/grader/day6/deliverables.ts';
 
 /**
  * Every call that tags tests with deliverables, by file, read from the source: deliverable() itself,
@@ -26,5 +27,10 @@ describe('Deliverable.suites', () => {
       expect(files, d.id).not.toEqual([]);
       expect([...d.suites].sort(), d.id).toEqual(files);
     }
+  });
+
+  it('names, for course day 6, exactly the files whose tests prove its deliverables (proveDay6)', () => {
+    const files = globSync('suites/**/*.test.ts').filter((file) => /\bproveDay6\(/.test(readFileSync(file, 'utf8')));
+    expect([...day6Suites].sort()).toEqual(files.sort());
   });
 });

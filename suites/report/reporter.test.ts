@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVitest } from 'vitest/node';
 import { deliverables } from '../../src/grader/deliverables.ts';
+import { day6Deliverables } from '../../src/grader/day6/deliverables.ts';
 import { reportPaths } from '../../src/report/paths.ts';
 import DeliverablesReporter from '../../src/report/reporter.ts';
 import type { ResultsJson } from '../../src/report/results.ts';
@@ -161,8 +162,27 @@ it('passes', () => {});
     expect(r.html).toMatch(/<p class="verdict failed" data-ok="false">run FAILED · tests: 5 passed, 1 failed, 4 skipped, 1 todo · 3 run errors · 7 failing deliverables/);
     expect(r.html).toContain('totals round to cents');
     expect(r.log).toContain('run FAILED · tests: 5 passed, 1 failed, 4 skipped, 1 todo · 3 run errors · 7 failing deliverables\n');
-    expect(r.log).toContain('deliverables: 5 pass, 7 fail, 15 missing -> reports/deliverables.html');
+    // Course day 6 is counted apart: its suite did not run, so each of its deliverables is missing, never pass.
+    expect(r.log).toContain(`deliverables: 5 pass, 7 fail, 15 missing; day 6: 0 pass, 0 fail, ${day6Deliverables.length} missing -> reports/deliverables.html`);
+    expect(r.json.day6!.deliverables.map((d) => d.status)).toEqual(day6Deliverables.map(() => 'missing'));
   });
+});
+
+describe('a run of the two-host suite: day 6 judged per deliverable, apart from the seed', () => {
+  it('passes the day-6 deliverable whose test passed, fails the one whose test failed, and leaves the untagged missing', async () => {
+    const [ok, bad] = day6Deliverables;
+    const r = await run(() => ({
+      'suites/vhost/two-hosts.test.ts': `import { expect, it } from 'vitest';
+it('${ok!.id}', ({ task }) => { task.meta.deliverables = ['${ok!.id}']; });
+it('${bad!.id}', ({ task }) => { task.meta.deliverables = ['${bad!.id}']; expect('fail').toBe('pass'); });
+`,
+    }));
+    const status = Object.fromEntries(r.json.day6!.deliverables.map((d) => [d.id, d.status]));
+    expect(status).toEqual(Object.fromEntries(day6Deliverables.map((d) => [d.id, d === ok ? 'pass' : d === bad ? 'fail' : 'missing'])));
+    expect(r.json.counts).toMatchObject({ pass: 0, fail: 0, missing: 27 });
+    expect(r.html).toContain('<h2>Course day 6: two hosts</h2>');
+    expect(r.log).toContain(`day 6: 1 pass, 1 fail, ${day6Deliverables.length - 2} missing`);
+  }, 60_000);
 });
 
 describe('global setup and teardown failures, which Vitest does not hand to reporters', () => {

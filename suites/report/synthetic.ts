@@ -6,9 +6,10 @@ import { diagramFindings, liveDiagramSvg } from '../../src/grader/live-diagram.t
 import type { HostModel } from '../../src/grader/model.ts';
 import type { Pair } from '../../src/observe/types.ts';
 import { deliverables } from '../../src/grader/deliverables.ts';
+import { day6Deliverables } from '../../src/grader/day6/deliverables.ts';
 import { buildResults } from '../../src/report/results.ts';
 import { requestPath, trafficCapture } from '../../src/report/traffic.ts';
-import type { EvidenceRecord, ReportInput, TestOutcome, TrafficCapture } from '../../src/report/types.ts';
+import type { DeliverableResult, EvidenceRecord, ReportInput, TestOutcome, TrafficCapture } from '../../src/report/types.ts';
 
 export const FAILING = '2.4-order-written';
 export const MISSING = '2.3-redis-listening';
@@ -118,4 +119,42 @@ export function syntheticInput(overrides: Partial<ReportInput> = {}): ReportInpu
     },
     ...overrides,
   };
+}
+
+export const DAY6_FAILING = '6-mtu';
+export const DAY6_MISSING = '6-addresses';
+export const DAY6_FAILURE = 'AssertionError: redis-cache eth0 has MTU 1500: expected fail to be pass';
+
+/** Course day 6 as the two-host suite proves it: one test per deliverable, one failing, one that never ran. */
+export function syntheticDay6(): DeliverableResult[] {
+  const tests = day6Deliverables
+    .filter((d) => d.id !== DAY6_MISSING)
+    .map((d, i): TestOutcome => {
+      const failed = d.id === DAY6_FAILING;
+      return {
+        id: `d6-${i}`,
+        file: 'suites/vhost/two-hosts.test.ts',
+        name: `${d.id}: ${d.title}`,
+        state: failed ? 'failed' : 'passed',
+        durationMs: 3,
+        startedAt: at(40 + i),
+        errors: failed ? [DAY6_FAILURE] : [],
+        deliverables: [d.id],
+      };
+    });
+  const records = tests.map(
+    (t, i): EvidenceRecord => ({
+      command: `[host-a] ip netns exec nginx-lb ping -n -c1 -W2 10.0.0.${50 + i}`,
+      stdout: `1 packets transmitted, 1 received ${HOSTILE}`,
+      stderr: '',
+      exitCode: t.state === 'failed' ? 1 : 0,
+      durationMs: 0,
+      at: at(40 + i),
+      file: t.file,
+      test: t.name,
+      testId: t.id,
+      deliverables: t.deliverables,
+    }),
+  );
+  return buildResults(day6Deliverables, tests, records);
 }

@@ -8,7 +8,9 @@ import { priv, privPrefix } from '../../src/host/exec.ts';
 import { runDirsOfARun } from '../../src/host/run-dir.ts';
 import { Redactor } from '../../src/report/redact.ts';
 import { runDir } from './platform.ts';
-import { deliverables as known } from '../../src/grader/deliverables.ts';
+import { deliverables as seed } from '../../src/grader/deliverables.ts';
+import { day6Deliverables } from '../../src/grader/day6/deliverables.ts';
+import type { Evidence as GraderEvidence } from '../../src/grader/day6/discover.ts';
 import { relativeTo, reportPaths } from '../../src/report/paths.ts';
 import type { Captured, EvidenceRecord } from '../../src/report/types.ts';
 
@@ -47,15 +49,18 @@ function currentTest(): RunnerTestCase | undefined {
   return TestRunner.getCurrentTest();
 }
 
+/** The seed's deliverables and course day 6's, each catalogue its own (the reporter judges them apart). */
+const known = [...seed, ...day6Deliverables];
+
 /**
- * Tag the running test with the seed deliverables it proves: the reporter reads the tag from
+ * Tag the running test with the seed (or day-6) deliverables it proves: the reporter reads the tag from
  * the test's meta (so a test that fails before capturing anything still fails its deliverable)
  * and Allure files the test under Phase (epic) > seed task (feature) > deliverable (story).
  */
 export function deliverable(...ids: string[]): void {
   const found = ids.map((id) => {
     const d = known.find((k) => k.id === id);
-    if (!d) throw new Error(`unknown deliverable id "${id}" (see src/grader/deliverables.ts)`);
+    if (!d) throw new Error(`unknown deliverable id "${id}" (see src/grader/deliverables.ts and src/grader/day6/deliverables.ts)`);
     return d;
   });
   const task = currentTest();
@@ -90,6 +95,17 @@ export function recordEvidence(c: Captured): Captured {
     if (clean.stderr) allure.attachment('stderr', clean.stderr, 'text/plain');
   });
   return clean;
+}
+
+/**
+ * Tag the running test with a day-6 deliverable and attach what the grader ran on the hosts for it
+ * (each command with its output and exit code; masked, as recordEvidence masks), the host leading
+ * the command line as a prompt would name it.
+ */
+export function proveDay6(id: string, ran: GraderEvidence[], at: string): void {
+  if (!day6Deliverables.some((d) => d.id === id)) throw new Error(`unknown day-6 deliverable id "${id}" (see src/grader/day6/deliverables.ts)`);
+  deliverable(id);
+  for (const e of ran) recordEvidence({ command: `[${e.host}] ${e.command}`, stdout: e.stdout, stderr: e.stderr, exitCode: e.exitCode, durationMs: 0, at });
 }
 
 /**
