@@ -69,6 +69,7 @@ const mutants: Day6Mutant[] = [
     b: [{ find: '-c listen_addresses=10.0.0.60 -c port=5432', typed: '-c listen_addresses=127.0.0.1 -c port=5432' }],
     exits: [0, 1],
   },
+  { name: 'redis-not-started', diagnosis: 'data-not-listening', b: [{ find: 'ip netns exec redis-cache redis-server --bind', typed: 'ip netns exec redis-cache redis-srv --bind' }] },
 ];
 
 /** One PostgreSQL cluster for every host B, copied (learner/pg-template.sh) instead of an initdb each. */
@@ -159,8 +160,8 @@ describe('course day 6: grading a two-host build (learner/day6/host.sh, one virt
         .join('\n'),
     );
     for (const { m, exits } of graded) expect(exits, `${m.name} builds`).toEqual(m.exits ?? [0, 0]);
-    // The data tier's fault is seen end to end, and only there.
-    expect(rows.find((r) => r.mutant === 'postgres-loopback-only')?.failed).toEqual(['6-e2e']);
+    // The data tier's faults are seen end to end, and only there.
+    for (const name of ['postgres-loopback-only', 'redis-not-started']) expect(rows.find((r) => r.mutant === name)?.failed, name).toEqual(['6-e2e']);
     expect(rows).toEqual(mutants.map((m) => ({ mutant: m.name, failed: expect.arrayContaining([expect.any(String)]), diagnoses: [m.diagnosis], named: [m.diagnosis] })));
   }, 600_000);
 });
