@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it, type OnTestFinishedHandler } from 'vitest';
 import { twoHosts } from '../../src/topology/two-hosts.ts';
 import { virtualHostsOf } from '../../src/vhost/hosts.ts';
+import { repeatsNative } from '../../setup/mutation-setup.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const learner = join(root, 'learner', 'day6', 'host.sh');
@@ -37,7 +38,9 @@ function scratch(onTestFinished: Finished): string {
   return dir;
 }
 
-describe.concurrent('ecomnet verify --two-hosts (course day 6, graded in virtual hosts)', () => {
+if (repeatsNative) console.log("verify-day6.test.ts: skipped: ECOMNET_DATA=containers changes only ecomnet's own platform, which the learner's two-host build does not use; the native run grades it");
+
+describe.skipIf(repeatsNative).concurrent('ecomnet verify --two-hosts (course day 6, graded in virtual hosts)', () => {
   it('--build learner/day6/host.sh: exit 0, every day-6 deliverable passes, the HTML report has their evidence', async ({ onTestFinished }) => {
     const dir = scratch(onTestFinished);
     const reports = join(dir, 'reports');
