@@ -74,8 +74,8 @@ function parseLine(line: string): ConntrackEntry | undefined {
   return { proto, state, orig: tuple(line, orig, reply), reply: tuple(line, reply, third < 0 ? line.length : third) };
 }
 
-/** A line without its timeout (the fifth word, counting down every second), or undefined for a line of no IPv4 entry. */
-function withoutTimeout(line: string): string | undefined {
+/** A line cut around its timeout (the fifth word, counting down every second): what comes before it and after it. */
+function aroundTimeout(line: string): { head: string; rest: string } | undefined {
   if (!line.startsWith('ipv4 ')) return undefined;
   let at = 0;
   for (let word = 0; word < 4; word++) {
@@ -84,30 +84,43 @@ function withoutTimeout(line: string): string | undefined {
     while (line.charCodeAt(at) === 32) at++;
   }
   const end = line.indexOf(' ', at);
-  return end < 0 ? undefined : line.slice(0, at) + line.slice(end);
+  return end < 0 ? undefined : { head: line.slice(0, at), rest: line.slice(end) };
 }
+
+/** How far ahead in the previous read a line is looked for: past that many entries gone since. */
+const RESYNC = 8;
 
 /**
  * One namespace's table, read again every sample: most of its lines are the same connections with
- * the same counters, only their timeout lower (thousands in TIME_WAIT after a load), so a line
- * the previous read had, timeout aside, gives back that read's entry instead of being parsed.
+ * the same counters, only their timeout lower (thousands in TIME_WAIT after a load), and the kernel
+ * lists them in the same order (its hash table's). So each line is compared with the previous
+ * read's next few, and one equal to them but for the timeout gives back that read's entry instead
+ * of being parsed: no hashing of every line, and any line not found is parsed, so the entries are
+ * always parseConntrack's.
  */
 export class ConntrackTable {
-  #previous = new Map<string, ConntrackEntry>();
+  #previous: { head: string; rest: string; entry: ConntrackEntry }[] = [];
 
   parse(text: string): ConntrackEntry[] {
-    const current = new Map<string, ConntrackEntry>();
-    const out: ConntrackEntry[] = [];
+    const was = this.#previous;
+    const current: typeof was = [];
+    let next = 0;
     for (const line of text.split('\n')) {
-      const key = withoutTimeout(line);
-      if (key === undefined) continue;
-      const e = this.#previous.get(key) ?? parseLine(line);
-      if (!e) continue;
-      current.set(key, e);
-      out.push(e);
+      const cut = aroundTimeout(line);
+      if (!cut) continue;
+      let entry: ConntrackEntry | undefined;
+      for (let i = next; i < Math.min(next + RESYNC, was.length); i++) {
+        if (was[i]!.rest === cut.rest && was[i]!.head === cut.head) {
+          entry = was[i]!.entry;
+          next = i + 1;
+          break;
+        }
+      }
+      entry ??= parseLine(line);
+      if (entry) current.push({ ...cut, entry });
     }
     this.#previous = current;
-    return out;
+    return current.map((c) => c.entry);
   }
 }
 

@@ -55,7 +55,13 @@ export const OTHER_EXTERNAL = 'external:others';
 export const MAX_PAIRS = 256;
 
 const pairKey = (p: { from: string; to: string; proto: Proto; port?: number }): string => `${p.from}>${p.to}|${p.proto}|${p.port ?? ''}`;
-const tupleKey = (proto: Proto, e: ConntrackEntry): string => `${proto}|${e.orig.src}|${e.orig.sport}|${e.orig.dst}|${e.orig.dport}`;
+// Kept per entry: a table's entries are handed back unchanged from one read to the next (ConntrackTable).
+const tupleKeys = new WeakMap<ConntrackEntry, string>();
+function tupleKey(e: ConntrackEntry): string {
+  let key = tupleKeys.get(e);
+  if (key === undefined) tupleKeys.set(e, (key = `${e.proto}|${e.orig.src}|${e.orig.sport}|${e.orig.dst}|${e.orig.dport}`));
+  return key;
+}
 const emptyVolume = (): Volume => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0 });
 const volumeOf = (e: ConntrackEntry): Volume => ({ packetsOut: e.orig.packets, bytesOut: e.orig.bytes, packetsIn: e.reply.packets, bytesIn: e.reply.bytes });
 
@@ -74,7 +80,7 @@ export function attribute(table: string, e: ConntrackEntry, dir: Directory, host
   if (to === table) return { from, to, proto: e.proto, ...(port === undefined ? {} : { port }) };
   if (from !== table || dir.isRead(to)) return undefined;
   // Sent to an address that is no namespace of ours: the host's table says where its DNAT took it.
-  const natTo = hostNat.get(tupleKey(e.proto, e));
+  const natTo = hostNat.get(tupleKey(e));
   if (natTo !== undefined && dir.isRead(dir.endpointOf(natTo))) return undefined;
   const container = natTo !== undefined && port !== undefined ? dir.containerAt(e.orig.dport) : undefined;
   return { from, to: container ?? (natTo !== undefined ? dir.endpointOf(natTo) : to), proto: e.proto, ...(port === undefined ? {} : { port }) };
@@ -92,8 +98,8 @@ export interface Accounted {
  * carried since the last; one seen for the first time after the first sample was opened since.
  */
 export class Accountant {
-  /** Each connection's entry in the last read, by table and tuple. */
-  readonly #conns = new Map<string, ConntrackEntry>();
+  /** Each connection's entry in the last read, by table, then tuple. */
+  #conns = new Map<string, Map<string, ConntrackEntry>>();
   readonly #pairs = new Map<string, Pair>();
   readonly #external = new Set<string>();
   #first = true;
@@ -122,21 +128,24 @@ export class Accountant {
 
   account(tables: Table[], dir: Directory, seconds: number): Accounted {
     const hostNat = new Map<string, string>();
-    for (const e of tables.find((t) => t.ns === 'host')?.entries ?? []) if (e.reply.src !== e.orig.dst) hostNat.set(tupleKey(e.proto, e), e.reply.src);
+    for (const e of tables.find((t) => t.ns === 'host')?.entries ?? []) if (e.reply.src !== e.orig.dst) hostNat.set(tupleKey(e), e.reply.src);
     for (const p of this.#pairs.values()) {
       p.live = 0;
       p.rate = { opened: 0, packets: 0, bytes: 0 };
     }
-    const seen = new Map<string, ConntrackEntry>();
+    const seen = new Map<string, Map<string, ConntrackEntry>>();
     const states: Record<string, number> = {};
     for (const t of tables) {
       if (t.ns === 'host') continue;
+      const was = this.#conns.get(t.ns);
+      const now = new Map<string, ConntrackEntry>();
+      seen.set(t.ns, now);
       for (const e of t.entries) {
         const c = attribute(t.ns, e, dir, hostNat);
         if (!c) continue;
-        const key = `${t.ns}|${tupleKey(e.proto, e)}`;
-        const before = this.#conns.get(key);
-        seen.set(key, e);
+        const key = tupleKey(e);
+        const before = was?.get(key);
+        now.set(key, e);
         const p = this.#pairOf(c);
         p.live++;
         states[e.state] = (states[e.state] ?? 0) + 1;
@@ -162,8 +171,7 @@ export class Accountant {
         p.rate.bytes += (d.bytesOut + d.bytesIn) / seconds;
       }
     }
-    this.#conns.clear();
-    for (const [k, v] of seen) this.#conns.set(k, v);
+    this.#conns = seen;
     this.#first = false;
     const pairs = [...this.#pairs.values()]
       .filter((p) => p.live > 0 || p.opened > 0 || p.packetsOut + p.packetsIn > 0)

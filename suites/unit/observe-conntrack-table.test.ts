@@ -27,4 +27,13 @@ describe('a conntrack table read again each sample', () => {
     expect(b2).not.toBe(b);
     expect(b2!.orig.packets).toBe(8);
   });
+
+  it('finds its place again past entries gone or new since the last read (the kernel lists them in the same order)', () => {
+    const table = new ConntrackTable();
+    const first = table.parse([40000, 40001, 40002, 40003].map((p) => line(120, p, 7)).join('\n'));
+    const second = table.parse([40001, 40009, 40003].map((p) => line(119, p, 7)).join('\n'));
+    expect(second[0]).toBe(first[1]);
+    expect(second[1]!.orig.sport).toBe(40009);
+    expect(second[2]).toBe(first[3]);
+  });
 });
