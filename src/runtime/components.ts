@@ -91,16 +91,16 @@ function nodeArgv(a: Account, env: string[], script: string, ...args: string[]):
 
 /**
  * One of our Fastify services, as its own account: its config file (that account's, 0600: it
- * holds credentials), and a compile cache of this run that only it writes and loads (a warm
- * cache also spares a restart loading the TypeScript stripper).
+ * holds credentials), and a filled compile cache (serviceCompileCache), which also spares a
+ * restart loading the TypeScript stripper.
  */
 async function appArgv(ctx: ServiceContext, c: 'gateway' | 'product' | 'order', extra: Record<string, string>): Promise<string[]> {
   const n = nodeOf(c, ctx.t);
   const a = accountOf(ctx, c);
   const file = ctx.dir.configFile(`${c}.json`);
   await writeOwnedBy(file, JSON.stringify({ service: c, listen: { host: '0.0.0.0', port: n.port }, ...extra }), a);
-  await (ctx.warmed?.[c] ?? compileCacheDir(ctx.dir, c, a));
-  return nodeArgv(a, [`NODE_COMPILE_CACHE=${ctx.dir.cacheOf(c)}`], ctx.code.main, file);
+  await ctx.warmed?.[c];
+  return nodeArgv(a, [`NODE_COMPILE_CACHE=${await serviceCompileCache(ctx.dir, ctx.code, c, a)}`], ctx.code.main, file);
 }
 
 /** The service's compile cache directory of this run: its account's alone (0700). */
@@ -108,59 +108,77 @@ async function compileCacheDir(dir: RunDir, c: AppService, a: Account): Promise<
   await priv(['install', '-d', '-m', '0700', '-o', String(a.uid), '-g', String(a.gid), dir.cacheOf(c)]);
 }
 
+/** The key of each version of the code seen (keptCaches), computed once a process. */
+const codeKeys = new Map<string, string>();
+
 /**
  * Where filled compile caches are kept between runs: beside the PostgreSQL template (root's, a
  * cache as it is), one set per version of the services' code, their packages and Node, so a change
  * of any of them fills them again. Node checks each entry against its source anyway; the key only
  * keeps a stale set from being reused forever.
  */
-function keptCachesDir(code: Code): string {
-  const src = dirname(code.main);
-  const root = dirname(dirname(src));
-  const hash = createHash('sha256').update(`${process.version}\0${process.execPath}\0${SERVICE_NODE_FLAGS.join(' ')}\0${code.main}\0`);
-  const files = (readdirSync(src, { recursive: true, withFileTypes: true }) as Dirent[])
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-  for (const f of [...files, ...['package.json', 'package-lock.json'].map((f) => join(root, f)).filter((f) => existsSync(f))]) hash.update(`${f}\0`).update(readFileSync(f));
-  return join(pgTemplates(), 'node-cache', hash.digest('hex').slice(0, 16));
+function keptCaches(code: Code): string {
+  let key = codeKeys.get(code.main);
+  if (!key) {
+    const src = dirname(code.main);
+    const root = dirname(dirname(src));
+    const hash = createHash('sha256').update(`${process.version}\0${process.execPath}\0${SERVICE_NODE_FLAGS.join(' ')}\0${code.main}\0`);
+    const files = (readdirSync(src, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+    for (const f of [...files, ...['package.json', 'package-lock.json'].map((f) => join(root, f)).filter((f) => existsSync(f))]) hash.update(`${f}\0`).update(readFileSync(f));
+    key = hash.digest('hex').slice(0, 16);
+    codeKeys.set(code.main, key);
+  }
+  return join(pgTemplates(), 'node-cache', key);
+}
+
+/** One service's kept cache. Node keeps a cache per uid: one filled by an account of another uid (made again since) is no use. */
+const keptCacheOf = (code: Code, c: AppService, a: Account): string => join(keptCaches(code), `${c}.${a.uid}`);
+
+/**
+ * The compile cache a service runs with: the kept one of its code and uid when there is one
+ * (root's, which it reads and cannot change: Node uses the entries and writes none), else this
+ * run's, its own.
+ */
+export async function serviceCompileCache(dir: RunDir, code: Code, c: AppService, a: Account): Promise<string> {
+  const kept = keptCacheOf(code, c, a);
+  if (lstatSync(kept, { throwIfNoEntry: false })?.isDirectory()) return kept;
+  await compileCacheDir(dir, c, a);
+  return dir.cacheOf(c);
 }
 
 /**
  * Fill each service's compile cache before it starts, as its own account and with no
  * configuration: its code (main.ts, which exits at once without one, and its app) compiled and
  * stripped of types, so the service itself never loads the TypeScript stripper: about 12 MB less
- * a service, and half its start. Filled once per version of the code (keptCachesDir): later runs
- * get a copy of root's, made as root and then given to the account, so no account's leftovers are
- * trusted and an up starts no Node process for it. Started while the network is built; a cache
- * not filled costs only that time.
+ * a service, and half its start. Filled once per version of the code (keptCaches), then kept as
+ * root's: a later run uses that one, and starts no Node process and copies nothing for it.
+ * Started while the network is built; a cache not filled costs only that time.
  */
 export async function warmCompileCaches(dir: RunDir, accounts: Record<AccountRole, Account>, code: Code): Promise<Record<AppService, Promise<void>>> {
-  const kept = keptCachesDir(code);
+  const set = keptCaches(code);
   // Root's and no one else's, on a path no one else can change, as the PostgreSQL template is: a planted cache would be code run as the service.
   await ensureDataDir({ root: pgTemplates() } as DataDir);
   const warm = async (c: AppService) => {
     const a = accounts[c];
+    const kept = keptCacheOf(code, c, a);
+    if (lstatSync(kept, { throwIfNoEntry: false })?.isDirectory()) return;
     await compileCacheDir(dir, c, a);
-    // Node keeps a cache per uid: one filled by an account of another uid (made again since) is no use.
-    const keptOne = join(kept, `${c}.${a.uid}`);
-    if (lstatSync(keptOne, { throwIfNoEntry: false })?.isDirectory()) {
-      await priv(['sh', '-c', 'cp -R -P -T "$1" "$2" && chown -hR "$3" "$2"', 'sh', keptOne, dir.cacheOf(c), `${a.uid}:${a.gid}`]);
-      return;
-    }
     const app = pathToFileURL(join(dirname(code.main), c, 'app.ts')).href;
     const main = pathToFileURL(code.main).href;
     const load = `await import(${JSON.stringify(app)}); await import(${JSON.stringify(main)});`;
     const filled = await priv([...nodeArgv(a, [`NODE_COMPILE_CACHE=${dir.cacheOf(c)}`], '--input-type=module'), '-e', load], { allowFail: true });
     // main.ts run without a configuration exits 2 once loaded: anything else (a module that failed to load) is not kept.
     if (filled.exitCode !== 2) return;
-    // Kept for the next runs: copied as root into a build of this process's, then renamed into
-    // place, so one that exists is complete; readable by all (compiled code of this checkout, no
-    // secret), written by root alone. The sets of other versions go.
-    const build = `${keptOne}.build.${process.pid}`;
+    // Kept: copied as root into a build of this process's, then renamed into place, so one that
+    // exists is complete; readable by all (compiled code of this checkout, no secret), written by
+    // root alone. The sets of other versions go.
+    const build = `${kept}.build.${process.pid}`;
     const keep =
       'mkdir -p -m 0755 "$3" && find "$5" -mindepth 1 -maxdepth 1 ! -name "$6" -exec rm -rf {} + && rm -rf "$2" && cp -R -P -T "$1" "$2" && chown -hR 0:0 "$2" && chmod -R u=rwX,go=rX "$2" && mv -T "$2" "$4"; rm -rf "$2"';
-    await priv(['sh', '-c', keep, 'sh', dir.cacheOf(c), build, kept, keptOne, dirname(kept), basename(kept)], { allowFail: true });
+    await priv(['sh', '-c', keep, 'sh', dir.cacheOf(c), build, set, kept, dirname(set), basename(set)], { allowFail: true });
   };
   return Object.fromEntries(APP_SERVICES.map((c) => [c, warm(c)])) as Record<AppService, Promise<void>>;
 }
