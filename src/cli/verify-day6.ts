@@ -85,7 +85,7 @@ export async function verifyDay6(o: VerifyDay6Options): Promise<number> {
   } else {
     let machines: [Machine, Machine];
     try {
-      machines = machinesOfPids(p.hosts);
+      machines = await machinesOfPids(p.hosts);
     } catch (e) {
       console.error(`verify --two-hosts: ${(e as Error).message}`);
       return EXIT.usage;

@@ -7,7 +7,7 @@
  */
 import { existsSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { privPrefix, type RunOptions, type RunResult, run } from '../../host/exec.ts';
+import { isRoot, priv, privPrefix, type RunOptions, type RunResult, run } from '../../host/exec.ts';
 import { twoHosts } from '../../topology/two-hosts.ts';
 import { virtualHostsOf } from '../../vhost/hosts.ts';
 import { placeScript, runLogged } from '../build.ts';
@@ -67,24 +67,30 @@ function machine(name: string, exec: (argv: string[], o?: RunOptions) => Promise
   return { name, exec: async (argv, o) => ({ ...(await exec(argv, o)), command: argv.join(' ') }) };
 }
 
-const netnsOf = (pid: string | number) => readlinkSync(`/proc/${pid}/ns/net`);
+/** A process's network namespace (`net:[4026...]`): another user's, such as a virtual host's root PID 1, only root may read. */
+async function netnsOf(pid: string): Promise<string> {
+  if (isRoot || pid === 'self') return readlinkSync(`/proc/${pid}/ns/net`);
+  const r = await priv(['readlink', `/proc/${pid}/ns/net`], { allowFail: true });
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  return r.stdout.trim();
+}
 
 /**
  * The machines of two hosts already up, from their PID 1s (`nsenter -t PID`): each a process with
  * a network namespace of its own, neither this process's nor the other's. Throws saying which pid is not.
  */
-export function machinesOfPids(list: string): [Machine, Machine] {
+export async function machinesOfPids(list: string): Promise<[Machine, Machine]> {
   const pids = list.split(',').map((p) => p.trim());
   if (pids.length !== 2) throw new Error(`--hosts ${list}: two pids, host A's and host B's (PID_A,PID_B)`);
-  const own = netnsOf('self');
+  const own = await netnsOf('self');
   const seen = new Set<string>();
   for (const pid of pids) {
     if (!/^[1-9]\d*$/.test(pid)) throw new Error(`--hosts: ${pid || '(empty)'} is not a pid`);
     let ns: string;
     try {
-      ns = netnsOf(pid);
+      ns = await netnsOf(pid);
     } catch {
-      throw new Error(existsSync(`/proc/${pid}`) ? `--hosts: process ${pid}'s network namespace cannot be read (run as root)` : `--hosts: no process ${pid}`);
+      throw new Error(existsSync(`/proc/${pid}`) ? `--hosts: process ${pid}'s network namespace cannot be read` : `--hosts: no process ${pid}`);
     }
     if (ns === own) throw new Error(`--hosts: process ${pid} is in this machine's network namespace, not a host of its own`);
     if (seen.has(ns)) throw new Error(`--hosts: both pids are in one network namespace (${ns}): two hosts have one each`);
