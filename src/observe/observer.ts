@@ -25,9 +25,10 @@ import { ConntrackTable, parseNetDev } from './conntrack.ts';
 import { declaredOf } from './declared.ts';
 import { HealthBook, KeptProbes } from './health.ts';
 import { History } from './history.ts';
+import { overlayOf, readVxlans, remoteCandidates } from './overlay.ts';
 import { Reader } from './reader.ts';
 import { Accountant, Directory, type Table } from './traffic.ts';
-import type { Endpoint, Health, InterfaceCounters, Observer, Snapshot } from './types.ts';
+import type { Endpoint, Health, InterfaceCounters, Observer, PacketRates, Snapshot } from './types.ts';
 
 export interface ObserveOptions {
   intervalMs?: number;
@@ -131,6 +132,8 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   };
 
   let model = labOf(await discover());
+  // A two-host build's VXLANs change as rarely as the rest of the host's shape.
+  let vxlans = await readVxlans();
   // The run's logins change only with the platform, which a rediscovery follows.
   let logins = handshakeLogins(dir, model);
   let discoveredAt = Date.now();
@@ -142,7 +145,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
   // The run's secrets only to servers the platform started, asked when each would go out.
   const trust = (l: Login) => mayReceive(dir, l);
   const probes = new KeptProbes();
-  let previousDev = new Map<string, { rx: number; tx: number }>();
+  let previousDev = new Map<string, { rx: number; tx: number; rxp: number; txp: number }>();
   const history = new History(historySize);
   const listeners = new Set<(s: Snapshot) => void>();
   let seq = 0;
@@ -173,7 +176,7 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
     const names = (await listNamespaces()).filter((n) => LAB.has(n));
     const changed = names.length !== holders.size || names.some((n) => !holders.has(n));
     if (changed || Date.now() - discoveredAt > (o.rediscoverMs ?? 30_000)) {
-      model = labOf(await discover());
+      [model, vxlans] = [labOf(await discover()), await readVxlans()];
       logins = handshakeLogins(dir, model);
       discoveredAt = Date.now();
       await watch(model.namespaces.map((n) => n.name).filter((n) => names.includes(n)));
@@ -204,23 +207,36 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
       const states = [...files].filter(([f]) => f.startsWith(`/proc/${h}/root/sys/class/net/`) && !f.endsWith('/lo/operstate')).map(([, v]) => v.trim());
       upOf.set(ns, states.length > 0 && states.every((s) => s === 'up' || s === 'unknown'));
     }
-    const endpoints = endpointsOf(model).map((e) => (e.kind === 'namespace' ? { ...e, up: upOf.get(e.id) ?? false } : e));
-    const published = (model.containers ?? []).filter((c) => c.running).flatMap((c) => c.ports.map((p) => ({ hostPort: p.hostPort, container: c.name })));
-    const traffic = accountant.account(tables, new Directory(endpoints, published), seconds);
-
     const wasDev = previousDev;
     previousDev = new Map();
+    // The root namespace's devices with their packet rates too: the overlay's and its underlay's.
+    const hostRates = new Map<string, PacketRates>();
     const interfaces: InterfaceCounters[] = devs.flatMap(({ ns, text }) =>
       parseNetDev(text)
         .filter((d) => d.name !== 'lo')
         .map((d) => {
           const key = `${ns}|${d.name}`;
           const was = wasDev.get(key);
-          previousDev.set(key, { rx: d.rxBytes, tx: d.txBytes });
-          const rate = was && d.rxBytes >= was.rx && d.txBytes >= was.tx ? { rxBytes: (d.rxBytes - was.rx) / seconds, txBytes: (d.txBytes - was.tx) / seconds } : { rxBytes: 0, txBytes: 0 };
-          return { namespace: ns, ...d, rate };
+          previousDev.set(key, { rx: d.rxBytes, tx: d.txBytes, rxp: d.rxPackets, txp: d.txPackets });
+          const grew = was && d.rxBytes >= was.rx && d.txBytes >= was.tx && d.rxPackets >= was.rxp && d.txPackets >= was.txp;
+          const rates = grew
+            ? { rxBytes: (d.rxBytes - was.rx) / seconds, txBytes: (d.txBytes - was.tx) / seconds, rxPackets: (d.rxPackets - was.rxp) / seconds, txPackets: (d.txPackets - was.txp) / seconds }
+            : { rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 };
+          if (ns === 'host') hostRates.set(d.name, rates);
+          return { namespace: ns, ...d, rate: { rxBytes: rates.rxBytes, txBytes: rates.txBytes } };
         }),
     );
+
+    const links = linksOf(model);
+    const overlay = overlayOf(vxlans, new Set(links.map((l) => l.via)), hostRates);
+    const local = endpointsOf(model).map((e) => (e.kind === 'namespace' ? { ...e, up: upOf.get(e.id) ?? false } : e));
+    // The lab's namespaces on the other host are named by their seed addresses, and shown once traffic here reaches them.
+    const remote = remoteCandidates(overlay, local);
+    const published = (model.containers ?? []).filter((c) => c.running).flatMap((c) => c.ports.map((p) => ({ hostPort: p.hostPort, container: c.name })));
+    const traffic = accountant.account(tables, new Directory([...local, ...remote], published), seconds);
+    const reached = new Set(traffic.pairs.flatMap((p) => [p.from, p.to]));
+    const endpoints = [...local, ...remote.filter((e) => reached.has(e.id))];
+    const acrossOf = new Map(remote.map((e) => [e.id, e.across]));
 
     const cpu = process.cpuUsage(last.cpu);
     const readerCpu = cpuSecondsOf(reader.pid);
@@ -233,13 +249,15 @@ export async function startObserver(o: ObserveOptions = {}): Promise<Observer> {
       seq: ++seq,
       intervalMs,
       endpoints,
-      links: linksOf(model),
-      health,
+      links,
+      // A service on the other host is asked from here across the overlay: unanswered, it is not reached, not claimed down.
+      health: health.map((h) => (acrossOf.has(h.name) ? { ...h, across: acrossOf.get(h.name) } : h)),
       pairs: traffic.pairs,
       declared: DECLARED,
       protocols: traffic.protocols,
       states: traffic.states,
       interfaces,
+      ...(overlay.length ? { overlay } : {}),
       observer: { cpuPercent: Math.round(cpuPercent * 100) / 100, sampleMs: Math.round((performance.now() - t0) * 10) / 10 },
       notes: [
         ...notes,

@@ -1,15 +1,36 @@
 /** A snapshot as the terminal shows it (`ecomnet observe --once`, `--watch`): the page's tables, same numbers. */
 import { table } from '../util/text.ts';
-import { arcsOf, carriedTraffic, declarationOf, protoLabel, undrawnCount } from './page/arcs.js';
+import { arcsOf, carriedTraffic, declarationOf, healthState, otherHosts, protoLabel, undrawnCount } from './page/arcs.js';
 import { humanBytes } from './page/units.js';
-import type { Snapshot } from './types.ts';
+import type { PacketRates, Snapshot } from './types.ts';
 
 export const humanRate = (perSecond: number): string => `${humanBytes(perSecond)}/s`;
+
+const ratesText = (r: PacketRates): string => `rx ${humanRate(r.rxBytes)} ${r.rxPackets.toFixed(1)} pkt/s, tx ${humanRate(r.txBytes)} ${r.txPackets.toFixed(1)} pkt/s`;
+
+/** One line per VXLAN to the other host: the overlay edge with its rates, its underlay's, who is across it. */
+export function overlayLines(s: Snapshot): string[] {
+  return otherHosts(s).map(({ overlay: o, title, label, remote }) =>
+    [
+      `overlay: ${label} on ${o.bridge} to ${title}: ${ratesText(o.rate)}`,
+      o.underlay ? `underlay ${o.underlay.name}: ${ratesText(o.underlay.rate)}` : `underlay ${o.dev ?? '?'}: not read`,
+      `across it: ${remote.length ? remote.join(', ') : 'no traffic yet'} (health not probed there: only whether this host reaches it)`,
+    ].join(' · '),
+  );
+}
 
 export function snapshotText(s: Snapshot, topPairs = 15): string {
   const health = table([
     ['SERVICE', 'PROTOCOL', 'ADDRESS', 'STATE', 'LATENCY', 'SINCE', 'DETAIL'],
-    ...s.health.map((h) => [h.name, h.protocol, h.address, h.healthy ? 'healthy' : 'DOWN', h.latencyMs === undefined ? '-' : `${h.latencyMs.toFixed(1)} ms`, h.since.slice(11, 19), h.detail]),
+    ...s.health.map((h) => [
+      h.name,
+      h.protocol,
+      h.address,
+      h.healthy || h.across ? healthState(h) : 'DOWN',
+      h.latencyMs === undefined ? '-' : `${h.latencyMs.toFixed(1)} ms`,
+      h.since.slice(11, 19),
+      h.detail,
+    ]),
   ]);
   // The page's rule: the pairs that carried traffic (the undeclared said), then the declared flows that carried none yet.
   const arcs = arcsOf(s);
@@ -62,6 +83,7 @@ export function snapshotText(s: Snapshot, topPairs = 15): string {
   return [
     `ecomnet observe · sample ${s.seq} at ${s.at} · observer ${s.observer.cpuPercent.toFixed(1)}% of a core, ${s.observer.sampleMs.toFixed(0)} ms a sample`,
     ...(down.length ? [`links down: ${down.join(', ')}`] : []),
+    ...overlayLines(s),
     ...s.notes.map((n) => `note: ${n}`),
     '',
     'HEALTH',

@@ -8,11 +8,14 @@
 export interface Endpoint {
   /** A namespace's name; `host` (the root namespace); `container:NAME`; `external:IP` for any other address (`external:others` for those beyond the first 32). */
   id: string;
-  kind: 'namespace' | 'host' | 'container' | 'external';
+  /** `remote`: a lab namespace on the other host, reached across the overlay (not read from here). */
+  kind: 'namespace' | 'host' | 'container' | 'external' | 'remote';
   /** IPv4 addresses it owns (a namespace's, the host's bridge and uplink addresses). */
   ips: string[];
-  /** A namespace whose links are all up and which still exists (false once it is gone or its veth is down). */
+  /** A namespace whose links are all up and which still exists (false once it is gone or its veth is down); a remote one's links are not seen from here (true). */
   up: boolean;
+  /** A remote endpoint's way here: the VXLAN device it is seen across. */
+  across?: string;
 }
 
 export type Proto = 'tcp' | 'udp' | 'icmp' | 'other';
@@ -75,6 +78,36 @@ export interface Health {
   detail: string;
   /** When it last turned healthy or unhealthy (ISO). */
   since: string;
+  /** On the other host, across this VXLAN device: unhealthy here means not reached from here, not down. */
+  across?: string;
+}
+
+/**
+ * A VXLAN device enslaved to the lab's bridge (discovered live), with its counters' rates and
+ * its underlay device's: the overlay edge to the other host.
+ */
+export interface Overlay {
+  name: string;
+  vni?: number;
+  /** The UDP port its datagrams go to. */
+  port?: number;
+  /** The other host's underlay address. */
+  remote?: string;
+  /** The underlay device (the course's eth0). */
+  dev?: string;
+  /** The lab bridge it is a port of. */
+  bridge: string;
+  /** Per second over the last sample interval, from its /proc/net/dev counters. */
+  rate: PacketRates;
+  /** Its underlay device's rates (undefined when that device is not found). */
+  underlay?: { name: string; rate: PacketRates };
+}
+
+export interface PacketRates {
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
 }
 
 /** A connection the topology declares, as the observer names its pairs; `*` for any endpoint, no `proto` or `port` for any. */
@@ -114,6 +147,8 @@ export interface Snapshot {
   /** Live connections by conntrack state (TCP's ESTABLISHED, TIME_WAIT, ...; UDP and ICMP as `UDP`, `ICMP`). */
   states: Record<string, number>;
   interfaces: InterfaceCounters[];
+  /** A host of a two-host build: its VXLANs on the lab's bridge (absent on a host with none). */
+  overlay?: Overlay[];
   /** The observer's own cost: CPU over the last interval, as a percentage of one core. */
   observer: { cpuPercent: number; sampleMs: number };
   /** What could not be read, in words (a namespace gone, conntrack unavailable). */

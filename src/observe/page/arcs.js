@@ -110,3 +110,33 @@ export function arcsOf(s) {
  * @param {Arc[]} arcs
  */
 export const undrawnCount = (s, arcs) => s.pairs.filter((p) => !carriedTraffic(p) && !arcs.some((a) => a.from === p.from && a.to === p.to)).length;
+
+/** @typedef {import('../types.ts').Overlay} Overlay */
+
+/**
+ * The other host of a two-host build, as this host sees it: per VXLAN on the lab's bridge, a box
+ * titled by its remote underlay address holding the remote endpoints seen across it, the overlay
+ * edge's label (VNI, UDP port) and the pairs that cross it. Empty on a host without one.
+ * @param {Snapshot} s
+ * @returns {{ overlay: Overlay; title: string; label: string; remote: string[]; crossing: Edge[] }[]}
+ */
+export function otherHosts(s) {
+  return (s.overlay ?? []).map((o) => {
+    const remote = s.endpoints.filter((e) => e.kind === 'remote' && e.across === o.name).map((e) => e.id);
+    const across = new Set(remote);
+    return {
+      overlay: o,
+      title: `the other host (remote ${o.remote ?? 'unknown'})`,
+      label: `${o.name} · VNI ${o.vni ?? '?'} · UDP ${o.port ?? '?'}`,
+      remote,
+      crossing: edgesOf(s.pairs.filter((p) => carriedTraffic(p) && (across.has(p.from) || across.has(p.to)))),
+    };
+  });
+}
+
+/**
+ * What a service's health row says: `healthy`, `down`, or, for one on the other host that did not
+ * answer from here, that it is not reached (its health is not claimed).
+ * @param {import('../types.ts').Health} h
+ */
+export const healthState = (h) => (h.healthy ? 'healthy' : h.across ? `not reached across ${h.across}` : 'down');

@@ -11,7 +11,7 @@
 /** @typedef {import('uplot')} UPlot */
 /** @typedef {import('uplot').Options} UPlotOptions */
 
-import { arcsOf, edgesOf, undrawnCount } from './arcs.js';
+import { arcsOf, edgesOf, healthState, otherHosts, undrawnCount } from './arcs.js';
 import { humanBytes } from './units.js';
 
 /** @type {typeof import('uplot')} */
@@ -109,6 +109,8 @@ const W = 820;
 const NODE_W = 112;
 const NODE_H = 34;
 const ROW = { outside: 36, uplink: 78, host: 136, app: 282, appNodes: 322 };
+/** The box of the other host of a two-host build, right of this host's drawing, one per VXLAN. */
+const BOX = { gap: 70, w: 260, top: ROW.host - 40 };
 
 /**
  * The bridge an endpoint hangs on, from the discovered links: whichever of a link's ends is no
@@ -170,7 +172,8 @@ function layout(s, edges) {
   const order = byAddress(new Map(s.endpoints.map((e) => [e.id, e])));
   const appRow = [...(app?.[1] ?? []), ...s.endpoints.filter((e) => e.kind === 'namespace' && !placed.has(e.id)).map((e) => e.id)].sort(order);
   const topRow = outside.flatMap(([, m]) => m).sort(order);
-  const known = new Set([...appRow, ...topRow, 'host']);
+  const boxes = otherHosts(s);
+  const known = new Set([...appRow, ...topRow, 'host', ...boxes.flatMap((b) => b.remote)]);
   const side = [...new Set([...s.endpoints.map((e) => e.id), ...edges.flatMap((e) => [e.from, e.to])])].filter((id) => !known.has(id));
 
   /** @type {Map<string, { x: number; y: number }>} */
@@ -185,8 +188,13 @@ function layout(s, edges) {
   spread(appRow, ROW.appNodes);
   spread(topRow, ROW.outside);
   at.set('host', { x: W / 2, y: ROW.host });
+  // The other hosts' namespaces in their boxes, two abreast from the app row up, so the arcs into them bend below the row like the others.
+  for (const [b, box] of boxes.entries()) {
+    const x0 = W + BOX.gap + b * (BOX.w + BOX.gap);
+    for (const [i, id] of box.remote.entries()) at.set(id, { x: x0 + (((i % 2) + 0.5) * BOX.w) / 2, y: ROW.appNodes - Math.floor(i / 2) * (NODE_H + 14) });
+  }
   for (const [i, id] of side.entries()) at.set(id, { x: W / 2 + (i % 2 ? -1 : 1) * (NODE_W + 24) * (1 + Math.floor(i / 2)), y: ROW.host });
-  return { at, appRow, topRow, appBridge: app?.[0], outsideBridges: outside.map(([b]) => b) };
+  return { at, appRow, topRow, appBridge: app?.[0], outsideBridges: outside.map(([b]) => b), boxes };
 }
 
 /**
@@ -231,7 +239,7 @@ function arcLevels(sameRow, at) {
  */
 function drawTopology(s) {
   const edges = arcsOf(s);
-  const { at, appRow, topRow, appBridge, outsideBridges } = layout(s, edges);
+  const { at, appRow, topRow, appBridge, outsideBridges, boxes } = layout(s, edges);
   const health = new Map(s.health.map((h) => [h.name, h]));
   const endpoints = new Map(s.endpoints.map((e) => [e.id, e]));
 
@@ -241,7 +249,9 @@ function drawTopology(s) {
   const maxLevel = Math.max(-1, ...levels.values());
   const height = ROW.appNodes + NODE_H / 2 + (maxLevel >= 0 ? depth(maxLevel) + 8 : 16);
 
-  const root = svg('svg', { viewBox: `0 0 ${W} ${height}`, role: 'img', 'aria-label': 'live topology' });
+  const width = W + boxes.length * (BOX.gap + BOX.w) + (boxes.length ? 10 : 0);
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'live topology' });
+  for (const [b, box] of boxes.entries()) root.append(otherHostBox(box, W + BOX.gap + b * (BOX.w + BOX.gap), W - 10, height));
 
   // Bridges as bars, each member tapped onto it.
   if (appBridge) {
@@ -313,14 +323,22 @@ function drawTopology(s) {
   for (const [id, p] of at) {
     const ep = endpoints.get(id);
     const h = health.get(id);
-    const bad = (h && !h.healthy) || (ep && !ep.up);
+    // One on the other host that does not answer from here is not claimed down: its health is unknown here.
+    const unknown = h && !h.healthy && h.across;
+    const bad = !unknown && ((h && !h.healthy) || (ep && !ep.up));
     const label = id === 'host' && hostIps.length ? hostIps.join(' · ') : addressOf(ep);
     const w = Math.max(NODE_W, Math.max(label.length, id.length) * 6.2 + 16);
-    const why = [h ? `${h.protocol} ${h.address}: ${h.healthy ? 'healthy' : 'unhealthy'} (${h.detail})` : '', ep && !ep.up ? 'link down or gone' : ''].filter(Boolean).join('; ');
+    const why = [
+      h ? `${h.protocol} ${h.address}: ${healthState(h)} (${h.detail})` : '',
+      ep?.across ? `on the other host, across ${ep.across}: not probed there` : '',
+      ep && !ep.up ? 'link down or gone' : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     nodeLayer.append(
       svg(
         'g',
-        { class: 'node', 'data-node': id, 'data-state': bad ? 'bad' : 'ok', transform: `translate(${p.x - w / 2} ${p.y - NODE_H / 2})` },
+        { class: 'node', 'data-node': id, 'data-state': bad ? 'bad' : unknown ? 'unknown' : 'ok', transform: `translate(${p.x - w / 2} ${p.y - NODE_H / 2})` },
         svg('title', {}, why || id),
         svg('rect', { width: w, height: NODE_H, rx: 5 }),
         svg('text', { class: 'name', x: w / 2, y: 14 }, id),
@@ -332,6 +350,41 @@ function drawTopology(s) {
   /** @type {HTMLElement} */ (document.getElementById('diagram')).replaceChildren(root);
   const undrawn = undrawnCount(s, edges);
   /** @type {HTMLElement} */ (document.getElementById('undrawn')).textContent = undrawn ? ` · ${undrawn} pairs with connections open and nothing counted, not drawn` : '';
+}
+
+/**
+ * The other host's box at `x0` with its end of the overlay, and the overlay edge from this host's
+ * bridge (its right end at `fromX`) to it: the VXLAN's name, VNI and port, its live rates.
+ * @param {ReturnType<typeof otherHosts>[number]} box
+ * @param {number} x0
+ * @param {number} fromX
+ * @param {number} height
+ */
+function otherHostBox(box, x0, fromX, height) {
+  const o = box.overlay;
+  const bytes = o.rate.rxBytes + o.rate.txBytes;
+  const packets = o.rate.rxPackets + o.rate.txPackets;
+  const active = bytes > 0 || packets > 0;
+  const underlay = o.underlay ? `underlay ${o.underlay.name}: ${humanBytes(o.underlay.rate.rxBytes + o.underlay.rate.txBytes)}/s` : `underlay ${o.dev ?? '?'}`;
+  const mid = (fromX + x0) / 2;
+  return svg(
+    'g',
+    { class: 'other-host', 'data-other-host': o.remote ?? '', 'data-overlay': o.name },
+    svg('rect', { class: 'host-box', x: x0, y: BOX.top, width: BOX.w, height: height - BOX.top - 4, rx: 8 }),
+    svg('text', { class: 'host-box-title', x: x0 + 10, y: BOX.top + 16 }, box.title),
+    svg('text', { class: 'host-box-note', x: x0 + 10, y: BOX.top + 30 }, box.remote.length ? 'seen across the overlay; health not probed there' : 'no traffic across the overlay yet'),
+    svg('line', { class: 'bridge', x1: x0 + 6, x2: x0 + BOX.w - 6, y1: ROW.app, y2: ROW.app }),
+    svg(
+      'g',
+      { class: 'edge overlay-edge', 'data-edge': `overlay>${o.name}`, 'data-bytes-rate': bytes, 'data-packets-rate': packets, 'data-active': String(active) },
+      svg('title', {}, `${box.label} on ${o.bridge}, to ${o.remote ?? '?'} via ${o.dev ?? '?'}: rx ${humanBytes(o.rate.rxBytes)}/s, tx ${humanBytes(o.rate.txBytes)}/s; ${underlay}`),
+      svg('path', { d: `M ${fromX} ${ROW.app} L ${x0 + 6} ${ROW.app}`, 'stroke-width': active ? Math.min(7, 1.5 + 1.2 * Math.log10(1 + bytes / 1024)).toFixed(1) : '1.2', 'stroke-dasharray': '6 3' }),
+      svg('text', { class: 'rate', x: mid, y: ROW.app - 30 }, box.label),
+      svg('text', { class: 'rate', x: mid, y: ROW.app - 18 }, active ? `${humanBytes(bytes)}/s` : 'idle'),
+      svg('text', { x: mid, y: ROW.app - 6 }, `${perSecond(packets)} pkt/s`),
+      svg('text', { x: mid, y: ROW.app + 14 }, underlay),
+    ),
+  );
 }
 
 // ---- health -----------------------------------------------------------------------------------
@@ -374,7 +427,7 @@ function drawHealth(s) {
     row.dataset.state = h.healthy ? 'healthy' : 'unhealthy';
     row.title = h.detail;
     const cells = row.children;
-    cells[2].textContent = h.healthy ? 'healthy' : 'down';
+    cells[2].textContent = healthState(h);
     // Down, the latency cell says why: what the probe got instead of an answer.
     cells[3].textContent = !h.healthy ? h.detail : h.latencyMs === undefined ? '–' : `${h.latencyMs.toFixed(h.latencyMs < 10 ? 1 : 0)} ms`;
     cells[5].textContent = ago(h.since);

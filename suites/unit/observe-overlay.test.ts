@@ -1,0 +1,147 @@
+/**
+ * Issue 23: the observer on a host of a two-host build. Its VXLAN on the lab's bridge and the
+ * rates of it and its underlay, the lab's namespaces across it named by the seed's addresses, and
+ * how the terminal and the page's shared rules show a synthetic two-host snapshot; a one-host
+ * snapshot shows none of it.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseConntrack } from '../../src/observe/conntrack.ts';
+import { overlayOf, parseVxlans, remoteCandidates } from '../../src/observe/overlay.ts';
+import { healthState, otherHosts } from '../../src/observe/page/arcs.js';
+import { snapshotText } from '../../src/observe/text.ts';
+import { Accountant, Directory } from '../../src/observe/traffic.ts';
+import type { Endpoint, Health, Pair, Snapshot } from '../../src/observe/types.ts';
+
+/** `ip -j -d link show type vxlan` on host A of the two-host platform (trimmed to what is read). */
+const IP_VXLAN = JSON.stringify([
+  {
+    ifindex: 7,
+    link: 'eth0',
+    ifname: 'vxlan100',
+    flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+    mtu: 1450,
+    master: 'br-app',
+    linkinfo: { info_kind: 'vxlan', info_data: { id: 100, remote: '198.51.100.2', link: 'eth0', port: 4789, ttl: 0 }, info_slave_kind: 'bridge' },
+  },
+  { ifindex: 9, ifname: 'vx-other', flags: ['UP'], mtu: 1450, master: 'br-elsewhere', linkinfo: { info_kind: 'vxlan', info_data: { id: 7, port: 8472 } } },
+]);
+
+const local: Endpoint[] = [
+  { id: 'host', kind: 'host', ips: ['10.0.0.1', '198.51.100.1'], up: true },
+  { id: 'nginx-lb', kind: 'namespace', ips: ['10.0.0.10'], up: true },
+  { id: 'api-gateway', kind: 'namespace', ips: ['10.0.0.20'], up: true },
+  { id: 'product-service', kind: 'namespace', ips: ['10.0.0.30'], up: true },
+  { id: 'order-service', kind: 'namespace', ips: ['10.0.0.40'], up: true },
+];
+
+const rates = (n: number) => ({ rxBytes: n, txBytes: n * 2, rxPackets: n / 100, txPackets: n / 50 });
+
+describe('the overlay of a two-host build, read live', () => {
+  const vxlans = parseVxlans(IP_VXLAN);
+  const overlay = overlayOf(
+    vxlans,
+    new Set(['br-app']),
+    new Map([
+      ['vxlan100', rates(1000)],
+      ['eth0', rates(1500)],
+    ]),
+  );
+
+  it("parses ip's VXLAN devices; only one on the lab's bridge is the overlay, with its and its underlay's rates", () => {
+    expect(vxlans.map((v) => v.name)).toEqual(['vxlan100', 'vx-other']);
+    expect(parseVxlans('not json')).toEqual([]);
+    expect(overlay).toEqual([{ name: 'vxlan100', vni: 100, port: 4789, remote: '198.51.100.2', dev: 'eth0', bridge: 'br-app', rate: rates(1000), underlay: { name: 'eth0', rate: rates(1500) } }]);
+    expect(overlayOf(vxlans, new Set(['br-app-elsewhere']), new Map())).toEqual([]);
+  });
+
+  it("names the seed's namespaces not on this host across it, and counts a connection to one as its pair", () => {
+    const remote = remoteCandidates(overlay, local);
+    expect(remote.map((e) => [e.id, e.ips[0], e.kind, e.across])).toEqual([
+      ['redis-cache', '10.0.0.50', 'remote', 'vxlan100'],
+      ['postgres-db', '10.0.0.60', 'remote', 'vxlan100'],
+    ]);
+    expect(remoteCandidates([], local), 'no overlay, no remote namespaces').toEqual([]);
+    const entry = (n: number) =>
+      `ipv4 2 tcp 6 117 ESTABLISHED src=10.0.0.30 dst=10.0.0.50 sport=41000 dport=6379 packets=${n} bytes=${n * 100} src=10.0.0.50 dst=10.0.0.30 sport=6379 dport=41000 packets=${n} bytes=${n * 200} [ASSURED] mark=0 zone=0 use=2`;
+    const accountant = new Accountant();
+    const dir = new Directory([...local, ...remote]);
+    accountant.account([{ ns: 'product-service', entries: parseConntrack(entry(1)) }], dir, 1);
+    const { pairs } = accountant.account([{ ns: 'product-service', entries: parseConntrack(entry(5)) }], dir, 1);
+    expect(pairs).toMatchObject([{ from: 'product-service', to: 'redis-cache', proto: 'tcp', port: 6379, packetsOut: 4, bytesIn: 800 }]);
+  });
+});
+
+const pair = (from: string, to: string, port: number, bytes: number): Pair => ({
+  from,
+  to,
+  proto: 'tcp',
+  port,
+  packetsOut: 10,
+  bytesOut: bytes,
+  packetsIn: 10,
+  bytesIn: bytes,
+  opened: 1,
+  live: 1,
+  rate: { opened: 1, packets: 20, bytes },
+});
+const health = (name: string, healthy: boolean, across?: string): Health => ({
+  name,
+  protocol: 'http',
+  address: name,
+  healthy,
+  detail: healthy ? '200' : 'timeout',
+  since: '2026-01-01T00:00:00.000Z',
+  ...(across ? { across } : {}),
+});
+
+/** A sample of host A: product-service and order-service reaching host B's data tier across vxlan100. */
+function twoHostSnapshot(): Snapshot {
+  return {
+    at: '2026-01-01T00:00:10.000Z',
+    seq: 10,
+    intervalMs: 1000,
+    endpoints: [
+      ...local,
+      { id: 'redis-cache', kind: 'remote', ips: ['10.0.0.50'], up: true, across: 'vxlan100' },
+      { id: 'postgres-db', kind: 'remote', ips: ['10.0.0.60'], up: true, across: 'vxlan100' },
+    ],
+    links: local.filter((e) => e.kind === 'namespace').map((e) => ({ from: e.id, to: 'host', via: 'br-app' })),
+    health: [health('product-service', true), health('redis-cache', true, 'vxlan100'), health('postgres-db', false, 'vxlan100')],
+    pairs: [pair('product-service', 'redis-cache', 6379, 2048), pair('order-service', 'postgres-db', 5432, 4096), pair('api-gateway', 'product-service', 5000, 1024)],
+    protocols: [],
+    states: {},
+    interfaces: [],
+    overlay: [{ name: 'vxlan100', vni: 100, port: 4789, remote: '198.51.100.2', dev: 'eth0', bridge: 'br-app', rate: rates(3072), underlay: { name: 'eth0', rate: rates(4096) } }],
+    observer: { cpuPercent: 1, sampleMs: 5 },
+    notes: [],
+  };
+}
+
+describe('a two-host sample shown', () => {
+  it('the other host as a box of its namespaces, the overlay edge labelled with its VXLAN, the pairs crossing it', () => {
+    const [box, ...more] = otherHosts(twoHostSnapshot());
+    expect(more).toEqual([]);
+    expect(box!.title).toBe('the other host (remote 198.51.100.2)');
+    expect(box!.label).toBe('vxlan100 · VNI 100 · UDP 4789');
+    expect(box!.remote).toEqual(['redis-cache', 'postgres-db']);
+    expect(box!.crossing.map((e) => `${e.from}>${e.to}`)).toEqual(['product-service>redis-cache', 'order-service>postgres-db']);
+  });
+
+  it('the terminal: an overlay line with its and its underlay rates; a remote service that does not answer is not claimed down', () => {
+    const text = snapshotText(twoHostSnapshot());
+    const line = text.split('\n').find((l) => l.startsWith('overlay: '));
+    expect(line).toBe(
+      'overlay: vxlan100 · VNI 100 · UDP 4789 on br-app to the other host (remote 198.51.100.2): rx 3.0 KiB/s 30.7 pkt/s, tx 6.0 KiB/s 61.4 pkt/s · underlay eth0: rx 4.0 KiB/s 41.0 pkt/s, tx 8.0 KiB/s 81.9 pkt/s · across it: redis-cache, postgres-db (health not probed there: only whether this host reaches it)',
+    );
+    const pg = text.split('\n').find((l) => l.startsWith('postgres-db '));
+    expect(pg).toContain('not reached across vxlan100');
+    expect(pg).not.toContain('DOWN');
+    expect(healthState(health('order-service', false))).toBe('down');
+  });
+
+  it('a one-host sample: no overlay line, no other host', () => {
+    const one = { ...twoHostSnapshot(), endpoints: local, overlay: undefined, pairs: [pair('api-gateway', 'product-service', 5000, 1024)] };
+    expect(otherHosts(one)).toEqual([]);
+    expect(snapshotText(one)).not.toMatch(/overlay|other host/);
+  });
+});
