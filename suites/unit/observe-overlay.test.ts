@@ -10,7 +10,7 @@ import { overlayOf, parseVxlans, remoteCandidates } from '../../src/observe/over
 import { healthState, otherHosts } from '../../src/observe/page/arcs.js';
 import { snapshotText } from '../../src/observe/text.ts';
 import { Accountant, Directory } from '../../src/observe/traffic.ts';
-import type { Endpoint, Health, Pair, Snapshot } from '../../src/observe/types.ts';
+import { hostA, health, pair, rates, twoHostSnapshot } from '../support/observe-two-hosts.ts';
 
 /** `ip -j -d link show type vxlan` on host A of the two-host platform (trimmed to what is read). */
 const IP_VXLAN = JSON.stringify([
@@ -26,15 +26,7 @@ const IP_VXLAN = JSON.stringify([
   { ifindex: 9, ifname: 'vx-other', flags: ['UP'], mtu: 1450, master: 'br-elsewhere', linkinfo: { info_kind: 'vxlan', info_data: { id: 7, port: 8472 } } },
 ]);
 
-const local: Endpoint[] = [
-  { id: 'host', kind: 'host', ips: ['10.0.0.1', '198.51.100.1'], up: true },
-  { id: 'nginx-lb', kind: 'namespace', ips: ['10.0.0.10'], up: true },
-  { id: 'api-gateway', kind: 'namespace', ips: ['10.0.0.20'], up: true },
-  { id: 'product-service', kind: 'namespace', ips: ['10.0.0.30'], up: true },
-  { id: 'order-service', kind: 'namespace', ips: ['10.0.0.40'], up: true },
-];
-
-const rates = (n: number) => ({ rxBytes: n, txBytes: n * 2, rxPackets: n / 100, txPackets: n / 50 });
+const local = hostA;
 
 describe('the overlay of a two-host build, read live', () => {
   const vxlans = parseVxlans(IP_VXLAN);
@@ -70,52 +62,6 @@ describe('the overlay of a two-host build, read live', () => {
     expect(pairs).toMatchObject([{ from: 'product-service', to: 'redis-cache', proto: 'tcp', port: 6379, packetsOut: 4, bytesIn: 800 }]);
   });
 });
-
-const pair = (from: string, to: string, port: number, bytes: number): Pair => ({
-  from,
-  to,
-  proto: 'tcp',
-  port,
-  packetsOut: 10,
-  bytesOut: bytes,
-  packetsIn: 10,
-  bytesIn: bytes,
-  opened: 1,
-  live: 1,
-  rate: { opened: 1, packets: 20, bytes },
-});
-const health = (name: string, healthy: boolean, across?: string): Health => ({
-  name,
-  protocol: 'http',
-  address: name,
-  healthy,
-  detail: healthy ? '200' : 'timeout',
-  since: '2026-01-01T00:00:00.000Z',
-  ...(across ? { across } : {}),
-});
-
-/** A sample of host A: product-service and order-service reaching host B's data tier across vxlan100. */
-function twoHostSnapshot(): Snapshot {
-  return {
-    at: '2026-01-01T00:00:10.000Z',
-    seq: 10,
-    intervalMs: 1000,
-    endpoints: [
-      ...local,
-      { id: 'redis-cache', kind: 'remote', ips: ['10.0.0.50'], up: true, across: 'vxlan100' },
-      { id: 'postgres-db', kind: 'remote', ips: ['10.0.0.60'], up: true, across: 'vxlan100' },
-    ],
-    links: local.filter((e) => e.kind === 'namespace').map((e) => ({ from: e.id, to: 'host', via: 'br-app' })),
-    health: [health('product-service', true), health('redis-cache', true, 'vxlan100'), health('postgres-db', false, 'vxlan100')],
-    pairs: [pair('product-service', 'redis-cache', 6379, 2048), pair('order-service', 'postgres-db', 5432, 4096), pair('api-gateway', 'product-service', 5000, 1024)],
-    protocols: [],
-    states: {},
-    interfaces: [],
-    overlay: [{ name: 'vxlan100', vni: 100, port: 4789, remote: '198.51.100.2', dev: 'eth0', bridge: 'br-app', rate: rates(3072), underlay: { name: 'eth0', rate: rates(4096) } }],
-    observer: { cpuPercent: 1, sampleMs: 5 },
-    notes: [],
-  };
-}
 
 describe('a two-host sample shown', () => {
   it('the other host as a box of its namespaces, the overlay edge labelled with its VXLAN, the pairs crossing it', () => {

@@ -424,7 +424,8 @@ function drawHealth(s) {
       healthRows.set(h.name, entry);
     }
     const { row, spark } = entry;
-    row.dataset.state = h.healthy ? 'healthy' : 'unhealthy';
+    // One on the other host that does not answer from here is not claimed down.
+    row.dataset.state = h.healthy ? 'healthy' : h.across ? 'unknown' : 'unhealthy';
     row.title = h.detail;
     const cells = row.children;
     cells[2].textContent = healthState(h);
