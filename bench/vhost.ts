@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gradeBuild } from '../src/grader/build.ts';
 import { type ClassBuild, type ClassResult, gradeClass } from '../src/grader/class.ts';
 import { priv, run } from '../src/host/exec.ts';
 import { VirtualHost } from '../src/vhost/vhost.ts';
-import { catalogue, mutate } from '../setup/catalogue.ts';
+import { buildFiles, catalogue, mutateFiles } from '../setup/catalogue.ts';
 import { HZ } from './cpu.ts';
 import { writeGradeReports } from '../src/report/grade-report.ts';
 
@@ -172,18 +172,21 @@ function judged(r: ClassResult['rows'][number]): ClassBenchRow {
 
 export async function classBench(say: (line: string) => void): Promise<ClassBench> {
   return withTemplate('class', async (dir, template) => {
-    const script = readFileSync(learnerBuild, 'utf8');
-    const write = (name: string, text: string) => {
+    // build.sh and the Phase 2 it sources, side by side as in learner/, so a mutant may edit either.
+    const files = Object.fromEntries(buildFiles.map((f) => [f, readFileSync(join(root, 'learner', f), 'utf8')]));
+    const write = (name: string, texts: Record<string, string>) => {
       const d = join(dir, 'builds', name);
-      mkdirSync(d, { recursive: true });
-      writeFileSync(join(d, 'build.sh'), text);
+      for (const [path, text] of Object.entries(texts)) {
+        mkdirSync(dirname(join(d, path)), { recursive: true });
+        writeFileSync(join(d, path), text);
+      }
       return d;
     };
     const builds: ClassBuild[] = [
-      { name: 'unmutated', dir: write('unmutated', script) },
+      { name: 'unmutated', dir: write('unmutated', files) },
       ...CLASS_MUTANTS.map((name) => {
         const m = catalogue.find((x) => x.name === name)!;
-        return { name, dir: write(name, mutate(script, m.edits)), ...(m.env ? { env: m.env } : {}), ...(m.forward ? { forward: m.forward } : {}) };
+        return { name, dir: write(name, mutateFiles(files, m.edits)), ...(m.env ? { env: m.env } : {}), ...(m.forward ? { forward: m.forward } : {}) };
       }),
     ];
     // The scripts are copies: the services' code is this checkout's, PostgreSQL the template's copy.
