@@ -7,53 +7,11 @@
  */
 import { namespaces as seedNamespaces } from '../grader/contract.ts';
 import { run } from '../host/exec.ts';
+import { parseVxlans, type Vxlan } from '../net/vxlan.ts';
 import type { Endpoint, Overlay, PacketRates } from './types.ts';
 
-/** A VXLAN device as `ip -d` describes it. */
-export interface VxlanLink {
-  name: string;
-  vni?: number;
-  port?: number;
-  remote?: string;
-  dev?: string;
-  master?: string;
-}
-
-interface IpLink {
-  ifname?: string;
-  master?: string;
-  link?: string;
-  linkinfo?: { info_kind?: string; info_data?: { id?: number; port?: number; remote?: string; link?: string } };
-}
-
-/** `ip -j -d link show type vxlan`'s output; anything unreadable is no device. */
-export function parseVxlans(json: string): VxlanLink[] {
-  let links: IpLink[];
-  try {
-    links = JSON.parse(json || '[]') as IpLink[];
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(links)) return [];
-  return links.flatMap((l): VxlanLink[] => {
-    if (typeof l?.ifname !== 'string') return [];
-    const d = l.linkinfo?.info_data ?? {};
-    const dev = d.link ?? l.link;
-    return [
-      {
-        name: l.ifname,
-        ...(typeof d.id === 'number' ? { vni: d.id } : {}),
-        ...(typeof d.port === 'number' ? { port: d.port } : {}),
-        ...(typeof d.remote === 'string' ? { remote: d.remote } : {}),
-        ...(typeof dev === 'string' ? { dev } : {}),
-        ...(typeof l.master === 'string' ? { master: l.master } : {}),
-      },
-    ];
-  });
-}
-
 /** The root namespace's VXLAN devices now. */
-export async function readVxlans(): Promise<VxlanLink[]> {
+export async function readVxlans(): Promise<Vxlan[]> {
   const r = await run(['ip', '-j', '-d', 'link', 'show', 'type', 'vxlan'], { allowFail: true, timeoutMs: 5000 });
   return r.exitCode === 0 ? parseVxlans(r.stdout) : [];
 }
@@ -64,7 +22,7 @@ const NO_RATES: PacketRates = { rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets:
  * The VXLANs that are ports of one of `bridges` (the lab's, as its namespaces hang on them), with
  * the rates of the root namespace's devices by name.
  */
-export function overlayOf(vxlans: VxlanLink[], bridges: Set<string>, rates: Map<string, PacketRates>): Overlay[] {
+export function overlayOf(vxlans: Vxlan[], bridges: Set<string>, rates: Map<string, PacketRates>): Overlay[] {
   return vxlans.flatMap((v): Overlay[] => {
     if (!v.master || !bridges.has(v.master)) return [];
     const underlay = v.dev === undefined ? undefined : rates.get(v.dev);

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConntrack } from '../../src/observe/conntrack.ts';
-import { overlayOf, parseVxlans, remoteCandidates } from '../../src/observe/overlay.ts';
+import { parseVxlans } from '../../src/net/vxlan.ts';
+import { overlayOf, remoteCandidates } from '../../src/observe/overlay.ts';
 import { healthState, otherHosts } from '../../src/observe/page/arcs.js';
 import { snapshotText } from '../../src/observe/text.ts';
 import { Accountant, Directory } from '../../src/observe/traffic.ts';
@@ -40,7 +41,10 @@ describe('the overlay of a two-host build, read live', () => {
   );
 
   it("parses ip's VXLAN devices; only one on the lab's bridge is the overlay, with its and its underlay's rates", () => {
-    expect(vxlans.map((v) => v.name)).toEqual(['vxlan100', 'vx-other']);
+    expect(vxlans).toEqual([
+      { name: 'vxlan100', mtu: 1450, up: true, vni: 100, port: 4789, remote: '198.51.100.2', dev: 'eth0', master: 'br-app' },
+      { name: 'vx-other', mtu: 1450, up: true, vni: 7, port: 8472, master: 'br-elsewhere' },
+    ]);
     expect(parseVxlans('not json')).toEqual([]);
     expect(overlay).toEqual([{ name: 'vxlan100', vni: 100, port: 4789, remote: '198.51.100.2', dev: 'eth0', bridge: 'br-app', rate: rates(1000), underlay: { name: 'eth0', rate: rates(1500) } }]);
     expect(overlayOf(vxlans, new Set(['br-app-elsewhere']), new Map())).toEqual([]);

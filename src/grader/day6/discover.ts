@@ -4,6 +4,7 @@
  * The machines are anything that runs argv as root there: a virtual host, or local exec and ssh.
  */
 import type { RunOptions, RunResult } from '../../host/exec.ts';
+import { parseVxlans, type Vxlan } from '../../net/vxlan.ts';
 
 export interface Machine {
   name: string;
@@ -27,16 +28,7 @@ export const evidenceOf = (host: string, r: RunResult): Evidence => ({
   stderr: r.stderr.length > 1000 ? `${r.stderr.slice(0, 1000)}…` : r.stderr,
 });
 
-export interface Vxlan {
-  name: string;
-  vni?: number;
-  port?: number;
-  remote?: string;
-  dev?: string;
-  master?: string;
-  mtu: number;
-  up: boolean;
-}
+export type { Vxlan };
 
 export interface NsLink {
   ifname: string;
@@ -106,20 +98,7 @@ export async function discoverHost(m: Machine, vxlanPorts: number[]): Promise<Ho
     ex(['iptables-save']),
   ]);
   const links = json<IpLink>(root.stdout);
-  const vxlans = json<IpLink>(vx.stdout).map((l): Vxlan => {
-    const d = l.linkinfo?.info_data ?? {};
-    const dev = d.link ?? l.link;
-    return {
-      name: l.ifname,
-      mtu: l.mtu,
-      up: (l.flags ?? []).includes('UP'),
-      ...(d.id !== undefined ? { vni: d.id } : {}),
-      ...(d.port !== undefined ? { port: d.port } : {}),
-      ...(d.remote ? { remote: d.remote } : {}),
-      ...(dev ? { dev } : {}),
-      ...(l.master ? { master: l.master } : {}),
-    };
-  });
+  const vxlans = parseVxlans(vx.stdout);
   const underlayDevs = new Set(vxlans.flatMap((x) => (x.dev ? [x.dev] : [])));
   if (underlayDevs.size === 0) underlayDevs.add('eth0');
   const names = json<{ name: string }>(netns.stdout).map((n) => n.name);
