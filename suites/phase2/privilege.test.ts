@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { topology } from '../../src/topology/default.ts';
@@ -63,18 +64,31 @@ describe('least privilege: who runs what', () => {
     }
   });
 
-  it.each(services)("%s's compile cache is this run's, its own, and no other account may write it", async (c) => {
+  it.each(services)("%s's compile cache is its own this run's, or a kept one only root may write: no other account can plant code in it", async (c) => {
     const environ = (await procFile(pidOf(c)!, 'environ')).split('\0');
     const cache = environ.find((e) => e.startsWith('NODE_COMPILE_CACHE='))?.split('=')[1];
-    expect(cache).toBe(runDir.cacheOf(c));
+    expect(cache).toBeDefined();
+    const own = localAccount(accountName(topology, c))!;
     const st = statSync(cache!);
-    expect({ uid: st.uid, mode: (st.mode & 0o777).toString(8) }).toEqual({ uid: localAccount(accountName(topology, c))!.uid, mode: '700' });
-    // The parent is root's, made by this run's `up` and removed by `down` (a run file): nothing written here outlives the run.
-    const parent = statSync(runDir.compileCache);
-    expect({ uid: parent.uid, writableByOthers: (parent.mode & 0o022) !== 0 }).toEqual({ uid: 0, writableByOthers: false });
-    const startedAt = Date.parse(readState(runDir)!.startedAt);
-    for (const made of [parent.birthtimeMs, st.birthtimeMs]) expect(made).toBeGreaterThanOrEqual(startedAt);
-    expect(runDir.runFiles).toContain(runDir.compileCache);
+    if (cache === runDir.cacheOf(c)) {
+      // This run's: its account's alone, in a directory of root's that `down` removes (a run file).
+      expect({ uid: st.uid, mode: (st.mode & 0o777).toString(8) }).toEqual({ uid: own.uid, mode: '700' });
+      const parent = statSync(runDir.compileCache);
+      expect({ uid: parent.uid, writableByOthers: (parent.mode & 0o022) !== 0 }).toEqual({ uid: 0, writableByOthers: false });
+      expect(Date.parse(readState(runDir)!.startedAt)).toBeLessThanOrEqual(st.birthtimeMs);
+      expect(runDir.runFiles).toContain(runDir.compileCache);
+      return;
+    }
+    // A kept one (filled by an earlier run): root's, every entry and every directory above it
+    // root's and written by no one else, so neither the service nor any other account changes it.
+    const notRoots = await priv(['find', cache!, '(', '!', '-uid', '0', '-o', '-perm', '/022', ')', '-print'], {});
+    expect(notRoots.stdout.trim(), 'entries not root-only-writable').toBe('');
+    for (let d = cache!; d !== '/'; d = dirname(d)) {
+      const up = statSync(d);
+      expect({ d, uid: up.uid, writableByOthers: (up.mode & 0o022) !== 0 }).toEqual({ d, uid: 0, writableByOthers: false });
+    }
+    const writes = await priv(['setpriv', `--reuid=${own.uid}`, `--regid=${own.gid}`, '--clear-groups', 'test', '-w', cache!], { allowFail: true });
+    expect(writes.exitCode, `${own.name} may write ${cache}`).not.toBe(0);
   });
 });
 
