@@ -120,7 +120,7 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
     faults.push({
       id: 'app-address-on-both-hosts',
       cause: `one segment, two owners: ${both.map((ad) => `${ad} (${where(ad).join(' and ')})`).join(', ')}; ARP answers from either host`,
-      fix: `give ${b.name}'s copy an address of its own (e.g. on ${b.name}: ip addr del ${both[0]}/16 dev ${vxlan.bridge}; ip addr add 10.0.0.2/16 dev ${vxlan.bridge}, and its namespaces' default route via it)`,
+      fix: `give ${b.name}'s copy an address of its own (on ${b.name}: ip addr del ${both[0]}/${SUBNET.split('/')[1]} dev ${vxlan.bridge}, then ip addr add one of ${SUBNET} that no other host or namespace has, and its namespaces' default route via it)`,
       breaks: ['6-addresses', '6-e2e'],
     });
   }
