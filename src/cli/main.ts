@@ -46,10 +46,12 @@ const usage = `usage: ecomnet <command> [options]
                      host (changing nothing of it), or --build: SCRIPT run in a virtual host of its
                      own, graded there, this host untouched. Exit 0 all graded pass, 1 a
                      deliverable failed, 2 inconclusive (could not judge), 3 usage error
-  verify --two-hosts --build SCRIPT | --build-a A.sh --build-b B.sh | --hosts PID_A,PID_B [--reports DIR] [--json]
+  verify --two-hosts --build SCRIPT | --build-a A.sh --build-b B.sh | --hosts PID_A,PID_B
+         [--pg-url URL] [--redis-url URL] [--reports DIR] [--json]
                      grade course day 6 (the lab across two hosts joined by a VXLAN): each host's
                      script (run as SCRIPT a|b THIS_IP OTHER_IP) in a virtual host of its own on one
-                     underlay, or two hosts already up (their PID 1s); the same exit codes
+                     underlay, or two hosts already up (their PID 1s); with the seed's deliverables
+                     judged on both hosts as one lab (6-seed); the same exit codes
   grade DIR... [--jobs N] [--shard I/N] [--only LIST] [--script build.sh] [--reports DIR] [--docker-forward]
   grade --merge CLASS.json... [--reports DIR]
                      grade a class: each DIR's build script in a virtual host of its own, N at a
@@ -326,7 +328,11 @@ async function run(command: string | undefined, v: ReturnType<typeof parseOption
           hosts: v.hosts as string | undefined,
           reports: v.reports as string | undefined,
           json: Boolean(v.json),
-          seedOnly: ['only', 'phase', 'teardown', 'docker-forward', 'pg-url', 'redis-url'].filter((k) => v[k as keyof typeof v] !== undefined),
+          credentials: {
+            ...(v['pg-url'] !== undefined ? { pgUrl: v['pg-url'] as string } : {}),
+            ...(v['redis-url'] !== undefined ? { redisUrl: v['redis-url'] as string } : {}),
+          },
+          seedOnly: ['only', 'phase', 'teardown', 'docker-forward'].filter((k) => v[k as keyof typeof v] !== undefined),
         });
       }
       return (await import('./verify.ts')).verify({

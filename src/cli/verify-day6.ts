@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { buildScript, gradeDay6Build, machinesOfPids } from '../grader/day6/build.ts';
 import { type Day6Result, gradeDay6, type Machine } from '../grader/day6/grade.ts';
 import { EXIT } from '../grader/grade.ts';
+import type { Credentials } from '../grader/logins.ts';
 import { day6Verdict, writeDay6Reports } from '../report/day6-report.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -24,6 +25,8 @@ export interface VerifyDay6Options {
   hosts?: string;
   reports?: string;
   json?: boolean;
+  /** --pg-url/--redis-url: the logins the seed's checks use across both hosts (the seed's own otherwise). */
+  credentials?: Credentials;
   /** The seed-only options given (--only, --teardown, ...): a usage error here. */
   seedOnly?: string[];
 }
@@ -43,11 +46,12 @@ function plan(o: VerifyDay6Options): { scripts: [string, string] } | { hosts: st
 
 /** The lines a person reads: each deliverable with its reason, then each cause with its fix. */
 export function day6Lines(r: Day6Result): string[] {
-  const out = r.deliverables.map((d) => `${d.status === 'pass' ? '✓' : '✗'} ${d.id.padEnd(12)} ${d.title}${d.reason ? `\n    ${d.reason}` : ''}`);
+  const out = r.deliverables.map((d) => `${{ pass: '✓', fail: '✗', inconclusive: '?' }[d.status]} ${d.id.padEnd(12)} ${d.title}${d.reason ? `\n    ${d.reason}` : ''}`);
   if (r.diagnoses.length) out.push('', 'causes (each once, with the deliverables it explains):');
   for (const f of r.diagnoses) out.push(`  ✗ ${f.cause}`, `    fix:      ${f.fix}`, `    explains: ${f.deliverables.join(', ') || 'nothing failed of it yet'}`);
   const pass = r.deliverables.filter((d) => d.status === 'pass').length;
-  out.push('', `day 6: ${pass}/${r.deliverables.length} pass · verdict: ${day6Verdict(r)}`);
+  out.push('', `the seed's deliverables across both hosts: ${r.seed.score.points}/${r.seed.score.max} pass`);
+  out.push(`day 6: ${pass}/${r.deliverables.length} pass · verdict: ${day6Verdict(r)}`);
   return out;
 }
 
@@ -73,7 +77,7 @@ export async function verifyDay6(o: VerifyDay6Options): Promise<number> {
     mkdirSync(reports, { recursive: true });
     if (!o.json) console.log('verify --two-hosts: building each host in a virtual host of its own, both on one underlay, then grading course day 6');
     try {
-      const b = await gradeDay6Build({ scripts: p.scripts, logs, progress: say });
+      const b = await gradeDay6Build({ scripts: p.scripts, logs, progress: say, ...(o.credentials ? { credentials: o.credentials } : {}) });
       result = b.result;
       b.buildExits.forEach((x, i) => {
         if (x !== 0) errors.push(`host ${'ab'[i]}'s build exited ${x ?? 'at its time limit'} (its output: ${logs[i]})`);
@@ -93,7 +97,7 @@ export async function verifyDay6(o: VerifyDay6Options): Promise<number> {
     if (!o.json) console.log(`verify --two-hosts: grading course day 6 on the hosts of pids ${p.hosts}, as they stand`);
     try {
       // As on two real machines: the underlay captured on host A's own eth0.
-      result = await gradeDay6(...machines);
+      result = await gradeDay6(...machines, { seed: { ...(o.credentials ? { credentials: o.credentials } : {}) } });
     } catch (e) {
       console.error(`verify --two-hosts: could not judge: ${(e as Error).message}`);
       return EXIT.inconclusive;

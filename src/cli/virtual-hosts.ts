@@ -14,7 +14,7 @@ import type { VirtualHost } from '../vhost/vhost.ts';
 
 const checkout = fileURLToPath(new URL('../..', import.meta.url));
 /** Where each host finds the shared secrets: its own /run, which only it sees. */
-const SECRETS = '/run/ecomnet-shared-secrets.json';
+export const SHARED_SECRETS = '/run/ecomnet-shared-secrets.json';
 /** Each host's data root: a path this machine does not have, so nothing of its own (kept data, a template being made) shows through the host's copy of /var. */
 export const VIRTUAL_HOST_DATA = '/var/lib/ecomnet-virtual-host';
 
@@ -37,7 +37,7 @@ export async function upInVirtualHosts(t: Topology, topologyArg: string, o: { da
   };
   try {
     const secrets = JSON.stringify(newSecrets());
-    await Promise.all(hosts.map(({ vh }) => vh.exec(['sh', '-c', `umask 077 && cat >${SECRETS}`], { input: secrets })));
+    await Promise.all(hosts.map(({ vh }) => vh.exec(['sh', '-c', `umask 077 && cat >${SHARED_SECRETS}`], { input: secrets })));
     // Side by side: a service whose data server is on another host retries until it answers (the order service until PostgreSQL has its roles).
     await Promise.all(
       hosts.map(async ({ name, vh }) => {
@@ -54,7 +54,7 @@ export async function upInVirtualHosts(t: Topology, topologyArg: string, o: { da
             '--host',
             name,
             '--secrets',
-            SECRETS,
+            SHARED_SECRETS,
             '--data',
             o.data,
             '--policy',

@@ -4,6 +4,8 @@ import type { RunResult } from '../host/exec.ts';
 /** What a person would have seen in their terminal when the test ran. */
 export interface Captured extends RunResult {
   at: string;
+  /** The host it ran on, when the lab spans several (src/grader/split.ts); the command is as typed there. */
+  host?: string;
 }
 
 export interface MatrixCell {

@@ -26,6 +26,7 @@ import { labLines } from './lab-lines.ts';
 import { type Credentials, pgLogin, redisLogin } from './logins.ts';
 import type { HostModel } from './model.ts';
 import { attachProbe, probeNames } from './probe.ts';
+import { type LabHost, type Split, discoverSplit } from './split.ts';
 import { probeVantage, type Vantage, vhostVantage } from './vantage.ts';
 
 /** Every check, in the seed's order. */
@@ -47,6 +48,11 @@ export interface GradeOptions {
   matrix?: boolean;
   /** The build script the grader ran (verify --build): what it started where, and where their output went, for a dead service's last words. */
   build?: string;
+  /**
+   * The lab is split across these hosts (course day 6), judged as one lab (split.ts); the outside
+   * is the front host's, already there (its outside segment, or its world), never a probe added.
+   */
+  hosts?: LabHost[];
   progress?: (line: string) => void;
 }
 
@@ -178,14 +184,16 @@ export function statusOf(d: Deliverable, outcomes: OutcomeData[], selected: Set<
   return { ...base, status, ...(first?.reason ? { reason: first.reason } : !mine.length ? { reason: 'no check judges it' } : {}) };
 }
 
-/** Every namespace pings every other (one echo, a second chance for the ARP of a loaded host), for the report. */
-async function reachability(): Promise<Matrix> {
+/** Every namespace pings every other (one echo, a second chance for the ARP of a loaded host), for the report; each from its own host on a split lab. */
+async function reachability(split?: Split): Promise<Matrix> {
   const slot = limiter(12);
   const pairs = namespaces.flatMap((a) => namespaces.filter((b) => b !== a).map((b) => ({ a, b })));
   const cells = await Promise.all(
     pairs.map(({ a, b }) =>
       slot(async () => {
-        const r = await priv(['ip', 'netns', 'exec', a.name, 'ping', '-c', '2', '-i', '0.2', '-W', '1', b.ip], { allowFail: true, timeoutMs: 5000 });
+        const argv = ['ip', 'netns', 'exec', a.name, 'ping', '-c', '2', '-i', '0.2', '-W', '1', b.ip];
+        const host = split?.of.get(a.name);
+        const r = await (host ? runCommand(host.argv(argv), { allowFail: true, timeoutMs: 5000 }) : priv(argv, { allowFail: true, timeoutMs: 5000 }));
         return { from: a.name, to: b.name, expected: true, received: /\b[12] received/.test(r.stdout) };
       }),
     ),
@@ -252,7 +260,9 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
   let vantage: Vantage | undefined;
   let noVantage: string | undefined;
   let release = async () => {};
-  if (outside.kind === 'probe') {
+  if (outside.kind === 'probe' && o.hosts) {
+    // Never added to a split lab's hosts: the outside segment must be the front host's own (ecomnet's platform has one); read below.
+  } else if (outside.kind === 'probe') {
     try {
       const probe = await attachProbe((step, ms) => say(`${step} (${ms.toFixed(0)} ms)`));
       release = probe.release;
@@ -264,7 +274,17 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
   else noVantage = outside.why;
   try {
     const reads: Captured[] = [];
-    const [model, backend, kernel] = await Promise.all([discover((c) => reads.push(c)), detectBackend(), runCommand(['uname', '-r'], { allowFail: true })]);
+    const [found, backend, kernel] = await Promise.all([
+      o.hosts ? discoverSplit(o.hosts) : discover((c) => reads.push(c)).then((model) => ({ model, split: undefined })),
+      detectBackend(),
+      runCommand(['uname', '-r'], { allowFail: true }),
+    ]);
+    const { model, split } = found;
+    if ('reads' in found) reads.push(...found.reads);
+    if (split && outside.kind === 'probe') {
+      if (probeNames.namespaces.every((n) => model.namespaces.some((x) => x.name === n) && split.of.get(n) === split.front)) vantage = probeVantage;
+      else noVantage = `${split.front.name} has no outside segment of its own (${probeNames.namespaces.join(', ')}), and verify adds none to a split lab`;
+    }
     const judgement = judgeRules(model, vantage);
     const given = typeof o.credentials === 'function' ? o.credentials(model) : o.credentials;
     const lab: Lab = {
@@ -275,13 +295,14 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
       redis: redisLogin(model, given?.redisUrl),
       iptables: { save: backend.save, list: backend.iptables },
       shared: new Map(),
+      ...(split ? { split } : {}),
     };
     // A selected check's prerequisites run too (the read-back needs the order written), though their deliverables stay ungraded.
     const wanted = new Set(checks.filter((c) => selected.has(c.deliverable)).map((c) => c.id));
     for (const c of [...checks].reverse()) if (wanted.has(c.id)) for (const id of c.after ?? []) wanted.add(id);
     const chosen = checks.filter((c) => wanted.has(c.id));
     say(`judging ${selection.length} deliverables with ${chosen.length} checks`);
-    const [outcomes, matrix] = await Promise.all([runChecks(chosen, lab), o.matrix === false || !selection.some((d) => d.task === '1.2') ? undefined : reachability()]);
+    const [outcomes, matrix] = await Promise.all([runChecks(chosen, lab), o.matrix === false || !selection.some((d) => d.task === '1.2') ? undefined : reachability(split)]);
     const data = outcomes.map(plain);
     // What discovery read is the live diagram's evidence: the picture is drawn from it.
     const diagram = data.find((x) => x.id === '1.2-diagram');
@@ -289,7 +310,8 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
     const list = deliverables.map((d) => statusOf(d, data, selected));
     const failing = new Set(list.filter((d) => d.status === 'fail').map((d) => d.id));
     const script = o.build ? await buildText(o.build) : undefined;
-    const facts = await gatherServiceFacts(model, { pg: lab.pg, redis: lab.redis }, script);
+    // What the services were told and how they run is read from this machine's /proc: a split lab's are its hosts' own.
+    const facts = split ? {} : await gatherServiceFacts(model, { pg: lab.pg, redis: lab.redis }, script);
     const diagnoses = failing.size
       ? diagnose(model, judgement, facts)
           .map((f) => ({ ...f, deliverables: f.deliverables.filter((id) => failing.has(id)) }))
@@ -302,7 +324,7 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
     const advice = judgement.advice.map(graded).filter((x) => x.deliverables.length);
     // Verify judges and leaves: a lab on a real host must read the same afterwards (its own probe aside).
     // A virtual host is thrown away after grading, so there it is not read again.
-    if (outside.kind !== 'vhost') {
+    if (outside.kind !== 'vhost' && !split) {
       const ownLinks = [...probeNames.bridges, ...probeNames.veths];
       const changed = listDiff('lab', labLines(model, ownLinks), labLines(await discover(), ownLinks));
       if (changed.length) errors.push(`verify changed the lab it judged:\n  ${changed.join('\n  ')}`);

@@ -3,29 +3,40 @@
  * that stands in that host, from the world behind its uplink, and prints the result as JSON on
  * its standard output for the process that writes the reports. Progress goes to standard error.
  * Usage: node src/grader/inside.ts '{"only": "1.2", "netns": "...", "uplink": "eth0", "credentials": {...}}'
+ * With `{"discover": true}` it only reads the host (discover.ts) and prints the model with the
+ * reads, for a grader that judges a lab spread over several hosts (split.ts).
  */
 import '../../bin/compile-cache.js';
+import type { Captured } from './evidence.ts';
+import { discover } from './discover.ts';
 import { grade } from './grade.ts';
 import type { Credentials } from './logins.ts';
 
 interface InsideOptions {
+  discover?: boolean;
   only?: string;
   /** The build script that ran: what it started where. */
   script?: string;
   /** The reachability matrix for the report (`verify --build`); a class leaves it out. */
   matrix?: boolean;
-  netns: string;
-  uplink: string;
+  netns?: string;
+  uplink?: string;
   credentials?: Credentials;
 }
 
 const o = JSON.parse(process.argv[2] ?? '{}') as InsideOptions;
-const result = await grade({
-  ...(o.only ? { only: o.only } : {}),
-  ...(o.credentials ? { credentials: o.credentials } : {}),
-  ...(o.script ? { build: o.script } : {}),
-  matrix: o.matrix !== false,
-  outside: { kind: 'vhost', netns: o.netns, uplink: o.uplink },
-  progress: (line) => process.stderr.write(`${line}\n`),
-});
-process.stdout.write(`${JSON.stringify(result)}\n`);
+if (o.discover) {
+  const reads: Captured[] = [];
+  const model = await discover((c) => reads.push(c));
+  process.stdout.write(`${JSON.stringify({ model, reads })}\n`);
+} else {
+  const result = await grade({
+    ...(o.only ? { only: o.only } : {}),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ...(o.script ? { build: o.script } : {}),
+    matrix: o.matrix !== false,
+    outside: { kind: 'vhost', netns: o.netns ?? '', uplink: o.uplink ?? '' },
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}

@@ -13,10 +13,11 @@ import { esc } from '../util/text.ts';
 import { badge, clip } from './render.ts';
 import { css } from './styles.ts';
 
-export type Day6Verdict = 'pass' | 'fail';
+export type Day6Verdict = 'pass' | 'fail' | 'inconclusive';
 
-/** Pass when every day-6 deliverable passes. */
-export const day6Verdict = (r: Day6Result): Day6Verdict => (r.deliverables.every((d) => d.status === 'pass') ? 'pass' : 'fail');
+/** Pass when every day-6 deliverable passes; fail when one fails; else inconclusive (the grader could not judge one). */
+export const day6Verdict = (r: Day6Result): Day6Verdict =>
+  r.deliverables.some((d) => d.status === 'fail') ? 'fail' : r.deliverables.some((d) => d.status === 'inconclusive') ? 'inconclusive' : 'pass';
 
 function terminal(e: Evidence): string {
   const exit = e.exitCode === 0 ? 'exit 0' : `<span class="bad">exit ${esc(e.exitCode)}</span>`;
@@ -57,7 +58,7 @@ ${failure}${diagnosis}${evidence}
 
 export function renderDay6(r: Day6Result, o: { errors?: string[]; logs?: string[]; generatedAt?: string } = {}): string {
   const verdict = day6Verdict(r);
-  const count = (s: 'pass' | 'fail') => r.deliverables.filter((d) => d.status === s).length;
+  const count = (s: Day6Verdict) => r.deliverables.filter((d) => d.status === s).length;
   const rows = r.deliverables.map((d) => `<tr><td>${badge(d.status)}</td><td><a href="#d-${esc(d.id)}">${esc(d.id)}</a></td><td>${esc(d.title)}</td></tr>`).join('\n');
   // A fault nothing failed of yet is still worth fixing: every cause is listed, not only those explaining a failure.
   const diagnoses = r.diagnoses.length

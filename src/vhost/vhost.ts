@@ -157,9 +157,18 @@ export class VirtualHost {
   async joinLan(other: VirtualHost, cidr: string, o: { ownCidr?: string; router?: string } = {}): Promise<void> {
     const port = `wan${++this.#joined}`;
     const first = this.#joined === 1;
-    // The world's end of eth0 becomes a port of a bridge, lan0, which takes its addresses.
+    // The world's end of eth0 becomes a port of a bridge, lan0, which takes its addresses: removed
+    // secondaries first (removing a primary takes its secondaries), added in their order, so the
+    // external client's stays primary, the source of what the world sends (the seed's X-Real-IP).
+    const addresses = first ? await this.#worldAddresses() : [];
     const lan = first
-      ? ['link add lan0 type bridge', 'link set lan0 up', ...(await this.#worldAddresses()).reverse().flatMap((a) => [`addr del ${a} dev wan0`, `addr add ${a} dev lan0`]), 'link set wan0 master lan0']
+      ? [
+          'link add lan0 type bridge',
+          'link set lan0 up',
+          ...[...addresses].reverse().map((a) => `addr del ${a} dev wan0`),
+          ...addresses.map((a) => `addr add ${a} dev lan0`),
+          'link set wan0 master lan0',
+        ]
       : [];
     // Not in this host's PID namespace: `netns PID` names `other` as the real host numbers it.
     await run([...privPrefix, 'nsenter', '-t', String(this.pid), '--mount', '--', 'nsenter', `--net=${WORLD.netns}`, 'ip', '-batch', '-'], {

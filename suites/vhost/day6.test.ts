@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Edit, mutateFiles } from '../../setup/catalogue.ts';
 import { type Day6Result, gradeDay6 } from '../../src/grader/day6/grade.ts';
+import { vhostMachine } from '../../src/grader/day6/build.ts';
 import { priv } from '../../src/host/exec.ts';
 import { twoHosts } from '../../src/topology/two-hosts.ts';
 import { virtualHostsOf } from '../../src/vhost/hosts.ts';
@@ -101,10 +102,7 @@ async function buildAndGrade(a = build, b = build, o: { alsoOnEth0?: boolean } =
   const [ha, hb] = await virtualHostsOf(hosts);
   try {
     const exits = await Promise.all([buildIn(ha!, a, ['a', ipA!, ipB!]), buildIn(hb!, b, ['b', ipB!, ipA!])]);
-    const machines = [
-      { name: 'host-a', exec: ha!.exec.bind(ha) },
-      { name: 'host-b', exec: hb!.exec.bind(hb) },
-    ] as const;
+    const machines = [vhostMachine('host-a', ha!), vhostMachine('host-b', hb!)] as const;
     const result = await gradeDay6(...machines, { capture: { prefix: ha!.lanArgv([]), dev: 'lan0' } });
     // Without a capture point, as on two real machines: host A's own eth0.
     const onEth0 = o.alsoOnEth0 ? await gradeDay6(...machines) : undefined;
@@ -140,7 +138,10 @@ describe.skipIf(repeatsNative)('course day 6: grading a two-host build (learner/
     expect(exits).toEqual([0, 0]);
     expect(failed(result), summary(result)).toEqual([]);
     expect(failed(onEth0!), summary(onEth0!)).toEqual([]);
-    expect(result.deliverables.map((d) => d.id)).toEqual(['6-overlay', '6-underlay', '6-mtu', '6-addresses', '6-e2e']);
+    expect(result.deliverables.map((d) => d.id)).toEqual(['6-overlay', '6-underlay', '6-mtu', '6-addresses', '6-e2e', '6-seed']);
+    // The seed's grader, which has met only one-host builds, judges the learner's split build as one lab: every deliverable passes.
+    expect(result.seed.deliverables.filter((d) => d.status !== 'pass').map((d) => `${d.id}: ${d.status} ${d.reason ?? ''}`)).toEqual([]);
+    expect(result.seed.score).toMatchObject({ points: 27, max: 27 });
     expect(result.diagnoses).toEqual([]);
     // Plain JSON, for verify and the report.
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
@@ -164,7 +165,7 @@ describe.skipIf(repeatsNative)('course day 6: grading a two-host build (learner/
     );
     for (const { m, exits } of graded) expect(exits, `${m.name} builds`).toEqual(m.exits ?? [0, 0]);
     // The data tier's faults are seen end to end, and only there.
-    for (const name of ['postgres-loopback-only', 'redis-not-started']) expect(rows.find((r) => r.mutant === name)?.failed, name).toEqual(['6-e2e']);
+    for (const name of ['postgres-loopback-only', 'redis-not-started']) expect(rows.find((r) => r.mutant === name)?.failed, name).toEqual(['6-e2e', '6-seed']);
     expect(rows).toEqual(mutants.map((m) => ({ mutant: m.name, failed: expect.arrayContaining([expect.any(String)]), diagnoses: [m.diagnosis], named: [m.diagnosis] })));
   }, 600_000);
 });

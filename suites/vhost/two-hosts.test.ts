@@ -7,10 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/host/exec.ts';
-import { type HostsUp, shopArgv, upInVirtualHosts } from '../../src/cli/virtual-hosts.ts';
-import { order, orderCreated, products } from '../../src/grader/contract.ts';
+import { type HostsUp, SHARED_SECRETS, shopArgv, upInVirtualHosts } from '../../src/cli/virtual-hosts.ts';
+import { READER_ROLE } from '../../src/data/postgres.ts';
+import { order, orderCreated, products, seedLogin } from '../../src/grader/contract.ts';
+import { contractNs } from '../../src/grader/find.ts';
+import { type Credentials, loginUrl } from '../../src/grader/logins.ts';
+import type { Secrets } from '../../src/runtime/secrets.ts';
 import { day6Deliverables } from '../../src/grader/day6/deliverables.ts';
 import { type Day6Result, gradeDay6 } from '../../src/grader/day6/grade.ts';
+import { vhostMachine } from '../../src/grader/day6/build.ts';
 import { twoHosts } from '../../src/topology/two-hosts.ts';
 import { proveDay6 } from '../support/evidence.ts';
 
@@ -25,7 +30,17 @@ afterAll(async () => {
 });
 
 const host = (name: string) => up.hosts.find((h) => h.name === name)!.vh;
-const machine = (name: string) => ({ name, exec: host(name).exec.bind(host(name)) });
+
+/** The platform's logins, handed to the grader as `--pg-url`/`--redis-url` would (the read-only operator role, Redis's password). */
+async function logins(): Promise<Credentials> {
+  const secrets = JSON.parse((await host('host-b').exec(['cat', SHARED_SECRETS])).stdout) as Secrets;
+  const [pg, redis] = [contractNs('postgres-db'), contractNs('redis-cache')];
+  return {
+    pgUrl: loginUrl('postgres', { host: pg.ip, port: pg.port, user: READER_ROLE, password: secrets.reader, database: seedLogin.database }),
+    redisUrl: loginUrl('redis', { host: redis.ip, port: redis.port, user: 'default', password: secrets.redis }),
+  };
+}
+const machine = (name: string) => vhostMachine(name, host(name));
 
 describe('ecomnet up --topology two-hosts --virtual-hosts', () => {
   it('each host runs its half of the split: the web tier on host A, the data tier on host B', async () => {
@@ -43,7 +58,7 @@ describe('ecomnet up --topology two-hosts --virtual-hosts', () => {
     let at: string;
     beforeAll(async () => {
       at = new Date().toISOString();
-      graded = await gradeDay6(machine('host-a'), machine('host-b'), { capture: { prefix: host('host-a').lanArgv([]), dev: 'lan0' } });
+      graded = await gradeDay6(machine('host-a'), machine('host-b'), { capture: { prefix: host('host-a').lanArgv([]), dev: 'lan0' }, seed: { credentials: await logins() } });
     }, 60_000);
 
     // One test per deliverable, so the test run's report judges each on its own, with the commands the grader ran for it.
@@ -56,6 +71,23 @@ describe('ecomnet up --topology two-hosts --virtual-hosts', () => {
 
     it('with nothing to diagnose', () => {
       expect(graded.diagnoses).toEqual([]);
+    });
+
+    it("6-seed is the seed's own grader on both hosts as one lab: all its deliverables pass, each command run on the host holding what it asks about", () => {
+      const seed = graded.seed;
+      expect(seed.deliverables.filter((d) => d.status !== 'pass').map((d) => `${d.id}: ${d.status} ${d.reason ?? ''}`)).toEqual([]);
+      expect(seed.score).toMatchObject({ points: 27, max: 27 });
+      const ran = (id: string) => seed.outcomes.filter((o) => o.deliverable === id).flatMap((o) => o.evidence);
+      // Redis is asked on host B, where it runs; the gateway's namespace on host A; both hosts list their namespaces.
+      expect(new Set(ran('2.3-redis-listening').map((c) => c.host))).toEqual(new Set(['host-b']));
+      expect(new Set(ran('2.2-health-inside').map((c) => c.host))).toEqual(new Set(['host-a']));
+      expect(
+        ran('1.1-netns-list')
+          .map((c) => c.host)
+          .sort(),
+      ).toEqual(['host-a', 'host-b']);
+      // The product check crosses: its cache is read on host B, its requests made on host A.
+      expect(new Set(ran('2.3-product-reaches-redis').map((c) => c.host))).toEqual(new Set(['host-a', 'host-b']));
     });
   });
 

@@ -82,7 +82,7 @@ describe.skipIf(repeatsNative).concurrent('ecomnet verify --two-hosts (course da
   it('--hosts PID_A,PID_B: two hosts already up, graded as they stand (--json)', async ({ onTestFinished }) => {
     const hosts = twoHosts.hosts!;
     const [ipA, ipB] = hosts.list.map((h) => h.underlay);
-    const [ha, hb] = await virtualHostsOf(hosts, { world: false });
+    const [ha, hb] = await virtualHostsOf(hosts);
     onTestFinished(() => Promise.all([ha!.destroy(), hb!.destroy()]).then(() => {}));
     const built = await Promise.all([
       ha!.exec(['bash', learner, 'a', ipA!, ipB!], { allowFail: true, timeoutMs: 60_000 }),

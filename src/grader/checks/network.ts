@@ -10,6 +10,7 @@ import { diagramFindings } from '../live-diagram.ts';
 import { appBridge, contractNs, nsLink } from '../find.ts';
 import { ruleFailures, walk } from '../judge.ts';
 import { parseSave } from '../netfilter.ts';
+import { bridgesOn, gatewayOn } from '../split.ts';
 import { type Check, httpReply, Inconclusive, shellWord, type Trial } from './trial.ts';
 
 const lb = contractNs('nginx-lb');
@@ -54,9 +55,12 @@ export const networkChecks: Check[] = [
     title: `ip netns list shows the seed's ${namespaces.length} service namespaces`,
     tools: ['ip'],
     async run(t) {
-      const r = await t.sh('ip netns list');
-      t.succeeded(r, 'ip netns list');
-      const listed = new Set(r.stdout.split('\n').map((l) => l.split(' ')[0]));
+      // A lab split across hosts lists its namespaces on each: together they are the seed's.
+      const listed = new Set<string>();
+      for (const r of await Promise.all(t.hosts().map((h) => t.on(h, 'ip netns list')))) {
+        t.succeeded(r, 'ip netns list');
+        for (const l of r.stdout.split('\n')) listed.add(l.split(' ')[0]!);
+      }
       const missing = namespaces.filter((n) => !listed.has(n.name)).map((n) => n.name);
       t.ok(!missing.length, `missing: ${missing.join(', ')}`);
     },
@@ -72,18 +76,26 @@ export const networkChecks: Check[] = [
       const m = t.match(addr.stdout, new RegExp(`^${escapeRegExp(br)}\\s+UP\\s+(?:\\S+\\s+)*?${escapeRegExp(bridge.ip)}/(\\d+)\\b`), `${br} is UP with ${bridge.ip}`);
       const net = parseCidr(`${bridge.ip}/${m[1]}`)!;
       for (const n of namespaces) t.ok(contains(net, parseIp(n.ip)!), `${n.ip} is not on ${br}'s network ${bridge.ip}/${m[1]}`);
-      const ports = await t.sh(`ip -br link show master ${shellWord(br)}`);
-      const up = new Map(
-        ports.stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => [l.split(/\s+/)[0]!.split('@')[0]!, /\sUP\s/.test(l)]),
-      );
+      // Each host's namespaces hang on its own bridge (the overlay joins them): each host lists its ports.
+      const split = t.lab.split;
+      const bridges = split ? split.hosts.map((h) => ({ host: h, names: bridgesOn(split, h) })) : [{ host: undefined, names: [br] }];
+      const up = new Map<string, boolean>();
+      for (const { host, names } of bridges) {
+        for (const name of names) {
+          const ports = await t.on(host, `ip -br link show master ${shellWord(name)}`);
+          for (const l of ports.stdout.split('\n').filter(Boolean)) up.set(`${host?.name}/${l.split(/\s+/)[0]!.split('@')[0]!}`, /\sUP\s/.test(l));
+          if (host && host !== split?.front) {
+            const own = await t.on(host, `ip -br addr show ${shellWord(name)}`);
+            t.match(own.stdout, new RegExp(`^${escapeRegExp(name)}\\s+UP\\s`), `${name} on ${host.name} is UP`);
+          }
+          await t.on(host, `bridge link show master ${shellWord(name)}`);
+        }
+      }
       for (const n of namespaces) {
         const peer = t.some(vethOf(t, n.name).peer, `${n.name}'s veth peer is not on the host`);
-        t.ok(up.get(peer), `${n.name}'s peer ${peer} is not an UP port of ${br}`);
+        const host = t.hostOf(n.name);
+        t.ok(up.get(`${host?.name}/${peer}`), `${n.name}'s peer ${peer} is not an UP port of ${host ? `the bridge on ${host.name}` : br}`);
       }
-      await t.sh(`bridge link show master ${shellWord(br)}`);
     },
   },
   {
@@ -92,10 +104,12 @@ export const networkChecks: Check[] = [
     title: 'ip link show type veth lists a host-side peer for each namespace',
     tools: ['ip'],
     async run(t) {
-      const host = await t.sh('ip link show type veth');
+      const hosts = t.hosts();
+      const listed = await Promise.all(hosts.map((h) => t.on(h, 'ip link show type veth')));
       for (const n of namespaces) {
         const { peer } = vethOf(t, n.name);
-        t.ok(peer && host.stdout.includes(`${peer}@`), `no host-side peer of ${n.name}'s veth in \`ip link show type veth\``);
+        const on = listed[hosts.indexOf(t.hostOf(n.name))]?.stdout ?? '';
+        t.ok(peer && on.includes(`${peer}@`), `no host-side peer of ${n.name}'s veth in \`ip link show type veth\``);
       }
     },
   },
@@ -107,11 +121,14 @@ export const networkChecks: Check[] = [
       tools: ['ip'],
       async run(t) {
         const { inside } = vethOf(t, n.name);
+        const host = t.hostOf(n.name);
+        // The bridge's address on the namespace's own host: the seed's, or on a split lab's other host its bridge's.
+        const gateway = gatewayOn(t.lab.split, host);
         // One line, as a person would type it: its three answers in turn.
-        const r = await t.sh(`ip -n ${n.name} -br addr show ${shellWord(inside)}; ip -n ${n.name} link show lo; ip -n ${n.name} route show default`);
+        const r = await t.on(host, `ip -n ${n.name} -br addr show ${shellWord(inside)}; ip -n ${n.name} link show lo; ip -n ${n.name} route show default`);
         t.match(r.stdout, new RegExp(`^${escapeRegExp(inside)}(@\\S+)?\\s+UP\\s+(?:\\S+\\s+)*?${escapeRegExp(n.ip)}/\\d+\\b`, 'm'), `${inside} in ${n.name} is UP with ${n.ip}`);
         t.match(r.stdout, /<LOOPBACK,UP,LOWER_UP>/, `lo in ${n.name} is up`);
-        t.match(r.stdout, new RegExp(`^default via ${escapeRegExp(bridge.ip)} dev ${escapeRegExp(inside)}\\b`, 'm'), `${n.name}'s default route via ${bridge.ip}`);
+        t.match(r.stdout, new RegExp(`^default via ${escapeRegExp(gateway)} dev ${escapeRegExp(inside)}\\b`, 'm'), `${n.name}'s default route via ${gateway}`);
       },
     }),
   ),
@@ -149,7 +166,7 @@ export const networkChecks: Check[] = [
     async run(t) {
       const v = t.lab.vantage;
       if (!v) throw new Inconclusive(`no internet host: ${t.lab.noVantage ?? 'the grader could not stand outside this host'}`);
-      const fwd = await t.sh('sysctl net.ipv4.ip_forward');
+      const fwd = await t.on(t.hostOf(product.name), 'sysctl net.ipv4.ip_forward');
       t.equal(fwd.stdout.trim(), 'net.ipv4.ip_forward = 1', 'IP forwarding');
       const route = await t.inNs(product.name, 'ip route show default');
       t.match(route.stdout, /^default via /m, `a default route out of ${product.name}`);

@@ -267,7 +267,7 @@ export const serviceChecks: Check[] = [
     async run(t) {
       const where = t.some(postgresAt(t.lab.model)?.where, `no PostgreSQL in ${pg.name}, in a container publishing ${pg.port}, or on the host behind the bridge`);
       const e = runningEvidence[where];
-      t.match((await t.sh(e.command)).stdout, e.shows, e.what);
+      t.match((await t.on(where === 'namespace' ? t.hostOf(pg.name) : undefined, e.command)).stdout, e.shows, e.what);
     },
   },
   {
@@ -277,7 +277,7 @@ export const serviceChecks: Check[] = [
     tools: ['pg_isready'],
     async run(t) {
       const { host, port: p } = t.lab.pg;
-      const r = await t.sh(`pg_isready -h ${host} -p ${p} -t 5`);
+      const r = await t.on(t.hostHaving(host), `pg_isready -h ${host} -p ${p} -t 5`);
       t.succeeded(r, `pg_isready -h ${host}`);
       t.match(r.stdout, /accepting connections/, 'pg_isready');
     },

@@ -15,6 +15,7 @@ import type { Captured } from '../evidence.ts';
 import type { Judgement } from '../judge.ts';
 import type { Login } from '../logins.ts';
 import type { HostModel } from '../model.ts';
+import type { LabHost, Split } from '../split.ts';
 import type { Vantage } from '../vantage.ts';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
@@ -33,6 +34,8 @@ export interface Lab {
   iptables: { save: string; list: string };
   /** Values one check leaves for a later one (the order id the read-back looks for). */
   shared: Map<string, unknown>;
+  /** The lab spans several hosts (course day 6): each command runs on the host that holds what it asks about. */
+  split?: Split;
 }
 
 export interface Check {
@@ -71,17 +74,38 @@ export class Trial {
     this.lab = lab;
   }
 
-  /** A shell line as a person types it, privileged; recorded; never throws on a non-zero exit. */
-  async sh(command: string, timeoutMs = 20_000): Promise<Captured> {
+  /** A shell line as a person types it, privileged, on the front host; recorded; never throws on a non-zero exit. */
+  sh(command: string, timeoutMs = 20_000): Promise<Captured> {
+    return this.on(undefined, command, timeoutMs);
+  }
+
+  /**
+   * A shell line on `host` (the front when undefined: the only host of an unsplit lab). On a
+   * split lab the record is the command as typed there, with the host's name.
+   */
+  async on(host: LabHost | undefined, command: string, timeoutMs = 20_000): Promise<Captured> {
     const at = new Date().toISOString();
     // --norc: Node's stdio are sockets, which makes bash source ~/.bashrc as if run by rshd.
-    const r = await priv(['bash', '--norc', '--noprofile', '-c', command], { allowFail: true, timeoutMs });
+    const argv = ['bash', '--norc', '--noprofile', '-c', command];
+    const where = host ?? this.lab.split?.front;
+    if (where) return this.record({ ...(await run(where.argv(argv), { allowFail: true, timeoutMs })), command, at, host: where.name });
+    const r = await priv(argv, { allowFail: true, timeoutMs });
     return this.record({ ...r, command: [...privPrefix.filter((p) => p !== '-n'), command].join(' '), at });
   }
 
-  /** `ip netns exec NS CMD`, the seed's way into a namespace. */
+  /** The host a namespace is on (undefined: the lab is on one host). */
+  hostOf(ns: string): LabHost | undefined {
+    return this.lab.split?.of.get(ns);
+  }
+
+  /** The hosts to look at for what the lab has in all (the namespaces, the veths): [undefined] for one host. */
+  hosts(): (LabHost | undefined)[] {
+    return this.lab.split?.hosts ?? [undefined];
+  }
+
+  /** `ip netns exec NS CMD`, the seed's way into a namespace, on its host. */
   inNs(ns: string, cmd: string): Promise<Captured> {
-    return this.sh(`ip netns exec ${ns} ${cmd}`);
+    return this.on(this.hostOf(ns), `ip netns exec ${ns} ${cmd}`);
   }
 
   /** CMD as the external client; inconclusive when the grader has no outside. */
@@ -100,7 +124,8 @@ export class Trial {
     const argv = ['psql', '-U', l.user, '-d', l.database ?? 'postgres', '-h', l.host, '-p', String(l.port), '-w', ...flags, '-c', query];
     // libpq waits for ever for a server that does not answer.
     if (l.password === undefined) return this.client(argv, { env: { PGCONNECT_TIMEOUT: '5' } });
-    const dir = mkdtempSync(join(tmpdir(), 'ecomnet-pgpass-'));
+    // A virtual host has a /tmp of its own: on a split lab the file goes where every host sees it.
+    const dir = mkdtempSync(join(this.lab.split ? '/var/tmp' : tmpdir(), 'ecomnet-pgpass-'));
     try {
       const file = join(dir, 'pgpass');
       writeFileSync(file, pgpassLine(l.user, l.password), { mode: 0o600, flag: 'wx' });
@@ -122,9 +147,25 @@ export class Trial {
 
   private async client(argv: string[], how: { env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<Captured> {
     const at = new Date().toISOString();
-    const r = await run(argv, { allowFail: true, timeoutMs: 20_000, ...how });
-    const env = Object.entries(how.env ?? {}).map(([k, v]) => `${k}=${v} `);
-    return this.record({ ...r, command: `${env.join('')}${argv.map(shellWord).join(' ')}`, at });
+    const env = Object.entries(how.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const command = `${env.map((e) => `${e} `).join('')}${argv.map(shellWord).join(' ')}`;
+    const host = this.clientHost(argv);
+    if (!host) return this.record({ ...(await run(argv, { allowFail: true, timeoutMs: 20_000, ...how })), command, at });
+    const r = await run(host.argv(['env', ...env, ...argv]), { allowFail: true, timeoutMs: how.timeoutMs ?? 20_000, ...(how.input !== undefined ? { input: how.input } : {}) });
+    return this.record({ ...r, command, at, host: host.name });
+  }
+
+  /** On a split lab, a data client runs on the host of the server it asks (the seed asks from the host that runs it). */
+  private clientHost(argv: string[]): LabHost | undefined {
+    return this.hostHaving(argv[0] === 'psql' ? this.lab.pg.host : this.lab.redis.host);
+  }
+
+  /** On a split lab, the host whose namespace has address `ip` (the front when none has it); undefined on one host. */
+  hostHaving(ip: string): LabHost | undefined {
+    const split = this.lab.split;
+    if (!split) return undefined;
+    const holder = this.lab.model.namespaces.find((n) => n.links.some((l) => l.addresses.some((a) => a.ip === ip)));
+    return (holder && split.of.get(holder.name)) ?? split.front;
   }
 
   /** Evidence a check made itself (a command it ran through another way). */

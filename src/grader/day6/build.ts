@@ -7,9 +7,11 @@
  */
 import { existsSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isRoot, priv, privPrefix, type RunOptions, type RunResult, run } from '../../host/exec.ts';
+import { isRoot, priv, privPrefix, run } from '../../host/exec.ts';
 import { twoHosts } from '../../topology/two-hosts.ts';
 import { virtualHostsOf } from '../../vhost/hosts.ts';
+import type { VirtualHost } from '../../vhost/vhost.ts';
+import type { Credentials } from '../logins.ts';
 import { placeScript, runLogged } from '../build.ts';
 import { type Day6Result, gradeDay6, type Machine } from './grade.ts';
 
@@ -20,6 +22,8 @@ export interface Day6BuildOptions {
   logs: [string, string];
   /** Each build's time limit (default 2 minutes): past it, it is ended and the hosts graded as they stand. */
   timeoutMs?: number;
+  /** The logins the seed's checks use (the seed's own otherwise). */
+  credentials?: Credentials;
   progress?: (line: string) => void;
 }
 
@@ -54,8 +58,8 @@ export async function gradeDay6Build(o: Day6BuildOptions): Promise<Day6BuildOutc
       }),
     )) as [number | null, number | null];
     say(`built (exit ${buildExits.map((e) => e ?? 'timeout').join(', ')}), grading both hosts`);
-    const machines = vhs.map((vh, i) => machine(hosts.list[i]!.name, (argv, opts) => vh.exec(argv, opts))) as [Machine, Machine];
-    const result = await gradeDay6(...machines, { capture: { prefix: vhs[0]!.lanArgv([]), dev: 'lan0' } });
+    const machines = vhs.map((vh, i) => vhostMachine(hosts.list[i]!.name, vh)) as [Machine, Machine];
+    const result = await gradeDay6(...machines, { capture: { prefix: vhs[0]!.lanArgv([]), dev: 'lan0' }, ...(o.credentials ? { seed: { credentials: o.credentials } } : {}) });
     return { result, buildExits };
   } finally {
     await Promise.all(vhs.map((v) => v.destroy()));
@@ -63,9 +67,12 @@ export async function gradeDay6Build(o: Day6BuildOptions): Promise<Day6BuildOutc
 }
 
 /** A host as the grader uses it: its evidence shows each command as typed on that host, without the way in (`nsenter -t PID ...`). */
-function machine(name: string, exec: (argv: string[], o?: RunOptions) => Promise<RunResult>): Machine {
-  return { name, exec: async (argv, o) => ({ ...(await exec(argv, o)), command: argv.join(' ') }) };
+function machine(name: string, argvOf: (argv: string[]) => string[]): Machine {
+  return { name, argv: argvOf, exec: async (argv, o) => ({ ...(await run(argvOf(argv), o)), command: argv.join(' ') }) };
 }
+
+/** A virtual host as a machine of the lab. */
+export const vhostMachine = (name: string, vh: VirtualHost): Machine => machine(name, (argv) => vh.argv(argv));
 
 /** A process's network namespace (`net:[4026...]`): another user's, such as a virtual host's root PID 1, only root may read. */
 async function netnsOf(pid: string): Promise<string> {
@@ -96,7 +103,8 @@ export async function machinesOfPids(list: string): Promise<[Machine, Machine]> 
     if (seen.has(ns)) throw new Error(`--hosts: both pids are in one network namespace (${ns}): two hosts have one each`);
     seen.add(ns);
   }
-  return pids.map((pid, i) =>
-    machine(twoHosts.hosts!.list[i]!.name, (argv, opts) => run([...privPrefix, 'nsenter', '-t', pid, '--net', '--mount', '--pid', '--ipc', '--uts', '--', ...argv], opts)),
-  ) as [Machine, Machine];
+  return pids.map((pid, i) => machine(twoHosts.hosts!.list[i]!.name, (argv) => [...privPrefix, 'nsenter', '-t', pid, '--net', '--mount', '--pid', '--ipc', '--uts', '--', ...argv])) as [
+    Machine,
+    Machine,
+  ];
 }

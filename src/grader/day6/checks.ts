@@ -16,7 +16,8 @@ import { type Evidence, evidenceOf, type HostState, type Machine } from './disco
 export interface Verdict {
   id: Day6Id;
   title: string;
-  status: 'pass' | 'fail';
+  /** inconclusive: the grader could not judge it (6-seed without an outside to stand in, say), never the build's fail. */
+  status: 'pass' | 'fail' | 'inconclusive';
   reason?: string;
   evidence: Evidence[];
 }
@@ -41,6 +42,7 @@ export const titles: Record<Day6Id, string> = {
   '6-mtu': `the overlay leaves room for the ${mtu.header}-byte header: a DF ping of ${mtu.dfPingCrosses} bytes crosses, ${mtu.dfPingStops} does not, a large TCP transfer neither fragments nor stalls`,
   '6-addresses': `one owner per app address: host A's ${vxlan.bridge} keeps ${gatewayOnA}, no address is on both hosts`,
   '6-e2e': "products and orders cross the overlay end to end: from host A through nginx, the seed's products (Redis on host B) and an order stored (PostgreSQL on host B)",
+  '6-seed': "the seed's deliverables all pass on the two hosts judged as one lab: each of the seed's commands run on the host that holds what it asks about",
 };
 
 const appAddressOf = (h: HostState, ns: string) =>

@@ -8,7 +8,7 @@ import { namespaces as seed } from '../contract.ts';
 import { gatewayOnA, linuxDefaultPort, mtu, split, vxlan } from './contract.ts';
 import type { HostState, Vxlan } from './discover.ts';
 
-export type Day6Id = '6-overlay' | '6-underlay' | '6-mtu' | '6-addresses' | '6-e2e';
+export type Day6Id = '6-overlay' | '6-underlay' | '6-mtu' | '6-addresses' | '6-e2e' | '6-seed';
 
 export interface Day6Fault {
   /** Stable kebab-case name of the cause (the day-6 mutants assert on it). */
@@ -20,7 +20,7 @@ export interface Day6Fault {
   breaks: Day6Id[];
 }
 
-const traffic: Day6Id[] = ['6-overlay', '6-underlay', '6-mtu', '6-e2e'];
+const traffic: Day6Id[] = ['6-overlay', '6-underlay', '6-mtu', '6-e2e', '6-seed'];
 
 /** The host's day-6 VXLAN: the course's vxlan100, else the only one it has. */
 export const vxlanOf = (h: HostState): Vxlan | undefined => h.vxlans.find((x) => x.name === vxlan.name) ?? (h.vxlans.length === 1 ? h.vxlans[0] : undefined);
@@ -121,7 +121,7 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
       id: 'app-address-on-both-hosts',
       cause: `one segment, two owners: ${both.map((ad) => `${ad} (${where(ad).join(' and ')})`).join(', ')}; ARP answers from either host`,
       fix: `give ${b.name}'s copy an address of its own (on ${b.name}: ip addr del ${both[0]}/${SUBNET.split('/')[1]} dev ${vxlan.bridge}, then ip addr add one of ${SUBNET} that no other host or namespace has, and its namespaces' default route via it)`,
-      breaks: ['6-addresses', '6-e2e'],
+      breaks: ['6-addresses', '6-e2e', '6-seed'],
     });
   }
   if (!a.rootAddresses.some((x) => x.ifname === vxlan.bridge && x.address === gatewayOnA)) {
@@ -152,7 +152,7 @@ function dataTierFaults(a: HostState, b: HostState): Day6Fault[] {
     const on = ns.listening.filter((l) => l.endsWith(`:${port}`));
     const fix = `on ${b.name}: ${fixOf[name]!(ip, port)}`;
     if (on.length === 0) {
-      return [{ id: 'data-not-listening', cause: `nothing listens on :${port} in ${b.name}'s ${name}, so ${a.name}'s services find no ${name} at ${ip}:${port}`, fix, breaks: ['6-e2e'] }];
+      return [{ id: 'data-not-listening', cause: `nothing listens on :${port} in ${b.name}'s ${name}, so ${a.name}'s services find no ${name} at ${ip}:${port}`, fix, breaks: ['6-e2e', '6-seed'] }];
     }
     if (on.every((l) => loopback.test(l))) {
       return [
@@ -160,7 +160,7 @@ function dataTierFaults(a: HostState, b: HostState): Day6Fault[] {
           id: 'data-loopback-only',
           cause: `${b.name}'s ${name} listens on ${on.join(', ')} only: ${a.name}'s services, across the overlay, cannot reach ${ip}:${port}`,
           fix,
-          breaks: ['6-e2e'],
+          breaks: ['6-e2e', '6-seed'],
         },
       ];
     }

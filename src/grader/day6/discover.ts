@@ -9,6 +9,8 @@ import { parseVxlans, type Vxlan } from '../../net/vxlan.ts';
 export interface Machine {
   name: string;
   exec(argv: string[], o?: RunOptions): Promise<RunResult>;
+  /** argv that runs `argv` as root there (what exec runs). */
+  argv(argv: string[]): string[];
 }
 
 /** What the grader ran, as a person would have seen it (trimmed, so a result stays small). */
