@@ -86,6 +86,13 @@ export function attribute(table: string, e: ConntrackEntry, dir: Directory, host
   return { from, to: container ?? (natTo !== undefined ? dir.endpointOf(natTo) : to), proto: e.proto, ...(port === undefined ? {} : { port }) };
 }
 
+/** A connection as last read in a table: where it was counted (null: in another table), and whether the host's table said where it went. */
+interface Decided {
+  entry: ConntrackEntry;
+  counted: Counted | null;
+  informed: boolean;
+}
+
 export interface Accounted {
   pairs: Pair[];
   protocols: Snapshot['protocols'];
@@ -98,8 +105,15 @@ export interface Accounted {
  * carried since the last; one seen for the first time after the first sample was opened since.
  */
 export class Accountant {
-  /** Each connection's entry in the last read, by table, then tuple. */
-  #conns = new Map<string, Map<string, ConntrackEntry>>();
+  /**
+   * Each connection's entry in the last read, by table, then tuple, with where it was counted
+   * (null: in another table). A connection keeps that for its life: the host's table, read while
+   * the kernel changes it, can miss the DNAT entry that says where the connection went, which
+   * would count its packets of that interval to the host instead (seen: half an order-service ->
+   * PostgreSQL container pair's packets, in containers mode, under a burst). Decided without the
+   * host's entry, it is decided again once that entry is read.
+   */
+  #conns = new Map<string, Map<string, Decided>>();
   readonly #pairs = new Map<string, Pair>();
   readonly #external = new Set<string>();
   #first = true;
@@ -133,26 +147,29 @@ export class Accountant {
       p.live = 0;
       p.rate = { opened: 0, packets: 0, bytes: 0 };
     }
-    const seen = new Map<string, Map<string, ConntrackEntry>>();
+    const seen = new Map<string, Map<string, Decided>>();
     const states: Record<string, number> = {};
     for (const t of tables) {
       if (t.ns === 'host') continue;
       const was = this.#conns.get(t.ns);
-      const now = new Map<string, ConntrackEntry>();
+      const now = new Map<string, Decided>();
       seen.set(t.ns, now);
       for (const e of t.entries) {
-        const c = attribute(t.ns, e, dir, hostNat);
-        if (!c) continue;
         const key = tupleKey(e);
-        const before = was?.get(key);
-        now.set(key, e);
+        const last = was?.get(key);
+        // A counter that went back is the same tuple reused by a new connection.
+        const reused = last !== undefined && (e.orig.packets < last.entry.orig.packets || e.reply.packets < last.entry.reply.packets);
+        const before = reused ? undefined : last?.entry;
+        const informed = hostNat.has(key);
+        const c = last && !reused && (last.informed || !informed) ? last.counted : (attribute(t.ns, e, dir, hostNat) ?? null);
+        now.set(key, { entry: e, counted: c, informed: informed || (last?.informed === true && !reused) });
+        if (!c) continue;
         const p = this.#pairOf(c);
         p.live++;
         states[e.state] = (states[e.state] ?? 0) + 1;
         // The same entry as the last read's (its table's lines unchanged but for the timeout): nothing carried since.
         if (this.#first || before === e) continue;
-        // A counter that went back is the same tuple reused by a new connection.
-        const fresh = !before || e.orig.packets < before.orig.packets || e.reply.packets < before.reply.packets;
+        const fresh = !before;
         const d = fresh
           ? volumeOf(e)
           : {

@@ -111,6 +111,44 @@ describe('traffic per pair', () => {
     expect(pairs.map((p) => `${p.from}>${p.to}:${p.port}`)).toEqual(['order-service>container:ecomnet-postgres:5432']);
   });
 
+  it("keeps a connection where it was counted when a read of the host's table misses its DNAT entry (the kernel changed the table meanwhile)", () => {
+    const acc = new Accountant();
+    const order = (pk: string) => tcp('ESTABLISHED', `10.0.0.40 10.0.0.1 41000 5432 ${pk} 300`, `10.0.0.1 10.0.0.40 5432 41000 ${pk} 500`);
+    const host = tcp('ESTABLISHED', '10.0.0.40 10.0.0.1 41000 5432 3 300', '172.17.0.2 10.0.0.40 5432 41000 3 500');
+    sampleOf([], acc);
+    sampleOf(
+      [
+        { ns: 'host', entries: parseConntrack(host) },
+        { ns: 'order-service', entries: parseConntrack(order('3')) },
+      ],
+      acc,
+    );
+    const { pairs } = sampleOf(
+      [
+        { ns: 'host', entries: [] },
+        { ns: 'order-service', entries: parseConntrack(order('9')) },
+      ],
+      acc,
+    );
+    expect(pairs.map((p) => `${p.from}>${p.to}:${p.port} ${p.packetsOut}`)).toEqual(['order-service>container:ecomnet-postgres:5432 9']);
+  });
+
+  it("decides again once the host's entry is read, for a connection first seen without it", () => {
+    const acc = new Accountant();
+    const order = (pk: string) => tcp('ESTABLISHED', `10.0.0.40 10.0.0.1 41000 5432 ${pk} 300`, `10.0.0.1 10.0.0.40 5432 41000 ${pk} 500`);
+    const host = tcp('ESTABLISHED', '10.0.0.40 10.0.0.1 41000 5432 5 300', '172.17.0.2 10.0.0.40 5432 41000 5 500');
+    sampleOf([], acc);
+    sampleOf([{ ns: 'order-service', entries: parseConntrack(order('3')) }], acc);
+    const { pairs } = sampleOf(
+      [
+        { ns: 'host', entries: parseConntrack(host) },
+        { ns: 'order-service', entries: parseConntrack(order('5')) },
+      ],
+      acc,
+    );
+    expect(pairs.map((p) => `${p.from}>${p.to}:${p.port} ${p.packetsOut} live ${p.live}`)).toEqual(['order-service>host:5432 3 live 0', 'order-service>container:ecomnet-postgres:5432 2 live 1']);
+  });
+
   it('takes a tuple whose counters went back for a new connection, and pairDelta gives what happened between two samples', () => {
     const acc = new Accountant();
     const snap = (pairs: ReturnType<Accountant['account']>['pairs']) => ({ pairs }) as Snapshot;
