@@ -18,6 +18,8 @@ export interface Day6Fault {
   fix: string;
   /** The deliverables it breaks. */
   breaks: Day6Id[];
+  /** What the diagram marks red on a host's VXLAN for it, in a few words. */
+  marks?: { host: string; text: string }[];
 }
 
 const traffic: Day6Id[] = ['6-overlay', '6-underlay', '6-mtu', '6-e2e', '6-seed'];
@@ -49,6 +51,7 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
         cause: `${h.name} has no ${vxlan.name} (VXLAN devices: ${h.vxlans.map((v) => v.name).join(', ') || 'none'})`,
         fix: `on ${h.name}: ${typed({ name: vxlan.name, mtu: 0, up: false }, other)}`,
         breaks: traffic,
+        marks: [{ host: h.name, text: `no ${vxlan.name}` }],
       });
       continue;
     }
@@ -58,6 +61,7 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
         cause: `${h.name}'s ${x.name} sends to ${x.remote ?? 'no remote'}, but ${other.name}'s ${x.dev ?? vxlan.underlayDev} is ${other.underlay.join(', ') || 'unaddressed'}`,
         fix: `on ${h.name}: ip link del ${x.name}; ${typed(x, other)}; ip link set ${x.name} master ${vxlan.bridge}; ip link set ${x.name} up`,
         breaks: traffic,
+        marks: [{ host: h.name, text: x.remote ? `remote ${x.remote} is not ${other.name}` : 'no remote' }],
       });
     }
     if (x.master !== vxlan.bridge) {
@@ -66,6 +70,7 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
         cause: `${h.name}'s ${x.name} is ${x.master ? `a port of ${x.master}` : 'on no bridge'}, so ${vxlan.bridge}'s namespaces never reach it`,
         fix: `on ${h.name}: ip link set ${x.name} master ${vxlan.bridge}`,
         breaks: traffic,
+        marks: [{ host: h.name, text: `not enslaved to ${vxlan.bridge}` }],
       });
     }
     if (!x.up) faults.push({ id: 'vxlan-down', cause: `${h.name}'s ${x.name} is down`, fix: `on ${h.name}: ip link set ${x.name} up`, breaks: traffic });
@@ -86,6 +91,7 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
         cause: `VNI ${xa.vni} on ${a.name} and ${xb.vni} on ${b.name}: each host drops the other's frames (the course's VNI is ${vxlan.vni})`,
         fix: off.map(([h, other]) => `on ${h.name}: ip link del ${vxlanOf(h)!.name}; ${typed(vxlanOf(h)!, other)}`).join('; '),
         breaks: traffic,
+        marks: off.map(([h]) => ({ host: h.name, text: `VNI ${vxlanOf(h)!.vni}, not ${vxlan.vni}` })),
       });
     }
     if (xa.port !== xb.port || xa.port !== vxlan.port) {
@@ -96,6 +102,7 @@ export function diagnoseDay6(a: HostState, b: HostState): Day6Fault[] {
         cause: `UDP port ${xa.port} on ${a.name} and ${xb.port} on ${b.name}${why}: the course's is ${vxlan.port}`,
         fix: off.map(([h, other]) => `on ${h.name}: ip link del ${vxlanOf(h)!.name}; ${typed(vxlanOf(h)!, other)}`).join('; '),
         breaks: traffic,
+        marks: off.map(([h]) => ({ host: h.name, text: `UDP ${vxlanOf(h)!.port ?? linuxDefaultPort}, not ${vxlan.port}` })),
       });
     }
   }

@@ -9,27 +9,20 @@ import { nodeBox, RED, svgOpen, W } from '../../util/svg-kit.ts';
 import { esc } from '../../util/text.ts';
 import { SUBNET } from '../diagnosis/common.ts';
 import { linuxDefaultPort, mtu, vxlan } from './contract.ts';
-import type { HostState, Vxlan } from './discover.ts';
+import { type Day6Fault, diagnoseDay6 } from './diagnose.ts';
+import type { HostState } from './discover.ts';
 
 const COL = W / 2;
 const BOX = 150;
 const y = { host: 20, eth0: 70, vx: 120, bridge: 210, ns: 270, height: 370 };
 
-/** What is wrong with a host's VXLAN against the contract and the other host, or undefined. */
-function vxlanFault(v: Vxlan | undefined, other: HostState): string | undefined {
-  if (!v) return `no ${vxlan.name}`;
-  const port = v.port ?? linuxDefaultPort;
-  if (v.vni !== vxlan.vni) return `VNI ${v.vni}, not ${vxlan.vni}`;
-  if (port !== vxlan.port) return `UDP ${port}, not ${vxlan.port}`;
-  if (v.master !== vxlan.bridge) return `not enslaved to ${vxlan.bridge}`;
-  if (v.remote && !other.underlay.includes(v.remote)) return `remote ${v.remote} is not ${other.name}`;
-  return undefined;
-}
+/** The first of the diagnosis's marks on a host's VXLAN, or undefined. */
+const vxlanFault = (faults: Day6Fault[], h: HostState): string | undefined => faults.flatMap((f) => f.marks ?? []).find((m) => m.host === h.name)?.text;
 
-function hostColumn(h: HostState, other: HostState, x0: number): string {
+function hostColumn(h: HostState, faults: Day6Fault[], x0: number): string {
   const cx = x0 + COL / 2;
   const v = h.vxlans[0];
-  const fault = vxlanFault(v, other);
+  const fault = vxlanFault(faults, h);
   const bridge = h.rootAddresses.filter((a) => a.ifname === vxlan.bridge).map((a) => a.address);
   const apps = h.namespaces.filter((n) => n.links.some((l) => l.addresses.some((a) => cidrHas(SUBNET, a))));
   const step = apps.length > 1 ? (COL - 40 - BOX) / (apps.length - 1) : 0;
@@ -57,14 +50,15 @@ ${boxes.join('\n')}
 
 /** The SVG of both hosts, host A on the left. */
 export function day6DiagramSvg(a: HostState, b: HostState): string {
-  const [va, vb] = [a.vxlans[0], b.vxlans[0]];
-  const overlayOk = !vxlanFault(va, b) && !vxlanFault(vb, a);
+  // Red where the diagnosis finds a fault, in its words: one judgement, drawn.
+  const faults = diagnoseDay6(a, b);
+  const overlayOk = !vxlanFault(faults, a) && !vxlanFault(faults, b);
   const mid = y.vx + 22;
   return `${svgOpen(`${a.name} and ${b.name} as found`, `course day 6: ${a.name} and ${b.name}, discovered`, y.height)}
 <line x1="${COL / 2}" y1="${y.eth0 - 16}" x2="${W - COL / 2}" y2="${y.eth0 - 16}" stroke="#334155" stroke-width="3"/>
 <text x="${W / 2}" y="${y.eth0 - 22}" text-anchor="middle" font-size="11" fill="#334155">underlay</text>
-${hostColumn(a, b, 0)}
-${hostColumn(b, a, COL)}
+${hostColumn(a, faults, 0)}
+${hostColumn(b, faults, COL)}
 <g class="overlay${overlayOk ? '' : ' fault'}"><line x1="${COL - 30}" y1="${mid}" x2="${COL + 30}" y2="${mid}" stroke="${overlayOk ? '#4f46e5' : RED}" stroke-width="3" stroke-dasharray="8 5"/>
 <text x="${W / 2}" y="${mid - 8}" text-anchor="middle" font-size="10" fill="${overlayOk ? '#4f46e5' : RED}">overlay</text></g>
 </svg>`;
