@@ -328,10 +328,15 @@ async function run(command: string | undefined, v: ReturnType<typeof parseOption
           hosts: v.hosts as string | undefined,
           reports: v.reports as string | undefined,
           json: Boolean(v.json),
-          credentials: {
-            ...(v['pg-url'] !== undefined ? { pgUrl: v['pg-url'] as string } : {}),
-            ...(v['redis-url'] !== undefined ? { redisUrl: v['redis-url'] as string } : {}),
-          },
+          // None given: ecomnet's platform, if it is what runs there, hands its logins over (the handshake).
+          ...(v['pg-url'] !== undefined || v['redis-url'] !== undefined
+            ? {
+                credentials: {
+                  ...(v['pg-url'] !== undefined ? { pgUrl: v['pg-url'] as string } : {}),
+                  ...(v['redis-url'] !== undefined ? { redisUrl: v['redis-url'] as string } : {}),
+                },
+              }
+            : {}),
           seedOnly: ['only', 'phase', 'teardown', 'docker-forward'].filter((k) => v[k as keyof typeof v] !== undefined),
         });
       }

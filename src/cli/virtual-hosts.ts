@@ -14,7 +14,7 @@ import type { VirtualHost } from '../vhost/vhost.ts';
 
 const checkout = fileURLToPath(new URL('../..', import.meta.url));
 /** Where each host finds the shared secrets: its own /run, which only it sees. */
-export const SHARED_SECRETS = '/run/ecomnet-shared-secrets.json';
+const SHARED_SECRETS = '/run/ecomnet-shared-secrets.json';
 /** Each host's data root: a path this machine does not have, so nothing of its own (kept data, a template being made) shows through the host's copy of /var. */
 export const VIRTUAL_HOST_DATA = '/var/lib/ecomnet-virtual-host';
 

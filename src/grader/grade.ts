@@ -275,7 +275,8 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
   try {
     const reads: Captured[] = [];
     const [found, backend, kernel] = await Promise.all([
-      o.hosts ? discoverSplit(o.hosts) : discover((c) => reads.push(c)).then((model) => ({ model, split: undefined })),
+      // Across hosts, ecomnet's platform hands its logins over on the host that holds its data servers (none given: the handshake).
+      o.hosts ? discoverSplit(o.hosts, { handshake: o.credentials === undefined }) : discover((c) => reads.push(c)).then((model) => ({ model, split: undefined })),
       detectBackend(),
       runCommand(['uname', '-r'], { allowFail: true }),
     ]);
@@ -286,7 +287,7 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
       else noVantage = `${split.front.name} has no outside segment of its own (${probeNames.namespaces.join(', ')}), and verify adds none to a split lab`;
     }
     const judgement = judgeRules(model, vantage);
-    const given = typeof o.credentials === 'function' ? o.credentials(model) : o.credentials;
+    const given = typeof o.credentials === 'function' ? o.credentials(model) : (o.credentials ?? ('handed' in found ? found.handed : undefined));
     const lab: Lab = {
       model,
       judgement,

@@ -4,16 +4,19 @@
  * its standard output for the process that writes the reports. Progress goes to standard error.
  * Usage: node src/grader/inside.ts '{"only": "1.2", "netns": "...", "uplink": "eth0", "credentials": {...}}'
  * With `{"discover": true}` it only reads the host (discover.ts) and prints the model with the
- * reads, for a grader that judges a lab spread over several hosts (split.ts).
+ * reads, for a grader that judges a lab spread over several hosts (split.ts); with `"handshake":
+ * true` too, the logins ecomnet's platform on this host hands over (src/runtime/handshake.ts).
  */
 import '../../bin/compile-cache.js';
 import type { Captured } from './evidence.ts';
 import { discover } from './discover.ts';
 import { grade } from './grade.ts';
+import { runDirAt } from '../host/run-dir.ts';
 import type { Credentials } from './logins.ts';
 
 interface InsideOptions {
   discover?: boolean;
+  handshake?: boolean;
   only?: string;
   /** The build script that ran: what it started where. */
   script?: string;
@@ -28,7 +31,8 @@ const o = JSON.parse(process.argv[2] ?? '{}') as InsideOptions;
 if (o.discover) {
   const reads: Captured[] = [];
   const model = await discover((c) => reads.push(c));
-  process.stdout.write(`${JSON.stringify({ model, reads })}\n`);
+  const handed = o.handshake ? (await import('../runtime/handshake.ts')).handshakeLogins(runDirAt(), model) : undefined;
+  process.stdout.write(`${JSON.stringify({ model, reads, ...(handed ? { handed } : {}) })}\n`);
 } else {
   const result = await grade({
     ...(o.only ? { only: o.only } : {}),

@@ -12,6 +12,7 @@ import { type RunResult, run } from '../host/exec.ts';
 import { bridge, namespaces } from './contract.ts';
 import type { Captured } from './evidence.ts';
 import { appBridge, hostPeer, inSubnet } from './find.ts';
+import type { Credentials } from './logins.ts';
 import type { HostModel } from './model.ts';
 
 /** One host of the lab: a name, and how to run a command as root there (a virtual host's nsenter, say). */
@@ -33,12 +34,19 @@ export interface Split {
 
 const inside = join(dirname(fileURLToPath(import.meta.url)), 'inside.ts');
 
+interface HostRead {
+  model: HostModel;
+  reads: Captured[];
+  /** The logins ecomnet's platform on that host handed over, when asked and it is the one serving there. */
+  handed?: Credentials;
+}
+
 /** A host read by discover.ts run there, with what it ran (each record named by the host). */
-async function discoverOn(h: LabHost): Promise<{ model: HostModel; reads: Captured[] }> {
-  const r: RunResult = await run(h.argv([process.execPath, inside, JSON.stringify({ discover: true })]), { allowFail: true, timeoutMs: 60_000 });
+async function discoverOn(h: LabHost, handshake: boolean): Promise<HostRead> {
+  const r: RunResult = await run(h.argv([process.execPath, inside, JSON.stringify({ discover: true, handshake })]), { allowFail: true, timeoutMs: 60_000 });
   if (r.exitCode !== 0) throw new Error(`could not read ${h.name} (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
-  const read = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { model: HostModel; reads: Captured[] };
-  return { model: read.model, reads: read.reads.map((c) => ({ ...c, host: h.name })) };
+  const read = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as HostRead;
+  return { ...read, reads: read.reads.map((c) => ({ ...c, host: h.name })) };
 }
 
 /**
@@ -66,9 +74,14 @@ export function stretched(front: HostModel, others: HostModel[]): HostModel {
   return { ...front, host: { ...front.host, links: [...front.host.links, ...ports] }, namespaces };
 }
 
-/** Every host read, side by side; the model of the stretched lab, where each namespace is, and the reads as evidence. */
-export async function discoverSplit(hosts: LabHost[]): Promise<{ model: HostModel; split: Split; reads: Captured[] }> {
-  const read = await Promise.all(hosts.map(discoverOn));
+/**
+ * Every host read, side by side; the model of the stretched lab, where each namespace is, the
+ * reads as evidence, and with `handshake` the logins ecomnet's platform hands over on each host
+ * (its data servers' host's), as verify takes them on one host.
+ */
+export async function discoverSplit(hosts: LabHost[], o: { handshake?: boolean } = {}): Promise<{ model: HostModel; split: Split; reads: Captured[]; handed?: Credentials }> {
+  const read = await Promise.all(hosts.map((h) => discoverOn(h, o.handshake === true)));
+  const handed = Object.assign({}, ...read.map((r) => r.handed ?? {})) as Credentials;
   const holds = (i: number, ns: string) => read[i]!.model.namespaces.some((n) => n.name === ns);
   const frontAt = Math.max(
     0,
@@ -85,6 +98,7 @@ export async function discoverSplit(hosts: LabHost[]): Promise<{ model: HostMode
     model,
     split: { hosts, front: hosts[frontAt]!, of, models: new Map(hosts.map((h, i) => [h, read[i]!.model])) },
     reads: read.flatMap((r) => r.reads),
+    ...(Object.keys(handed).length ? { handed } : {}),
   };
 }
 

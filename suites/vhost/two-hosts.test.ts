@@ -5,14 +5,12 @@
  * learner's two-host build. The shop is served on host A's port 8080 to A's external client, its
  * data kept on host B.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/host/exec.ts';
-import { type HostsUp, SHARED_SECRETS, shopArgv, upInVirtualHosts } from '../../src/cli/virtual-hosts.ts';
-import { READER_ROLE } from '../../src/data/postgres.ts';
-import { order, orderCreated, products, seedLogin } from '../../src/grader/contract.ts';
-import { contractNs } from '../../src/grader/find.ts';
-import { type Credentials, loginUrl } from '../../src/grader/logins.ts';
-import type { Secrets } from '../../src/runtime/secrets.ts';
+import { type HostsUp, shopArgv, upInVirtualHosts } from '../../src/cli/virtual-hosts.ts';
+import { order, orderCreated, products } from '../../src/grader/contract.ts';
 import { day6Deliverables } from '../../src/grader/day6/deliverables.ts';
 import { type Day6Result, gradeDay6 } from '../../src/grader/day6/grade.ts';
 import { vhostMachine } from '../../src/grader/day6/build.ts';
@@ -30,16 +28,6 @@ afterAll(async () => {
 });
 
 const host = (name: string) => up.hosts.find((h) => h.name === name)!.vh;
-
-/** The platform's logins, handed to the grader as `--pg-url`/`--redis-url` would (the read-only operator role, Redis's password). */
-async function logins(): Promise<Credentials> {
-  const secrets = JSON.parse((await host('host-b').exec(['cat', SHARED_SECRETS])).stdout) as Secrets;
-  const [pg, redis] = [contractNs('postgres-db'), contractNs('redis-cache')];
-  return {
-    pgUrl: loginUrl('postgres', { host: pg.ip, port: pg.port, user: READER_ROLE, password: secrets.reader, database: seedLogin.database }),
-    redisUrl: loginUrl('redis', { host: redis.ip, port: redis.port, user: 'default', password: secrets.redis }),
-  };
-}
 const machine = (name: string) => vhostMachine(name, host(name));
 
 describe('ecomnet up --topology two-hosts --virtual-hosts', () => {
@@ -58,7 +46,7 @@ describe('ecomnet up --topology two-hosts --virtual-hosts', () => {
     let at: string;
     beforeAll(async () => {
       at = new Date().toISOString();
-      graded = await gradeDay6(machine('host-a'), machine('host-b'), { capture: { prefix: host('host-a').lanArgv([]), dev: 'lan0' }, seed: { credentials: await logins() } });
+      graded = await gradeDay6(machine('host-a'), machine('host-b'), { capture: { prefix: host('host-a').lanArgv([]), dev: 'lan0' } });
     }, 60_000);
 
     // One test per deliverable, so the test run's report judges each on its own, with the commands the grader ran for it.
@@ -73,7 +61,7 @@ describe('ecomnet up --topology two-hosts --virtual-hosts', () => {
       expect(graded.diagnoses).toEqual([]);
     });
 
-    it("6-seed is the seed's own grader on both hosts as one lab: all its deliverables pass, each command run on the host holding what it asks about", () => {
+    it("6-seed is the seed's own grader on both hosts as one lab: all its deliverables pass (host B's platform hands over its logins, as verify's handshake does on one host), each command run on the host holding what it asks about", () => {
       const seed = graded.seed;
       expect(seed.deliverables.filter((d) => d.status !== 'pass').map((d) => `${d.id}: ${d.status} ${d.reason ?? ''}`)).toEqual([]);
       expect(seed.score).toMatchObject({ points: 27, max: 27 });
@@ -120,6 +108,21 @@ describe('ecomnet up --topology two-hosts --virtual-hosts', () => {
       await b.exec(['ip', '-n', 'redis-cache', 'link', 'set', veth, 'mtu', '1450']);
     }
   }, 60_000);
+
+  it("`ecomnet verify --two-hosts --hosts PID_A,PID_B` judges it as it stands: every day-6 deliverable passes, the seed's 27 with them, exit 0", async () => {
+    const reports = mkdtempSync(join('/var/tmp', 'ecomnet-two-hosts-verify-'));
+    try {
+      const r = await run([process.execPath, 'bin/ecomnet.js', 'verify', '--two-hosts', '--hosts', up.hosts.map((h) => h.vh.pid).join(','), '--reports', reports], {
+        allowFail: true,
+        timeoutMs: 120_000,
+      });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^✓ 6-seed /m);
+      expect(r.stdout).toMatch(/^the seed's deliverables across both hosts: 27\/27 pass$/m);
+    } finally {
+      rmSync(reports, { recursive: true, force: true });
+    }
+  }, 150_000);
 
   it('nothing of it is on this machine: no overlay, no underlay address', async () => {
     const links = (await run(['ip', '-o', 'link', 'show'])).stdout;
