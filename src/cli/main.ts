@@ -370,12 +370,18 @@ async function run(command: string | undefined, v: ReturnType<typeof parseOption
 
 // A closed pipe (`ecomnet down | head`) must not kill a teardown half way.
 process.stdout.on('error', () => {});
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    console.error(`ecomnet: ${e.message}`);
-    // verify and grade document 3 for a command line they cannot read; the others, 2.
-    const grading = ['verify', 'grade'].includes(process.argv[2] ?? '');
-    process.exit(e instanceof UsageError ? (grading ? 3 : 2) : 1);
-  },
-);
+
+/**
+ * Exit once what was printed has gone to its pipe: process.exit drops a pipe's pending writes,
+ * and a `verify --json` result is larger than a pipe holds (its reader got it cut short).
+ */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exitAfterOutput, (e: Error) => {
+  console.error(`ecomnet: ${e.message}`);
+  // verify and grade document 3 for a command line they cannot read; the others, 2.
+  const grading = ['verify', 'grade'].includes(process.argv[2] ?? '');
+  exitAfterOutput(e instanceof UsageError ? (grading ? 3 : 2) : 1);
+});

@@ -1,6 +1,12 @@
 /** The command line a user is told to run instead (no passwordless sudo; another user's platform): built from how the CLI was started. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commandLineAs } from '../../src/host/exec.ts';
+import { commandLineAs, run } from '../../src/host/exec.ts';
+import { topology } from '../../src/topology/default.ts';
+
+const cli = join(import.meta.dirname, '..', '..', 'bin', 'ecomnet.js');
 
 const argv = (...args: string[]) => [process.execPath, '/srv/ecomnet/bin/ecomnet.js', ...args];
 
@@ -26,5 +32,24 @@ describe('commandLineAs', () => {
 
   it('quotes what a shell would split or expand, quotes included', () => {
     expect(commandLineAs('root', ['up', "it's $HOME"], argv(), {})).toMatch(/ up 'it'\\''s \$HOME'$/);
+  });
+});
+
+describe('what the CLI prints reaches its reader whole', () => {
+  it('a --dry-run larger than a pipe holds (a topology of 156 namespaces) arrives to its last line, however slowly it is read', async () => {
+    const t = structuredClone(topology);
+    for (let i = 0; i < 150; i++) t.app.nodes.push({ name: `extra-${i}`, ip: `10.0.1.${i + 1}`, veth: `veth-x${i}`, role: 'extra' });
+    const dir = mkdtempSync(join(tmpdir(), 'ecomnet-big-topology-'));
+    try {
+      const file = join(dir, 'big.json');
+      writeFileSync(file, JSON.stringify(t));
+      // A reader slower than the CLI: what process.exit would drop is still unwritten when it exits.
+      const out = await run(['sh', '-c', `"$0" "$1" up --dry-run --topology "$2" | (sleep 0.5; cat)`, process.execPath, cli, file], { allowFail: true, timeoutMs: 30_000 });
+      expect(out.exitCode, out.stderr).toBe(0);
+      expect(out.stdout.length).toBeGreaterThan(128 * 1024);
+      expect(out.stdout.trimEnd().split('\n').at(-1)).toBe('EOF');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
