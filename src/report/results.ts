@@ -104,7 +104,7 @@ export function runLine(s: RunSummary): string {
   return [`run ${s.verdict === 'pass' ? 'passed' : s.verdict === 'fail' ? 'FAILED' : 'INCONCLUSIVE'}`, tests, ...extra].join(' · ');
 }
 
-/** The seed's counts, then course day 6's apart: `deliverables: 27 pass, 0 fail, 0 missing; day 6: 5 pass, 0 fail, 0 missing`. */
+/** The seed's counts, then course day 6's apart: `deliverables: 27 pass, 0 fail, 0 missing; day 6: 6 pass, 0 fail, 0 missing`. */
 export function deliverablesLine(input: Pick<ReportInput, 'results' | 'day6'>): string {
   const line = (results: { status: DeliverableStatus }[]) => {
     const c = countByStatus(results);
