@@ -25,6 +25,8 @@ import { judgeRules } from './judge.ts';
 import { labLines } from './lab-lines.ts';
 import { type Credentials, pgLogin, redisLogin } from './logins.ts';
 import type { HostModel } from './model.ts';
+import { WORLD } from '../vhost/vhost.ts';
+import { namespaceOf } from './find.ts';
 import { attachProbe, probeNames } from './probe.ts';
 import { type LabHost, type Split, discoverSplit } from './split.ts';
 import { probeVantage, type Vantage, vhostVantage } from './vantage.ts';
@@ -50,7 +52,7 @@ export interface GradeOptions {
   build?: string;
   /**
    * The lab is split across these hosts (course day 6), judged as one lab (split.ts); the outside
-   * is the front host's, already there (its outside segment, or its world), never a probe added.
+   * is the front host's, already there (splitOutside), never a probe added.
    */
   hosts?: LabHost[];
   progress?: (line: string) => void;
@@ -248,6 +250,19 @@ function unjudged(startedAt: string, t0: number, selected: Set<string>, why: str
   };
 }
 
+/**
+ * A split lab's outside, found on its front host, never added: its own outside segment (ecomnet's
+ * platform has one), else the world behind eth0 of a virtual host made with an external client.
+ */
+async function splitOutside(split: Split, model: HostModel): Promise<{ vantage?: Vantage; noVantage?: string }> {
+  if (probeNames.namespaces.every((n) => namespaceOf(model, n) && split.of.get(n) === split.front)) return { vantage: probeVantage };
+  const world = await runCommand(split.front.argv(['nsenter', `--net=${WORLD.netns}`, 'ip', '-o', '-4', 'addr', 'show']), { allowFail: true });
+  if (world.exitCode === 0 && world.stdout.includes(` ${WORLD.client.ip}/`)) return { vantage: vhostVantage(WORLD.netns, WORLD.uplink) };
+  return {
+    noVantage: `${split.front.name} has no outside segment of its own (${probeNames.namespaces.join(', ')}) nor an external client behind its ${WORLD.uplink}, and verify adds none to a split lab`,
+  };
+}
+
 export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
@@ -282,10 +297,7 @@ export async function grade(o: GradeOptions = {}): Promise<GradeResult> {
     ]);
     const { model, split } = found;
     if ('reads' in found) reads.push(...found.reads);
-    if (split && outside.kind === 'probe') {
-      if (probeNames.namespaces.every((n) => model.namespaces.some((x) => x.name === n) && split.of.get(n) === split.front)) vantage = probeVantage;
-      else noVantage = `${split.front.name} has no outside segment of its own (${probeNames.namespaces.join(', ')}), and verify adds none to a split lab`;
-    }
+    if (split && outside.kind === 'probe') ({ vantage, noVantage } = await splitOutside(split, model));
     const judgement = judgeRules(model, vantage);
     const given = typeof o.credentials === 'function' ? o.credentials(model) : (o.credentials ?? ('handed' in found ? found.handed : undefined));
     const lab: Lab = {

@@ -14,20 +14,25 @@ import { grade } from './grade.ts';
 import { runDirAt } from '../host/run-dir.ts';
 import type { Credentials } from './logins.ts';
 
-interface InsideOptions {
-  discover?: boolean;
+/** Only read the host (split.ts), with ecomnet's handed logins when asked. */
+interface DiscoverOptions {
+  discover: true;
   handshake?: boolean;
+}
+
+interface GradeInsideOptions {
+  discover?: false;
   only?: string;
   /** The build script that ran: what it started where. */
   script?: string;
   /** The reachability matrix for the report (`verify --build`); a class leaves it out. */
   matrix?: boolean;
-  netns?: string;
-  uplink?: string;
+  netns: string;
+  uplink: string;
   credentials?: Credentials;
 }
 
-const o = JSON.parse(process.argv[2] ?? '{}') as InsideOptions;
+const o = JSON.parse(process.argv[2] ?? '{}') as DiscoverOptions | GradeInsideOptions;
 if (o.discover) {
   const reads: Captured[] = [];
   const model = await discover((c) => reads.push(c));
@@ -39,7 +44,7 @@ if (o.discover) {
     ...(o.credentials ? { credentials: o.credentials } : {}),
     ...(o.script ? { build: o.script } : {}),
     matrix: o.matrix !== false,
-    outside: { kind: 'vhost', netns: o.netns ?? '', uplink: o.uplink ?? '' },
+    outside: { kind: 'vhost', netns: o.netns, uplink: o.uplink },
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);

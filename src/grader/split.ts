@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunResult, run } from '../host/exec.ts';
 import { bridge, namespaces } from './contract.ts';
 import type { Captured } from './evidence.ts';
-import { appBridge, hostPeer, inSubnet } from './find.ts';
+import { appBridge, hostPeer, inSubnet, namespaceOf } from './find.ts';
 import type { Credentials } from './logins.ts';
 import type { HostModel } from './model.ts';
 
@@ -82,12 +82,11 @@ export function stretched(front: HostModel, others: HostModel[]): HostModel {
 export async function discoverSplit(hosts: LabHost[], o: { handshake?: boolean } = {}): Promise<{ model: HostModel; split: Split; reads: Captured[]; handed?: Credentials }> {
   const read = await Promise.all(hosts.map((h) => discoverOn(h, o.handshake === true)));
   const handed = Object.assign({}, ...read.map((r) => r.handed ?? {})) as Credentials;
-  const holds = (i: number, ns: string) => read[i]!.model.namespaces.some((n) => n.name === ns);
   const frontAt = Math.max(
     0,
-    hosts.findIndex((_, i) => holds(i, 'nginx-lb')),
+    read.findIndex((r) => namespaceOf(r.model, 'nginx-lb')),
   );
-  const order = [frontAt, ...hosts.keys()].filter((i, k, all) => all.indexOf(i) === k);
+  const order = [frontAt, ...[...hosts.keys()].filter((i) => i !== frontAt)];
   const of = new Map<string, LabHost>();
   for (const i of order) for (const n of read[i]!.model.namespaces) if (!of.has(n.name)) of.set(n.name, hosts[i]!);
   const model = stretched(

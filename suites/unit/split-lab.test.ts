@@ -4,13 +4,14 @@
  * stays the front's, and a Trial runs each command on the host that holds what it asks about.
  */
 import { describe, expect, it } from 'vitest';
-import { bridge, namespaces } from '../../src/grader/contract.ts';
+import { bridge, namespaces, seedLogin } from '../../src/grader/contract.ts';
 import { type Lab, Trial } from '../../src/grader/checks/trial.ts';
-import { appBridge, hostPeer } from '../../src/grader/find.ts';
+import { appBridge, contractNs, hostPeer } from '../../src/grader/find.ts';
 import type { HostModel, Link, Namespace } from '../../src/grader/model.ts';
 import { bridgesOn, gatewayOn, type LabHost, type Split, stretched } from '../../src/grader/split.ts';
 
 const [onA, onB] = [namespaces.slice(0, 4), namespaces.slice(4)];
+const [redis, pg] = [contractNs('redis-cache'), contractNs('postgres-db')];
 
 /** A host whose bridge `br` (address `gw`) holds the given namespaces' veths, as discover.ts reads it. */
 function hostModel(list: readonly (typeof namespaces)[number][], gw: string, extra: Link[] = []): HostModel {
@@ -48,8 +49,10 @@ function hostModel(list: readonly (typeof namespaces)[number][], gw: string, ext
   };
 }
 
+/** Host B's bridge address in the course (any address of the seed's subnet no namespace has). */
+const gatewayB = '10.0.0.2';
 const a = hostModel(onA, bridge.ip);
-const b = hostModel(onB, '10.0.0.2');
+const b = hostModel(onB, gatewayB);
 const host = (name: string): LabHost => ({ name, argv: (argv) => ['echo', name, ...argv] });
 const [ha, hb] = [host('host-a'), host('host-b')];
 const split: Split = {
@@ -74,13 +77,13 @@ describe('the stretched lab', () => {
   it("keeps the front host's side: its bridge address, its rules; a namespace on both hosts is the front's", () => {
     expect(appBridge(model)?.addresses).toEqual([{ ip: bridge.ip, prefix: 16 }]);
     expect(model.iptables).toBe(a.iptables);
-    const twice = stretched(a, [hostModel([...onB, onA[0]!], '10.0.0.2')]);
+    const twice = stretched(a, [hostModel([...onB, onA[0]!], gatewayB)]);
     expect(twice.namespaces.filter((n) => n.name === onA[0]!.name)).toEqual([a.namespaces[0]]);
   });
 
   it('each host has its own gateway and bridge: the seed’s on the front, its own on the other', () => {
     expect(gatewayOn(split, ha)).toBe(bridge.ip);
-    expect(gatewayOn(split, hb)).toBe('10.0.0.2');
+    expect(gatewayOn(split, hb)).toBe(gatewayB);
     expect(gatewayOn(undefined, undefined)).toBe(bridge.ip);
     expect(bridgesOn(split, hb)).toEqual([bridge.name]);
   });
@@ -91,8 +94,8 @@ describe('a Trial on a split lab', () => {
     model: stretched(a, [b]),
     judgement: {} as Lab['judgement'],
     noVantage: 'none',
-    pg: { host: '10.0.0.60', port: 5432, user: 'postgres', password: 'postgres', database: 'orders' },
-    redis: { host: '10.0.0.50', port: 6379, user: 'default' },
+    pg: { host: pg.ip, port: pg.port, ...seedLogin },
+    redis: { host: redis.ip, port: redis.port, user: 'default' },
     iptables: { save: 'iptables-save', list: 'iptables' },
     shared: new Map(),
     split,
@@ -100,12 +103,12 @@ describe('a Trial on a split lab', () => {
 
   it('runs a namespace’s command on its host, a host command on the front, a data client where its server is; each recorded as typed there, with the host', async () => {
     const t = new Trial(lab);
-    const [inB, inA, front, redis] = await Promise.all([t.inNs('redis-cache', 'true'), t.inNs('api-gateway', 'true'), t.sh('true'), t.redis('PING')]);
-    expect([inB.host, inA.host, front.host, redis.host]).toEqual(['host-b', 'host-a', 'host-a', 'host-b']);
+    const [inB, inA, front, pinged] = await Promise.all([t.inNs('redis-cache', 'true'), t.inNs('api-gateway', 'true'), t.sh('true'), t.redis('PING')]);
+    expect([inB.host, inA.host, front.host, pinged.host]).toEqual(['host-b', 'host-a', 'host-a', 'host-b']);
     // The argv `echo` printed is what ran: the host's way in, then the command.
     expect(inB.stdout).toBe('host-b bash --norc --noprofile -c ip netns exec redis-cache true\n');
     expect(inB.command).toBe('ip netns exec redis-cache true');
-    expect(redis.stdout).toBe('host-b env redis-cli -h 10.0.0.50 -p 6379 PING\n');
+    expect(pinged.stdout).toBe(`host-b env redis-cli -h ${redis.ip} -p ${redis.port} PING\n`);
     expect(t.hosts()).toEqual([ha, hb]);
   });
 });

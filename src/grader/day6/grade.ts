@@ -8,9 +8,8 @@ import { vxlan } from './contract.ts';
 import { type Day6Id, diagnoseDay6 } from './diagnose.ts';
 import { discoverHost, evidenceOf, type HostState, type Machine } from './discover.ts';
 import { linuxDefaultPort } from './contract.ts';
-import { grade, type GradeResult, type Outside } from '../grade.ts';
+import { grade, type GradeResult } from '../grade.ts';
 import type { Credentials } from '../logins.ts';
-import { WORLD } from '../../vhost/vhost.ts';
 
 export type { CapturePoint } from './checks.ts';
 export type { Machine } from './discover.ts';
@@ -34,8 +33,8 @@ export interface Day6Result {
 
 export interface Day6Options {
   capture?: CapturePoint;
-  /** How the seed's deliverables are judged across both hosts: from where outsideOf finds host A's outside unless given; the logins as given, else the seed's. */
-  seed?: { outside?: Outside; credentials?: Credentials };
+  /** The logins the seed's checks use across both hosts; else ecomnet's platform's handed over, else the seed's. */
+  seed?: { credentials?: Credentials };
 }
 
 /** 6-seed from the seed's grade: its verdict, the first reasons, and as evidence every command it ran, on its host. */
@@ -47,15 +46,6 @@ function seedVerdict(r: GradeResult): Verdict {
   return why.length ? { ...verdict, reason: `${r.score.points}/${r.score.max} of the seed's deliverables pass; ${why.join('; ')}` } : verdict;
 }
 
-/**
- * Where the seed's outside is on host A: the world behind eth0 of a virtual host made with an
- * external client there, else its own outside segment (ecomnet's platform has one).
- */
-async function outsideOf(a: Machine): Promise<Outside> {
-  const world = await a.exec(['nsenter', `--net=${WORLD.netns}`, 'ip', '-o', '-4', 'addr', 'show'], { allowFail: true });
-  return world.exitCode === 0 && world.stdout.includes(` ${WORLD.client.ip}/`) ? { kind: 'vhost', netns: WORLD.netns, uplink: WORLD.uplink } : { kind: 'probe' };
-}
-
 export async function gradeDay6(a: Machine, b: Machine, o: Day6Options = {}): Promise<Day6Result> {
   const started = performance.now();
   const ports = [vxlan.port, linuxDefaultPort];
@@ -65,7 +55,7 @@ export async function gradeDay6(a: Machine, b: Machine, o: Day6Options = {}): Pr
   const [ov, mt, e2e] = await Promise.all([overlay(ctx), overlayMtu(ctx), endToEnd(ctx)]);
   const un = await underlay(ctx);
   // After the capture, which must go alone: the seed's checks cross the overlay too.
-  const seed = await grade({ hosts: [a, b], outside: o.seed?.outside ?? (await outsideOf(a)), ...(o.seed?.credentials ? { credentials: o.seed.credentials } : {}), matrix: false });
+  const seed = await grade({ hosts: [a, b], ...(o.seed?.credentials ? { credentials: o.seed.credentials } : {}), matrix: false });
   const verdicts = [ov, un, mt, addresses(ctx), e2e, seedVerdict(seed)];
   const failing = new Set(verdicts.filter((v) => v.status === 'fail').map((v) => v.id));
   const diagnoses = diagnoseDay6(sa, sb).map((f) => ({ id: f.id, cause: f.cause, fix: f.fix, deliverables: f.breaks.filter((id) => failing.has(id)) }));
