@@ -91,6 +91,8 @@ interface Decided {
   entry: ConntrackEntry;
   counted: Counted | null;
   informed: boolean;
+  /** Kept from the read before, which listed it, because this one did not. */
+  missed?: boolean;
 }
 
 export interface Accounted {
@@ -186,6 +188,16 @@ export class Accountant {
         p.rate.opened += fresh ? 1 / seconds : 0;
         p.rate.packets += (d.packetsOut + d.packetsIn) / seconds;
         p.rate.bytes += (d.bytesOut + d.bytesIn) / seconds;
+      }
+    }
+    // An established connection cannot have expired between two reads (conntrack keeps it for
+    // days, and a closing one stays listed in its closing state), so one missing from a read was
+    // missed by it: /proc/net/nf_conntrack is read while the kernel changes the table. Kept once,
+    // its packets since are counted when a read lists it again, not lost, and it is not taken for
+    // a new connection then.
+    for (const [ns, now] of seen) {
+      for (const [key, last] of this.#conns.get(ns) ?? []) {
+        if (!now.has(key) && !last.missed && last.entry.proto === 'tcp' && last.entry.state === 'ESTABLISHED') now.set(key, { ...last, missed: true });
       }
     }
     this.#conns = seen;

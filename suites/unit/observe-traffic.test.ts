@@ -133,6 +133,15 @@ describe('traffic per pair', () => {
     expect(pairs.map((p) => `${p.from}>${p.to}:${p.port} ${p.packetsOut}`)).toEqual(['order-service>container:ecomnet-postgres:5432 9']);
   });
 
+  it('counts what an established connection carried across a read that missed it (the table changed meanwhile), once, and not as a new connection', () => {
+    const acc = new Accountant();
+    const seen = (pk: string) => tcp('ESTABLISHED', `10.0.0.10 10.0.0.20 40000 3000 ${pk} 1000`, `10.0.0.20 10.0.0.10 3000 40000 ${pk} 2000`);
+    sampleOf([{ ns: 'api-gateway', entries: parseConntrack(seen('5')) }], acc);
+    sampleOf([{ ns: 'api-gateway', entries: [] }], acc);
+    const { pairs } = sampleOf([{ ns: 'api-gateway', entries: parseConntrack(seen('9')) }], acc);
+    expect(pairs.map((p) => [p.from, p.to, p.opened, p.packetsOut, p.packetsIn])).toEqual([['nginx-lb', 'api-gateway', 0, 4, 4]]);
+  });
+
   it("decides again once the host's entry is read, for a connection first seen without it", () => {
     const acc = new Accountant();
     const order = (pk: string) => tcp('ESTABLISHED', `10.0.0.40 10.0.0.1 41000 5432 ${pk} 300`, `10.0.0.1 10.0.0.40 5432 41000 ${pk} 500`);
