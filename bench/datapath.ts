@@ -8,6 +8,8 @@ import { runDirAt } from '../src/host/run-dir.ts';
 import { readState, type ServiceRecord } from '../src/host/state.ts';
 import { readSecrets } from '../src/runtime/secrets.ts';
 import { SERVICE_NODE_FLAGS } from '../src/services/config.ts';
+import { priv } from '../src/host/exec.ts';
+import { usableCpus } from '../src/runtime/placement.ts';
 import { cpuSampler, type CpuShare } from './cpu.ts';
 import { wrk, type Load, type WrkResult } from './wrk.ts';
 
@@ -78,6 +80,47 @@ export async function getThroughput(): Promise<GetResult> {
   await warmUp(edge('/health'));
   const ceiling = await measure('nginx /health (ceiling)', edge('/health'));
   return { cacheHit, chain, direct, ceiling };
+}
+
+export interface PlacementResult {
+  /** Each namespace's CPUs as up placed them (placement.ts). */
+  cpus: Record<string, string>;
+  placed: Measured[];
+  floating: Measured[];
+}
+
+const cpusOf = (pid: number) => /^Cpus_allowed_list:\s*(\S+)/m.exec(readOr(`/proc/${pid}/status`, ''))?.[1];
+
+/** Every thread of every process in the namespace (nginx's workers, PostgreSQL's backends) on `cpus`. */
+async function pinNamespace(ns: string, cpus: string): Promise<void> {
+  const { stdout } = await priv(['ip', 'netns', 'pids', ns]);
+  for (const pid of stdout.split('\n').filter(Boolean)) await priv(['taskset', '-a', '-p', '-c', cpus, pid], { allowFail: true });
+}
+
+/**
+ * Section 4c, the baseline of up's CPU placement in the same run: the chain measured with the
+ * servers on their CPUs, and with the same processes left to the scheduler (every CPU allowed),
+ * alternating, twice each. Absent when up placed nothing (one CPU).
+ */
+export async function placementGain(): Promise<PlacementResult | undefined> {
+  const placedCpus = Object.fromEntries(services().flatMap((s) => (cpusOf(s.pid) ? [[s.ns, cpusOf(s.pid)!]] : [])));
+  const all = usableCpus().join(',');
+  if (!Object.values(placedCpus).some((c) => c !== all)) return undefined;
+  const chainUrl = edge('/api/products');
+  const result: PlacementResult = { cpus: placedCpus, placed: [], floating: [] };
+  try {
+    for (let round = 0; round < 2; round++) {
+      for (const [ns] of Object.entries(placedCpus)) await pinNamespace(ns, all);
+      await warmUp(chainUrl);
+      result.floating.push(await measure('the chain, left to the scheduler', chainUrl));
+      for (const [ns, cpus] of Object.entries(placedCpus)) await pinNamespace(ns, cpus);
+      await warmUp(chainUrl);
+      result.placed.push(await measure('the chain, on the CPUs up placed it', chainUrl));
+    }
+  } finally {
+    for (const [ns, cpus] of Object.entries(placedCpus)) await pinNamespace(ns, cpus);
+  }
+  return result;
 }
 
 export async function countOrders(): Promise<number> {

@@ -7,7 +7,7 @@ import { readSysctl } from '../src/host/facts.ts';
 import { ensureRunDir, runDirAt, TEST_DATA_ROOT } from '../src/host/run-dir.ts';
 import { benchLeftovers, forwardBefore } from './clean.ts';
 import { coldStart } from './coldstart.ts';
-import { bareNodeRss, getThroughput, orderThroughput, platformFootprint, serviceRss } from './datapath.ts';
+import { bareNodeRss, getThroughput, orderThroughput, placementGain, platformFootprint, serviceRss } from './datapath.ts';
 import { networkBench } from './network.ts';
 import { observerCost } from './observer.ts';
 import { PlatformLock, platformDown } from './platform.ts';
@@ -69,6 +69,8 @@ async function main(): Promise<number> {
     if (results.loadTool) {
       checkpoint('section 4: GET data path');
       results.get = await getThroughput();
+      checkpoint('section 4c: the chain on the CPUs up placed it, against left to the scheduler');
+      results.placement = await placementGain();
       checkpoint('section 5: POST /api/orders');
       results.orders = await orderThroughput();
     }

@@ -1,7 +1,7 @@
 import { topology } from '../src/topology/default.ts';
 import type { ColdStart } from './coldstart.ts';
 import type { CpuShare } from './cpu.ts';
-import type { Footprint, GetResult, Measured, OrderResult, Rss } from './datapath.ts';
+import type { Footprint, GetResult, Measured, OrderResult, PlacementResult, Rss } from './datapath.ts';
 import { PROBE_TIMEOUT_MS } from '../src/net/readiness.ts';
 import type { NetResult, UpDown } from './network.ts';
 import { OBSERVER_BUDGET_PCT, type ObserverCost, RED_WITHIN_MS } from './observer.ts';
@@ -30,6 +30,7 @@ export interface Results {
   network?: NetResult;
   coldStart?: ColdStart;
   get?: GetResult;
+  placement?: PlacementResult;
   orders?: OrderResult;
   /** Right after the cold start, and after the load of sections 4-5. */
   /** `platform`: every process of the idle platform, right after `up`. */
@@ -217,10 +218,28 @@ function loadSections(r: Results, tables: Table[], targets: Target[]): void {
       ],
     });
     targets.push(
+      target('4', 'chain >= 30% of direct (req/s)', pct(share * 100), share >= 0.3),
       target('4', 'chain >= 40% of direct (req/s)', pct(share * 100), share >= 0.4),
       target('4', '>= 4000 GET/s through nginx', chain.wrk.rps.toFixed(0), chain.wrk.rps >= 4000),
       target('4', 'chain p99 < 50 ms', `${chain.wrk.p99Ms.toFixed(1)} ms`, chain.wrk.p99Ms < 50),
     );
+  }
+  if (r.placement) {
+    const { placed, floating, cpus } = r.placement;
+    const median = (ms: Measured[]) => [...ms.map((m) => m.wrk.rps)].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+    const gain = median(placed) / median(floating);
+    tables.push({
+      title: '4c. GET through the chain: the servers on the CPUs up placed them, against left to the scheduler (same processes, alternating)',
+      rows: [header, ...floating.flatMap((f, i) => [loadRow(f), loadRow(placed[i]!)])],
+      notes: [
+        `placed/floating ${gain.toFixed(2)}x (median req/s ${median(placed).toFixed(0)} / ${median(floating).toFixed(0)})`,
+        `CPUs: ${Object.entries(cpus)
+          .map(([ns, c]) => `${ns} ${c}`)
+          .join(', ')}: consecutive hops of a request on different CPUs (src/runtime/placement.ts)`,
+        'a lower bound: let float, the processes start from the CPUs they were placed on, and the scheduler mostly leaves them there for a while',
+      ],
+    });
+    targets.push(target('4c', 'the chain placed at least as fast as floating', `${gain.toFixed(2)}x`, gain >= 1));
   }
   if (r.orders) {
     const o = r.orders;

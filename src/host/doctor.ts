@@ -23,6 +23,7 @@ export const requirements: Requirement[] = [
   { tool: 'ping', pkg: 'iputils-ping', scope: 'network' },
   { tool: 'curl', pkg: 'curl', scope: 'network' },
   { tool: 'nc', pkg: 'netcat-openbsd', scope: 'network' },
+  { tool: 'taskset', pkg: 'util-linux', scope: 'services' },
   { tool: 'useradd', pkg: 'passwd', scope: 'services' },
   { tool: 'userdel', pkg: 'passwd', scope: 'services' },
   { tool: 'nginx', pkg: 'nginx', scope: 'services' },

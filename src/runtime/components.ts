@@ -16,6 +16,7 @@ import type { Component, DataComponent, DataMode, Topology } from '../topology/t
 import { dropTo } from './account.ts';
 import { type Account, type AccountRole, groupName, nobody } from '../host/accounts.ts';
 import { internetHostConf, nginxConf } from './nginx.ts';
+import { corePlacement, usableCpus } from './placement.ts';
 import { platformReadiness } from './platform-readiness.ts';
 import { writeOwnedBy, type Secrets } from './secrets.ts';
 import { lastLines, spawnInNs } from './spawn.ts';
@@ -52,12 +53,17 @@ function recordService(ctx: ServiceContext, rec: ServiceRecord): void {
   writeState(ctx.dir, ctx.state);
 }
 
-/** Start one component's server in its namespace and wait until it answers from the host. */
+let usable: number[] | undefined;
+const cpus = () => (usable ??= usableCpus());
+
+/** Start one component's server in its namespace (on its CPU of the request path, placement.ts) and wait until it answers from the host. */
 async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string[], ready: () => Promise<void>, log = ctx.dir.log(c), direct = false): Promise<void> {
   const n = nodeOf(c, ctx.t);
   const t0 = performance.now();
+  const cpu = corePlacement(ctx.t, cpus()).get(n.name);
+  const placed = cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv];
   try {
-    const started = await spawnInNs(n.name, argv, log, ctx.dir.pidFile(c), direct);
+    const started = await spawnInNs(n.name, placed, log, ctx.dir.pidFile(c), direct);
     recordService(ctx, { name: c, ns: n.name, pid: started.pid, startTime: procStartTime(started.pid), log });
     await Promise.race([ready(), started.exited]);
   } catch (e) {
