@@ -83,10 +83,11 @@ export async function getThroughput(): Promise<GetResult> {
 }
 
 export interface PlacementResult {
-  /** Each namespace's CPUs as up placed them (placement.ts). */
+  /** The namespaces up placed (placement.ts), with their CPUs. */
   cpus: Record<string, string>;
-  placed: Measured[];
-  floating: Measured[];
+  /** Per path, the runs on the placed CPUs and those with every CPU allowed, alternating. */
+  chain: { placed: Measured[]; floating: Measured[] };
+  direct: { placed: Measured[]; floating: Measured[] };
 }
 
 const cpusOf = (pid: number) => /^Cpus_allowed_list:\s*(\S+)/m.exec(readOr(`/proc/${pid}/status`, ''))?.[1];
@@ -97,28 +98,33 @@ async function pinNamespace(ns: string, cpus: string): Promise<void> {
   for (const pid of stdout.split('\n').filter(Boolean)) await priv(['taskset', '-a', '-p', '-c', cpus, pid], { allowFail: true });
 }
 
+const PLACEMENT_ROUNDS = 3;
+
 /**
- * Section 4c, the baseline of up's CPU placement in the same run: the chain measured with the
- * servers on their CPUs, and with the same processes left to the scheduler (every CPU allowed),
- * alternating, twice each. Absent when up placed nothing (one CPU).
+ * Section 4c, the baseline of up's CPU placement in the same run: the chain and product direct,
+ * each measured with the servers on the CPUs up gave them and with the same processes let float
+ * (every CPU allowed, the scheduler free to move them), alternating. Absent when up placed nothing.
  */
 export async function placementGain(): Promise<PlacementResult | undefined> {
-  const placedCpus = Object.fromEntries(services().flatMap((s) => (cpusOf(s.pid) ? [[s.ns, cpusOf(s.pid)!]] : [])));
   const all = usableCpus().join(',');
-  if (!Object.values(placedCpus).some((c) => c !== all)) return undefined;
-  const chainUrl = edge('/api/products');
-  const result: PlacementResult = { cpus: placedCpus, placed: [], floating: [] };
+  const placed = Object.fromEntries(services().flatMap((s) => (cpusOf(s.pid) && cpusOf(s.pid) !== all ? [[s.ns, cpusOf(s.pid)!]] : [])));
+  if (!Object.keys(placed).length) return undefined;
+  const paths = { chain: edge('/api/products'), direct: `http://${addressOf('product')}/products` };
+  const result: PlacementResult = { cpus: placed, chain: { placed: [], floating: [] }, direct: { placed: [], floating: [] } };
+  const place = async (how: 'placed' | 'floating') => {
+    for (const [ns, cpus] of Object.entries(placed)) await pinNamespace(ns, how === 'placed' ? cpus : all);
+    for (const path of ['chain', 'direct'] as const) {
+      await warmUp(paths[path]);
+      result[path][how].push(await measure(`${path === 'chain' ? 'the chain' : 'product direct'}, ${how === 'placed' ? 'on the CPUs up placed it' : 'let float'}`, paths[path]));
+    }
+  };
   try {
-    for (let round = 0; round < 2; round++) {
-      for (const [ns] of Object.entries(placedCpus)) await pinNamespace(ns, all);
-      await warmUp(chainUrl);
-      result.floating.push(await measure('the chain, left to the scheduler', chainUrl));
-      for (const [ns, cpus] of Object.entries(placedCpus)) await pinNamespace(ns, cpus);
-      await warmUp(chainUrl);
-      result.placed.push(await measure('the chain, on the CPUs up placed it', chainUrl));
+    for (let round = 0; round < PLACEMENT_ROUNDS; round++) {
+      await place('floating');
+      await place('placed');
     }
   } finally {
-    for (const [ns, cpus] of Object.entries(placedCpus)) await pinNamespace(ns, cpus);
+    for (const [ns, cpus] of Object.entries(placed)) await pinNamespace(ns, cpus);
   }
   return result;
 }
