@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** The fields of /proc/PID/stat after the command name (state, ppid, ...); undefined when there is no such process. */
 export function statFields(pid: number): string[] | undefined {
@@ -8,6 +8,19 @@ export function statFields(pid: number): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `pid` and every process it started, and they in turn (a server's workers and helpers), from /proc. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = Number(statFields(Number(entry))?.[1]);
+    if (ppid) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
 }
 
 /** The process's state letter from /proc/PID/stat (R, S, T stopped, Z zombie, ...); undefined when there is no such process. */

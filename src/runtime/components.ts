@@ -8,7 +8,7 @@ import { redisArgv, redisUrl, writeRedisConf } from '../data/redis.ts';
 import { inNs, priv, privPrefix } from '../host/exec.ts';
 import { openForAppend, writeNewFile } from '../host/files.ts';
 import type { Progress } from '../host/network.ts';
-import { procStartTime } from '../host/proc.ts';
+import { processTree, procStartTime } from '../host/proc.ts';
 import { type DataDir, ensureDataDir, type RunDir } from '../host/run-dir.ts';
 import { writeState, type ServiceRecord, type State } from '../host/state.ts';
 import { SERVICE_NODE_FLAGS } from '../services/config.ts';
@@ -56,16 +56,25 @@ function recordService(ctx: ServiceContext, rec: ServiceRecord): void {
 let usable: number[] | undefined;
 const cpus = () => (usable ??= usableCpus());
 
+/** Every thread of the server and of what it started (nginx's workers, PostgreSQL's helpers) on `cpu`; what they start later inherits it. */
+async function placeTree(pid: number, cpu: number): Promise<void> {
+  // The server itself must take it; a helper may have ended meanwhile (a PostgreSQL backend).
+  const each = 'cpu=$1; taskset -a -p -c "$cpu" "$2" >/dev/null || exit; shift 2; for pid; do taskset -a -p -c "$cpu" "$pid" >/dev/null 2>&1; done; exit 0';
+  await priv(['sh', '-c', each, 'sh', String(cpu), ...processTree(pid).map(String)]);
+}
+
 /** Start one component's server in its namespace (on its CPU of the request path, placement.ts) and wait until it answers from the host. */
 async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string[], ready: () => Promise<void>, log = ctx.dir.log(c), direct = false): Promise<void> {
   const n = nodeOf(c, ctx.t);
   const t0 = performance.now();
   const cpu = corePlacement(ctx.t, cpus()).get(n.name);
-  const placed = cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv];
   try {
-    const started = await spawnInNs(n.name, placed, log, ctx.dir.pidFile(c), direct);
+    const started = await spawnInNs(n.name, argv, log, ctx.dir.pidFile(c), direct);
     recordService(ctx, { name: c, ns: n.name, pid: started.pid, startTime: procStartTime(started.pid), log });
     await Promise.race([ready(), started.exited]);
+    // Placed once ready, not from its exec: starting (Node loading its modules) uses every CPU,
+    // where two services placed on one would start one after the other.
+    if (cpu !== undefined) await placeTree(started.pid, cpu);
   } catch (e) {
     throw new Error(`${c} in ${n.name} failed to start: ${(e as Error).message}\n--- last lines of ${log} ---\n${lastLines(log)}`);
   }
