@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAncestor } from '../../src/host/proc.ts';
+import { isAncestor, processTree } from '../../src/host/proc.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const proc = join(import.meta.dirname, '..', '..', 'src', 'host', 'proc.ts');
 /** isAncestor(pid) as a grandchild of this process sees it (node -> sh -> node). */
@@ -20,6 +21,28 @@ describe('isAncestor: may a process act under the lock its starter holds', () =>
     expect(isAncestor(1)).toBe(false);
     const sibling = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
     expect(fromGrandchild(Number(sibling))).toBe('false');
+  });
+});
+
+describe('processTree: a server and what it started', () => {
+  it('holds the process, its children and theirs, and nothing else', async () => {
+    // sh -> (sh -> sleep), sleep: two levels under the first shell.
+    const top = spawn('sh', ['-c', 'sh -c "sleep 30 & wait" & sleep 30 & wait'], { stdio: 'ignore' });
+    try {
+      const tree = await waitFor(
+        () => {
+          const t = processTree(top.pid!);
+          if (t.length < 4) throw new Error(`${t.length} processes so far`);
+          return t;
+        },
+        { what: 'the shells and their sleeps', timeoutMs: 5000, intervalMs: 20 },
+      );
+      expect(tree[0]).toBe(top.pid);
+      expect(tree).toHaveLength(4);
+      expect(tree).not.toContain(process.pid);
+    } finally {
+      for (const pid of processTree(top.pid!)) process.kill(pid, 'SIGKILL');
+    }
   });
 });
 
