@@ -16,7 +16,7 @@ import type { Component, DataComponent, DataMode, Topology } from '../topology/t
 import { dropTo } from './account.ts';
 import { type Account, type AccountRole, groupName, nobody } from '../host/accounts.ts';
 import { internetHostConf, nginxConf } from './nginx.ts';
-import { corePlacement, usableCpus } from './placement.ts';
+import { corePlacement, setAffinity, usableCpus } from './placement.ts';
 import { platformReadiness } from './platform-readiness.ts';
 import { writeOwnedBy, type Secrets } from './secrets.ts';
 import { lastLines, spawnInNs } from './spawn.ts';
@@ -56,13 +56,6 @@ function recordService(ctx: ServiceContext, rec: ServiceRecord): void {
 let usable: number[] | undefined;
 const cpus = () => (usable ??= usableCpus());
 
-/** Every thread of the server and of what it started (nginx's workers, PostgreSQL's helpers) on `cpu`; what they start later inherits it. */
-async function placeTree(pid: number, cpu: number): Promise<void> {
-  // The server itself must take it; a helper may have ended meanwhile (a PostgreSQL backend).
-  const each = 'cpu=$1; taskset -a -p -c "$cpu" "$2" >/dev/null || exit; shift 2; for pid; do taskset -a -p -c "$cpu" "$pid" >/dev/null 2>&1; done; exit 0';
-  await priv(['sh', '-c', each, 'sh', String(cpu), ...processTree(pid).map(String)]);
-}
-
 /** Start one component's server in its namespace (on its CPU of the request path, placement.ts) and wait until it answers from the host. */
 async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string[], ready: () => Promise<void>, log = ctx.dir.log(c), direct = false): Promise<void> {
   const n = nodeOf(c, ctx.t);
@@ -74,7 +67,7 @@ async function launchInNamespace(ctx: ServiceContext, c: Component, argv: string
     await Promise.race([ready(), started.exited]);
     // Placed once ready, not from its exec: starting (Node loading its modules) uses every CPU,
     // where two services placed on one would start one after the other.
-    if (cpu !== undefined) await placeTree(started.pid, cpu);
+    if (cpu !== undefined) await setAffinity(String(cpu), processTree(started.pid));
   } catch (e) {
     throw new Error(`${c} in ${n.name} failed to start: ${(e as Error).message}\n--- last lines of ${log} ---\n${lastLines(log)}`);
   }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { priv } from '../host/exec.ts';
 import type { Topology } from '../topology/types.ts';
 
 /**
@@ -50,4 +51,14 @@ export function usableCpus(): number[] {
     online = undefined;
   }
   return parseCpuList(allowed).filter((c) => !online || online.has(c));
+}
+
+/**
+ * Every thread of each process on `cpus` (a CPU list, as taskset takes it). The first must take
+ * it (a server); the others may have ended meanwhile (a PostgreSQL backend) and are let go.
+ */
+export async function setAffinity(cpus: string, pids: readonly number[]): Promise<void> {
+  if (!pids.length) return;
+  const each = 'cpus=$1; taskset -a -p -c "$cpus" "$2" >/dev/null || exit; shift 2; for pid; do taskset -a -p -c "$cpus" "$pid" >/dev/null 2>&1; done; exit 0';
+  await priv(['sh', '-c', each, 'sh', cpus, ...pids.map(String)]);
 }
