@@ -9,8 +9,9 @@ import type { Topology } from '../topology/types.ts';
  * and queue behind each other while the other core idles, then migrate. So hop k of the path,
  * counted from the port forward's target along the topology's flows, is kept on CPU k mod n of the
  * CPUs this process may use: consecutive hops run side by side, on every machine with two or more.
- * Measured on 2 cores, alternating with the same processes unplaced: GET through the chain 6.3k ->
- * 9.1k req/s, product direct unchanged (bench section 4c measures it in each run).
+ * Measured on 2 cores, alternating with the same processes let float: GET through the chain 6.1k ->
+ * 8.6k req/s (1.3-1.4x, bench section 4c in each run); product direct's req/s unchanged, its p99
+ * higher (8 -> 17 ms: it can no longer leave the CPU the load generator shares with it).
  * Nodes off the path (the simulated internet host) and one-CPU machines are left to the scheduler.
  */
 export function corePlacement(t: Topology, cpus: readonly number[]): Map<string, number> {
