@@ -107,7 +107,11 @@ const PLACEMENT_ROUNDS = 3;
  */
 export async function placementGain(): Promise<PlacementResult | undefined> {
   const all = usableCpus().join(',');
-  const placed = Object.fromEntries(services().flatMap((s) => (cpusOf(s.pid) && cpusOf(s.pid) !== all ? [[s.ns, cpusOf(s.pid)!]] : [])));
+  const placed = Object.fromEntries(
+    services()
+      .map((s) => [s.ns, cpusOf(s.pid)] as const)
+      .filter(([, cpus]) => cpus && cpus !== all),
+  ) as Record<string, string>;
   if (!Object.keys(placed).length) return undefined;
   const paths = { chain: edge('/api/products'), direct: `http://${addressOf('product')}/products` };
   const result: PlacementResult = { cpus: placed, chain: { placed: [], floating: [] }, direct: { placed: [], floating: [] } };

@@ -226,7 +226,7 @@ function loadSections(r: Results, tables: Table[], targets: Target[]): void {
   }
   if (r.placement) {
     const { chain, direct, cpus } = r.placement;
-    const median = (ms: Measured[]) => [...ms.map((m) => m.wrk.rps)].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+    const median = (ms: Measured[]) => ms.map((m) => m.wrk.rps).sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
     const gain = (p: { placed: Measured[]; floating: Measured[] }) => median(p.placed) / median(p.floating);
     const runs4c = (p: { placed: Measured[]; floating: Measured[] }) => p.floating.flatMap((f, i) => [loadRow(f), loadRow(p.placed[i]!)]);
     tables.push({

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunResult, run } from '../host/exec.ts';
 import { bridge, namespaces } from './contract.ts';
 import type { Captured } from './evidence.ts';
-import { appBridge, hostPeer, inSubnet, namespaceOf } from './find.ts';
+import { appBridge, contractNs, hostPeer, inSubnet, namespaceOf } from './find.ts';
 import type { Credentials } from './logins.ts';
 import type { HostModel } from './model.ts';
 
@@ -84,7 +84,7 @@ export async function discoverSplit(hosts: LabHost[], o: { handshake?: boolean }
   const handed = Object.assign({}, ...read.map((r) => r.handed ?? {})) as Credentials;
   const frontAt = Math.max(
     0,
-    read.findIndex((r) => namespaceOf(r.model, 'nginx-lb')),
+    read.findIndex((r) => namespaceOf(r.model, contractNs('nginx-lb').name)),
   );
   const order = [frontAt, ...[...hosts.keys()].filter((i) => i !== frontAt)];
   const of = new Map<string, LabHost>();

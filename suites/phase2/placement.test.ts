@@ -32,7 +32,7 @@ describe('CPU placement of the request path', () => {
     }
     // Containers mode: the data servers run in Docker's containers, not in these namespaces.
     const judged = topology.flows!.filter((f) => cpus.has(f.from) && cpus.has(f.to));
-    expect(judged.map((f) => f.from)).toContain('nginx-lb');
+    expect(judged.map((f) => f.from)).toContain(topology.portForwards[0]!.node);
     for (const f of judged) {
       const shared = [...cpus.get(f.from)!].filter((c) => cpus.get(f.to)!.has(c));
       expect(shared, `${f.from} (CPUs ${[...cpus.get(f.from)!]}) -> ${f.to} (CPUs ${[...cpus.get(f.to)!]})`).toEqual([]);
